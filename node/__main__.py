@@ -1,0 +1,93 @@
+"""slotd-server [/path/to/redis.conf] [--option value ...]: start one node (redis-server's CLI)."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sys
+
+import trio
+
+from node.commands import load
+from node.config import Config, ConfigError, parse_command_line
+from node.engine.engine import VERSION, Engine
+from node.io.log import Logger
+from node.server import NodeServer
+
+
+def _read_file(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except OSError as exc:
+        raise ConfigError(f"Fatal error, can't open config file '{path}': {exc.strerror}") from None
+
+
+def _daemonize() -> None:
+    if os.fork():
+        os._exit(0)
+    os.setsid()
+    fd = os.open(os.devnull, os.O_RDWR)
+    for std in (0, 1, 2):
+        os.dup2(fd, std)
+
+
+async def _run(server: NodeServer, log: Logger) -> None:
+    async with trio.open_nursery() as nursery:
+        await nursery.start(server.serve)
+        log("notice", "Ready to accept connections tcp")
+        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async for signum in signals:
+                name = "SIGINT" if signum == signal.SIGINT else "SIGTERM"
+                log("warning", f"Received {name} scheduling shutdown...")
+                server.request_stop()
+                break
+            nursery.cancel_scope.cancel()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] in ("-v", "--version"):
+        print(f"slotd-server v={VERSION} (Redis-compatible)")
+        return 0
+    if args and args[0] in ("-h", "--help"):
+        print("Usage: slotd-server [/path/to/redis.conf] [--option value ...]")
+        return 0
+    try:
+        config: Config = parse_command_line(args, _read_file)
+    except ConfigError as exc:
+        print(f"\n*** FATAL CONFIG FILE ERROR (slotd {VERSION}) ***\n{exc}", file=sys.stderr)
+        return 1
+    if config.bool("daemonize"):
+        _daemonize()
+    log = Logger(config.str("logfile"), config.str("loglevel"))
+    pidfile = config.str("pidfile")
+    if pidfile:
+        with open(pidfile, "w") as f:
+            f.write(f"{os.getpid()}\n")
+    engine = Engine(config, load(), random.Random(), log=log)
+    server = NodeServer(engine, log)
+    try:
+        server.bind()
+    except OSError as exc:
+        log("warning", str(exc))
+        return 1
+    log("notice", f"slotd {VERSION} (Redis-compatible) started, pid={os.getpid()}, "
+                  f"port={config.int('port')}")
+    try:
+        trio.run(_run, server, log)
+    finally:
+        server.close_all()
+        if pidfile:
+            try:
+                os.unlink(pidfile)
+            except OSError:
+                pass
+        log("warning", "slotd is now ready to exit, bye bye...")
+        log.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

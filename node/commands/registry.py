@@ -1,0 +1,401 @@
+"""The command table: every command declared once, with Redis 7.0's metadata.
+
+Rules:
+- A command is a decorated handler `fn(client, argv) -> bytes | Block` plus a `CommandSpec`.
+  Nothing else in slotd holds command metadata: the dispatcher's guards, COMMAND
+  (INFO/DOCS/GETKEYS/LIST/COUNT), cluster routing and ACL all read the spec.
+- Names are lowercase; subcommands live in their container's `subcommands` under their
+  own name, and are addressed as "container|sub" in errors, COMMAND and ACL.
+- Tables are objects (`CommandTable`), not module globals: the node and the Sentinel each
+  build their own. A table is filled at import time and never changes afterwards.
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from node.engine.session import Client
+
+Argv = list[bytes]
+Handler = Callable[["Client", Argv], object]
+
+
+class Flag(enum.IntFlag):
+    """Command flags, in Redis's CMD_* bit order (COMMAND INFO lists them in this order)."""
+
+    WRITE = enum.auto()
+    READONLY = enum.auto()
+    DENYOOM = enum.auto()
+    MODULE = enum.auto()
+    ADMIN = enum.auto()
+    PUBSUB = enum.auto()
+    NOSCRIPT = enum.auto()
+    BLOCKING = enum.auto()
+    LOADING = enum.auto()
+    STALE = enum.auto()
+    SKIP_MONITOR = enum.auto()
+    SKIP_SLOWLOG = enum.auto()
+    ASKING = enum.auto()
+    FAST = enum.auto()
+    NO_AUTH = enum.auto()
+    MAY_REPLICATE = enum.auto()
+    SENTINEL = enum.auto()
+    ONLY_SENTINEL = enum.auto()
+    NO_MANDATORY_KEYS = enum.auto()
+    PROTECTED = enum.auto()
+    MODULE_GETKEYS = enum.auto()
+    MODULE_NO_CLUSTER = enum.auto()
+    NO_ASYNC_LOADING = enum.auto()
+    NO_MULTI = enum.auto()
+    MOVABLE_KEYS = enum.auto()
+    ALLOW_BUSY = enum.auto()
+
+
+# The names COMMAND INFO prints (CMD_MODULE_* and SENTINEL flags are not printed by 7.0).
+FLAG_NAMES: Final[dict[Flag, bytes]] = {
+    Flag.WRITE: b"write",
+    Flag.READONLY: b"readonly",
+    Flag.DENYOOM: b"denyoom",
+    Flag.MODULE: b"module",
+    Flag.ADMIN: b"admin",
+    Flag.PUBSUB: b"pubsub",
+    Flag.NOSCRIPT: b"noscript",
+    Flag.BLOCKING: b"blocking",
+    Flag.LOADING: b"loading",
+    Flag.STALE: b"stale",
+    Flag.SKIP_MONITOR: b"skip_monitor",
+    Flag.SKIP_SLOWLOG: b"skip_slowlog",
+    Flag.ASKING: b"asking",
+    Flag.FAST: b"fast",
+    Flag.NO_AUTH: b"no_auth",
+    Flag.MAY_REPLICATE: b"may_replicate",
+    Flag.NO_MANDATORY_KEYS: b"no_mandatory_keys",
+    Flag.NO_ASYNC_LOADING: b"no_async_loading",
+    Flag.NO_MULTI: b"no_multi",
+    Flag.MOVABLE_KEYS: b"movablekeys",
+    Flag.ALLOW_BUSY: b"allow_busy",
+}
+
+
+class Acl(enum.IntFlag):
+    """ACL categories, in Redis's ACLCommandCategories order (COMMAND INFO order)."""
+
+    KEYSPACE = enum.auto()
+    READ = enum.auto()
+    WRITE = enum.auto()
+    SET = enum.auto()
+    SORTEDSET = enum.auto()
+    LIST = enum.auto()
+    HASH = enum.auto()
+    STRING = enum.auto()
+    BITMAP = enum.auto()
+    HYPERLOGLOG = enum.auto()
+    GEO = enum.auto()
+    STREAM = enum.auto()
+    PUBSUB = enum.auto()
+    ADMIN = enum.auto()
+    FAST = enum.auto()
+    SLOW = enum.auto()
+    BLOCKING = enum.auto()
+    DANGEROUS = enum.auto()
+    CONNECTION = enum.auto()
+    TRANSACTION = enum.auto()
+    SCRIPTING = enum.auto()
+
+
+def acl_name(cat: Acl) -> bytes:
+    return b"@" + (cat.name or "").lower().encode()
+
+
+class KeyFlag(enum.IntFlag):
+    """Key-spec flags, in Redis's CMD_KEY_* order."""
+
+    RO = enum.auto()
+    RW = enum.auto()
+    OW = enum.auto()
+    RM = enum.auto()
+    ACCESS = enum.auto()
+    UPDATE = enum.auto()
+    INSERT = enum.auto()
+    DELETE = enum.auto()
+    NOT_KEY = enum.auto()
+    INCOMPLETE = enum.auto()
+    VARIABLE_FLAGS = enum.auto()
+
+
+@dataclass(frozen=True, slots=True)
+class KeySpec:
+    """A Redis 7 key spec: where the search begins, then how keys are found from there.
+
+    begin: `index` (argv position `index`) or `keyword` (search `keyword` from `startfrom`;
+    negative startfrom searches backwards from the end). find: `range` (lastkey relative to
+    the first key, -1 = last arg; keystep; limit) or `keynum` (count at keynumidx, keys from
+    firstkey, step keystep), both relative to the begin position. `unknown` for either means
+    the command's own getkeys function decides.
+    """
+
+    flags: KeyFlag
+    begin: str = "index"  # index | keyword | unknown
+    index: int = 1
+    keyword: bytes = b""
+    startfrom: int = 0
+    find: str = "range"  # range | keynum | unknown
+    lastkey: int = 0
+    keystep: int = 1
+    limit: int = 0
+    keynumidx: int = 0
+    firstkey: int = 1
+    notes: str = ""
+
+
+def key_at(index: int, flags: KeyFlag, *, lastkey: int = 0, step: int = 1, limit: int = 0,
+           notes: str = "") -> KeySpec:
+    return KeySpec(flags, "index", index, lastkey=lastkey, keystep=step, limit=limit,
+                   notes=notes)
+
+
+def keys_by_keyword(keyword: bytes, startfrom: int, flags: KeyFlag, *, lastkey: int = -1,
+                    step: int = 1, limit: int = 0) -> KeySpec:
+    return KeySpec(flags, "keyword", keyword=keyword, startfrom=startfrom, lastkey=lastkey,
+                   keystep=step, limit=limit)
+
+
+def keys_by_count(index: int, flags: KeyFlag, *, keynumidx: int = 0, firstkey: int = 1,
+                  step: int = 1) -> KeySpec:
+    return KeySpec(flags, "index", index, find="keynum", keynumidx=keynumidx,
+                   firstkey=firstkey, keystep=step)
+
+
+@dataclass(slots=True)
+class CommandSpec:
+    """One command (or subcommand) and everything Redis publishes about it."""
+
+    name: str
+    arity: int
+    flags: Flag
+    handler: Handler | None
+    group: str
+    since: str
+    summary: str
+    complexity: str = ""
+    acl: Acl = Acl(0)
+    keys: tuple[KeySpec, ...] = ()
+    tips: tuple[str, ...] = ()
+    args: str = ""  # argument syntax (see node/commands/docs.py)
+    history: tuple[tuple[str, str], ...] = ()
+    doc_flags: tuple[str, ...] = ()
+    deprecated_since: str = ""
+    replaced_by: str = ""
+    getkeys: Callable[[Argv], list[int]] | None = None
+    container: CommandSpec | None = None
+    subcommands: dict[bytes, CommandSpec] = field(default_factory=dict)
+    # Filled by finalize(): everything the dispatcher needs as plain attributes.
+    fullname: str = ""
+    is_write: bool = False
+    is_readonly: bool = False
+    denyoom: bool = False
+    no_auth: bool = False
+    movable_keys: bool = False
+    legacy_range: tuple[int, int, int] = (0, 0, 0)
+    acl_categories: Acl = Acl(0)
+
+    def finalize(self) -> None:
+        self.fullname = f"{self.container.name}|{self.name}" if self.container else self.name
+        self._legacy_range()
+        f = self.flags
+        self.is_write = bool(f & Flag.WRITE)
+        self.is_readonly = bool(f & Flag.READONLY)
+        self.denyoom = bool(f & Flag.DENYOOM)
+        self.no_auth = bool(f & Flag.NO_AUTH)
+        self.movable_keys = bool(f & Flag.MOVABLE_KEYS)
+        self.acl_categories = self.acl | _implicit_acl(self)
+        for sub in self.subcommands.values():
+            sub.finalize()
+
+    def _legacy_range(self) -> None:
+        """Redis's populateCommandLegacyRangeSpec: (first, last, step) for COMMAND INFO;
+        specs that do not fit a plain range make the command `movablekeys`."""
+        specs = self.keys
+        if self.getkeys is not None:
+            self.flags |= Flag.MOVABLE_KEYS
+        if not specs:
+            return
+        if len(specs) == 1 and specs[0].begin == "index" and specs[0].find == "range":
+            s = specs[0]
+            if s.flags & KeyFlag.INCOMPLETE:
+                self.flags |= Flag.MOVABLE_KEYS
+            last = s.lastkey + s.index if s.lastkey >= 0 else s.lastkey
+            self.legacy_range = (s.index, last, s.keystep)
+            return
+        first, last, prev_last = 1 << 31, 0, 0
+        for s in specs:
+            if s.begin != "index" or s.find != "range":
+                self.flags |= Flag.MOVABLE_KEYS
+                continue
+            if s.keystep != 1 or (prev_last and prev_last != s.index - 1):
+                self.flags |= Flag.MOVABLE_KEYS
+                continue
+            if s.flags & KeyFlag.INCOMPLETE:
+                self.flags |= Flag.MOVABLE_KEYS
+            first = min(first, s.index)
+            abs_last = s.lastkey + s.index if s.lastkey >= 0 else s.lastkey
+            last = max(last % (1 << 32), abs_last % (1 << 32))  # unsigned, as Redis
+            if last >= 1 << 31:
+                last -= 1 << 32
+            prev_last = last
+        if first == 1 << 31:
+            self.flags |= Flag.MOVABLE_KEYS
+            return
+        self.legacy_range = (first, last, 1)
+
+    def key_positions(self, argv: Argv) -> list[int]:
+        """Argv indexes of the keys, from the key specs (or the getkeys function)."""
+        if self.getkeys is not None:
+            return self.getkeys(argv)
+        out: list[int] = []
+        for spec in self.keys:
+            out.extend(spec_positions(spec, argv))
+        return out
+
+
+def spec_positions(spec: KeySpec, argv: Argv) -> list[int]:
+    """Redis's getKeysUsingKeySpecs for one spec (invalid specs yield no keys)."""
+    argc = len(argv)
+    if spec.begin == "index":
+        first = spec.index
+    elif spec.begin == "keyword":
+        word = spec.keyword.lower()
+        if spec.startfrom >= 0:
+            rng: Iterator[int] = iter(range(spec.startfrom, argc))
+        else:
+            rng = iter(range(argc + spec.startfrom, 0, -1))
+        first = 0
+        for i in rng:
+            if 0 < i < argc and argv[i].lower() == word:
+                first = i + 1
+                break
+        if not first:
+            return []
+    else:
+        return []
+    if first >= argc:
+        return []
+    if spec.find == "range":
+        if spec.lastkey >= 0:
+            last = first + spec.lastkey
+        elif spec.limit > 1:
+            last = first + ((argc - first) // spec.limit + spec.lastkey)
+        else:
+            last = argc + spec.lastkey
+        step = spec.keystep
+    elif spec.find == "keynum":
+        idx = first + spec.keynumidx
+        if idx >= argc:
+            return []
+        try:
+            count = int(argv[idx])
+        except ValueError:
+            return []
+        if count < 0:
+            return []
+        first = first + spec.firstkey
+        step = spec.keystep
+        last = first + (count - 1) * step
+    else:
+        return []
+    if last >= argc or last < first:
+        # Redis truncates ranges that run past argc only for incomplete specs; a malformed
+        # request just yields what is there.
+        last = min(last, argc - 1)
+    return list(range(first, last + 1, step))
+
+
+def _implicit_acl(spec: CommandSpec) -> Acl:
+    """Redis's setImplicitACLCategories: categories implied by the flags."""
+    f, out = spec.flags, Acl(0)
+    if f & Flag.WRITE:
+        out |= Acl.WRITE
+    if f & Flag.READONLY and not spec.acl & Acl.SCRIPTING:
+        out |= Acl.READ
+    if f & Flag.ADMIN:
+        out |= Acl.ADMIN | Acl.DANGEROUS
+    if f & Flag.PUBSUB:
+        out |= Acl.PUBSUB
+    if f & Flag.FAST:
+        out |= Acl.FAST
+    if f & Flag.BLOCKING:
+        out |= Acl.BLOCKING
+    if not out & Acl.FAST:
+        out |= Acl.SLOW
+    return out
+
+
+class CommandTable:
+    """Name -> spec, with case-insensitive lookup that costs one dict probe on the fast path."""
+
+    def __init__(self) -> None:
+        self.commands: dict[str, CommandSpec] = {}
+        # bytes lookup; filled with lower/UPPER/Title spellings so clients' usual casing hits.
+        self.lookup: dict[bytes, CommandSpec] = {}
+
+    def command(self, name: str, arity: int, flags: Flag, *, group: str, since: str,
+                summary: str, acl: Acl = Acl(0), keys: tuple[KeySpec, ...] | list[KeySpec] = (),
+                complexity: str = "", tips: tuple[str, ...] = (), args: str = "",
+                history: tuple[tuple[str, str], ...] = (), doc_flags: tuple[str, ...] = (),
+                deprecated_since: str = "", replaced_by: str = "",
+                getkeys: Callable[[Argv], list[int]] | None = None,
+                container: str | None = None) -> Callable[[Handler], Handler]:
+        """Declare a command; use as a decorator on its handler."""
+
+        def register(fn: Handler) -> Handler:
+            spec = CommandSpec(name, arity, flags, fn, group, since, summary, complexity, acl,
+                               tuple(keys), tips, args, history, doc_flags, deprecated_since,
+                               replaced_by, getkeys)
+            self.add(spec, container)
+            return fn
+
+        return register
+
+    def add(self, spec: CommandSpec, container: str | None = None) -> None:
+        if container is not None:
+            parent = self.commands[container]
+            spec.container = parent
+            if spec.name.encode() in parent.subcommands:
+                raise ValueError(f"duplicate subcommand {container}|{spec.name}")
+            parent.subcommands[spec.name.encode()] = spec
+            spec.finalize()
+            return
+        if spec.name in self.commands:
+            raise ValueError(f"duplicate command {spec.name}")
+        self.commands[spec.name] = spec
+        for variant in (spec.name, spec.name.upper(), spec.name.capitalize()):
+            self.lookup[variant.encode()] = spec
+        spec.finalize()
+
+    def container(self, name: str, *, group: str, since: str, summary: str,
+                  acl: Acl = Acl(0), complexity: str = "", arity: int = -2,
+                  flags: Flag = Flag(0)) -> CommandSpec:
+        """Declare a command that only dispatches to subcommands (CONFIG, CLIENT, ...)."""
+        spec = CommandSpec(name, arity, flags, None, group, since, summary, complexity, acl)
+        self.add(spec)
+        return spec
+
+    def get(self, name: bytes) -> CommandSpec | None:
+        spec = self.lookup.get(name)
+        if spec is None:
+            try:
+                spec = self.commands.get(name.decode("ascii").lower())
+            except UnicodeDecodeError:
+                return None
+        return spec
+
+    def __iter__(self) -> Iterator[CommandSpec]:
+        return iter(self.commands.values())
+
+    def __len__(self) -> int:
+        return len(self.commands)

@@ -1,0 +1,232 @@
+"""The engine: runs one command for one client against the keyspace. Pure and synchronous.
+
+`Engine.execute(client, argv)` appends the reply bytes to `client.out`. Guards run in Redis's
+`processCommand` order (lookup, arity, auth, then MULTI queueing); each later issue slots
+its guard (ACL, cluster redirect, OOM, read-only replica, ...) into `_guarded` in that
+order. The common case -- an authenticated client outside MULTI -- takes `execute`'s short
+path: one dict probe, one arity test, one call.
+
+Rules: never import trio, socket, time or random here. The shell sets `keyspace.now_ms`
+before each batch and passes a seeded `random.Random` at construction. A handler raising
+`CommandError` becomes an error reply; any other exception is a bug: it is counted and
+logged through `log`, answered with `-ERR internal error`, and re-raised when `strict`.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Final
+
+from node.commands.registry import CommandSpec, CommandTable
+from node.config import Config
+from node.engine.keyspace import Database, Keyspace
+from node.engine.session import REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT, Client
+from node.proto import errors, resp
+from node.proto.errors import CommandError
+
+VERSION: Final = "7.0.15"
+# Commands that run immediately inside MULTI instead of being queued (Redis: multi.c).
+_MULTI_IMMEDIATE: Final = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
+
+
+class Stats:
+    """Counters INFO reports; plain ints so the hot path pays an attribute add."""
+
+    __slots__ = (
+        "commands",
+        "connections_received",
+        "errors",
+        "internal_errors",
+        "keyspace_hits",
+        "keyspace_misses",
+        "rejected_connections",
+        "unexpected_error_replies",
+    )
+
+    def __init__(self) -> None:
+        self.commands = 0
+        self.connections_received = 0
+        self.rejected_connections = 0
+        self.errors = 0
+        self.internal_errors = 0
+        self.keyspace_hits = 0
+        self.keyspace_misses = 0
+        self.unexpected_error_replies = 0
+
+
+class Engine:
+    """One node's data server: keyspace + clients + command table."""
+
+    def __init__(self, config: Config, table: CommandTable, rng: random.Random, *,
+                 strict: bool = False,
+                 log: Callable[[str, str], None] = lambda level, msg: None) -> None:
+        self.config = config
+        self.table = table
+        self.rng = rng
+        self.strict = strict
+        self.log = log
+        self.keyspace = Keyspace(config.int("databases"))
+        self.clients: dict[int, Client] = {}
+        self.next_client_id = 1
+        self.dirty = 0
+        self.stats = Stats()
+        self.started_ms = 0
+        self.shutdown_requested: str | None = None  # set by SHUTDOWN; the shell acts on it
+        self.requirepass = ""
+        self.run_id = "%040x" % rng.getrandbits(160)
+        self._refresh_config("requirepass")
+        config.listeners.append(self._refresh_config)
+
+    def _refresh_config(self, name: str) -> None:
+        if name == "requirepass":
+            self.requirepass = self.config.str("requirepass")
+
+    # --- time and clients ----------------------------------------------------------------
+    @property
+    def now_ms(self) -> int:
+        return self.keyspace.now_ms
+
+    def set_time(self, now_ms: int) -> None:
+        """Set the cached clock (unix ms) for the next batch of commands."""
+        self.keyspace.now_ms = now_ms
+        if not self.started_ms:
+            self.started_ms = now_ms
+
+    def auth_required(self) -> bool:
+        return bool(self.requirepass)
+
+    def protected_mode_denies(self, is_local: bool) -> bool:
+        """Redis refuses non-loopback clients when protected mode is on and the default
+        user has no password (it checks at accept time and closes)."""
+        return (not is_local and self.config.bool("protected-mode")
+                and not self.requirepass)
+
+    def connect(self, addr: str = "", laddr: str = "", is_local: bool = True) -> Client | None:
+        """A new connection; None (after counting it) when maxclients is reached."""
+        self.stats.connections_received += 1
+        if len(self.clients) >= self.config.int("maxclients"):
+            self.stats.rejected_connections += 1
+            return None
+        client = Client(self, self.next_client_id, addr, laddr, is_local)
+        self.next_client_id += 1
+        self.clients[client.id] = client
+        return client
+
+    def disconnect(self, client: Client) -> None:
+        self.clients.pop(client.id, None)
+        self._unwatch(client)
+
+    def idle_clients(self) -> list[Client]:
+        """Clients idle for longer than `timeout` seconds (0 = never), for the shell to close."""
+        timeout = self.config.int("timeout")
+        if not timeout:
+            return []
+        limit = self.keyspace.now_ms - timeout * 1000
+        return [c for c in self.clients.values() if c.last_interaction_ms < limit]
+
+    def db(self, index: int) -> Database:
+        return self.keyspace.dbs[index]
+
+    # --- dispatch ------------------------------------------------------------------------
+    def execute(self, client: Client, argv: list[bytes]) -> None:
+        """Run one command; its reply (if any) is appended to `client.out`."""
+        self.stats.commands += 1
+        spec = self.table.lookup.get(argv[0])
+        if (spec is None or spec.subcommands or not client.authenticated
+                or client.multi is not None or client.reply_mode != REPLY_ON):
+            self._guarded(client, argv, spec)
+            return
+        arity = spec.arity
+        if (len(argv) != arity) if arity > 0 else (len(argv) < -arity):
+            self._reply_error(client, errors.wrong_arity(spec.fullname).message)
+            return
+        try:
+            client.out.append(spec.handler(client, argv))  # type: ignore[misc]
+        except CommandError as exc:
+            self._reply_error(client, exc.message)
+        except Exception as exc:  # a bug: keep serving, but never hide it in tests
+            self._internal_error(client, spec, exc)
+
+    def _guarded(self, client: Client, argv: list[bytes], spec: CommandSpec | None) -> None:
+        """The full guard pipeline, in processCommand's order."""
+        try:
+            if spec is None:
+                spec = self.table.get(argv[0])
+                if spec is None:
+                    raise errors.unknown_command(argv[0], argv[1:])
+            if spec.subcommands:
+                if len(argv) < 2:
+                    raise errors.wrong_arity(spec.fullname)
+                sub = spec.subcommands.get(argv[1].lower())
+                if sub is None:
+                    raise errors.unknown_subcommand(argv[1], spec.name)
+                spec = sub
+            arity = spec.arity
+            if (len(argv) != arity) if arity > 0 else (len(argv) < -arity):
+                raise errors.wrong_arity(spec.fullname)
+            if not client.authenticated and not spec.no_auth:
+                raise CommandError(errors.NOAUTH)
+            if client.multi is not None and spec.fullname not in _MULTI_IMMEDIATE:
+                client.multi.append(argv)
+                self._reply(client, resp.QUEUED)
+                return
+        except CommandError as exc:
+            if client.multi is not None:
+                client.multi_error = True  # Redis flags the transaction (EXECABORT later)
+            self._reply_error(client, exc.message)
+            return
+        self.call(client, spec, argv)
+
+    def call(self, client: Client, spec: CommandSpec, argv: list[bytes]) -> None:
+        """Redis's call(): run the handler and deliver its reply."""
+        try:
+            reply = spec.handler(client, argv)  # type: ignore[misc]
+        except CommandError as exc:
+            self._reply_error(client, exc.message)
+            return
+        except Exception as exc:
+            self._internal_error(client, spec, exc)
+            return
+        self._reply(client, reply)  # type: ignore[arg-type]
+
+    def _reply(self, client: Client, reply: bytes) -> None:
+        mode = client.reply_mode
+        if mode == REPLY_ON:
+            client.out.append(reply)
+        elif mode == REPLY_SKIP_NEXT:
+            client.reply_mode = REPLY_SKIP  # CLIENT REPLY SKIP: this reply is the skipped one
+        elif mode == REPLY_SKIP:
+            client.reply_mode = REPLY_ON
+
+    def _reply_error(self, client: Client, message: str) -> None:
+        self.stats.errors += 1
+        self._reply(client, resp.error(message))
+
+    def _internal_error(self, client: Client, spec: CommandSpec, exc: Exception) -> None:
+        self.stats.internal_errors += 1
+        self.log("warning", f"internal error in '{spec.fullname}': {exc!r}")
+        if self.strict:
+            raise exc
+        self._reply_error(client, "ERR internal error")
+
+    # --- WATCH ---------------------------------------------------------------------------
+    def watch(self, client: Client, key: bytes) -> None:
+        db = client.db
+        if any(d is db and k == key for d, k in client.watching):
+            return
+        client.watching.append((db, key))
+        db.watched.setdefault(key, set()).add(client)
+
+    def _unwatch(self, client: Client) -> None:
+        for db, key in client.watching:
+            watchers = db.watched.get(key)
+            if watchers is not None:
+                watchers.discard(client)
+                if not watchers:
+                    del db.watched[key]
+        client.watching = []
+        client.watch_dirty = False
+
+    def unwatch(self, client: Client) -> None:
+        self._unwatch(client)

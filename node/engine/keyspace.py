@@ -1,0 +1,227 @@
+"""Databases: the key -> value dicts, expiry, WATCH bookkeeping and SCAN cursors.
+
+Rules:
+- Every write to a database goes through `set_value`, `delete` or `rename`-style helpers
+  here, so expiry, WATCH invalidation and (later) the per-slot index stay consistent.
+- Values are plain Python objects: `bytes` (a string Redis would keep as int/embstr) or
+  `bytearray` (a string that was modified in place: Redis's "raw"), and container classes
+  for the other types. `type(value)` is the Redis type.
+- Time is `Keyspace.now_ms` (unix ms), set by the shell before each batch of commands;
+  keys expire lazily on access and actively through `active_expire_cycle`.
+Pure: no I/O, no clocks, no global random.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from node.engine.session import Client
+
+# SCAN cursors: high bits name a key snapshot, low bits the position inside it.
+_CURSOR_POS_BITS = 40
+_MAX_SNAPSHOTS = 16
+
+
+class Database:
+    """One numbered database (SELECT n)."""
+
+    __slots__ = (
+        "data",
+        "expires",
+        "index",
+        "keyspace",
+        "_expire_cursor",
+        "_expire_snapshot",
+        "_scan_serial",
+        "_scans",
+        "watched",
+    )
+
+    def __init__(self, index: int, keyspace: Keyspace) -> None:
+        self.index = index
+        self.keyspace = keyspace
+        self.data: dict[bytes, object] = {}
+        self.expires: dict[bytes, int] = {}
+        # key -> clients WATCHing it; empty for almost every database, so writers pay one
+        # truth test.
+        self.watched: dict[bytes, set[Client]] = {}
+        self._scans: dict[int, list[bytes]] = {}
+        self._scan_serial = 0
+        self._expire_snapshot: list[bytes] = []
+        self._expire_cursor = 0
+
+    # --- reads -------------------------------------------------------------------------
+    def lookup(self, key: bytes) -> object | None:
+        """The live value of `key`, expiring it first if its time has come."""
+        value = self.data.get(key)
+        if value is not None and self.expires:
+            when = self.expires.get(key)
+            if when is not None and when <= self.keyspace.now_ms:
+                self.expire_now(key)
+                return None
+        return value
+
+    def exists(self, key: bytes) -> bool:
+        return self.lookup(key) is not None
+
+    def ttl_ms(self, key: bytes) -> int | None:
+        """Absolute expiry (unix ms) of a live key, or None if it has none."""
+        return self.expires.get(key)
+
+    # --- writes ------------------------------------------------------------------------
+    def set_value(self, key: bytes, value: object, keep_ttl: bool = False) -> None:
+        """Store `value` (overwriting), clearing any TTL unless `keep_ttl`."""
+        self.data[key] = value
+        if not keep_ttl and self.expires:
+            self.expires.pop(key, None)
+        if self.watched:
+            self.touch(key)
+
+    def delete(self, key: bytes) -> bool:
+        """Remove `key`; True if it existed (expired keys count as absent)."""
+        if self.lookup(key) is None:
+            return False
+        del self.data[key]
+        if self.expires:
+            self.expires.pop(key, None)
+        if self.watched:
+            self.touch(key)
+        return True
+
+    def set_expire(self, key: bytes, when_ms: int) -> None:
+        self.expires[key] = when_ms
+        if self.watched:
+            self.touch(key)
+
+    def persist(self, key: bytes) -> bool:
+        if self.expires.pop(key, None) is None:
+            return False
+        if self.watched:
+            self.touch(key)
+        return True
+
+    def expire_now(self, key: bytes) -> None:
+        """Delete a key whose TTL has passed (lazily or from the active cycle)."""
+        self.data.pop(key, None)
+        self.expires.pop(key, None)
+        self.keyspace.expired_keys += 1
+        if self.watched:
+            self.touch(key)
+        self.keyspace.on_expired(self, key)
+
+    def touch(self, key: bytes) -> None:
+        """Redis's signalModifiedKey: invalidate the WATCHes on `key`."""
+        clients = self.watched.get(key)
+        if clients:
+            for client in clients:
+                client.watch_dirty = True
+
+    def flush(self) -> None:
+        for key in list(self.watched):
+            self.touch(key)
+        self.data = {}
+        self.expires = {}
+        self._scans.clear()
+        self._expire_snapshot = []
+        self._expire_cursor = 0
+
+    # --- SCAN ----------------------------------------------------------------------------
+    def scan(self, cursor: int, count: int,
+             accept: Callable[[bytes], bool] | None = None) -> tuple[int, list[bytes]]:
+        """One SCAN step. Every key present for the whole scan is returned at least once:
+        the scan walks a snapshot of the key order taken at cursor 0 and skips keys that
+        have gone since. Returns (next cursor, keys); 0 means done."""
+        serial, pos = cursor >> _CURSOR_POS_BITS, cursor & ((1 << _CURSOR_POS_BITS) - 1)
+        snapshot = self._scans.get(serial) if cursor else None
+        if snapshot is None:
+            snapshot = list(self.data)
+            self._scan_serial = self._scan_serial % ((1 << 23) - 1) + 1
+            serial = self._scan_serial
+            self._scans[serial] = snapshot
+            if len(self._scans) > _MAX_SNAPSHOTS:
+                del self._scans[next(iter(self._scans))]
+            if cursor == 0:
+                pos = 0
+        end = min(pos + max(count, 1), len(snapshot))
+        out = []
+        for key in snapshot[pos:end]:
+            if self.lookup(key) is not None and (accept is None or accept(key)):
+                out.append(key)
+        if end >= len(snapshot):
+            self._scans.pop(serial, None)
+            return 0, out
+        return (serial << _CURSOR_POS_BITS) | end, out
+
+    def random_key(self, rng: random.Random) -> bytes | None:
+        """RANDOMKEY: a random live key (expired picks are expired and retried)."""
+        for _ in range(100):
+            if not self.data:
+                return None
+            # dicts have no O(1) random access; sampling a window keeps this cheap.
+            n = len(self.data)
+            skip = rng.randrange(n)
+            for i, key in enumerate(self.data):
+                if i == skip:
+                    break
+            if self.lookup(key) is not None:
+                return key
+        return None
+
+    # --- active expiry -------------------------------------------------------------------
+    def expire_sample(self, budget: int) -> tuple[int, int]:
+        """Check up to `budget` keys with a TTL, in a cycle over a snapshot of the expires
+        dict (Redis walks its expires table with a cursor too). Returns (sampled, expired)."""
+        now = self.keyspace.now_ms
+        sampled = expired = 0
+        while sampled < budget and self.expires:
+            if self._expire_cursor >= len(self._expire_snapshot):
+                self._expire_snapshot = list(self.expires)
+                self._expire_cursor = 0
+            key = self._expire_snapshot[self._expire_cursor]
+            self._expire_cursor += 1
+            when = self.expires.get(key)
+            if when is None:
+                continue
+            sampled += 1
+            if when <= now:
+                self.expire_now(key)
+                expired += 1
+        return sampled, expired
+
+
+class Keyspace:
+    """All databases of a node plus the clock value they share."""
+
+    def __init__(self, databases: int) -> None:
+        self.now_ms = 0
+        self.expired_keys = 0
+        self.dbs = [Database(i, self) for i in range(databases)]
+        # Hook for expiry side effects (propagating DEL, notifications); set by the engine.
+        self.on_expired: Callable[[Database, bytes], None] = lambda db, key: None
+
+    def active_expire_cycle(self, keys_per_db: int = 20, max_rounds: int = 16) -> int:
+        """Redis's activeExpireCycle in spirit: sample keys with a TTL in every database and
+        keep going while more than a quarter of a sample was expired, within a budget."""
+        total = 0
+        for db in self.dbs:
+            if not db.expires:
+                continue
+            for _ in range(max_rounds):
+                sampled, expired = db.expire_sample(keys_per_db)
+                total += expired
+                if sampled == 0 or expired * 4 <= sampled:
+                    break
+        return total
+
+    def swap(self, a: int, b: int) -> None:
+        da, db_ = self.dbs[a], self.dbs[b]
+        for database in (da, db_):
+            for key in list(database.watched):
+                database.touch(key)
+        da.data, db_.data = db_.data, da.data
+        da.expires, db_.expires = db_.expires, da.expires
+        da._scans.clear()
+        db_._scans.clear()

@@ -1,0 +1,83 @@
+"""Per-connection state as the engine sees it (Redis's `client` struct, minus the socket).
+
+Rules: the engine appends reply bytes to `out`; the shell sends them and clears the list.
+Anything the engine wants the shell to do with a connection is a field here
+(`close_after_reply`), never a call into I/O. Pure.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from node.engine.engine import Engine
+    from node.engine.keyspace import Database
+
+# CLIENT REPLY modes
+REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP = 0, 1, 2, 3
+
+
+class Client:
+    """One client connection's state."""
+
+    __slots__ = (
+        "__weakref__",
+        "addr",
+        "authenticated",
+        "close_after_reply",
+        "created_ms",
+        "db",
+        "engine",
+        "flags",
+        "id",
+        "info",
+        "is_local",
+        "last_command",
+        "last_interaction_ms",
+        "laddr",
+        "lib_name",
+        "lib_ver",
+        "multi",
+        "multi_error",
+        "name",
+        "no_evict",
+        "no_touch",
+        "out",
+        "reply_mode",
+        "resp",
+        "user",
+        "watch_dirty",
+        "watching",
+    )
+
+    def __init__(self, engine: Engine, client_id: int, addr: str = "", laddr: str = "",
+                 is_local: bool = True) -> None:
+        self.engine = engine
+        self.id = client_id
+        self.addr = addr
+        self.laddr = laddr
+        self.is_local = is_local
+        self.db: Database = engine.keyspace.dbs[0]
+        self.resp = 2
+        self.name = b""
+        self.lib_name = b""
+        self.lib_ver = b""
+        self.user = "default"
+        self.authenticated = not engine.auth_required()
+        self.out: list[bytes] = []
+        self.close_after_reply = False
+        self.reply_mode = REPLY_ON
+        self.multi: list[list[bytes]] | None = None
+        self.multi_error = False
+        self.watching: list[tuple[Database, bytes]] = []
+        self.watch_dirty = False
+        self.created_ms = engine.keyspace.now_ms
+        self.last_interaction_ms = engine.keyspace.now_ms
+        self.last_command = b"NULL"
+        self.no_evict = False
+        self.no_touch = False
+        self.flags = ""
+        self.info: dict[str, object] = {}
+
+    def __repr__(self) -> str:
+        return f"<Client id={self.id} addr={self.addr}>"

@@ -1,0 +1,1 @@
+"""The adapters that touch the world (sockets, files, clocks). Only the shell uses them."""

@@ -1,0 +1,102 @@
+"""Every error a client can see, with Redis 7.0's exact text, in one place.
+
+Rules: handlers raise `CommandError` (or a subclass); the dispatcher turns it into a
+`-PREFIX text` reply. The text constants below are Redis's own wording, byte for byte,
+because clients and test suites match on them. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+
+class CommandError(Exception):
+    """An error reply: `-<message>\\r\\n`. `message` includes the prefix (ERR, WRONGTYPE...)."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def prefix(self) -> str:
+        """The first word, which Redis uses for errorstats (ERR, WRONGTYPE, MOVED...)."""
+        return self.message.split(" ", 1)[0]
+
+
+class ProtocolError(Exception):
+    """The peer sent bytes that are not a valid request: reply, then close the link."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+    @property
+    def reply(self) -> bytes:
+        return b"-ERR Protocol error: " + self.reason.encode() + b"\r\n"
+
+
+# --- generic -------------------------------------------------------------------------
+SYNTAX = "ERR syntax error"
+WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
+NOT_INTEGER = "ERR value is not an integer or out of range"
+NOT_FLOAT = "ERR value is not a valid float"
+OVERFLOW = "ERR increment or decrement would overflow"
+INCR_NAN_INF = "ERR increment would produce NaN or Infinity"
+NO_SUCH_KEY = "ERR no such key"
+OUT_OF_RANGE = "ERR index out of range"
+DB_INDEX = "ERR DB index is out of range"
+INVALID_DB_INDEX = "ERR invalid DB index"
+SAME_OBJECT = "ERR source and destination objects are the same"
+STRING_TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+OFFSET_OUT_OF_RANGE = "ERR offset is out of range"
+NOT_POSITIVE = "ERR value is out of range, must be positive"
+INVALID_EXPIRE = "ERR invalid expire time in '{}' command"
+NOAUTH = "NOAUTH Authentication required."
+WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
+AUTH_NOT_CONFIGURED = (
+    "ERR AUTH <password> called without any password configured for the default user. "
+    "Are you sure your configuration is correct?"
+)
+NOPROTO = "NOPROTO unsupported protocol version"
+MAX_CLIENTS = "ERR max number of clients reached"
+EXEC_ABORT = "EXECABORT Transaction discarded because of previous errors."
+NO_SUCH_CLIENT = "ERR No such client"
+DENIED_PROTECTED = (
+    "DENIED Redis is running in protected mode because protected mode is enabled and no "
+    "password is set for the default user. In this mode connections are only accepted from "
+    "the loopback interface. If you want to connect from external computers to Redis you may "
+    "adopt one of the following solutions: 1) Just disable protected mode sending the command "
+    "'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the "
+    "same host the server is running, however MAKE SURE Redis is not publicly accessible from "
+    "internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively "
+    "you can just disable the protected mode by editing the Redis configuration file, and "
+    "setting the protected mode option to 'no', and then restarting the server. 3) If you "
+    "started the server manually just for testing, restart it with the '--protected-mode no' "
+    "option. 4) Setup a an authentication password for the default user. NOTE: You only need "
+    "to do one of the above things in order for the server to start accepting connections "
+    "from the outside."
+)
+
+
+def wrong_arity(name: str) -> CommandError:
+    return CommandError(f"ERR wrong number of arguments for '{name}' command")
+
+
+def unknown_command(name: bytes, args: list[bytes]) -> CommandError:
+    shown = " ".join(f"'{_sds_text(a, 128)}'" for a in args)
+    return CommandError(
+        f"ERR unknown command '{_sds_text(name, 128)}', with args beginning with: "
+        + (shown + " " if shown else "")
+    )
+
+
+def unknown_subcommand(sub: bytes, container: str) -> CommandError:
+    return CommandError(
+        f"ERR unknown subcommand '{_sds_text(sub, 128)}'. Try {container.upper()} HELP."
+    )
+
+
+def _sds_text(raw: bytes, limit: int) -> str:
+    """Redis prints user bytes in errors truncated to `limit` and with newlines blanked."""
+    text = raw[:limit].decode("utf-8", "replace")
+    return text.replace("\r", " ").replace("\n", " ")

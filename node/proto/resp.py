@@ -1,0 +1,463 @@
+"""RESP: the request parser (client -> server) and the reply encoders (server -> client).
+
+Pure: bytes in, commands or bytes out. No sockets, no clocks.
+
+Parsing follows Redis 7.0's `processMultibulkBuffer`/`processInlineBuffer` (networking.c):
+the same limits, the same error texts, errors reported only after every complete command
+before them has been handed out (Redis executes those, then replies the error and closes).
+
+Speed: a chunk that starts at a command boundary with `*` goes to `hiredis.Reader` (C); if
+hiredis consumes it completely we are done. Anything else -- inline commands, a command
+split across reads, an unauthenticated client, an element that is not a bulk string --
+goes through the exact Python parser below, which hands back to hiredis at the next
+boundary. Complete commands inside one read cannot break the size limits (a read is
+smaller than any limit), so the fast path needs no header checks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Final
+
+import hiredis
+
+from node.proto.errors import ProtocolError
+
+INLINE_MAX_SIZE: Final = 64 * 1024  # PROTO_INLINE_MAX_SIZE
+INT_MAX: Final = 2**31 - 1
+UNAUTH_MAX_MULTIBULK: Final = 10
+UNAUTH_MAX_BULK: Final = 16384
+
+Argv = list[bytes]
+
+
+class RequestParser:
+    """Incremental request parser for one connection.
+
+    `feed(data)` returns the commands completed by `data`. When the stream turns invalid,
+    the commands before the bad one are still returned and `error` is set; the caller
+    executes them, sends `error.reply` and closes the connection.
+    """
+
+    __slots__ = ("_buf", "_pos", "_reader", "_slow", "auth_required", "error", "max_bulk_len")
+
+    def __init__(self, max_bulk_len: int = 512 * 1024 * 1024) -> None:
+        self._reader = hiredis.Reader()
+        self._buf = bytearray()  # only used by the slow path
+        self._pos = 0
+        self._slow = False
+        self.max_bulk_len = max_bulk_len
+        self.auth_required = False
+        self.error: ProtocolError | None = None
+
+    def pending_bytes(self) -> int:
+        """Bytes held for an incomplete command (for client-query-buffer-limit, CLIENT LIST)."""
+        return len(self._buf) - self._pos
+
+    def feed(self, data: bytes) -> list[Argv]:
+        if self.error is not None:
+            return []
+        if self._slow or self.auth_required or not data or data[0] != 0x2A:  # '*'
+            return self._feed_slow(data)
+        reader = self._reader
+        reader.feed(data)
+        out: list[Argv] = []
+        try:
+            while (cmd := reader.gets()) is not False:
+                if cmd.__class__ is not list:
+                    raise ValueError
+                for arg in cmd:
+                    if arg.__class__ is not bytes:
+                        raise ValueError
+                if cmd:
+                    out.append(cmd)
+            if not reader.has_data():
+                # has_data() cannot see an aggregate left half-read, so probe: an empty
+                # multibulk comes back as [] only when the reader sits at a boundary.
+                reader.feed(b"*0\r\n")
+                if reader.gets() == []:
+                    return out
+        except (hiredis.ProtocolError, ValueError):
+            pass  # the exact parser below finds the error and its position
+        # An incomplete tail or bad input: re-read the chunk exactly, skipping the commands
+        # hiredis already gave out, and stay on the slow path until the next boundary.
+        self._reader = hiredis.Reader()
+        self._slow = True
+        self._buf = bytearray(data)
+        self._pos = 0
+        return self._parse_slow(skip=len(out), out=out)
+
+    # --- the exact parser ----------------------------------------------------------------
+    def _feed_slow(self, data: bytes) -> list[Argv]:
+        if self._pos:
+            del self._buf[: self._pos]
+            self._pos = 0
+        self._buf += data
+        self._slow = True
+        return self._parse_slow(skip=0, out=[])
+
+    def _parse_slow(self, skip: int, out: list[Argv]) -> list[Argv]:
+        buf = self._buf
+        try:
+            while self._pos < len(buf):
+                if buf[self._pos] == 0x2A:
+                    argv = self._multibulk(buf)
+                else:
+                    argv = self._inline(buf)
+                if argv is None:
+                    break  # incomplete
+                if skip:
+                    skip -= 1
+                elif argv:
+                    out.append(argv)
+        except ProtocolError as exc:
+            self.error = exc
+            self._buf = bytearray()
+            self._pos = 0
+            return out
+        if self._pos >= len(buf):
+            # Back at a boundary with nothing pending: hiredis takes over again.
+            self._buf = bytearray()
+            self._pos = 0
+            self._slow = False
+        return out
+
+    def _inline(self, buf: bytearray) -> Argv | None:
+        pos = self._pos
+        nl = buf.find(b"\n", pos)
+        if nl < 0:
+            if len(buf) - pos > INLINE_MAX_SIZE:
+                raise ProtocolError("too big inline request")
+            return None
+        end = nl - 1 if nl > pos and buf[nl - 1] == 0x0D else nl
+        line = bytes(buf[pos:end])
+        self._pos = nl + 1
+        args = split_args(line)
+        if args is None:
+            raise ProtocolError("unbalanced quotes in request")
+        return args
+
+    def _multibulk(self, buf: bytearray) -> Argv | None:
+        pos = self._pos
+        nl = buf.find(b"\r\n", pos)
+        if nl < 0:
+            if len(buf) - pos > INLINE_MAX_SIZE:
+                raise ProtocolError("too big mbulk count string")
+            return None
+        count = _parse_ll(buf, pos + 1, nl)
+        if count is None or count > INT_MAX:
+            raise ProtocolError("invalid multibulk length")
+        if count > UNAUTH_MAX_MULTIBULK and self.auth_required:
+            raise ProtocolError("unauthenticated multibulk length")
+        p = nl + 2
+        if count <= 0:
+            self._pos = p
+            return []
+        argv: Argv = []
+        n = len(buf)
+        while len(argv) < count:
+            if p >= n:
+                return None
+            nl = buf.find(b"\r\n", p)
+            if nl < 0:
+                if n - p > INLINE_MAX_SIZE:
+                    raise ProtocolError("too big bulk count string")
+                if buf[p] != 0x24:
+                    raise ProtocolError(f"expected '$', got '{chr(buf[p])}'")
+                return None
+            if buf[p] != 0x24:  # '$'
+                raise ProtocolError(f"expected '$', got '{chr(buf[p])}'")
+            length = _parse_ll(buf, p + 1, nl)
+            if length is None or length < 0 or length > self.max_bulk_len:
+                raise ProtocolError("invalid bulk length")
+            if length > UNAUTH_MAX_BULK and self.auth_required:
+                raise ProtocolError("unauthenticated bulk length")
+            start = nl + 2
+            if start + length + 2 > n:
+                return None
+            argv.append(bytes(buf[start : start + length]))
+            p = start + length + 2  # like Redis, the CRLF after the data is not checked
+        self._pos = p
+        return argv
+
+
+def _parse_ll(buf: bytearray, start: int, end: int) -> int | None:
+    """Redis's string2ll: optional '-', digits, no leading zeros/spaces/plus, fits int64."""
+    raw = bytes(buf[start:end])
+    if not raw or len(raw) > 20:
+        return None
+    body = raw[1:] if raw[:1] == b"-" else raw
+    if not body.isdigit() or (len(body) > 1 and body[0] == 0x30) or (raw == b"-0"):
+        return None
+    value = int(raw)
+    if not -(2**63) <= value < 2**63:
+        return None
+    return value
+
+
+_ESCAPES: Final = {
+    ord("n"): b"\n",
+    ord("r"): b"\r",
+    ord("t"): b"\t",
+    ord("b"): b"\b",
+    ord("a"): b"\a",
+}
+_HEX: Final = frozenset(b"0123456789abcdefABCDEF")
+
+
+def split_args(line: bytes) -> Argv | None:
+    """Redis's sdssplitargs: whitespace-split with "double" (escapes) and 'single' quotes.
+
+    Returns None for unbalanced quotes (or a closing quote not followed by a space).
+    """
+    args: Argv = []
+    i, n = 0, len(line)
+    while True:
+        while i < n and line[i] in b" \n\r\t\v\f":
+            i += 1
+        if i >= n:
+            return args
+        current = bytearray()
+        in_dq = in_sq = False
+        while True:
+            if in_dq:
+                if i >= n:
+                    return None
+                c = line[i]
+                if (
+                    c == 0x5C
+                    and i + 3 < n
+                    and line[i + 1] == 0x78
+                    and line[i + 2] in _HEX
+                    and line[i + 3] in _HEX
+                ):
+                    current.append(int(line[i + 2 : i + 4], 16))
+                    i += 3
+                elif c == 0x5C and i + 1 < n:
+                    i += 1
+                    current += _ESCAPES.get(line[i], bytes([line[i]]))
+                elif c == 0x22:
+                    if i + 1 < n and line[i + 1] not in b" \n\r\t\v\f":
+                        return None
+                    in_dq = False
+                    i += 1
+                    break
+                else:
+                    current.append(c)
+            elif in_sq:
+                if i >= n:
+                    return None
+                c = line[i]
+                if c == 0x5C and i + 1 < n and line[i + 1] == 0x27:
+                    i += 1
+                    current.append(0x27)
+                elif c == 0x27:
+                    if i + 1 < n and line[i + 1] not in b" \n\r\t\v\f":
+                        return None
+                    in_sq = False
+                    i += 1
+                    break
+                else:
+                    current.append(c)
+            else:
+                if i >= n:
+                    break
+                c = line[i]
+                if c in b" \n\r\t\v\f":
+                    break
+                if c == 0x22:
+                    in_dq = True
+                elif c == 0x27:
+                    in_sq = True
+                else:
+                    current.append(c)
+            i += 1
+        args.append(bytes(current))
+
+
+# ==== Reply encoding =====================================================================
+# Handlers build replies as bytes. Constants are precomputed; the helpers below take the
+# connection's protocol (2 or 3) where RESP2 and RESP3 differ, degrading as Redis does.
+
+OK: Final = b"+OK\r\n"
+PONG: Final = b"+PONG\r\n"
+QUEUED: Final = b"+QUEUED\r\n"
+NULL_BULK: Final = b"$-1\r\n"
+NULL_ARRAY: Final = b"*-1\r\n"
+NULL3: Final = b"_\r\n"
+EMPTY_ARRAY: Final = b"*0\r\n"
+EMPTY_BULK: Final = b"$0\r\n\r\n"
+ZERO: Final = b":0\r\n"
+ONE: Final = b":1\r\n"
+MINUS_ONE: Final = b":-1\r\n"
+MINUS_TWO: Final = b":-2\r\n"
+_SMALL_INTS: Final = tuple(b":%d\r\n" % i for i in range(10001))
+
+
+def status(text: bytes) -> bytes:
+    return b"+" + text + b"\r\n"
+
+
+def error(message: str) -> bytes:
+    return b"-" + message.encode("utf-8", "replace").replace(b"\r\n", b"  ") + b"\r\n"
+
+
+def integer(value: int) -> bytes:
+    if 0 <= value <= 10000:
+        return _SMALL_INTS[value]
+    return b":%d\r\n" % value
+
+
+def bulk(value: bytes) -> bytes:
+    return b"$%d\r\n%s\r\n" % (len(value), value)
+
+
+def bulk_or_null(value: bytes | None, resp: int) -> bytes:
+    if value is None:
+        return NULL3 if resp == 3 else NULL_BULK
+    return b"$%d\r\n%s\r\n" % (len(value), value)
+
+
+def null(resp: int) -> bytes:
+    """A null where a bulk string was expected (`$-1` in RESP2)."""
+    return NULL3 if resp == 3 else NULL_BULK
+
+
+def null_array(resp: int) -> bytes:
+    """A null where an array was expected (`*-1` in RESP2)."""
+    return NULL3 if resp == 3 else NULL_ARRAY
+
+
+def array_header(n: int) -> bytes:
+    return b"*%d\r\n" % n
+
+
+def map_header(pairs: int, resp: int) -> bytes:
+    return b"%%%d\r\n" % pairs if resp == 3 else b"*%d\r\n" % (pairs * 2)
+
+
+def set_header(n: int, resp: int) -> bytes:
+    return b"~%d\r\n" % n if resp == 3 else b"*%d\r\n" % n
+
+
+def push_header(n: int, resp: int) -> bytes:
+    return b">%d\r\n" % n if resp == 3 else b"*%d\r\n" % n
+
+
+def bulk_array(items: Iterable[bytes]) -> bytes:
+    items = list(items)
+    parts = [b"*%d\r\n" % len(items)]
+    parts.extend(b"$%d\r\n%s\r\n" % (len(i), i) for i in items)
+    return b"".join(parts)
+
+
+def format_double(value: float) -> bytes:
+    """Redis 7.0's addReplyDouble text: %.17g, with inf/-inf/nan spelled that way."""
+    if math.isinf(value):
+        return b"inf" if value > 0 else b"-inf"
+    if math.isnan(value):
+        return b"nan"
+    return b"%.17g" % value
+
+
+def double(value: float, resp: int) -> bytes:
+    text = format_double(value)
+    if resp == 3:
+        return b"," + text + b"\r\n"
+    return b"$%d\r\n%s\r\n" % (len(text), text)
+
+
+def boolean(value: bool, resp: int) -> bytes:
+    if resp == 3:
+        return b"#t\r\n" if value else b"#f\r\n"
+    return ONE if value else ZERO
+
+
+def big_number(digits: bytes, resp: int) -> bytes:
+    return b"(" + digits + b"\r\n" if resp == 3 else bulk(digits)
+
+
+def verbatim(text: bytes, resp: int, fmt: bytes = b"txt") -> bytes:
+    if resp == 3:
+        return b"=%d\r\n%s:%s\r\n" % (len(text) + 4, fmt, text)
+    return bulk(text)
+
+
+class Status(bytes):
+    """Marks a simple-string value for `encode` (e.g. `+OK`)."""
+
+
+class Verbatim(bytes):
+    """Marks a verbatim-string value for `encode` (RESP3 `=`, RESP2 bulk)."""
+
+
+class Push(list[object]):
+    """Marks an out-of-band push frame for `encode` (RESP3 `>`, RESP2 array)."""
+
+
+class BigNumber(int):
+    """Marks an integer to be sent as a RESP3 big number."""
+
+
+class Attribute(dict[object, object]):
+    """A RESP3 attribute frame; RESP2 has none, so it is dropped there."""
+
+
+def encode(value: object, resp: int) -> bytes:
+    """Encode a plain Python value; for cold paths (INFO-like, COMMAND, HELLO...).
+
+    bytes->bulk, str->bulk (utf-8), bool->boolean, int->integer, float->double,
+    None->null, list/tuple->array, dict->map, set/frozenset->set, plus the marker classes.
+    """
+    out: list[bytes] = []
+    _encode_into(value, resp, out)
+    return b"".join(out)
+
+
+def _encode_into(value: object, resp: int, out: list[bytes]) -> None:
+    if isinstance(value, Status):
+        out.append(b"+" + bytes(value) + b"\r\n")
+    elif isinstance(value, Verbatim):
+        out.append(verbatim(bytes(value), resp))
+    elif isinstance(value, bytes):
+        out.append(b"$%d\r\n%s\r\n" % (len(value), value))
+    elif isinstance(value, str):
+        out.append(bulk(value.encode()))
+    elif isinstance(value, bool):
+        out.append(boolean(value, resp))
+    elif isinstance(value, BigNumber):
+        out.append(big_number(b"%d" % value, resp))
+    elif isinstance(value, int):
+        out.append(integer(value))
+    elif isinstance(value, float):
+        out.append(double(value, resp))
+    elif value is None:
+        out.append(null(resp))
+    elif isinstance(value, Push):
+        out.append(push_header(len(value), resp))
+        for item in value:
+            _encode_into(item, resp, out)
+    elif isinstance(value, Attribute):
+        if resp == 3:
+            out.append(b"|%d\r\n" % len(value))
+            for k, v in value.items():
+                _encode_into(k, resp, out)
+                _encode_into(v, resp, out)
+    elif isinstance(value, (list, tuple)):
+        out.append(b"*%d\r\n" % len(value))
+        for item in value:
+            _encode_into(item, resp, out)
+    elif isinstance(value, dict):
+        out.append(map_header(len(value), resp))
+        for k, v in value.items():
+            _encode_into(k, resp, out)
+            _encode_into(v, resp, out)
+    elif isinstance(value, (set, frozenset)):
+        out.append(set_header(len(value), resp))
+        for item in value:
+            _encode_into(item, resp, out)
+    elif isinstance(value, BaseException):
+        out.append(error(str(value)))
+    else:
+        raise TypeError(f"cannot encode {type(value).__name__}")

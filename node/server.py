@@ -1,0 +1,326 @@
+"""The trio shell of a node: listeners, the client reactor, cron. The only place (besides
+`node/io`) that touches sockets and clocks.
+
+Design (DESIGN.md section 3): one reactor task owns a private `select.epoll` holding every
+client socket. It sleeps in `trio.lowlevel.wait_readable(epoll_fd)`, then serves every ready
+socket: recv, parse every complete command, execute them, and send all their replies with
+one `send`. A reply that does not fit the socket buffer is kept and the socket switched to
+EPOLLOUT; until it drains, that client's input is not read (backpressure, like a blocking
+write). Cron (active expiry, idle timeouts) is a separate trio task at `hz`. Where epoll
+does not exist, each connection gets its own trio task instead (`_serve_with_tasks`).
+"""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import select
+import socket
+import time
+from collections.abc import Callable
+from typing import Final
+
+import trio
+
+from node.engine.engine import Engine
+from node.engine.session import Client
+from node.proto import errors, resp
+from node.proto.resp import RequestParser
+
+RECV_SIZE: Final = 64 * 1024
+_EPOLLIN: Final = getattr(select, "EPOLLIN", 1)
+_EPOLLOUT: Final = getattr(select, "EPOLLOUT", 4)
+_EPOLLERR_HUP: Final = getattr(select, "EPOLLERR", 8) | getattr(select, "EPOLLHUP", 16)
+_MAX_CLIENTS_REPLY: Final = resp.error(errors.MAX_CLIENTS)
+_DENIED_REPLY: Final = resp.error(errors.DENIED_PROTECTED)
+
+
+def wall_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return host in ("", "localhost")
+
+
+class Connection:
+    """A client socket plus its parser, engine client and unsent output."""
+
+    __slots__ = ("client", "fd", "parser", "pending", "sock")
+
+    def __init__(self, sock: socket.socket, client: Client, parser: RequestParser) -> None:
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.client = client
+        self.parser = parser
+        self.pending = b""  # output the socket did not take yet
+
+
+class NodeServer:
+    """Serves one Engine over TCP."""
+
+    def __init__(self, engine: Engine, log: Callable[[str, str], None], *,
+                 use_epoll: bool = hasattr(select, "epoll")) -> None:
+        self.engine = engine
+        self.log = log
+        self.use_epoll = use_epoll
+        self.listeners: list[socket.socket] = []
+        self.conns: dict[int, Connection] = {}
+        self._epoll: select.epoll | None = None
+        self._stop = trio.Event()
+
+    # --- lifecycle -----------------------------------------------------------------------
+    def bind(self) -> None:
+        """Open the listening sockets (Redis's `bind`; a leading '-' marks an optional addr)."""
+        config = self.engine.config
+        port = config.int("port")
+        backlog = config.int("tcp-backlog")
+        addrs = config.values["bind"] or ("*",)
+        assert isinstance(addrs, tuple)
+        for raw in addrs:
+            optional = raw.startswith("-")
+            host = str(raw).lstrip("-")
+            host = {"*": "0.0.0.0", "::*": "::"}.get(host, host)
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6:
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                sock.bind((host, port))
+                sock.listen(backlog)
+            except OSError as exc:
+                sock.close()
+                if optional and exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT,
+                                              errno.EPROTONOSUPPORT):
+                    continue
+                raise OSError(exc.errno, f"Could not create server TCP listening socket "
+                                         f"{host}:{port}: {exc.strerror}") from exc
+            sock.setblocking(False)
+            self.listeners.append(sock)
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def serve(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+                    ) -> None:
+        """Run until `request_stop()` or a SHUTDOWN command; the listeners must be bound."""
+        self.engine.set_time(wall_ms())
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._cron)
+            if self.use_epoll:
+                nursery.start_soon(self._reactor)
+            else:
+                for sock in self.listeners:
+                    nursery.start_soon(self._accept_with_tasks, sock, nursery)
+            task_status.started()
+            await self._stop.wait()
+            nursery.cancel_scope.cancel()
+        self.close_all()
+
+    def close_all(self) -> None:
+        for conn in list(self.conns.values()):
+            self._close(conn)
+        for sock in self.listeners:
+            sock.close()
+        self.listeners = []
+        if self._epoll is not None:
+            self._epoll.close()
+            self._epoll = None
+
+    # --- cron ----------------------------------------------------------------------------
+    async def _cron(self) -> None:
+        engine = self.engine
+        while True:
+            hz = max(1, min(500, engine.config.int("hz")))
+            await trio.sleep(1 / hz)
+            engine.set_time(wall_ms())
+            engine.keyspace.active_expire_cycle()
+            for client in engine.idle_clients():
+                conn = self._conn_of(client)
+                if conn is not None:
+                    self._close(conn)
+            self._check_shutdown()
+
+    def _conn_of(self, client: Client) -> Connection | None:
+        for conn in self.conns.values():
+            if conn.client is client:
+                return conn
+        return None
+
+    def _check_shutdown(self) -> None:
+        if self.engine.shutdown_requested is not None:
+            self._stop.set()
+
+    # --- accepting -----------------------------------------------------------------------
+    def _accept_one(self, listener: socket.socket) -> Connection | None:
+        """Accept a pending connection (None when there is none); refuse it with Redis's
+        error when over maxclients or in protected mode."""
+        try:
+            sock, peer = listener.accept()
+        except (BlockingIOError, InterruptedError):
+            return None
+        except OSError as exc:
+            self.log("warning", f"Accepting client connection: {exc}")
+            return None
+        sock.setblocking(False)
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        host, port = peer[0], peer[1]
+        local = sock.getsockname()
+        engine = self.engine
+        engine.set_time(wall_ms())
+        if engine.protected_mode_denies(is_loopback(host)):
+            self._refuse(sock, _DENIED_REPLY)
+            return None
+        client = engine.connect(_fmt_addr(host, port), _fmt_addr(local[0], local[1]),
+                                is_loopback(host))
+        if client is None:
+            self._refuse(sock, _MAX_CLIENTS_REPLY)
+            return None
+        parser = RequestParser(engine.config.int("proto-max-bulk-len"))
+        parser.auth_required = not client.authenticated
+        conn = Connection(sock, client, parser)
+        self.conns[conn.fd] = conn
+        return conn
+
+    @staticmethod
+    def _refuse(sock: socket.socket, reply: bytes) -> None:
+        try:
+            sock.send(reply)
+        except OSError:
+            pass
+        sock.close()
+
+    # --- the reactor ---------------------------------------------------------------------
+    async def _reactor(self) -> None:
+        ep = self._epoll = select.epoll()
+        listeners = {s.fileno(): s for s in self.listeners}
+        for fd in listeners:
+            ep.register(fd, _EPOLLIN)
+        conns = self.conns
+        engine = self.engine
+        wait_readable = trio.lowlevel.wait_readable
+        while True:
+            await wait_readable(ep.fileno())
+            events = ep.poll(0)
+            if not events:
+                continue
+            engine.set_time(wall_ms())
+            for fd, ev in events:
+                listener = listeners.get(fd)
+                if listener is not None:
+                    while (conn := self._accept_one(listener)) is not None:
+                        ep.register(conn.fd, _EPOLLIN)
+                    continue
+                conn = conns.get(fd)
+                if conn is None:
+                    continue
+                if conn.pending:
+                    if ev & (_EPOLLOUT | _EPOLLERR_HUP):
+                        self._flush(conn)
+                    continue
+                self._serve_input(conn)
+            self._check_shutdown()
+            # Give other trio tasks (cron, future bus/replication links) a turn.
+            await trio.lowlevel.checkpoint()
+
+    def _serve_input(self, conn: Connection) -> None:
+        """Read once, run every complete command, send all replies at once."""
+        try:
+            data = conn.sock.recv(RECV_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self._close(conn)
+            return
+        if not data:
+            self._close(conn)
+            return
+        client = conn.client
+        parser = conn.parser
+        commands = parser.feed(data)
+        if commands:
+            execute = self.engine.execute
+            client.last_interaction_ms = self.engine.keyspace.now_ms
+            for argv in commands:
+                execute(client, argv)
+                if client.close_after_reply:
+                    break
+            parser.auth_required = not client.authenticated
+        elif parser.pending_bytes() > self.engine.config.int("client-query-buffer-limit"):
+            self.log("warning", f"Closing client that reached max query buffer length: "
+                                f"id={client.id} addr={client.addr}")
+            self._close(conn)
+            return
+        if parser.error is not None and not client.close_after_reply:
+            client.out.append(parser.error.reply)
+            client.close_after_reply = True
+            self.log("verbose", f"Protocol error ({parser.error.reason}) from client: "
+                                f"id={client.id} addr={client.addr}")
+        if client.out:
+            self._flush(conn)
+        elif client.close_after_reply:
+            self._close(conn)
+
+    def _flush(self, conn: Connection) -> None:
+        client = conn.client
+        out = client.out
+        data = conn.pending + b"".join(out) if conn.pending else b"".join(out)
+        out.clear()
+        try:
+            sent = conn.sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:
+            self._close(conn)
+            return
+        was_pending = bool(conn.pending)
+        conn.pending = data[sent:]
+        if conn.pending:
+            if not was_pending and self._epoll is not None:
+                self._epoll.modify(conn.fd, _EPOLLOUT)
+            return
+        if client.close_after_reply:
+            self._close(conn)
+        elif was_pending and self._epoll is not None:
+            self._epoll.modify(conn.fd, _EPOLLIN)
+
+    def _close(self, conn: Connection) -> None:
+        if self.conns.pop(conn.fd, None) is None:
+            return
+        if self._epoll is not None:
+            try:
+                self._epoll.unregister(conn.fd)
+            except (OSError, ValueError):
+                pass
+        self.engine.disconnect(conn.client)
+        conn.sock.close()
+
+    # --- fallback: one trio task per connection (no epoll) --------------------------------
+    async def _accept_with_tasks(self, listener: socket.socket,
+                                 nursery: trio.Nursery) -> None:
+        while True:
+            await trio.lowlevel.wait_readable(listener)
+            while (conn := self._accept_one(listener)) is not None:
+                nursery.start_soon(self._serve_with_tasks, conn)
+
+    async def _serve_with_tasks(self, conn: Connection) -> None:
+        try:
+            while conn.fd in self.conns:
+                await trio.lowlevel.wait_readable(conn.sock)
+                self.engine.set_time(wall_ms())
+                self._serve_input(conn)
+                while conn.pending and conn.fd in self.conns:
+                    await trio.lowlevel.wait_writable(conn.sock)
+                    self._flush(conn)
+                self._check_shutdown()
+        finally:
+            self._close(conn)
+
+
+def _fmt_addr(host: str, port: int) -> str:
+    return f"{host}:{port}"
