@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
+from node.commands.docs import Arg
+
 if TYPE_CHECKING:
     from node.engine.session import Client
 
@@ -186,7 +188,7 @@ class CommandSpec:
     acl: Acl = Acl(0)
     keys: tuple[KeySpec, ...] = ()
     tips: tuple[str, ...] = ()
-    args: str = ""  # argument syntax (see node/commands/docs.py)
+    args: tuple[Arg, ...] = ()  # for COMMAND DOCS (node/commands/docs.py)
     history: tuple[tuple[str, str], ...] = ()
     doc_flags: tuple[str, ...] = ()
     deprecated_since: str = ""
@@ -345,7 +347,7 @@ class CommandTable:
 
     def command(self, name: str, arity: int, flags: Flag, *, group: str, since: str,
                 summary: str, acl: Acl = Acl(0), keys: tuple[KeySpec, ...] | list[KeySpec] = (),
-                complexity: str = "", tips: tuple[str, ...] = (), args: str = "",
+                complexity: str = "", tips: tuple[str, ...] = (), args: tuple[Arg, ...] = (),
                 history: tuple[tuple[str, str], ...] = (), doc_flags: tuple[str, ...] = (),
                 deprecated_since: str = "", replaced_by: str = "",
                 getkeys: Callable[[Argv], list[int]] | None = None,

@@ -6,6 +6,7 @@ in-place change such as APPEND/SETRANGE). Pure.
 
 from __future__ import annotations
 
+from node.commands import docs
 from node.commands.registry import Acl, Flag, KeyFlag, key_at
 from node.commands.table import NODE
 from node.engine.session import Client
@@ -27,7 +28,7 @@ def get_string(c: Client, key: bytes) -> bytes | bytearray | None:
 @NODE.command("get", 2, Flag.READONLY | Flag.FAST, group="string", since="1.0.0",
               summary="Returns the string value of a key.", complexity="O(1)",
               acl=Acl.STRING, keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
-              args="key:key")
+              args=(docs.key("key"),))
 def get(c: Client, argv: Argv) -> bytes:
     value = get_string(c, argv[1])
     if value is None:
