@@ -1,0 +1,50 @@
+# slotd developer entry points. Every install step is stamped, so a second run is quick.
+#   make up     install slotd and run a node in the foreground (PORT=6379 by default)
+#   make test   install the test tools (plus Debian's redis-server/redis-tools) and run pytest
+#   make lint   ruff check, ruff format --check, mypy
+#   make bench  tests/bench/run.sh
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 6379
+PYTEST_ARGS ?=
+
+.PHONY: up test lint bench redis-tools clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# The stamps depend on pyproject.toml: changing the dependencies reinstalls.
+$(VENV)/.stamp-run: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.stamp-dev: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[test,lint]'
+	touch $@ $(VENV)/.stamp-run
+
+up: $(VENV)/.stamp-run
+	$(PY) -m node --port $(PORT) --bind 127.0.0.1 --save '' --appendonly no
+
+# Interop tests need the real binaries. Installed only when missing and when we are root;
+# otherwise the tests skip them (or fail, with CI=true).
+redis-tools:
+	@if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server redis-tools; \
+	else echo "redis-server/redis-cli missing and not root: interop tests will be skipped"; fi
+
+test: $(VENV)/.stamp-dev redis-tools
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+lint: $(VENV)/.stamp-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+bench: $(VENV)/.stamp-run
+	bash tests/bench/run.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
