@@ -1,0 +1,67 @@
+"""The differential harness: the same commands to slotd and to a real redis-server, and the
+replies compared as raw bytes.
+
+    def test_incr(diff: Differ) -> None:
+        diff("SET", "n", "10")
+        diff("INCRBY", "n", "abc")            # errors are compared byte for byte too
+        diff("KEYS", "*", unordered=True)     # array elements compared as a multiset
+
+Each test gets fresh connections to the two session servers, both FLUSHALLed first. Tests
+that change server-wide state (CONFIG SET ...) must restore it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+
+from tests.procs import ServerProcess
+from tests.rawclient import RawClient, split_aggregate
+
+Arg = bytes | str | int | float
+
+
+def same_multiset(ours: bytes, theirs: bytes) -> bool:
+    """Equal as aggregates whose top-level elements may come in any order."""
+    if ours[:1] not in b"*~%>" or theirs[:1] != ours[:1]:
+        return ours == theirs
+    head_a, items_a = split_aggregate(ours)
+    head_b, items_b = split_aggregate(theirs)
+    return head_a == head_b and Counter(items_a) == Counter(items_b)
+
+
+class Differ:
+    """A pair of connections: `ours` to slotd, `theirs` to redis-server."""
+
+    def __init__(self, ours: RawClient, theirs: RawClient) -> None:
+        self.ours = ours
+        self.theirs = theirs
+
+    def both(self, *args: Arg) -> tuple[bytes, bytes]:
+        """Send a command to both servers; (slotd's reply, redis's reply), not compared."""
+        return self.ours.call(*args), self.theirs.call(*args)
+
+    def __call__(self, *args: Arg, unordered: bool = False) -> bytes:
+        """Send a command to both servers, assert byte-equal replies, return the reply."""
+        ours, theirs = self.both(*args)
+        equal = same_multiset(ours, theirs) if unordered else ours == theirs
+        assert equal, f"{args!r}\n  slotd: {ours!r}\n  redis: {theirs!r}"
+        return ours
+
+    def raw(self, data: bytes) -> bytes:
+        """Send raw request bytes to both, compare the one reply each sends back."""
+        self.ours.send_raw(data)
+        self.theirs.send_raw(data)
+        ours, theirs = self.ours.read_reply(), self.theirs.read_reply()
+        assert ours == theirs, f"{data!r}\n  slotd: {ours!r}\n  redis: {theirs!r}"
+        return ours
+
+
+@pytest.fixture
+def diff(slotd_proc: ServerProcess, redis_proc: ServerProcess) -> Iterator[Differ]:
+    with RawClient(*slotd_proc.addr) as ours, RawClient(*redis_proc.addr) as theirs:
+        differ = Differ(ours, theirs)
+        assert differ.both("FLUSHALL") == (b"+OK\r\n", b"+OK\r\n")
+        yield differ
