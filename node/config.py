@@ -10,6 +10,7 @@ Rules:
 
 from __future__ import annotations
 
+import builtins
 import re
 import shlex
 from collections.abc import Callable, Iterable, Sequence
@@ -202,11 +203,12 @@ class Config:
         assert isinstance(value, str)
         return value
 
-    def apply(self, name: str, args: Sequence[str], *, startup: bool) -> None:
+    def apply(self, name: builtins.str, args: Sequence[builtins.str], *,
+              startup: builtins.bool) -> None:
         """Set one parameter from its textual arguments (config file, CLI or CONFIG SET)."""
         param = lookup_param(name)
         if param is None:
-            raise ConfigError(f"Bad directive or wrong number of arguments")
+            raise ConfigError("Bad directive or wrong number of arguments")
         if not startup and not param.mutable:
             raise ConfigError("can't set immutable config")
         self.values[param.name] = param.parse(args)
@@ -230,7 +232,7 @@ def format_value(param: Param, value: ConfigValue) -> str:
         return " ".join(str(v) for v in value)
     if param.kind == "save":
         assert isinstance(value, tuple)
-        return " ".join(f"{s} {c}" for s, c in value)  # type: ignore[misc]
+        return " ".join(f"{pair[0]} {pair[1]}" for pair in value if isinstance(pair, tuple))
     return str(value)
 
 

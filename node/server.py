@@ -49,7 +49,7 @@ def is_loopback(host: str) -> bool:
 class Connection:
     """A client socket plus its parser, engine client and unsent output."""
 
-    __slots__ = ("client", "fd", "parser", "pending", "sock")
+    __slots__ = ("backlog", "client", "fd", "parser", "pending", "sock")
 
     def __init__(self, sock: socket.socket, client: Client, parser: RequestParser) -> None:
         self.sock = sock
@@ -57,6 +57,8 @@ class Connection:
         self.client = client
         self.parser = parser
         self.pending = b""  # output the socket did not take yet
+        # Commands that arrived while the client was blocked: run once it is released.
+        self.backlog: list[list[bytes]] = []
 
 
 class NodeServer:
@@ -69,6 +71,7 @@ class NodeServer:
         self.use_epoll = use_epoll
         self.listeners: list[socket.socket] = []
         self.conns: dict[int, Connection] = {}
+        self.conn_by_client: dict[int, Connection] = {}
         self._epoll: select.epoll | None = None
         self._stop = trio.Event()
 
@@ -81,6 +84,7 @@ class NodeServer:
         addrs = config.values["bind"] or ("*",)
         assert isinstance(addrs, tuple)
         for raw in addrs:
+            raw = str(raw)
             optional = raw.startswith("-")
             host = str(raw).lstrip("-")
             host = {"*": "0.0.0.0", "::*": "::"}.get(host, host)
@@ -139,17 +143,29 @@ class NodeServer:
             await trio.sleep(1 / hz)
             engine.set_time(wall_ms())
             engine.keyspace.active_expire_cycle()
+            engine.expire_blocked()
+            self._flush_woken()
             for client in engine.idle_clients():
-                conn = self._conn_of(client)
-                if conn is not None:
+                conn = self.conn_by_client.get(client.id)
+                if conn is not None and client.blocked is None:
                     self._close(conn)
             self._check_shutdown()
 
-    def _conn_of(self, client: Client) -> Connection | None:
-        for conn in self.conns.values():
-            if conn.client is client:
-                return conn
-        return None
+    def _flush_woken(self) -> None:
+        """Send what the engine produced for clients other than the one it was serving
+        (released blocked clients), and run the commands they had queued meanwhile."""
+        engine = self.engine
+        while engine.woken:
+            woken, engine.woken = engine.woken, []
+            for client in woken:
+                conn = self.conn_by_client.get(client.id)
+                if conn is None:
+                    continue
+                if conn.backlog and client.blocked is None:
+                    commands, conn.backlog = conn.backlog, []
+                    self._run_commands(conn, commands)
+                if client.out or client.close_after_reply:
+                    self._flush(conn)
 
     def _check_shutdown(self) -> None:
         if self.engine.shutdown_requested is not None:
@@ -185,6 +201,7 @@ class NodeServer:
         parser.auth_required = not client.authenticated
         conn = Connection(sock, client, parser)
         self.conns[conn.fd] = conn
+        self.conn_by_client[client.id] = conn
         return conn
 
     @staticmethod
@@ -205,7 +222,16 @@ class NodeServer:
         engine = self.engine
         wait_readable = trio.lowlevel.wait_readable
         while True:
-            await wait_readable(ep.fileno())
+            deadline = engine.next_block_deadline()
+            if deadline:
+                # Wake for the nearest blocked client's timeout, as Redis's beforeSleep does.
+                with trio.move_on_after(max(0.0, (deadline - wall_ms()) / 1000)):
+                    await wait_readable(ep.fileno())
+                engine.set_time(wall_ms())
+                engine.expire_blocked()
+                self._flush_woken()
+            else:
+                await wait_readable(ep.fileno())
             events = ep.poll(0)
             if not events:
                 continue
@@ -224,6 +250,8 @@ class NodeServer:
                         self._flush(conn)
                     continue
                 self._serve_input(conn)
+            if engine.woken:
+                self._flush_woken()
             self._check_shutdown()
             # Give other trio tasks (cron, future bus/replication links) a turn.
             await trio.lowlevel.checkpoint()
@@ -244,13 +272,11 @@ class NodeServer:
         parser = conn.parser
         commands = parser.feed(data)
         if commands:
-            execute = self.engine.execute
             client.last_interaction_ms = self.engine.keyspace.now_ms
-            for argv in commands:
-                execute(client, argv)
-                if client.close_after_reply:
-                    break
-            parser.auth_required = not client.authenticated
+            if client.blocked is not None or conn.backlog:
+                conn.backlog.extend(commands)
+            else:
+                self._run_commands(conn, commands)
         elif parser.pending_bytes() > self.engine.config.int("client-query-buffer-limit"):
             self.log("warning", f"Closing client that reached max query buffer length: "
                                 f"id={client.id} addr={client.addr}")
@@ -265,6 +291,18 @@ class NodeServer:
             self._flush(conn)
         elif client.close_after_reply:
             self._close(conn)
+
+    def _run_commands(self, conn: Connection, commands: list[list[bytes]]) -> None:
+        client = conn.client
+        execute = self.engine.execute
+        for i, argv in enumerate(commands):
+            execute(client, argv)
+            if client.close_after_reply:
+                break
+            if client.blocked is not None:
+                conn.backlog = commands[i + 1 :]
+                break
+        conn.parser.auth_required = not client.authenticated
 
     def _flush(self, conn: Connection) -> None:
         client = conn.client
@@ -292,6 +330,7 @@ class NodeServer:
     def _close(self, conn: Connection) -> None:
         if self.conns.pop(conn.fd, None) is None:
             return
+        self.conn_by_client.pop(conn.client.id, None)
         if self._epoll is not None:
             try:
                 self._epoll.unregister(conn.fd)
@@ -314,6 +353,7 @@ class NodeServer:
                 await trio.lowlevel.wait_readable(conn.sock)
                 self.engine.set_time(wall_ms())
                 self._serve_input(conn)
+                self._flush_woken()
                 while conn.pending and conn.fd in self.conns:
                     await trio.lowlevel.wait_writable(conn.sock)
                     self._flush(conn)

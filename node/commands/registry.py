@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, Final
 from node.commands.docs import Arg
 
 if TYPE_CHECKING:
+    from node.engine.blocking import Block
     from node.engine.session import Client
 
 Argv = list[bytes]
-Handler = Callable[["Client", Argv], object]
+Handler = Callable[["Client", Argv], "bytes | Block"]
 
 
 class Flag(enum.IntFlag):
@@ -110,8 +111,14 @@ class Acl(enum.IntFlag):
     SCRIPTING = enum.auto()
 
 
+NO_ACL: Final = Acl(0)
+
+
 def acl_name(cat: Acl) -> bytes:
     return b"@" + (cat.name or "").lower().encode()
+
+
+NO_FLAGS: Final = Flag(0)
 
 
 class KeyFlag(enum.IntFlag):
@@ -180,12 +187,12 @@ class CommandSpec:
     name: str
     arity: int
     flags: Flag
-    handler: Handler | None
+    handler: Handler
     group: str
     since: str
     summary: str
     complexity: str = ""
-    acl: Acl = Acl(0)
+    acl: Acl = NO_ACL
     keys: tuple[KeySpec, ...] = ()
     tips: tuple[str, ...] = ()
     args: tuple[Arg, ...] = ()  # for COMMAND DOCS (node/commands/docs.py)
@@ -198,13 +205,14 @@ class CommandSpec:
     subcommands: dict[bytes, CommandSpec] = field(default_factory=dict)
     # Filled by finalize(): everything the dispatcher needs as plain attributes.
     fullname: str = ""
+    fast: bool = False  # may take the dispatcher's short path (no subcommands, never blocks)
     is_write: bool = False
     is_readonly: bool = False
     denyoom: bool = False
     no_auth: bool = False
     movable_keys: bool = False
     legacy_range: tuple[int, int, int] = (0, 0, 0)
-    acl_categories: Acl = Acl(0)
+    acl_categories: Acl = NO_ACL
 
     def finalize(self) -> None:
         self.fullname = f"{self.container.name}|{self.name}" if self.container else self.name
@@ -215,6 +223,7 @@ class CommandSpec:
         self.denyoom = bool(f & Flag.DENYOOM)
         self.no_auth = bool(f & Flag.NO_AUTH)
         self.movable_keys = bool(f & Flag.MOVABLE_KEYS)
+        self.fast = not self.subcommands and not f & Flag.BLOCKING
         self.acl_categories = self.acl | _implicit_acl(self)
         for sub in self.subcommands.values():
             sub.finalize()
@@ -337,6 +346,11 @@ def _implicit_acl(spec: CommandSpec) -> Acl:
     return out
 
 
+def _dispatched_by_subcommand(client: Client, argv: Argv) -> bytes:
+    """A container's own handler: never called, the dispatcher resolves the subcommand."""
+    raise AssertionError(f"container {argv[0]!r} reached without a subcommand")
+
+
 class CommandTable:
     """Name -> spec, with case-insensitive lookup that costs one dict probe on the fast path."""
 
@@ -346,7 +360,7 @@ class CommandTable:
         self.lookup: dict[bytes, CommandSpec] = {}
 
     def command(self, name: str, arity: int, flags: Flag, *, group: str, since: str,
-                summary: str, acl: Acl = Acl(0), keys: tuple[KeySpec, ...] | list[KeySpec] = (),
+                summary: str, acl: Acl = NO_ACL, keys: tuple[KeySpec, ...] | list[KeySpec] = (),
                 complexity: str = "", tips: tuple[str, ...] = (), args: tuple[Arg, ...] = (),
                 history: tuple[tuple[str, str], ...] = (), doc_flags: tuple[str, ...] = (),
                 deprecated_since: str = "", replaced_by: str = "",
@@ -380,11 +394,13 @@ class CommandTable:
         spec.finalize()
 
     def container(self, name: str, *, group: str, since: str, summary: str,
-                  acl: Acl = Acl(0), complexity: str = "", arity: int = -2,
-                  flags: Flag = Flag(0)) -> CommandSpec:
+                  acl: Acl = NO_ACL, complexity: str = "", arity: int = -2,
+                  flags: Flag = NO_FLAGS) -> CommandSpec:
         """Declare a command that only dispatches to subcommands (CONFIG, CLIENT, ...)."""
-        spec = CommandSpec(name, arity, flags, None, group, since, summary, complexity, acl)
+        spec = CommandSpec(name, arity, flags, _dispatched_by_subcommand, group, since, summary,
+                           complexity, acl)
         self.add(spec)
+        spec.fast = False  # always dispatched through its subcommands
         return spec
 
     def get(self, name: bytes) -> CommandSpec | None:

@@ -15,11 +15,13 @@ logged through `log`, answered with `-ERR internal error`, and re-raised when `s
 from __future__ import annotations
 
 import random
+from collections import deque
 from collections.abc import Callable
 from typing import Final
 
 from node.commands.registry import CommandSpec, CommandTable
 from node.config import Config
+from node.engine.blocking import Block, Blocked
 from node.engine.keyspace import Database, Keyspace
 from node.engine.session import REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT, Client
 from node.proto import errors, resp
@@ -74,7 +76,12 @@ class Engine:
         self.started_ms = 0
         self.shutdown_requested: str | None = None  # set by SHUTDOWN; the shell acts on it
         self.requirepass = ""
-        self.run_id = "%040x" % rng.getrandbits(160)
+        # Blocking: parked clients (insertion-ordered), clients that got a reply outside their
+        # own command (the shell flushes them), and >0 inside MULTI/EXEC or a script.
+        self.blocked: dict[Client, None] = {}
+        self.woken: list[Client] = []
+        self.no_blocking = 0
+        self.run_id = f"{rng.getrandbits(160):040x}"
         self._refresh_config("requirepass")
         config.listeners.append(self._refresh_config)
 
@@ -116,6 +123,8 @@ class Engine:
     def disconnect(self, client: Client) -> None:
         self.clients.pop(client.id, None)
         self._unwatch(client)
+        if client.blocked is not None:
+            self.unblock(client)
 
     def idle_clients(self) -> list[Client]:
         """Clients idle for longer than `timeout` seconds (0 = never), for the shell to close."""
@@ -133,20 +142,22 @@ class Engine:
         """Run one command; its reply (if any) is appended to `client.out`."""
         self.stats.commands += 1
         spec = self.table.lookup.get(argv[0])
-        if (spec is None or spec.subcommands or not client.authenticated
+        if (spec is None or not spec.fast or not client.authenticated
                 or client.multi is not None or client.reply_mode != REPLY_ON):
             self._guarded(client, argv, spec)
-            return
-        arity = spec.arity
-        if (len(argv) != arity) if arity > 0 else (len(argv) < -arity):
-            self._reply_error(client, errors.wrong_arity(spec.fullname).message)
-            return
-        try:
-            client.out.append(spec.handler(client, argv))  # type: ignore[misc]
-        except CommandError as exc:
-            self._reply_error(client, exc.message)
-        except Exception as exc:  # a bug: keep serving, but never hide it in tests
-            self._internal_error(client, spec, exc)
+        else:
+            arity = spec.arity
+            if (len(argv) != arity) if arity > 0 else (len(argv) < -arity):
+                self._reply_error(client, errors.wrong_arity(spec.fullname).message)
+                return
+            try:
+                client.out.append(spec.handler(client, argv))  # type: ignore[arg-type]
+            except CommandError as exc:
+                self._reply_error(client, exc.message)
+            except Exception as exc:  # a bug: keep serving, but never hide it in tests
+                self._internal_error(client, spec, exc)
+        if self.keyspace.ready:
+            self._serve_ready()
 
     def _guarded(self, client: Client, argv: list[bytes], spec: CommandSpec | None) -> None:
         """The full guard pipeline, in processCommand's order."""
@@ -181,14 +192,17 @@ class Engine:
     def call(self, client: Client, spec: CommandSpec, argv: list[bytes]) -> None:
         """Redis's call(): run the handler and deliver its reply."""
         try:
-            reply = spec.handler(client, argv)  # type: ignore[misc]
+            reply = spec.handler(client, argv)
         except CommandError as exc:
             self._reply_error(client, exc.message)
             return
         except Exception as exc:
             self._internal_error(client, spec, exc)
             return
-        self._reply(client, reply)  # type: ignore[arg-type]
+        if isinstance(reply, Block):
+            self._block(client, spec, argv, reply)
+            return
+        self._reply(client, reply)
 
     def _reply(self, client: Client, reply: bytes) -> None:
         mode = client.reply_mode
@@ -209,6 +223,80 @@ class Engine:
         if self.strict:
             raise exc
         self._reply_error(client, "ERR internal error")
+
+    # --- blocking ------------------------------------------------------------------------
+    def _block(self, client: Client, spec: CommandSpec, argv: list[bytes], block: Block) -> None:
+        if self.no_blocking:
+            self._reply(client, block.on_timeout)  # MULTI/EXEC and scripts never block
+            return
+        db = client.db
+        client.blocked = Blocked(spec, block.retry_argv or argv, block, db)
+        self.blocked[client] = None
+        for key in block.keys:
+            db.blocking.setdefault(key, deque()).append(client)
+
+    def unblock(self, client: Client, reply: bytes | None = None) -> None:
+        """Release a parked client, optionally answering it (the shell flushes `woken`)."""
+        state = client.blocked
+        if state is None:
+            return
+        client.blocked = None
+        self.blocked.pop(client, None)
+        db = state.db
+        for key in state.block.keys:
+            queue = db.blocking.get(key)
+            if queue is not None:
+                try:
+                    queue.remove(client)
+                except ValueError:
+                    pass
+                if not queue:
+                    del db.blocking[key]
+        if reply is not None:
+            self._reply(client, reply)
+            self.woken.append(client)
+
+    def _serve_ready(self) -> None:
+        """Redis's handleClientsBlockedOnKeys: re-run parked commands on keys that became
+        ready, oldest client first, until a key has nothing more to give."""
+        keyspace = self.keyspace
+        while keyspace.ready:
+            ready, keyspace.ready = keyspace.ready, []
+            for db, key in ready:
+                for client in list(db.blocking.get(key, ())):
+                    if db.lookup(key) is None:
+                        break
+                    state = client.blocked
+                    if state is not None:
+                        self._retry(client, state)
+
+    def _retry(self, client: Client, state: Blocked) -> None:
+        try:
+            reply = state.spec.handler(client, state.argv)
+        except CommandError as exc:
+            self.unblock(client, resp.error(exc.message))
+            return
+        if not isinstance(reply, Block):
+            self.unblock(client, reply)
+
+    def _deadlines(self) -> list[tuple[int, Client]]:
+        out = []
+        for client in self.blocked:
+            state = client.blocked
+            if state is not None and state.block.deadline_ms:
+                out.append((state.block.deadline_ms, client))
+        return out
+
+    def expire_blocked(self) -> None:
+        """Answer every parked client whose deadline has passed."""
+        now = self.keyspace.now_ms
+        for deadline, client in self._deadlines():
+            if deadline <= now and client.blocked is not None:
+                self.unblock(client, client.blocked.block.on_timeout)
+
+    def next_block_deadline(self) -> int:
+        """The earliest deadline among parked clients (unix ms), or 0 when there is none."""
+        return min((d for d, _ in self._deadlines()), default=0)
 
     # --- WATCH ---------------------------------------------------------------------------
     def watch(self, client: Client, key: bytes) -> None:

@@ -13,7 +13,9 @@ Pure: no I/O, no clocks, no global random.
 
 from __future__ import annotations
 
+import itertools
 import random
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -29,6 +31,7 @@ class Database:
     """One numbered database (SELECT n)."""
 
     __slots__ = (
+        "blocking",
         "data",
         "expires",
         "index",
@@ -48,6 +51,8 @@ class Database:
         # key -> clients WATCHing it; empty for almost every database, so writers pay one
         # truth test.
         self.watched: dict[bytes, set[Client]] = {}
+        # key -> clients parked on it by a blocking command, oldest first.
+        self.blocking: dict[bytes, deque[Client]] = {}
         self._scans: dict[int, list[bytes]] = {}
         self._scan_serial = 0
         self._expire_snapshot: list[bytes] = []
@@ -79,6 +84,8 @@ class Database:
             self.expires.pop(key, None)
         if self.watched:
             self.touch(key)
+        if self.blocking:
+            self.mark_ready(key)
 
     def delete(self, key: bytes) -> bool:
         """Remove `key`; True if it existed (expired keys count as absent)."""
@@ -111,6 +118,12 @@ class Database:
         if self.watched:
             self.touch(key)
         self.keyspace.on_expired(self, key)
+
+    def mark_ready(self, key: bytes) -> None:
+        """Redis's signalKeyAsReady: `key` may now serve clients blocked on it. Call after
+        adding data in place (LPUSH to an existing list, ZADD, XADD...)."""
+        if key in self.blocking:
+            self.keyspace.ready.append((self, key))
 
     def touch(self, key: bytes) -> None:
         """Redis's signalModifiedKey: invalidate the WATCHes on `key`."""
@@ -146,10 +159,8 @@ class Database:
             if cursor == 0:
                 pos = 0
         end = min(pos + max(count, 1), len(snapshot))
-        out = []
-        for key in snapshot[pos:end]:
-            if self.lookup(key) is not None and (accept is None or accept(key)):
-                out.append(key)
+        out = [key for key in snapshot[pos:end]
+               if self.lookup(key) is not None and (accept is None or accept(key))]
         if end >= len(snapshot):
             self._scans.pop(serial, None)
             return 0, out
@@ -162,10 +173,7 @@ class Database:
                 return None
             # dicts have no O(1) random access; sampling a window keeps this cheap.
             n = len(self.data)
-            skip = rng.randrange(n)
-            for i, key in enumerate(self.data):
-                if i == skip:
-                    break
+            key = next(itertools.islice(self.data, rng.randrange(n), None))
             if self.lookup(key) is not None:
                 return key
         return None
@@ -197,6 +205,8 @@ class Keyspace:
 
     def __init__(self, databases: int) -> None:
         self.now_ms = 0
+        # (db, key) pairs made ready since the engine last served blocked clients.
+        self.ready: list[tuple[Database, bytes]] = []
         self.expired_keys = 0
         self.dbs = [Database(i, self) for i in range(databases)]
         # Hook for expiry side effects (propagating DEL, notifications); set by the engine.

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from node.engine.blocking import Blocked
     from node.engine.engine import Engine
     from node.engine.keyspace import Database
 
@@ -24,6 +25,7 @@ class Client:
         "__weakref__",
         "addr",
         "authenticated",
+        "blocked",
         "close_after_reply",
         "created_ms",
         "db",
@@ -71,6 +73,7 @@ class Client:
         self.multi_error = False
         self.watching: list[tuple[Database, bytes]] = []
         self.watch_dirty = False
+        self.blocked: Blocked | None = None  # set while parked by a blocking command
         self.created_ms = engine.keyspace.now_ms
         self.last_interaction_ms = engine.keyspace.now_ms
         self.last_command = b"NULL"
