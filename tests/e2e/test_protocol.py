@@ -1,0 +1,211 @@
+"""Protocol robustness over real sockets (RELIABILITY.md 1.4), with parity against redis-server.
+
+Every case runs against slotd AND a real redis-server in the same test and expects the same
+bytes from both: a bad request gets `-ERR Protocol error: ...`, the connection is closed,
+and a fresh connection still gets PONG. Nothing here asserts timing; waits are deadlines.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable
+
+import pytest
+
+from tests.procs import ServerProcess, rss_kb
+from tests.rawclient import RawClient, encode_command
+
+pytestmark = pytest.mark.interop
+
+Factory = Callable[..., ServerProcess]
+PONG = b"+PONG\r\n"
+INLINE_MAX = 64 * 1024
+DEADLINE = 30.0  # seconds: only turns a hang into a failure
+
+
+@pytest.fixture
+def both(slotd_proc: ServerProcess, redis_proc: ServerProcess) -> list[ServerProcess]:
+    return [slotd_proc, redis_proc]
+
+
+def assert_pong(server: ServerProcess) -> None:
+    with RawClient(*server.addr) as c:
+        assert c.call("PING") == PONG, server
+
+
+def assert_closed_with(server: ServerProcess, payload: bytes, expected: bytes) -> None:
+    """`payload` gets exactly `expected`, then the server closes; other clients are fine."""
+    with RawClient(*server.addr) as c:
+        c.send_raw(payload)
+        assert c.read_until_closed() == expected, server
+    assert_pong(server)
+
+
+def protocol_error(reason: bytes) -> bytes:
+    return b"-ERR Protocol error: " + reason + b"\r\n"
+
+
+# Each payload is consumed whole by the server before it answers, so closing the socket
+# cannot reset the connection before the error reply is read.
+BAD_FRAMES = [
+    (b"*abc\r\n", b"invalid multibulk length"),
+    (b"*2147483648\r\n", b"invalid multibulk length"),
+    (b"*-\r\n", b"invalid multibulk length"),
+    (b"*1\r\n$9999999999\r\n", b"invalid bulk length"),
+    (b"*1\r\n$536870913\r\n", b"invalid bulk length"),
+    (b"*1\r\n$-5\r\n", b"invalid bulk length"),
+    (b"*2\r\n$4\r\nECHO\r\n$x\r\n", b"invalid bulk length"),
+    (b"*1\r\n*1\r\n", b"expected '$', got '*'"),
+    (b"*2\r\n$4\r\nECHO\r\n:1\r\n", b"expected '$', got ':'"),
+    (b"x" * (INLINE_MAX + 1), b"too big inline request"),
+    (b'SET "a b\r\n', b"unbalanced quotes in request"),
+    (b"ECHO 'x'y\r\n", b"unbalanced quotes in request"),
+]
+
+
+@pytest.mark.parametrize(("payload", "reason"), BAD_FRAMES, ids=lambda v: repr(v)[:40])
+def test_bad_frame_gets_protocol_error_and_close(
+    both: list[ServerProcess], payload: bytes, reason: bytes
+) -> None:
+    for server in both:
+        assert_closed_with(server, payload, protocol_error(reason))
+
+
+def test_commands_before_a_bad_frame_still_run(both: list[ServerProcess]) -> None:
+    payload = encode_command("PING") + encode_command("ECHO", "hi") + b"*1\r\n*1\r\n"
+    for server in both:
+        expected = PONG + b"$2\r\nhi\r\n" + protocol_error(b"expected '$', got '*'")
+        assert_closed_with(server, payload, expected)
+
+
+def test_huge_declared_bulk_is_not_preallocated(slotd_proc: ServerProcess) -> None:
+    assert slotd_proc.proc is not None
+    before = rss_kb(slotd_proc.proc.pid)
+    with RawClient(*slotd_proc.addr) as c:
+        # A legal 400 MB argument of which only a little arrives: memory must follow the
+        # bytes received, not the declared length.
+        c.send_raw(b"*2\r\n$3\r\nGET\r\n$400000000\r\n" + b"x" * 100_000)
+        for length in (b"536870913", b"9999999999", b"-5"):
+            assert_closed_with(
+                slotd_proc, b"*1\r\n$" + length + b"\r\n", protocol_error(b"invalid bulk length")
+            )
+        assert_pong(slotd_proc)
+        grown_mb = (rss_kb(slotd_proc.proc.pid) - before) / 1024
+        assert grown_mb < 64, f"RSS grew by {grown_mb:.0f} MB"
+
+
+def test_inline_commands_with_quotes(both: list[ServerProcess]) -> None:
+    replies = []
+    for server in both:
+        with RawClient(*server.addr) as c:
+            c.send_raw(b"\r\n\nPING\n")  # empty lines are skipped; LF alone ends a line
+            assert c.read_reply() == PONG
+            got = [
+                c.call_raw(b"SET \"a b\" 'c d'\r\n"),
+                c.call_raw(b'GET "a b"\r\n'),
+                c.call_raw(b'ECHO "\\x41\\n\\t\\"q\\""\r\n'),
+                c.call_raw(b"ECHO 'it\\'s'\r\n"),
+                c.call_raw(b"  ECHO   spaced   \r\n"),
+                c.call_raw(b'ECHO ""\r\n'),
+            ]
+            c.call("DEL", "a b")
+            replies.append(got)
+    assert replies[0] == replies[1]
+    assert replies[0][:2] == [b"+OK\r\n", b"$3\r\nc d\r\n"]
+
+
+def test_unchecked_crlf_after_bulk_does_not_crash(both: list[ServerProcess]) -> None:
+    # Redis does not check the two bytes after bulk data; only "no crash" is required.
+    for server in both:
+        with RawClient(*server.addr) as c:
+            c.send_raw(b"*1\r\n$4\r\nPINGXX\r\n")
+            c.sock.settimeout(5)
+            try:
+                c.read_reply()
+            except (OSError, ConnectionError):
+                pass
+        assert_pong(server)
+
+
+# --- connection limits ----------------------------------------------------------------------
+
+
+def connect_ready(server: ServerProcess) -> RawClient:
+    """A connection that got PONG. A refusal here only means a previous connection's close
+    is not processed yet (the readiness probe's, say): retry until the deadline."""
+    deadline = time.monotonic() + DEADLINE
+    while True:
+        c = RawClient(*server.addr)
+        try:
+            if c.call("PING") == PONG:
+                return c
+        except ConnectionError:
+            pass
+        c.close()
+        assert time.monotonic() < deadline, f"{server}: no PONG"
+        time.sleep(0.1)
+
+
+def test_maxclients(slotd_factory: Factory, redis_factory: Factory) -> None:
+    for server in (slotd_factory("--maxclients", "5"), redis_factory("--maxclients", "5")):
+        clients = [connect_ready(server) for _ in range(5)]
+        try:
+            with RawClient(*server.addr) as extra:
+                assert extra.read_until_closed() == b"-ERR max number of clients reached\r\n"
+            clients.pop().close()
+            clients.append(connect_ready(server))
+        finally:
+            for c in clients:
+                c.close()
+
+
+@pytest.mark.slow
+def test_timeout_closes_idle_clients(slotd_factory: Factory, redis_factory: Factory) -> None:
+    for server in (slotd_factory("--timeout", "1"), redis_factory("--timeout", "1")):
+        with RawClient(*server.addr, timeout=DEADLINE) as idle:
+            assert idle.call("PING") == PONG
+            assert idle.read_until_closed() == b""  # closed silently, well before DEADLINE
+        assert_pong(server)
+
+
+def non_loopback_address() -> str | None:
+    """A local IPv4 address that is not loopback, or None (then the test skips)."""
+    candidates = []
+    try:
+        candidates.extend(socket.gethostbyname_ex(socket.gethostname())[2])
+    except OSError:
+        pass
+    try:
+        # Connecting a UDP socket sends nothing; it only picks the outgoing interface.
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("10.255.255.255", 1))
+            candidates.append(s.getsockname()[0])
+    except OSError:
+        pass
+    for addr in candidates:
+        if not addr.startswith("127."):
+            try:
+                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                    s.bind((addr, 0))
+            except OSError:
+                continue
+            return addr
+    return None
+
+
+def test_protected_mode_denies_non_loopback(slotd_factory: Factory, redis_factory: Factory) -> None:
+    addr = non_loopback_address()
+    if addr is None:
+        pytest.skip("this machine has no non-loopback address")
+    replies = []
+    for server in (
+        slotd_factory("--bind", "127.0.0.1", addr, "--protected-mode", "yes"),
+        redis_factory("--bind", "127.0.0.1", addr, "--protected-mode", "yes"),
+    ):
+        with RawClient(addr, server.port) as c:
+            c.send("PING")
+            replies.append(c.read_until_closed())
+        assert_pong(server)  # loopback clients are still served
+    assert replies[0] == replies[1]
+    assert replies[0].startswith(b"-DENIED Redis is running in protected mode")
