@@ -137,6 +137,12 @@ class KeyFlag(enum.IntFlag):
     VARIABLE_FLAGS = enum.auto()
 
 
+# A key found in a request: its argv index and how the command uses it (Redis's keyReference).
+KeyRef = tuple[int, KeyFlag]
+# Redis's getkeys_proc: the keys of one request, for commands whose specs cannot say it all.
+GetKeys = Callable[[Argv], list[KeyRef]]
+
+
 @dataclass(frozen=True, slots=True)
 class KeySpec:
     """A Redis 7 key spec: where the search begins, then how keys are found from there.
@@ -200,7 +206,7 @@ class CommandSpec:
     doc_flags: tuple[str, ...] = ()
     deprecated_since: str = ""
     replaced_by: str = ""
-    getkeys: Callable[[Argv], list[int]] | None = None
+    getkeys: GetKeys | None = None
     container: CommandSpec | None = None
     subcommands: dict[bytes, CommandSpec] = field(default_factory=dict)
     # Filled by finalize(): everything the dispatcher needs as plain attributes.
@@ -213,6 +219,8 @@ class CommandSpec:
     movable_keys: bool = False
     legacy_range: tuple[int, int, int] = (0, 0, 0)
     acl_categories: Acl = NO_ACL
+    has_keys: bool = False  # Redis's doesCommandHaveKeys
+    specs_first: bool = False  # key specs are searched before `getkeys` (see keys_and_flags)
 
     def finalize(self) -> None:
         self.fullname = f"{self.container.name}|{self.name}" if self.container else self.name
@@ -225,15 +233,20 @@ class CommandSpec:
         self.movable_keys = bool(f & Flag.MOVABLE_KEYS)
         self.fast = not self.subcommands and not f & Flag.BLOCKING
         self.acl_categories = self.acl | _implicit_acl(self)
+        real_keys = any(not s.flags & KeyFlag.NOT_KEY for s in self.keys)
+        self.has_keys = real_keys or self.getkeys is not None
+        # VARIABLE_FLAGS specs cannot give per-request flags, so `getkeys` answers first;
+        # without one the specs are used anyway, as Redis does for module commands.
+        self.specs_first = real_keys and (
+            self.getkeys is None or not any(s.flags & KeyFlag.VARIABLE_FLAGS for s in self.keys))
         for sub in self.subcommands.values():
             sub.finalize()
 
     def _legacy_range(self) -> None:
         """Redis's populateCommandLegacyRangeSpec: (first, last, step) for COMMAND INFO;
-        specs that do not fit a plain range make the command `movablekeys`."""
+        specs that do not fit a plain range make the command `movablekeys` (a getkeys
+        function does not: SET has one and is not movablekeys)."""
         specs = self.keys
-        if self.getkeys is not None:
-            self.flags |= Flag.MOVABLE_KEYS
         if not specs:
             return
         if len(specs) == 1 and specs[0].begin == "index" and specs[0].find == "range":
@@ -264,66 +277,105 @@ class CommandSpec:
             return
         self.legacy_range = (first, last, 1)
 
-    def key_positions(self, argv: Argv) -> list[int]:
-        """Argv indexes of the keys, from the key specs (or the getkeys function)."""
+    def keys_and_flags(self, argv: Argv) -> list[KeyRef]:
+        """Redis's getKeysFromCommandWithSpecs: the keys of a request and how it uses them.
+
+        The key specs answer first; a spec that does not fit this argv, or an INCOMPLETE
+        one, hands over to the `getkeys` function (which answers alone when the specs have
+        VARIABLE_FLAGS). No answer at all means no keys.
+        """
+        if self.specs_first:
+            found = keys_from_specs(self.keys, argv)
+            if found is not None:
+                return found
         if self.getkeys is not None:
             return self.getkeys(argv)
-        out: list[int] = []
-        for spec in self.keys:
-            out.extend(spec_positions(spec, argv))
-        return out
+        return []
+
+    def key_positions(self, argv: Argv) -> list[int]:
+        """Argv indexes of the keys (cluster routing, WATCH-like checks)."""
+        return [pos for pos, _ in self.keys_and_flags(argv)]
 
 
-def spec_positions(spec: KeySpec, argv: Argv) -> list[int]:
-    """Redis's getKeysUsingKeySpecs for one spec (invalid specs yield no keys)."""
+def keys_from_specs(specs: tuple[KeySpec, ...], argv: Argv, *,
+                    partial: bool = False) -> list[KeyRef] | None:
+    """Redis's getKeysUsingKeySpecs. None when a spec does not fit argv or is INCOMPLETE,
+    unless `partial` (GET_KEYSPEC_RETURN_PARTIAL): then such specs are skipped, keeping the
+    keys of the others. NOT_KEY specs (channels) are never searched."""
+    out: list[KeyRef] = []
+    for spec in specs:
+        if spec.flags & KeyFlag.NOT_KEY:
+            continue
+        positions = _spec_positions(spec, argv)
+        if positions is None:
+            if partial:
+                continue
+            return None
+        out.extend((pos, spec.flags) for pos in positions)
+        if spec.flags & KeyFlag.INCOMPLETE and not partial:
+            return None
+    return out
+
+
+def _spec_positions(spec: KeySpec, argv: Argv) -> list[int] | None:
+    """One spec's key indexes; None if the spec does not fit argv (a syntax error there)."""
     argc = len(argv)
     if spec.begin == "index":
         first = spec.index
     elif spec.begin == "keyword":
-        word = spec.keyword.lower()
-        if spec.startfrom >= 0:
-            rng: Iterator[int] = iter(range(spec.startfrom, argc))
-        else:
-            rng = iter(range(argc + spec.startfrom, 0, -1))
-        first = 0
-        for i in rng:
-            if 0 < i < argc and argv[i].lower() == word:
-                first = i + 1
-                break
+        first = _after_keyword(spec, argv)
         if not first:
-            return []
+            return []  # no keyword, no keys: valid (an optional STORE, say)
     else:
-        return []
-    if first >= argc:
-        return []
+        return None
     if spec.find == "range":
         if spec.lastkey >= 0:
             last = first + spec.lastkey
-        elif spec.limit > 1:
-            last = first + ((argc - first) // spec.limit + spec.lastkey)
-        else:
+        elif not spec.limit:
             last = argc + spec.lastkey
-        step = spec.keystep
+        else:
+            last = first + ((argc - first) // spec.limit + spec.lastkey)
     elif spec.find == "keynum":
-        idx = first + spec.keynumidx
-        if idx >= argc:
-            return []
-        try:
-            count = int(argv[idx])
-        except ValueError:
-            return []
-        if count < 0:
-            return []
-        first = first + spec.firstkey
-        step = spec.keystep
-        last = first + (count - 1) * step
+        count_at = first + spec.keynumidx
+        if count_at >= argc:
+            return None
+        count = _key_count(argv[count_at])
+        if count is None:
+            return None
+        first += spec.firstkey
+        last = first + count - 1
     else:
-        return []
-    if last >= argc or last < first:
-        # Redis truncates ranges that run past argc only for incomplete specs; a malformed
-        # request just yields what is there.
-        last = min(last, argc - 1)
-    return list(range(first, last + 1, step))
+        return None
+    if last >= argc or last < first or first >= argc:
+        return None
+    return list(range(first, last + 1, spec.keystep))
+
+
+def _after_keyword(spec: KeySpec, argv: Argv) -> int:
+    """The index after the spec's keyword (0 if absent). Like Redis, the scan stops one short
+    of its far end: the last argument forwards, argv[1] backwards."""
+    argc = len(argv)
+    word = spec.keyword.lower()  # compared as strcasecmp does: up to a NUL byte
+    if spec.startfrom > 0:
+        start, end, step = spec.startfrom, argc - 1, 1
+    else:
+        start, end = argc + spec.startfrom, 1
+        step = 1 if start <= end else -1
+    i = start
+    while i != end and 1 <= i < argc:
+        if argv[i].split(b"\0", 1)[0].lower() == word:
+            return i + 1
+        i += step
+    return 0
+
+
+def _key_count(raw: bytes) -> int | None:
+    """A numkeys argument: string2ll digits, not negative. Redis then narrows it to a C int,
+    so absurd counts wrap the way they do there."""
+    if not raw.isdigit() or (raw[0] == 0x30 and len(raw) > 1) or len(raw) > 19 \
+            or int(raw) >= 1 << 63:
+        return None
+    return (int(raw) + (1 << 31)) % (1 << 32) - (1 << 31)
 
 
 def _implicit_acl(spec: CommandSpec) -> Acl:
@@ -341,7 +393,7 @@ def _implicit_acl(spec: CommandSpec) -> Acl:
         out |= Acl.FAST
     if f & Flag.BLOCKING:
         out |= Acl.BLOCKING
-    if not out & Acl.FAST:
+    if not (out | spec.acl) & Acl.FAST:  # not @fast means @slow, whichever way it came
         out |= Acl.SLOW
     return out
 
@@ -364,7 +416,7 @@ class CommandTable:
                 complexity: str = "", tips: tuple[str, ...] = (), args: tuple[Arg, ...] = (),
                 history: tuple[tuple[str, str], ...] = (), doc_flags: tuple[str, ...] = (),
                 deprecated_since: str = "", replaced_by: str = "",
-                getkeys: Callable[[Argv], list[int]] | None = None,
+                getkeys: GetKeys | None = None,
                 container: str | None = None) -> Callable[[Handler], Handler]:
         """Declare a command; use as a decorator on its handler."""
 
@@ -384,6 +436,7 @@ class CommandTable:
             if spec.name.encode() in parent.subcommands:
                 raise ValueError(f"duplicate subcommand {container}|{spec.name}")
             parent.subcommands[spec.name.encode()] = spec
+            parent.fast = False  # COMMAND has a handler of its own, yet needs the full path
             spec.finalize()
             return
         if spec.name in self.commands:

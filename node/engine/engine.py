@@ -166,9 +166,9 @@ class Engine:
                 spec = self.table.get(argv[0])
                 if spec is None:
                     raise errors.unknown_command(argv[0], argv[1:])
-            if spec.subcommands:
-                if len(argv) < 2:
-                    raise errors.wrong_arity(spec.fullname)
+            if spec.subcommands and len(argv) > 1:
+                # Alone, a container is checked against its own arity, as in Redis: -2
+                # (an arity error) for all but COMMAND, which then runs its own handler.
                 sub = spec.subcommands.get(argv[1].lower())
                 if sub is None:
                     raise errors.unknown_subcommand(argv[1], spec.name)

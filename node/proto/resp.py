@@ -345,6 +345,15 @@ def push_header(n: int, resp: int) -> bytes:
     return b">%d\r\n" % n if resp == 3 else b"*%d\r\n" % n
 
 
+def help_reply(command: bytes, lines: Iterable[bytes]) -> bytes:
+    """Redis's addReplyHelp, the reply of every `<CONTAINER> HELP`: a title naming the command
+    as the client typed it (upper-cased), the container's lines, then HELP's own entry; all
+    simple strings. `lines` are given as Redis prints them (descriptions indented by four)."""
+    title = command.upper() + b" <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+    items = [title, *lines, b"HELP", b"    Prints this help."]
+    return b"*%d\r\n" % len(items) + b"".join(b"+" + item + b"\r\n" for item in items)
+
+
 def bulk_array(items: Iterable[bytes]) -> bytes:
     items = list(items)
     parts = [b"*%d\r\n" % len(items)]
