@@ -309,11 +309,11 @@ def integer(value: int) -> bytes:
     return b":%d\r\n" % value
 
 
-def bulk(value: bytes) -> bytes:
+def bulk(value: bytes | bytearray) -> bytes:
     return b"$%d\r\n%s\r\n" % (len(value), value)
 
 
-def bulk_or_null(value: bytes | None, resp: int) -> bytes:
+def bulk_or_null(value: bytes | bytearray | None, resp: int) -> bytes:
     if value is None:
         return NULL3 if resp == 3 else NULL_BULK
     return b"$%d\r\n%s\r\n" % (len(value), value)
