@@ -211,10 +211,10 @@ def start_redis(directory: Path, *extra: str) -> ServerProcess:
     return start("redis", lambda port: redis_command(binary, port, directory, *extra), directory)
 
 
-def rss_kb(pid: int) -> int:
-    """Resident set size of a process in KiB (Linux /proc)."""
+def status_kb(pid: int, field: str = "VmRSS") -> int:
+    """A memory figure of a process in KiB from /proc/PID/status (VmRSS, VmSize, ...)."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for pid {pid}")
+    raise RuntimeError(f"no {field} for pid {pid}")
