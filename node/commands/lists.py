@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 
 from node.commands import docs
+from node.commands._args import int_arg
 from node.commands.registry import Acl, Flag, KeyFlag, key_at, keys_by_count
 from node.commands.table import NODE
 from node.engine.blocking import Block, timeout_to_deadline
@@ -22,17 +23,6 @@ from node.proto.errors import CommandError
 Argv = list[bytes]
 _LEFT, _RIGHT = b"left", b"right"
 _WHERE = (docs.token("left", "LEFT"), docs.token("right", "RIGHT"))
-
-
-def _int(raw: bytes, message: str = errors.NOT_INTEGER) -> int:
-    """Redis's string2ll: base-10 int64, no spaces or '+'."""
-    try:
-        value = int(raw)
-    except ValueError:
-        raise CommandError(message) from None
-    if not -(2**63) <= value < 2**63 or raw[:1] in (b" ", b"+") or raw[-1:] == b" ":
-        raise CommandError(message)
-    return value
 
 
 def _get_list(c: Client, key: bytes) -> ListValue | None:
@@ -154,7 +144,7 @@ def _pop_command(c: Client, argv: Argv, left: bool) -> bytes:
         raise errors.wrong_arity("lpop" if left else "rpop")
     count = None
     if len(argv) == 3:
-        count = _int(argv[2], errors.NOT_POSITIVE)
+        count = int_arg(argv[2], errors.NOT_POSITIVE)
         if count < 0:
             raise CommandError(errors.NOT_POSITIVE)
     lst = _get_list(c, argv[1])
@@ -201,7 +191,7 @@ def llen(c: Client, argv: Argv) -> bytes:
               acl=Acl.LIST, keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
               args=(docs.key("key", 0), docs.integer("index")))
 def lindex(c: Client, argv: Argv) -> bytes:
-    index = _int(argv[2])
+    index = int_arg(argv[2])
     lst = _get_list(c, argv[1])
     if lst is None or not -len(lst) <= index < len(lst):
         return resp.null(c.resp)
@@ -214,7 +204,7 @@ def lindex(c: Client, argv: Argv) -> bytes:
               acl=Acl.LIST, keys=[key_at(1, KeyFlag.RW | KeyFlag.UPDATE)],
               args=(docs.key("key", 0), docs.integer("index"), docs.string("element")))
 def lset(c: Client, argv: Argv) -> bytes:
-    index = _int(argv[2])
+    index = int_arg(argv[2])
     lst = _get_list(c, argv[1])
     if lst is None:
         raise CommandError(errors.NO_SUCH_KEY)
@@ -243,7 +233,7 @@ def _clamp_range(start: int, stop: int, length: int) -> tuple[int, int] | None:
               acl=Acl.LIST, keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
               args=(docs.key("key", 0), docs.integer("start"), docs.integer("stop")))
 def lrange(c: Client, argv: Argv) -> bytes:
-    start, stop = _int(argv[2]), _int(argv[3])
+    start, stop = int_arg(argv[2]), int_arg(argv[3])
     lst = _get_list(c, argv[1])
     if lst is None:
         return resp.EMPTY_ARRAY
@@ -267,7 +257,7 @@ def lrange(c: Client, argv: Argv) -> bytes:
               acl=Acl.LIST, keys=[key_at(1, KeyFlag.RW | KeyFlag.DELETE)],
               args=(docs.key("key", 0), docs.integer("start"), docs.integer("stop")))
 def ltrim(c: Client, argv: Argv) -> bytes:
-    start, stop = _int(argv[2]), _int(argv[3])
+    start, stop = int_arg(argv[2]), int_arg(argv[3])
     lst = _get_list(c, argv[1])
     if lst is None:
         return resp.OK
@@ -296,7 +286,7 @@ def ltrim(c: Client, argv: Argv) -> bytes:
               acl=Acl.LIST, keys=[key_at(1, KeyFlag.RW | KeyFlag.DELETE)],
               args=(docs.key("key", 0), docs.integer("count"), docs.string("element")))
 def lrem(c: Client, argv: Argv) -> bytes:
-    count = _int(argv[2])
+    count = int_arg(argv[2])
     element = argv[3]
     lst = _get_list(c, argv[1])
     if lst is None:
@@ -362,7 +352,7 @@ def lpos(c: Client, argv: Argv) -> bytes:
         if i + 1 >= len(argv):
             raise CommandError(errors.SYNTAX)
         if opt == b"rank":
-            rank = _int(argv[i + 1])
+            rank = int_arg(argv[i + 1])
             if rank == -(2**63):
                 raise CommandError("ERR value is out of range, value must between "
                                    "-9223372036854775807 and 9223372036854775807")
@@ -371,11 +361,11 @@ def lpos(c: Client, argv: Argv) -> bytes:
                     "ERR RANK can't be zero: use 1 to start from the first match, 2 from the "
                     "second ... or use negative to start from the end of the list")
         elif opt == b"count":
-            count = _int(argv[i + 1])
+            count = int_arg(argv[i + 1])
             if count < 0:
                 raise CommandError("ERR COUNT can't be negative")
         elif opt == b"maxlen":
-            maxlen = _int(argv[i + 1])
+            maxlen = int_arg(argv[i + 1])
             if maxlen < 0:
                 raise CommandError("ERR MAXLEN can't be negative")
         else:
@@ -456,7 +446,7 @@ def rpoplpush(c: Client, argv: Argv) -> bytes:
 # --- LMPOP -------------------------------------------------------------------------------
 def _mpop_args(argv: Argv, first: int) -> tuple[list[bytes], bool, int | None]:
     """Parse `numkeys key [key ...] LEFT|RIGHT [COUNT count]` starting at argv[first]."""
-    numkeys = _int(argv[first], "ERR numkeys should be greater than 0")
+    numkeys = int_arg(argv[first], "ERR numkeys should be greater than 0")
     if numkeys <= 0:
         raise CommandError("ERR numkeys should be greater than 0")
     where_at = first + 1 + numkeys
@@ -469,7 +459,7 @@ def _mpop_args(argv: Argv, first: int) -> tuple[list[bytes], bool, int | None]:
     if rest:
         if len(rest) != 2 or rest[0].lower() != b"count":
             raise CommandError(errors.SYNTAX)
-        count = _int(rest[1], "ERR count should be greater than 0")
+        count = int_arg(rest[1], "ERR count should be greater than 0")
         if count <= 0:
             raise CommandError("ERR count should be greater than 0")
     return keys, left, count
