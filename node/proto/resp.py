@@ -7,7 +7,8 @@ the same limits, the same error texts, errors reported only after every complete
 before them has been handed out (Redis executes those, then replies the error and closes).
 
 Speed: a chunk that starts at a command boundary with `*` goes to `hiredis.Reader` (C); if
-hiredis consumes it completely we are done. Anything else -- inline commands, a command
+hiredis consumes it completely we are done (chunks declaring huge multibulk counts excepted,
+since hiredis pre-allocates for them). Anything else -- inline commands, a command
 split across reads, an unauthenticated client, an element that is not a bulk string --
 goes through the exact Python parser below, which hands back to hiredis at the next
 boundary. Complete commands inside one read cannot break the size limits (a read is
@@ -17,6 +18,7 @@ smaller than any limit), so the fast path needs no header checks.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from typing import Final
 
@@ -30,6 +32,11 @@ UNAUTH_MAX_MULTIBULK: Final = 10
 UNAUTH_MAX_BULK: Final = 16384
 
 Argv = list[bytes]
+# hiredis allocates a list of the declared size as soon as it reads a `*<count>` header, so a
+# client could make us allocate (and later free) gigabytes with a few bytes. Reads holding a
+# header of 100000 or more go to the exact parser, which allocates only what arrives. (A
+# payload that happens to contain such bytes only costs the slow path.)
+_HUGE_MULTIBULK: Final = re.compile(rb"(?:\A|\n)\*\d{6}")
 
 
 class RequestParser:
@@ -58,7 +65,8 @@ class RequestParser:
     def feed(self, data: bytes) -> list[Argv]:
         if self.error is not None:
             return []
-        if self._slow or self.auth_required or not data or data[0] != 0x2A:  # '*'
+        if (self._slow or self.auth_required or not data or data[0] != 0x2A  # '*'
+                or _HUGE_MULTIBULK.search(data)):
             return self._feed_slow(data)
         reader = self._reader
         reader.feed(data)

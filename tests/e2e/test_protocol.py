@@ -97,11 +97,6 @@ def test_huge_declared_bulk_is_not_preallocated(slotd_proc: ServerProcess) -> No
         assert (status_kb(pid, "VmPeak") - peak) / 1024 < 256, "address space jumped"
 
 
-@pytest.mark.xfail(
-    reason="hiredis.Reader allocates a list of the declared count on the header alone "
-    "(16 GB of address space for *2147483647, and seconds of CPU to free it)",
-    strict=True,
-)
 def test_huge_declared_multibulk_is_not_preallocated(slotd_factory: Factory) -> None:
     server = slotd_factory()  # private: freeing such a list would stall the shared node
     assert server.proc is not None
