@@ -144,6 +144,65 @@ def test_unchecked_crlf_after_bulk_does_not_crash(both: list[ServerProcess]) -> 
         assert_pong(server)
 
 
+# --- authentication limits ------------------------------------------------------------------
+
+
+@pytest.fixture
+def password_servers(slotd_factory: Factory, redis_factory: Factory) -> list[ServerProcess]:
+    return [slotd_factory("--requirepass", "secret"), redis_factory("--requirepass", "secret")]
+
+
+def assert_auth_pong(server: ServerProcess) -> None:
+    with RawClient(*server.addr) as c:
+        assert c.call("AUTH", "secret") == b"+OK\r\n"
+        assert c.call("PING") == PONG
+
+
+def test_unauthenticated_size_limits(password_servers: list[ServerProcess]) -> None:
+    big_argv = b"*11\r\n" + b"$1\r\na\r\n" * 11
+    for server in password_servers:
+        for payload, reason in [
+            (b"*11\r\n", b"unauthenticated multibulk length"),
+            (big_argv, b"unauthenticated multibulk length"),
+            (b"*1\r\n$16385\r\n", b"unauthenticated bulk length"),
+        ]:
+            with RawClient(*server.addr) as c:
+                c.send_raw(payload)
+                assert c.read_until_closed() == protocol_error(reason), (server, payload)
+            assert_auth_pong(server)
+        # At the limits exactly, and after AUTH, the same sizes parse.
+        with RawClient(*server.addr) as c:
+            assert c.call(*["PING"] * 10).startswith(b"-NOAUTH")
+            assert c.call("ECHO", "x" * 16384).startswith(b"-NOAUTH")
+            assert c.call("AUTH", "secret") == b"+OK\r\n"
+            assert c.call_raw(big_argv) == (
+                b"-ERR unknown command 'a', with args beginning with: " + b"'a' " * 10 + b"\r\n"
+            )
+            assert c.call("ECHO", "x" * 16385) == b"$16385\r\n" + b"x" * 16385 + b"\r\n"
+
+
+def test_noauth_before_auth(password_servers: list[ServerProcess]) -> None:
+    replies = []
+    for server in password_servers:
+        with RawClient(*server.addr) as c:
+            got = [
+                c.call("GET", "a"),
+                c.call("PING"),
+                c.call("AUTH", "wrong"),
+                c.call("AUTH", "secret"),
+                c.call("PING"),
+            ]
+            replies.append(got)
+        assert_auth_pong(server)
+    assert replies[0] == replies[1]
+    assert replies[0][:3] == [
+        b"-NOAUTH Authentication required.\r\n",
+        b"-NOAUTH Authentication required.\r\n",
+        b"-WRONGPASS invalid username-password pair or user is disabled.\r\n",
+    ]
+    assert replies[0][3:] == [b"+OK\r\n", PONG]
+
+
 # --- connection limits ----------------------------------------------------------------------
 
 
