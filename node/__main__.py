@@ -35,7 +35,13 @@ def _daemonize() -> None:
 
 async def _run(server: NodeServer, log: Logger) -> None:
     async with trio.open_nursery() as nursery:
-        await nursery.start(server.serve)
+
+        async def serve(task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+            await server.serve(task_status=task_status)
+            # serve() also returns on a SHUTDOWN command: stop waiting for signals then.
+            nursery.cancel_scope.cancel()
+
+        await nursery.start(serve)
         log("notice", "Ready to accept connections tcp")
         with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             async for signum in signals:

@@ -24,6 +24,7 @@ import trio
 
 from node.engine.engine import Engine
 from node.engine.session import Client
+from node.io import procinfo
 from node.proto import errors, resp
 from node.proto.resp import RequestParser
 
@@ -113,6 +114,9 @@ class NodeServer:
                     ) -> None:
         """Run until `request_stop()` or a SHUTDOWN command; the listeners must be bound."""
         self.engine.set_time(wall_ms())
+        self.engine.process_info.update(procinfo.static_info(
+            self.engine.config.source_file, "epoll" if self.use_epoll else "trio"))
+        self._measure_process()
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._cron)
             if self.use_epoll:
@@ -142,6 +146,7 @@ class NodeServer:
             hz = max(1, min(500, engine.config.int("hz")))
             await trio.sleep(1 / hz)
             engine.set_time(wall_ms())
+            self._measure_process()
             engine.keyspace.active_expire_cycle()
             engine.expire_blocked()
             self._flush_woken()
@@ -200,6 +205,7 @@ class NodeServer:
         parser = RequestParser(engine.config.int("proto-max-bulk-len"))
         parser.auth_required = not client.authenticated
         conn = Connection(sock, client, parser)
+        client.fd = conn.fd
         self.conns[conn.fd] = conn
         self.conn_by_client[client.id] = conn
         return conn
@@ -303,6 +309,27 @@ class NodeServer:
                 conn.backlog = commands[i + 1 :]
                 break
         conn.parser.auth_required = not client.authenticated
+        if self.engine.clients_to_close:
+            self._close_killed()
+
+    def _close_killed(self) -> None:
+        """Close the connections CLIENT KILL took from the engine; they get no reply."""
+        killed, self.engine.clients_to_close = self.engine.clients_to_close, []
+        for client in killed:
+            conn = self.conn_by_client.get(client.id)
+            if conn is not None:
+                self._close(conn)
+
+    def _measure_process(self) -> None:
+        """Refresh what INFO needs from the OS (memory, CPU) on the engine."""
+        engine = self.engine
+        rss = procinfo.rss_bytes()
+        engine.used_memory = rss
+        info = engine.process_info
+        info["used_memory_rss"] = str(rss)
+        info.setdefault("used_memory_startup", str(rss))
+        info["used_memory_peak"] = str(max(rss, int(info.get("used_memory_peak", "0"))))
+        info.update(procinfo.cpu_info())
 
     def _flush(self, conn: Connection) -> None:
         client = conn.client
@@ -337,6 +364,9 @@ class NodeServer:
             except (OSError, ValueError):
                 pass
         self.engine.disconnect(conn.client)
+        if not self.use_epoll:
+            # Another task may be waiting on this socket (CLIENT KILL, idle timeout).
+            trio.lowlevel.notify_closing(conn.sock)
         conn.sock.close()
 
     # --- fallback: one trio task per connection (no epoll) --------------------------------

@@ -38,6 +38,7 @@ class Stats:
     __slots__ = (
         "commands",
         "connections_received",
+        "error_codes",
         "errors",
         "internal_errors",
         "keyspace_hits",
@@ -51,6 +52,7 @@ class Stats:
         self.connections_received = 0
         self.rejected_connections = 0
         self.errors = 0
+        self.error_codes: dict[str, int] = {}  # error replies by prefix (INFO errorstats)
         self.internal_errors = 0
         self.keyspace_hits = 0
         self.keyspace_misses = 0
@@ -82,6 +84,11 @@ class Engine:
         self.woken: list[Client] = []
         self.no_blocking = 0
         self.run_id = f"{rng.getrandbits(160):040x}"
+        # CLIENT KILL: clients already disconnected here whose sockets the shell must close.
+        self.clients_to_close: list[Client] = []
+        # Process facts only the shell can measure (INFO): refreshed by its cron.
+        self.used_memory = 0
+        self.process_info: dict[str, str] = {}
         self._refresh_config("requirepass")
         config.listeners.append(self._refresh_config)
 
@@ -146,6 +153,7 @@ class Engine:
                 or client.multi is not None or client.reply_mode != REPLY_ON):
             self._guarded(client, argv, spec)
         else:
+            client.last_command = spec
             arity = spec.arity
             if (len(argv) != arity) if arity > 0 else (len(argv) < -arity):
                 self._reply_error(client, errors.wrong_arity(spec.fullname).message)
@@ -173,6 +181,7 @@ class Engine:
                 if sub is None:
                     raise errors.unknown_subcommand(argv[1], spec.name)
                 spec = sub
+            client.last_command = spec
             arity = spec.arity
             if (len(argv) != arity) if arity > 0 else (len(argv) < -arity):
                 raise errors.wrong_arity(spec.fullname)
@@ -215,6 +224,9 @@ class Engine:
 
     def _reply_error(self, client: Client, message: str) -> None:
         self.stats.errors += 1
+        codes = self.stats.error_codes
+        prefix = message.split(" ", 1)[0]
+        codes[prefix] = codes.get(prefix, 0) + 1
         self._reply(client, resp.error(message))
 
     def _internal_error(self, client: Client, spec: CommandSpec, exc: Exception) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from node.commands.registry import CommandSpec
     from node.engine.blocking import Blocked
     from node.engine.engine import Engine
     from node.engine.keyspace import Database
@@ -30,6 +31,7 @@ class Client:
         "created_ms",
         "db",
         "engine",
+        "fd",
         "flags",
         "id",
         "info",
@@ -59,6 +61,7 @@ class Client:
         self.addr = addr
         self.laddr = laddr
         self.is_local = is_local
+        self.fd = -1  # the socket's descriptor, set by the shell (CLIENT LIST fd=)
         self.db: Database = engine.keyspace.dbs[0]
         self.resp = 2
         self.name = b""
@@ -76,7 +79,8 @@ class Client:
         self.blocked: Blocked | None = None  # set while parked by a blocking command
         self.created_ms = engine.keyspace.now_ms
         self.last_interaction_ms = engine.keyspace.now_ms
-        self.last_command = b"NULL"
+        # Redis's lastcmd: set by the dispatcher, shown as CLIENT LIST's cmd= (NULL if None).
+        self.last_command: CommandSpec | None = None
         self.no_evict = False
         self.no_touch = False
         self.flags = ""
