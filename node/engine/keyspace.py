@@ -60,11 +60,12 @@ class Database:
 
     # --- reads -------------------------------------------------------------------------
     def lookup(self, key: bytes) -> object | None:
-        """The live value of `key`, expiring it first if its time has come."""
+        """The live value of `key`, expiring it first if its time has passed (Redis's
+        keyIsExpired: a key lives through its expiry millisecond itself)."""
         value = self.data.get(key)
         if value is not None and self.expires:
             when = self.expires.get(key)
-            if when is not None and when <= self.keyspace.now_ms:
+            if when is not None and when < self.keyspace.now_ms:
                 self.expire_now(key)
                 return None
         return value
@@ -133,8 +134,10 @@ class Database:
                 client.watch_dirty = True
 
     def flush(self) -> None:
+        # Redis's touchAllWatchedKeysInDb: only WATCHed keys that exist are invalidated.
         for key in list(self.watched):
-            self.touch(key)
+            if key in self.data:
+                self.touch(key)
         self.data = {}
         self.expires = {}
         self._scans.clear()
@@ -146,10 +149,15 @@ class Database:
              accept: Callable[[bytes], bool] | None = None) -> tuple[int, list[bytes]]:
         """One SCAN step. Every key present for the whole scan is returned at least once:
         the scan walks a snapshot of the key order taken at cursor 0 and skips keys that
-        have gone since. Returns (next cursor, keys); 0 means done."""
+        have gone since. Returns (next cursor, keys); 0 means done. Only the most recently
+        used snapshots are kept: a cursor whose snapshot was dropped (more than
+        _MAX_SNAPSHOTS other scans used since) resumes at its position in a fresh one, so
+        it still ends but may miss keys if keys before that position were deleted."""
         serial, pos = cursor >> _CURSOR_POS_BITS, cursor & ((1 << _CURSOR_POS_BITS) - 1)
-        snapshot = self._scans.get(serial) if cursor else None
-        if snapshot is None:
+        snapshot = self._scans.pop(serial, None) if cursor else None
+        if snapshot is not None:
+            self._scans[serial] = snapshot  # most recently used last: evict idle scans first
+        else:
             snapshot = list(self.data)
             self._scan_serial = self._scan_serial % ((1 << 23) - 1) + 1
             serial = self._scan_serial
@@ -159,8 +167,10 @@ class Database:
             if cursor == 0:
                 pos = 0
         end = min(pos + max(count, 1), len(snapshot))
+        # Filter before the liveness check, as Redis does: keys that fail the filter are
+        # not expired by the scan.
         out = [key for key in snapshot[pos:end]
-               if self.lookup(key) is not None and (accept is None or accept(key))]
+               if (accept is None or accept(key)) and self.lookup(key) is not None]
         if end >= len(snapshot):
             self._scans.pop(serial, None)
             return 0, out
@@ -194,7 +204,7 @@ class Database:
             if when is None:
                 continue
             sampled += 1
-            if when <= now:
+            if when < now:
                 self.expire_now(key)
                 expired += 1
         return sampled, expired
@@ -227,11 +237,20 @@ class Keyspace:
         return total
 
     def swap(self, a: int, b: int) -> None:
+        """SWAPDB: the contents change places; WATCHes and blocked clients stay with their
+        database number, as in Redis."""
         da, db_ = self.dbs[a], self.dbs[b]
         for database in (da, db_):
+            # A WATCHed key is invalidated if it exists on either side of the swap.
             for key in list(database.watched):
-                database.touch(key)
+                if key in da.data or key in db_.data:
+                    database.touch(key)
         da.data, db_.data = db_.data, da.data
         da.expires, db_.expires = db_.expires, da.expires
         da._scans.clear()
         db_._scans.clear()
+        for database in (da, db_):
+            # Clients blocked on a key the swap brought in can be served now.
+            for key in list(database.blocking):
+                if key in database.data:
+                    database.mark_ready(key)

@@ -39,6 +39,7 @@ class ProtocolError(Exception):
 SYNTAX = "ERR syntax error"
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 NOT_INTEGER = "ERR value is not an integer or out of range"
+INT_RANGE = "ERR value is out of range, value must between -2147483648 and 2147483647"
 NOT_FLOAT = "ERR value is not a valid float"
 OVERFLOW = "ERR increment or decrement would overflow"
 DECR_OVERFLOW = "ERR decrement would overflow"
@@ -65,6 +66,24 @@ NUMKEYS_NOT_POSITIVE = "ERR numkeys should be greater than 0"
 NUMKEYS_TOO_MANY = "ERR Number of keys can't be greater than number of args"
 LIMIT_NEGATIVE = "ERR LIMIT can't be negative"
 INVALID_EXPIRE = "ERR invalid expire time in '{}' command"
+EXPIRE_UNSUPPORTED_OPTION = "ERR Unsupported option {}"
+EXPIRE_NX_AND_OTHERS = "ERR NX and XX, GT or LT options at the same time are not compatible"
+EXPIRE_GT_AND_LT = "ERR GT and LT options at the same time are not compatible"
+INVALID_CURSOR = "ERR invalid cursor"
+SWAPDB_FIRST_INDEX = "ERR invalid first DB index"
+SWAPDB_SECOND_INDEX = "ERR invalid second DB index"
+SWAPDB_CLUSTER = "ERR SWAPDB is not allowed in cluster mode"
+MOVE_CLUSTER = "ERR MOVE is not allowed in cluster mode"
+COPY_CLUSTER = "ERR Copying to another database is not allowed in cluster mode"
+OBJECT_FREQ_NO_LFU = (
+    "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
+    "that when switching between policies at runtime LRU and LFU data will take some time to "
+    "adjust."
+)
+OBJECT_IDLETIME_LFU = (
+    "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
+    "switching between policies at runtime LRU and LFU data will take some time to adjust."
+)
 NOAUTH = "NOAUTH Authentication required."
 WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
 AUTH_NOT_CONFIGURED = (
