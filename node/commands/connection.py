@@ -1,19 +1,71 @@
-"""Connection commands (PING, ECHO, QUIT, SELECT, AUTH, HELLO, RESET, CLIENT ...). Pure."""
+"""Connection commands (Redis's networking.c and the client side of acl.c): PING, ECHO,
+QUIT, SELECT, AUTH, HELLO, RESET and the CLIENT container.
+
+Rules:
+- Per-connection state lives on `Client` (node/engine/session.py); these handlers only read
+  and change it. Closing ANOTHER connection needs its socket, so CLIENT KILL disconnects the
+  victim from the engine at once (it leaves CLIENT LIST, its WATCHes and blocks) and queues
+  it on `engine.clients_to_close`, which the shell drains after the batch. A client killing
+  itself gets its reply first (`close_after_reply`).
+- `Client.flags` holds the CLIENT LIST flag letters other subsystems own (S replica,
+  M master, O monitor, P pub/sub, t tracking, r readonly, ...); the letters derivable from
+  the state kept here (x, b, d, c, e, T) are computed, and the TYPE filters read both.
+- Until ACL exists the only user is "default": its password is `requirepass`; without one
+  it is "nopass" and any password opens it (the two-argument AUTH forms only).
+- Replies and errors match Redis 7.0.15 byte for byte. CLIENT NO-TOUCH and CLIENT SETINFO
+  are 7.2 additions, kept because clients (redis-py 5+) send SETINFO on connect.
+Pure.
+"""
 
 from __future__ import annotations
 
+import hmac
+from typing import Final
+
+from node.commands import docs
+from node.commands._args import int_arg, option
 from node.commands.registry import Acl, Flag
 from node.commands.table import NODE
-from node.engine.session import Client
+from node.engine.engine import VERSION
+from node.engine.session import REPLY_OFF, REPLY_ON, REPLY_SKIP_NEXT, Client
 from node.proto import errors, resp
 from node.proto.errors import CommandError
 
 Argv = list[bytes]
 
+_CLIENT_FLAGS: Final = Flag.NOSCRIPT | Flag.LOADING | Flag.STALE
+_CLIENT_ADMIN: Final = Flag.ADMIN | _CLIENT_FLAGS
+_NO_AUTH_FLAGS: Final = (Flag.NOSCRIPT | Flag.LOADING | Flag.STALE | Flag.FAST | Flag.NO_AUTH
+                         | Flag.ALLOW_BUSY)
+# validateClientName: a name is printable ASCII without spaces ('!'..'~').
+_NAME_CHARS: Final = bytes(range(0x21, 0x7F))
+# catClientInfoString's flag letters, in its order; "N" when none applies.
+_FLAG_ORDER: Final = "OSMPxbtRBdcuAUreT"
+# getClientTypeByName (strcasecmp): "slave" is the old name of "replica".
+_CLIENT_TYPES: Final = {b"NORMAL": "normal", b"SLAVE": "replica", b"REPLICA": "replica",
+                        b"PUBSUB": "pubsub", b"MASTER": "master"}
+_RESET: Final = resp.status(b"RESET")
 
+
+def _text(raw: bytes) -> str:
+    """User bytes inside an error message (Redis prints them as a C string)."""
+    return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
+
+
+def _on_off(raw: bytes) -> bool:
+    word = option(raw)
+    if word == b"ON":
+        return True
+    if word == b"OFF":
+        return False
+    raise CommandError(errors.SYNTAX)
+
+
+# --- PING ECHO QUIT SELECT --------------------------------------------------------------
 @NODE.command("ping", -1, Flag.FAST | Flag.SENTINEL, group="connection", since="1.0.0",
-              summary="Returns the server's liveliness response.", complexity="O(1)",
-              acl=Acl.CONNECTION, tips=("request_policy:all_shards", "response_policy:all_succeeded"))
+              summary="Ping the server", complexity="O(1)", acl=Acl.CONNECTION,
+              tips=("request_policy:all_shards", "response_policy:all_succeeded"),
+              args=(docs.string("message", optional=True),))
 def ping(c: Client, argv: Argv) -> bytes:
     if len(argv) > 2:
         raise errors.wrong_arity("ping")
@@ -22,31 +74,482 @@ def ping(c: Client, argv: Argv) -> bytes:
     return resp.PONG
 
 
-@NODE.command("echo", 2, Flag.FAST, group="connection", since="1.0.0",
-              summary="Returns the given string.", complexity="O(1)", acl=Acl.CONNECTION)
+@NODE.command("echo", 2, Flag.LOADING | Flag.STALE | Flag.FAST, group="connection",
+              since="1.0.0", summary="Echo the given string", complexity="O(1)",
+              acl=Acl.CONNECTION, args=(docs.string("message"),))
 def echo(c: Client, argv: Argv) -> bytes:
     return resp.bulk(argv[1])
 
 
-@NODE.command("quit", -1, Flag.ALLOW_BUSY | Flag.NOSCRIPT | Flag.LOADING | Flag.STALE
-              | Flag.FAST | Flag.NO_AUTH, group="connection", since="1.0.0",
-              summary="Closes the connection.", complexity="O(1)", acl=Acl.CONNECTION,
-              doc_flags=("deprecated",), deprecated_since="7.2.0",
-              replaced_by="just closing the connection")
+@NODE.command("quit", -1, _NO_AUTH_FLAGS, group="connection", since="1.0.0",
+              summary="Close the connection", complexity="O(1)", acl=Acl.CONNECTION)
 def quit_(c: Client, argv: Argv) -> bytes:
     c.close_after_reply = True
     return resp.OK
 
 
 @NODE.command("select", 2, Flag.LOADING | Flag.STALE | Flag.FAST, group="connection",
-              since="1.0.0", summary="Changes the selected database.", complexity="O(1)",
-              acl=Acl.CONNECTION)
+              since="1.0.0", summary="Change the selected database for the current connection",
+              complexity="O(1)", acl=Acl.CONNECTION, args=(docs.integer("index"),))
 def select(c: Client, argv: Argv) -> bytes:
-    try:
-        index = int(argv[1])
-    except ValueError:
-        raise CommandError(errors.NOT_INTEGER) from None
+    index = int_arg(argv[1])
+    if not -(2**31) <= index < 2**31:  # getIntFromObjectOrReply: a C int
+        raise CommandError(errors.INT_RANGE)
     if not 0 <= index < len(c.engine.keyspace.dbs):
         raise CommandError(errors.DB_INDEX)
     c.db = c.engine.keyspace.dbs[index]
     return resp.OK
+
+
+# --- AUTH HELLO RESET -------------------------------------------------------------------
+def _authenticate(c: Client, user: bytes, password: bytes) -> None:
+    """ACLAuthenticateUser for the lone "default" user; WRONGPASS when it refuses."""
+    required = c.engine.requirepass
+    if user != b"default" or (required and not hmac.compare_digest(
+            password, required.encode("utf-8", "surrogateescape"))):
+        raise CommandError(errors.WRONGPASS)
+    c.user = "default"
+    c.authenticated = True
+
+
+@NODE.command("auth", -2, _NO_AUTH_FLAGS, group="connection", since="1.0.0",
+              summary="Authenticate to the server",
+              complexity="O(N) where N is the number of passwords defined for the user",
+              acl=Acl.CONNECTION,
+              history=(("6.0.0", "Added ACL style (username and password)."),),
+              args=(docs.string("username", since="6.0.0", optional=True),
+                    docs.string("password")))
+def auth(c: Client, argv: Argv) -> bytes:
+    if len(argv) > 3:
+        raise CommandError(errors.SYNTAX)
+    if len(argv) == 2:
+        # The old one-argument form is refused outright when no password is set, as Redis
+        # does, so a misconfigured client notices.
+        if not c.engine.requirepass:
+            raise CommandError(errors.AUTH_NOT_CONFIGURED)
+        _authenticate(c, b"default", argv[1])
+    else:
+        _authenticate(c, argv[1], argv[2])
+    return resp.OK
+
+
+@NODE.command("hello", -1, _NO_AUTH_FLAGS, group="connection", since="6.0.0",
+              summary="Handshake with Redis", complexity="O(1)", acl=Acl.CONNECTION,
+              history=(("6.2.0", "`protover` made optional; when called without arguments "
+                                 "the command reports the current connection's context."),),
+              args=(docs.block(
+                  "arguments",
+                  docs.integer("protover"),
+                  docs.block("username_password", docs.string("username"),
+                             docs.string("password"), token="AUTH", optional=True),
+                  docs.string("clientname", token="SETNAME", optional=True),
+                  optional=True),))
+def hello(c: Client, argv: Argv) -> bytes:
+    version = 0
+    if len(argv) > 1:
+        version = int_arg(argv[1], errors.HELLO_PROTOVER)
+        if version not in (2, 3):
+            raise CommandError(errors.NOPROTO)
+    credentials: tuple[bytes, bytes] | None = None
+    name: bytes | None = None
+    i = 2
+    while i < len(argv):
+        word, more = option(argv[i]), len(argv) - 1 - i
+        if word == b"AUTH" and more >= 2:
+            credentials = (argv[i + 1], argv[i + 2])
+            i += 3
+        elif word == b"SETNAME" and more:
+            name = argv[i + 1]
+            if name.translate(None, _NAME_CHARS):
+                raise CommandError(errors.CLIENT_NAME_INVALID)
+            i += 2
+        else:
+            raise CommandError(errors.HELLO_SYNTAX.format(_text(argv[i])))
+    if credentials is not None:
+        _authenticate(c, *credentials)
+    if not c.authenticated:
+        raise CommandError(errors.NOAUTH_HELLO)
+    if name is not None:
+        c.name = name
+    if version:
+        c.resp = version
+    engine = c.engine
+    return resp.encode({
+        "server": "redis",
+        "version": VERSION,
+        "proto": c.resp,
+        "id": c.id,
+        "mode": "cluster" if engine.config.bool("cluster-enabled") else "standalone",
+        "role": "master",  # replication will make this "replica" on replicas
+        "modules": [],
+    }, c.resp)
+
+
+@NODE.command("reset", 1, _NO_AUTH_FLAGS, group="connection", since="6.2.0",
+              summary="Reset the connection", complexity="O(1)", acl=Acl.CONNECTION)
+def reset(c: Client, argv: Argv) -> bytes:
+    # Redis's clearClientConnectionState. NO-EVICT survives a RESET in 7.0 (checked against
+    # 7.0.15); NO-TOUCH (7.2) does not.
+    engine = c.engine
+    c.multi = None
+    c.multi_error = False
+    engine.unwatch(c)
+    c.db = engine.keyspace.dbs[0]
+    c.resp = 2
+    c.name = b""
+    c.reply_mode = REPLY_ON  # before the reply, so +RESET is always delivered
+    c.no_touch = False
+    c.user = "default"
+    c.authenticated = not engine.auth_required()
+    return _RESET
+
+
+# --- CLIENT -----------------------------------------------------------------------------
+NODE.container("client", group="connection", since="2.4.0",
+               summary="A container for client connection commands",
+               complexity="Depends on subcommand.")
+
+
+def client_flags(cl: Client) -> str:
+    present = set(cl.flags)
+    for letter, on in (("x", cl.multi is not None), ("b", cl.blocked is not None),
+                       ("d", cl.watch_dirty), ("c", cl.close_after_reply),
+                       ("e", cl.no_evict), ("T", cl.no_touch)):
+        if on:
+            present.add(letter)
+    return "".join(letter for letter in _FLAG_ORDER if letter in present) or "N"
+
+
+def client_type(cl: Client) -> str:
+    """getClientType: master, replica (monitors count as normal), pubsub or normal."""
+    flags = cl.flags
+    if "M" in flags:
+        return "master"
+    if "S" in flags and "O" not in flags:
+        return "replica"
+    if "P" in flags:
+        return "pubsub"
+    return "normal"
+
+
+def _parse_type(raw: bytes) -> str:
+    kind = _CLIENT_TYPES.get(option(raw))
+    if kind is None:
+        raise CommandError(errors.CLIENT_TYPE_UNKNOWN.format(_text(raw)))
+    return kind
+
+
+def client_line(cl: Client, now_ms: int, argv: Argv | None = None) -> bytes:
+    """One CLIENT LIST / CLIENT INFO line (with its newline), Redis 7.0's fields in order.
+
+    `argv` is the request being executed when `cl` is the caller: only that client has a
+    query buffer and argv in Redis at that moment. Buffer and memory figures are modelled
+    on a real 7.0 server's numbers; slotd does not size buffers the same way.
+    """
+    qbuf = argv_mem = 0
+    if argv is not None:
+        argv_mem = sum(len(a) for a in argv)
+        qbuf = len(b"*%d\r\n" % len(argv)) + sum(len(b"$%d\r\n\r\n" % len(a)) for a in argv)
+        qbuf += argv_mem
+    multi = -1 if cl.multi is None else len(cl.multi)
+    multi_mem = sum(sum(len(a) for a in cmd) + 8 * len(cmd) for cmd in cl.multi or ())
+    qbuf_free = max(0, 20474 - qbuf)
+    tot_mem = 1024 + qbuf + qbuf_free + 800 + argv_mem + multi_mem
+    cmd = cl.last_command.fullname if cl.last_command is not None else "NULL"
+    return b"".join((
+        b"id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=0 psub=0 "
+        % (cl.id, cl.addr.encode(), cl.laddr.encode(), cl.fd, cl.name,
+           (now_ms - cl.created_ms) // 1000, max(0, now_ms - cl.last_interaction_ms) // 1000,
+           client_flags(cl).encode(), cl.db.index),
+        b"ssub=0 multi=%d qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=%d rbs=1024 rbp=%d "
+        % (multi, qbuf, qbuf_free, argv_mem, multi_mem, qbuf),
+        b"obl=0 oll=0 omem=0 tot-mem=%d events=r cmd=%s user=%s redir=-1 resp=%d\n"
+        % (tot_mem, cmd.encode(), cl.user.encode(), cl.resp),
+    ))
+
+
+@NODE.command("id", 2, _CLIENT_FLAGS, group="connection", since="5.0.0",
+              summary="Returns the client ID for the current connection", complexity="O(1)",
+              acl=Acl.CONNECTION, container="client")
+def client_id(c: Client, argv: Argv) -> bytes:
+    return resp.integer(c.id)
+
+
+@NODE.command("info", 2, _CLIENT_FLAGS, group="connection", since="6.2.0",
+              summary="Returns information about the current client connection.",
+              complexity="O(1)", acl=Acl.CONNECTION, tips=("nondeterministic_output",),
+              container="client")
+def client_info(c: Client, argv: Argv) -> bytes:
+    return resp.verbatim(client_line(c, c.engine.now_ms, argv), c.resp)
+
+
+@NODE.command("list", -2, _CLIENT_ADMIN, group="connection", since="2.4.0",
+              summary="Get the list of client connections",
+              complexity="O(N) where N is the number of client connections",
+              acl=Acl.CONNECTION, tips=("nondeterministic_output",),
+              history=(("2.8.12", "Added unique client `id` field."),
+                       ("5.0.0", "Added optional `TYPE` filter."),
+                       ("6.0.0", "Added `user` field."),
+                       ("6.2.0", "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and "
+                                 "the optional `ID` filter."),
+                       ("7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."),
+                       ("7.0.3", "Added `ssub` field.")),
+              args=(docs.oneof("normal_master_replica_pubsub",
+                               docs.token("normal", "NORMAL"), docs.token("master", "MASTER"),
+                               docs.token("replica", "REPLICA"), docs.token("pubsub", "PUBSUB"),
+                               token="TYPE", since="5.0.0", optional=True),
+                    docs.block("id", docs.integer("client-id", multiple=True), token="ID",
+                               since="6.2.0", optional=True)),
+              container="client")
+def client_list(c: Client, argv: Argv) -> bytes:
+    clients = c.engine.clients
+    if len(argv) == 4 and option(argv[2]) == b"TYPE":
+        kind = _parse_type(argv[3])
+        chosen = [cl for cl in clients.values() if client_type(cl) == kind]
+    elif len(argv) > 3 and option(argv[2]) == b"ID":
+        # Every id is parsed before any is listed; unknown ids are skipped and repeated
+        # ones listed again, as Redis does.
+        ids = [int_arg(raw, errors.CLIENT_ID_INVALID) for raw in argv[3:]]
+        chosen = [clients[i] for i in ids if i in clients]
+    elif len(argv) != 2:
+        raise CommandError(errors.SYNTAX)
+    else:
+        chosen = list(clients.values())
+    now = c.engine.now_ms
+    text = b"".join(client_line(cl, now, argv if cl is c else None) for cl in chosen)
+    return resp.verbatim(text, c.resp)
+
+
+def _kill_filter(c: Client, argv: Argv) -> tuple[dict[str, object], bool]:
+    """CLIENT KILL's new form: <option> <value> pairs -> (filters, skipme)."""
+    filters: dict[str, object] = {}
+    skipme = True
+    for i in range(2, len(argv), 2):
+        word = option(argv[i])
+        if i + 1 >= len(argv):
+            raise CommandError(errors.SYNTAX)
+        value = argv[i + 1]
+        if word == b"ID":
+            client_id_ = int_arg(value, errors.CLIENT_ID_POSITIVE)
+            if client_id_ < 1:
+                raise CommandError(errors.CLIENT_ID_POSITIVE)
+            filters["id"] = client_id_
+        elif word == b"TYPE":
+            filters["type"] = _parse_type(value)
+        elif word in (b"ADDR", b"LADDR"):
+            filters[word.decode().lower()] = value
+        elif word == b"USER":
+            if value != b"default":  # the only user until ACL exists
+                raise CommandError(errors.NO_SUCH_USER.format(_text(value)))
+            filters["user"] = "default"
+        elif word == b"SKIPME":
+            skip = option(value)
+            if skip not in (b"YES", b"NO"):
+                raise CommandError(errors.SYNTAX)
+            skipme = skip == b"YES"
+        else:
+            raise CommandError(errors.SYNTAX)
+    return filters, skipme
+
+
+def _matches(cl: Client, filters: dict[str, object]) -> bool:
+    return all((
+        filters.get("addr", cl.addr.encode()) == cl.addr.encode(),
+        filters.get("laddr", cl.laddr.encode()) == cl.laddr.encode(),
+        filters.get("type", client_type(cl)) == client_type(cl),
+        filters.get("id", cl.id) == cl.id,
+        filters.get("user", cl.user) == cl.user,
+    ))
+
+
+@NODE.command("kill", -3, _CLIENT_ADMIN, group="connection", since="2.4.0",
+              summary="Kill the connection of a client",
+              complexity="O(N) where N is the number of client connections",
+              acl=Acl.CONNECTION,
+              history=(("2.8.12", "Added new filter format."),
+                       ("2.8.12", "`ID` option."),
+                       ("3.2.0", "Added `master` type in for `TYPE` option."),
+                       ("5.0.0", "Replaced `slave` `TYPE` with `replica`. `slave` still "
+                                 "supported for backward compatibility."),
+                       ("6.2.0", "`LADDR` option.")),
+              args=(docs.oneof(
+                  "filter",
+                  docs.string("ip:port", deprecated_since="2.8.12"),
+                  docs.oneof(
+                      "new-format",
+                      docs.integer("client-id", token="ID", since="2.8.12", optional=True),
+                      docs.oneof("normal_master_slave_pubsub",
+                                 docs.token("normal", "NORMAL"),
+                                 docs.token("master", "MASTER", since="3.2.0"),
+                                 docs.token("slave", "SLAVE"),
+                                 docs.token("replica", "REPLICA", since="5.0.0"),
+                                 docs.token("pubsub", "PUBSUB"),
+                                 token="TYPE", since="2.8.12", optional=True),
+                      docs.string("username", token="USER", optional=True),
+                      docs.string("ip:port", token="ADDR", optional=True),
+                      docs.string("ip:port", token="LADDR", since="6.2.0", optional=True),
+                      docs.string("yes/no", token="SKIPME", optional=True),
+                      multiple=True)),),
+              container="client")
+def client_kill(c: Client, argv: Argv) -> bytes:
+    old_form = len(argv) == 3
+    if old_form:
+        # CLIENT KILL <ip:port>: with this form a client may kill itself.
+        filters: dict[str, object] = {"addr": argv[2]}
+        skipme = False
+    else:
+        filters, skipme = _kill_filter(c, argv)
+    engine = c.engine
+    killed = 0
+    for cl in list(engine.clients.values()):
+        if not _matches(cl, filters) or (cl is c and skipme):
+            continue
+        killed += 1
+        if cl is c:
+            c.close_after_reply = True  # after this reply, as Redis flags CLOSE_AFTER_REPLY
+        else:
+            engine.disconnect(cl)
+            engine.clients_to_close.append(cl)
+    if old_form:
+        if not killed:
+            raise CommandError(errors.NO_SUCH_CLIENT)
+        return resp.OK
+    return resp.integer(killed)
+
+
+@NODE.command("setname", 3, _CLIENT_FLAGS, group="connection", since="2.6.9",
+              summary="Set the current connection name", complexity="O(1)",
+              acl=Acl.CONNECTION, args=(docs.string("connection-name"),), container="client")
+def client_setname(c: Client, argv: Argv) -> bytes:
+    name = argv[2]
+    if name.translate(None, _NAME_CHARS):
+        raise CommandError(errors.CLIENT_NAME_INVALID)
+    c.name = name  # an empty name removes it
+    return resp.OK
+
+
+@NODE.command("getname", 2, _CLIENT_FLAGS, group="connection", since="2.6.9",
+              summary="Get the current connection name", complexity="O(1)",
+              acl=Acl.CONNECTION, container="client")
+def client_getname(c: Client, argv: Argv) -> bytes:
+    return resp.bulk_or_null(c.name or None, c.resp)
+
+
+@NODE.command("reply", 3, _CLIENT_FLAGS, group="connection", since="3.2.0",
+              summary="Instruct the server whether to reply to commands", complexity="O(1)",
+              acl=Acl.CONNECTION,
+              args=(docs.oneof("on_off_skip", docs.token("on", "ON"), docs.token("off", "OFF"),
+                               docs.token("skip", "SKIP")),),
+              container="client")
+def client_reply(c: Client, argv: Argv) -> bytes:
+    # OFF and SKIP answer nothing: the engine drops this command's (empty) reply in the new
+    # mode; SKIP_NEXT then turns into "skip the next command's reply".
+    word = option(argv[2])
+    if word == b"ON":
+        c.reply_mode = REPLY_ON
+        return resp.OK
+    if word == b"OFF":
+        c.reply_mode = REPLY_OFF
+    elif word == b"SKIP":
+        if c.reply_mode != REPLY_OFF:  # SKIP means nothing while replies are off
+            c.reply_mode = REPLY_SKIP_NEXT
+    else:
+        raise CommandError(errors.SYNTAX)
+    return b""
+
+
+@NODE.command("no-evict", 3, _CLIENT_ADMIN, group="connection", since="7.0.0",
+              summary="Set client eviction mode for the current connection", complexity="O(1)",
+              acl=Acl.CONNECTION,
+              args=(docs.oneof("enabled", docs.token("on", "ON"), docs.token("off", "OFF")),),
+              container="client")
+def client_no_evict(c: Client, argv: Argv) -> bytes:
+    c.no_evict = _on_off(argv[2])
+    return resp.OK
+
+
+@NODE.command("no-touch", 3, _CLIENT_FLAGS, group="connection", since="7.2.0",
+              summary="Controls whether commands sent by the client affect the LRU/LFU of "
+                      "accessed keys.",
+              complexity="O(1)", acl=Acl.CONNECTION,
+              args=(docs.oneof("enabled", docs.token("on", "ON"), docs.token("off", "OFF")),),
+              container="client")
+def client_no_touch(c: Client, argv: Argv) -> bytes:
+    c.no_touch = _on_off(argv[2])
+    return resp.OK
+
+
+@NODE.command("setinfo", 4, _CLIENT_FLAGS | Flag.SENTINEL, group="connection", since="7.2.0",
+              summary="Sets information specific to the client or connection.",
+              complexity="O(1)", acl=Acl.CONNECTION,
+              tips=("request_policy:all_nodes", "response_policy:all_succeeded"),
+              args=(docs.oneof("attr", docs.string("libname", token="LIB-NAME"),
+                               docs.string("libver", token="LIB-VER")),),
+              container="client")
+def client_setinfo(c: Client, argv: Argv) -> bytes:
+    attr, value = option(argv[2]), argv[3]
+    if attr not in (b"LIB-NAME", b"LIB-VER"):
+        raise CommandError(errors.CLIENT_SETINFO_OPTION.format(_text(argv[2])))
+    if value.translate(None, _NAME_CHARS):
+        raise CommandError(errors.CLIENT_ATTR_INVALID.format(_text(argv[2])))
+    if attr == b"LIB-NAME":
+        c.lib_name = value
+    else:
+        c.lib_ver = value
+    return resp.OK
+
+
+_CLIENT_HELP: Final = (
+    b"CACHING (YES|NO)",
+    b"    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    b"GETREDIR",
+    b"    Return the client ID we are redirecting to when tracking is enabled.",
+    b"GETNAME",
+    b"    Return the name of the current connection.",
+    b"ID",
+    b"    Return the ID of the current connection.",
+    b"INFO",
+    b"    Return information about the current client connection.",
+    b"KILL <ip:port>",
+    b"    Kill connection made from <ip:port>.",
+    b"KILL <option> <value> [<option> <value> [...]]",
+    b"    Kill connections. Options are:",
+    b"    * ADDR (<ip:port>|<unixsocket>:0)",
+    b"      Kill connections made from the specified address",
+    b"    * LADDR (<ip:port>|<unixsocket>:0)",
+    b"      Kill connections made to specified local address",
+    b"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    b"      Kill connections by type.",
+    b"    * USER <username>",
+    b"      Kill connections authenticated by <username>.",
+    b"    * SKIPME (YES|NO)",
+    b"      Skip killing current connection (default: yes).",
+    b"LIST [options ...]",
+    b"    Return information about client connections. Options:",
+    b"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    b"      Return clients of specified type.",
+    b"UNPAUSE",
+    b"    Stop the current client pause, resuming traffic.",
+    b"PAUSE <timeout> [WRITE|ALL]",
+    b"    Suspend all, or just write, clients for <timeout> milliseconds.",
+    b"REPLY (ON|OFF|SKIP)",
+    b"    Control the replies sent to the current connection.",
+    b"SETNAME <name>",
+    b"    Assign the name <name> to the current connection.",
+    b"UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    b"    Unblock the specified blocked client.",
+    b"TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    b"         [OPTIN] [OPTOUT] [NOLOOP]",
+    b"    Control server assisted client side caching.",
+    b"TRACKINGINFO",
+    b"    Report tracking status for the current connection.",
+    b"NO-EVICT (ON|OFF)",
+    b"    Protect current client connection from eviction.",
+)
+
+
+@NODE.command("help", 2, Flag.LOADING | Flag.STALE, group="connection", since="5.0.0",
+              summary="Show helpful text about the different subcommands", complexity="O(1)",
+              acl=Acl.CONNECTION, container="client")
+def client_help(c: Client, argv: Argv) -> bytes:
+    return resp.help_reply(argv[0], _CLIENT_HELP)
