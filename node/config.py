@@ -31,11 +31,24 @@ _UNITS: Final = {
 
 
 def parse_memory(text: str) -> int:
-    """Redis's memtoull: an integer with an optional k/kb/m/mb/g/gb unit (case-insensitive)."""
-    m = re.fullmatch(r"(-?\d+)([a-zA-Z]*)", text.strip())
+    """Redis's memtoull: an unsigned integer with an optional k/kb/m/mb/g/gb unit
+    (case-insensitive); no sign, no spaces, at most 2**64-1."""
+    m = re.fullmatch(r"(\d+)([a-zA-Z]*)", text)
     if not m or m.group(2).lower() not in _UNITS:
         raise ConfigError("argument must be a memory value")
-    return int(m.group(1)) * _UNITS[m.group(2).lower()]
+    value = int(m.group(1)) * _UNITS[m.group(2).lower()]
+    if value >= 2**64:
+        raise ConfigError("argument must be a memory value")
+    return value
+
+
+def _string2ll(text: str) -> int | None:
+    """Redis's string2ll: only the canonical decimal spelling of an int64 ("05", "+5",
+    " 5" and "-0" are not numbers)."""
+    if not re.fullmatch(r"0|-?[1-9][0-9]*", text):
+        return None
+    value = int(text)
+    return value if -(2**63) <= value < 2**63 else None
 
 
 def _yes_no(text: str) -> bool:
@@ -50,13 +63,15 @@ def _yes_no(text: str) -> bool:
 @dataclass(frozen=True)
 class Param:
     name: str
-    kind: str  # int | memory | bool | str | enum | list | save | special
+    kind: str  # int | memory | mempct (memory or N%) | bool | str | enum | list | save
     default: ConfigValue
     mutable: bool = True
     choices: tuple[str, ...] = ()
     lo: int = -(2**63)
     hi: int = 2**63 - 1
     aliases: tuple[str, ...] = ()
+    # Redis's PROTECTED_CONFIG: CONFIG SET needs `enable-protected-configs` to allow it.
+    protected: bool = False
 
     def parse(self, args: Sequence[str]) -> ConfigValue:
         if self.kind == "list":
@@ -68,11 +83,8 @@ class Param:
         text = args[0]
         if self.kind == "bool":
             return _yes_no(text)
-        if self.kind in ("int", "memory"):
-            try:
-                value = parse_memory(text) if self.kind == "memory" else int(text)
-            except ValueError:
-                raise ConfigError("argument couldn't be parsed into an integer") from None
+        if self.kind in ("int", "memory", "mempct"):
+            value = self._number(text)
             if not self.lo <= value <= self.hi:
                 raise ConfigError(f"argument must be between {self.lo} and {self.hi} inclusive")
             return value
@@ -82,6 +94,23 @@ class Param:
                 raise ConfigError(f"argument(s) must be one of the following: {', '.join(self.choices)}")
             return low
         return text
+
+    def _number(self, text: str) -> int:
+        """Redis's numericParseString: memory units, then a percentage (stored negated)."""
+        if self.kind == "int":
+            value = _string2ll(text)
+            if value is None:
+                raise ConfigError("argument couldn't be parsed into an integer")
+            return value
+        try:
+            return parse_memory(text)
+        except ConfigError:
+            if self.kind == "memory":
+                raise
+        percent = _string2ll(text[:-1]) if text.endswith("%") else None
+        if percent is None or percent < 0:
+            raise ConfigError("argument must be a memory or percent value")
+        return -percent
 
 
 def _parse_save(text: str) -> tuple[tuple[int, int], ...]:
@@ -104,6 +133,8 @@ def _p(name: str, kind: str, default: ConfigValue, **kw: object) -> Param:
 
 
 INT32 = 2**31 - 1
+UINT32 = 2**32 - 1
+_PROTECTED_ACTION: Final = ("no", "yes", "local")
 PARAMS: Final[tuple[Param, ...]] = (
     _p("port", "int", 6379, lo=0, hi=65535, mutable=False),
     _p("bind", "list", ("*", "-::*"), mutable=True),
@@ -115,12 +146,12 @@ PARAMS: Final[tuple[Param, ...]] = (
     _p("timeout", "int", 0, lo=0, hi=INT32),
     _p("tcp-keepalive", "int", 300, lo=0, hi=INT32),
     _p("tcp-backlog", "int", 511, lo=0, hi=INT32, mutable=False),
-    _p("maxclients", "int", 10000, lo=1, hi=INT32),
+    _p("maxclients", "int", 10000, lo=1, hi=UINT32),
     _p("databases", "int", 16, lo=1, hi=INT32, mutable=False),
-    _p("dir", "str", "."),
-    _p("dbfilename", "str", "dump.rdb"),
+    _p("dir", "str", ".", protected=True),
+    _p("dbfilename", "str", "dump.rdb", protected=True),
     _p("logfile", "str", "", mutable=False),
-    _p("loglevel", "enum", "notice", choices=("debug", "verbose", "notice", "warning", "nothing")),
+    _p("loglevel", "enum", "notice", choices=("debug", "verbose", "notice", "warning")),
     _p("daemonize", "bool", False, mutable=False),
     _p("pidfile", "str", "", mutable=False),
     _p("proto-max-bulk-len", "memory", 512 * 1024 * 1024, lo=1024 * 1024),
@@ -131,12 +162,12 @@ PARAMS: Final[tuple[Param, ...]] = (
     _p("appendonly", "bool", False),
     _p("appendfilename", "str", "appendonly.aof", mutable=False),
     _p("appenddirname", "str", "appendonlydir", mutable=False),
-    _p("appendfsync", "enum", "everysec", choices=("always", "everysec", "no")),
-    _p("maxmemory", "memory", 0, lo=0),
+    _p("appendfsync", "enum", "everysec", choices=("everysec", "always", "no")),
+    _p("maxmemory", "memory", 0, lo=0, hi=2**64 - 1),
     _p("maxmemory-policy", "enum", "noeviction", choices=(
         "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
         "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction")),
-    _p("maxmemory-samples", "int", 5, lo=1, hi=64),
+    _p("maxmemory-samples", "int", 5, lo=1, hi=INT32),
     _p("lazyfree-lazy-eviction", "bool", False),
     _p("lazyfree-lazy-expire", "bool", False),
     _p("lazyfree-lazy-server-del", "bool", False),
@@ -149,18 +180,19 @@ PARAMS: Final[tuple[Param, ...]] = (
     _p("replicaof", "list", (), mutable=False, aliases=("slaveof",)),
     _p("enable-debug-command", "enum", "no", choices=("no", "yes", "local"), mutable=False),
     _p("notify-keyspace-events", "str", ""),
-    _p("slowlog-log-slower-than", "int", 10000),
+    _p("slowlog-log-slower-than", "int", 10000, lo=-1),
     _p("slowlog-max-len", "int", 128, lo=0),
     _p("latency-monitor-threshold", "int", 0, lo=0),
-    _p("lfu-log-factor", "int", 10, lo=0),
-    _p("lfu-decay-time", "int", 1, lo=0),
-    _p("hash-max-listpack-entries", "int", 128, lo=0, aliases=("hash-max-ziplist-entries",)),
-    _p("hash-max-listpack-value", "int", 64, lo=0, aliases=("hash-max-ziplist-value",)),
-    _p("list-max-listpack-size", "int", -2, aliases=("list-max-ziplist-size",)),
-    _p("list-compress-depth", "int", 0, lo=0),
+    _p("lfu-log-factor", "int", 10, lo=0, hi=INT32),
+    _p("lfu-decay-time", "int", 1, lo=0, hi=INT32),
+    _p("hash-max-listpack-entries", "int", 512, lo=0, aliases=("hash-max-ziplist-entries",)),
+    _p("hash-max-listpack-value", "memory", 64, lo=0, aliases=("hash-max-ziplist-value",)),
+    _p("list-max-listpack-size", "int", -2, lo=-INT32 - 1, hi=INT32,
+       aliases=("list-max-ziplist-size",)),
+    _p("list-compress-depth", "int", 0, lo=0, hi=INT32),
     _p("set-max-intset-entries", "int", 512, lo=0),
     _p("zset-max-listpack-entries", "int", 128, lo=0, aliases=("zset-max-ziplist-entries",)),
-    _p("zset-max-listpack-value", "int", 64, lo=0, aliases=("zset-max-ziplist-value",)),
+    _p("zset-max-listpack-value", "memory", 64, lo=0, aliases=("zset-max-ziplist-value",)),
     _p("stream-node-max-bytes", "memory", 4096, lo=0),
     _p("stream-node-max-entries", "int", 100, lo=0),
     _p("hll-sparse-max-bytes", "memory", 3000, lo=0),
@@ -174,6 +206,102 @@ PARAMS: Final[tuple[Param, ...]] = (
     _p("syslog-enabled", "bool", False, mutable=False),
     _p("unixsocket", "str", "", mutable=False),
     _p("unixsocketperm", "int", 0, mutable=False),
+    # Accepted and reported like Redis 7.0 does (CONFIG GET/SET, redis.conf) so that tools
+    # and clients that read or tune them work; the subsystems behind them come later.
+    _p("rdbchecksum", "bool", True, mutable=False),
+    _p("rdbcompression", "bool", True),
+    _p("rdb-del-sync-files", "bool", False),
+    _p("rdb-save-incremental-fsync", "bool", True),
+    _p("stop-writes-on-bgsave-error", "bool", True),
+    _p("aof-rewrite-incremental-fsync", "bool", True),
+    _p("no-appendfsync-on-rewrite", "bool", False),
+    _p("aof-load-truncated", "bool", True),
+    _p("aof-use-rdb-preamble", "bool", True),
+    _p("aof-timestamp-enabled", "bool", False),
+    _p("aof-disable-auto-gc", "bool", False),
+    _p("auto-aof-rewrite-percentage", "int", 100, lo=0, hi=INT32),
+    _p("auto-aof-rewrite-min-size", "memory", 64 * 1024**2, lo=0),
+    _p("io-threads-do-reads", "bool", False, mutable=False),
+    _p("disable-thp", "bool", True, mutable=False),
+    _p("jemalloc-bg-thread", "bool", True),
+    _p("crash-log-enabled", "bool", True),
+    _p("crash-memcheck-enabled", "bool", True),
+    _p("latency-tracking", "bool", True),
+    _p("latency-tracking-info-percentiles", "list", ("50", "99", "99.9")),
+    _p("activedefrag", "bool", False),
+    _p("active-defrag-ignore-bytes", "memory", 100 * 1024**2, lo=1),
+    _p("active-defrag-threshold-lower", "int", 10, lo=0, hi=1000),
+    _p("active-defrag-threshold-upper", "int", 100, lo=0, hi=1000),
+    _p("active-defrag-cycle-min", "int", 1, lo=1, hi=99),
+    _p("active-defrag-cycle-max", "int", 25, lo=1, hi=99),
+    _p("active-defrag-max-scan-fields", "int", 1000, lo=1),
+    _p("maxmemory-eviction-tenacity", "int", 10, lo=0, hi=100),
+    _p("maxmemory-clients", "mempct", 0, lo=-100),
+    _p("client-output-buffer-limit", "list", (
+        "normal", "0", "0", "0", "slave", "268435456", "67108864", "60",
+        "pubsub", "33554432", "8388608", "60")),
+    _p("tracking-table-max-keys", "int", 1000000, lo=0),
+    _p("acllog-max-len", "int", 128, lo=0),
+    _p("aclfile", "str", "", mutable=False),
+    _p("acl-pubsub-default", "enum", "resetchannels", choices=("allchannels", "resetchannels")),
+    _p("sanitize-dump-payload", "enum", "no", choices=("no", "yes", "clients")),
+    _p("enable-protected-configs", "enum", "no", choices=_PROTECTED_ACTION, mutable=False),
+    _p("enable-module-command", "enum", "no", choices=_PROTECTED_ACTION, mutable=False),
+    _p("oom-score-adj", "enum", "no", choices=("no", "yes", "relative", "absolute")),
+    _p("oom-score-adj-values", "list", ("0", "200", "800")),
+    _p("shutdown-timeout", "int", 10, lo=0, hi=INT32),
+    _p("shutdown-on-sigint", "str", "default"),
+    _p("shutdown-on-sigterm", "str", "default"),
+    _p("syslog-ident", "str", "redis", mutable=False),
+    _p("syslog-facility", "enum", "local0", mutable=False, choices=(
+        "user", "local0", "local1", "local2", "local3", "local4", "local5", "local6",
+        "local7")),
+    _p("proc-title-template", "str", "{title} {listen-addr} {server-mode}"),
+    _p("ignore-warnings", "str", ""),
+    _p("server_cpulist", "str", "", mutable=False),
+    _p("bio_cpulist", "str", "", mutable=False),
+    _p("aof_rewrite_cpulist", "str", "", mutable=False),
+    _p("bgsave_cpulist", "str", "", mutable=False),
+    _p("socket-mark-id", "int", 0, lo=0, hi=UINT32, mutable=False),
+    _p("repl-backlog-size", "memory", 1024**2, lo=1),
+    _p("repl-backlog-ttl", "int", 3600, lo=0),
+    _p("repl-timeout", "int", 60, lo=1, hi=INT32),
+    _p("repl-ping-replica-period", "int", 10, lo=1, hi=INT32,
+       aliases=("repl-ping-slave-period",)),
+    _p("repl-disable-tcp-nodelay", "bool", False),
+    _p("repl-diskless-sync", "bool", True),
+    _p("repl-diskless-sync-delay", "int", 5, lo=0, hi=INT32),
+    _p("repl-diskless-sync-max-replicas", "int", 0, lo=0, hi=INT32),
+    _p("repl-diskless-load", "enum", "disabled", choices=("disabled", "on-empty-db", "swapdb")),
+    _p("replica-serve-stale-data", "bool", True, aliases=("slave-serve-stale-data",)),
+    _p("replica-lazy-flush", "bool", False, aliases=("slave-lazy-flush",)),
+    _p("replica-ignore-maxmemory", "bool", True, aliases=("slave-ignore-maxmemory",)),
+    _p("replica-priority", "int", 100, lo=0, hi=INT32, aliases=("slave-priority",)),
+    _p("replica-announced", "bool", True),
+    _p("replica-announce-ip", "str", "", aliases=("slave-announce-ip",)),
+    _p("replica-announce-port", "int", 0, lo=0, hi=65535, aliases=("slave-announce-port",)),
+    _p("min-replicas-to-write", "int", 0, lo=0, hi=INT32, aliases=("min-slaves-to-write",)),
+    _p("min-replicas-max-lag", "int", 10, lo=0, hi=INT32, aliases=("min-slaves-max-lag",)),
+    _p("cluster-port", "int", 0, lo=0, hi=65535, mutable=False),
+    _p("cluster-announce-ip", "str", ""),
+    _p("cluster-announce-hostname", "str", ""),
+    _p("cluster-announce-port", "int", 0, lo=0, hi=65535),
+    _p("cluster-announce-bus-port", "int", 0, lo=0, hi=65535),
+    _p("cluster-announce-tls-port", "int", 0, lo=0, hi=65535),
+    _p("cluster-require-full-coverage", "bool", True),
+    _p("cluster-replica-no-failover", "bool", False, aliases=("cluster-slave-no-failover",)),
+    _p("cluster-replica-validity-factor", "int", 10, lo=0, hi=INT32,
+       aliases=("cluster-slave-validity-factor",)),
+    _p("cluster-migration-barrier", "int", 1, lo=0, hi=INT32),
+    _p("cluster-allow-replica-migration", "bool", True),
+    _p("cluster-allow-reads-when-down", "bool", False),
+    _p("cluster-allow-pubsubshard-when-down", "bool", True),
+    _p("cluster-link-sendbuf-limit", "memory", 0, lo=0, hi=2**64 - 1),
+    _p("cluster-preferred-endpoint-type", "enum", "ip",
+       choices=("ip", "hostname", "unknown-endpoint")),
+    _p("propagation-error-behavior", "enum", "ignore",
+       choices=("ignore", "panic", "panic-on-replicas")),
+    _p("replica-ignore-disk-write-errors", "bool", False),
 )
 
 
@@ -233,6 +361,8 @@ def format_value(param: Param, value: ConfigValue) -> str:
     if param.kind == "save":
         assert isinstance(value, tuple)
         return " ".join(f"{pair[0]} {pair[1]}" for pair in value if isinstance(pair, tuple))
+    if param.kind == "mempct" and isinstance(value, int) and value < 0:
+        return f"{-value}%"
     return str(value)
 
 

@@ -1,0 +1,259 @@
+"""INFO's text: Redis 7.0.15's sections, field names and order (genRedisInfoString).
+
+Rules:
+- A section is `# Title` then `name:value` lines; sections are joined by an empty line and
+  every line ends in CRLF. The order of sections is fixed, whatever order they are asked in.
+- Every value comes from the engine; what only the operating system knows (memory, CPU,
+  pid, OS name) comes from `engine.process_info` / `engine.used_memory`, which the shell
+  refreshes. Subsystems that do not exist yet (persistence, replication, eviction, pub/sub
+  counters) report the values an idle Redis 7.0 master reports.
+Pure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from typing import Final
+
+from node.engine.engine import VERSION, Engine
+
+Lines = list[tuple[str, object]]
+
+# Sections in output order; "default" is all but commandstats and latencystats.
+ORDER: Final = ("server", "clients", "memory", "persistence", "stats", "replication", "cpu",
+                "modules", "commandstats", "errorstats", "latencystats", "cluster", "keyspace")
+_TITLES: Final = {"cpu": "CPU", "commandstats": "Commandstats", "errorstats": "Errorstats",
+                  "latencystats": "Latencystats"}
+DEFAULT: Final = frozenset(ORDER) - {"commandstats", "latencystats"}
+_AVG_TTL_SAMPLE: Final = 20
+
+
+def bytes_to_human(n: int) -> str:
+    """Redis's bytesToHuman: B, then K/M/G/T/P with two decimals."""
+    if n < 1024:
+        return f"{n}B"
+    for unit, power in (("K", 1), ("M", 2), ("G", 3), ("T", 4), ("P", 5)):
+        if n < 1024 ** (power + 1) or unit == "P":
+            return f"{n / 1024**power:.2f}{unit}"
+    raise AssertionError("unreachable")
+
+
+def sections_for(args: Iterable[bytes]) -> set[str]:
+    """The sections `INFO arg...` asks for; unknown names select nothing."""
+    chosen: set[str] = set()
+    empty = True
+    for raw in args:
+        empty = False
+        name = raw.decode("utf-8", "replace").lower()
+        if name == "default":
+            chosen |= DEFAULT
+        elif name in ("all", "everything"):  # no module sections exist, so they agree
+            chosen |= set(ORDER)
+        elif name == "module_list":
+            chosen.add("modules")
+        elif name in ORDER:
+            chosen.add(name)
+    return set(DEFAULT) if empty else chosen
+
+
+def render(engine: Engine, sections: set[str]) -> bytes:
+    parts = []
+    for name in ORDER:
+        if name in sections:
+            title = _TITLES.get(name, name.capitalize())
+            lines = "".join(f"{k}:{v}\r\n" for k, v in _BUILDERS[name](engine))
+            parts.append(f"# {title}\r\n{lines}")
+    return "\r\n".join(parts).encode("utf-8", "surrogateescape")
+
+
+def replid(engine: Engine) -> str:
+    """The replication ID until replication owns one: stable, 40 hex digits, derived from
+    the run id (itself from the engine's seeded rng) without drawing from the rng."""
+    return hashlib.sha1(b"replid:" + engine.run_id.encode()).hexdigest()
+
+
+def last_save_s(engine: Engine) -> int:
+    """LASTSAVE / rdb_last_save_time: the start time until persistence saves."""
+    return engine.started_ms // 1000
+
+
+def _server(e: Engine) -> Lines:
+    p, cfg, now = e.process_info, e.config, e.now_ms
+    uptime = (now - e.started_ms) // 1000
+    return [
+        ("redis_version", VERSION), ("redis_git_sha1", "00000000"), ("redis_git_dirty", 0),
+        ("redis_build_id", "0"),
+        ("redis_mode", "cluster" if cfg.bool("cluster-enabled") else "standalone"),
+        ("os", p.get("os", "")), ("arch_bits", p.get("arch_bits", "64")),
+        ("monotonic_clock", "POSIX clock_gettime"),
+        ("multiplexing_api", p.get("multiplexing_api", "epoll")),
+        ("atomicvar_api", "c11-builtin"), ("gcc_version", "0.0.0"),
+        ("process_id", p.get("process_id", "0")), ("process_supervised", "no"),
+        ("run_id", e.run_id), ("tcp_port", cfg.int("port")), ("server_time_usec", now * 1000),
+        ("uptime_in_seconds", uptime), ("uptime_in_days", uptime // 86400),
+        ("hz", cfg.int("hz")), ("configured_hz", cfg.int("hz")),
+        ("lru_clock", (now // 1000) & ((1 << 24) - 1)),
+        ("executable", p.get("executable", "")),
+        ("config_file", p.get("config_file", cfg.source_file)), ("io_threads_active", 0),
+    ]
+
+
+def _clients(e: Engine) -> Lines:
+    timed = sum(1 for c in e.blocked if c.blocked is not None and c.blocked.block.deadline_ms)
+    return [
+        ("connected_clients", len(e.clients)), ("cluster_connections", 0),
+        ("maxclients", e.config.int("maxclients")), ("client_recent_max_input_buffer", 0),
+        ("client_recent_max_output_buffer", 0), ("blocked_clients", len(e.blocked)),
+        ("tracking_clients", 0), ("clients_in_timeout_table", timed),
+    ]
+
+
+def _memory(e: Engine) -> Lines:
+    p = e.process_info
+    used = e.used_memory
+    rss = int(p.get("used_memory_rss", used))
+    peak = max(used, int(p.get("used_memory_peak", used)))
+    startup = min(used, int(p.get("used_memory_startup", used)))
+    dataset = used - startup
+    total = int(p.get("total_system_memory", 0))
+    maxmemory = e.config.int("maxmemory")
+    return [
+        ("used_memory", used), ("used_memory_human", bytes_to_human(used)),
+        ("used_memory_rss", rss), ("used_memory_rss_human", bytes_to_human(rss)),
+        ("used_memory_peak", peak), ("used_memory_peak_human", bytes_to_human(peak)),
+        ("used_memory_peak_perc", f"{_perc(used, peak)}%"),
+        ("used_memory_overhead", startup), ("used_memory_startup", startup),
+        ("used_memory_dataset", dataset),
+        ("used_memory_dataset_perc", f"{_perc(dataset, used - startup)}%"),
+        ("allocator_allocated", used), ("allocator_active", rss), ("allocator_resident", rss),
+        ("total_system_memory", total), ("total_system_memory_human", bytes_to_human(total)),
+        ("used_memory_lua", 32768), ("used_memory_vm_eval", 32768),
+        ("used_memory_lua_human", "32.00K"), ("used_memory_scripts_eval", 0),
+        ("number_of_cached_scripts", 0), ("number_of_functions", 0),
+        ("number_of_libraries", 0), ("used_memory_vm_functions", 32768),
+        ("used_memory_vm_total", 65536), ("used_memory_vm_total_human", "64.00K"),
+        ("used_memory_functions", 184), ("used_memory_scripts", 184),
+        ("used_memory_scripts_human", "184B"),
+        ("maxmemory", maxmemory), ("maxmemory_human", bytes_to_human(maxmemory)),
+        ("maxmemory_policy", e.config.str("maxmemory-policy")),
+        ("allocator_frag_ratio", "1.00"), ("allocator_frag_bytes", 0),
+        ("allocator_rss_ratio", "1.00"), ("allocator_rss_bytes", 0),
+        ("rss_overhead_ratio", "1.00"), ("rss_overhead_bytes", 0),
+        ("mem_fragmentation_ratio", f"{rss / used if used else 0:.2f}"),
+        ("mem_fragmentation_bytes", rss - used),
+        ("mem_not_counted_for_evict", 0), ("mem_replication_backlog", 0),
+        ("mem_total_replication_buffers", 0), ("mem_clients_slaves", 0),
+        ("mem_clients_normal", 0), ("mem_cluster_links", 0), ("mem_aof_buffer", 0),
+        ("mem_allocator", "libc"), ("active_defrag_running", 0),
+        ("lazyfree_pending_objects", 0), ("lazyfreed_objects", 0),
+    ]
+
+
+def _perc(part: int, whole: int) -> str:
+    return f"{part * 100 / whole:.2f}" if whole > 0 else "0.00"
+
+
+def _persistence(e: Engine) -> Lines:
+    return [
+        ("loading", 0), ("async_loading", 0), ("current_cow_peak", 0),
+        ("current_cow_size", 0), ("current_cow_size_age", 0), ("current_fork_perc", "0.00"),
+        ("current_save_keys_processed", 0), ("current_save_keys_total", 0),
+        ("rdb_changes_since_last_save", e.dirty), ("rdb_bgsave_in_progress", 0),
+        ("rdb_last_save_time", last_save_s(e)), ("rdb_last_bgsave_status", "ok"),
+        ("rdb_last_bgsave_time_sec", -1), ("rdb_current_bgsave_time_sec", -1),
+        ("rdb_saves", 0), ("rdb_last_cow_size", 0), ("rdb_last_load_keys_expired", 0),
+        ("rdb_last_load_keys_loaded", 0), ("aof_enabled", int(e.config.bool("appendonly"))),
+        ("aof_rewrite_in_progress", 0), ("aof_rewrite_scheduled", 0),
+        ("aof_last_rewrite_time_sec", -1), ("aof_current_rewrite_time_sec", -1),
+        ("aof_last_bgrewrite_status", "ok"), ("aof_rewrites", 0),
+        ("aof_rewrites_consecutive_failures", 0), ("aof_last_write_status", "ok"),
+        ("aof_last_cow_size", 0), ("module_fork_in_progress", 0),
+        ("module_fork_last_cow_size", 0),
+    ]
+
+
+def _stats(e: Engine) -> Lines:
+    s = e.stats
+    zeros = ("sync_full", "sync_partial_ok", "sync_partial_err")
+    return [
+        ("total_connections_received", s.connections_received),
+        ("total_commands_processed", s.commands), ("instantaneous_ops_per_sec", 0),
+        ("total_net_input_bytes", 0), ("total_net_output_bytes", 0),
+        ("total_net_repl_input_bytes", 0), ("total_net_repl_output_bytes", 0),
+        ("instantaneous_input_kbps", "0.00"), ("instantaneous_output_kbps", "0.00"),
+        ("instantaneous_input_repl_kbps", "0.00"), ("instantaneous_output_repl_kbps", "0.00"),
+        ("rejected_connections", s.rejected_connections),
+        *((name, 0) for name in zeros),
+        ("expired_keys", e.keyspace.expired_keys), ("expired_stale_perc", "0.00"),
+        ("expired_time_cap_reached_count", 0), ("expire_cycle_cpu_milliseconds", 0),
+        ("evicted_keys", 0), ("evicted_clients", 0), ("total_eviction_exceeded_time", 0),
+        ("current_eviction_exceeded_time", 0), ("keyspace_hits", s.keyspace_hits),
+        ("keyspace_misses", s.keyspace_misses), ("pubsub_channels", 0),
+        ("pubsub_patterns", 0), ("pubsubshard_channels", 0), ("latest_fork_usec", 0),
+        ("total_forks", 0), ("migrate_cached_sockets", 0),
+        ("slave_expires_tracked_keys", 0), ("active_defrag_hits", 0),
+        ("active_defrag_misses", 0), ("active_defrag_key_hits", 0),
+        ("active_defrag_key_misses", 0), ("total_active_defrag_time", 0),
+        ("current_active_defrag_time", 0), ("tracking_total_keys", 0),
+        ("tracking_total_items", 0), ("tracking_total_prefixes", 0),
+        ("unexpected_error_replies", s.unexpected_error_replies),
+        ("total_error_replies", s.errors), ("dump_payload_sanitizations", 0),
+        ("total_reads_processed", 0), ("total_writes_processed", 0),
+        ("io_threaded_reads_processed", 0), ("io_threaded_writes_processed", 0),
+        ("reply_buffer_shrinks", 0), ("reply_buffer_expands", 0),
+    ]
+
+
+def _replication(e: Engine) -> Lines:
+    return [
+        ("role", "master"), ("connected_slaves", 0), ("master_failover_state", "no-failover"),
+        ("master_replid", replid(e)), ("master_replid2", "0" * 40),
+        ("master_repl_offset", 0), ("second_repl_offset", -1), ("repl_backlog_active", 0),
+        ("repl_backlog_size", e.config.int("repl-backlog-size")),
+        ("repl_backlog_first_byte_offset", 0), ("repl_backlog_histlen", 0),
+    ]
+
+
+def _cpu(e: Engine) -> Lines:
+    names = ("used_cpu_sys", "used_cpu_user", "used_cpu_sys_children",
+             "used_cpu_user_children", "used_cpu_sys_main_thread", "used_cpu_user_main_thread")
+    return [(name, e.process_info.get(name, "0.000000")) for name in names]
+
+
+def _none(e: Engine) -> Lines:
+    """Modules (none can be loaded) and the per-command sections (not measured yet)."""
+    return []
+
+
+def _errorstats(e: Engine) -> Lines:
+    codes = e.stats.error_codes
+    return [(f"errorstat_{code}", f"count={codes[code]}") for code in sorted(codes)]
+
+
+def _cluster(e: Engine) -> Lines:
+    return [("cluster_enabled", int(e.config.bool("cluster-enabled")))]
+
+
+def _keyspace(e: Engine) -> Lines:
+    out: Lines = []
+    now = e.now_ms
+    for db in e.keyspace.dbs:
+        if not db.data:
+            continue
+        # Redis's avg_ttl is an estimate the expiry cycle keeps; a small sample gives the
+        # same kind of figure without walking every key.
+        sample = [when - now for _, when in zip(range(_AVG_TTL_SAMPLE), db.expires.values(),
+                                               strict=False) if when > now]
+        avg = sum(sample) // len(sample) if sample else 0
+        out.append((f"db{db.index}", f"keys={len(db.data)},expires={len(db.expires)},"
+                                     f"avg_ttl={avg}"))
+    return out
+
+
+_BUILDERS: Final[dict[str, Callable[[Engine], Lines]]] = {
+    "server": _server, "clients": _clients, "memory": _memory, "persistence": _persistence,
+    "stats": _stats, "replication": _replication, "cpu": _cpu, "modules": _none,
+    "commandstats": _none, "errorstats": _errorstats, "latencystats": _none,
+    "cluster": _cluster, "keyspace": _keyspace,
+}
