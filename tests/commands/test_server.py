@@ -383,17 +383,17 @@ def test_time_and_lastsave(h: Harness) -> None:
     assert h.error("TIME", "x") == "ERR wrong number of arguments for 'time' command"
 
 
-@pytest.mark.parametrize(("args", "config", "request_"), [
-    ((), {}, "save"),
-    ((), {"save": ""}, "nosave"),
-    (("NOSAVE",), {}, "nosave"),
-    (("save",), {"save": ""}, "save"),
-    (("NOSAVE", "NOW", "FORCE"), {}, "nosave now force"),
-    (("force", "now"), {"save": ""}, "nosave now force"),
+@pytest.mark.parametrize(("args", "save_points", "request_"), [
+    ((), None, "save"),
+    ((), "", "nosave"),
+    (("NOSAVE",), None, "nosave"),
+    (("save",), "", "save"),
+    (("NOSAVE", "NOW", "FORCE"), None, "nosave now force"),
+    (("force", "now"), "", "nosave now force"),
 ])
-def test_shutdown_records_the_request(args: tuple[str, ...], config: dict[str, str],
+def test_shutdown_records_the_request(args: tuple[str, ...], save_points: str | None,
                                       request_: str) -> None:
-    h = Harness(**config)
+    h = Harness() if save_points is None else Harness(save=save_points)
     assert h.raw("SHUTDOWN", *args) == b""
     assert h.engine.shutdown_requested == request_
     assert h.client.close_after_reply
