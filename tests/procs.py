@@ -62,11 +62,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def slotd_command(port: int, directory: Path, *extra: str) -> list[str]:
+def child_env() -> dict[str, str]:
+    """The environment for a server process: this checkout first on the import path."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    return env
+
+
+def slotd_command(
+    port: int, directory: Path, *extra: str, config_file: Path | None = None
+) -> list[str]:
+    """`python -m node [config_file] --port P ... extra`: options after the file override it."""
     return [
         sys.executable,
         "-m",
         "node",
+        *([str(config_file)] if config_file else []),
         "--port",
         str(port),
         "--bind",
@@ -134,8 +145,6 @@ class ServerProcess:
 
     def spawn(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 self.argv,
@@ -143,7 +152,7 @@ class ServerProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                env=env,
+                env=child_env(),
             )
 
     def wait_ready(self, timeout: float = START_TIMEOUT) -> bool:
