@@ -86,16 +86,19 @@ def _count_arg(raw: bytes) -> int:
               history=(("2.4.0", "Accepts multiple `member` arguments."),),
               args=(_KEY, docs.string("member", multiple=True)))
 def sadd(c: Client, argv: Argv) -> bytes:
-    key = argv[1]
-    members = _get_set(c, key)
+    key, db = argv[1], c.db
+    members = db.lookup(key)  # inlined _get_set: SADD is a hot path
     if members is None:
         members = SetValue()
         added = members.add_members(argv[2:], _max_intset(c))
-        c.db.set_value(key, members)
-    else:
-        added = members.add_members(argv[2:], _max_intset(c))
+        db.set_value(key, members)
+    elif isinstance(members, SetValue):
+        # The limit only matters to an intset; a hashtable set never looks at it.
+        added = members.add_members(argv[2:], _max_intset(c) if members.intset else 0)
         if added:
-            c.db.touch(key)
+            db.touch(key)
+    else:
+        raise CommandError(errors.WRONGTYPE)
     c.engine.dirty += added
     return resp.integer(added)
 
