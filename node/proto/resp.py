@@ -115,9 +115,11 @@ class RequestParser:
                     argv = self._inline(buf)
                 if argv is None:
                     break  # incomplete
+                if not argv:
+                    continue  # `*0`, `*-1`, blank line: hiredis handed none of these out
                 if skip:
                     skip -= 1
-                elif argv:
+                else:
                     out.append(argv)
         except ProtocolError as exc:
             self.error = exc

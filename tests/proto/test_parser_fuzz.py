@@ -1,0 +1,149 @@
+"""Hypothesis tests of RequestParser (pure, no sockets).
+
+Properties:
+- valid request streams (multibulk and inline, mixed) parse to the argv lists that were
+  encoded, however the stream is split into reads;
+- any byte string, valid or mutated or random, parses the same whole as split (same commands
+  handed out, same error); the only failure mode is a clean `parser.error` whose reply is
+  `-ERR Protocol error: ...`, after which the parser hands out nothing more. Inputs stay
+  under the 64 KB inline limit, where splitting cannot change the outcome.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import strategies as st
+
+from node.proto.resp import RequestParser
+
+Argv = list[bytes]
+
+FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+ARG = st.one_of(st.binary(max_size=24), st.binary(min_size=100, max_size=3000))
+INLINE_WORD = st.text("abcxyzABC0123456789_-.:", min_size=1, max_size=12).map(str.encode)
+# Bytes that matter to the framing, to bias mutations towards interesting damage.
+SPECIAL = st.sampled_from(list(b"*$\r\n-+:%_~#,0123456789x\"' \\\x00"))
+
+
+@st.composite
+def request(draw: st.DrawFn) -> tuple[bytes, Argv | None]:
+    """One request: its bytes and the argv it must parse to (None: parses to nothing)."""
+    kind = draw(st.sampled_from(["multibulk", "multibulk", "inline", "empty"]))
+    if kind == "multibulk":
+        argv = draw(st.lists(ARG, min_size=1, max_size=6))
+        data = b"*%d\r\n" % len(argv) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in argv)
+        return data, argv
+    if kind == "inline":
+        argv = draw(st.lists(INLINE_WORD, min_size=1, max_size=5))
+        sep = draw(st.sampled_from([b" ", b"  ", b"\t"]))
+        end = draw(st.sampled_from([b"\r\n", b"\n"]))
+        return sep.join(argv) + end, argv
+    return draw(st.sampled_from([b"*0\r\n", b"*-1\r\n", b"\r\n", b"\n", b"   \r\n"])), None
+
+
+@st.composite
+def stream(draw: st.DrawFn) -> tuple[bytes, list[Argv]]:
+    requests = draw(st.lists(request(), min_size=1, max_size=12))
+    data = b"".join(r[0] for r in requests)
+    return data, [argv for _, argv in requests if argv is not None]
+
+
+def split(data: bytes, cuts: list[int]) -> list[bytes]:
+    points = sorted({c % (len(data) + 1) for c in cuts})
+    bounds = [0, *points, len(data)]
+    return [data[a:b] for a, b in itertools.pairwise(bounds)]
+
+
+def parse(chunks: list[bytes], auth_required: bool = False) -> tuple[list[Argv], str | None]:
+    parser = RequestParser()
+    parser.auth_required = auth_required
+    commands: list[Argv] = []
+    for chunk in chunks:
+        errored_before = parser.error is not None
+        got = parser.feed(chunk)
+        assert all(isinstance(a, bytes) for argv in got for a in argv)
+        assert all(argv for argv in got), "an empty argv was handed out"
+        if errored_before:
+            assert got == [], "a parser in error must hand out nothing"
+        commands.extend(got)
+    if parser.error is None:
+        return commands, None
+    reply = parser.error.reply
+    assert reply.startswith(b"-ERR Protocol error: ") and reply.endswith(b"\r\n")
+    assert b"\r\n" not in reply[:-2]
+    return commands, parser.error.reason
+
+
+@FUZZ
+@given(s=stream(), cuts=st.lists(st.integers(min_value=0), max_size=20))
+def test_valid_streams_parse_the_same_however_split(
+    s: tuple[bytes, list[Argv]], cuts: list[int]
+) -> None:
+    data, expected = s
+    assert parse([data]) == (expected, None)
+    assert parse(split(data, cuts)) == (expected, None)
+
+
+@FUZZ
+@given(s=stream())
+def test_valid_streams_parse_byte_by_byte(s: tuple[bytes, list[Argv]]) -> None:
+    data, expected = s
+    assume(len(data) < 4000)
+    assert parse([data[i : i + 1] for i in range(len(data))]) == (expected, None)
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> bytes:
+    data = bytearray(draw(stream())[0])
+    for _ in range(draw(st.integers(1, 6))):
+        op = draw(st.sampled_from(["replace", "insert", "delete", "truncate", "duplicate"]))
+        pos = draw(st.integers(0, len(data)))
+        if op == "replace" and pos < len(data):
+            data[pos] = draw(SPECIAL)
+        elif op == "insert":
+            data[pos:pos] = bytes(draw(st.lists(SPECIAL, min_size=1, max_size=4)))
+        elif op == "delete":
+            del data[pos : pos + draw(st.integers(1, 4))]
+        elif op == "truncate":
+            del data[pos:]
+        elif op == "duplicate":
+            data[pos:pos] = data[max(0, pos - 8) : pos]
+    return bytes(data)
+
+
+@FUZZ
+@example(data=b"*1\r\n$4\r\nPINGXX\r\n", cuts=[], auth_required=False)
+@example(data=b"*2147483648\r\n", cuts=[], auth_required=False)
+@example(data=b"*1\r\n$-5\r\n", cuts=[], auth_required=False)
+@example(data=b"*1\r\n*1\r\n", cuts=[], auth_required=False)
+@example(data=b'SET "a b\r\n', cuts=[], auth_required=False)
+@example(data=b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$01\r\nv\r\n", cuts=[], auth_required=False)
+@example(data=b"*+1\r\n$4\r\nPING\r\n", cuts=[], auth_required=False)
+@example(data=b"*0\r\n*1\r\n$4\r\nINCR\r\n*1\r\n$4\r\nPI", cuts=[], auth_required=False)
+@given(
+    data=st.one_of(mutated(), st.binary(max_size=300)),
+    cuts=st.lists(st.integers(min_value=0), max_size=12),
+    auth_required=st.booleans(),
+)
+def test_any_bytes_parse_the_same_whole_or_split(
+    data: bytes, cuts: list[int], auth_required: bool
+) -> None:
+    whole = parse([data], auth_required)
+    assert parse(split(data, cuts), auth_required) == whole
+    assert parse([data[i : i + 1] for i in range(len(data))], auth_required) == whole
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    size=st.integers(min_value=60_000, max_value=600_000),
+    cuts=st.lists(st.integers(min_value=0), max_size=8),
+)
+def test_large_arguments_across_reads(size: int, cuts: list[int]) -> None:
+    value = bytes(range(256)) * (size // 256) + b"\r\n" * 3
+    argv = [b"SET", b"key", value]
+    data = b"*3\r\n" + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in argv)
+    data += b"PING\r\n"
+    assert parse(split(data, cuts)) == ([argv, [b"PING"]], None)
