@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Final
 
 from node.commands import docs
+from node.commands._args import option
 from node.commands.registry import (
     FLAG_NAMES,
     Acl,
@@ -292,9 +293,9 @@ def command_list(c: Client, argv: Argv) -> bytes:
     keep: CommandFilter | None = None
     i = 2
     while i < len(argv):
-        if _word(argv[i]) != b"FILTERBY" or len(argv) - 1 - i != 2:
+        if option(argv[i]) != b"FILTERBY" or len(argv) - 1 - i != 2:
             raise CommandError("ERR syntax error")
-        kind, arg = _word(argv[i + 1]), argv[i + 2]
+        kind, arg = option(argv[i + 1]), argv[i + 2]
         if kind == b"MODULE":
             keep = _no_command  # slotd loads no modules
         elif kind == b"ACLCAT":
@@ -313,18 +314,13 @@ def command_list(c: Client, argv: Argv) -> bytes:
     return resp.bulk_array(names)
 
 
-def _word(raw: bytes) -> bytes:
-    """An option word as strcasecmp compares it: up to a NUL byte, any case."""
-    return raw.split(b"\0", 1)[0].upper()
-
-
 def _no_command(spec: CommandSpec) -> bool:
     return False
 
 
 def _in_category(name: bytes) -> CommandFilter:
     # ACLGetCommandCategoryFlagByName: the bare name (no "@"), any case; unknown: nothing.
-    cat = Acl.__members__.get(_word(name).decode("latin-1"))
+    cat = Acl.__members__.get(option(name).decode("latin-1"))
     if cat is None:
         return _no_command
     return lambda spec: bool(spec.acl_categories & cat)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
+from node.commands._args import option, string2ll
 from node.commands.docs import Arg
 
 if TYPE_CHECKING:
@@ -355,7 +356,7 @@ def _after_keyword(spec: KeySpec, argv: Argv) -> int:
     """The index after the spec's keyword (0 if absent). Like Redis, the scan stops one short
     of its far end: the last argument forwards, argv[1] backwards."""
     argc = len(argv)
-    word = spec.keyword.lower()  # compared as strcasecmp does: up to a NUL byte
+    word = spec.keyword.upper()
     if spec.startfrom > 0:
         start, end, step = spec.startfrom, argc - 1, 1
     else:
@@ -363,7 +364,7 @@ def _after_keyword(spec: KeySpec, argv: Argv) -> int:
         step = 1 if start <= end else -1
     i = start
     while i != end and 1 <= i < argc:
-        if argv[i].split(b"\0", 1)[0].lower() == word:
+        if option(argv[i]) == word:  # strcasecmp
             return i + 1
         i += step
     return 0
@@ -372,10 +373,10 @@ def _after_keyword(spec: KeySpec, argv: Argv) -> int:
 def _key_count(raw: bytes) -> int | None:
     """A numkeys argument: string2ll digits, not negative. Redis then narrows it to a C int,
     so absurd counts wrap the way they do there."""
-    if not raw.isdigit() or (raw[0] == 0x30 and len(raw) > 1) or len(raw) > 19 \
-            or int(raw) >= 1 << 63:
+    count = string2ll(raw)
+    if count is None or count < 0:
         return None
-    return (int(raw) + (1 << 31)) % (1 << 32) - (1 << 31)
+    return (count + (1 << 31)) % (1 << 32) - (1 << 31)
 
 
 def _implicit_acl(spec: CommandSpec) -> Acl:
