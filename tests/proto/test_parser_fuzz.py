@@ -17,38 +17,9 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from node.proto.resp import RequestParser
-
-Argv = list[bytes]
+from tests.resp_strategies import Argv, mutated, stream
 
 FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-ARG = st.one_of(st.binary(max_size=24), st.binary(min_size=100, max_size=3000))
-INLINE_WORD = st.text("abcxyzABC0123456789_-.:", min_size=1, max_size=12).map(str.encode)
-# Bytes that matter to the framing, to bias mutations towards interesting damage.
-SPECIAL = st.sampled_from(list(b"*$\r\n-+:%_~#,0123456789x\"' \\\x00"))
-
-
-@st.composite
-def request(draw: st.DrawFn) -> tuple[bytes, Argv | None]:
-    """One request: its bytes and the argv it must parse to (None: parses to nothing)."""
-    kind = draw(st.sampled_from(["multibulk", "multibulk", "inline", "empty"]))
-    if kind == "multibulk":
-        argv = draw(st.lists(ARG, min_size=1, max_size=6))
-        data = b"*%d\r\n" % len(argv) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in argv)
-        return data, argv
-    if kind == "inline":
-        argv = draw(st.lists(INLINE_WORD, min_size=1, max_size=5))
-        sep = draw(st.sampled_from([b" ", b"  ", b"\t"]))
-        end = draw(st.sampled_from([b"\r\n", b"\n"]))
-        return sep.join(argv) + end, argv
-    return draw(st.sampled_from([b"*0\r\n", b"*-1\r\n", b"\r\n", b"\n", b"   \r\n"])), None
-
-
-@st.composite
-def stream(draw: st.DrawFn) -> tuple[bytes, list[Argv]]:
-    requests = draw(st.lists(request(), min_size=1, max_size=12))
-    data = b"".join(r[0] for r in requests)
-    return data, [argv for _, argv in requests if argv is not None]
 
 
 def split(data: bytes, cuts: list[int]) -> list[bytes]:
@@ -93,25 +64,6 @@ def test_valid_streams_parse_byte_by_byte(s: tuple[bytes, list[Argv]]) -> None:
     data, expected = s
     assume(len(data) < 4000)
     assert parse([data[i : i + 1] for i in range(len(data))]) == (expected, None)
-
-
-@st.composite
-def mutated(draw: st.DrawFn) -> bytes:
-    data = bytearray(draw(stream())[0])
-    for _ in range(draw(st.integers(1, 6))):
-        op = draw(st.sampled_from(["replace", "insert", "delete", "truncate", "duplicate"]))
-        pos = draw(st.integers(0, len(data)))
-        if op == "replace" and pos < len(data):
-            data[pos] = draw(SPECIAL)
-        elif op == "insert":
-            data[pos:pos] = bytes(draw(st.lists(SPECIAL, min_size=1, max_size=4)))
-        elif op == "delete":
-            del data[pos : pos + draw(st.integers(1, 4))]
-        elif op == "truncate":
-            del data[pos:]
-        elif op == "duplicate":
-            data[pos:pos] = data[max(0, pos - 8) : pos]
-    return bytes(data)
 
 
 @FUZZ
