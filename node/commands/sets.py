@@ -206,10 +206,10 @@ def spop(c: Client, argv: Argv) -> bytes:
         members = _get_set(c, key)
         if members is None:
             return resp.null(c.resp)
-        popped = members.pop_random(c.engine.rng, 1)
+        member = members.pop_one(c.engine.rng)
         _after_removal(c, key, members)
         c.engine.dirty += 1
-        return resp.bulk(popped[0])
+        return resp.bulk(member)
     count = string2ll(argv[2])
     if count is None or count < 0:
         raise CommandError(errors.NOT_POSITIVE)

@@ -38,7 +38,8 @@ class SetValue(dict[bytes, None]):
     TYPE: ClassVar[bytes] = b"set"
 
     def __init__(self, members: Iterable[bytes] = (), *, intset: bool = True) -> None:
-        super().__init__(dict.fromkeys(members))
+        if members:
+            super().__init__(dict.fromkeys(members))
         self.intset = intset
         self.picks: list[bytes] | None = None
         self.scans: ScanSnapshots | None = None
@@ -114,6 +115,17 @@ class SetValue(dict[bytes, None]):
         """`count` distinct members (count < len), in random order."""
         picks = self.pick_list()
         return [picks[i] for i in rng.sample(range(len(picks)), count)]
+
+    def pop_one(self, rng: random.Random) -> bytes:
+        """Remove and return one random member."""
+        picks = self.pick_list()
+        i = rng.randrange(len(picks))
+        member = picks[i]
+        last = picks.pop()
+        if i < len(picks):
+            picks[i] = last
+        del self[member]
+        return member
 
     def pop_random(self, rng: random.Random, count: int) -> list[bytes]:
         """Remove and return `count` distinct random members (count <= len)."""
