@@ -10,8 +10,10 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+import math
 from typing import Final
 
+from node.commands import _longdouble as longdouble
 from node.proto import errors
 from node.proto.errors import CommandError
 
@@ -46,3 +48,26 @@ def int_arg(raw: bytes | bytearray, message: str = errors.NOT_INTEGER) -> int:
 def option(raw: bytes) -> bytes:
     """An option word as Redis's strcasecmp sees it: upper-cased, cut at the first NUL."""
     return raw.split(b"\0", 1)[0].upper()
+
+
+def timeout_to_deadline(raw: bytes, now_ms: int, *, seconds: bool = True) -> int:
+    """Redis 7.0's getTimeoutFromObjectOrReply: a blocking timeout in seconds (strtold
+    syntax, rounded up to whole ms) or in ms, as an absolute deadline; 0 waits forever.
+
+    7.0 casts the product to long long without a range check, so infinities and values past
+    LLONG_MAX ms become LLONG_MIN there and are reported as negative; tiny negative values
+    round up to 0 (forever).
+    """
+    if seconds:
+        value = longdouble.parse(raw)
+        if value is None:
+            raise CommandError("ERR timeout is not a float or out of range")
+        scaled = value * 1000
+        if isinstance(scaled, float) or not LLONG_MIN <= scaled <= LLONG_MAX:
+            raise CommandError("ERR timeout is negative")
+        ms = math.ceil(scaled)
+    else:
+        ms = int_arg(raw, "ERR timeout is not an integer or out of range")
+    if ms < 0:
+        raise CommandError("ERR timeout is negative")
+    return now_ms + ms if ms else 0

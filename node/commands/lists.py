@@ -11,10 +11,10 @@ from __future__ import annotations
 import itertools
 
 from node.commands import docs
-from node.commands._args import int_arg
+from node.commands._args import int_arg, timeout_to_deadline
 from node.commands.registry import Acl, Flag, KeyFlag, key_at, keys_by_count
 from node.commands.table import NODE
-from node.engine.blocking import Block, timeout_to_deadline
+from node.engine.blocking import Block
 from node.engine.session import Client
 from node.engine.types.list import ListValue
 from node.proto import errors, resp
@@ -353,9 +353,6 @@ def lpos(c: Client, argv: Argv) -> bytes:
             raise CommandError(errors.SYNTAX)
         if opt == b"rank":
             rank = int_arg(argv[i + 1])
-            if rank == -(2**63):
-                raise CommandError("ERR value is out of range, value must between "
-                                   "-9223372036854775807 and 9223372036854775807")
             if rank == 0:
                 raise CommandError(
                     "ERR RANK can't be zero: use 1 to start from the first match, 2 from the "
@@ -377,7 +374,8 @@ def lpos(c: Client, argv: Argv) -> bytes:
     element = argv[2]
     n = len(lst)
     indexed = zip(range(n - 1, -1, -1), reversed(lst), strict=True) if rank < 0 else enumerate(lst)
-    skip = abs(rank) - 1
+    # 7.0 negates RANK in C: LLONG_MIN stays negative and then matches the first hit.
+    skip = abs(rank) - 1 if rank != -(2**63) else 0
     wanted = count if count else n
     matches: list[int] = []
     for seen, (index, item) in enumerate(indexed):

@@ -11,16 +11,18 @@ Rules (Redis's blocked.c, in our shape):
   engine answers `on_timeout` at once.
 - The re-run uses `retry_argv` when the handler gives one (XREAD resolves `$` to the stream's
   last ID at block time, so the re-run must not resolve it again).
-Pure: deadlines are unix ms from the engine's clock.
+- Deleting a key someone is blocked on makes it ready too, but only Blocks with
+  `wake_on_delete` are re-run for a key that is gone (XREADGROUP then answers an error, as
+  Redis 7.0 does); the others keep waiting. A re-run knows it is one: `client.blocked` is
+  still set while it runs.
+Pure: deadlines are unix ms from the engine's clock (parsed by
+node/commands/_args.timeout_to_deadline).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-
-from node.proto.errors import CommandError
 
 if TYPE_CHECKING:
     from node.commands.registry import CommandSpec
@@ -35,6 +37,7 @@ class Block:
     deadline_ms: int  # absolute unix ms; 0 waits forever
     on_timeout: bytes  # the complete reply sent when the deadline passes
     retry_argv: list[bytes] | None = None
+    wake_on_delete: bool = False  # re-run even when the key was deleted meanwhile
 
 
 @dataclass(slots=True)
@@ -45,34 +48,3 @@ class Blocked:
     argv: list[bytes]
     block: Block
     db: Database
-
-
-def timeout_to_deadline(raw: bytes, now_ms: int, *, seconds: bool = True) -> int:
-    """Redis's getTimeoutFromObjectOrReply: a timeout in seconds (decimals allowed, rounded up
-    to whole ms) or in ms, as an absolute deadline; 0 means forever."""
-    llong_max = 2**63 - 1
-    if seconds:
-        try:
-            value = float(raw)
-        except ValueError:
-            value = float("nan")
-        if value != value or raw.strip() != raw or not raw:
-            raise CommandError("ERR timeout is not a float or out of range")
-        value *= 1000.0
-        if value > llong_max:
-            raise CommandError("ERR timeout is out of range")
-        ms = math.ceil(value) if value > -llong_max else -1
-    else:
-        try:
-            ms = int(raw)
-        except ValueError:
-            ms = llong_max + 1
-        if not -llong_max - 1 <= ms <= llong_max or raw.strip() != raw:
-            raise CommandError("ERR timeout is not an integer or out of range")
-    if ms < 0:
-        raise CommandError("ERR timeout is negative")
-    if ms == 0:
-        return 0
-    if ms > llong_max - now_ms:
-        raise CommandError("ERR timeout is out of range")
-    return now_ms + ms

@@ -6,7 +6,8 @@ import random
 
 from node.commands.registry import CommandTable, Flag, KeyFlag, key_at
 from node.config import Config
-from node.engine.blocking import Block, timeout_to_deadline
+from node.commands._args import timeout_to_deadline
+from node.engine.blocking import Block
 from node.engine.engine import Engine
 from node.engine.session import Client
 from node.proto import resp
@@ -95,9 +96,13 @@ def test_timeout_parsing_matches_redis() -> None:
     assert timeout_to_deadline(b"0", 1000) == 0
     assert timeout_to_deadline(b"0.0011", 1000) == 1002  # rounded up to whole ms
     assert timeout_to_deadline(b"5", 1000, seconds=False) == 1005
+    assert timeout_to_deadline(b"0x10", 1000) == 17000  # strtold syntax
+    assert timeout_to_deadline(b"-0.0001", 1000) == 0  # rounds up to 0: forever
     for raw, message in [(b"abc", "ERR timeout is not a float or out of range"),
+                         (b" 1", "ERR timeout is not a float or out of range"),
                          (b"-1", "ERR timeout is negative"),
-                         (b"inf", "ERR timeout is out of range")]:
+                         (b"inf", "ERR timeout is negative"),
+                         (b"1e16", "ERR timeout is negative")]:
         try:
             timeout_to_deadline(raw, 1000)
         except CommandError as exc:
