@@ -68,6 +68,18 @@ def verify_port() -> int | None:
 
 
 @contextmanager
+def restoring(h: Harness | RedisHarness, *names: str) -> Iterator[None]:
+    """Put these config parameters back to their values when the block ends (a real
+    server outlives the test)."""
+    saved = [h("CONFIG", "GET", name)[1] for name in names]
+    try:
+        yield
+    finally:
+        for name, value in zip(names, saved, strict=True):
+            h("CONFIG", "SET", name, value)
+
+
+@contextmanager
 def harness(resp: int = 2) -> Iterator[Harness | RedisHarness]:
     """A fresh engine harness, or a connection to the verification server."""
     port = verify_port()

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.commands.realharness import engine_only, harness
+from tests.commands.realharness import engine_only, harness, restoring
 from tests.support import Harness
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
@@ -230,9 +230,19 @@ def test_conversions_happen_only_on_writes(h: Any) -> None:
     assert enc(h, "value") == b"hashtable"
 
 
+def test_default_limits(h: Any) -> None:
+    assert h("CONFIG", "GET", "hash-max-listpack-*") in (
+        [b"hash-max-listpack-entries", b"512", b"hash-max-listpack-value", b"64"],
+        [b"hash-max-listpack-value", b"64", b"hash-max-listpack-entries", b"512"])
+    h("HSET", "h", *(x for i in range(512) for x in (f"f{i}", "v")))
+    assert enc(h, "h") == b"listpack"
+    h("HSET", "h", "one", "more")
+    assert enc(h, "h") == b"hashtable"
+
+
 def test_entry_limit(h: Any) -> None:
-    h("CONFIG", "SET", "hash-max-listpack-entries", "2")
-    try:
+    with restoring(h, "hash-max-listpack-entries"):
+        h("CONFIG", "SET", "hash-max-listpack-entries", "2")
         h("HSET", "h", "a", "1", "b", "2")
         assert enc(h, "h") == b"listpack"
         h("HSETNX", "h", "c", "3")
@@ -247,19 +257,15 @@ def test_entry_limit(h: Any) -> None:
         h("CONFIG", "SET", "hash-max-listpack-entries", "0")
         h("HSET", "zero", "a", "b")
         assert enc(h, "zero") == b"hashtable"
-    finally:
-        h("CONFIG", "SET", "hash-max-listpack-entries", "128")
 
 
 def test_value_limit(h: Any) -> None:
-    h("CONFIG", "SET", "hash-max-listpack-value", "0")
-    try:
+    with restoring(h, "hash-max-listpack-value"):
+        h("CONFIG", "SET", "hash-max-listpack-value", "0")
         h("HSET", "empty", "", "")
         assert enc(h, "empty") == b"listpack"
         h("HSET", "h", "a", "")
         assert enc(h, "h") == b"hashtable"
-    finally:
-        h("CONFIG", "SET", "hash-max-listpack-value", "64")
 
 
 # ==== HRANDFIELD =============================================================================

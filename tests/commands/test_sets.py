@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.commands.realharness import engine_only, harness
+from tests.commands.realharness import engine_only, harness, restoring
 from tests.support import Harness
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
@@ -112,9 +112,17 @@ def test_only_canonical_int64_text_fits_an_intset(h: Any, member: str) -> None:
     assert enc(h, "s") == b"hashtable"
 
 
+def test_default_intset_limit(h: Any) -> None:
+    assert h("CONFIG", "GET", "set-max-intset-entries") == [b"set-max-intset-entries", b"512"]
+    h("SADD", "s", *range(512))
+    assert enc(h, "s") == b"intset"
+    h("SADD", "s", 512)
+    assert enc(h, "s") == b"hashtable"
+
+
 def test_intset_entry_limit(h: Any) -> None:
-    h("CONFIG", "SET", "set-max-intset-entries", "3")
-    try:
+    with restoring(h, "set-max-intset-entries"):
+        h("CONFIG", "SET", "set-max-intset-entries", "3")
         h("SADD", "s", 1, 2, 3)
         assert enc(h, "s") == b"intset"
         h("SADD", "s", 3)
@@ -135,8 +143,6 @@ def test_intset_entry_limit(h: Any) -> None:
         assert enc(h, "u") == b"intset"
         h("SADD", "u", 6)
         assert enc(h, "u") == b"hashtable"
-    finally:
-        h("CONFIG", "SET", "set-max-intset-entries", "512")
 
 
 def test_intset_replies_in_numeric_order(h: Any) -> None:
@@ -432,8 +438,8 @@ def test_sdiff_and_store(h: Any) -> None:
 
 
 def test_sdiffstore_encoding_depends_on_redis_algorithm(h: Any) -> None:
-    h("CONFIG", "SET", "set-max-intset-entries", "4")
-    try:
+    with restoring(h, "set-max-intset-entries"):
+        h("CONFIG", "SET", "set-max-intset-entries", "4")
         h("SADD", "big", *range(1, 7))
         h("SADD", "one", 1)
         h("SADD", "two", 2)
@@ -447,8 +453,6 @@ def test_sdiffstore_encoding_depends_on_redis_algorithm(h: Any) -> None:
         assert enc(h, "d") == b"hashtable"
         assert h("SMEMBERS", "d") in ([b"4", b"5", b"6"], [b"4", b"6", b"5"], [b"5", b"4", b"6"],
                                       [b"5", b"6", b"4"], [b"6", b"4", b"5"], [b"6", b"5", b"4"])
-    finally:
-        h("CONFIG", "SET", "set-max-intset-entries", "512")
 
 
 def test_union_and_diff_shapes() -> None:
