@@ -23,7 +23,7 @@ from node.commands._scan import EMPTY_SCAN, parse_cursor, parse_options, scan_re
 from node.commands.registry import Acl, Flag, KeyFlag, key_at, keys_by_count
 from node.commands.table import NODE
 from node.engine.session import Client
-from node.engine.types.set import SetValue
+from node.engine.types.set import SetValue, fits_intset
 from node.engine.types.snapshots import scan_step
 from node.proto import errors, resp
 from node.proto.errors import CommandError
@@ -63,7 +63,7 @@ def _set_reply(c: Client, items: list[bytes]) -> bytes:
 
 def _built_order(members: dict[bytes, None], max_intset: int, *, intset: bool = True) -> list[bytes]:
     """The order in which Redis replies a set it has just built from `members`."""
-    if intset and len(members) <= max_intset and all(string2ll(m) is not None for m in members):
+    if intset and fits_intset(members, max_intset):
         return sorted(members, key=int)
     return list(members)
 
@@ -224,7 +224,7 @@ def spop(c: Client, argv: Argv) -> bytes:
         return reply
     popped = members.pop_random(c.engine.rng, count)
     if len(members) * _SPOP_MOVE_STRATEGY_MUL <= count:
-        members.intset = members.fits_intset(_max_intset(c))  # Redis rebuilt the rest
+        members.intset = fits_intset(members, _max_intset(c))  # Redis rebuilt the rest
     c.db.touch(key)
     c.engine.dirty += count
     return _set_reply(c, popped)
@@ -387,7 +387,7 @@ def _diff(sets: list[SetValue | None], max_intset: int) -> tuple[dict[bytes, Non
     out = {m: None for m in first if not any(m in s for s in others)}
     if walk_work <= copy_work:
         return out, True
-    return out, len(first) <= max_intset and all(string2ll(m) is not None for m in first)
+    return out, fits_intset(first, max_intset)
 
 
 def _union_diff_reply(c: Client, argv: Argv, diff: bool) -> bytes:

@@ -19,16 +19,17 @@ Pure: no I/O; randomness comes from the caller's `random.Random`.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import ClassVar
 
 from node.commands._args import string2ll
 from node.engine.types.snapshots import ScanSnapshots
 
 
-def is_int64(member: bytes) -> bool:
-    """Could an intset hold `member` (Redis's isSdsRepresentableAsLongLong)?"""
-    return string2ll(member) is not None
+def fits_intset(members: Collection[bytes], max_intset: int) -> bool:
+    """Would an intset hold all of `members`: at most `max_intset` of them, each the text
+    of an int64 (Redis's isSdsRepresentableAsLongLong)?"""
+    return len(members) <= max_intset and all(string2ll(m) is not None for m in members)
 
 
 class SetValue(dict[bytes, None]):
@@ -50,7 +51,7 @@ class SetValue(dict[bytes, None]):
         """A new set of `members`, encoded as Redis would encode a set built by adding them
         one by one to a fresh intset (`intset=False` when Redis's build already converted)."""
         made = cls(members)
-        made.intset = intset and made.fits_intset(max_intset)
+        made.intset = intset and fits_intset(made, max_intset)
         return made
 
     def encoding(self) -> bytes:
@@ -59,10 +60,6 @@ class SetValue(dict[bytes, None]):
     def copy(self) -> SetValue:
         """An independent set with the same members and encoding (COPY)."""
         return SetValue(self, intset=self.intset)
-
-    def fits_intset(self, max_intset: int) -> bool:
-        """Would an intset hold all of these members?"""
-        return len(self) <= max_intset and all(string2ll(m) is not None for m in self)
 
     def ordered(self) -> list[bytes]:
         """The members in the order Redis iterates them (intsets ascend numerically)."""
