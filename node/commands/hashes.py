@@ -54,18 +54,18 @@ def _bulks(items: Iterable[bytes]) -> bytes:
     return b"".join([b"$%d\r\n%s\r\n" % (len(i), i) for i in items])
 
 
-def _check_encoding(c: Client, h: HashValue, written: Argv) -> None:
+def _check_encoding(c: Client, h: HashValue, written: Argv, start: int) -> None:
     """After a write to a listpack hash: leave listpack (for good) once it holds too many
-    fields or one of the fields and values just `written` is too long."""
+    fields or one of the fields and values just written (written[start:]) is too long."""
     config = c.engine.config
+    max_value = config.int("hash-max-listpack-value")
     if len(h) > config.int("hash-max-listpack-entries"):
         h.hashtable = True
-        return
-    max_value = config.int("hash-max-listpack-value")
-    for item in written:
-        if len(item) > max_value:
+    elif len(written) - start == 2:  # one pair: the usual case, spared a loop
+        if len(written[start]) > max_value or len(written[start + 1]) > max_value:
             h.hashtable = True
-            return
+    elif any(len(item) > max_value for item in written[start:]):
+        h.hashtable = True
 
 
 def _set_one(c: Client, key: bytes, h: HashValue | None, field: bytes, value: bytes) -> None:
@@ -73,14 +73,14 @@ def _set_one(c: Client, key: bytes, h: HashValue | None, field: bytes, value: by
     if h is None:
         h = HashValue()
         h[field] = value
-        _check_encoding(c, h, [field, value])
+        _check_encoding(c, h, [field, value], 0)
         c.db.set_value(key, h)
     else:
         if field not in h:
             h.picks = None
         h[field] = value
         if not h.hashtable:
-            _check_encoding(c, h, [field, value])
+            _check_encoding(c, h, [field, value], 0)
         c.db.touch(key)
     c.engine.dirty += 1
 
@@ -106,7 +106,7 @@ def _hset(c: Client, argv: Argv, name: str) -> int:
         for i in range(2, argc, 2):
             h[argv[i]] = argv[i + 1]
     if not h.hashtable:
-        _check_encoding(c, h, argv[2:])
+        _check_encoding(c, h, argv, 2)
     added = len(h) - before
     if created:
         db.set_value(key, h)
