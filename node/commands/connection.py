@@ -26,6 +26,7 @@ from node.commands import docs
 from node.commands._args import int_arg, option
 from node.commands.registry import Acl, Flag
 from node.commands.table import NODE
+from node.commands.transactions import discard_transaction
 from node.engine.engine import VERSION
 from node.engine.session import REPLY_OFF, REPLY_ON, REPLY_SKIP_NEXT, Client
 from node.proto import errors, resp
@@ -191,9 +192,7 @@ def reset(c: Client, argv: Argv) -> bytes:
     # Redis's clearClientConnectionState. NO-EVICT survives a RESET in 7.0 (checked against
     # 7.0.15); NO-TOUCH (7.2) does not.
     engine = c.engine
-    c.multi = None
-    c.multi_error = False
-    engine.unwatch(c)
+    discard_transaction(c)
     c.db = engine.keyspace.dbs[0]
     c.resp = 2
     c.name = b""

@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Final
 
-from node.commands.registry import CommandSpec, CommandTable
+from node.commands.registry import CommandSpec, CommandTable, Flag
 from node.config import Config
 from node.engine.blocking import Block, Blocked
 from node.engine.keyspace import Database, Keyspace
@@ -129,7 +129,7 @@ class Engine:
 
     def disconnect(self, client: Client) -> None:
         self.clients.pop(client.id, None)
-        self._unwatch(client)
+        self.unwatch(client)
         if client.blocked is not None:
             self.unblock(client)
 
@@ -167,27 +167,36 @@ class Engine:
         if self.keyspace.ready:
             self._serve_ready()
 
+    def resolve(self, argv: list[bytes], spec: CommandSpec | None = None) -> CommandSpec:
+        """Redis's lookupCommand plus the arity check: the (sub)command `argv` names.
+
+        Raises CommandError with Redis's unknown-command/subcommand or arity text."""
+        if spec is None:
+            spec = self.table.get(argv[0])
+            if spec is None:
+                raise errors.unknown_command(argv[0], argv[1:])
+        if spec.subcommands and len(argv) > 1:
+            # Alone, a container is checked against its own arity, as in Redis: -2
+            # (an arity error) for all but COMMAND, which then runs its own handler.
+            sub = spec.subcommands.get(argv[1].lower())
+            if sub is None:
+                raise errors.unknown_subcommand(argv[1], spec.name)
+            spec = sub
+        arity = spec.arity
+        if (len(argv) != arity) if arity > 0 else (len(argv) < -arity):
+            raise errors.wrong_arity(spec.fullname)
+        return spec
+
     def _guarded(self, client: Client, argv: list[bytes], spec: CommandSpec | None) -> None:
         """The full guard pipeline, in processCommand's order."""
         try:
-            if spec is None:
-                spec = self.table.get(argv[0])
-                if spec is None:
-                    raise errors.unknown_command(argv[0], argv[1:])
-            if spec.subcommands and len(argv) > 1:
-                # Alone, a container is checked against its own arity, as in Redis: -2
-                # (an arity error) for all but COMMAND, which then runs its own handler.
-                sub = spec.subcommands.get(argv[1].lower())
-                if sub is None:
-                    raise errors.unknown_subcommand(argv[1], spec.name)
-                spec = sub
+            spec = self.resolve(argv, spec)
             client.last_command = spec
-            arity = spec.arity
-            if (len(argv) != arity) if arity > 0 else (len(argv) < -arity):
-                raise errors.wrong_arity(spec.fullname)
             if not client.authenticated and not spec.no_auth:
                 raise CommandError(errors.NOAUTH)
             if client.multi is not None and spec.fullname not in _MULTI_IMMEDIATE:
+                if spec.flags & Flag.NO_MULTI:
+                    raise CommandError("ERR Command not allowed inside a transaction")
                 client.multi.append(argv)
                 self._reply(client, resp.QUEUED)
                 return
@@ -276,10 +285,12 @@ class Engine:
             ready, keyspace.ready = keyspace.ready, []
             for db, key in ready:
                 for client in list(db.blocking.get(key, ())):
-                    if db.lookup(key) is None:
-                        break
                     state = client.blocked
-                    if state is not None:
+                    if state is None:
+                        continue
+                    # A key that is gone (or ran dry) serves nobody, but XREADGROUP wants
+                    # to report a deleted stream (see blocking.py).
+                    if state.block.wake_on_delete or db.lookup(key) is not None:
                         self._retry(client, state)
 
     def _retry(self, client: Client, state: Blocked) -> None:
@@ -300,7 +311,10 @@ class Engine:
         return out
 
     def expire_blocked(self) -> None:
-        """Answer every parked client whose deadline has passed."""
+        """Answer every parked client whose deadline has passed, after serving the keys the
+        active expiry cycle made ready (an expired stream wakes XREADGROUP)."""
+        if self.keyspace.ready:
+            self._serve_ready()
         now = self.keyspace.now_ms
         for deadline, client in self._deadlines():
             if deadline <= now and client.blocked is not None:
@@ -313,13 +327,26 @@ class Engine:
     # --- WATCH ---------------------------------------------------------------------------
     def watch(self, client: Client, key: bytes) -> None:
         db = client.db
-        if any(d is db and k == key for d, k in client.watching):
+        if any(d is db and k == key for d, k, _ in client.watching):
             return
-        client.watching.append((db, key))
+        # A key that is already logically expired when WATCHed does not abort EXEC by
+        # expiring later (Redis 7.0's watchedKey.expired).
+        when = db.expires.get(key)
+        expired = when is not None and when < self.keyspace.now_ms
+        client.watching.append((db, key, expired))
         db.watched.setdefault(key, set()).add(client)
 
-    def _unwatch(self, client: Client) -> None:
-        for db, key in client.watching:
+    def watched_key_expired(self, client: Client) -> bool:
+        """Redis's isWatchedKeyExpired: a WATCHed live key whose TTL has passed since."""
+        now = self.keyspace.now_ms
+        for db, key, expired in client.watching:
+            when = db.expires.get(key)
+            if not expired and when is not None and when < now and key in db.data:
+                return True
+        return False
+
+    def unwatch(self, client: Client) -> None:
+        for db, key, _ in client.watching:
             watchers = db.watched.get(key)
             if watchers is not None:
                 watchers.discard(client)
@@ -327,6 +354,3 @@ class Engine:
                     del db.watched[key]
         client.watching = []
         client.watch_dirty = False
-
-    def unwatch(self, client: Client) -> None:
-        self._unwatch(client)

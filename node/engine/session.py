@@ -74,7 +74,7 @@ class Client:
         self.reply_mode = REPLY_ON
         self.multi: list[list[bytes]] | None = None
         self.multi_error = False
-        self.watching: list[tuple[Database, bytes]] = []
+        self.watching: list[tuple[Database, bytes, bool]] = []  # (db, key, expired then)
         self.watch_dirty = False
         self.blocked: Blocked | None = None  # set while parked by a blocking command
         self.created_ms = engine.keyspace.now_ms
