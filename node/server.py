@@ -227,21 +227,31 @@ class NodeServer:
         conns = self.conns
         engine = self.engine
         wait_readable = trio.lowlevel.wait_readable
+        epfd = ep.fileno()
+        yielded_ms = 0
         while True:
-            deadline = engine.next_block_deadline()
-            if deadline:
-                # Wake for the nearest blocked client's timeout, as Redis's beforeSleep does.
-                with trio.move_on_after(max(0.0, (deadline - wall_ms()) / 1000)):
-                    await wait_readable(ep.fileno())
-                engine.set_time(wall_ms())
-                engine.expire_blocked()
-                self._flush_woken()
-            else:
-                await wait_readable(ep.fileno())
+            # Poll first and park in trio only when nothing is ready: under load the next
+            # sockets are usually ready by the time a batch is served, and a poll costs
+            # far less than a trip through trio's run loop (~1 µs vs ~13 µs here).
             events = ep.poll(0)
             if not events:
+                deadline = engine.next_block_deadline() if engine.blocked else 0
+                if deadline:
+                    # Wake for the nearest blocked client's timeout, as Redis's beforeSleep does.
+                    with trio.move_on_after(max(0.0, (deadline - wall_ms()) / 1000)):
+                        await wait_readable(epfd)
+                    engine.set_time(wall_ms())
+                    engine.expire_blocked()
+                    self._flush_woken()
+                else:
+                    await wait_readable(epfd)
+                yielded_ms = wall_ms()
                 continue
-            engine.set_time(wall_ms())
+            now = wall_ms()
+            engine.set_time(now)
+            if engine.blocked:
+                engine.expire_blocked()  # deadlines still count while the loop never parks
+                self._flush_woken()
             for fd, ev in events:
                 listener = listeners.get(fd)
                 if listener is not None:
@@ -259,8 +269,11 @@ class NodeServer:
             if engine.woken:
                 self._flush_woken()
             self._check_shutdown()
-            # Give other trio tasks (cron, future bus/replication links) a turn.
-            await trio.lowlevel.checkpoint()
+            if now != yielded_ms:
+                # A loop that never parks still lets the other trio tasks (cron, links,
+                # signals) run, at least once per clock millisecond.
+                yielded_ms = now
+                await trio.lowlevel.checkpoint()
 
     def _serve_input(self, conn: Connection) -> None:
         """Read once, run every complete command, send all replies at once."""
