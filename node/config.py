@@ -74,6 +74,8 @@ class Param:
     protected: bool = False
 
     def parse(self, args: Sequence[str]) -> ConfigValue:
+        if self.kind == "obuf":
+            return _parse_obuf(" ".join(args))
         if self.kind == "list":
             return tuple(a for arg in args for a in arg.split() if a)
         if self.kind == "save":
@@ -237,7 +239,7 @@ PARAMS: Final[tuple[Param, ...]] = (
     _p("active-defrag-max-scan-fields", "int", 1000, lo=1),
     _p("maxmemory-eviction-tenacity", "int", 10, lo=0, hi=100),
     _p("maxmemory-clients", "mempct", 0, lo=-100),
-    _p("client-output-buffer-limit", "list", (
+    _p("client-output-buffer-limit", "obuf", (
         "normal", "0", "0", "0", "slave", "268435456", "67108864", "60",
         "pubsub", "33554432", "8388608", "60")),
     _p("tracking-table-max-keys", "int", 1000000, lo=0),
@@ -339,12 +341,57 @@ class Config:
             raise ConfigError("Bad directive or wrong number of arguments")
         if not startup and not param.mutable:
             raise ConfigError("can't set immutable config")
-        self.values[param.name] = param.parse(args)
+        value = param.parse(args)
+        if param.kind == "obuf":  # the classes not named keep their limits, as in Redis
+            value = merge_obuf(self.values[param.name], value)
+        self.values[param.name] = value
         for listener in self.listeners:
             listener(param.name)
 
 
 _BY_NAME: Final = {n: p for p in PARAMS for n in (p.name, *p.aliases)}
+_OBUF_CLASSES: Final = {"normal": "normal", "slave": "slave", "replica": "slave",
+                        "pubsub": "pubsub"}
+ObufLimit = tuple[int, int, int]  # hard bytes, soft bytes, soft seconds (0 = no limit)
+
+
+def _parse_obuf(text: str) -> tuple[str, ...]:
+    """`<class> <hard> <soft> <seconds> ...` -> normalised words (classes renamed the way
+    Redis prints them, sizes in bytes)."""
+    words = text.split()
+    if not words or len(words) % 4:
+        raise ConfigError("Wrong number of arguments in buffer limit configuration.")
+    out: list[str] = []
+    for i in range(0, len(words), 4):
+        cls = _OBUF_CLASSES.get(words[i].lower())
+        if cls is None:
+            raise ConfigError("Invalid client class specified in buffer limit configuration.")
+        try:
+            hard, soft = parse_memory(words[i + 1]), parse_memory(words[i + 2])
+        except ConfigError:
+            raise ConfigError("Error in hard, soft or soft_seconds setting in buffer limit "
+                              "configuration.") from None
+        seconds = _string2ll(words[i + 3])
+        if seconds is None or hard < 0 or soft < 0 or seconds < 0:
+            raise ConfigError("Error in hard, soft or soft_seconds setting in buffer limit "
+                              "configuration.")
+        out += [cls, str(hard), str(soft), str(seconds)]
+    return tuple(out)
+
+
+def obuf_limits(value: ConfigValue) -> dict[str, ObufLimit]:
+    """client-output-buffer-limit as {class: (hard, soft, soft_seconds)}."""
+    assert isinstance(value, tuple)
+    words = [str(w) for w in value]
+    return {words[i]: (int(words[i + 1]), int(words[i + 2]), int(words[i + 3]))
+            for i in range(0, len(words), 4)}
+
+
+def merge_obuf(current: ConfigValue, update: ConfigValue) -> tuple[str, ...]:
+    limits = obuf_limits(current)
+    limits.update(obuf_limits(update))
+    return tuple(str(x) for cls in ("normal", "slave", "pubsub") if cls in limits
+                 for x in (cls, *limits[cls]))
 
 
 def lookup_param(name: str) -> Param | None:
@@ -355,7 +402,7 @@ def format_value(param: Param, value: ConfigValue) -> str:
     """CONFIG GET's text for a value."""
     if param.kind == "bool":
         return "yes" if value else "no"
-    if param.kind == "list":
+    if param.kind in ("list", "obuf"):
         assert isinstance(value, tuple)
         return " ".join(str(v) for v in value)
     if param.kind == "save":

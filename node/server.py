@@ -22,6 +22,7 @@ from typing import Final
 
 import trio
 
+from node.config import obuf_limits
 from node.engine.engine import Engine
 from node.engine.session import Client
 from node.io import procinfo
@@ -50,14 +51,15 @@ def is_loopback(host: str) -> bool:
 class Connection:
     """A client socket plus its parser, engine client and unsent output."""
 
-    __slots__ = ("backlog", "client", "fd", "parser", "pending", "sock")
+    __slots__ = ("backlog", "client", "fd", "parser", "pending", "sock", "soft_limit_since")
 
     def __init__(self, sock: socket.socket, client: Client, parser: RequestParser) -> None:
         self.sock = sock
         self.fd = sock.fileno()
         self.client = client
         self.parser = parser
-        self.pending = b""  # output the socket did not take yet
+        self.pending = bytearray()  # output the socket did not take yet
+        self.soft_limit_since = 0  # when pending first stayed above the soft limit (unix ms)
         # Commands that arrived while the client was blocked: run once it is released.
         self.backlog: list[list[bytes]] = []
 
@@ -345,10 +347,19 @@ class NodeServer:
         info.update(procinfo.cpu_info())
 
     def _flush(self, conn: Connection) -> None:
+        """Send the client's output; what the socket does not take waits in `pending` (a
+        bytearray, so a slow reader costs amortised appends, not quadratic copies)."""
         client = conn.client
         out = client.out
-        data = conn.pending + b"".join(out) if conn.pending else b"".join(out)
-        out.clear()
+        pending = conn.pending
+        if pending:
+            for chunk in out:
+                pending += chunk
+            out.clear()
+            data: bytes | bytearray = pending
+        else:
+            data = out[0] if len(out) == 1 else b"".join(out)
+            out.clear()
         try:
             sent = conn.sock.send(data)
         except (BlockingIOError, InterruptedError):
@@ -356,16 +367,42 @@ class NodeServer:
         except OSError:
             self._close(conn)
             return
-        was_pending = bool(conn.pending)
-        conn.pending = data[sent:]
-        if conn.pending:
-            if not was_pending and self._epoll is not None:
+        if pending:
+            del pending[:sent]
+            if pending:
+                self._check_output_limit(conn)
+                return
+            if self._epoll is not None:
+                self._epoll.modify(conn.fd, _EPOLLIN)
+        elif sent < len(data):
+            conn.pending = bytearray(memoryview(data)[sent:])
+            if self._epoll is not None:
                 self._epoll.modify(conn.fd, _EPOLLOUT)
+            self._check_output_limit(conn)
             return
+        conn.soft_limit_since = 0
         if client.close_after_reply:
             self._close(conn)
-        elif was_pending and self._epoll is not None:
-            self._epoll.modify(conn.fd, _EPOLLIN)
+
+    def _check_output_limit(self, conn: Connection) -> None:
+        """client-output-buffer-limit: close a client whose unsent output passed its class's
+        hard limit, or stayed above the soft limit for longer than the soft seconds."""
+        limits = obuf_limits(self.engine.config.values["client-output-buffer-limit"])
+        hard, soft, seconds = limits["pubsub" if conn.client.pubsub_mode else "normal"]
+        size = len(conn.pending)
+        now = self.engine.keyspace.now_ms
+        over = bool(hard) and size >= hard
+        if soft and size >= soft:
+            if not conn.soft_limit_since:
+                conn.soft_limit_since = now
+            elif now - conn.soft_limit_since > seconds * 1000:
+                over = True
+        else:
+            conn.soft_limit_since = 0
+        if over:
+            self.log("warning", f"Client id={conn.client.id} addr={conn.client.addr} closed "
+                                f"for overcoming of output buffer limits.")
+            self._close(conn)
 
     def _close(self, conn: Connection) -> None:
         if self.conns.pop(conn.fd, None) is None:

@@ -70,6 +70,8 @@ def _on_off(raw: bytes) -> bool:
 def ping(c: Client, argv: Argv) -> bytes:
     if len(argv) > 2:
         raise errors.wrong_arity("ping")
+    if c.pubsub_mode and c.resp == 2:  # a subscribed RESP2 client gets a "pong" frame
+        return b"*2\r\n$4\r\npong\r\n" + resp.bulk(argv[1] if len(argv) == 2 else b"")
     if len(argv) == 2:
         return resp.bulk(argv[1])
     return resp.PONG
@@ -193,6 +195,7 @@ def reset(c: Client, argv: Argv) -> bytes:
     # 7.0.15); NO-TOUCH (7.2) does not.
     engine = c.engine
     discard_transaction(c)
+    engine.pubsub.drop_client(c)
     c.db = engine.keyspace.dbs[0]
     c.resp = 2
     c.name = b""
@@ -212,6 +215,7 @@ NODE.container("client", group="connection", since="2.4.0",
 def client_flags(cl: Client) -> str:
     present = set(cl.flags)
     for letter, on in (("x", cl.multi is not None), ("b", cl.blocked is not None),
+                       ("P", cl.pubsub_mode),
                        ("d", cl.watch_dirty), ("c", cl.close_after_reply),
                        ("e", cl.no_evict), ("T", cl.no_touch)):
         if on:
@@ -221,7 +225,7 @@ def client_flags(cl: Client) -> str:
 
 def client_type(cl: Client) -> str:
     """getClientType: master, replica (monitors count as normal), pubsub or normal."""
-    flags = cl.flags
+    flags = client_flags(cl)
     if "M" in flags:
         return "master"
     if "S" in flags and "O" not in flags:
@@ -256,12 +260,12 @@ def client_line(cl: Client, now_ms: int, argv: Argv | None = None) -> bytes:
     tot_mem = 1024 + qbuf + qbuf_free + 800 + argv_mem + multi_mem
     cmd = cl.last_command.fullname if cl.last_command is not None else "NULL"
     return b"".join((
-        b"id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=0 psub=0 "
+        b"id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d "
         % (cl.id, cl.addr.encode(), cl.laddr.encode(), cl.fd, cl.name,
            (now_ms - cl.created_ms) // 1000, max(0, now_ms - cl.last_interaction_ms) // 1000,
-           client_flags(cl).encode(), cl.db.index),
-        b"ssub=0 multi=%d qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=%d rbs=1024 rbp=%d "
-        % (multi, qbuf, qbuf_free, argv_mem, multi_mem, qbuf),
+           client_flags(cl).encode(), cl.db.index, len(cl.channels), len(cl.patterns)),
+        b"ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=%d rbs=1024 rbp=%d "
+        % (len(cl.shard_channels), multi, qbuf, qbuf_free, argv_mem, multi_mem, qbuf),
         b"obl=0 oll=0 omem=0 tot-mem=%d events=r cmd=%s user=%s redir=-1 resp=%d\n"
         % (tot_mem, cmd.encode(), cl.user.encode(), cl.resp),
     ))

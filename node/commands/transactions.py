@@ -63,7 +63,9 @@ def exec_(c: Client, argv: Argv) -> bytes:
     finally:
         engine.no_blocking -= 1
         replies, c.out = c.out, saved
-    return resp.array_header(len(replies)) + b"".join(replies)
+    # The header counts commands, not replies, as Redis's does (a SUBSCRIBE of two channels
+    # inside MULTI adds two frames under one count there too).
+    return resp.array_header(len(queued)) + b"".join(replies)
 
 
 @NODE.command("discard", 1, _ALWAYS | Flag.FAST | Flag.ALLOW_BUSY, group="transactions",

@@ -23,6 +23,7 @@ from node.commands.registry import CommandSpec, CommandTable, Flag
 from node.config import Config
 from node.engine.blocking import Block, Blocked
 from node.engine.keyspace import Database, Keyspace
+from node.engine.pubsub import PubSub
 from node.engine.session import REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT, Client
 from node.proto import errors, resp
 from node.proto.errors import CommandError
@@ -30,6 +31,10 @@ from node.proto.errors import CommandError
 VERSION: Final = "7.0.15"
 # Commands that run immediately inside MULTI instead of being queued (Redis: multi.c).
 _MULTI_IMMEDIATE: Final = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
+# What a RESP2 client may run while subscribed (Redis: processCommand's pubsub check).
+_PUBSUB_CONTEXT: Final = frozenset({"ping", "subscribe", "ssubscribe", "unsubscribe",
+                                    "sunsubscribe", "psubscribe", "punsubscribe", "quit",
+                                    "reset"})
 
 
 class Stats:
@@ -72,6 +77,7 @@ class Engine:
         self.log = log
         self.keyspace = Keyspace(config.int("databases"))
         self.clients: dict[int, Client] = {}
+        self.pubsub = PubSub(self)
         self.next_client_id = 1
         self.dirty = 0
         self.stats = Stats()
@@ -132,6 +138,8 @@ class Engine:
         self.unwatch(client)
         if client.blocked is not None:
             self.unblock(client)
+        if client.pubsub_mode:
+            self.pubsub.drop_client(client)
 
     def idle_clients(self) -> list[Client]:
         """Clients idle for longer than `timeout` seconds (0 = never), for the shell to close."""
@@ -150,7 +158,8 @@ class Engine:
         self.stats.commands += 1
         spec = self.table.lookup.get(argv[0])
         if (spec is None or not spec.fast or not client.authenticated
-                or client.multi is not None or client.reply_mode != REPLY_ON):
+                or client.multi is not None or client.reply_mode != REPLY_ON
+                or client.pubsub_mode):
             self._guarded(client, argv, spec)
         else:
             client.last_command = spec
@@ -194,6 +203,11 @@ class Engine:
             client.last_command = spec
             if not client.authenticated and not spec.no_auth:
                 raise CommandError(errors.NOAUTH)
+            if (client.pubsub_mode and client.resp == 2
+                    and spec.fullname not in _PUBSUB_CONTEXT):
+                raise CommandError(
+                    f"ERR Can't execute '{spec.fullname}': only (P|S)SUBSCRIBE / "
+                    "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
             if client.multi is not None and spec.fullname not in _MULTI_IMMEDIATE:
                 if spec.flags & Flag.NO_MULTI:
                     raise CommandError("ERR Command not allowed inside a transaction")

@@ -27,6 +27,7 @@ class Client:
         "addr",
         "authenticated",
         "blocked",
+        "channels",
         "close_after_reply",
         "created_ms",
         "db",
@@ -47,8 +48,11 @@ class Client:
         "no_evict",
         "no_touch",
         "out",
+        "patterns",
+        "pubsub_mode",
         "reply_mode",
         "resp",
+        "shard_channels",
         "user",
         "watch_dirty",
         "watching",
@@ -77,6 +81,11 @@ class Client:
         self.watching: list[tuple[Database, bytes, bool]] = []  # (db, key, expired then)
         self.watch_dirty = False
         self.blocked: Blocked | None = None  # set while parked by a blocking command
+        # Pub/Sub subscriptions (ordered sets); pubsub_mode is true while any exists.
+        self.channels: dict[bytes, None] = {}
+        self.patterns: dict[bytes, None] = {}
+        self.shard_channels: dict[bytes, None] = {}
+        self.pubsub_mode = False
         self.created_ms = engine.keyspace.now_ms
         self.last_interaction_ms = engine.keyspace.now_ms
         # Redis's lastcmd: set by the dispatcher, shown as CLIENT LIST's cmd= (NULL if None).

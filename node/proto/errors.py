@@ -32,7 +32,9 @@ class ProtocolError(Exception):
 
     @property
     def reply(self) -> bytes:
-        return b"-ERR Protocol error: " + self.reason.encode() + b"\r\n"
+        text = self.reason.encode("utf-8", "surrogateescape")
+        text = text.replace(b"\r", b" ").replace(b"\n", b" ")
+        return b"-ERR Protocol error: " + text + b"\r\n"
 
 
 # --- generic -------------------------------------------------------------------------
@@ -133,10 +135,16 @@ def wrong_arity(name: str) -> CommandError:
 
 
 def unknown_command(name: bytes, args: list[bytes]) -> CommandError:
-    shown = " ".join(f"'{_sds_text(a, 128)}'" for a in args)
+    # Redis appends "'%.*s' " per argument while the list is under 128 bytes, so all the
+    # arguments share one 128-byte budget.
+    shown = b""
+    for arg in args:
+        if len(shown) >= 128:
+            break
+        shown += b"'" + _c_string(arg, 128 - len(shown)) + b"' "
     return CommandError(
         f"ERR unknown command '{_sds_text(name, 128)}', with args beginning with: "
-        + (shown + " " if shown else "")
+        + _sds_text(shown, len(shown))
     )
 
 
@@ -146,7 +154,13 @@ def unknown_subcommand(sub: bytes, container: str) -> CommandError:
     )
 
 
+def _c_string(raw: bytes, limit: int) -> bytes:
+    """What C's "%.*s" prints of user bytes: up to the first NUL, at most `limit` bytes."""
+    return raw.split(b"\0", 1)[0][:limit]
+
+
 def _sds_text(raw: bytes, limit: int) -> str:
-    """Redis prints user bytes in errors truncated to `limit` and with newlines blanked."""
-    text = raw[:limit].decode("utf-8", "replace")
-    return text.replace("\r", " ").replace("\n", " ")
+    """Redis prints user bytes in errors as C strings ("%.128s") with newlines blanked. The
+    bytes survive as is: surrogateescape here, undone by `resp.error`."""
+    text = _c_string(raw, limit).replace(b"\r", b" ").replace(b"\n", b" ")
+    return text.decode("utf-8", "surrogateescape")
