@@ -35,10 +35,8 @@ Argv = list[bytes]
 # hiredis allocates a list of the declared size as soon as it reads a `*<count>` header, so a
 # client could make us allocate (and later free) gigabytes with a few bytes. Reads holding a
 # header of 100000 or more go to the exact parser, which allocates only what arrives. (A
-# payload that happens to contain such bytes only costs the slow path.) The header at the
-# start of the read is tested apart: an `\A|\n` alternation defeats the regex engine's
-# literal-prefix scan and cost ~10 us per 16-command read, more than serving them.
-_HUGE_MULTIBULK: Final = re.compile(rb"\n\*\d{6}")
+# payload that happens to contain such bytes only costs the slow path.)
+_HUGE_MULTIBULK: Final = re.compile(rb"(?:\A|\n)\*\d{6}")
 
 
 class RequestParser:
@@ -68,7 +66,7 @@ class RequestParser:
         if self.error is not None:
             return []
         if (self._slow or self.auth_required or not data or data[0] != 0x2A  # '*'
-                or data[1:7].isdigit() or _HUGE_MULTIBULK.search(data)):
+                or _HUGE_MULTIBULK.search(data)):
             return self._feed_slow(data)
         reader = self._reader
         reader.feed(data)
@@ -137,7 +135,7 @@ class RequestParser:
 
     def _inline(self, buf: bytearray) -> Argv | None:
         pos = self._pos
-        nl = buf.find(b"\n", pos)
+        nl = _strchr(buf, pos, b"\n")
         if nl < 0:
             if len(buf) - pos > INLINE_MAX_SIZE:
                 raise ProtocolError("too big inline request")
@@ -151,12 +149,16 @@ class RequestParser:
         return args
 
     def _multibulk(self, buf: bytearray) -> Argv | None:
+        # Like networking.c, a header line ends at the first '\r' and the byte after it is
+        # skipped unseen (so "*1\r\r\n" reads as count 1 followed by "\n").
         pos = self._pos
-        nl = buf.find(b"\r\n", pos)
+        nl = _strchr(buf, pos, b"\r")
         if nl < 0:
             if len(buf) - pos > INLINE_MAX_SIZE:
                 raise ProtocolError("too big mbulk count string")
             return None
+        if nl > len(buf) - 2:
+            return None  # the byte after '\r' has not arrived
         count = _parse_ll(buf, pos + 1, nl)
         if count is None or count > INT_MAX:
             raise ProtocolError("invalid multibulk length")
@@ -171,15 +173,15 @@ class RequestParser:
         while len(argv) < count:
             if p >= n:
                 return None
-            nl = buf.find(b"\r\n", p)
+            nl = _strchr(buf, p, b"\r")
             if nl < 0:
                 if n - p > INLINE_MAX_SIZE:
                     raise ProtocolError("too big bulk count string")
-                if buf[p] != 0x24:
-                    raise ProtocolError(f"expected '$', got '{chr(buf[p])}'")
+                return None  # Redis checks the '$' only once the line is complete
+            if nl > n - 2:
                 return None
             if buf[p] != 0x24:  # '$'
-                raise ProtocolError(f"expected '$', got '{chr(buf[p])}'")
+                raise ProtocolError(f"expected '$', got '{_byte_text(buf[p])}'")
             length = _parse_ll(buf, p + 1, nl)
             if length is None or length < 0 or length > self.max_bulk_len:
                 raise ProtocolError("invalid bulk length")
@@ -192,6 +194,20 @@ class RequestParser:
             p = start + length + 2  # like Redis, the CRLF after the data is not checked
         self._pos = p
         return argv
+
+
+def _strchr(buf: bytearray, start: int, char: bytes) -> int:
+    """Redis finds line ends with C's strchr: the first `char` from `start`, but not past a
+    NUL byte (-1 then, and the request waits for more input like an incomplete one)."""
+    found = buf.find(char, start)
+    if found < 0 or buf.find(b"\0", start, found) >= 0:
+        return -1
+    return found
+
+
+def _byte_text(byte: int) -> str:
+    """One raw byte as message text that encodes back to itself (surrogateescape)."""
+    return bytes([byte]).decode("utf-8", "surrogateescape")
 
 
 def _parse_ll(buf: bytearray, start: int, end: int) -> int | None:
@@ -276,7 +292,7 @@ def split_args(line: bytes) -> Argv | None:
                 if i >= n:
                     break
                 c = line[i]
-                if c in b" \n\r\t\v\f":
+                if c in b" \n\r\t":  # not isspace(): '\v' and '\f' stay in the word
                     break
                 if c == 0x22:
                     in_dq = True
@@ -312,7 +328,13 @@ def status(text: bytes) -> bytes:
 
 
 def error(message: str) -> bytes:
-    return b"-" + message.encode("utf-8", "replace").replace(b"\r\n", b"  ") + b"\r\n"
+    """An error reply. surrogateescape: user bytes quoted in a message (errors._sds_text) go
+    out unchanged; like addReplyErrorFormat, every CR and LF becomes a space so the reply
+    stays one line."""
+    text = message.encode("utf-8", "surrogateescape")
+    if b"\r" in text or b"\n" in text:
+        text = text.replace(b"\r", b" ").replace(b"\n", b" ")
+    return b"-" + text + b"\r\n"
 
 
 def integer(value: int) -> bytes:
