@@ -35,8 +35,10 @@ Argv = list[bytes]
 # hiredis allocates a list of the declared size as soon as it reads a `*<count>` header, so a
 # client could make us allocate (and later free) gigabytes with a few bytes. Reads holding a
 # header of 100000 or more go to the exact parser, which allocates only what arrives. (A
-# payload that happens to contain such bytes only costs the slow path.)
-_HUGE_MULTIBULK: Final = re.compile(rb"(?:\A|\n)\*\d{6}")
+# payload that happens to contain such bytes only costs the slow path.) The header at the
+# start of the read is tested apart: an `\A|\n` alternation defeats the regex engine's
+# literal-prefix scan and cost ~10 us per 16-command read, more than serving them.
+_HUGE_MULTIBULK: Final = re.compile(rb"\n\*\d{6}")
 
 
 class RequestParser:
@@ -66,7 +68,7 @@ class RequestParser:
         if self.error is not None:
             return []
         if (self._slow or self.auth_required or not data or data[0] != 0x2A  # '*'
-                or _HUGE_MULTIBULK.search(data)):
+                or data[1:7].isdigit() or _HUGE_MULTIBULK.search(data)):
             return self._feed_slow(data)
         reader = self._reader
         reader.feed(data)
