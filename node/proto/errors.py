@@ -40,6 +40,12 @@ class ProtocolError(Exception):
 # --- generic -------------------------------------------------------------------------
 SYNTAX = "ERR syntax error"
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
+# HyperLogLog: a string that is not an HLL, a corrupted one, PFDEBUG's subcommand check.
+NOT_HLL = "WRONGTYPE Key is not a valid HyperLogLog string value."
+INVALID_HLL = "INVALIDOBJ Corrupted HLL object detected"
+PFDEBUG_UNKNOWN = "ERR Unknown PFDEBUG subcommand '{}'"
+PFDEBUG_NO_KEY = "ERR The specified key does not exist"
+PFDEBUG_NOT_SPARSE = "ERR HLL encoding is not sparse"
 NOT_INTEGER = "ERR value is not an integer or out of range"
 INT_RANGE = "ERR value is out of range, value must between -2147483648 and 2147483647"
 NOT_FLOAT = "ERR value is not a valid float"
