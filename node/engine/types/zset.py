@@ -247,6 +247,12 @@ class ZSet:
         key = (big.sl[0][0], member)
         return big.sl.bisect_right(key) if after else big.sl.bisect_left(key)
 
+    def to_skiplist(self) -> None:
+        """Convert to the skiplist encoding for good, whatever the thresholds (SORT does
+        this to the set it sorts)."""
+        if self._big is None:
+            self._to_skiplist()
+
     # --- internals ---------------------------------------------------------------------------
     def _lp_insert(self, member: bytes, score: float) -> None:
         scores = self._scores
