@@ -97,6 +97,8 @@ class Database:
             self.expires.pop(key, None)
         if self.watched:
             self.touch(key)
+        if self.blocking:
+            self.mark_ready(key)  # Redis's signalDeletedKeyAsReady
         return True
 
     def set_expire(self, key: bytes, when_ms: int) -> None:
@@ -118,6 +120,8 @@ class Database:
         self.keyspace.expired_keys += 1
         if self.watched:
             self.touch(key)
+        if self.blocking:
+            self.mark_ready(key)
         self.keyspace.on_expired(self, key)
 
     def mark_ready(self, key: bytes) -> None:
@@ -138,6 +142,9 @@ class Database:
         for key in list(self.watched):
             if key in self.data:
                 self.touch(key)
+        for key in self.blocking:
+            if key in self.data:
+                self.mark_ready(key)  # a flushed stream wakes XREADGROUP
         self.data = {}
         self.expires = {}
         self._scans.clear()
@@ -250,7 +257,7 @@ class Keyspace:
         da._scans.clear()
         db_._scans.clear()
         for database in (da, db_):
-            # Clients blocked on a key the swap brought in can be served now.
+            # Clients blocked on a key the swap brought in can be served now, and those
+            # whose key it took away may need to hear it (XREADGROUP).
             for key in list(database.blocking):
-                if key in database.data:
-                    database.mark_ready(key)
+                database.mark_ready(key)

@@ -134,6 +134,77 @@ DENIED_PROTECTED = (
     "to do one of the above things in order for the server to start accepting connections "
     "from the outside."
 )
+# addReplySubcommandSyntaxError: the subcommand as typed, the command upper-cased.
+SUBCOMMAND_SYNTAX = "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP."
+
+# --- streams ---------------------------------------------------------------------------
+STREAM_INVALID_ID = "ERR Invalid stream ID specified as stream command argument"
+STREAM_BAD_START = "ERR invalid start ID for the interval"
+STREAM_BAD_END = "ERR invalid end ID for the interval"
+XADD_ID_TOO_SMALL = (
+    "ERR The ID specified in XADD is equal or smaller than the target stream top item"
+)
+XADD_ID_ZERO = "ERR The ID specified in XADD must be greater than 0-0"
+XADD_EXHAUSTED = "ERR The stream has exhausted the last possible ID, unable to add more items"
+XADD_TOO_LARGE = "ERR Elements are too large to be stored"
+TRIM_MAXLEN_NEGATIVE = "ERR The MAXLEN argument must be >= 0."
+TRIM_LIMIT_NEGATIVE = "ERR The LIMIT argument must be >= 0."
+TRIM_BOTH = "ERR syntax error, MAXLEN and MINID options at the same time are not compatible"
+TRIM_LIMIT_NO_STRATEGY = (
+    "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy"
+)
+TRIM_LIMIT_NO_APPROX = "ERR syntax error, LIMIT cannot be used without the special ~ option"
+XTRIM_NO_STRATEGY = "ERR syntax error, XTRIM must be called with a trimming strategy"
+XREAD_UNBALANCED = (
+    "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified."
+)
+XREAD_GROUP_OPTION = (
+    "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead."
+)
+XREAD_NOACK_OPTION = (
+    "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead."
+)
+XREAD_GT_ID = (
+    "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> "
+    "<consumer> option."
+)
+XREADGROUP_MISSING_GROUP = "ERR Missing GROUP option for XREADGROUP"
+XREADGROUP_DOLLAR_ID = (
+    "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history "
+    "of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ "
+    "ID would just return an empty result set."
+)
+XREADGROUP_NOGROUP = (
+    "NOGROUP No such key '{}' or consumer group '{}' in XREADGROUP with GROUP option"
+)
+XREADGROUP_GROUP_GONE = "NOGROUP the consumer group this client was blocked on no longer exists"
+XREADGROUP_KEY_GONE = "UNBLOCKED the stream key no longer exists"
+STREAM_NOGROUP = "NOGROUP No such key '{}' or consumer group '{}'"
+XGROUP_NOGROUP = "NOGROUP No such consumer group '{}' for key name '{}'"
+XGROUP_NO_KEY = (
+    "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want "
+    "to use the MKSTREAM option to create an empty stream automatically."
+)
+BUSYGROUP = "BUSYGROUP Consumer Group name already exists"
+ENTRIESREAD_RANGE = "ERR value for ENTRIESREAD must be positive or -1"
+XSETID_ENTRIES_ADDED = "ERR entries_added must be positive"
+XSETID_BELOW_MAX_DELETED = (
+    "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id"
+)
+XSETID_BELOW_TOP = "ERR The ID specified in XSETID is smaller than the target stream top item"
+XSETID_BELOW_LENGTH = (
+    "ERR The entries_added specified in XSETID is smaller than the target stream length"
+)
+XCLAIM_MIN_IDLE = "ERR Invalid min-idle-time argument for XCLAIM"
+XCLAIM_IDLE = "ERR Invalid IDLE option argument for XCLAIM"
+XCLAIM_TIME = "ERR Invalid TIME option argument for XCLAIM"
+XCLAIM_RETRYCOUNT = "ERR Invalid RETRYCOUNT option argument for XCLAIM"
+XCLAIM_OPTION = "ERR Unrecognized XCLAIM option '{}'"
+XAUTOCLAIM_MIN_IDLE = "ERR Invalid min-idle-time argument for XAUTOCLAIM"
+XAUTOCLAIM_COUNT = "ERR COUNT must be > 0"
+XAUTOCLAIM_COUNT_MEMORY = (
+    "ERR Insufficient memory, failed allocating transient memory, COUNT too high."
+)
 
 
 def wrong_arity(name: str) -> CommandError:

@@ -1,0 +1,576 @@
+"""The stream value (Redis's OBJ_STREAM) with its consumer groups.
+
+Layout. Entries live in macro nodes, as in Redis's radix tree of listpacks, because clients
+can see where nodes split: approximate trimming (`MAXLEN ~`, `MINID ~`) only drops whole
+nodes, and XINFO STREAM reports radix-tree-keys and radix-tree-nodes. A new node starts
+when the tail node holds `stream-node-max-entries` entries (live and deleted) or when the
+next entry's fields and values would take its listpack to `stream-node-max-bytes`. The
+listpack size is emulated with listpack's encoding rules (canonical integer strings are
+stored as integers; element lengths and back-lengths), so nodes split where Redis's do.
+
+Storage is compact: a node keeps its entry IDs in two `array('Q')` (ms, seq), one flags byte
+per entry (deleted; same fields as the node's master entry), every stored field and value
+concatenated in one bytearray with an `array('I')` of end offsets, and the index of each
+entry's first element. An entry with the master's fields stores only its values. Deleting
+marks the entry (a tombstone) and leaves its bytes, as Redis does; a node goes when XDEL
+takes its last live entry or trimming drops it whole.
+
+IDs are ints `ms << 64 | seq` everywhere outside the node arrays: they order like Redis's
+128-bit big-endian keys. `MAX_ID` is the largest.
+
+Consumer groups: a group keeps its last delivered ID, its entries-read counter
+(`INVALID_ENTRIES_READ` when unknown), its PEL (a SortedDict ID -> Nack) and its consumers
+by name; a consumer keeps the sorted IDs of its own pending entries. Listings go in name
+order (Redis keeps groups and consumers in radix trees).
+
+Pure: no clock and no config in here; times and node limits are arguments.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_right
+from collections.abc import Iterator
+from typing import ClassVar, Final
+
+from sortedcontainers import SortedDict, SortedList
+
+from node.commands._args import string2ll
+
+SEQ_MASK: Final = (1 << 64) - 1
+MAX_ID: Final = (1 << 128) - 1
+INVALID_ENTRIES_READ: Final = -1
+
+_DELETED: Final = 1
+_SAMEFIELDS: Final = 2
+_LISTPACK_MAX_SIZE: Final = 1 << 30  # Redis caps a node's listpack at 1 GB whatever the config
+_LISTPACK_EMPTY: Final = 7  # header (total bytes, element count) + end byte
+_ID_BYTES: Final = 16
+
+
+def make_id(ms: int, seq: int) -> int:
+    return ms << 64 | seq
+
+
+def format_id(sid: int) -> bytes:
+    return b"%d-%d" % (sid >> 64, sid & SEQ_MASK)
+
+
+# --- listpack sizes -------------------------------------------------------------------
+def _backlen(size: int) -> int:
+    """Bytes of the back-length that ends a listpack element of `size` bytes."""
+    if size <= 127:
+        return 1
+    if size < 16383:
+        return 2
+    if size < 2097151:
+        return 3
+    return 4 if size < 268435455 else 5
+
+
+def _int_size(value: int) -> int:
+    """A listpack integer element, back-length included."""
+    if 0 <= value <= 127:
+        return 2
+    if -4096 <= value <= 4095:
+        return 3
+    if -32768 <= value <= 32767:
+        return 4
+    if -8388608 <= value <= 8388607:
+        return 5
+    return 6 if -(2**31) <= value < 2**31 else 10
+
+
+def _elem_size(raw: bytes) -> int:
+    """A listpack element holding `raw`: an integer if it is one's canonical text."""
+    if len(raw) <= 20:
+        number = string2ll(raw)
+        if number is not None:
+            return _int_size(number)
+    n = len(raw)
+    size = n + (1 if n < 64 else 2 if n < 4096 else 5)
+    return size + _backlen(size)
+
+
+def _delta(a: int, b: int) -> int:
+    """`a - b` as Redis stores it: uint64 arithmetic read back as an int64."""
+    d = (a - b) & SEQ_MASK
+    return d - (1 << 64) if d >= 1 << 63 else d
+
+
+# --- nodes ----------------------------------------------------------------------------
+class _Node:
+    """One macro node: a master ID and fields, then its entries (tombstones included)."""
+
+    __slots__ = ("blob", "ends", "fields", "firsts", "flags", "live", "lp_bytes", "master",
+                 "ms", "seq")
+
+    def __init__(self, master: int, fields: tuple[bytes, ...]) -> None:
+        self.master = master
+        self.fields = fields
+        self.ms = array("Q")
+        self.seq = array("Q")
+        self.flags = bytearray()
+        self.firsts = array("I")  # index in `ends` of each entry's first element
+        self.ends = array("I")  # end offset in `blob` of each stored element
+        self.blob = bytearray()
+        self.live = 0
+        # The master entry: live count (0 until `add`), deleted count, number of fields,
+        # the fields, and a 0 terminator.
+        self.lp_bytes = (_LISTPACK_EMPTY + 3 * _int_size(0) + _int_size(len(fields))
+                         + sum(_elem_size(f) for f in fields))
+
+    def copy(self) -> _Node:
+        node = _Node.__new__(_Node)
+        node.master, node.fields, node.live, node.lp_bytes = (
+            self.master, self.fields, self.live, self.lp_bytes)
+        node.ms, node.seq, node.flags = array("Q", self.ms), array("Q", self.seq), bytearray(
+            self.flags)
+        node.firsts, node.ends, node.blob = array("I", self.firsts), array(
+            "I", self.ends), bytearray(self.blob)
+        return node
+
+    def id_at(self, i: int) -> int:
+        return self.ms[i] << 64 | self.seq[i]
+
+    def last_id(self) -> int:
+        """The ID of the last entry in the node, tombstone or not."""
+        return self.id_at(len(self.flags) - 1)
+
+    def find(self, sid: int) -> int:
+        """The index of the first entry (tombstones included) whose ID is >= sid."""
+        ms, seq = self.ms, self.seq
+        lo, hi = 0, len(ms)
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if (ms[mid] << 64 | seq[mid]) < sid:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def elements(self, i: int) -> list[bytes]:
+        """Entry i as a flat [field, value, ...] list."""
+        ends, blob = self.ends, self.blob
+        first = self.firsts[i]
+        stop = self.firsts[i + 1] if i + 1 < len(self.firsts) else len(ends)
+        start = ends[first - 1] if first else 0
+        stored = []
+        for k in range(first, stop):
+            end = ends[k]
+            stored.append(bytes(blob[start:end]))
+            start = end
+        if not self.flags[i] & _SAMEFIELDS:
+            return stored
+        flat: list[bytes] = []
+        for field, value in zip(self.fields, stored, strict=True):
+            flat.append(field)
+            flat.append(value)
+        return flat
+
+    def add(self, sid: int, flat: list[bytes], same: bool) -> None:
+        """Append an entry; `same` when its fields are the master's (only values kept)."""
+        ms, seq = sid >> 64, sid & SEQ_MASK
+        numfields = len(flat) // 2
+        stored = flat[1::2] if same else flat
+        size = (_int_size(_SAMEFIELDS if same else 0)
+                + _int_size(_delta(ms, self.master >> 64))
+                + _int_size(_delta(seq, self.master & SEQ_MASK))
+                + sum(_elem_size(x) for x in stored)
+                + _int_size(numfields + 3 + (0 if same else numfields + 1)))
+        if not same:
+            size += _int_size(numfields)
+        self.lp_bytes += size + _int_size(self.live + 1) - _int_size(self.live)
+        self.ms.append(ms)
+        self.seq.append(seq)
+        self.flags.append(_SAMEFIELDS if same else 0)
+        self.firsts.append(len(self.ends))
+        blob, ends = self.blob, self.ends
+        for x in stored:
+            blob += x
+            ends.append(len(blob))
+        self.live += 1
+
+    def mark_deleted(self, indexes: list[int]) -> None:
+        """Tombstone live entries, updating the master entry's count/deleted fields."""
+        deleted = len(self.flags) - self.live
+        for i in indexes:
+            self.flags[i] |= _DELETED
+        k = len(indexes)
+        self.lp_bytes += (_int_size(self.live - k) - _int_size(self.live)
+                          + _int_size(deleted + k) - _int_size(deleted))
+        self.live -= k
+
+
+def _trie_nodes(keys: list[bytes], lo: int, hi: int, depth: int) -> int:
+    """Nodes of a compressed radix tree (Redis's rax) holding keys[lo:hi], which share
+    their first `depth` bytes: chains of single children are one node, keys end in
+    leaves."""
+    if hi - lo == 1:
+        return 1 if depth == _ID_BYTES else 2
+    first, last = keys[lo], keys[hi - 1]
+    split = depth
+    while first[split] == last[split]:
+        split += 1
+    total = (1 if split > depth else 0) + 1  # the shared run, then the branching node
+    i = lo
+    while i < hi:
+        byte, j = keys[i][split], i + 1
+        while j < hi and keys[j][split] == byte:
+            j += 1
+        total += _trie_nodes(keys, i, j, split + 1)
+        i = j
+    return total
+
+
+# --- consumer groups ------------------------------------------------------------------
+class Consumer:
+    """A consumer of a group: its name, when it was last seen, its pending IDs."""
+
+    __slots__ = ("name", "pel", "seen_time")
+
+    def __init__(self, name: bytes, now_ms: int) -> None:
+        self.name = name
+        self.seen_time = now_ms
+        self.pel: SortedList[int] = SortedList()
+
+
+class Nack:
+    """A pending entry: who has it, when it was last delivered, how many times."""
+
+    __slots__ = ("consumer", "delivery_count", "delivery_time")
+
+    def __init__(self, consumer: Consumer | None, now_ms: int) -> None:
+        self.consumer = consumer
+        self.delivery_time = now_ms
+        self.delivery_count = 1
+
+
+class Group:
+    """A consumer group."""
+
+    __slots__ = ("consumers", "entries_read", "last_id", "pel")
+
+    def __init__(self, last_id: int, entries_read: int) -> None:
+        self.last_id = last_id
+        self.entries_read = entries_read
+        self.pel: SortedDict[int, Nack] = SortedDict()
+        self.consumers: dict[bytes, Consumer] = {}
+
+    def create_consumer(self, name: bytes, now_ms: int) -> Consumer:
+        consumer = self.consumers[name] = Consumer(name, now_ms)
+        return consumer
+
+    def delete_consumer(self, consumer: Consumer) -> None:
+        """Drop a consumer and its pending entries (they leave the group's PEL too)."""
+        pel = self.pel
+        for sid in consumer.pel:
+            del pel[sid]
+        del self.consumers[consumer.name]
+
+    def ack(self, sid: int) -> bool:
+        nack = self.pel.pop(sid, None)
+        if nack is None:
+            return False
+        if nack.consumer is not None:
+            nack.consumer.pel.remove(sid)
+        return True
+
+    def assign(self, sid: int, nack: Nack, consumer: Consumer) -> None:
+        """Move a pending entry to `consumer`'s list (it may have no owner yet)."""
+        if nack.consumer is consumer:
+            return
+        if nack.consumer is not None:
+            nack.consumer.pel.remove(sid)
+        consumer.pel.add(sid)
+        nack.consumer = consumer
+
+    def deliver(self, sid: int, consumer: Consumer, now_ms: int) -> None:
+        """A first delivery to `consumer` (XREADGROUP >): a new pending entry, or one taken
+        over from its previous owner with its count reset, as Redis does."""
+        nack = self.pel.get(sid)
+        if nack is None:
+            nack = self.pel[sid] = Nack(consumer, now_ms)
+            consumer.pel.add(sid)
+            return
+        self.assign(sid, nack, consumer)
+        nack.delivery_time = now_ms
+        nack.delivery_count = 1
+
+    def copy(self) -> Group:
+        group = Group(self.last_id, self.entries_read)
+        for name, consumer in self.consumers.items():
+            twin = group.consumers[name] = Consumer(name, consumer.seen_time)
+            twin.pel.update(consumer.pel)
+        for sid, nack in self.pel.items():
+            owner = nack.consumer
+            twin_nack = Nack(group.consumers[owner.name] if owner is not None else None, 0)
+            twin_nack.delivery_time = nack.delivery_time
+            twin_nack.delivery_count = nack.delivery_count
+            group.pel[sid] = twin_nack
+        return group
+
+
+# --- the stream -----------------------------------------------------------------------
+class Stream:
+    """A Redis stream. Unlike other types it may be stored empty (XDEL, XTRIM, MKSTREAM)."""
+
+    __slots__ = ("entries_added", "first_id", "groups", "heads", "last_id", "length",
+                 "max_deleted", "nodes")
+    TYPE: ClassVar[bytes] = b"stream"
+
+    def __init__(self) -> None:
+        self.nodes: list[_Node] = []
+        self.heads: list[int] = []  # each node's master ID, for bisecting
+        self.length = 0
+        self.last_id = 0
+        self.first_id = 0  # recorded-first-entry-id: 0-0 while empty
+        self.max_deleted = 0
+        self.entries_added = 0
+        self.groups: dict[bytes, Group] = {}
+
+    def encoding(self) -> bytes:
+        return b"stream"
+
+    def copy(self) -> Stream:
+        twin = Stream()
+        twin.nodes = [node.copy() for node in self.nodes]
+        twin.heads = list(self.heads)
+        twin.length, twin.last_id, twin.first_id = self.length, self.last_id, self.first_id
+        twin.max_deleted, twin.entries_added = self.max_deleted, self.entries_added
+        twin.groups = {name: group.copy() for name, group in self.groups.items()}
+        return twin
+
+    # --- adding ------------------------------------------------------------------------
+    def next_id(self, now_ms: int) -> int:
+        """The ID `*` stands for: the clock's ms, or the last ID's ms with the next
+        sequence when the clock is not ahead (IDs never go backwards). MAX_ID wraps to 0,
+        which the caller must refuse."""
+        if now_ms > self.last_id >> 64:
+            return now_ms << 64
+        return (self.last_id + 1) & MAX_ID
+
+    def append(self, sid: int, flat: list[bytes], max_entries: int, max_bytes: int) -> None:
+        """Add an entry with a new ID (> last_id) and its [field, value, ...] list."""
+        tail = self.nodes[-1] if self.nodes else None
+        if tail is not None:
+            node_max = max_bytes if 0 < max_bytes <= _LISTPACK_MAX_SIZE else _LISTPACK_MAX_SIZE
+            if (tail.lp_bytes + sum(map(len, flat)) >= node_max
+                    or (max_entries and len(tail.flags) >= max_entries)):
+                tail = None
+        fields = tuple(flat[0::2])
+        if tail is None:
+            tail = _Node(sid, fields)
+            self.nodes.append(tail)
+            self.heads.append(sid)
+            same = True
+        else:
+            same = fields == tail.fields
+        tail.add(sid, flat, same)
+        self.length += 1
+        self.entries_added += 1
+        self.last_id = sid
+        if self.length == 1:
+            self.first_id = sid
+
+    # --- reading -----------------------------------------------------------------------
+    def range(self, start: int, end: int, rev: bool = False) -> Iterator[tuple[int, list[bytes]]]:
+        """Live entries with start <= ID <= end, in ID order (reversed with `rev`).
+        Do not change the stream while iterating."""
+        if start > end or not self.nodes:
+            return
+        nodes = self.nodes
+        if not rev:
+            ni = max(bisect_right(self.heads, start) - 1, 0)
+            i = nodes[ni].find(start)
+            for node in nodes[ni:]:
+                flags = node.flags
+                for j in range(i, len(flags)):
+                    if flags[j] & _DELETED:
+                        continue
+                    sid = node.id_at(j)
+                    if sid > end:
+                        return
+                    yield sid, node.elements(j)
+                i = 0
+        else:
+            ni = bisect_right(self.heads, end) - 1
+            if ni < 0:
+                return
+            i = nodes[ni].find(end + 1) - 1
+            for k in range(ni, -1, -1):
+                node = nodes[k]
+                flags = node.flags
+                if k != ni:
+                    i = len(flags) - 1
+                for j in range(i, -1, -1):
+                    if flags[j] & _DELETED:
+                        continue
+                    sid = node.id_at(j)
+                    if sid < start:
+                        return
+                    yield sid, node.elements(j)
+
+    def get(self, sid: int) -> list[bytes] | None:
+        """The live entry with this ID, or None."""
+        located = self._locate(sid)
+        return None if located is None else located[0].elements(located[1])
+
+    def __contains__(self, sid: object) -> bool:
+        return isinstance(sid, int) and self._locate(sid) is not None
+
+    def _locate(self, sid: int) -> tuple[_Node, int] | None:
+        ni = bisect_right(self.heads, sid) - 1
+        if ni < 0:
+            return None
+        node = self.nodes[ni]
+        i = node.find(sid)
+        if i == len(node.flags) or node.flags[i] & _DELETED or node.id_at(i) != sid:
+            return None
+        return node, i
+
+    def last_valid_id(self) -> int:
+        """The ID of the last live entry (0 when empty)."""
+        for node in reversed(self.nodes):
+            if node.live:
+                flags = node.flags
+                for j in range(len(flags) - 1, -1, -1):
+                    if not flags[j] & _DELETED:
+                        return node.id_at(j)
+        return 0
+
+    def first_valid_id(self) -> int:
+        for node in self.nodes:
+            if node.live:
+                flags = node.flags
+                for j in range(len(flags)):
+                    if not flags[j] & _DELETED:
+                        return node.id_at(j)
+        return 0
+
+    # --- deleting ----------------------------------------------------------------------
+    def delete(self, sid: int) -> bool:
+        """XDEL of one ID: tombstone it, dropping its node if it was the node's last live
+        entry. The caller keeps max_deleted and first_id."""
+        located = self._locate(sid)
+        if located is None:
+            return False
+        node, i = located
+        if node.live == 1:
+            ni = bisect_right(self.heads, sid) - 1
+            del self.nodes[ni]
+            del self.heads[ni]
+        else:
+            node.mark_deleted([i])
+        self.length -= 1
+        return True
+
+    def trim(self, maxlen: int | None, minid: int, approx: bool, limit: int) -> int:
+        """Redis's streamTrim: MAXLEN (when `maxlen` is given) or MINID. Whole nodes go
+        from the head while they fit; `approx` stops at the first node that does not,
+        otherwise that node's leading entries are tombstoned. `limit` (0 = none) caps the
+        entries dropped with whole nodes. Returns how many entries went."""
+        deleted = 0
+        nodes = self.nodes
+        while nodes:
+            if maxlen is not None and self.length <= maxlen:
+                break
+            node = nodes[0]
+            entries = node.live
+            if limit and deleted + entries > limit:
+                break
+            if maxlen is not None:
+                whole = self.length - entries >= maxlen
+            else:
+                whole = node.last_id() < minid
+            if whole:
+                del nodes[0]
+                del self.heads[0]
+                self.length -= entries
+                deleted += entries
+                continue
+            if approx:
+                break
+            doomed: list[int] = []
+            flags = node.flags
+            for j in range(len(flags)):
+                if maxlen is not None:
+                    if self.length - len(doomed) <= maxlen:
+                        break
+                elif node.id_at(j) >= minid:
+                    break
+                if not flags[j] & _DELETED:
+                    doomed.append(j)
+            node.mark_deleted(doomed)
+            self.length -= len(doomed)
+            deleted += len(doomed)
+            break
+        if not self.length:
+            self.first_id = 0
+        elif deleted:
+            self.first_id = self.first_valid_id()
+        return deleted
+
+    def after_deletes(self, deleted_first: bool) -> None:
+        """Refresh the recorded first ID after XDEL removed entries."""
+        if not self.length:
+            self.first_id = 0
+        elif deleted_first:
+            self.first_id = self.first_valid_id()
+
+    # --- XINFO -------------------------------------------------------------------------
+    def radix_tree_keys(self) -> int:
+        return len(self.nodes)
+
+    def radix_tree_nodes(self) -> int:
+        """How many nodes Redis's radix tree of listpacks has: the nodes of a compressed
+        trie over the 16-byte big-endian master IDs (1 when empty: the root)."""
+        if not self.heads:
+            return 1
+        keys = [head.to_bytes(_ID_BYTES, "big") for head in self.heads]
+        return _trie_nodes(keys, 0, len(keys), 0)
+
+    # --- consumer-group counters (Redis 7.0's lag bookkeeping) -------------------------
+    def has_tombstones_from(self, start: int) -> bool:
+        """streamRangeHasTombstones(start, +): may a deleted entry lie at or after start?"""
+        if not self.length or not self.max_deleted or self.first_id > self.max_deleted:
+            return False
+        return start <= self.max_deleted
+
+    def estimate_entries_read(self, sid: int) -> int:
+        """streamEstimateDistanceFromFirstEverEntry: the logical read counter of `sid`, or
+        INVALID_ENTRIES_READ when the stream's history does not tell."""
+        added = self.entries_added
+        if not added:
+            return 0
+        if not self.length and sid <= self.last_id:
+            return added
+        if sid == self.last_id:
+            return added
+        if sid > self.last_id:
+            return INVALID_ENTRIES_READ
+        if not self.max_deleted or self.max_deleted < self.first_id:
+            if sid < self.first_id:
+                return added - self.length
+            if sid == self.first_id:
+                return added - self.length + 1
+        return INVALID_ENTRIES_READ
+
+    def lag(self, group: Group) -> int | None:
+        """The group's lag (entries not yet delivered), None when it cannot be known."""
+        added = self.entries_added
+        if not added:
+            return 0
+        if (group.entries_read != INVALID_ENTRIES_READ
+                and not self.has_tombstones_from(group.last_id)):
+            return added - group.entries_read
+        read = self.estimate_entries_read(group.last_id)
+        return None if read == INVALID_ENTRIES_READ else added - read
+
+    def advance_group(self, group: Group, sid: int) -> None:
+        """A group delivered `sid`, past its last ID: move it and its read counter."""
+        if group.entries_read != INVALID_ENTRIES_READ and not self.has_tombstones_from(sid):
+            group.entries_read += 1
+        elif self.entries_added:
+            group.entries_read = self.estimate_entries_read(sid)
+        group.last_id = sid
