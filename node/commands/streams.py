@@ -538,30 +538,32 @@ def _serve_now(c: Client, args: _ReadArgs, groups: list[Group]) -> list[tuple[by
 
 
 def _serve_blocked(c: Client, args: _ReadArgs) -> bytes | None:
-    """A parked XREAD/XREADGROUP re-run: the first stream whose last ID passed the one
-    waited on, served like Redis's serveClientsBlockedOnStreamKey; None to keep waiting."""
+    """A parked XREAD/XREADGROUP re-run, served like Redis's serveClientsBlockedOnStreamKey:
+    from the key that became ready (its first mention), once that stream's last ID passed
+    the one waited on; None to keep waiting."""
+    state = c.blocked
+    woken = state.woken_by if state is not None else None
     count = args.count or _BLOCKED_DEFAULT_COUNT
-    if args.group is None:
-        for key, after in zip(args.keys, args.ids, strict=True):
-            stream = c.db.lookup(key)
-            if isinstance(stream, Stream) and stream.last_id > after:
-                return _streams_reply(c, [(key, _read_new(c, stream, after, count))])
-        return None
-    found = []
-    for key in args.keys:
+    for k, key in enumerate(args.keys):
+        if woken is not None and key != woken:
+            continue
         stream = c.db.lookup(key)
-        if not isinstance(stream, Stream):
-            raise CommandError(errors.XREADGROUP_KEY_GONE)
-        group = stream.groups.get(args.group)
-        if group is None:
-            raise CommandError(errors.XREADGROUP_GROUP_GONE)
-        found.append((key, stream, group))
-    for key, stream, group in found:
-        if stream.last_id > group.last_id:
-            _consumer(c, group, args.consumer)
-            body = _read_new(c, stream, group.last_id, count, group, args.consumer,
-                             args.noack)
-            return _streams_reply(c, [(key, body)])
+        if args.group is None:
+            if isinstance(stream, Stream) and stream.last_id > args.ids[k]:
+                return _streams_reply(c, [(key, _read_new(c, stream, args.ids[k], count))])
+        else:
+            if not isinstance(stream, Stream):
+                raise CommandError(errors.XREADGROUP_KEY_GONE)
+            group = stream.groups.get(args.group)
+            if group is None:
+                raise CommandError(errors.XREADGROUP_GROUP_GONE)
+            if stream.last_id > group.last_id:
+                _consumer(c, group, args.consumer)
+                body = _read_new(c, stream, group.last_id, count, group, args.consumer,
+                                 args.noack)
+                return _streams_reply(c, [(key, body)])
+        if woken is not None:
+            break
     return None
 
 
@@ -587,9 +589,7 @@ def _xread(c: Client, argv: Argv, grouped: bool) -> bytes | Block:
             n = len(args.keys)
             args.ids = [parse_id(raw) for raw in argv[args.streams_at + n:]]
         reply = _serve_blocked(c, args)
-        if reply is not None:
-            return reply
-        return Block(tuple(args.keys), c.blocked.block.deadline_ms, resp.null_array(c.resp))
+        return reply if reply is not None else c.blocked.block
     groups = _resolve_ids(c, argv, args)
     served = _serve_now(c, args, groups)
     if served:

@@ -14,7 +14,8 @@ Rules (Redis's blocked.c, in our shape):
 - Deleting a key someone is blocked on makes it ready too, but only Blocks with
   `wake_on_delete` are re-run for a key that is gone (XREADGROUP then answers an error, as
   Redis 7.0 does); the others keep waiting. A re-run knows it is one: `client.blocked` is
-  still set while it runs.
+  still set while it runs, with `woken_by` naming the ready key (Redis serves a client
+  blocked on several keys from the key that became ready, not from the first one listed).
 Pure: deadlines are unix ms from the engine's clock (parsed by
 node/commands/_args.timeout_to_deadline).
 """
@@ -48,3 +49,4 @@ class Blocked:
     argv: list[bytes]
     block: Block
     db: Database
+    woken_by: bytes | None = None  # during a re-run: the key whose readiness caused it

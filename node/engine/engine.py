@@ -305,6 +305,7 @@ class Engine:
                     # A key that is gone (or ran dry) serves nobody, but XREADGROUP wants
                     # to report a deleted stream (see blocking.py).
                     if state.block.wake_on_delete or db.lookup(key) is not None:
+                        state.woken_by = key
                         self._retry(client, state)
 
     def _retry(self, client: Client, state: Blocked) -> None:

@@ -439,6 +439,20 @@ def test_blocked_xread_served_by_last_id_even_without_entries(h: Harness) -> Non
 
 
 @engine_only
+def test_blocked_reads_are_served_from_the_key_that_became_ready(h: Harness) -> None:
+    other = h.client_harness()
+    third = h.client_harness()
+    h("XGROUP", "CREATE", "a", "g", "$", "MKSTREAM")
+    h("XGROUP", "CREATE", "b", "g", "$", "MKSTREAM")
+    h.raw("XREAD", "BLOCK", 0, "STREAMS", "a", "b", "$", "$")
+    third.raw("XREADGROUP", "GROUP", "g", "c", "BLOCK", 0, "STREAMS", "a", "b", ">", ">")
+    batch(other, ("XADD", "b", "1-1", "x", "y"), ("XADD", "a", "1-1", "x", "y"))
+    served = b"*1\r\n*2\r\n$1\r\nb\r\n*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nx\r\n$1\r\ny\r\n"
+    assert h.client.out == [served]
+    assert third.client.out == [served]
+
+
+@engine_only
 def test_blocked_xread_reply_in_resp3_and_default_count(h: Harness) -> None:
     h3 = h.client_harness(3)
     other = h.client_harness()
