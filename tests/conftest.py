@@ -5,6 +5,9 @@
 - `slotd_factory` / `redis_factory`: start private servers with extra arguments
   (`slotd_factory("--maxclients", "5")`); every one is stopped when the test ends.
 - `redis_cli`: the path of redis-cli (skip, or fail under CI=true, when it is missing).
+
+Under CI=true, Hypothesis runs derandomized: CI checks the same examples every time, so a
+submission never fails on a bug its change did not touch; new inputs are explored locally.
 """
 
 from __future__ import annotations
@@ -13,8 +16,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests import procs
+
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if procs.in_ci():
+    settings.load_profile("ci")
 
 Factory = Callable[..., procs.ServerProcess]
 
