@@ -32,6 +32,7 @@ _NUMBER: Final = re.compile(
     re.VERBOSE,
 )
 _NONZERO_HEX: Final = frozenset(b"123456789abcdefABCDEF")
+_PLAIN: Final = b"0123456789.eE+-"
 
 
 def strtod(text: bytes, pos: int = 0) -> tuple[float, int, bool]:
@@ -64,6 +65,19 @@ def strtod(text: bytes, pos: int = 0) -> tuple[float, int, bool]:
 
 def parse_double(raw: bytes) -> float | None:
     """getDoubleFromObject: the double `raw` spells exactly, or None."""
+    # Plain decimal text: within these bytes Python's float() and a whole-string strtod
+    # accept the same spellings. An infinite result is an overflow; a zero one an underflow
+    # unless the digits before the exponent are all zeros.
+    if raw and not raw.translate(None, _PLAIN):
+        try:
+            value = float(raw)
+        except ValueError:
+            return None
+        if value - value != 0.0:
+            return None
+        if value == 0.0 and raw.lower().partition(b"e")[0].strip(b"+-.0"):
+            return None
+        return value
     if not raw or raw[0] in _SPACE:
         return None
     value, end, erange = strtod(raw)

@@ -33,6 +33,7 @@ NOT_LEX_RANGE: Final = "ERR min or max not valid string range item"
 # Lex bound kinds
 LEX_MIN, LEX_MAX, LEX_INCL, LEX_EXCL = 0, 1, 2, 3
 LexBound = tuple[int, bytes]
+_BULK_HEADERS: Final = tuple(b"$%d\r\n" % n for n in range(64))
 ScoreBound = tuple[float, bool]  # (value, exclusive)
 
 
@@ -121,29 +122,33 @@ def rank_span(start: int, end: int, length: int) -> tuple[int, int] | None:
 
 
 # --- replies ---------------------------------------------------------------------------------
+# Python's %.17g already spells infinities "inf"/"-inf" as Redis does (scores are never NaN),
+# so replies format scores inline instead of calling resp.format_double per element.
 def items_reply(items: list[Item], withscores: bool, proto: int) -> bytes:
     """Members, or members with scores (flat in RESP2, pairs in RESP3)."""
+    head = b"*%d\r\n" % len(items)
     if not withscores:
-        parts = [b"*%d\r\n" % len(items)]
-        parts.extend([b"$%d\r\n%s\r\n" % (len(m), m) for m, _ in items])
-        return b"".join(parts)
+        return head + b"".join([b"$%d\r\n%s\r\n" % (len(m), m) for m, _ in items])
     if proto == 2:
         return flat_items_reply(items, 2)
-    parts = [b"*%d\r\n" % len(items)]
-    parts.extend([b"*2\r\n$%d\r\n%s\r\n,%s\r\n" % (len(m), m, format_double(s))
-                  for m, s in items])
-    return b"".join(parts)
+    return head + b"".join([b"*2\r\n$%d\r\n%s\r\n,%.17g\r\n" % (len(m), m, s)
+                            for m, s in items])
 
 
 def flat_items_reply(items: list[Item], proto: int) -> bytes:
     """[member, score, member, score, ...] with scores as `proto` doubles."""
-    parts = [b"*%d\r\n" % (2 * len(items))]
+    head = b"*%d\r\n" % (2 * len(items))
+    if proto == 3:
+        return head + b"".join([b"$%d\r\n%s\r\n,%.17g\r\n" % (len(m), m, s)
+                                for m, s in items])
+    # Bytes %-formatting is slow; joining cached "$<len>" headers halves the cost.
+    parts = [head]
+    extend = parts.extend
     for m, s in items:
-        text = format_double(s)
-        if proto == 2:
-            parts.append(b"$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(m), m, len(text), text))
-        else:
-            parts.append(b"$%d\r\n%s\r\n,%s\r\n" % (len(m), m, text))
+        text = b"%.17g" % s
+        n = len(m)
+        extend((_BULK_HEADERS[n] if n < 64 else b"$%d\r\n" % n, m, b"\r\n",
+                _BULK_HEADERS[len(text)], text, b"\r\n"))
     return b"".join(parts)
 
 

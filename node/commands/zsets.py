@@ -70,6 +70,12 @@ RANK, BYSCORE, BYLEX = 0, 1, 2
 
 
 # --- ZADD / ZINCRBY ------------------------------------------------------------------------
+_ZADD_FLAGS: Final = {b"NX": 0, b"XX": 1, b"GT": 2, b"LT": 3, b"CH": 4, b"INCR": 5}
+# A score never starts with a letter of an option word, so most calls skip the option loop.
+_OPTION_INITIALS: Final = frozenset(b"NXGLCInxglci")
+_OPTION_INITIALS_B: Final = frozenset(bytes([i]) for i in _OPTION_INITIALS)
+
+
 @NODE.command("zadd", -4, Flag.WRITE | Flag.DENYOOM | Flag.FAST, group="sorted-set",
               since="1.2.0", acl=Acl.SORTEDSET,
               summary="Add one or more members to a sorted set, or update its score if it already exists",
@@ -88,6 +94,27 @@ RANK, BYSCORE, BYLEX = 0, 1, 2
                     docs.block("score_member", docs.double("score"), docs.string("member"),
                                multiple=True)))
 def zadd(c: Client, argv: Argv) -> bytes:
+    if len(argv) == 4 and argv[2][:1] not in _OPTION_INITIALS_B:
+        # The common one-pair form without options, in a few steps.
+        score = double_arg(argv[2])
+        key, member = argv[1], argv[3]
+        zs = get_zset(c, key)
+        current = zs.score(member) if zs is not None else None
+        if current is not None and zs is not None:
+            if score != current:
+                zs.update(member, current, score)
+                c.db.touch(key)
+                c.engine.dirty += 1
+            return resp.ZERO
+        if zs is None:
+            zs = ZSet()
+            zs.insert(member, score, *limits(c))
+            c.db.set_value(key, zs)
+        else:
+            zs.insert(member, score, *limits(c))
+            c.db.touch(key)
+        c.engine.dirty += 1
+        return resp.ONE
     return _zadd(c, argv, incr=False)
 
 
@@ -101,13 +128,10 @@ def zincrby(c: Client, argv: Argv) -> bytes:
     return _zadd(c, argv, incr=True)
 
 
-_ZADD_FLAGS: Final = {b"NX": 0, b"XX": 1, b"GT": 2, b"LT": 3, b"CH": 4, b"INCR": 5}
-
-
 def _zadd(c: Client, argv: Argv, *, incr: bool) -> bytes:
     seen = [False] * 6
     first = 2
-    while first < len(argv):
+    while first < len(argv) and argv[first][:1] and argv[first][0] in _OPTION_INITIALS:
         flag = _ZADD_FLAGS.get(option(argv[first]))
         if flag is None:
             break
@@ -131,7 +155,7 @@ def _zadd(c: Client, argv: Argv, *, incr: bool) -> bytes:
         if xx:
             return resp.null(c.resp) if incr else resp.ZERO
         zs = ZSet()
-    max_entries, max_value = limits(c)
+    max_entries = max_value = -1  # read from the config on the first insert
     added = updated = 0
     score = 0.0
     processed = False
@@ -140,6 +164,8 @@ def _zadd(c: Client, argv: Argv, *, incr: bool) -> bytes:
         if current is None:
             if xx:
                 continue
+            if max_entries < 0:
+                max_entries, max_value = limits(c)
             zs.insert(member, score, max_entries, max_value)
             added += 1
         else:
