@@ -27,6 +27,7 @@ import math
 import re
 import struct
 from bisect import bisect_right
+from collections.abc import Callable
 from itertools import accumulate
 from typing import Final
 
@@ -68,9 +69,25 @@ _ZERO_OPS: Final = bytes(range(0x40))
 _SCAN_LIMIT: Final = HDR_SIZE + 4 * REGISTERS
 _CHUNK: Final = 128  # one-byte opcodes measured at a time while locating a register
 
-# Dense packing: registers are moved through 32-bit lanes of a big integer, each holding the
-# 4 registers (24 bits) of 3 packed bytes.
-_LANE6: Final = int.from_bytes(b"\x3f\x00\x00\x00" * (REGISTERS // 4), "little")
+# Dense packing: every 3 bytes hold 4 registers, a|b<<6|c<<12|d<<18 little-endian. The bytes
+# at offsets 0, 1, 2 (mod 3) are handled as three strided strings; these tables give each
+# one's share of a register (or a register's share of each byte), and the two shares of a
+# register split over two bytes are joined with one big-integer OR.
+def _table(f: Callable[[int], int]) -> bytes:
+    return bytes(f(b) & 0xFF for b in range(256))
+
+
+_A_OF_0: Final = _table(lambda b: b & 63)
+_B_OF_0: Final = _table(lambda b: b >> 6)
+_B_OF_1: Final = _table(lambda b: (b & 15) << 2)
+_C_OF_1: Final = _table(lambda b: b >> 4)
+_C_OF_2: Final = _table(lambda b: (b & 3) << 4)
+_D_OF_2: Final = _table(lambda b: b >> 2)
+_0_OF_B: Final = _table(lambda r: (r & 3) << 6)
+_1_OF_B: Final = _table(lambda r: r >> 2)
+_1_OF_C: Final = _table(lambda r: (r & 15) << 4)
+_2_OF_C: Final = _table(lambda r: r >> 4)
+_2_OF_D: Final = _table(lambda r: r << 2)
 # Byte lanes for the branch-free max of two register arrays.
 _ONES: Final = int.from_bytes(b"\x01" * REGISTERS, "little")
 _HIGH: Final = _ONES * 0x80
@@ -151,28 +168,32 @@ def dense_add(buf: bytearray, index: int, count: int) -> int:
     return 1
 
 
+def _or(a: bytes, b: bytes) -> bytes:
+    """Byte-wise OR of two equally long strings."""
+    return (int.from_bytes(a, "little") | int.from_bytes(b, "little")).to_bytes(len(a), "little")
+
+
+def _quarters(packed: bytes | bytearray) -> tuple[bytes, bytes, bytes, bytes]:
+    """The dense registers 4k, 4k+1, 4k+2 and 4k+3 (k = 0..4095) as four strings."""
+    b0, b1, b2 = bytes(packed[0::3]), bytes(packed[1::3]), bytes(packed[2::3])
+    return (b0.translate(_A_OF_0), _or(b0.translate(_B_OF_0), b1.translate(_B_OF_1)),
+            _or(b1.translate(_C_OF_1), b2.translate(_C_OF_2)), b2.translate(_D_OF_2))
+
+
 def _unpack(packed: bytes | bytearray) -> bytes:
     """The 12288 bytes of dense registers as 16384 bytes, one register each."""
-    spread = bytearray(REGISTERS)
-    spread[0::4] = packed[0::3]
-    spread[1::4] = packed[1::3]
-    spread[2::4] = packed[2::3]
-    x = int.from_bytes(spread, "little")
-    lanes = (x & _LANE6) | ((x >> 6) & _LANE6) << 8 | ((x >> 12) & _LANE6) << 16 \
-        | ((x >> 18) & _LANE6) << 24
-    return lanes.to_bytes(REGISTERS, "little")
+    out = bytearray(REGISTERS)
+    out[0::4], out[1::4], out[2::4], out[3::4] = _quarters(packed)
+    return bytes(out)
 
 
 def _pack(registers: bytes) -> bytes:
     """16384 one-byte registers (each < 64) packed into the dense 6-bit layout."""
-    x = int.from_bytes(registers, "little")
-    lanes = (x & _LANE6) | ((x >> 8) & _LANE6) << 6 | ((x >> 16) & _LANE6) << 12 \
-        | ((x >> 24) & _LANE6) << 18
-    spread = lanes.to_bytes(REGISTERS, "little")
+    a, b, c, d = registers[0::4], registers[1::4], registers[2::4], registers[3::4]
     packed = bytearray(DENSE_SIZE - HDR_SIZE)
-    packed[0::3] = spread[0::4]
-    packed[1::3] = spread[1::4]
-    packed[2::3] = spread[2::4]
+    packed[0::3] = _or(a, b.translate(_0_OF_B))
+    packed[1::3] = _or(b.translate(_1_OF_B), c.translate(_1_OF_C))
+    packed[2::3] = _or(c.translate(_2_OF_C), d.translate(_2_OF_D))
     return bytes(packed)
 
 
@@ -311,7 +332,9 @@ def _locate(buf: bytearray, index: int) -> tuple[int, int, int, int | None] | No
         if stop < 0:
             stop = end
         while pos < stop:
-            upto = min(stop, pos + _CHUNK)
+            upto = pos + _CHUNK
+            if upto > stop:
+                upto = stop
             chunk = spans[pos:upto]
             covered = sum(chunk)
             if index < first + covered:
@@ -325,7 +348,7 @@ def _locate(buf: bytearray, index: int) -> tuple[int, int, int, int | None] | No
             pos = upto
         if stop == end:
             break
-        span = _xzero_span(buf, stop)
+        span = ((buf[stop] & 0x3F) << 8 | (buf[stop + 1] if stop + 1 < len(buf) else 0)) + 1
         if index < first + span:
             return stop, first, span, prev
         first += span
@@ -532,7 +555,7 @@ def _estimate(hist: list[int]) -> int:
 def count(value: bytes | bytearray) -> int | None:
     """The estimate for a value that passed is_hll, ignoring the cache; None if a sparse body
     does not cover exactly 16384 registers (hllSparseRegHisto's check)."""
-    if value[4] == DENSE:
-        return estimate(_unpack(value[HDR_SIZE:]))
+    if value[4] == DENSE:  # the histogram needs no register order
+        return estimate(b"".join(_quarters(value[HDR_SIZE:])))
     hist = _sparse_histogram(value)
     return None if hist is None else _estimate(hist)
