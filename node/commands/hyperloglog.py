@@ -6,10 +6,11 @@ Rules:
   any string, and values written by Redis work here. A string that fails the header checks
   gets `WRONGTYPE Key is not a valid HyperLogLog string value.`, another type the usual
   WRONGTYPE, a corrupted body `INVALIDOBJ Corrupted HLL object detected`.
-- Updates happen in place on a `bytearray` (a `bytes` value is copied once and stored back,
-  as Redis unshares the string). WATCHes are touched and `dirty` counted where Redis signals
-  and propagates: every PFADD that changed a register (or created the key), every PFMERGE,
-  a PFCOUNT that refreshed the cached cardinality, a PFDEBUG that converted to dense.
+- Updates happen in place on a `bytearray`: PFADD, single-key PFCOUNT and PFDEBUG turn a
+  `bytes` value into one first, changed or not, as Redis unshares the string (OBJECT
+  ENCODING then says raw). WATCHes are touched where Redis signals a change (a PFADD that
+  changed a register or created the key, every PFMERGE, a PFCOUNT that refreshed the cached
+  cardinality) and `dirty` counts what Redis propagates (those, and a PFDEBUG conversion).
 Pure.
 """
 
@@ -40,12 +41,25 @@ def _get_hll(c: Client, key: bytes) -> String | None:
     return value
 
 
-def _store(c: Client, key: bytes, value: String, buf: bytearray) -> None:
-    """Make `buf`, the updated form of `value`, the key's value and signal the change."""
-    if buf is value:
-        c.db.touch(key)
-    else:
-        c.db.set_value(key, buf, keep_ttl=True)
+def _unshared(c: Client, key: bytes, value: String) -> bytearray:
+    """The key's HLL as a bytearray to update in place. Like Redis's dbUnshareStringValue
+    (an embstr becomes raw, which OBJECT ENCODING shows) this is done whether or not the
+    value then changes, and it signals nothing."""
+    if value.__class__ is bytearray:
+        return value
+    buf = bytearray(value)
+    c.db.replace(key, buf)
+    return buf
+
+
+def _open_or_create(c: Client, key: bytes) -> tuple[bytearray, bool]:
+    """PFADD's and PFMERGE's destination: the unshared HLL, or a new empty one (True)."""
+    value = _get_hll(c, key)
+    if value is not None:
+        return _unshared(c, key, value), False
+    buf = hll.new_sparse()
+    c.db.set_value(key, buf)
+    return buf, True
 
 
 def _signed(card: int) -> bytes:
@@ -79,14 +93,8 @@ def _merged_registers(c: Client, keys: Argv) -> tuple[bytes, bool]:
               args=(docs.key("key", 0), docs.string("element", optional=True, multiple=True)))
 def pfadd(c: Client, argv: Argv) -> bytes:
     key = argv[1]
-    value = _get_hll(c, key)
-    updated = 0
-    if value is None:
-        value = buf = hll.new_sparse()
-        c.db.set_value(key, buf)
-        updated = 1
-    else:
-        buf = value if value.__class__ is bytearray else bytearray(value)
+    buf, created = _open_or_create(c, key)
+    updated = 1 if created else 0
     max_bytes = c.engine.config.int("hll-sparse-max-bytes")
     for element in argv[2:]:
         index, count = hll.pattern(element)
@@ -94,15 +102,13 @@ def pfadd(c: Client, argv: Argv) -> bytes:
             updated += hll.dense_add(buf, index, count)
             continue
         changed = hll.sparse_add(buf, index, count, max_bytes)
-        if changed < 0:
-            if buf is not value and buf != value:  # Redis keeps what was done so far
-                c.db.set_value(key, buf, keep_ttl=True)
+        if changed < 0:  # what was done so far stays, as in Redis
             raise CommandError(errors.INVALID_HLL)
         updated += changed
     if not updated:
         return resp.ZERO
     hll.invalidate(buf)
-    _store(c, key, value, buf)
+    c.db.touch(key)
     c.engine.dirty += updated
     return resp.ONE
 
@@ -126,14 +132,14 @@ def pfcount(c: Client, argv: Argv) -> bytes:
     value = _get_hll(c, key)
     if value is None:
         return resp.ZERO
-    card = hll.cached_card(value)
+    buf = _unshared(c, key, value)
+    card = hll.cached_card(buf)
     if card is None:
-        card = hll.count(value)
+        card = hll.count(buf)
         if card is None:
             raise CommandError(errors.INVALID_HLL)
-        buf = value if value.__class__ is bytearray else bytearray(value)
         hll.set_cached_card(buf, card)
-        _store(c, key, value, buf)
+        c.db.touch(key)
         c.engine.dirty += 1  # a changed string: replicas must see it
     return _signed(card)
 
@@ -149,17 +155,12 @@ def pfmerge(c: Client, argv: Argv) -> bytes:
     key = argv[1]
     # The destination is an input too, so it is validated with the sources.
     merged, any_dense = _merged_registers(c, argv[1:])
-    value = _get_hll(c, key)
-    if value is None:
-        value = buf = hll.new_sparse()
-        c.db.set_value(key, buf)
-    else:
-        buf = value if value.__class__ is bytearray else bytearray(value)
+    buf, _ = _open_or_create(c, key)
     if any_dense and not hll.to_dense(buf):
         raise CommandError(errors.INVALID_HLL)
     if not hll.merge_into(buf, merged, c.engine.config.int("hll-sparse-max-bytes")):
         raise CommandError(errors.INVALID_HLL)
-    _store(c, key, value, buf)
+    c.db.touch(key)
     c.engine.dirty += 1
     return resp.OK
 
@@ -171,31 +172,29 @@ def pfmerge(c: Client, argv: Argv) -> bytes:
               doc_flags=("syscmd",), args=(docs.string("subcommand"), docs.key("key", 0)))
 def pfdebug(c: Client, argv: Argv) -> bytes:
     sub, key = argv[1].split(b"\0", 1)[0].lower(), argv[2]  # strcasecmp on a C string
-    # Redis looks the key up and checks it before it reads the subcommand.
+    # Redis looks the key up, checks and unshares it before it reads the subcommand.
     if c.db.lookup(key) is None:
         raise CommandError(errors.PFDEBUG_NO_KEY)
     value = _get_hll(c, key)
     assert value is not None
+    buf = _unshared(c, key, value)
     if sub in (b"getreg", b"todense"):
-        converted = value[4] == hll.SPARSE
+        converted = buf[4] == hll.SPARSE
         if converted:
-            dense = bytearray(value)
-            if not hll.to_dense(dense):
+            if not hll.to_dense(buf):
                 raise CommandError(errors.INVALID_HLL)
-            _store(c, key, value, dense)
-            c.engine.dirty += 1  # the encoding change must reach replicas
-            value = dense
+            c.engine.dirty += 1  # the encoding change must reach replicas (no WATCH signal)
         if sub == b"todense":
             return resp.ONE if converted else resp.ZERO
-        regs = hll.registers(value)
+        regs = hll.registers(buf)
         assert regs is not None  # dense values always decode
         return resp.array_header(len(regs)) + b"".join(map(resp.integer, regs))
     if sub == b"decode":
-        if value[4] != hll.SPARSE:
+        if buf[4] != hll.SPARSE:
             raise CommandError(errors.PFDEBUG_NOT_SPARSE)
-        return resp.bulk(hll.decode(value))
+        return resp.bulk(hll.decode(buf))
     if sub == b"encoding":
-        return resp.status(b"sparse" if value[4] == hll.SPARSE else b"dense")
+        return resp.status(b"sparse" if buf[4] == hll.SPARSE else b"dense")
     name = argv[1].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")  # C's %s
     raise CommandError(errors.PFDEBUG_UNKNOWN.format(name))
 

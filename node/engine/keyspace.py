@@ -88,6 +88,12 @@ class Database:
         if self.blocking:
             self.mark_ready(key)
 
+    def replace(self, key: bytes, value: object) -> None:
+        """Swap a live key's value for an equal one in another representation (Redis's
+        dbUnshareStringValue: an embstr string becomes raw before an in-place update). Not a
+        modification: TTL kept, nothing signalled."""
+        self.data[key] = value
+
     def delete(self, key: bytes) -> bool:
         """Remove `key`; True if it existed (expired keys count as absent)."""
         if self.lookup(key) is None:

@@ -199,6 +199,39 @@ def test_hll_values_are_plain_strings(h: Harness) -> None:
     assert h.error("PFCOUNT", "copy") == NOT_HLL
 
 
+def test_commands_unshare_small_values_like_redis(h: Harness) -> None:
+    h("PFADD", "k", "a")
+    small = h("GET", "k")
+    for command, encoding in [(("PFCOUNT", "k"), b"raw"), (("PFCOUNT", "k", "k"), b"embstr"),
+                              (("PFADD", "k"), b"raw"), (("PFDEBUG", "nosuch", "k"), b"raw"),
+                              (("PFMERGE", "other", "k"), b"embstr")]:
+        h("SET", "k", small)
+        assert h("OBJECT", "ENCODING", "k") == b"embstr"
+        h(*command)
+        assert h("OBJECT", "ENCODING", "k") == encoding, command
+
+
+def test_ttl_survives_updates(h: Harness) -> None:
+    h("PFADD", "k", "a")
+    h("EXPIRE", "k", 100)
+    for command in (("PFADD", "k", "b"), ("PFCOUNT", "k"), ("PFMERGE", "k", "k"),
+                    ("PFDEBUG", "TODENSE", "k"), ("PFADD", "k", "c")):
+        h(*command)
+        assert h("TTL", "k") == 100, command
+
+
+def test_pfdebug_conversion_is_propagated_but_not_signalled(h: Harness) -> None:
+    h("PFADD", "k", "a")
+    other = h.client_harness()
+    h("WATCH", "k")
+    dirty = h.engine.dirty
+    assert other("PFDEBUG", "TODENSE", "k") == 1
+    assert h.engine.dirty == dirty + 1
+    h("MULTI")
+    h("PING")
+    assert h("EXEC") == [b"PONG"]
+
+
 def test_resp3_replies(h: Harness) -> None:
     r3 = h.client_harness(resp=3)
     assert r3.raw("PFADD", "k", "a") == b":1\r\n"

@@ -86,6 +86,19 @@ def test_hll_keys_are_strings(diff: Differ) -> None:
         diff(*command)
 
 
+def test_object_encoding_after_each_command(diff: Differ) -> None:
+    """Redis unshares the string (embstr -> raw) in some commands whether or not it changes."""
+    diff("PFADD", "src", "a")
+    small = decode(diff.theirs.call("GET", "src"))
+    for command in [("PFCOUNT", "k"), ("PFCOUNT", "k", "k"), ("PFADD", "k"), ("PFADD", "k", "a"),
+                    ("PFDEBUG", "nosuch", "k"), ("PFDEBUG", "ENCODING", "k"),
+                    ("PFMERGE", "other", "k"), ("PFMERGE", "k"), ("GET", "k")]:
+        diff("SET", "k", small)
+        diff("OBJECT", "ENCODING", "k")
+        diff(*command)
+        diff("OBJECT", "ENCODING", "k")
+
+
 def test_sparse_limit_and_promotion(pair: Differ) -> None:
     for limit in (b"0", b"1", b"19", b"60", b"3000"):
         pair("CONFIG", "SET", "hll-sparse-max-bytes", limit)
