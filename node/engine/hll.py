@@ -363,8 +363,6 @@ def sparse_add(buf: bytearray, index: int, count: int, max_bytes: int) -> int:
 
     Returns 1 if the register changed, 0 if not, -1 if the value is corrupted (it may have
     been changed already, as in Redis)."""
-    if count > _SPARSE_VAL_MAX:
-        return _promote(buf, index, count)
     found = _locate(buf, index)
     if found is None:
         return -1
@@ -381,6 +379,8 @@ def _promote(buf: bytearray, index: int, count: int) -> int:
 def _update(buf: bytearray, index: int, count: int, max_bytes: int,
             pos: int, first: int, span: int, prev: int | None) -> int:
     """The in-place rewrite of hllSparseSet once the covering opcode is known."""
+    if count > _SPARSE_VAL_MAX:
+        return _promote(buf, index, count)
     op = buf[pos]
     is_val = op >= 0x80
     current = ((op >> 2) & 0x1F) + 1 if is_val else 0
@@ -448,41 +448,93 @@ def merge_into(buf: bytearray, merged: bytes, max_bytes: int) -> bool:
     sparse is updated register by register in increasing order, as Redis does, and may get
     promoted on the way. The cached cardinality is marked stale. False if corrupted."""
     if buf[4] == SPARSE:
-        # (position, first register) of the opcodes walked so far. An update rewrites bytes
-        # from the opcode before the updated one on, so all entries but the last stay valid
-        # and the next (higher) register is searched from there.
-        walked = [(HDR_SIZE, 0)]
-        for match in _NONZERO.finditer(merged):
-            index = match.start()
-            while True:
-                pos, first = walked[-1]
-                end = len(buf)
-                if pos >= end:
-                    return False
-                op = buf[pos]
-                if op < 0x40:
-                    span, size = op + 1, 1
-                elif op >= 0x80:
-                    span, size = (op & 3) + 1, 1
-                else:
-                    span, size = _xzero_span(buf, pos), 2
-                if index < first + span:
-                    break
-                walked.append((pos + size, first + span))
-            prev = walked[-2][0] if len(walked) > 1 else None
-            if _update(buf, index, merged[index], max_bytes, pos, first, span, prev) < 0:
-                return False
-            if buf[4] == DENSE:
-                break  # promoted: every register ends up at its merged value
-            walked.pop()
-            if not walked:
-                walked.append((HDR_SIZE, 0))
+        if buf[HDR_SIZE:] == _EMPTY_BODY:  # the usual new destination
+            body = _build_sparse(merged, max_bytes)
+            stays_sparse = body is not None
+            if body is not None:
+                buf[HDR_SIZE:] = body
         else:
+            if not _merge_sparse(buf, merged, max_bytes):
+                return False
+            stays_sparse = buf[4] == SPARSE
+        if stays_sparse:
             invalidate(buf)
             return True
+    # Dense from the start or promoted on the way: every register ends at its merged value.
+    buf[4] = DENSE
     buf[HDR_SIZE:] = _pack(merged)
     invalidate(buf)
     return True
+
+
+_EMPTY_BODY: Final = b"\x7f\xff"  # one XZERO for all 16384 registers
+
+
+def _merge_sparse(buf: bytearray, merged: bytes, max_bytes: int) -> bool:
+    """Redis's loop of hllSparseSet calls over the nonzero merged registers; stops once the
+    HLL is promoted to dense. False if corrupted."""
+    # (position, first register) of the opcodes walked so far. An update rewrites bytes from
+    # the opcode before the updated one on, so all entries but the last stay valid and the
+    # next (higher) register is searched from there.
+    walked = [(HDR_SIZE, 0)]
+    for match in _NONZERO.finditer(merged):
+        index = match.start()
+        while True:
+            pos, first = walked[-1]
+            end = len(buf)
+            if pos >= end:
+                return False
+            op = buf[pos]
+            if op < 0x40:
+                span, size = op + 1, 1
+            elif op >= 0x80:
+                span, size = (op & 3) + 1, 1
+            else:
+                span, size = _xzero_span(buf, pos), 2
+            if index < first + span:
+                break
+            walked.append((pos + size, first + span))
+        prev = walked[-2][0] if len(walked) > 1 else None
+        if _update(buf, index, merged[index], max_bytes, pos, first, span, prev) < 0:
+            return False
+        if buf[4] == DENSE:
+            return True
+        walked.pop()
+        if not walked:
+            walked.append((HDR_SIZE, 0))
+    return True
+
+
+def _build_sparse(merged: bytes, max_bytes: int) -> bytes | None:
+    """What _merge_sparse leaves in an empty sparse HLL, computed directly: each register set
+    in increasing order splits the zero run after the previous one into (zeros) VAL (zeros),
+    and the VAL joins the one before it when adjacent, equal and short enough. None when Redis
+    would promote the HLL to dense on the way (a split growing it past `max_bytes`)."""
+    out = bytearray()
+    last = -1  # the register set last
+    run_value = run_length = 0  # the VAL that ends `out`, if any (run_length 0: none)
+    tail = 2  # bytes of the zero run after `last`
+    for match in _NONZERO.finditer(merged):
+        index = match.start()
+        value = merged[index]
+        gap, rest = index - last - 1, REGISTERS - 1 - index
+        split = (gap > 0) + (gap > _ZERO_MAX) + 1 + (rest > 0) + (rest > _ZERO_MAX)
+        if value > _SPARSE_VAL_MAX or (split > tail and HDR_SIZE + len(out) + split > max_bytes):
+            return None
+        if gap:
+            out += _zeros(gap)
+            run_length = 0
+        if run_length and run_value == value and run_length < 4:
+            run_length += 1
+            out[-1] = _val(value, run_length)
+        else:
+            run_value, run_length = value, 1
+            out.append(_val(value, 1))
+        tail = (rest > 0) + (rest > _ZERO_MAX)
+        last = index
+    if last < REGISTERS - 1:
+        out += _zeros(REGISTERS - 1 - last)
+    return bytes(out)
 
 
 # --- cardinality -------------------------------------------------------------------------------

@@ -446,3 +446,23 @@ def test_dense_pack_round_trip() -> None:
     buf[16:] = bytes(12288)
     assert hll.merge_into(buf, bytes(registers), 3000)
     assert bytes(buf) == value
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.integers(0, 16383), st.integers(1, 33), max_size=300),
+       st.integers(0, 400), st.integers(0, 3))
+def test_merge_into_an_empty_hll_matches_the_register_by_register_path(
+        registers: dict[int, int], limit: int, runs: int) -> None:
+    merged = bytearray(16384)
+    for index, value in registers.items():
+        merged[index] = value
+    for start in range(0, 16384, 4096)[:runs]:  # runs of equal neighbours, which merge
+        merged[start:start + 9] = b"\x05" * 9
+    fast, slow = hll.new_sparse(), hll.new_sparse()
+    assert hll.merge_into(fast, bytes(merged), limit)
+    assert hll._merge_sparse(slow, bytes(merged), limit)
+    hll.invalidate(slow)
+    if slow[4] == hll.DENSE:
+        slow[16:] = hll._pack(bytes(merged))
+    assert fast == slow
+    assert hll.registers(fast) == bytes(merged)
