@@ -39,6 +39,7 @@ SPARSE: Final = 1
 DENSE_SIZE: Final = HDR_SIZE + REGISTERS * 6 // 8
 _MAGIC: Final = b"HYLL"
 _CARD_STALE: Final = 0x80  # top bit of the last cached-cardinality byte
+_EMPTY_BODY: Final = b"\x7f\xff"  # one XZERO for all 16384 registers
 _SPARSE_VAL_MAX: Final = 32
 _ZERO_MAX: Final = 64
 _ALPHA_INF: Final = 0.721347520444481703680  # 0.5 / ln(2), as Redis spells it
@@ -123,7 +124,7 @@ def pattern(element: bytes) -> tuple[int, int]:
 # --- header ------------------------------------------------------------------------------------
 def new_sparse() -> bytearray:
     """An empty HLL as Redis creates it: sparse, one XZERO covering every register."""
-    return bytearray(_MAGIC + bytes((SPARSE,)) + bytes(11) + b"\x7f\xff")
+    return bytearray(_MAGIC + bytes((SPARSE,)) + bytes(11) + _EMPTY_BODY)
 
 
 def is_hll(value: bytes | bytearray) -> bool:
@@ -465,9 +466,6 @@ def merge_into(buf: bytearray, merged: bytes, max_bytes: int) -> bool:
     buf[HDR_SIZE:] = _pack(merged)
     invalidate(buf)
     return True
-
-
-_EMPTY_BODY: Final = b"\x7f\xff"  # one XZERO for all 16384 registers
 
 
 def _merge_sparse(buf: bytearray, merged: bytes, max_bytes: int) -> bool:
