@@ -76,8 +76,13 @@ class _AddTrimArgs:
         return self.maxlen is not None or self.minid is not None
 
 
+_AUTO_ID: Final = _AddTrimArgs(idpos=2)  # plain `XADD key * ...`; never modified
+
+
 def _parse_add_trim(c: Client, argv: Argv, xadd: bool) -> _AddTrimArgs:
     """streamParseAddOrTrimArgsOrReply: the options, and for XADD where the ID is."""
+    if xadd and argv[2] == b"*":
+        return _AUTO_ID
     args = _AddTrimArgs()
     limit_given = False
     argc = len(argv)

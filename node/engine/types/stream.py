@@ -46,6 +46,9 @@ _SAMEFIELDS: Final = 2
 _LISTPACK_MAX_SIZE: Final = 1 << 30  # Redis caps a node's listpack at 1 GB whatever the config
 _LISTPACK_EMPTY: Final = 7  # header (total bytes, element count) + end byte
 _ID_BYTES: Final = 16
+_INT_START: Final = frozenset(b"-0123456789")
+# How much a listpack integer grows when it goes from the key to key + 1.
+_COUNT_GROWTH: Final = {127: 1, 4095: 1, 32767: 1, 8388607: 1, 2**31 - 1: 4}
 
 
 def make_id(ms: int, seq: int) -> int:
@@ -83,12 +86,14 @@ def _int_size(value: int) -> int:
 
 def _elem_size(raw: bytes) -> int:
     """A listpack element holding `raw`: an integer if it is one's canonical text."""
-    if len(raw) <= 20:
+    n = len(raw)
+    if n and n <= 20 and raw[0] in _INT_START:
         number = string2ll(raw)
         if number is not None:
             return _int_size(number)
-    n = len(raw)
-    size = n + (1 if n < 64 else 2 if n < 4096 else 5)
+    if n < 64:
+        return n + 2  # a 6-bit length byte, the bytes, a one-byte back-length
+    size = n + (2 if n < 4096 else 5)
     return size + _backlen(size)
 
 
@@ -102,11 +107,12 @@ def _delta(a: int, b: int) -> int:
 class _Node:
     """One macro node: a master ID and fields, then its entries (tombstones included)."""
 
-    __slots__ = ("blob", "ends", "fields", "firsts", "flags", "live", "lp_bytes", "master",
-                 "ms", "seq")
+    __slots__ = ("blob", "ends", "fields", "firsts", "flags", "live", "lp_bytes", "master_ms",
+                 "master_seq", "ms", "seq")
 
-    def __init__(self, master: int, fields: tuple[bytes, ...]) -> None:
-        self.master = master
+    def __init__(self, master_ms: int, master_seq: int, fields: tuple[bytes, ...]) -> None:
+        self.master_ms = master_ms
+        self.master_seq = master_seq
         self.fields = fields
         self.ms = array("Q")
         self.seq = array("Q")
@@ -122,8 +128,9 @@ class _Node:
 
     def copy(self) -> _Node:
         node = _Node.__new__(_Node)
-        node.master, node.fields, node.live, node.lp_bytes = (
-            self.master, self.fields, self.live, self.lp_bytes)
+        node.master_ms, node.master_seq, node.fields = (
+            self.master_ms, self.master_seq, self.fields)
+        node.live, node.lp_bytes = self.live, self.lp_bytes
         node.ms, node.seq, node.flags = array("Q", self.ms), array("Q", self.seq), bytearray(
             self.flags)
         node.firsts, node.ends, node.blob = array("I", self.firsts), array(
@@ -168,28 +175,35 @@ class _Node:
             flat.append(value)
         return flat
 
-    def add(self, sid: int, flat: list[bytes], same: bool) -> None:
-        """Append an entry; `same` when its fields are the master's (only values kept)."""
-        ms, seq = sid >> 64, sid & SEQ_MASK
-        numfields = len(flat) // 2
+    def add(self, ms: int, seq: int, flat: list[bytes], same: bool) -> None:
+        """Append an entry; `same` when its fields are the master's (only values kept).
+        This is XADD's hot path: the common small cases skip the general size helpers."""
+        numfields = len(flat) >> 1
         stored = flat[1::2] if same else flat
-        size = (_int_size(_SAMEFIELDS if same else 0)
-                + _int_size(_delta(ms, self.master >> 64))
-                + _int_size(_delta(seq, self.master & SEQ_MASK))
-                + sum(_elem_size(x) for x in stored)
-                + _int_size(numfields + 3 + (0 if same else numfields + 1)))
-        if not same:
-            size += _int_size(numfields)
-        self.lp_bytes += size + _int_size(self.live + 1) - _int_size(self.live)
+        # flags, ms and seq deltas to the master ID, [numfields, fields,] values, lp-count
+        d = ms - self.master_ms
+        size = 4 if d < 128 else 2 + _int_size(_delta(ms, self.master_ms))
+        d = seq - self.master_seq
+        size += 2 if 0 <= d < 128 else _int_size(_delta(seq, self.master_seq))
+        if same:
+            size += 2 if numfields < 125 else _int_size(numfields + 3)
+        else:
+            size += _int_size(2 * numfields + 4) + _int_size(numfields)
+        for x in stored:
+            n = len(x)
+            size += n + 2 if n < 64 and not (n and x[0] in _INT_START) else _elem_size(x)
+        live = self.live
+        self.lp_bytes += size + _COUNT_GROWTH.get(live, 0)  # the master entry's count
         self.ms.append(ms)
         self.seq.append(seq)
         self.flags.append(_SAMEFIELDS if same else 0)
-        self.firsts.append(len(self.ends))
-        blob, ends = self.blob, self.ends
+        ends = self.ends
+        self.firsts.append(len(ends))
+        blob = self.blob
         for x in stored:
             blob += x
             ends.append(len(blob))
-        self.live += 1
+        self.live = live + 1
 
     def mark_deleted(self, indexes: list[int]) -> None:
         """Tombstone live entries, updating the master entry's count/deleted fields."""
@@ -352,21 +366,24 @@ class Stream:
 
     def append(self, sid: int, flat: list[bytes], max_entries: int, max_bytes: int) -> None:
         """Add an entry with a new ID (> last_id) and its [field, value, ...] list."""
-        tail = self.nodes[-1] if self.nodes else None
+        nodes = self.nodes
+        tail = nodes[-1] if nodes else None
         if tail is not None:
             node_max = max_bytes if 0 < max_bytes <= _LISTPACK_MAX_SIZE else _LISTPACK_MAX_SIZE
             if (tail.lp_bytes + sum(map(len, flat)) >= node_max
                     or (max_entries and len(tail.flags) >= max_entries)):
                 tail = None
-        fields = tuple(flat[0::2])
+        ms, seq = sid >> 64, sid & SEQ_MASK
         if tail is None:
-            tail = _Node(sid, fields)
-            self.nodes.append(tail)
+            tail = _Node(ms, seq, tuple(flat[0::2]))
+            nodes.append(tail)
             self.heads.append(sid)
             same = True
+        elif len(flat) == 2:
+            same = len(tail.fields) == 1 and flat[0] == tail.fields[0]
         else:
-            same = fields == tail.fields
-        tail.add(sid, flat, same)
+            same = tuple(flat[0::2]) == tail.fields
+        tail.add(ms, seq, flat, same)
         self.length += 1
         self.entries_added += 1
         self.last_id = sid
