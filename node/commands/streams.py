@@ -361,8 +361,7 @@ def xsetid(c: Client, argv: Argv) -> bytes:
         stream.entries_added = entries_added
     if max_deleted:
         stream.max_deleted = max_deleted
-    c.db.touch(argv[1])
-    c.engine.dirty += 1
+    c.engine.dirty += 1  # no WATCH invalidation: 7.0 does not signal XSETID
     return resp.OK
 
 

@@ -253,6 +253,39 @@ def test_consumer_groups(diff: Differ) -> None:
     diff("XINFO", "STREAM", "s", "FULL", "COUNT")
 
 
+WATCHED_SETUP = [("XADD", "s", "1-0", "a", "1"), ("XADD", "s", "2-0", "a", "2"),
+                 ("XGROUP", "CREATE", "s", "g", "0"),
+                 ("XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "s", ">")]
+WATCH_PROBES = [
+    ("XADD", "s", "9-0", "a", "b"), ("XDEL", "s", "2-0"), ("XDEL", "s", "7-7"),
+    ("XTRIM", "s", "MAXLEN", "0"), ("XTRIM", "s", "MAXLEN", "5"), ("XSETID", "s", "5-0"),
+    ("XGROUP", "CREATE", "s", "g2", "0"), ("XGROUP", "CREATE", "new", "g", "$", "MKSTREAM"),
+    ("XGROUP", "SETID", "s", "g", "0"), ("XGROUP", "DESTROY", "s", "g"),
+    ("XGROUP", "CREATECONSUMER", "s", "g", "z"), ("XGROUP", "DELCONSUMER", "s", "g", "c"),
+    ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"),
+    ("XREADGROUP", "GROUP", "g", "newc", "STREAMS", "s", "0"), ("XACK", "s", "g", "1-0"),
+    ("XCLAIM", "s", "g", "d", "0", "1-0"), ("XAUTOCLAIM", "s", "g", "d", "0", "0"),
+]
+
+
+@pytest.mark.parametrize("probe", WATCH_PROBES, ids=lambda p: " ".join(p[:2]))
+def test_which_commands_invalidate_watch(slotd_proc: ServerProcess, redis_proc: ServerProcess,
+                                         probe: tuple[str, ...]) -> None:
+    """WATCH a stream, change it from another connection, see whether EXEC runs."""
+    outcomes = []
+    for server in (slotd_proc, redis_proc):
+        with RawClient(*server.addr) as watcher, RawClient(*server.addr) as other:
+            watcher.call("FLUSHALL")
+            for args in WATCHED_SETUP:
+                watcher.call(*args)
+            watcher.call("WATCH", "new" if "new" in probe else "s")
+            other.call(*probe)
+            watcher.call("MULTI")
+            watcher.call("PING")
+            outcomes.append(watcher.call("EXEC"))
+    assert outcomes[0] == outcomes[1], probe
+
+
 # --- the state machine --------------------------------------------------------------------
 KEYS = (b"s1", b"s2")
 KEY = st.sampled_from(KEYS)
