@@ -128,13 +128,17 @@ class _Node:
 
     def copy(self) -> _Node:
         node = _Node.__new__(_Node)
-        node.master_ms, node.master_seq, node.fields = (
-            self.master_ms, self.master_seq, self.fields)
-        node.live, node.lp_bytes = self.live, self.lp_bytes
-        node.ms, node.seq, node.flags = array("Q", self.ms), array("Q", self.seq), bytearray(
-            self.flags)
-        node.firsts, node.ends, node.blob = array("I", self.firsts), array(
-            "I", self.ends), bytearray(self.blob)
+        node.master_ms = self.master_ms
+        node.master_seq = self.master_seq
+        node.fields = self.fields  # a tuple of bytes: shared
+        node.live = self.live
+        node.lp_bytes = self.lp_bytes
+        node.ms = array("Q", self.ms)
+        node.seq = array("Q", self.seq)
+        node.flags = bytearray(self.flags)
+        node.firsts = array("I", self.firsts)
+        node.ends = array("I", self.ends)
+        node.blob = bytearray(self.blob)
         return node
 
     def id_at(self, i: int) -> int:
