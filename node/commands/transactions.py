@@ -63,6 +63,8 @@ def exec_(c: Client, argv: Argv) -> bytes:
     finally:
         engine.no_blocking -= 1
         replies, c.out = c.out, saved
+    # EXEC itself never propagates: the commands it ran did, as one unit (MULTI/EXEC).
+    engine.propagate_as(c, [])
     # The header counts commands, not replies, as Redis's does (a SUBSCRIBE of two channels
     # inside MULTI adds two frames under one count there too).
     return resp.array_header(len(queued)) + b"".join(replies)

@@ -95,8 +95,72 @@ class Engine:
         # Process facts only the shell can measure (INFO): refreshed by its cron.
         self.used_memory = 0
         self.process_info: dict[str, str] = {}
+        # Propagation (Redis's call()/alsoPropagate): while `propagating` (something
+        # consumes it: AOF, replicas) every command goes through `call`, which records its
+        # writes as (db index, argv) in `propagated` (db -1: no SELECT needed) for the
+        # shell to drain after each batch. The fast path does not pay for it otherwise.
+        self.propagating = False
+        self.propagated: list[tuple[int, list[bytes]]] = []
+        self._unit: list[tuple[int, list[bytes]]] = []
+        self._unit_depth = 0
+        self._rewrite: tuple[list[list[bytes]], bool] | None = None
+        self.keyspace.on_expired = self._key_expired
         self._refresh_config("requirepass")
         config.listeners.append(self._refresh_config)
+
+    def _key_expired(self, db: Database, key: bytes) -> None:
+        """Keyspace.on_expired: a key expired lazily or in the active cycle."""
+        if self.propagating:
+            lazy = self.config.bool("lazyfree-lazy-expire")
+            self.also_propagate(db.index, [b"UNLINK" if lazy else b"DEL", key])
+
+    # --- propagation (AOF, replicas) -----------------------------------------------------
+    def propagate_as(self, client: Client, commands: list[list[bytes]], *,
+                     force: bool = False) -> None:
+        """Called by a handler: propagate `commands` (in the client's database) instead of
+        its own argv -- Redis's rewriteClientCommandVector / alsoPropagate +
+        preventCommandPropagation. An empty list propagates nothing of the command itself
+        (EXEC, scripts: the commands they ran propagate on their own). As for the argv,
+        nothing is recorded unless the command changed the dataset (`dirty`), or `force`.
+        A no-op while nothing consumes propagation."""
+        if self.propagating:
+            self._rewrite = (commands, force)
+
+    def also_propagate(self, db_index: int, argv: list[bytes]) -> None:
+        """Record one more command in the execution unit in progress (or alone when none
+        is): expired keys' DELs, the commands a script runs (wrapped in MULTI/EXEC with
+        the rest of the unit)."""
+        if self._unit_depth:
+            self._unit.append((db_index, argv))
+        else:
+            self.propagated.append((db_index, argv))
+
+    def _recorded(self, client: Client, argv: list[bytes], run: Callable[[], None]) -> None:
+        """Run one command as (part of) an execution unit: compare `dirty` before and
+        after, and when the outermost command ends hand the unit over to `propagated`,
+        wrapped in MULTI/EXEC when it holds more than one command (propagatePendingCommands).
+        """
+        self._unit_depth += 1
+        dirty, outer = self.dirty, self._rewrite
+        self._rewrite = None
+        try:
+            run()
+            rewrite = self._rewrite
+            if self.dirty != dirty or (rewrite is not None and rewrite[1]):
+                index = client.db.index
+                for command in (rewrite[0] if rewrite is not None else [argv]):
+                    self._unit.append((index, command))
+        finally:
+            self._rewrite = outer
+            self._unit_depth -= 1
+        if not self._unit_depth and self._unit:
+            unit, self._unit = self._unit, []
+            if len(unit) == 1:
+                self.propagated.append(unit[0])
+            else:
+                self.propagated.append((unit[0][0], [b"MULTI"]))
+                self.propagated.extend(unit)
+                self.propagated.append((-1, [b"EXEC"]))
 
     def _refresh_config(self, name: str) -> None:
         if name == "requirepass":
@@ -159,7 +223,7 @@ class Engine:
         spec = self.table.lookup.get(argv[0])
         if (spec is None or not spec.fast or not client.authenticated
                 or client.multi is not None or client.reply_mode != REPLY_ON
-                or client.pubsub_mode):
+                or client.pubsub_mode or self.propagating):
             self._guarded(client, argv, spec)
         else:
             client.last_command = spec
@@ -222,7 +286,14 @@ class Engine:
         self.call(client, spec, argv)
 
     def call(self, client: Client, spec: CommandSpec, argv: list[bytes]) -> None:
-        """Redis's call(): run the handler and deliver its reply."""
+        """Redis's call(): run the handler and deliver its reply; while propagation is
+        consumed, record what the command changed (see `propagate_as`)."""
+        if not self.propagating:
+            self._run(client, spec, argv)
+            return
+        self._recorded(client, argv, lambda: self._run(client, spec, argv))
+
+    def _run(self, client: Client, spec: CommandSpec, argv: list[bytes]) -> None:
         try:
             reply = spec.handler(client, argv)
         except CommandError as exc:
@@ -309,6 +380,12 @@ class Engine:
                         self._retry(client, state)
 
     def _retry(self, client: Client, state: Blocked) -> None:
+        if self.propagating:
+            self._recorded(client, state.argv, lambda: self._retry_now(client, state))
+        else:
+            self._retry_now(client, state)
+
+    def _retry_now(self, client: Client, state: Blocked) -> None:
         try:
             reply = state.spec.handler(client, state.argv)
         except CommandError as exc:

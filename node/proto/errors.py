@@ -186,6 +186,7 @@ XGROUP_NO_KEY = (
     "to use the MKSTREAM option to create an empty stream automatically."
 )
 BUSYGROUP = "BUSYGROUP Consumer Group name already exists"
+BUSYKEY = "BUSYKEY Target key name already exists."
 ENTRIESREAD_RANGE = "ERR value for ENTRIESREAD must be positive or -1"
 XSETID_ENTRIES_ADDED = "ERR entries_added must be positive"
 XSETID_BELOW_MAX_DELETED = (
