@@ -72,8 +72,7 @@ RANK, BYSCORE, BYLEX = 0, 1, 2
 # --- ZADD / ZINCRBY ------------------------------------------------------------------------
 _ZADD_FLAGS: Final = {b"NX": 0, b"XX": 1, b"GT": 2, b"LT": 3, b"CH": 4, b"INCR": 5}
 # A score never starts with a letter of an option word, so most calls skip the option loop.
-_OPTION_INITIALS: Final = frozenset(b"NXGLCInxglci")
-_OPTION_INITIALS_B: Final = frozenset(bytes([i]) for i in _OPTION_INITIALS)
+_OPTION_INITIALS: Final = frozenset(bytes([ch]) for ch in b"NXGLCInxglci")
 
 
 @NODE.command("zadd", -4, Flag.WRITE | Flag.DENYOOM | Flag.FAST, group="sorted-set",
@@ -94,7 +93,7 @@ _OPTION_INITIALS_B: Final = frozenset(bytes([i]) for i in _OPTION_INITIALS)
                     docs.block("score_member", docs.double("score"), docs.string("member"),
                                multiple=True)))
 def zadd(c: Client, argv: Argv) -> bytes:
-    if len(argv) == 4 and argv[2][:1] not in _OPTION_INITIALS_B:
+    if len(argv) == 4 and argv[2][:1] not in _OPTION_INITIALS:
         # The common one-pair form without options, in a few steps.
         score = double_arg(argv[2])
         key, member = argv[1], argv[3]
@@ -131,7 +130,7 @@ def zincrby(c: Client, argv: Argv) -> bytes:
 def _zadd(c: Client, argv: Argv, *, incr: bool) -> bytes:
     seen = [False] * 6
     first = 2
-    while first < len(argv) and argv[first][:1] and argv[first][0] in _OPTION_INITIALS:
+    while first < len(argv) and argv[first][:1] in _OPTION_INITIALS:
         flag = _ZADD_FLAGS.get(option(argv[first]))
         if flag is None:
             break

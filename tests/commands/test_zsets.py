@@ -796,6 +796,11 @@ def test_both_encodings_answer_alike(h: Any, entries: int) -> None:
         assert h("ZRANGE", "lex", "(a", "[c", "BYLEX") == [b"b", b"c"]
         assert h("ZREMRANGEBYLEX", "lex", "[b", "(d") == 2
         assert h("ZRANGE", "lex", 0, -1) == [b"a", b"d"]
+        # members growing with their scores: Redis's lex walk still finds them
+        h("ZADD", "mono", 1, "a", 2, "b", 3, "c", 4, "d")
+        assert h("ZRANGEBYLEX", "mono", "(a", "[c") == [b"b", b"c"]
+        assert h("ZREVRANGEBYLEX", "mono", "[d", "(a", "LIMIT", 1, 1) == [b"c"]
+        assert h("ZLEXCOUNT", "mono", "[b", "+") == 3
     finally:
         config(h, "zset-max-listpack-entries", 128)
 

@@ -9,8 +9,9 @@ Two encodings, as in Redis, chosen by the `zset-max-listpack-*` thresholds the c
   only freshly built sets (`build`, for the STORE commands) may start as a listpack again.
 
 Order: scores compare as doubles (-0.0 == 0.0), ties by member bytes (memcmp, then length),
-which is Python's bytes order. Lex operations assume what Redis assumes: every member has the
-same score. Scores are never NaN (callers reject it).
+which is Python's bytes order. Lex operations search by member alone, assuming what Redis
+assumes: members in order along the set (true when every score is the same). Scores are
+never NaN (callers reject it).
 
 A listpack keeps scores as text, so Redis reads a stored -0.0 back as 0: the listpack encoding
 normalizes -0.0 to 0.0 (`x + 0.0`), the skiplist keeps it. `listpack_score_text` is that
@@ -237,15 +238,22 @@ class ZSet:
         return big.sl.bisect_left((score, _TOP) if after else (score,))  # type: ignore[arg-type]
 
     def index_lex(self, member: bytes, *, after: bool) -> int:
-        """Position of the first member >= `member` (> when `after`), assuming, like Redis's
-        lex commands, that every score is the same."""
+        """Position of the first member >= `member` (> when `after`), searching by member
+        alone. Like Redis's lex commands this assumes the members are in order along the
+        set, which holds when every score is the same (and whenever members grow with
+        their scores); otherwise the answer is merely some position."""
         big = self._big
         if big is None:
             return (bisect_right if after else bisect_left)(self._members, member)
-        if not big.sl:
-            return 0
-        key = (big.sl[0][0], member)
-        return big.sl.bisect_right(key) if after else big.sl.bisect_left(key)
+        sl, lo, hi = big.sl, 0, len(big.dict)
+        while lo < hi:  # a binary search over positions: O(log N) probes of O(log N)
+            mid = (lo + hi) // 2
+            probe = sl[mid][1]
+            if probe < member or (after and probe == member):
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
 
     def to_skiplist(self) -> None:
         """Convert to the skiplist encoding for good, whatever the thresholds (SORT does
