@@ -52,7 +52,7 @@ def dump(c: Client, argv: Argv) -> bytes:
               "O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values "
               "the complexity is O(N*M*log(N)) because inserting values into sorted sets is "
               "O(log(N)).",
-              acl=Acl.KEYSPACE, keys=[key_at(1, KeyFlag.OW | KeyFlag.UPDATE)],
+              acl=Acl.KEYSPACE | Acl.DANGEROUS, keys=[key_at(1, KeyFlag.OW | KeyFlag.UPDATE)],
               history=(("3.0.0", "Added the `REPLACE` modifier."),
                        ("5.0.0", "Added the `ABSTTL` modifier."),
                        ("5.0.0", "Added the `IDLETIME` and `FREQ` options.")),
