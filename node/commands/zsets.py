@@ -608,6 +608,9 @@ def zmpop(c: Client, argv: Argv) -> bytes:
     popped = pop_first(c, keys, from_max, count)
     if popped is None:
         return resp.null_array(c.resp)
+    # Replicas and the AOF get the pop of the key that served it, as in Redis.
+    c.engine.propagate_as(c, [[b"ZPOPMAX" if from_max else b"ZPOPMIN", popped[0],
+                               b"%d" % count]])
     return mpop_reply(popped[0], popped[1], c.resp)
 
 

@@ -873,3 +873,19 @@ def test_copy_is_independent_and_keeps_the_encoding() -> None:
     h("ZADD", "small2", 2, "b")
     assert h("ZCARD", "small") == 1
     assert h("OBJECT", "ENCODING", "small2") == b"listpack"
+
+
+@engine_only
+def test_zmpop_propagates_as_the_pop_it_did() -> None:
+    h = Harness()
+    h.engine.propagating = True
+    h.engine.refresh_dispatch()
+    h("ZADD", "z", 1, "a", 2, "b")
+    h("ZMPOP", 2, "missing", "z", "MAX")
+    h("ZMPOP", 1, "missing", "MIN")
+    h("ZMPOP", 1, "z", "MIN", "COUNT", 5)
+    assert h.engine.propagated == [
+        (0, [b"ZADD", b"z", b"1", b"a", b"2", b"b"]),
+        (0, [b"ZPOPMAX", b"z", b"1"]),
+        (0, [b"ZPOPMIN", b"z", b"5"]),
+    ]
