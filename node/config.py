@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from node.engine import notify
+
 ConfigValue = int | str | bool | tuple[str, ...] | tuple[tuple[int, int], ...]
 
 
@@ -64,6 +66,7 @@ def _yes_no(text: str) -> bool:
 class Param:
     name: str
     kind: str  # int | memory | mempct (memory or N%) | bool | str | enum | list | save
+    #            | events (notify-keyspace-events letters, stored as NOTIFY_* flags)
     default: ConfigValue
     mutable: bool = True
     choices: tuple[str, ...] = ()
@@ -95,6 +98,11 @@ class Param:
             if low not in self.choices:
                 raise ConfigError(f"argument(s) must be one of the following: {', '.join(self.choices)}")
             return low
+        if self.kind == "events":
+            flags = notify.parse_classes(text)
+            if flags is None:
+                raise ConfigError(notify.INVALID_CLASS)
+            return flags
         return text
 
     def _number(self, text: str) -> int:
@@ -181,7 +189,7 @@ PARAMS: Final[tuple[Param, ...]] = (
     _p("replica-read-only", "bool", True, aliases=("slave-read-only",)),
     _p("replicaof", "list", (), mutable=False, aliases=("slaveof",)),
     _p("enable-debug-command", "enum", "no", choices=("no", "yes", "local"), mutable=False),
-    _p("notify-keyspace-events", "str", ""),
+    _p("notify-keyspace-events", "events", 0),
     _p("slowlog-log-slower-than", "int", 10000, lo=-1),
     _p("slowlog-max-len", "int", 128, lo=0),
     _p("latency-monitor-threshold", "int", 0, lo=0),
@@ -410,6 +418,8 @@ def format_value(param: Param, value: ConfigValue) -> str:
         return " ".join(f"{pair[0]} {pair[1]}" for pair in value if isinstance(pair, tuple))
     if param.kind == "mempct" and isinstance(value, int) and value < 0:
         return f"{-value}%"
+    if param.kind == "events" and isinstance(value, int):
+        return notify.format_classes(value)
     return str(value)
 
 

@@ -151,6 +151,7 @@ class NodeServer:
             self._measure_process()
             engine.keyspace.active_expire_cycle()
             engine.expire_blocked()
+            engine.before_sleep()
             self._flush_woken()
             for client in engine.idle_clients():
                 conn = self.conn_by_client.get(client.id)
@@ -268,6 +269,7 @@ class NodeServer:
                         self._flush(conn)
                     continue
                 self._serve_input(conn)
+            engine.before_sleep()
             if engine.woken:
                 self._flush_woken()
             self._check_shutdown()
@@ -433,6 +435,7 @@ class NodeServer:
                 await trio.lowlevel.wait_readable(conn.sock)
                 self.engine.set_time(wall_ms())
                 self._serve_input(conn)
+                self.engine.before_sleep()
                 self._flush_woken()
                 while conn.pending and conn.fd in self.conns:
                     await trio.lowlevel.wait_writable(conn.sock)

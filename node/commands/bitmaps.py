@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Final
 
 from node.commands import docs
-from node.commands._args import int_arg, string2ll
-from node.commands.registry import Acl, Flag, KeyFlag, key_at
+from node.commands._args import int_arg, option, string2ll
+from node.commands.registry import Acl, Flag, KeyFlag, KeyRef, key_at
 from node.commands.strings import get_string
 from node.commands.table import NODE
 from node.engine.session import Client
@@ -362,12 +362,28 @@ def _bitfield(c: Client, argv: Argv, read_only: bool) -> bytes:
     return b"".join(parts)
 
 
+def _bitfield_keys(argv: Argv) -> list[KeyRef]:
+    """Redis's bitfieldGetKeys: the key is read-only unless a SET/INCRBY (or anything it does
+    not understand) appears."""
+    i = 2
+    while i < len(argv):
+        word, remaining = option(argv[i]), len(argv) - i - 1
+        if word == b"GET" and remaining >= 2:
+            i += 3
+        elif word == b"OVERFLOW" and remaining >= 1:
+            i += 2
+        else:  # SET/INCRBY, or a syntax error that is safer treated as a write
+            return [(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.UPDATE)]
+    return [(1, KeyFlag.RO | KeyFlag.ACCESS)]
+
+
 @NODE.command("bitfield", -2, Flag.WRITE | Flag.DENYOOM, group="bitmap", since="3.2.0",
               summary="Perform arbitrary bitfield integer operations on strings",
               complexity="O(1) for each subcommand specified", acl=Acl.BITMAP,
               keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.UPDATE
                            | KeyFlag.VARIABLE_FLAGS,
                            notes="This command allows both access and modification of the key")],
+              getkeys=_bitfield_keys,
               args=(docs.key("key", 0),
                     docs.oneof("operation",
                                docs.block("encoding_offset", docs.string("encoding"),

@@ -27,6 +27,7 @@ from node.commands._args import int_arg, option
 from node.commands.registry import Acl, Flag
 from node.commands.table import NODE
 from node.commands.transactions import discard_transaction
+from node.engine import tracking
 from node.engine.engine import VERSION
 from node.engine.session import REPLY_OFF, REPLY_ON, REPLY_SKIP_NEXT, Client
 from node.proto import errors, resp
@@ -201,6 +202,8 @@ def reset(c: Client, argv: Argv) -> bytes:
     c.name = b""
     c.reply_mode = REPLY_ON  # before the reply, so +RESET is always delivered
     c.no_touch = False
+    if c.tracking:
+        engine.tracking.disable(c)
     c.user = "default"
     c.authenticated = not engine.auth_required()
     return _RESET
@@ -215,7 +218,9 @@ NODE.container("client", group="connection", since="2.4.0",
 def client_flags(cl: Client) -> str:
     present = set(cl.flags)
     for letter, on in (("x", cl.multi is not None), ("b", cl.blocked is not None),
-                       ("P", cl.pubsub_mode),
+                       ("P", cl.pubsub_mode), ("t", bool(cl.tracking & tracking.ON)),
+                       ("R", bool(cl.tracking & tracking.BROKEN_REDIR)),
+                       ("B", bool(cl.tracking & tracking.BCAST)),
                        ("d", cl.watch_dirty), ("c", cl.close_after_reply),
                        ("e", cl.no_evict), ("T", cl.no_touch)):
         if on:
@@ -259,6 +264,7 @@ def client_line(cl: Client, now_ms: int, argv: Argv | None = None) -> bytes:
     qbuf_free = max(0, 20474 - qbuf)
     tot_mem = 1024 + qbuf + qbuf_free + 800 + argv_mem + multi_mem
     cmd = cl.last_command.fullname if cl.last_command is not None else "NULL"
+    redir = cl.tracking_redirect if cl.tracking & tracking.ON else -1
     return b"".join((
         b"id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d "
         % (cl.id, cl.addr.encode(), cl.laddr.encode(), cl.fd, cl.name,
@@ -266,8 +272,8 @@ def client_line(cl: Client, now_ms: int, argv: Argv | None = None) -> bytes:
            client_flags(cl).encode(), cl.db.index, len(cl.channels), len(cl.patterns)),
         b"ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=%d rbs=1024 rbp=%d "
         % (len(cl.shard_channels), multi, qbuf, qbuf_free, argv_mem, multi_mem, qbuf),
-        b"obl=0 oll=0 omem=0 tot-mem=%d events=r cmd=%s user=%s redir=-1 resp=%d\n"
-        % (tot_mem, cmd.encode(), cl.user.encode(), cl.resp),
+        b"obl=0 oll=0 omem=0 tot-mem=%d events=r cmd=%s user=%s redir=%d resp=%d\n"
+        % (tot_mem, cmd.encode(), cl.user.encode(), redir, cl.resp),
     ))
 
 
@@ -500,6 +506,169 @@ def client_setinfo(c: Client, argv: Argv) -> bytes:
     else:
         c.lib_ver = value
     return resp.OK
+
+
+# --- client-side caching (node/engine/tracking.py) ------------------------------------
+_TRACKING_OPTIONS: Final = {b"BCAST": tracking.BCAST, b"OPTIN": tracking.OPTIN,
+                            b"OPTOUT": tracking.OPTOUT, b"NOLOOP": tracking.NOLOOP}
+
+
+def _c_text(raw: bytes) -> str:
+    """User bytes printed with %s: up to the first NUL, bytes kept (resp.error)."""
+    return raw.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+
+
+def _overlap(a: bytes, b: bytes) -> bool:
+    """Two BCAST prefixes collide when one starts the other (Redis's stringCheckPrefix)."""
+    return a.startswith(b) or b.startswith(a)
+
+
+def _prefix_collision(c: Client, prefixes: list[bytes]) -> tuple[str, bool] | None:
+    """Redis's checkPrefixCollisionsOrReply: (error, fatal) for the first collision. Redis
+    returns the index of a prefix that collides with a later one given in the same
+    command as its verdict, so a collision found from the second prefix on is reported
+    and then ignored (`fatal` False): tracking is enabled and +OK follows the error."""
+    for i, prefix in enumerate(prefixes):
+        for existing in c.tracking_prefixes:
+            if _overlap(existing, prefix):
+                return errors.TRACKING_PREFIX_OVERLAPS_EXISTING.format(
+                    _c_text(prefix), _c_text(existing)), True
+        for later in prefixes[i + 1:]:
+            if _overlap(prefix, later):
+                return errors.TRACKING_PREFIX_OVERLAPS_GIVEN.format(
+                    _c_text(prefix), _c_text(later)), i == 0
+    return None
+
+
+def _tracking_checks(c: Client, options: int, prefixes: list[bytes]) -> None:
+    """CLIENT TRACKING ON's option checks, in Redis's order."""
+    if not options & tracking.BCAST and prefixes:
+        raise CommandError(errors.TRACKING_PREFIX_NEEDS_BCAST)
+    if c.tracking & tracking.ON and (c.tracking ^ options) & tracking.BCAST:
+        raise CommandError(errors.TRACKING_BCAST_SWITCH)
+    opt_in_out = tracking.OPTIN | tracking.OPTOUT
+    if options & tracking.BCAST and options & opt_in_out:
+        raise CommandError(errors.TRACKING_OPT_WITH_BCAST)
+    if options & opt_in_out == opt_in_out:
+        raise CommandError(errors.TRACKING_OPTIN_AND_OPTOUT)
+    if ((options & tracking.OPTIN and c.tracking & tracking.OPTOUT)
+            or (options & tracking.OPTOUT and c.tracking & tracking.OPTIN)):
+        raise CommandError(errors.TRACKING_OPT_SWITCH)
+
+
+@NODE.command("tracking", -3, _CLIENT_FLAGS, group="connection", since="6.0.0",
+              summary="Enable or disable server assisted client side caching support",
+              complexity="O(1). Some options may introduce additional complexity.",
+              acl=Acl.CONNECTION,
+              args=(docs.oneof("status", docs.token("on", "ON"), docs.token("off", "OFF")),
+                    docs.integer("client-id", token="REDIRECT", optional=True),
+                    docs.string("prefix", token="PREFIX", optional=True, multiple=True,
+                                multiple_token=True),
+                    docs.token("bcast", "BCAST", optional=True),
+                    docs.token("optin", "OPTIN", optional=True),
+                    docs.token("optout", "OPTOUT", optional=True),
+                    docs.token("noloop", "NOLOOP", optional=True)),
+              container="client")
+def client_tracking(c: Client, argv: Argv) -> bytes:
+    engine = c.engine
+    redirect, options = 0, 0
+    prefixes: list[bytes] = []
+    j, last = 3, len(argv) - 1
+    while j <= last:
+        word = option(argv[j])
+        if word == b"REDIRECT" and j < last:
+            j += 1
+            if redirect:
+                raise CommandError(errors.TRACKING_ONE_REDIRECT)
+            redirect = int_arg(argv[j])
+            # The target must exist now, even though it may go away later.
+            if redirect not in engine.clients:
+                raise CommandError(errors.TRACKING_NO_REDIRECT_TARGET)
+        elif word in _TRACKING_OPTIONS:
+            options |= _TRACKING_OPTIONS[word]
+        elif word == b"PREFIX" and j < last:
+            j += 1
+            prefixes.append(argv[j])
+        else:
+            raise CommandError(errors.SYNTAX)
+        j += 1
+    switch = option(argv[2])
+    if switch == b"OFF":
+        if c.tracking:
+            engine.tracking.disable(c)
+        return resp.OK
+    if switch != b"ON":
+        raise CommandError(errors.SYNTAX)
+    _tracking_checks(c, options, prefixes)
+    reported = b""
+    if options & tracking.BCAST:
+        collision = _prefix_collision(c, prefixes)
+        if collision is not None:
+            message, fatal = collision
+            if fatal:
+                raise CommandError(message)
+            # Redis's reply for this case: the error, then +OK (see _prefix_collision).
+            stats = engine.stats
+            stats.errors += 1
+            stats.error_codes["ERR"] = stats.error_codes.get("ERR", 0) + 1
+            reported = resp.error(message)
+    engine.tracking.enable(c, redirect, options, prefixes)
+    return reported + resp.OK
+
+
+@NODE.command("caching", 3, _CLIENT_FLAGS, group="connection", since="6.0.0",
+              summary="Instruct the server about tracking or not keys in the next request",
+              complexity="O(1)", acl=Acl.CONNECTION,
+              args=(docs.oneof("mode", docs.token("yes", "YES"), docs.token("no", "NO")),),
+              container="client")
+def client_caching(c: Client, argv: Argv) -> bytes:
+    if not c.tracking & tracking.ON:
+        raise CommandError(errors.CACHING_NOT_TRACKING)
+    word = option(argv[2])
+    if word == b"YES":
+        if not c.tracking & tracking.OPTIN:
+            raise CommandError(errors.CACHING_YES_NOT_OPTIN)
+    elif word == b"NO":
+        if not c.tracking & tracking.OPTOUT:
+            raise CommandError(errors.CACHING_NO_NOT_OPTOUT)
+    else:
+        raise CommandError(errors.SYNTAX)
+    # Lasts for the next command (or transaction): Tracking.after_command clears it.
+    c.tracking |= tracking.CACHING
+    return resp.OK
+
+
+@NODE.command("getredir", 2, _CLIENT_FLAGS, group="connection", since="6.0.0",
+              summary="Get tracking notifications redirection client ID if any",
+              complexity="O(1)", acl=Acl.CONNECTION, container="client")
+def client_getredir(c: Client, argv: Argv) -> bytes:
+    return resp.integer(c.tracking_redirect if c.tracking & tracking.ON else -1)
+
+
+_TRACKING_FLAG_NAMES: Final = ((tracking.BCAST, b"bcast"), (tracking.OPTIN, b"optin"),
+                               (tracking.OPTOUT, b"optout"), (tracking.NOLOOP, b"noloop"),
+                               (tracking.BROKEN_REDIR, b"broken_redirect"))
+
+
+@NODE.command("trackinginfo", 2, _CLIENT_FLAGS, group="connection", since="6.2.0",
+              summary="Return information about server assisted client side caching for the "
+                      "current connection",
+              complexity="O(1)", acl=Acl.CONNECTION, container="client")
+def client_trackinginfo(c: Client, argv: Argv) -> bytes:
+    flags = c.tracking
+    names = [b"on" if flags & tracking.ON else b"off"]
+    for bit, name in _TRACKING_FLAG_NAMES:
+        if flags & bit:
+            names.append(name)
+            if flags & tracking.CACHING and bit in (tracking.OPTIN, tracking.OPTOUT):
+                names.append(b"caching-yes" if bit == tracking.OPTIN else b"caching-no")
+    return b"".join((
+        resp.map_header(3, c.resp),
+        resp.bulk(b"flags"), resp.set_header(len(names), c.resp),
+        *(resp.bulk(name) for name in names),
+        resp.bulk(b"redirect"), resp.integer(c.tracking_redirect if flags & tracking.ON else -1),
+        resp.bulk(b"prefixes"), resp.bulk_array(c.tracking_prefixes),
+    ))
 
 
 _CLIENT_HELP: Final = (

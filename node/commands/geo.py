@@ -32,11 +32,11 @@ from node.commands import docs
 from node.commands._args import int_arg, option
 from node.commands._double import double_arg
 from node.commands._longdouble import format_human
-from node.commands._zset import get_zset, limits
+from node.commands._zset import limits
 from node.commands.registry import Acl, Flag, KeyFlag, KeySpec, key_at, keys_by_keyword
 from node.commands.table import NODE
 from node.commands.zsets import zadd
-from node.engine import geohash
+from node.engine import geohash, notify
 from node.engine.csort import merge_sort, partial_sort
 from node.engine.session import Client
 from node.engine.types.zset import Item, ZSet
@@ -66,6 +66,24 @@ _ASC, _DESC = 1, 2
 
 
 # --- argument helpers -------------------------------------------------------------------------
+def _read_zset(c: Client, key: bytes) -> ZSet | None:
+    """The sorted set a geo command reads (None if missing: a keymiss event, as every
+    geo command but GEOADD looks its source up for reading); WRONGTYPE for other types."""
+    value = c.db.lookup_read(key)
+    if value is None or value.__class__ is ZSet:
+        return value
+    raise CommandError(errors.WRONGTYPE)
+
+
+def _deleted(c: Client, key: bytes) -> None:
+    """An empty search result removes the STORE destination (a `del` event)."""
+    if c.db.delete(key):
+        engine = c.engine
+        if engine.notify_flags:
+            engine.notify(notify.GENERIC, b"del", key, c.db.index)
+        engine.dirty += 1
+
+
 def _lonlat(raw_lon: bytes, raw_lat: bytes) -> tuple[float, float]:
     """extractLongLatOrReply: two doubles inside the Mercator limits."""
     lon, lat = double_arg(raw_lon), double_arg(raw_lat)
@@ -173,7 +191,7 @@ def geodist(c: Client, argv: Argv) -> bytes:
         to_meters = _unit(argv[4])
     elif len(argv) > 5:
         raise CommandError(errors.SYNTAX)
-    zs = get_zset(c, argv[1])
+    zs = _read_zset(c, argv[1])
     if zs is None:
         return resp.null(c.resp)
     first, second = zs.score(argv[2]), zs.score(argv[3])
@@ -190,7 +208,7 @@ def geodist(c: Client, argv: Argv) -> bytes:
               acl=Acl.GEO, keys=[key_at(1, _GEO_RO)],
               args=(_KEY, docs.string("member", multiple=True)))
 def geohash_(c: Client, argv: Argv) -> bytes:
-    zs = get_zset(c, argv[1])
+    zs = _read_zset(c, argv[1])
     null = resp.null(c.resp)
     parts = [resp.array_header(len(argv) - 2)]
     for member in argv[2:]:
@@ -205,7 +223,7 @@ def geohash_(c: Client, argv: Argv) -> bytes:
               acl=Acl.GEO, keys=[key_at(1, _GEO_RO)],
               args=(_KEY, docs.string("member", multiple=True)))
 def geopos(c: Client, argv: Argv) -> bytes:
-    zs = get_zset(c, argv[1])
+    zs = _read_zset(c, argv[1])
     null = resp.null_array(c.resp)
     parts = [resp.array_header(len(argv) - 2)]
     for member in argv[2:]:
@@ -246,7 +264,7 @@ class _Options:
 
 def _search(c: Client, argv: Argv, src: int, flags: int) -> bytes:
     """georadiusGeneric."""
-    zs = get_zset(c, argv[src])
+    zs = _read_zset(c, argv[src])
     opts = _Options()
     if flags & _COORDS:
         base = 6
@@ -277,8 +295,7 @@ def _search(c: Client, argv: Argv, src: int, flags: int) -> bytes:
     if zs is None:
         if opts.store is None:
             return resp.EMPTY_ARRAY
-        if c.db.delete(opts.store):
-            c.engine.dirty += 1
+        _deleted(c, opts.store)
         return resp.ZERO
 
     if opts.count and not opts.sort and not opts.any:
@@ -294,7 +311,8 @@ def _search(c: Client, argv: Argv, src: int, flags: int) -> bytes:
         point.dist /= opts.to_meters
     if opts.store is None:
         return _search_reply(points, opts, c.resp)
-    return _store(c, opts.store, points, opts.storedist)
+    event = b"geosearchstore" if flags & _SEARCHSTORE else b"georadiusstore"
+    return _store(c, opts.store, points, opts.storedist, event)
 
 
 def _parse_options(argv: Argv, base: int, flags: int, zs: ZSet | None,
@@ -425,16 +443,19 @@ def _search_reply(points: list[_Point], opts: _Options, proto: int) -> bytes:
     return b"".join(parts)
 
 
-def _store(c: Client, dst: bytes, points: list[_Point], storedist: bool) -> bytes:
+def _store(c: Client, dst: bytes, points: list[_Point], storedist: bool,
+           event: bytes) -> bytes:
     """STORE/STOREDIST: the matches as a new sorted set (scored by hash or by distance in
     the request's unit); nothing found deletes the destination."""
     if not points:
-        if c.db.delete(dst):
-            c.engine.dirty += 1
+        _deleted(c, dst)
         return resp.ZERO
     items: list[Item] = [(p.member, p.dist if storedist else p.score) for p in points]
     c.db.set_value(dst, ZSet.build(items, *limits(c)))
-    c.engine.dirty += len(points)
+    engine = c.engine
+    if engine.notify_flags:
+        engine.notify(notify.ZSET, event, dst, c.db.index)
+    engine.dirty += len(points)
     return resp.integer(len(points))
 
 

@@ -23,6 +23,7 @@ from node.commands._args import LLONG_MAX, LLONG_MIN, int_arg, option, string2ll
 from node.commands._scan import EMPTY_SCAN, parse_cursor, parse_options, scan_reply
 from node.commands.registry import Acl, Flag, KeyFlag, key_at
 from node.commands.table import NODE
+from node.engine import notify
 from node.engine.session import Client
 from node.engine.types.hash import HashValue
 from node.engine.types.snapshots import scan_step
@@ -50,6 +51,18 @@ def _get_hash(c: Client, key: bytes) -> HashValue | None:
     return None if value is None else _as_hash(value)
 
 
+def _read_hash(c: Client, key: bytes) -> HashValue | None:
+    """`_get_hash` for commands that only read (a missing key is a keymiss event)."""
+    value = c.db.lookup_read(key)
+    return None if value is None else _as_hash(value)
+
+
+def _event(c: Client, event: bytes, key: bytes, kind: int = notify.HASH) -> None:
+    engine = c.engine
+    if engine.notify_flags:
+        engine.notify(kind, event, key, c.db.index)
+
+
 def _bulks(items: Iterable[bytes]) -> bytes:
     return b"".join([b"$%d\r\n%s\r\n" % (len(i), i) for i in items])
 
@@ -68,7 +81,8 @@ def _check_encoding(c: Client, h: HashValue, written: Argv, start: int) -> None:
         h.hashtable = True
 
 
-def _set_one(c: Client, key: bytes, h: HashValue | None, field: bytes, value: bytes) -> None:
+def _set_one(c: Client, key: bytes, h: HashValue | None, field: bytes, value: bytes,
+             event: bytes) -> None:
     """Write one field (HSETNX, HINCRBY*), creating the hash when `h` is None."""
     if h is None:
         h = HashValue()
@@ -82,6 +96,7 @@ def _set_one(c: Client, key: bytes, h: HashValue | None, field: bytes, value: by
         if not h.hashtable:
             _check_encoding(c, h, [field, value], 0)
         c.db.touch(key)
+    _event(c, event, key)
     c.engine.dirty += 1
 
 
@@ -114,7 +129,10 @@ def _hset(c: Client, argv: Argv, name: str) -> int:
         if added:
             h.picks = None
         db.touch(key)
-    c.engine.dirty += (argc - 2) >> 1
+    engine = c.engine
+    if engine.notify_flags:
+        engine.notify(notify.HASH, b"hset", key, db.index)
+    engine.dirty += (argc - 2) >> 1
     return added
 
 
@@ -149,7 +167,7 @@ def hsetnx(c: Client, argv: Argv) -> bytes:
     h = _get_hash(c, key)
     if h is not None and field in h:
         return resp.ZERO
-    _set_one(c, key, h, field, argv[3])
+    _set_one(c, key, h, field, argv[3], b"hset")
     return resp.ONE
 
 
@@ -174,6 +192,9 @@ def hdel(c: Client, argv: Argv) -> bytes:
             c.db.touch(key)
         else:
             c.db.delete(key)
+        _event(c, b"hdel", key)
+        if not h:
+            _event(c, b"del", key, notify.GENERIC)
         c.engine.dirty += deleted
     return resp.integer(deleted)
 
@@ -197,7 +218,7 @@ def hincrby(c: Client, argv: Argv) -> bytes:
     total = current + increment
     if not LLONG_MIN <= total <= LLONG_MAX:
         raise CommandError(errors.OVERFLOW)
-    _set_one(c, key, h, field, b"%d" % total)
+    _set_one(c, key, h, field, b"%d" % total, b"hincrby")
     return resp.integer(total)
 
 
@@ -225,7 +246,7 @@ def hincrbyfloat(c: Client, argv: Argv) -> bytes:
     if total is None:
         raise CommandError(errors.INCR_NAN_INF)
     text = _longdouble.format_human(total)
-    _set_one(c, key, h, field, text)
+    _set_one(c, key, h, field, text, b"hincrbyfloat")
     return resp.bulk(text)
 
 
@@ -235,7 +256,7 @@ def hincrbyfloat(c: Client, argv: Argv) -> bytes:
               keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
               args=(_KEY, docs.string("field")))
 def hget(c: Client, argv: Argv) -> bytes:
-    h = c.db.lookup(argv[1])
+    h = c.db.lookup_read(argv[1])
     if h is None:
         return resp.null(c.resp)
     value = _as_hash(h).get(argv[2])
@@ -250,7 +271,7 @@ def hget(c: Client, argv: Argv) -> bytes:
               acl=Acl.HASH, keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
               args=(_KEY, docs.string("field", multiple=True)))
 def hmget(c: Client, argv: Argv) -> bytes:
-    h: dict[bytes, bytes] = _get_hash(c, argv[1]) or {}
+    h: dict[bytes, bytes] = _read_hash(c, argv[1]) or {}
     r = c.resp
     return resp.array_header(len(argv) - 2) + b"".join(
         [resp.bulk_or_null(h.get(field), r) for field in argv[2:]])
@@ -260,7 +281,7 @@ def hmget(c: Client, argv: Argv) -> bytes:
               summary="Get the number of fields in a hash", complexity="O(1)", acl=Acl.HASH,
               keys=[key_at(1, KeyFlag.RO)], args=(_KEY,))
 def hlen(c: Client, argv: Argv) -> bytes:
-    h = _get_hash(c, argv[1])
+    h = _read_hash(c, argv[1])
     return resp.integer(len(h)) if h is not None else resp.ZERO
 
 
@@ -269,7 +290,7 @@ def hlen(c: Client, argv: Argv) -> bytes:
               acl=Acl.HASH, keys=[key_at(1, KeyFlag.RO)],
               args=(_KEY, docs.string("field")))
 def hstrlen(c: Client, argv: Argv) -> bytes:
-    h = _get_hash(c, argv[1])
+    h = _read_hash(c, argv[1])
     value = h.get(argv[2]) if h is not None else None
     return resp.integer(len(value)) if value is not None else resp.ZERO
 
@@ -278,7 +299,7 @@ def hstrlen(c: Client, argv: Argv) -> bytes:
               summary="Determine if a hash field exists", complexity="O(1)", acl=Acl.HASH,
               keys=[key_at(1, KeyFlag.RO)], args=(_KEY, docs.string("field")))
 def hexists(c: Client, argv: Argv) -> bytes:
-    h = _get_hash(c, argv[1])
+    h = _read_hash(c, argv[1])
     return resp.ONE if h is not None and argv[2] in h else resp.ZERO
 
 
@@ -291,7 +312,7 @@ _UNORDERED: Final = ("nondeterministic_output_order",)
               summary="Get all the fields in a hash", complexity=_WHOLE_HASH_COST,
               acl=Acl.HASH, keys=_WHOLE_HASH_KEYS, tips=_UNORDERED, args=(_KEY,))
 def hkeys(c: Client, argv: Argv) -> bytes:
-    h: dict[bytes, bytes] = _get_hash(c, argv[1]) or {}
+    h: dict[bytes, bytes] = _read_hash(c, argv[1]) or {}
     return resp.array_header(len(h)) + _bulks(h)
 
 
@@ -299,7 +320,7 @@ def hkeys(c: Client, argv: Argv) -> bytes:
               summary="Get all the values in a hash", complexity=_WHOLE_HASH_COST,
               acl=Acl.HASH, keys=_WHOLE_HASH_KEYS, tips=_UNORDERED, args=(_KEY,))
 def hvals(c: Client, argv: Argv) -> bytes:
-    h: dict[bytes, bytes] = _get_hash(c, argv[1]) or {}
+    h: dict[bytes, bytes] = _read_hash(c, argv[1]) or {}
     return resp.array_header(len(h)) + _bulks(h.values())
 
 
@@ -307,7 +328,7 @@ def hvals(c: Client, argv: Argv) -> bytes:
               summary="Get all the fields and values in a hash", complexity=_WHOLE_HASH_COST,
               acl=Acl.HASH, keys=_WHOLE_HASH_KEYS, tips=_UNORDERED, args=(_KEY,))
 def hgetall(c: Client, argv: Argv) -> bytes:
-    h: dict[bytes, bytes] = _get_hash(c, argv[1]) or {}
+    h: dict[bytes, bytes] = _read_hash(c, argv[1]) or {}
     return resp.map_header(len(h), c.resp) + b"".join(
         [b"$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(f), f, len(v), v) for f, v in h.items()])
 
@@ -322,7 +343,7 @@ def hgetall(c: Client, argv: Argv) -> bytes:
                                      optional=True)))
 def hrandfield(c: Client, argv: Argv) -> bytes:
     if len(argv) == 2:
-        h = _get_hash(c, argv[1])
+        h = _read_hash(c, argv[1])
         if h is None:
             return resp.null(c.resp)
         fields = h.field_list()
@@ -337,7 +358,7 @@ def hrandfield(c: Client, argv: Argv) -> bytes:
         raise CommandError(errors.SYNTAX)
     if withvalues and count < _WITHVALUES_MIN_COUNT:
         raise CommandError(errors.VALUE_OUT_OF_RANGE)
-    h = _get_hash(c, argv[1])
+    h = _read_hash(c, argv[1])
     if h is None or count == 0:
         return resp.EMPTY_ARRAY
     rng = c.engine.rng
@@ -369,7 +390,7 @@ def hrandfield(c: Client, argv: Argv) -> bytes:
                     docs.integer("count", token="COUNT", optional=True)))
 def hscan(c: Client, argv: Argv) -> bytes:
     cursor = parse_cursor(argv[2])
-    h = _get_hash(c, argv[1])
+    h = _read_hash(c, argv[1])
     if h is None:
         return EMPTY_SCAN
     options = parse_options(argv, 3)

@@ -24,6 +24,7 @@ from node.commands import _scan, docs
 from node.commands._args import LLONG_MAX, int_arg, option, string2ll
 from node.commands.registry import Acl, Flag, Handler, KeyFlag, key_at
 from node.commands.table import NODE
+from node.engine import notify
 from node.engine.glob import compile_glob
 from node.engine.keyspace import Database
 from node.engine.session import Client
@@ -103,12 +104,20 @@ def _lfu_policy(c: Client) -> bool:
     return "lfu" in c.engine.config.str("maxmemory-policy")
 
 
+def _event(c: Client, event: bytes, key: bytes, db: Database | None = None) -> None:
+    """A generic keyspace event (in the client's database unless `db`)."""
+    engine = c.engine
+    if engine.notify_flags:
+        engine.notify(notify.GENERIC, event, key, (db or c.db).index)
+
+
 # --- DEL, UNLINK, EXISTS, TOUCH, TYPE -----------------------------------------------------
 def _delete_keys(c: Client, argv: Argv) -> bytes:
     delete = c.db.delete
     removed = 0
     for i in range(1, len(argv)):
         if delete(argv[i]):
+            _event(c, b"del", argv[i])
             removed += 1
     c.engine.dirty += removed
     return resp.integer(removed)
@@ -140,7 +149,7 @@ def unlink(c: Client, argv: Argv) -> bytes:
 
 
 def _count_existing(c: Client, argv: Argv) -> bytes:
-    lookup = c.db.lookup
+    lookup = c.db.lookup_read
     found = 0
     for i in range(1, len(argv)):
         if lookup(argv[i]) is not None:
@@ -172,7 +181,7 @@ def touch(c: Client, argv: Argv) -> bytes:
               summary="Determine the type stored at key", complexity="O(1)",
               acl=Acl.KEYSPACE, keys=[key_at(1, KeyFlag.RO)], args=(docs.key("key"),))
 def type_(c: Client, argv: Argv) -> bytes:
-    return resp.status(type_name(c.db.lookup(argv[1])))
+    return resp.status(type_name(c.db.lookup_read(argv[1])))
 
 
 # --- RENAME, RENAMENX ---------------------------------------------------------------------
@@ -195,6 +204,8 @@ def _rename(c: Client, argv: Argv, nx: bool) -> bytes:
     if when is not None:
         db.set_expire(dst, when)  # the TTL travels with the value
     db.delete(src)
+    _event(c, b"rename_from", src)
+    _event(c, b"rename_to", dst)
     c.engine.dirty += 1
     return resp.ONE if nx else resp.OK
 
@@ -418,8 +429,10 @@ def _expire(c: Client, argv: Argv, base_ms: int, unit_ms: int) -> bytes:
             return resp.ZERO
     if when <= c.engine.now_ms:
         db.delete(key)
+        _event(c, b"del", key)
     else:
         db.set_expire(key, when)
+        _event(c, b"expire", key)
     c.engine.dirty += 1
     return resp.ONE
 
@@ -451,7 +464,7 @@ def pexpireat(c: Client, argv: Argv) -> bytes:
 
 def _ttl(c: Client, argv: Argv, ms: bool, absolute: bool) -> bytes:
     db, key = c.db, argv[1]
-    if db.lookup(key) is None:
+    if db.lookup_read(key) is None:
         return resp.MINUS_TWO
     when = db.expires.get(key)
     if when is None:
@@ -503,6 +516,7 @@ def persist(c: Client, argv: Argv) -> bytes:
     db = c.db
     if db.lookup(argv[1]) is None or not db.persist(argv[1]):
         return resp.ZERO
+    _event(c, b"persist", argv[1])
     c.engine.dirty += 1
     return resp.ONE
 
@@ -537,7 +551,7 @@ def copy(c: Client, argv: Argv) -> bytes:
     key, newkey = argv[1], argv[2]
     if src is dst and key == newkey:
         raise CommandError(errors.SAME_OBJECT)
-    value = src.lookup(key)
+    value = src.lookup_read(key)
     if value is None:
         return resp.ZERO
     when = src.expires.get(key)
@@ -548,6 +562,7 @@ def copy(c: Client, argv: Argv) -> bytes:
     dst.set_value(newkey, _duplicate(value))
     if when is not None:
         dst.set_expire(newkey, when)
+    _event(c, b"copy_to", newkey, dst)
     c.engine.dirty += 1
     return resp.ONE
 
@@ -571,6 +586,8 @@ def move(c: Client, argv: Argv) -> bytes:
     if when is not None:
         dst.set_expire(key, when)
     src.delete(key)
+    _event(c, b"move_from", key, src)
+    _event(c, b"move_to", key, dst)
     c.engine.dirty += 1
     return resp.ONE
 
@@ -618,6 +635,7 @@ def flushdb(c: Client, argv: Argv) -> bytes:
     _check_flush_mode(argv)
     removed = len(c.db.data)
     c.db.flush()
+    c.engine.tracking.flush()
     c.engine.dirty += removed
     return resp.OK
 
@@ -633,7 +651,12 @@ def flushall(c: Client, argv: Argv) -> bytes:
     for db in c.engine.keyspace.dbs:
         removed += len(db.data)
         db.flush()
-    c.engine.dirty += removed + 1  # Redis counts the flush itself too
+    c.engine.tracking.flush()
+    c.engine.dirty += removed
+    # With save points Redis saves the now empty dataset at once (which resets dirty), so a
+    # restart cannot bring the data back; FLUSHALL always propagates, even of nothing.
+    c.engine.persistence.flushall_save()
+    c.engine.propagate_as(c, [argv], force=True)
     return resp.OK
 
 

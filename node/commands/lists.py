@@ -14,6 +14,7 @@ from node.commands import docs
 from node.commands._args import int_arg, timeout_to_deadline
 from node.commands.registry import Acl, Flag, KeyFlag, key_at, keys_by_count
 from node.commands.table import NODE
+from node.engine import notify
 from node.engine.blocking import Block
 from node.engine.session import Client
 from node.engine.types.list import ListValue
@@ -30,6 +31,27 @@ def _get_list(c: Client, key: bytes) -> ListValue | None:
     if value is None or isinstance(value, ListValue):
         return value
     raise CommandError(errors.WRONGTYPE)
+
+
+def _read_list(c: Client, key: bytes) -> ListValue | None:
+    """`_get_list` for commands that only read (a missing key is a keymiss event)."""
+    value = c.db.lookup_read(key)
+    if value is None or isinstance(value, ListValue):
+        return value
+    raise CommandError(errors.WRONGTYPE)
+
+
+def _event(c: Client, event: bytes, key: bytes, kind: int = notify.LIST) -> None:
+    engine = c.engine
+    if engine.notify_flags:
+        engine.notify(kind, event, key, c.db.index)
+
+
+def _popped(c: Client, key: bytes, left: bool, emptied: bool) -> None:
+    """A pop's events: lpop/rpop, then del when it took the last element."""
+    _event(c, b"lpop" if left else b"rpop", key)
+    if emptied:
+        _event(c, b"del", key, notify.GENERIC)
 
 
 def _where(raw: bytes) -> bool:
@@ -49,6 +71,7 @@ def _pop(c: Client, key: bytes, lst: ListValue, left: bool) -> bytes:
         c.db.delete(key)
     else:
         c.db.touch(key)
+    _popped(c, key, left, not lst)
     c.engine.dirty += 1
     return value
 
@@ -60,6 +83,8 @@ def _pop_many(c: Client, key: bytes, lst: ListValue, left: bool, count: int) -> 
         c.db.delete(key)
     elif popped:
         c.db.touch(key)
+    if popped:
+        _popped(c, key, left, not lst)
     c.engine.dirty += len(popped)
     return popped
 
@@ -84,6 +109,7 @@ def _push(c: Client, key: bytes, values: Argv, left: bool, *, create: bool = Tru
             lst.extend(values)
         c.db.touch(key)
         c.db.mark_ready(key)
+    _event(c, b"lpush" if left else b"rpush", key)
     return len(lst)
 
 
@@ -181,7 +207,7 @@ def rpop(c: Client, argv: Argv) -> bytes:
               summary="Get the length of a list", complexity="O(1)", acl=Acl.LIST,
               keys=[key_at(1, KeyFlag.RO)], args=(docs.key("key", 0),))
 def llen(c: Client, argv: Argv) -> bytes:
-    lst = _get_list(c, argv[1])
+    lst = _read_list(c, argv[1])
     return resp.integer(len(lst) if lst is not None else 0)
 
 
@@ -192,7 +218,7 @@ def llen(c: Client, argv: Argv) -> bytes:
               args=(docs.key("key", 0), docs.integer("index")))
 def lindex(c: Client, argv: Argv) -> bytes:
     index = int_arg(argv[2])
-    lst = _get_list(c, argv[1])
+    lst = _read_list(c, argv[1])
     if lst is None or not -len(lst) <= index < len(lst):
         return resp.null(c.resp)
     return resp.bulk(lst[index])
@@ -212,6 +238,7 @@ def lset(c: Client, argv: Argv) -> bytes:
         raise CommandError(errors.OUT_OF_RANGE)
     lst[index] = argv[3]
     c.db.touch(argv[1])
+    _event(c, b"lset", argv[1])
     c.engine.dirty += 1
     return resp.OK
 
@@ -234,7 +261,7 @@ def _clamp_range(start: int, stop: int, length: int) -> tuple[int, int] | None:
               args=(docs.key("key", 0), docs.integer("start"), docs.integer("stop")))
 def lrange(c: Client, argv: Argv) -> bytes:
     start, stop = int_arg(argv[2]), int_arg(argv[3])
-    lst = _get_list(c, argv[1])
+    lst = _read_list(c, argv[1])
     if lst is None:
         return resp.EMPTY_ARRAY
     bounds = _clamp_range(start, stop, len(lst))
@@ -276,6 +303,9 @@ def ltrim(c: Client, argv: Argv) -> bytes:
         c.db.delete(argv[1])
     else:
         c.db.touch(argv[1])
+    _event(c, b"ltrim", argv[1])
+    if not lst:
+        _event(c, b"del", argv[1], notify.GENERIC)
     c.engine.dirty += removed
     return resp.OK
 
@@ -307,6 +337,9 @@ def lrem(c: Client, argv: Argv) -> bytes:
             c.db.delete(argv[1])
         else:
             c.db.touch(argv[1])
+        _event(c, b"lrem", argv[1])
+        if not lst:
+            _event(c, b"del", argv[1], notify.GENERIC)
         c.engine.dirty += removed
     return resp.integer(removed)
 
@@ -332,6 +365,7 @@ def linsert(c: Client, argv: Argv) -> bytes:
         return resp.MINUS_ONE
     lst.insert(index if where == b"before" else index + 1, argv[4])
     c.db.touch(argv[1])
+    _event(c, b"linsert", argv[1])
     c.engine.dirty += 1
     return resp.integer(len(lst))
 
@@ -368,7 +402,7 @@ def lpos(c: Client, argv: Argv) -> bytes:
         else:
             raise CommandError(errors.SYNTAX)
         i += 2
-    lst = _get_list(c, argv[1])
+    lst = _read_list(c, argv[1])
     if lst is None:
         return resp.null(c.resp) if count is None else resp.EMPTY_ARRAY
     element = argv[2]
@@ -401,7 +435,8 @@ def _move(c: Client, src: bytes, dst: bytes, from_left: bool, to_left: bool) -> 
         return None
     _get_list(c, dst)  # WRONGTYPE on the destination before anything moves
     value = lst.popleft() if from_left else lst.pop()
-    if not lst and src != dst:
+    emptied = not lst and src != dst
+    if emptied:
         c.db.delete(src)
     else:
         c.db.touch(src)
@@ -411,8 +446,11 @@ def _move(c: Client, src: bytes, dst: bytes, from_left: bool, to_left: bool) -> 
         else:
             lst.append(value)
         c.db.mark_ready(dst)
+        _event(c, b"lpush" if to_left else b"rpush", dst)
     else:
         _push(c, dst, [value], to_left)
+    # Redis reports the push to the destination before the pop from the source.
+    _popped(c, src, from_left, emptied)
     c.engine.dirty += 1
     return value
 

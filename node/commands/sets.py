@@ -22,6 +22,7 @@ from node.commands._args import LLONG_MAX, option, string2ll
 from node.commands._scan import EMPTY_SCAN, parse_cursor, parse_options, scan_reply
 from node.commands.registry import Acl, Flag, KeyFlag, key_at, keys_by_count
 from node.commands.table import NODE
+from node.engine import notify
 from node.engine.session import Client
 from node.engine.types.set import SetValue, fits_intset
 from node.engine.types.snapshots import scan_step
@@ -47,6 +48,18 @@ def _as_set(value: object) -> SetValue:
 def _get_set(c: Client, key: bytes) -> SetValue | None:
     value = c.db.lookup(key)
     return None if value is None else _as_set(value)
+
+
+def _read_set(c: Client, key: bytes) -> SetValue | None:
+    """`_get_set` for keys a command only reads (a missing key is a keymiss event)."""
+    value = c.db.lookup_read(key)
+    return None if value is None else _as_set(value)
+
+
+def _event(c: Client, event: bytes, key: bytes, kind: int = notify.SET) -> None:
+    engine = c.engine
+    if engine.notify_flags:
+        engine.notify(kind, event, key, c.db.index)
 
 
 def _max_intset(c: Client) -> int:
@@ -99,7 +112,10 @@ def sadd(c: Client, argv: Argv) -> bytes:
             db.touch(key)
     else:
         raise CommandError(errors.WRONGTYPE)
-    c.engine.dirty += added
+    engine = c.engine
+    if added and engine.notify_flags:
+        engine.notify(notify.SET, b"sadd", key, db.index)
+    engine.dirty += added
     return resp.integer(added)
 
 
@@ -116,10 +132,7 @@ def srem(c: Client, argv: Argv) -> bytes:
         return resp.ZERO
     removed = members.remove_members(argv[2:])
     if removed:
-        if members:
-            c.db.touch(key)
-        else:
-            c.db.delete(key)
+        _after_removal(c, key, members, b"srem")
         c.engine.dirty += removed
     return resp.integer(removed)
 
@@ -128,7 +141,7 @@ def srem(c: Client, argv: Argv) -> bytes:
               summary="Get the number of members in a set", complexity="O(1)", acl=Acl.SET,
               keys=[key_at(1, KeyFlag.RO)], args=(_KEY,))
 def scard(c: Client, argv: Argv) -> bytes:
-    members = _get_set(c, argv[1])
+    members = _read_set(c, argv[1])
     return resp.integer(len(members)) if members is not None else resp.ZERO
 
 
@@ -137,7 +150,7 @@ def scard(c: Client, argv: Argv) -> bytes:
               acl=Acl.SET, keys=[key_at(1, KeyFlag.RO)],
               args=(_KEY, docs.string("member")))
 def sismember(c: Client, argv: Argv) -> bytes:
-    members = _get_set(c, argv[1])
+    members = _read_set(c, argv[1])
     return resp.ONE if members is not None and argv[2] in members else resp.ZERO
 
 
@@ -147,7 +160,7 @@ def sismember(c: Client, argv: Argv) -> bytes:
               acl=Acl.SET, keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
               args=(_KEY, docs.string("member", multiple=True)))
 def smismember(c: Client, argv: Argv) -> bytes:
-    members: dict[bytes, None] = _get_set(c, argv[1]) or {}
+    members: dict[bytes, None] = _read_set(c, argv[1]) or {}
     return resp.array_header(len(argv) - 2) + b"".join(
         [resp.ONE if m in members else resp.ZERO for m in argv[2:]])
 
@@ -158,7 +171,7 @@ def smismember(c: Client, argv: Argv) -> bytes:
               keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
               tips=("nondeterministic_output_order",), args=(_KEY,))
 def smembers(c: Client, argv: Argv) -> bytes:
-    members = _get_set(c, argv[1])
+    members = _read_set(c, argv[1])
     return _set_reply(c, members.ordered() if members is not None else [])
 
 
@@ -173,12 +186,12 @@ def srandmember(c: Client, argv: Argv) -> bytes:
     if len(argv) > 3:
         raise CommandError(errors.SYNTAX)
     if len(argv) == 2:
-        members = _get_set(c, argv[1])
+        members = _read_set(c, argv[1])
         if members is None:
             return resp.null(c.resp)
         return resp.bulk(members.random_member(c.engine.rng))
     count = _count_arg(argv[2])
-    members = _get_set(c, argv[1])
+    members = _read_set(c, argv[1])
     if members is None or count == 0:
         return resp.EMPTY_ARRAY
     rng = c.engine.rng
@@ -207,7 +220,7 @@ def spop(c: Client, argv: Argv) -> bytes:
         if members is None:
             return resp.null(c.resp)
         member = members.pop_one(c.engine.rng)
-        _after_removal(c, key, members)
+        _after_removal(c, key, members, b"spop")
         c.engine.dirty += 1
         return resp.bulk(member)
     count = string2ll(argv[2])
@@ -220,21 +233,28 @@ def spop(c: Client, argv: Argv) -> bytes:
     if count >= size:
         reply = _set_reply(c, _built_order(members, _max_intset(c)))
         c.db.delete(key)
+        _event(c, b"spop", key)
+        _event(c, b"del", key, notify.GENERIC)
         c.engine.dirty += size
         return reply
     popped = members.pop_random(c.engine.rng, count)
     if len(members) * _SPOP_MOVE_STRATEGY_MUL <= count:
         members.intset = fits_intset(members, _max_intset(c))  # Redis rebuilt the rest
     c.db.touch(key)
+    _event(c, b"spop", key)
     c.engine.dirty += count
     return _set_reply(c, popped)
 
 
-def _after_removal(c: Client, key: bytes, members: SetValue) -> None:
+def _after_removal(c: Client, key: bytes, members: SetValue, event: bytes) -> None:
+    """Members were taken out by `event` (srem/spop): signal it, deleting an empty set."""
     if members:
         c.db.touch(key)
     else:
         c.db.delete(key)
+    _event(c, event, key)
+    if not members:
+        _event(c, b"del", key, notify.GENERIC)
 
 
 @NODE.command("smove", 4, Flag.WRITE | Flag.FAST, group="set", since="1.0.0",
@@ -254,16 +274,18 @@ def smove(c: Client, argv: Argv) -> bytes:
         return resp.ONE if member in src else resp.ZERO
     if not src.remove_members((member,)):
         return resp.ZERO
-    _after_removal(c, src_key, src)
+    _after_removal(c, src_key, src, b"srem")
     c.engine.dirty += 1
     if dst is None:
         created = SetValue()
         created.add_members((member,), _max_intset(c))
         db.set_value(dst_key, created)
-        c.engine.dirty += 1
     elif dst.add_members((member,), _max_intset(c)):
         db.touch(dst_key)
-        c.engine.dirty += 1
+    else:
+        return resp.ONE  # already there: nothing more to signal
+    _event(c, b"sadd", dst_key)
+    c.engine.dirty += 1
     return resp.ONE
 
 
@@ -274,7 +296,7 @@ def _sets_or_none(c: Client, keys: Argv) -> list[SetValue] | None:
     found: list[SetValue] = []
     missing = False
     for key in keys:
-        value = _get_set(c, key)
+        value = _read_set(c, key)
         if value is None:
             missing = True
         else:
@@ -299,12 +321,14 @@ def _intersect(sets: list[SetValue], limit: int = 0) -> list[bytes]:
     return out
 
 
-def _store(c: Client, dst_key: bytes, result: SetValue) -> bytes:
+def _store(c: Client, dst_key: bytes, result: SetValue, event: bytes) -> bytes:
     """Store a *STORE result (or delete the destination when it is empty)."""
     if result:
         c.db.set_value(dst_key, result)
+        _event(c, event, dst_key)
         c.engine.dirty += 1
     elif c.db.delete(dst_key):
+        _event(c, b"del", dst_key, notify.GENERIC)
         c.engine.dirty += 1
     return resp.integer(len(result))
 
@@ -356,12 +380,12 @@ def sintercard(c: Client, argv: Argv) -> bytes:
 def sinterstore(c: Client, argv: Argv) -> bytes:
     sets = _sets_or_none(c, argv[2:])
     members = _intersect(sets) if sets is not None else []
-    return _store(c, argv[1], SetValue.build(members, _max_intset(c)))
+    return _store(c, argv[1], SetValue.build(members, _max_intset(c)), b"sinterstore")
 
 
 # ==== unions and differences ================================================================
 def _sets_or_missing(c: Client, keys: Argv) -> list[SetValue | None]:
-    return [_get_set(c, key) for key in keys]
+    return [_read_set(c, key) for key in keys]
 
 
 def _union(sets: list[SetValue | None]) -> dict[bytes, None]:
@@ -401,7 +425,8 @@ def _union_diff_store(c: Client, argv: Argv, diff: bool) -> bytes:
     sets = _sets_or_missing(c, argv[2:])
     max_intset = _max_intset(c)
     members, intset = _diff(sets, max_intset) if diff else (_union(sets), True)
-    return _store(c, argv[1], SetValue.build(members, max_intset, intset=intset))
+    return _store(c, argv[1], SetValue.build(members, max_intset, intset=intset),
+                  b"sdiffstore" if diff else b"sunionstore")
 
 
 @NODE.command("sunion", -2, Flag.READONLY, group="set", since="1.0.0",
@@ -455,7 +480,7 @@ def sdiffstore(c: Client, argv: Argv) -> bytes:
                     docs.integer("count", token="COUNT", optional=True)))
 def sscan(c: Client, argv: Argv) -> bytes:
     cursor = parse_cursor(argv[2])
-    members = _get_set(c, argv[1])
+    members = _read_set(c, argv[1])
     if members is None:
         return EMPTY_SCAN
     options = parse_options(argv, 3)

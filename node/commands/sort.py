@@ -40,6 +40,7 @@ from node.commands._args import int_arg, option
 from node.commands._double import strtod
 from node.commands.registry import Acl, Flag, KeyFlag, KeyRef, KeySpec, key_at
 from node.commands.table import NODE
+from node.engine import notify
 from node.engine.csort import partial_sort
 from node.engine.session import Client
 from node.engine.types.hash import HashValue
@@ -104,7 +105,7 @@ def _by_pattern(c: Client, pattern: bytes, element: bytes) -> bytes | None:
     if arrow >= 0 and arrow + 2 < len(text):
         field = pattern[arrow + 2:]  # the field runs to the end of the whole argument
         key_end = arrow
-    value = c.db.lookup(pattern[:star] + element + pattern[star + 1:key_end])
+    value = c.db.lookup_read(pattern[:star] + element + pattern[star + 1:key_end])
     if value is None:
         return None
     if field is not None:
@@ -178,7 +179,7 @@ def _sort(c: Client, argv: Argv, *, readonly: bool) -> bytes:
             raise CommandError(errors.SYNTAX)
         j += 1
 
-    value = c.db.lookup(argv[1])
+    value = c.db.lookup_read(argv[1])
     if value is not None and not isinstance(value, (ListValue, SetValue, ZSet)):
         raise CommandError(errors.WRONGTYPE)
     if value is None:
@@ -299,11 +300,16 @@ def _store(c: Client, dst: bytes, chosen: list[bytes], gets: list[bytes]) -> byt
                  for element in chosen for pattern in gets]
     else:
         items = chosen
+    engine = c.engine
     if items:
         c.db.set_value(dst, ListValue(items))
-        c.engine.dirty += len(items)
+        if engine.notify_flags:
+            engine.notify(notify.LIST, b"sortstore", dst, c.db.index)
+        engine.dirty += len(items)
     elif c.db.delete(dst):
-        c.engine.dirty += 1
+        if engine.notify_flags:
+            engine.notify(notify.GENERIC, b"del", dst, c.db.index)
+        engine.dirty += 1
     return resp.integer(len(items))
 
 

@@ -22,6 +22,7 @@ from node.commands import _longdouble, docs
 from node.commands._args import LLONG_MAX, LLONG_MIN, int_arg, option, string2ll
 from node.commands.registry import Acl, Flag, KeyFlag, KeyRef, key_at
 from node.commands.table import NODE
+from node.engine import notify
 from node.engine.session import Client
 from node.proto import errors, resp
 from node.proto.errors import CommandError
@@ -45,11 +46,27 @@ _GETEX_OPTIONS: Final = {_PERSIST: _EXPIRY | _KEEPTTL}
 
 
 def get_string(c: Client, key: bytes) -> String | None:
-    """The string at `key` (None if missing); WRONGTYPE for other types."""
+    """The string at `key` for a command that reads it (None if missing, a keymiss
+    event); WRONGTYPE for other types."""
+    value = c.db.lookup_read(key)
+    if value is None or value.__class__ is bytes or value.__class__ is bytearray:
+        return value
+    raise CommandError(errors.WRONGTYPE)
+
+
+def lookup_string(c: Client, key: bytes) -> String | None:
+    """`get_string` for a command that writes the key (Redis's lookupKeyWrite: a missing
+    key is no keymiss)."""
     value = c.db.lookup(key)
     if value is None or value.__class__ is bytes or value.__class__ is bytearray:
         return value
     raise CommandError(errors.WRONGTYPE)
+
+
+def _event(c: Client, event: bytes, key: bytes, kind: int = notify.STRING) -> None:
+    engine = c.engine
+    if engine.notify_flags:
+        engine.notify(kind, event, key, c.db.index)
 
 
 def _wrongtype_unless_string(value: object) -> String:
@@ -127,8 +144,10 @@ def _set(c: Client, key: bytes, value: bytes, flags: int, expire: bytes | None, 
     if (flags & _NX and found) or (flags & _XX and not found):
         return resp.null(c.resp) if abort is None else abort
     db.set_value(key, value, keep_ttl=bool(flags & _KEEPTTL))
+    _event(c, b"set", key)
     if when is not None:
         db.set_expire(key, when)  # a past EXAT/PXAT leaves a key that is already expired
+        _event(c, b"expire", key, notify.GENERIC)
     c.engine.dirty += 1
     return ok
 
@@ -164,7 +183,10 @@ def _set_keys(argv: Argv) -> list[KeyRef]:
 def set_(c: Client, argv: Argv) -> bytes:
     if len(argv) == 3:
         c.db.set_value(argv[1], argv[2])
-        c.engine.dirty += 1
+        engine = c.engine
+        engine.dirty += 1
+        if engine.notify_flags:
+            engine.notify(notify.STRING, b"set", argv[1], c.db.index)
         return resp.OK
     flags, expire = _parse_options(argv, 3, _SET_OPTIONS)
     return _set(c, argv[1], argv[2], flags, expire, "set")
@@ -203,6 +225,7 @@ def psetex(c: Client, argv: Argv) -> bytes:
 def getset(c: Client, argv: Argv) -> bytes:
     old = get_string(c, argv[1])
     c.db.set_value(argv[1], argv[2])
+    _event(c, b"set", argv[1])
     c.engine.dirty += 1
     return resp.bulk_or_null(old, c.resp)
 
@@ -232,10 +255,13 @@ def getex(c: Client, argv: Argv) -> bytes:
         when = _expire_at(c, expire, flags, "getex")
         if when <= c.engine.now_ms:  # only EXAT/PXAT can be in the past: delete now
             db.delete(key)
+            _event(c, b"del", key, notify.GENERIC)
         else:
             db.set_expire(key, when)
+            _event(c, b"expire", key, notify.GENERIC)
         c.engine.dirty += 1
     elif flags & _PERSIST and db.persist(key):
+        _event(c, b"persist", key, notify.GENERIC)
         c.engine.dirty += 1
     return reply
 
@@ -249,6 +275,7 @@ def getdel(c: Client, argv: Argv) -> bytes:
     if value is None:
         return resp.null(c.resp)
     c.db.delete(argv[1])
+    _event(c, b"del", argv[1], notify.GENERIC)
     c.engine.dirty += 1
     return resp.bulk(value)
 
@@ -261,7 +288,7 @@ def getdel(c: Client, argv: Argv) -> bytes:
               tips=("request_policy:multi_shard",),
               args=(docs.key("key", multiple=True),))
 def mget(c: Client, argv: Argv) -> bytes:
-    lookup = c.db.lookup
+    lookup = c.db.lookup_read
     null = resp.null(c.resp)
     out = [b"*%d\r\n" % (len(argv) - 1)]
     for key in argv[1:]:
@@ -277,9 +304,12 @@ def _mset(c: Client, argv: Argv, name: str) -> None:
     if len(argv) % 2 == 0:
         raise errors.wrong_arity(name)
     set_value = c.db.set_value
+    engine = c.engine
     for i in range(1, len(argv), 2):
         set_value(argv[i], argv[i + 1])
-    c.engine.dirty += (len(argv) - 1) // 2
+        if engine.notify_flags:
+            engine.notify(notify.STRING, b"set", argv[i], c.db.index)
+    engine.dirty += (len(argv) - 1) // 2
 
 
 @NODE.command("mset", -3, Flag.WRITE | Flag.DENYOOM, group="string", since="1.0.1",
@@ -326,6 +356,7 @@ def append(c: Client, argv: Argv) -> bytes:
     value = db.lookup(key)
     if value is None:
         db.set_value(key, tail)  # a new key is an ordinary (embstr/int) string
+        _event(c, b"append", key)
         c.engine.dirty += 1
         return resp.integer(len(tail))
     value = _wrongtype_unless_string(value)
@@ -336,6 +367,7 @@ def append(c: Client, argv: Argv) -> bytes:
     else:
         value += tail  # a bytearray: in place
         db.touch(key)
+    _event(c, b"append", key)
     c.engine.dirty += 1
     return resp.integer(len(value))
 
@@ -372,6 +404,7 @@ def setrange(c: Client, argv: Argv) -> bytes:
         db.touch(key)
     else:
         db.set_value(key, value, keep_ttl=True)
+    _event(c, b"setrange", key)
     c.engine.dirty += 1
     return resp.integer(len(value))
 
@@ -444,6 +477,7 @@ def _incr(c: Client, key: bytes, delta: int) -> bytes:
     if not LLONG_MIN <= result <= LLONG_MAX:
         raise CommandError(errors.OVERFLOW)
     db.set_value(key, b"%d" % result, keep_ttl=True)
+    _event(c, b"incrby", key)
     c.engine.dirty += 1
     return resp.integer(result)
 
@@ -502,6 +536,7 @@ def incrbyfloat(c: Client, argv: Argv) -> bytes:
         raise CommandError(errors.INCR_NAN_INF)
     text = _longdouble.format_human(total)
     db.set_value(key, text, keep_ttl=True)
+    _event(c, b"incrbyfloat", key)
     c.engine.dirty += 1
     return resp.bulk(text)
 
@@ -519,7 +554,7 @@ def incrbyfloat(c: Client, argv: Argv) -> bytes:
 def lcs(c: Client, argv: Argv) -> bytes:
     texts = []
     for key in (argv[1], argv[2]):
-        value = c.db.lookup(key)
+        value = c.db.lookup_read(key)
         if value is not None and not isinstance(value, (bytes, bytearray)):
             raise CommandError(errors.LCS_NOT_STRINGS)  # checked before the options
         texts.append(bytes(value) if value is not None else b"")

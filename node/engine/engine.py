@@ -21,10 +21,12 @@ from typing import Final
 
 from node.commands.registry import CommandSpec, CommandTable, Flag
 from node.config import Config
+from node.engine import notify
 from node.engine.blocking import Block, Blocked
 from node.engine.keyspace import Database, Keyspace
 from node.engine.pubsub import PubSub
 from node.engine.session import REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT, Client
+from node.engine.tracking import Tracking
 from node.proto import errors, resp
 from node.proto.errors import CommandError
 
@@ -95,6 +97,14 @@ class Engine:
         # Process facts only the shell can measure (INFO): refreshed by its cron.
         self.used_memory = 0
         self.process_info: dict[str, str] = {}
+        # Keyspace notifications: notify.effective flags (0 = off, one test for emitters).
+        self.notify_flags = 0
+        # Client-side caching (CLIENT TRACKING).
+        self.tracking = Tracking(self)
+        keyspace = self.keyspace
+        keyspace.notify = self.notify
+        keyspace.on_expired = self._key_expired
+        keyspace.invalidate = self.tracking.invalidate
         # Propagation (Redis's call()/alsoPropagate): while `propagating` (something
         # consumes it: AOF, replicas) every command goes through `call`, which records its
         # writes as (db index, argv) in `propagated` (db -1: no SELECT needed) for the
@@ -104,12 +114,28 @@ class Engine:
         self._unit: list[tuple[int, list[bytes]]] = []
         self._unit_depth = 0
         self._rewrite: tuple[list[list[bytes]], bool] | None = None
-        self.keyspace.on_expired = self._key_expired
         self._refresh_config("requirepass")
+        self._refresh_config("notify-keyspace-events")
         config.listeners.append(self._refresh_config)
+
+    # --- keyspace notifications ----------------------------------------------------------
+    def notify(self, kind: int, event: bytes, key: bytes, db_index: int) -> None:
+        """Redis's notifyKeyspaceEvent: publish `event` on `__keyspace@<db>__:<key>` (K)
+        and `key` on `__keyevent@<db>__:<event>` (E) when class `kind` is enabled. Hot
+        paths test `notify_flags` before calling."""
+        flags = self.notify_flags
+        if not flags & kind:
+            return
+        publish = self.pubsub.publish
+        if flags & notify.KEYSPACE:
+            publish(b"__keyspace@%d__:%s" % (db_index, key), event)
+        if flags & notify.KEYEVENT:
+            publish(b"__keyevent@%d__:%s" % (db_index, event), key)
 
     def _key_expired(self, db: Database, key: bytes) -> None:
         """Keyspace.on_expired: a key expired lazily or in the active cycle."""
+        if self.notify_flags:
+            self.notify(notify.EXPIRED, b"expired", key, db.index)
         if self.propagating:
             lazy = self.config.bool("lazyfree-lazy-expire")
             self.also_propagate(db.index, [b"UNLINK" if lazy else b"DEL", key])
@@ -165,6 +191,18 @@ class Engine:
     def _refresh_config(self, name: str) -> None:
         if name == "requirepass":
             self.requirepass = self.config.str("requirepass")
+        elif name == "notify-keyspace-events":
+            self.notify_flags = notify.effective(self.config.int(name))
+            for db in self.keyspace.dbs:
+                db.set_notify(self.notify_flags)
+        elif name == "tracking-table-max-keys":
+            self.tracking.limit()
+
+    def before_sleep(self) -> None:
+        """Once per event-loop turn, after serving what was ready (Redis's beforeSleep):
+        BCAST invalidations of the keys changed meanwhile."""
+        if self.tracking.prefixes:
+            self.tracking.broadcast()
 
     # --- time and clients ----------------------------------------------------------------
     @property
@@ -204,6 +242,8 @@ class Engine:
             self.unblock(client)
         if client.pubsub_mode:
             self.pubsub.drop_client(client)
+        if client.tracking:
+            self.tracking.disable(client)
 
     def idle_clients(self) -> list[Client]:
         """Clients idle for longer than `timeout` seconds (0 = never), for the shell to close."""
@@ -223,8 +263,11 @@ class Engine:
         spec = self.table.lookup.get(argv[0])
         if (spec is None or not spec.fast or not client.authenticated
                 or client.multi is not None or client.reply_mode != REPLY_ON
-                or client.pubsub_mode or self.propagating):
-            self._guarded(client, argv, spec)
+                or client.pubsub_mode or client.tracking or self.propagating):
+            if client.tracking:
+                self._tracked(client, argv, spec)
+            else:
+                self._guarded(client, argv, spec)
         else:
             client.last_command = spec
             arity = spec.arity
@@ -259,6 +302,18 @@ class Engine:
         if (len(argv) != arity) if arity > 0 else (len(argv) < -arity):
             raise errors.wrong_arity(spec.fullname)
         return spec
+
+    def _tracked(self, client: Client, argv: list[bytes], spec: CommandSpec | None) -> None:
+        """A command of a client with CLIENT TRACKING on: it is the tracking table's
+        current client while it runs (its keys are remembered, its own invalidations
+        follow its reply)."""
+        tracking = self.tracking
+        tracking.current = client
+        try:
+            self._guarded(client, argv, spec)
+        finally:
+            tracking.current = None
+        tracking.after_command(client, argv)
 
     def _guarded(self, client: Client, argv: list[bytes], spec: CommandSpec | None) -> None:
         """The full guard pipeline, in processCommand's order."""
@@ -298,9 +353,15 @@ class Engine:
             reply = spec.handler(client, argv)
         except CommandError as exc:
             self._reply_error(client, exc.message)
-            return
+            reply = None
         except Exception as exc:
             self._internal_error(client, spec, exc)
+            return
+        tracker = self.tracking.current
+        if tracker is not None and spec.is_readonly:
+            # The keys a read touched, error or not, for the tracking client that ran it.
+            self.tracking.remember(tracker, spec, argv)
+        if reply is None:
             return
         if isinstance(reply, Block):
             self._block(client, spec, argv, reply)

@@ -19,6 +19,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from node.engine.notify import KEY_MISS, NEW
+
 if TYPE_CHECKING:
     from node.engine.session import Client
 
@@ -36,6 +38,9 @@ class Database:
         "expires",
         "index",
         "keyspace",
+        "lookup_read",
+        "notify_flags",
+        "tracking",
         "_expire_cursor",
         "_expire_snapshot",
         "_scan_serial",
@@ -53,6 +58,14 @@ class Database:
         self.watched: dict[bytes, set[Client]] = {}
         # key -> clients parked on it by a blocking command, oldest first.
         self.blocking: dict[bytes, deque[Client]] = {}
+        # Keyspace events to emit (notify.effective flags) and whether any client tracks
+        # keys for client-side caching: 0 and False on most servers, so writers pay one
+        # truth test for each. Set through `set_notify` and by the tracking table.
+        self.notify_flags = 0
+        self.tracking = False
+        # The lookup of a command that READS the key (Redis's lookupKeyRead): `lookup`
+        # itself unless keymiss events are on, so reads pay nothing for them.
+        self.lookup_read: Callable[[bytes], object | None] = self.lookup
         self._scans: dict[int, list[bytes]] = {}
         self._scan_serial = 0
         self._expire_snapshot: list[bytes] = []
@@ -70,6 +83,17 @@ class Database:
                 return None
         return value
 
+    def _lookup_or_miss(self, key: bytes) -> object | None:
+        value = self.lookup(key)
+        if value is None:
+            self.keyspace.notify(KEY_MISS, b"keymiss", key, self.index)
+        return value
+
+    def set_notify(self, flags: int) -> None:
+        """Emit the keyspace events `flags` (notify.effective) names from now on."""
+        self.notify_flags = flags
+        self.lookup_read = self._lookup_or_miss if flags & KEY_MISS else self.lookup
+
     def exists(self, key: bytes) -> bool:
         return self.lookup(key) is not None
 
@@ -79,14 +103,19 @@ class Database:
 
     # --- writes ------------------------------------------------------------------------
     def set_value(self, key: bytes, value: object, keep_ttl: bool = False) -> None:
-        """Store `value` (overwriting), clearing any TTL unless `keep_ttl`."""
+        """Store `value` (overwriting), clearing any TTL unless `keep_ttl`. The one place
+        keys are created (Redis's dbAdd), so the `new` event is emitted here."""
+        # With events on, a stale key expires first (and says so), as lookupKeyWrite does.
+        created = self.notify_flags and self.lookup(key) is None
         self.data[key] = value
         if not keep_ttl and self.expires:
             self.expires.pop(key, None)
-        if self.watched:
+        if self.watched or self.tracking:
             self.touch(key)
         if self.blocking:
             self.mark_ready(key)
+        if created and self.notify_flags & NEW:
+            self.keyspace.notify(NEW, b"new", key, self.index)
 
     def replace(self, key: bytes, value: object) -> None:
         """Swap a live key's value for an equal one in another representation (Redis's
@@ -101,7 +130,7 @@ class Database:
         del self.data[key]
         if self.expires:
             self.expires.pop(key, None)
-        if self.watched:
+        if self.watched or self.tracking:
             self.touch(key)
         if self.blocking:
             self.mark_ready(key)  # Redis's signalDeletedKeyAsReady
@@ -109,26 +138,30 @@ class Database:
 
     def set_expire(self, key: bytes, when_ms: int) -> None:
         self.expires[key] = when_ms
-        if self.watched:
+        if self.watched or self.tracking:
             self.touch(key)
 
     def persist(self, key: bytes) -> bool:
         if self.expires.pop(key, None) is None:
             return False
-        if self.watched:
+        if self.watched or self.tracking:
             self.touch(key)
         return True
 
     def expire_now(self, key: bytes) -> None:
-        """Delete a key whose TTL has passed (lazily or from the active cycle)."""
+        """Delete a key whose TTL has passed (lazily or from the active cycle). Redis's
+        deleteExpiredKeyAndPropagate: the `expired` event (on_expired), then the key counts
+        as modified, by no client."""
         self.data.pop(key, None)
         self.expires.pop(key, None)
         self.keyspace.expired_keys += 1
-        if self.watched:
-            self.touch(key)
         if self.blocking:
             self.mark_ready(key)
         self.keyspace.on_expired(self, key)
+        if self.watched:
+            self.touch_watchers(key)
+        if self.tracking:
+            self.keyspace.invalidate(key, False)
 
     def mark_ready(self, key: bytes) -> None:
         """Redis's signalKeyAsReady: `key` may now serve clients blocked on it. Call after
@@ -137,7 +170,17 @@ class Database:
             self.keyspace.ready.append((self, key))
 
     def touch(self, key: bytes) -> None:
-        """Redis's signalModifiedKey: invalidate the WATCHes on `key`."""
+        """Redis's signalModifiedKey by the running command: invalidate the WATCHes on
+        `key` and the client-side caches holding it."""
+        clients = self.watched.get(key)
+        if clients:
+            for client in clients:
+                client.watch_dirty = True
+        if self.tracking:
+            self.keyspace.invalidate(key, True)
+
+    def touch_watchers(self, key: bytes) -> None:
+        """Invalidate the WATCHes on `key` only (Redis's touchWatchedKey)."""
         clients = self.watched.get(key)
         if clients:
             for client in clients:
@@ -145,9 +188,10 @@ class Database:
 
     def flush(self) -> None:
         # Redis's touchAllWatchedKeysInDb: only WATCHed keys that exist are invalidated.
+        # Client-side caches hear of a flush once, from the command (Tracking.flush).
         for key in list(self.watched):
             if key in self.data:
-                self.touch(key)
+                self.touch_watchers(key)
         for key in self.blocking:
             if key in self.data:
                 self.mark_ready(key)  # a flushed stream wakes XREADGROUP
@@ -234,6 +278,10 @@ class Keyspace:
         self.dbs = [Database(i, self) for i in range(databases)]
         # Hook for expiry side effects (propagating DEL, notifications); set by the engine.
         self.on_expired: Callable[[Database, bytes], None] = lambda db, key: None
+        # Keyspace events (kind, event, key, db index) and client-side cache invalidation
+        # (key, modified by the running command rather than by expiry); set by the engine.
+        self.notify: Callable[[int, bytes, bytes, int], None] = lambda kind, event, key, db: None
+        self.invalidate: Callable[[bytes, bool], None] = lambda key, by_command: None
 
     def active_expire_cycle(self, keys_per_db: int = 20, max_rounds: int = 16) -> int:
         """Redis's activeExpireCycle in spirit: sample keys with a TTL in every database and
@@ -257,7 +305,7 @@ class Keyspace:
             # A WATCHed key is invalidated if it exists on either side of the swap.
             for key in list(database.watched):
                 if key in da.data or key in db_.data:
-                    database.touch(key)
+                    database.touch_watchers(key)
         da.data, db_.data = db_.data, da.data
         da.expires, db_.expires = db_.expires, da.expires
         da._scans.clear()

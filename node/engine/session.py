@@ -53,6 +53,9 @@ class Client:
         "reply_mode",
         "resp",
         "shard_channels",
+        "tracking",
+        "tracking_prefixes",
+        "tracking_redirect",
         "user",
         "watch_dirty",
         "watching",
@@ -86,6 +89,12 @@ class Client:
         self.patterns: dict[bytes, None] = {}
         self.shard_channels: dict[bytes, None] = {}
         self.pubsub_mode = False
+        # Client-side caching (CLIENT TRACKING): node/engine/tracking.py's flag bits (0 when
+        # off), the client id invalidations go to (0: this connection) and, in BCAST mode,
+        # the key prefixes.
+        self.tracking = 0
+        self.tracking_redirect = 0
+        self.tracking_prefixes: list[bytes] = []
         self.created_ms = engine.keyspace.now_ms
         self.last_interaction_ms = engine.keyspace.now_ms
         # Redis's lastcmd: set by the dispatcher, shown as CLIENT LIST's cmd= (NULL if None).

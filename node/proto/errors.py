@@ -115,6 +115,28 @@ CLIENT_SETINFO_OPTION = "ERR Unrecognized option '{}'"
 CLIENT_ID_POSITIVE = "ERR client-id should be greater than 0"
 CLIENT_ID_INVALID = "ERR Invalid client ID"
 CLIENT_TYPE_UNKNOWN = "ERR Unknown client type '{}'"
+TRACKING_ONE_REDIRECT = "ERR A client can only redirect to a single other client"
+TRACKING_NO_REDIRECT_TARGET = "ERR The client ID you want redirect to does not exist"
+TRACKING_PREFIX_NEEDS_BCAST = "ERR PREFIX option requires BCAST mode to be enabled"
+TRACKING_BCAST_SWITCH = (
+    "ERR You can't switch BCAST mode on/off before disabling tracking for this client, "
+    "and then re-enabling it with a different mode.")
+TRACKING_OPT_WITH_BCAST = "ERR OPTIN and OPTOUT are not compatible with BCAST"
+TRACKING_OPTIN_AND_OPTOUT = "ERR You can't specify both OPTIN mode and OPTOUT mode"
+TRACKING_OPT_SWITCH = (
+    "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, "
+    "and then re-enabling it with a different mode.")
+TRACKING_PREFIX_OVERLAPS_EXISTING = (
+    "ERR Prefix '{}' overlaps with an existing prefix '{}'. "
+    "Prefixes for a single client must not overlap.")
+TRACKING_PREFIX_OVERLAPS_GIVEN = (
+    "ERR Prefix '{}' overlaps with another provided prefix '{}'. "
+    "Prefixes for a single client must not overlap.")
+CACHING_NOT_TRACKING = (
+    "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN "
+    "or OPTOUT mode enabled")
+CACHING_YES_NOT_OPTIN = "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."
+CACHING_NO_NOT_OPTOUT = "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."
 NO_SUCH_USER = "ERR No such user '{}'"
 CONFIG_SET_UNKNOWN = "ERR Unknown option or number of arguments for CONFIG SET - '{}'"
 CONFIG_SET_FAILED = "ERR CONFIG SET failed (possibly related to argument '{}') - {}"

@@ -198,13 +198,7 @@ def _keyed_samples() -> list[tuple[str, list[bytes]]]:
     return samples
 
 
-# Commands whose key flags depend on the request need Redis's getkeys function for them.
-MISSING_GETKEYS = {"bitfield": "no bitfieldGetKeys yet: RO+access unless SET/INCRBY appear"}
-SAMPLES = [
-    pytest.param(argv, id=name, marks=[pytest.mark.xfail(reason=MISSING_GETKEYS[command])]
-                 if (command := name.split("#")[0]) in MISSING_GETKEYS else [])
-    for name, argv in _keyed_samples()
-]
+SAMPLES = [pytest.param(argv, id=name) for name, argv in _keyed_samples()]
 
 
 @pytest.mark.parametrize("proto", [2, 3])
