@@ -22,11 +22,12 @@ import math
 from typing import Final
 
 from node.commands import docs
-from node.commands._args import int_arg, option
+from node.commands._args import int_arg, option, timeout_to_deadline
 from node.commands._double import double_arg
 from node.commands._zset import (
     LexBound,
     ScoreBound,
+    bzpop_reply,
     flat_items_reply,
     get_zset,
     items_reply,
@@ -42,6 +43,7 @@ from node.commands._zset import (
 )
 from node.commands.registry import Acl, Flag, KeyFlag, key_at, keys_by_count
 from node.commands.table import NODE
+from node.engine.blocking import Block
 from node.engine.session import Client
 from node.engine.types.zset import Item, ZSet
 from node.proto import errors, resp
@@ -609,6 +611,61 @@ def zmpop(c: Client, argv: Argv) -> bytes:
     if popped is None:
         return resp.null_array(c.resp)
     # Replicas and the AOF get the pop of the key that served it, as in Redis.
+    c.engine.propagate_as(c, [[b"ZPOPMAX" if from_max else b"ZPOPMIN", popped[0],
+                               b"%d" % count]])
+    return mpop_reply(popped[0], popped[1], c.resp)
+
+
+# --- blocking pops -------------------------------------------------------------------
+def _bzpop(c: Client, argv: Argv, *, from_max: bool) -> bytes | Block:
+    deadline = timeout_to_deadline(argv[-1], c.engine.now_ms)
+    keys = argv[1:-1]
+    popped = pop_first(c, keys, from_max, 1)
+    if popped is None:
+        return Block(tuple(keys), deadline, resp.null_array(c.resp))
+    key, items = popped
+    # Replicas and the AOF see the non-blocking pop of the key that served it.
+    c.engine.propagate_as(c, [[b"ZPOPMAX" if from_max else b"ZPOPMIN", key]])
+    return bzpop_reply(key, items[0], c.resp)
+
+
+_BZPOP_HISTORY: Final = (("6.0.0", "`timeout` is interpreted as a double instead of an integer."),)
+_BZPOP_KEYS: Final = [key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE, lastkey=-2)]
+_BZPOP_ARGS: Final = (docs.key("key", multiple=True), docs.double("timeout"))
+
+
+@NODE.command("bzpopmin", -3, Flag.WRITE | Flag.NOSCRIPT | Flag.BLOCKING | Flag.FAST,
+              group="sorted-set", since="5.0.0", acl=Acl.SORTEDSET,
+              summary="Remove and return the member with the lowest score from one or more sorted sets, or block until one is available",
+              complexity="O(log(N)) with N being the number of elements in the sorted set.",
+              keys=_BZPOP_KEYS, history=_BZPOP_HISTORY, args=_BZPOP_ARGS)
+def bzpopmin(c: Client, argv: Argv) -> bytes | Block:
+    return _bzpop(c, argv, from_max=False)
+
+
+@NODE.command("bzpopmax", -3, Flag.WRITE | Flag.NOSCRIPT | Flag.BLOCKING | Flag.FAST,
+              group="sorted-set", since="5.0.0", acl=Acl.SORTEDSET,
+              summary="Remove and return the member with the highest score from one or more sorted sets, or block until one is available",
+              complexity="O(log(N)) with N being the number of elements in the sorted set.",
+              keys=_BZPOP_KEYS, history=_BZPOP_HISTORY, args=_BZPOP_ARGS)
+def bzpopmax(c: Client, argv: Argv) -> bytes | Block:
+    return _bzpop(c, argv, from_max=True)
+
+
+@NODE.command("bzmpop", -5, Flag.WRITE | Flag.BLOCKING, group="sorted-set", since="7.0.0",
+              acl=Acl.SORTEDSET,
+              summary="Remove and return members with scores in a sorted set or block until one is available",
+              complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+              keys=[keys_by_count(2, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE)],
+              args=(docs.double("timeout"), docs.integer("numkeys"),
+                    docs.key("key", multiple=True), _WHERE,
+                    docs.integer("count", token="COUNT", optional=True)))
+def bzmpop(c: Client, argv: Argv) -> bytes | Block:
+    deadline = timeout_to_deadline(argv[1], c.engine.now_ms)
+    keys, from_max, count = parse_mpop(argv, 2)
+    popped = pop_first(c, keys, from_max, count)
+    if popped is None:
+        return Block(tuple(keys), deadline, resp.null_array(c.resp))
     c.engine.propagate_as(c, [[b"ZPOPMAX" if from_max else b"ZPOPMIN", popped[0],
                                b"%d" % count]])
     return mpop_reply(popped[0], popped[1], c.resp)
