@@ -284,6 +284,33 @@ def client_id(c: Client, argv: Argv) -> bytes:
     return resp.integer(c.id)
 
 
+@NODE.command("unblock", -3, Flag.ADMIN | Flag.NOSCRIPT | Flag.LOADING | Flag.STALE,
+              group="connection", since="5.0.0",
+              summary="Unblock a client blocked in a blocking command from a different connection",
+              complexity="O(log N) where N is the number of client connections",
+              acl=Acl.CONNECTION, container="client",
+              args=(docs.integer("client-id"),
+                    docs.oneof("timeout_error", docs.token("timeout", "TIMEOUT"),
+                               docs.token("error", "ERROR"), optional=True)))
+def client_unblock(c: Client, argv: Argv) -> bytes:
+    client_id = int_arg(argv[2])
+    as_error = False
+    if len(argv) == 4:
+        reason = option(argv[3])
+        if reason not in (b"TIMEOUT", b"ERROR"):
+            raise CommandError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+        as_error = reason == b"ERROR"
+    elif len(argv) > 4:
+        raise CommandError(errors.SUBCOMMAND_SYNTAX.format("UNBLOCK", "CLIENT"))
+    target = c.engine.clients.get(client_id)
+    if target is None or target.blocked is None:
+        return resp.ZERO
+    reply = (resp.error("UNBLOCKED client unblocked via CLIENT UNBLOCK") if as_error
+             else target.blocked.block.on_timeout)
+    c.engine.unblock(target, reply)
+    return resp.ONE
+
+
 @NODE.command("info", 2, _CLIENT_FLAGS, group="connection", since="6.2.0",
               summary="Returns information about the current client connection.",
               complexity="O(1)", acl=Acl.CONNECTION, tips=("nondeterministic_output",),

@@ -16,7 +16,7 @@ from node.commands.registry import Flag, KeyFlag, key_at
 from node.commands.table import NODE
 from node.engine.glob import compile_glob
 from node.engine.session import Client
-from node.proto import resp
+from node.proto import errors, resp
 from node.proto.errors import CommandError
 
 Argv = list[bytes]
@@ -148,9 +148,8 @@ NODE.container("pubsub", group="pubsub", since="2.8.0",
 
 def _too_many(argv: Argv, most: int) -> None:
     if len(argv) > most:
-        raise CommandError(
-            f"ERR unknown subcommand or wrong number of arguments for "
-            f"'{argv[1].decode('utf-8', 'surrogateescape')}'. Try PUBSUB HELP.")
+        raise CommandError(errors.SUBCOMMAND_SYNTAX.format(
+            argv[1].decode("utf-8", "surrogateescape"), "PUBSUB"))
 
 
 def _matching(names: list[bytes], argv: Argv) -> bytes:

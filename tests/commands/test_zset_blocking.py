@@ -46,3 +46,22 @@ def test_timeout_and_multi() -> None:
     h("BZPOPMIN", "z", 0)
     h("BZMPOP", 0, 1, "z", "MIN")
     assert h.raw("EXEC") == b"*2\r\n*-1\r\n*-1\r\n"
+
+
+def test_client_unblock_with_timeout_or_error_reply() -> None:
+    h = Harness()
+    waiter = h.client_harness()
+    assert waiter.raw("BZPOPMIN", "z", 0) == b""
+    assert h("CLIENT", "UNBLOCK", waiter.client.id) == 1
+    assert waiter.client.out == [b"*-1\r\n"]
+    assert h("CLIENT", "UNBLOCK", waiter.client.id) == 0  # no longer blocked
+    waiter.client.out.clear()
+    waiter.raw("BLPOP", "l", 0)
+    assert h("CLIENT", "UNBLOCK", waiter.client.id, "error") == 1
+    assert waiter.client.out == [b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"]
+    assert h("CLIENT", "UNBLOCK", 99999) == 0
+    assert h.error("CLIENT", "UNBLOCK", "abc") == "ERR value is not an integer or out of range"
+    assert h.error("CLIENT", "UNBLOCK", 1, "FOO") == (
+        "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+    assert h.error("CLIENT", "UNBLOCK", 1, 2, 3) == (
+        "ERR unknown subcommand or wrong number of arguments for 'UNBLOCK'. Try CLIENT HELP.")
