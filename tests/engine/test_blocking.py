@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import random
 
+from node.commands._args import timeout_to_deadline
 from node.commands.registry import CommandTable, Flag, KeyFlag, key_at
 from node.config import Config
-from node.commands._args import timeout_to_deadline
 from node.engine.blocking import Block
 from node.engine.engine import Engine
 from node.engine.session import Client
