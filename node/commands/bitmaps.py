@@ -15,8 +15,9 @@ from typing import Final
 from node.commands import docs
 from node.commands._args import int_arg, option, string2ll
 from node.commands.registry import Acl, Flag, KeyFlag, KeyRef, key_at
-from node.commands.strings import get_string
+from node.commands.strings import get_string, lookup_string
 from node.commands.table import NODE
+from node.engine import notify
 from node.engine.session import Client
 from node.proto import errors, resp
 from node.proto.errors import CommandError
@@ -45,22 +46,30 @@ def _bit_offset(c: Client, raw: bytes, *, hashed_width: int = 0) -> int:
     return value
 
 
-def _writable(c: Client, key: bytes, last_bit: int) -> bytearray:
+def _writable(c: Client, key: bytes, last_bit: int) -> tuple[bytearray, bool]:
     """The string at `key` as a bytearray long enough to hold `last_bit` (created or grown
-    with zero bytes, as lookupStringForBitCommand does)."""
-    value = get_string(c, key)
+    with zero bytes, as lookupStringForBitCommand does), and whether it was created or
+    grew (Redis's `dirty`). Turning a shared string into a raw one changes nothing."""
+    value = lookup_string(c, key)
     needed = (last_bit >> 3) + 1
     if value is None:
         data = bytearray(needed)
         c.db.set_value(key, data)
-        return data
+        return data, True
     if value.__class__ is not bytearray:
         value = bytearray(value)
-        c.db.set_value(key, value, keep_ttl=True)
+        c.db.replace(key, value)
     assert isinstance(value, bytearray)
     if len(value) < needed:
         value.extend(bytes(needed - len(value)))
-    return value
+        return value, True
+    return value, False
+
+
+def _setbit_event(c: Client, key: bytes) -> None:
+    engine = c.engine
+    if engine.notify_flags:
+        engine.notify(notify.STRING, b"setbit", key, c.db.index)
 
 
 # --- SETBIT / GETBIT -------------------------------------------------------------------------
@@ -74,15 +83,18 @@ def setbit(c: Client, argv: Argv) -> bytes:
     bit = string2ll(argv[3])
     if bit not in (0, 1):
         raise CommandError(BIT_VALUE_ERROR)
-    data = _writable(c, argv[1], offset)
+    data, grown = _writable(c, argv[1], offset)
     index, mask = offset >> 3, 0x80 >> (offset & 7)
     old = 1 if data[index] & mask else 0
-    if bit:
-        data[index] |= mask
-    else:
-        data[index] &= ~mask & 0xFF
-    c.db.touch(argv[1])
-    c.engine.dirty += 1
+    # Redis signals only a new or longer string, or a bit that really flipped.
+    if grown or old != bit:
+        if bit:
+            data[index] |= mask
+        else:
+            data[index] &= ~mask & 0xFF
+        c.db.touch(argv[1])
+        _setbit_event(c, argv[1])
+        c.engine.dirty += 1
     return resp.ONE if old else resp.ZERO
 
 
@@ -220,10 +232,13 @@ def bitop(c: Client, argv: Argv) -> bytes:
     values = [get_string(c, key) or b"" for key in sources]
     size = max(len(v) for v in values)
     dest = argv[2]
+    engine = c.engine
     if size == 0:
         removed = c.db.delete(dest)
         if removed:
-            c.engine.dirty += 1
+            if engine.notify_flags:
+                engine.notify(notify.GENERIC, b"del", dest, c.db.index)
+            engine.dirty += 1
         return resp.ZERO
     ints = [int.from_bytes(bytes(v).ljust(size, b"\0"), "big") for v in values]
     result = ints[0]
@@ -237,7 +252,9 @@ def bitop(c: Client, argv: Argv) -> bytes:
         else:
             result ^= other
     c.db.set_value(dest, result.to_bytes(size, "big"))
-    c.engine.dirty += 1
+    if engine.notify_flags:
+        engine.notify(notify.STRING, b"set", dest, c.db.index)
+    engine.dirty += 1
     return resp.integer(size)
 
 
@@ -338,7 +355,7 @@ def _bitfield(c: Client, argv: Argv, read_only: bool) -> bytes:
     writes = any(op.kind != b"get" for op in ops)
     if writes:
         last_bit = max(op.offset + op.width - 1 for op in ops if op.kind != b"get")
-        data: bytes | bytearray = _writable(c, key, last_bit)
+        data: bytes | bytearray = _writable(c, key, last_bit)[0]
     else:
         data = get_string(c, key) or b""
     parts = [resp.array_header(len(ops))]
@@ -358,6 +375,7 @@ def _bitfield(c: Client, argv: Argv, read_only: bool) -> bytes:
         parts.append(resp.integer(old if op.kind == b"set" else new))
     if changes:
         c.db.touch(key)
+        _setbit_event(c, key)
         c.engine.dirty += changes
     return b"".join(parts)
 
