@@ -208,3 +208,7 @@ def test_each_key_spec_finds_a_key(spec: CommandSpec) -> None:
         found = keys_from_specs((key,), argv, partial=key.flags & KeyFlag.INCOMPLETE != 0)
         assert found, f"{key} finds nothing in {argv!r}"
         assert found[0][0] == first, (key, argv, found)
+    # Redis answers these from the command's getkeys function (request-dependent flags, or
+    # keys a spec cannot locate).
+    if any(k.flags & (KeyFlag.VARIABLE_FLAGS | KeyFlag.INCOMPLETE) for k in spec.keys):
+        assert spec.getkeys is not None, "VARIABLE_FLAGS/INCOMPLETE specs need getkeys"
