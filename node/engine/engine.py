@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Final
 
-from node.commands.registry import CommandSpec, CommandTable, Flag
+from node.commands.registry import Acl, CommandSpec, CommandTable, Flag
 from node.config import Config
 from node.engine import notify
 from node.engine.blocking import Block, Blocked
@@ -358,8 +358,9 @@ class Engine:
             self._internal_error(client, spec, exc)
             return
         tracker = self.tracking.current
-        if tracker is not None and spec.is_readonly:
-            # The keys a read touched, error or not, for the tracking client that ran it.
+        if tracker is not None and spec.is_readonly and not spec.acl & Acl.SCRIPTING:
+            # The keys a read touched, error or not, for the tracking client that ran it
+            # (read-only scripts are not reads themselves: the commands they run are).
             self.tracking.remember(tracker, spec, argv)
         if reply is None:
             return
