@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from node.commands._double import range_double
+from node.engine import notify
 from node.engine.types.zset import Item, ZSet
 from node.proto import errors
 from node.proto.errors import CommandError
@@ -51,15 +52,33 @@ def limits(c: Client) -> tuple[int, int]:
     return cfg.int("zset-max-listpack-entries"), cfg.int("zset-max-listpack-value")
 
 
-def store_result(c: Client, dst: bytes, items: list[Item]) -> int:
+def read_zset(c: Client, key: bytes) -> ZSet | None:
+    """`get_zset` for keys a command only reads (a missing key is a keymiss event)."""
+    value = c.db.lookup_read(key)
+    if value is None or value.__class__ is ZSet:
+        return value
+    raise CommandError(errors.WRONGTYPE)
+
+
+def zset_event(c: Client, event: bytes, key: bytes, kind: int = notify.ZSET) -> None:
+    """A keyspace event of a sorted-set command (zadd, zrem, ...; `del` is generic)."""
+    engine = c.engine
+    if engine.notify_flags:
+        engine.notify(kind, event, key, c.db.index)
+
+
+def store_result(c: Client, dst: bytes, items: list[Item], event: bytes) -> int:
     """Write a computed result to `dst` (overwriting, TTL cleared) or delete `dst` when it
-    is empty, as the STORE commands do; returns the stored length."""
+    is empty, as the STORE commands do; returns the stored length. `event` names the
+    command's keyspace event (zunionstore, zrangestore, ...)."""
     if not items:
         if c.db.delete(dst):
+            zset_event(c, b"del", dst, notify.GENERIC)
             c.engine.dirty += 1
         return 0
     zs = ZSet.build(items, *limits(c))
     c.db.set_value(dst, zs)
+    zset_event(c, event, dst)
     c.engine.dirty += 1
     return len(zs)
 
@@ -176,6 +195,9 @@ def pop_first(c: Client, keys: list[bytes], from_max: bool,
         c.db.touch(key)
     else:
         c.db.delete(key)
+    zset_event(c, b"zpopmax" if from_max else b"zpopmin", key)
+    if not len(zs):
+        zset_event(c, b"del", key, notify.GENERIC)
     c.engine.dirty += n
     return key, items
 

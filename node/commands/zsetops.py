@@ -26,7 +26,7 @@ from node.commands import docs
 from node.commands._args import LLONG_MAX, int_arg, option
 from node.commands._double import double_arg
 from node.commands._scan import EMPTY_SCAN, parse_cursor, parse_options, scan_reply
-from node.commands._zset import get_zset, items_reply, store_result
+from node.commands._zset import items_reply, read_zset, store_result
 from node.commands.registry import Acl, Flag, KeyFlag, key_at, keys_by_count
 from node.commands.table import NODE
 from node.engine.session import Client
@@ -113,7 +113,7 @@ def _setop(c: Client, argv: Argv, numkeys_idx: int, dst: bytes | None, op: int, 
         raise CommandError(errors.SYNTAX)
     sources = []
     for key in argv[numkeys_idx + 1:numkeys_idx + 1 + setnum]:
-        value = c.db.lookup(key)
+        value = c.db.lookup_read(key)
         if value is not None and not isinstance(value, (ZSet, SetValue)):
             raise CommandError(errors.WRONGTYPE)
         sources.append(_Source(value))
@@ -129,7 +129,9 @@ def _setop(c: Client, argv: Argv, numkeys_idx: int, dst: bytes | None, op: int, 
             return resp.integer(_intercard(sources, limit))
         items = _inter(sources, how) if op == INTER else _union(sources, how)
     if dst is not None:
-        return resp.integer(store_result(c, dst, items))
+        # zunionstore, zinterstore, zdiffstore
+        event = argv[0].lower()
+        return resp.integer(store_result(c, dst, items, event))
     items.sort(key=_score_member)
     return items_reply(items, withscores, c.resp)
 
@@ -296,7 +298,7 @@ def zintercard(c: Client, argv: Argv) -> bytes:
                                optional=True)))
 def zrandmember(c: Client, argv: Argv) -> bytes:
     if len(argv) == 2:
-        zs = get_zset(c, argv[1])
+        zs = read_zset(c, argv[1])
         if zs is None:
             return resp.null(c.resp)
         return resp.bulk(zs.item(c.engine.rng.randrange(len(zs)))[0])
@@ -308,7 +310,7 @@ def zrandmember(c: Client, argv: Argv) -> bytes:
     withscores = len(argv) == 4
     if withscores and not -(LLONG_MAX // 2) <= count <= LLONG_MAX // 2:
         raise CommandError(OUT_OF_RANGE)  # count * 2 would overflow the reply length
-    zs = get_zset(c, argv[1])
+    zs = read_zset(c, argv[1])
     if zs is None or count == 0:
         return resp.EMPTY_ARRAY
     return items_reply(_random_items(c, zs, count), withscores, c.resp)
@@ -341,7 +343,7 @@ def _random_items(c: Client, zs: ZSet, count: int) -> list[Item]:
                     docs.integer("count", token="COUNT", optional=True)))
 def zscan(c: Client, argv: Argv) -> bytes:
     cursor = parse_cursor(argv[2])
-    zs = get_zset(c, argv[1])
+    zs = read_zset(c, argv[1])
     if zs is None:
         return EMPTY_SCAN
     opts = parse_options(argv, 3)

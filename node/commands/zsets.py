@@ -37,12 +37,15 @@ from node.commands._zset import (
     mpop_reply,
     pop_first,
     rank_span,
+    read_zset,
     score_bound,
     score_span,
     store_result,
+    zset_event,
 )
 from node.commands.registry import Acl, Flag, KeyFlag, key_at, keys_by_count
 from node.commands.table import NODE
+from node.engine import notify
 from node.engine.blocking import Block
 from node.engine.session import Client
 from node.engine.types.zset import Item, ZSet
@@ -105,6 +108,7 @@ def zadd(c: Client, argv: Argv) -> bytes:
             if score != current:
                 zs.update(member, current, score)
                 c.db.touch(key)
+                zset_event(c, b"zadd", key)
                 c.engine.dirty += 1
             return resp.ZERO
         if zs is None:
@@ -114,6 +118,7 @@ def zadd(c: Client, argv: Argv) -> bytes:
         else:
             zs.insert(member, score, *limits(c))
             c.db.touch(key)
+        zset_event(c, b"zadd", key)
         c.engine.dirty += 1
         return resp.ONE
     return _zadd(c, argv, incr=False)
@@ -187,6 +192,7 @@ def _zadd(c: Client, argv: Argv, *, incr: bool) -> bytes:
             c.db.set_value(key, zs)
         else:
             c.db.touch(key)
+        zset_event(c, b"zincr" if incr else b"zadd", key)
         c.engine.dirty += added + updated
     if incr:
         return resp.double(score, c.resp) if processed else resp.null(c.resp)
@@ -212,15 +218,19 @@ def zrem(c: Client, argv: Argv) -> bytes:
             if not len(zs):
                 break  # Redis stops at an emptied set: the rest cannot be there
     if deleted:
-        _after_removal(c, key, zs, deleted)
+        _after_removal(c, key, zs, deleted, b"zrem")
     return resp.integer(deleted)
 
 
-def _after_removal(c: Client, key: bytes, zs: ZSet, deleted: int) -> None:
+def _after_removal(c: Client, key: bytes, zs: ZSet, deleted: int, event: bytes) -> None:
+    """Members were taken out by `event`: signal it, deleting an emptied set."""
     if len(zs):
         c.db.touch(key)
     else:
         c.db.delete(key)
+    zset_event(c, event, key)
+    if not len(zs):
+        zset_event(c, b"del", key, notify.GENERIC)
     c.engine.dirty += deleted
 
 
@@ -228,7 +238,7 @@ def _after_removal(c: Client, key: bytes, zs: ZSet, deleted: int) -> None:
               acl=Acl.SORTEDSET, summary="Get the number of members in a sorted set",
               complexity="O(1)", keys=[key_at(1, KeyFlag.RO)], args=(_KEY,))
 def zcard(c: Client, argv: Argv) -> bytes:
-    zs = get_zset(c, argv[1])
+    zs = read_zset(c, argv[1])
     return resp.integer(len(zs)) if zs is not None else resp.ZERO
 
 
@@ -237,7 +247,7 @@ def zcard(c: Client, argv: Argv) -> bytes:
               summary="Get the score associated with the given member in a sorted set",
               complexity="O(1)", keys=[key_at(1, _RO)], args=(_KEY, docs.string("member")))
 def zscore(c: Client, argv: Argv) -> bytes:
-    zs = get_zset(c, argv[1])
+    zs = read_zset(c, argv[1])
     score = zs.score(argv[2]) if zs is not None else None
     return resp.null(c.resp) if score is None else resp.double(score, c.resp)
 
@@ -248,7 +258,7 @@ def zscore(c: Client, argv: Argv) -> bytes:
               complexity="O(N) where N is the number of members being requested.",
               keys=[key_at(1, _RO)], args=(_KEY, docs.string("member", multiple=True)))
 def zmscore(c: Client, argv: Argv) -> bytes:
-    zs = get_zset(c, argv[1])
+    zs = read_zset(c, argv[1])
     null = resp.null(c.resp)
     parts = [resp.array_header(len(argv) - 2)]
     for member in argv[2:]:
@@ -275,7 +285,7 @@ def zrevrank(c: Client, argv: Argv) -> bytes:
 
 
 def _zrank(c: Client, argv: Argv, *, rev: bool) -> bytes:
-    zs = get_zset(c, argv[1])
+    zs = read_zset(c, argv[1])
     rank = zs.rank(argv[2]) if zs is not None else None
     if rank is None or zs is None:
         return resp.null(c.resp)
@@ -291,7 +301,7 @@ def _zrank(c: Client, argv: Argv, *, rev: bool) -> bytes:
               args=(_KEY, docs.double("min"), docs.double("max")))
 def zcount(c: Client, argv: Argv) -> bytes:
     lo, hi = score_bound(argv[2]), score_bound(argv[3])
-    zs = get_zset(c, argv[1])
+    zs = read_zset(c, argv[1])
     if zs is None:
         return resp.ZERO
     start, stop = score_span(zs, lo, hi)
@@ -306,7 +316,7 @@ def zcount(c: Client, argv: Argv) -> bytes:
               args=(_KEY, docs.string("min"), docs.string("max")))
 def zlexcount(c: Client, argv: Argv) -> bytes:
     lo, hi = lex_bound(argv[2]), lex_bound(argv[3])
-    zs = get_zset(c, argv[1])
+    zs = read_zset(c, argv[1])
     if zs is None:
         return resp.ZERO
     start, stop = lex_span(zs, lo, hi)
@@ -450,7 +460,7 @@ def _zrange(c: Client, argv: Argv, keyidx: int, dst: bytes | None, by: int | Non
         scores = score_bound(lo_raw), score_bound(hi_raw)
     else:
         lexes = lex_bound(lo_raw), lex_bound(hi_raw)
-    zs = get_zset(c, argv[keyidx])
+    zs = read_zset(c, argv[keyidx])
     items: list[Item] = []
     if zs is not None:
         if ranks is not None:
@@ -463,7 +473,7 @@ def _zrange(c: Client, argv: Argv, keyidx: int, dst: bytes | None, by: int | Non
                 span = lex_span(zs, *lexes)
             items = _span_items(zs, span, rev, offset, limit)
     if dst is not None:
-        return resp.integer(store_result(c, dst, items))
+        return resp.integer(store_result(c, dst, items, b"zrangestore"))
     return items_reply(items, withscores, c.resp)
 
 
@@ -513,7 +523,7 @@ def zremrangebyrank(c: Client, argv: Argv) -> bytes:
     if zs is None:
         return resp.ZERO
     span = rank_span(start, end, len(zs))
-    return _remove_span(c, argv[1], zs, span or (0, 0))
+    return _remove_span(c, argv[1], zs, span or (0, 0), b"zremrangebyrank")
 
 
 @NODE.command("zremrangebyscore", 4, Flag.WRITE, group="sorted-set", since="1.2.0",
@@ -526,7 +536,7 @@ def zremrangebyscore(c: Client, argv: Argv) -> bytes:
     zs = get_zset(c, argv[1])
     if zs is None:
         return resp.ZERO
-    return _remove_span(c, argv[1], zs, score_span(zs, lo, hi))
+    return _remove_span(c, argv[1], zs, score_span(zs, lo, hi), b"zremrangebyscore")
 
 
 @NODE.command("zremrangebylex", 4, Flag.WRITE, group="sorted-set", since="2.8.9",
@@ -539,15 +549,16 @@ def zremrangebylex(c: Client, argv: Argv) -> bytes:
     zs = get_zset(c, argv[1])
     if zs is None:
         return resp.ZERO
-    return _remove_span(c, argv[1], zs, lex_span(zs, lo, hi))
+    return _remove_span(c, argv[1], zs, lex_span(zs, lo, hi), b"zremrangebylex")
 
 
-def _remove_span(c: Client, key: bytes, zs: ZSet, span: tuple[int, int]) -> bytes:
+def _remove_span(c: Client, key: bytes, zs: ZSet, span: tuple[int, int],
+                 event: bytes) -> bytes:
     start, stop = span
     if stop <= start:
         return resp.ZERO
     zs.pop_items(start, stop)
-    _after_removal(c, key, zs, stop - start)
+    _after_removal(c, key, zs, stop - start, event)
     return resp.integer(stop - start)
 
 
