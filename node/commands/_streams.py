@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Final
 
 from node.commands._args import string2ll
+from node.engine import notify
 from node.engine.session import Client
 from node.engine.types.stream import MAX_ID, SEQ_MASK, Group, Stream, format_id
 from node.proto import errors, resp
@@ -131,6 +132,22 @@ def get_stream(c: Client, key: bytes) -> Stream | None:
     raise CommandError(errors.WRONGTYPE)
 
 
+def read_stream(c: Client, key: bytes) -> Stream | None:
+    """`get_stream` for commands that look the key up for reading (Redis's lookupKeyRead:
+    a missing key is a keymiss event)."""
+    value = c.db.lookup_read(key)
+    if value is None or value.__class__ is Stream:
+        return value
+    raise CommandError(errors.WRONGTYPE)
+
+
+def stream_event(c: Client, event: bytes, key: bytes) -> None:
+    """A keyspace event of a stream command (xadd, xgroup-create, ...)."""
+    engine = c.engine
+    if engine.notify_flags:
+        engine.notify(notify.STREAM, event, key, c.db.index)
+
+
 def c_text(raw: bytes) -> str:
     """An argument as Redis prints it with %s: up to its first NUL byte."""
     return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
@@ -139,7 +156,7 @@ def c_text(raw: bytes) -> str:
 def stream_and_group(c: Client, key: bytes, name: bytes) -> tuple[Stream, Group]:
     """XPENDING/XCLAIM/XAUTOCLAIM's lookup: WRONGTYPE, then NOGROUP for a missing key or
     group."""
-    stream = get_stream(c, key)
+    stream = read_stream(c, key)
     group = stream.groups.get(name) if stream is not None else None
     if stream is None or group is None:
         raise CommandError(errors.STREAM_NOGROUP.format(c_text(key), c_text(name)))

@@ -29,7 +29,9 @@ from node.commands._streams import (
     parse_end,
     parse_id,
     parse_start,
+    read_stream,
     stream_and_group,
+    stream_event,
     try_parse_id,
 )
 from node.commands.registry import Acl, Flag, KeyFlag, key_at
@@ -59,11 +61,12 @@ def _subcommand_syntax(argv: Argv) -> CommandError:
         c_text(argv[1]), c_text(argv[0]).upper()))
 
 
-def _consumer(c: Client, group: Group, name: bytes) -> Consumer:
+def _consumer(c: Client, key: bytes, group: Group, name: bytes) -> Consumer:
     """streamLookupConsumer (refreshing seen-time) or streamCreateConsumer."""
     consumer = group.consumers.get(name)
     if consumer is None:
         c.engine.dirty += 1
+        stream_event(c, b"xgroup-createconsumer", key)
         return group.create_consumer(name, c.engine.now_ms)
     consumer.seen_time = c.engine.now_ms
     return consumer
@@ -130,6 +133,7 @@ def xgroup_create(c: Client, argv: Argv) -> bytes:
     if argv[3] in stream.groups:
         raise CommandError(errors.BUSYGROUP)
     stream.groups[argv[3]] = Group(sid, entries_read)
+    stream_event(c, b"xgroup-create", argv[2])
     c.engine.dirty += 1
     return resp.OK
 
@@ -152,6 +156,7 @@ def xgroup_setid(c: Client, argv: Argv) -> bytes:
         sid = parse_id(argv[4], strict=False)
     group.last_id = sid
     group.entries_read = entries_read
+    stream_event(c, b"xgroup-setid", argv[2])
     c.engine.dirty += 1
     return resp.OK
 
@@ -166,6 +171,7 @@ def xgroup_destroy(c: Client, argv: Argv) -> bytes:
     if stream is None or group is None:
         return resp.ZERO
     del stream.groups[argv[3]]
+    stream_event(c, b"xgroup-destroy", argv[2])
     c.engine.dirty += 1
     c.db.mark_ready(argv[2])  # XREADGROUP clients blocked on the group hear NOGROUP
     return resp.ONE
@@ -182,6 +188,7 @@ def xgroup_createconsumer(c: Client, argv: Argv) -> bytes:
     if argv[4] in group.consumers:
         return resp.ZERO
     group.create_consumer(argv[4], c.engine.now_ms)
+    stream_event(c, b"xgroup-createconsumer", argv[2])
     c.engine.dirty += 1
     return resp.ONE
 
@@ -199,6 +206,7 @@ def xgroup_delconsumer(c: Client, argv: Argv) -> bytes:
         return resp.ZERO
     pending = len(consumer.pel)
     group.delete_consumer(consumer)
+    stream_event(c, b"xgroup-delconsumer", argv[2])
     c.engine.dirty += 1
     return resp.integer(pending)
 
@@ -235,7 +243,7 @@ def xgroup_help(c: Client, argv: Argv) -> bytes:
               keys=[key_at(1, KeyFlag.RW | KeyFlag.UPDATE)],
               args=(docs.key("key", 0), docs.string("group"), docs.string("id", multiple=True)))
 def xack(c: Client, argv: Argv) -> bytes:
-    stream = get_stream(c, argv[1])
+    stream = read_stream(c, argv[1])
     group = stream.groups.get(argv[2]) if stream is not None else None
     if group is None:
         return resp.ZERO
@@ -403,7 +411,7 @@ def xclaim(c: Client, argv: Argv) -> bytes:
         if nack.consumer is not None and min_idle and now - nack.delivery_time < min_idle:
             continue
         if consumer is None:
-            consumer = _consumer(c, group, argv[3])
+            consumer = _consumer(c, argv[1], group, argv[3])
         group.assign(sid, nack, consumer)
         nack.delivery_time = delivery
         if retry >= 0:
@@ -449,14 +457,14 @@ def xautoclaim(c: Client, argv: Argv) -> bytes:
     stream, group = stream_and_group(c, argv[1], argv[2])
     if count * 16 >= _AUTOCLAIM_MEMORY_LIMIT:
         raise CommandError(errors.XAUTOCLAIM_COUNT_MEMORY)
-    claimed, deleted, cursor = _autoclaim(c, stream, group, argv[3], start, count, min_idle,
-                                          justid)
+    claimed, deleted, cursor = _autoclaim(c, argv[1], stream, group, argv[3], start, count,
+                                          min_idle, justid)
     return (b"*3\r\n" + id_reply(cursor) + resp.array_header(len(claimed)) + b"".join(claimed)
             + resp.array_header(len(deleted)) + b"".join(id_reply(s) for s in deleted))
 
 
-def _autoclaim(c: Client, stream: Stream, group: Group, name: bytes, start: int, count: int,
-               min_idle: int, justid: bool) -> tuple[list[bytes], list[int], int]:
+def _autoclaim(c: Client, key: bytes, stream: Stream, group: Group, name: bytes, start: int,
+               count: int, min_idle: int, justid: bool) -> tuple[list[bytes], list[int], int]:
     """XAUTOCLAIM's scan of the PEL from `start`: at most `count` entries claimed or found
     deleted, and at most ten times that many looked at. Returns (claimed replies, deleted
     IDs, the next cursor or 0)."""
@@ -482,7 +490,7 @@ def _autoclaim(c: Client, stream: Stream, group: Group, name: bytes, start: int,
         if min_idle and now - nack.delivery_time < min_idle:
             continue
         if consumer is None:
-            consumer = _consumer(c, group, name)
+            consumer = _consumer(c, key, group, name)
         group.assign(sid, nack, consumer)
         nack.delivery_time = now
         if not justid:
@@ -500,7 +508,7 @@ NODE.container("xinfo", group="stream", since="5.0.0",
 
 
 def _info_stream(c: Client, key: bytes) -> Stream:
-    stream = get_stream(c, key)
+    stream = read_stream(c, key)
     if stream is None:
         raise CommandError(errors.NO_SUCH_KEY)
     return stream

@@ -29,6 +29,8 @@ from node.commands._streams import (
     parse_id,
     parse_start,
     parse_xadd_id,
+    read_stream,
+    stream_event,
 )
 from node.commands.registry import Acl, Flag, KeyFlag, key_at, keys_by_keyword
 from node.commands.table import NODE
@@ -212,8 +214,9 @@ def xadd(c: Client, argv: Argv) -> bytes:
     stream.append(sid, flat, config.int("stream-node-max-entries"),
                   config.int("stream-node-max-bytes"))
     c.engine.dirty += 1
-    if args.trims:
-        _trim(stream, args)
+    stream_event(c, b"xadd", key)
+    if args.trims and _trim(stream, args):
+        stream_event(c, b"xtrim", key)
     if not created:
         _changed(c, key)
     return id_reply(sid)
@@ -234,6 +237,7 @@ def xtrim(c: Client, argv: Argv) -> bytes:
     deleted = _trim(stream, args)
     if deleted:
         c.db.touch(argv[1])
+        stream_event(c, b"xtrim", argv[1])
         c.engine.dirty += deleted
     return resp.integer(deleted)
 
@@ -243,7 +247,7 @@ def xtrim(c: Client, argv: Argv) -> bytes:
               summary="Return the number of entries in a stream", complexity="O(1)",
               acl=Acl.STREAM, keys=[key_at(1, KeyFlag.RO)], args=(docs.key("key", 0),))
 def xlen(c: Client, argv: Argv) -> bytes:
-    stream = get_stream(c, argv[1])
+    stream = read_stream(c, argv[1])
     return resp.integer(stream.length if stream is not None else 0)
 
 
@@ -258,7 +262,7 @@ def _range_command(c: Client, argv: Argv, rev: bool) -> bytes:
             j += 2
         else:
             raise CommandError(errors.SYNTAX)
-    stream = get_stream(c, argv[1])
+    stream = read_stream(c, argv[1])
     if stream is None:
         return resp.EMPTY_ARRAY
     if count == 0:
@@ -316,6 +320,7 @@ def xdel(c: Client, argv: Argv) -> bytes:
     if deleted:
         stream.after_deletes(first_gone)
         c.db.touch(argv[1])
+        stream_event(c, b"xdel", argv[1])
         c.engine.dirty += deleted
     return resp.integer(deleted)
 
@@ -362,6 +367,7 @@ def xsetid(c: Client, argv: Argv) -> bytes:
     if max_deleted:
         stream.max_deleted = max_deleted
     c.engine.dirty += 1  # no WATCH invalidation: 7.0 does not signal XSETID
+    stream_event(c, b"xsetid", argv[1])
     return resp.OK
 
 
@@ -430,7 +436,7 @@ def _resolve_ids(c: Client, argv: Argv, args: _ReadArgs) -> list[Group]:
     n = len(args.keys)
     for k, key in enumerate(args.keys):
         raw = argv[args.streams_at + n + k]
-        stream = get_stream(c, key)
+        stream = read_stream(c, key)
         if args.group is not None:
             group = stream.groups.get(args.group) if stream is not None else None
             if stream is None or group is None:
@@ -464,11 +470,12 @@ def _streams_reply(c: Client, served: list[tuple[bytes, bytes]]) -> bytes:
     return head + b"".join(b"*2\r\n" + resp.bulk(key) + body for key, body in served)
 
 
-def _consumer(c: Client, group: Group, name: bytes) -> None:
+def _consumer(c: Client, key: bytes, group: Group, name: bytes) -> None:
     """Look the consumer up (refreshing its seen time) or create it."""
     consumer = group.consumers.get(name)
     if consumer is None:
         group.create_consumer(name, c.engine.now_ms)
+        stream_event(c, b"xgroup-createconsumer", key)
         c.engine.dirty += 1
     else:
         consumer.seen_time = c.engine.now_ms
@@ -518,7 +525,7 @@ def _serve_now(c: Client, args: _ReadArgs, groups: list[Group]) -> list[tuple[by
     """The streams XREAD/XREADGROUP can answer without blocking, with their entries."""
     served = []
     for k, key in enumerate(args.keys):
-        stream = get_stream(c, key)
+        stream = read_stream(c, key)
         if stream is None:
             continue
         after = args.ids[k]
@@ -528,10 +535,10 @@ def _serve_now(c: Client, args: _ReadArgs, groups: list[Group]) -> list[tuple[by
             continue
         group = groups[k]
         if after != _GT:
-            _consumer(c, group, args.consumer)
+            _consumer(c, key, group, args.consumer)
             body = _read_history(c, stream, after, args.count, group, args.consumer)
         elif stream.length and stream.last_valid_id() > group.last_id:
-            _consumer(c, group, args.consumer)
+            _consumer(c, key, group, args.consumer)
             body = _read_new(c, stream, group.last_id, args.count, group, args.consumer,
                              args.noack)
         else:
@@ -562,7 +569,7 @@ def _serve_blocked(c: Client, args: _ReadArgs) -> bytes | None:
             if group is None:
                 raise CommandError(errors.XREADGROUP_GROUP_GONE)
             if stream.last_id > group.last_id:
-                _consumer(c, group, args.consumer)
+                _consumer(c, key, group, args.consumer)
                 body = _read_new(c, stream, group.last_id, count, group, args.consumer,
                                  args.noack)
                 return _streams_reply(c, [(key, body)])
