@@ -6,12 +6,14 @@ import os
 import random
 import signal
 import sys
+import time
 
 import trio
 
 from node.commands import load
 from node.config import Config, ConfigError, parse_command_line
 from node.engine.engine import VERSION, Engine
+from node.io.files import FileStorage
 from node.io.log import Logger
 from node.server import NodeServer
 
@@ -47,8 +49,15 @@ async def _run(server: NodeServer, log: Logger) -> None:
             async for signum in signals:
                 name = "SIGINT" if signum == signal.SIGINT else "SIGTERM"
                 log("warning", f"Received {name} scheduling shutdown...")
-                server.request_stop()
-                break
+                # As SHUTDOWN with no option: save when save points are configured.
+                engine = server.engine
+                engine.set_time(int(time.time() * 1000))
+                if engine.persistence.prepare_shutdown(save=bool(engine.config.values["save"]),
+                                                       force=False):
+                    server.request_stop()
+                    break
+                log("warning", f"{name} received but errors trying to shut down the server, "
+                               "check the logs for more information")
             nursery.cancel_scope.cancel()
 
 
@@ -74,10 +83,17 @@ def main(argv: list[str] | None = None) -> int:
             f.write(f"{os.getpid()}\n")
     engine = Engine(config, load(), random.Random(), log=log)
     server = NodeServer(engine, log)
+    storage = FileStorage(log, server.after_fork_in_child)
+    engine.persistence.storage = storage
+    engine.persistence.clock_us = lambda: time.monotonic_ns() // 1000
     try:
         server.bind()
     except OSError as exc:
         log("warning", str(exc))
+        return 1
+    engine.set_time(int(time.time() * 1000))
+    if not engine.persistence.load_at_startup():
+        server.close_all()
         return 1
     log("notice", f"slotd {VERSION} (Redis-compatible) started, pid={os.getpid()}, "
                   f"port={config.int('port')}")

@@ -112,6 +112,12 @@ class NodeServer:
     def request_stop(self) -> None:
         self._stop.set()
 
+    def after_fork_in_child(self) -> None:
+        """In a forked persistence child: let go of the listening sockets, so that a
+        restarted server can bind while an orphaned child still writes."""
+        for sock in self.listeners:
+            sock.close()
+
     async def serve(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
                     ) -> None:
         """Run until `request_stop()` or a SHUTDOWN command; the listeners must be bound."""
@@ -150,6 +156,7 @@ class NodeServer:
             engine.set_time(wall_ms())
             self._measure_process()
             engine.keyspace.active_expire_cycle()
+            engine.persistence.cron()
             engine.expire_blocked()
             engine.before_sleep()
             self._flush_woken()

@@ -74,8 +74,8 @@ def replid(engine: Engine) -> str:
 
 
 def last_save_s(engine: Engine) -> int:
-    """LASTSAVE / rdb_last_save_time: the start time until persistence saves."""
-    return engine.started_ms // 1000
+    """LASTSAVE / rdb_last_save_time: the last successful save (the start time before)."""
+    return engine.persistence.last_save_s()
 
 
 def _server(e: Engine) -> Lines:
@@ -155,22 +155,7 @@ def _perc(part: int, whole: int) -> str:
 
 
 def _persistence(e: Engine) -> Lines:
-    return [
-        ("loading", 0), ("async_loading", 0), ("current_cow_peak", 0),
-        ("current_cow_size", 0), ("current_cow_size_age", 0), ("current_fork_perc", "0.00"),
-        ("current_save_keys_processed", 0), ("current_save_keys_total", 0),
-        ("rdb_changes_since_last_save", e.dirty), ("rdb_bgsave_in_progress", 0),
-        ("rdb_last_save_time", last_save_s(e)), ("rdb_last_bgsave_status", "ok"),
-        ("rdb_last_bgsave_time_sec", -1), ("rdb_current_bgsave_time_sec", -1),
-        ("rdb_saves", 0), ("rdb_last_cow_size", 0), ("rdb_last_load_keys_expired", 0),
-        ("rdb_last_load_keys_loaded", 0), ("aof_enabled", int(e.config.bool("appendonly"))),
-        ("aof_rewrite_in_progress", 0), ("aof_rewrite_scheduled", 0),
-        ("aof_last_rewrite_time_sec", -1), ("aof_current_rewrite_time_sec", -1),
-        ("aof_last_bgrewrite_status", "ok"), ("aof_rewrites", 0),
-        ("aof_rewrites_consecutive_failures", 0), ("aof_last_write_status", "ok"),
-        ("aof_last_cow_size", 0), ("module_fork_in_progress", 0),
-        ("module_fork_last_cow_size", 0),
-    ]
+    return e.persistence.info()
 
 
 def _stats(e: Engine) -> Lines:
@@ -190,8 +175,9 @@ def _stats(e: Engine) -> Lines:
         ("evicted_keys", 0), ("evicted_clients", 0), ("total_eviction_exceeded_time", 0),
         ("current_eviction_exceeded_time", 0), ("keyspace_hits", s.keyspace_hits),
         ("keyspace_misses", s.keyspace_misses), ("pubsub_channels", 0),
-        ("pubsub_patterns", 0), ("pubsubshard_channels", 0), ("latest_fork_usec", 0),
-        ("total_forks", 0), ("migrate_cached_sockets", 0),
+        ("pubsub_patterns", 0), ("pubsubshard_channels", 0),
+        ("latest_fork_usec", e.persistence.last_fork_us),
+        ("total_forks", e.persistence.total_forks), ("migrate_cached_sockets", 0),
         ("slave_expires_tracked_keys", 0), ("active_defrag_hits", 0),
         ("active_defrag_misses", 0), ("active_defrag_key_hits", 0),
         ("active_defrag_key_misses", 0), ("total_active_defrag_time", 0),

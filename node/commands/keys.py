@@ -652,7 +652,11 @@ def flushall(c: Client, argv: Argv) -> bytes:
         removed += len(db.data)
         db.flush()
     c.engine.tracking.flush()
-    c.engine.dirty += removed + 1  # Redis counts the flush itself too
+    c.engine.dirty += removed
+    # With save points Redis saves the now empty dataset at once (which resets dirty), so a
+    # restart cannot bring the data back; FLUSHALL always propagates, even of nothing.
+    c.engine.persistence.flushall_save()
+    c.engine.propagate_as(c, [argv], force=True)
     return resp.OK
 
 

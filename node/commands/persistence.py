@@ -115,3 +115,24 @@ def restore(c: Client, argv: Argv) -> bytes:
             engine.propagate_as(c, [[argv[0], key, b"%d" % ttl, *argv[3:], b"ABSTTL"]])
     engine.dirty += 1
     return resp.OK
+
+
+# --- SAVE / BGSAVE ------------------------------------------------------------------------
+@NODE.command("save", 1, Flag.ADMIN | Flag.NOSCRIPT | Flag.NO_ASYNC_LOADING | Flag.NO_MULTI,
+              group="server", since="1.0.0", summary="Synchronously save the dataset to disk",
+              complexity="O(N) where N is the total number of keys in all databases")
+def save(c: Client, argv: Argv) -> bytes:
+    c.engine.persistence.save_command()
+    return resp.OK
+
+
+@NODE.command("bgsave", -1, Flag.ADMIN | Flag.NOSCRIPT | Flag.NO_ASYNC_LOADING,
+              group="server", since="1.0.0", summary="Asynchronously save the dataset to disk",
+              complexity="O(1)", history=(("3.2.2", "Added the `SCHEDULE` option."),),
+              args=(docs.token("schedule", "SCHEDULE", optional=True, since="3.2.2"),))
+def bgsave(c: Client, argv: Argv) -> bytes:
+    schedule = len(argv) == 2 and option(argv[1]) == b"SCHEDULE"
+    if len(argv) > 1 and not schedule:
+        raise CommandError(errors.SYNTAX)
+    # Inside EXEC the fork is only scheduled (no_blocking counts EXEC and scripts).
+    return c.engine.persistence.bgsave_command(schedule, c.engine.no_blocking > 0)

@@ -225,6 +225,8 @@ def shutdown(c: Client, argv: Argv) -> bytes:
     save = b"SAVE" in words or (b"NOSAVE" not in words and bool(engine.config.values["save"]))
     flags = ["save" if save else "nosave"]
     flags += [w.decode().lower() for w in (b"NOW", b"FORCE") if w in words]
+    if not engine.persistence.prepare_shutdown(save=save, force=b"FORCE" in words):
+        raise CommandError("ERR Errors trying to SHUTDOWN. Check logs.")
     engine.shutdown_requested = " ".join(flags)
     c.close_after_reply = True  # nothing after SHUTDOWN runs; the process is going away
     return b""

@@ -27,6 +27,7 @@ from node.engine.keyspace import Database, Keyspace
 from node.engine.pubsub import PubSub
 from node.engine.session import REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT, Client
 from node.engine.tracking import Tracking
+from node.persistence.manager import Persistence
 from node.proto import errors, resp
 from node.proto.errors import CommandError
 
@@ -110,6 +111,10 @@ class Engine:
         # writes as (db index, argv) in `propagated` (db -1: no SELECT needed) for the
         # shell to drain after each batch. The fast path does not pay for it otherwise.
         self.propagating = False
+        # Every command takes `_guarded` while propagation is consumed or writes may be
+        # refused (MISCONF): `refresh_dispatch` keeps this up to date.
+        self.full_dispatch = False
+        self.persistence = Persistence(self)
         self.propagated: list[tuple[int, list[bytes]]] = []
         self._unit: list[tuple[int, list[bytes]]] = []
         self._unit_depth = 0
@@ -141,6 +146,10 @@ class Engine:
             self.also_propagate(db.index, [b"UNLINK" if lazy else b"DEL", key])
 
     # --- propagation (AOF, replicas) -----------------------------------------------------
+    def refresh_dispatch(self) -> None:
+        """Recompute `full_dispatch` after propagation consumers or disk health changed."""
+        self.full_dispatch = self.propagating or not self.persistence.disk_ok()
+
     def propagate_as(self, client: Client, commands: list[list[bytes]], *,
                      force: bool = False) -> None:
         """Called by a handler: propagate `commands` (in the client's database) instead of
@@ -263,7 +272,7 @@ class Engine:
         spec = self.table.lookup.get(argv[0])
         if (spec is None or not spec.fast or not client.authenticated
                 or client.multi is not None or client.reply_mode != REPLY_ON
-                or client.pubsub_mode or client.tracking or self.propagating):
+                or client.pubsub_mode or client.tracking or self.full_dispatch):
             if client.tracking:
                 self._tracked(client, argv, spec)
             else:
@@ -322,6 +331,10 @@ class Engine:
             client.last_command = spec
             if not client.authenticated and not spec.no_auth:
                 raise CommandError(errors.NOAUTH)
+            if spec.is_write or spec.fullname == "ping":
+                denied = self.persistence.write_error()
+                if denied is not None:
+                    raise CommandError(denied)
             if (client.pubsub_mode and client.resp == 2
                     and spec.fullname not in _PUBSUB_CONTEXT):
                 raise CommandError(

@@ -19,6 +19,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from node.commands._args import string2ll
 from node.commands.keys import string_encoding
 
 Command = tuple[bytes | str | int, ...]
@@ -173,11 +174,23 @@ def snapshot(call: Call, dbs: int = 16) -> dict[tuple[int, bytes], tuple[Any, ..
 
 def as_loaded(snap: dict[tuple[int, bytes], tuple[Any, ...]]) -> dict[tuple[int, bytes],
                                                                       tuple[Any, ...]]:
-    """A snapshot as it reads after a save and a load: a string modified in place ("raw")
-    is loaded as a fresh string, which is "int", "embstr" or "raw" by its contents alone."""
+    """A snapshot as it reads after a save and a load (default thresholds): encodings are
+    decided afresh by the contents alone -- a string modified in place ("raw") comes back
+    "int", "embstr" or "raw", a hashtable hash or set or a skiplist that shrank comes back
+    compact, as in Redis."""
     out = {}
     for key, (kind, enc, expiry, contents) in snap.items():
         if kind == "string":
             enc = string_encoding(contents).decode()
+        elif kind == "hash":
+            small = len(contents) <= 512 and all(len(f) <= 64 and len(v) <= 64
+                                                 for f, v in contents)
+            enc = "listpack" if small else "hashtable"
+        elif kind == "set":
+            small = len(contents) <= 512 and all(string2ll(m) is not None for m in contents)
+            enc = "intset" if small else "hashtable"
+        elif kind == "zset":
+            small = len(contents) <= 256 and all(len(m) <= 64 for m in contents[::2])
+            enc = "listpack" if small else "skiplist"
         out[key] = (kind, enc, expiry, contents)
     return out
