@@ -7,6 +7,8 @@ Rules (Redis's blocked.c, in our shape):
 - Whoever makes a key ready (a push, an add, a rename onto it) calls `Database.mark_ready`;
   after the current command the engine re-runs each parked command, oldest first, until the
   key runs dry. A re-run that returns a Block again leaves the client parked where it was.
+- CLIENT PAUSE parks clients the same way, with a `postponed` Block that waits on nothing
+  and is released when the pause ends (node/engine/observe.py).
 - A deadline passing answers `on_timeout`. Inside MULTI/EXEC or a script nothing blocks: the
   engine answers `on_timeout` at once.
 - The re-run uses `retry_argv` when the handler gives one (XREAD resolves `$` to the stream's
@@ -39,6 +41,9 @@ class Block:
     on_timeout: bytes  # the complete reply sent when the deadline passes
     retry_argv: list[bytes] | None = None
     wake_on_delete: bool = False  # re-run even when the key was deleted meanwhile
+    # CLIENT PAUSE parked the client before its command ran (no keys, no deadline): when
+    # the pause ends the command runs from the top of the dispatcher (Engine.postpone).
+    postponed: bool = False
 
 
 @dataclass(slots=True)
