@@ -324,14 +324,9 @@ class NodeServer:
 
     def _run_commands(self, conn: Connection, commands: list[list[bytes]]) -> None:
         client = conn.client
-        execute = self.engine.execute
-        for i, argv in enumerate(commands):
-            execute(client, argv)
-            if client.close_after_reply:
-                break
-            if client.blocked is not None:
-                conn.backlog = commands[i + 1 :]
-                break
+        ran = self.engine.execute_many(client, commands)
+        if client.blocked is not None and not client.close_after_reply:
+            conn.backlog = commands[ran:]
         conn.parser.auth_required = not client.authenticated
         if self.engine.clients_to_close:
             self._close_killed()

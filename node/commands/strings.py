@@ -29,6 +29,7 @@ from node.proto.errors import CommandError
 
 Argv = list[bytes]
 String = bytes | bytearray
+_BULK_HEADERS: Final = resp.BULK_HEADERS
 
 # SET/GETEX options (Redis's OBJ_* flags in parseExtendedStringArgumentsOrReply).
 _NX, _XX, _GET, _KEEPTTL, _PERSIST, _EX, _PX, _EXAT, _PXAT = (1 << i for i in range(9))
@@ -87,10 +88,18 @@ def _check_length(c: Client, size: int) -> None:
               acl=Acl.STRING, keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
               args=(docs.key("key"),))
 def get(c: Client, argv: Argv) -> bytes:
-    value = get_string(c, argv[1])
-    if value is None:
-        return resp.NULL3 if c.resp == 3 else resp.NULL_BULK
-    return b"$%d\r\n%s\r\n" % (len(value), value)
+    # Fast path: a plain string in a database without TTLs needs nothing of
+    # Database.lookup but the dict probe. Anything else takes the full lookup.
+    db = c.db
+    value = db.data.get(argv[1])
+    if value.__class__ is not bytes or db.expires:
+        value = get_string(c, argv[1])
+        if value is None:
+            return resp.NULL3 if c.resp == 3 else resp.NULL_BULK
+    n = len(value)
+    if n < 1024:
+        return b"".join((_BULK_HEADERS[n], value, b"\r\n"))
+    return resp.bulk(value)
 
 
 def _parse_options(argv: Argv, start: int, takes: dict[int, int]) -> tuple[int, bytes | None]:

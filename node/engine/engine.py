@@ -268,29 +268,44 @@ class Engine:
     # --- dispatch ------------------------------------------------------------------------
     def execute(self, client: Client, argv: list[bytes]) -> None:
         """Run one command; its reply (if any) is appended to `client.out`."""
-        self.stats.commands += 1
-        spec = self.table.lookup.get(argv[0])
-        if (spec is None or not spec.fast or not client.authenticated
-                or client.multi is not None or client.reply_mode != REPLY_ON
-                or client.pubsub_mode or client.tracking or self.full_dispatch):
-            if client.tracking:
-                self._tracked(client, argv, spec)
+        self.execute_many(client, [argv])
+
+    def execute_many(self, client: Client, commands: list[list[bytes]]) -> int:
+        """Run `commands` in order as `execute` would, stopping after one that closes the
+        connection or parks the client; returns how many ran. The shell hands over every
+        command of a read at once, so the lookups below are paid once per read."""
+        stats = self.stats
+        lookup = self.table.lookup
+        keyspace = self.keyspace
+        ran = 0
+        for argv in commands:
+            ran += 1
+            stats.commands += 1
+            spec = lookup.get(argv[0])
+            if (spec is None or not spec.fast or not client.authenticated
+                    or client.multi is not None or client.reply_mode != REPLY_ON
+                    or client.pubsub_mode or client.tracking or self.full_dispatch):
+                if client.tracking:
+                    self._tracked(client, argv, spec)
+                else:
+                    self._guarded(client, argv, spec)
             else:
-                self._guarded(client, argv, spec)
-        else:
-            client.last_command = spec
-            arity = spec.arity
-            if (len(argv) != arity) if arity > 0 else (len(argv) < -arity):
-                self._reply_error(client, errors.wrong_arity(spec.fullname).message)
-                return
-            try:
-                client.out.append(spec.handler(client, argv))  # type: ignore[arg-type]
-            except CommandError as exc:
-                self._reply_error(client, exc.message)
-            except Exception as exc:  # a bug: keep serving, but never hide it in tests
-                self._internal_error(client, spec, exc)
-        if self.keyspace.ready:
-            self._serve_ready()
+                client.last_command = spec
+                arity = spec.arity
+                if (len(argv) != arity) if arity > 0 else (len(argv) < -arity):
+                    self._reply_error(client, errors.wrong_arity(spec.fullname).message)
+                    continue
+                try:
+                    client.out.append(spec.handler(client, argv))  # type: ignore[arg-type]
+                except CommandError as exc:
+                    self._reply_error(client, exc.message)
+                except Exception as exc:  # a bug: keep serving, but never hide it in tests
+                    self._internal_error(client, spec, exc)
+            if keyspace.ready:
+                self._serve_ready()
+            if client.close_after_reply or client.blocked is not None:
+                break
+        return ran
 
     def resolve(self, argv: list[bytes], spec: CommandSpec | None = None) -> CommandSpec:
         """Redis's lookupCommand plus the arity check: the (sub)command `argv` names.

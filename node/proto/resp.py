@@ -323,6 +323,9 @@ ONE: Final = b":1\r\n"
 MINUS_ONE: Final = b":-1\r\n"
 MINUS_TWO: Final = b":-2\r\n"
 _SMALL_INTS: Final = tuple(b":%d\r\n" % i for i in range(10001))
+# "$<n>\r\n" for the lengths most values have: joining a cached header costs ~120 ns a
+# reply here, %-formatting the whole reply ~185 ns.
+BULK_HEADERS: Final = tuple(b"$%d\r\n" % n for n in range(1024))
 
 
 def status(text: bytes) -> bytes:
@@ -346,13 +349,16 @@ def integer(value: int) -> bytes:
 
 
 def bulk(value: bytes | bytearray) -> bytes:
-    return b"$%d\r\n%s\r\n" % (len(value), value)
+    n = len(value)
+    if n < 1024:
+        return b"".join((BULK_HEADERS[n], value, b"\r\n"))
+    return b"$%d\r\n%s\r\n" % (n, value)
 
 
 def bulk_or_null(value: bytes | bytearray | None, resp: int) -> bytes:
     if value is None:
         return NULL3 if resp == 3 else NULL_BULK
-    return b"$%d\r\n%s\r\n" % (len(value), value)
+    return bulk(value)
 
 
 def null(resp: int) -> bytes:
