@@ -24,6 +24,7 @@ from node.config import Config
 from node.engine import notify
 from node.engine.blocking import Block, Blocked
 from node.engine.keyspace import Database, Keyspace
+from node.engine.observe import CommandStats, Observer
 from node.engine.pubsub import PubSub
 from node.engine.session import REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT, Client
 from node.engine.tracking import Tracking
@@ -114,6 +115,14 @@ class Engine:
         # Every command takes `_guarded` while propagation is consumed or writes may be
         # refused (MISCONF): `refresh_dispatch` keeps this up to date.
         self.full_dispatch = False
+        # Observation (node/engine/observe.py): command statistics, slow log, latency
+        # monitor, MONITOR, CLIENT PAUSE. The shell injects a monotonic clock in ns (command
+        # durations) and `sleep` (DEBUG SLEEP blocks the whole server, as in Redis).
+        # `observing` (MONITOR clients or a pause) sends every command through `_guarded`.
+        self.clock_ns: Callable[[], int] = lambda: 0
+        self.sleep: Callable[[float], None] = lambda seconds: None
+        self.observing = False
+        self.observer = Observer(self)
         self.persistence = Persistence(self)
         self.propagated: list[tuple[int, list[bytes]]] = []
         self._unit: list[tuple[int, list[bytes]]] = []
@@ -148,7 +157,8 @@ class Engine:
     # --- propagation (AOF, replicas) -----------------------------------------------------
     def refresh_dispatch(self) -> None:
         """Recompute `full_dispatch` after propagation consumers or disk health changed."""
-        self.full_dispatch = self.propagating or not self.persistence.disk_ok()
+        self.full_dispatch = (self.propagating or not self.persistence.disk_ok()
+                              or self.observing)
 
     def propagate_as(self, client: Client, commands: list[list[bytes]], *,
                      force: bool = False) -> None:
@@ -253,6 +263,7 @@ class Engine:
             self.pubsub.drop_client(client)
         if client.tracking:
             self.tracking.disable(client)
+        self.observer.drop_client(client)
 
     def idle_clients(self) -> list[Client]:
         """Clients idle for longer than `timeout` seconds (0 = never), for the shell to close."""
@@ -274,37 +285,62 @@ class Engine:
         """Run `commands` in order as `execute` would, stopping after one that closes the
         connection or parks the client; returns how many ran. The shell hands over every
         command of a read at once, so the lookups below are paid once per read."""
-        stats = self.stats
-        lookup = self.table.lookup
+        # Calls on the short path are timed by runs: one clock read where the command
+        # changes (observe.py), `count` calls of `run` since `since`, from `commands[first]`.
+        lookup = self.observer.dispatch
         keyspace = self.keyspace
+        clock = self.clock_ns
+        run: CommandStats | None = None
+        count = since = first = 0
         ran = 0
         for argv in commands:
             ran += 1
-            stats.commands += 1
-            spec = lookup.get(argv[0])
-            if (spec is None or not spec.fast or not client.authenticated
+            st = lookup.get(argv[0])
+            if (st is None or not st.fast or not client.authenticated
                     or client.multi is not None or client.reply_mode != REPLY_ON
                     or client.pubsub_mode or client.tracking or self.full_dispatch):
+                if run is not None:
+                    self.observer.account(run, count, clock() - since, client, commands, first)
+                    run = None
                 if client.tracking:
-                    self._tracked(client, argv, spec)
+                    self._tracked(client, argv, st.spec if st is not None else None)
                 else:
-                    self._guarded(client, argv, spec)
+                    self._guarded(client, argv, st.spec if st is not None else None)
             else:
+                spec = st.spec
                 client.last_command = spec
                 arity = spec.arity
                 if (len(argv) != arity) if arity > 0 else (len(argv) < -arity):
+                    if run is not None:
+                        self.observer.account(run, count, clock() - since, client, commands,
+                                              first)
+                        run = None
+                    st.rejected += 1
                     self._reply_error(client, errors.wrong_arity(spec.fullname).message)
                     continue
+                if st is not run:
+                    now = clock()
+                    if run is not None:
+                        self.observer.account(run, count, now - since, client, commands, first)
+                    run, count, since, first = st, 0, now, ran - 1
+                count += 1
                 try:
                     client.out.append(spec.handler(client, argv))  # type: ignore[arg-type]
                 except CommandError as exc:
+                    st.failed += 1
                     self._reply_error(client, exc.message)
                 except Exception as exc:  # a bug: keep serving, but never hide it in tests
+                    st.failed += 1
                     self._internal_error(client, spec, exc)
             if keyspace.ready:
+                if run is not None:
+                    self.observer.account(run, count, clock() - since, client, commands, first)
+                    run = None
                 self._serve_ready()
             if client.close_after_reply or client.blocked is not None:
                 break
+        if run is not None:
+            self.observer.account(run, count, clock() - since, client, commands, first)
         return ran
 
     def resolve(self, argv: list[bytes], spec: CommandSpec | None = None) -> CommandSpec:
@@ -355,6 +391,9 @@ class Engine:
                 raise CommandError(
                     f"ERR Can't execute '{spec.fullname}': only (P|S)SUBSCRIBE / "
                     "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+            if self.observing and self.observer.pause_applies(client, spec):
+                self.postpone(client, spec, argv)
+                return
             if client.multi is not None and spec.fullname not in _MULTI_IMMEDIATE:
                 if spec.flags & Flag.NO_MULTI:
                     raise CommandError("ERR Command not allowed inside a transaction")
@@ -365,16 +404,22 @@ class Engine:
             if client.multi is not None:
                 client.multi_error = True  # Redis flags the transaction (EXECABORT later)
             self._reply_error(client, exc.message)
+            self.observer.rejected(argv)
             return
         self.call(client, spec, argv)
 
     def call(self, client: Client, spec: CommandSpec, argv: list[bytes]) -> None:
         """Redis's call(): run the handler and deliver its reply; while propagation is
-        consumed, record what the command changed (see `propagate_as`)."""
+        consumed, record what the command changed (see `propagate_as`). The call is timed
+        and counted (observe.py's `called`)."""
+        errors_before = self.stats.errors
+        start = self.clock_ns()
         if not self.propagating:
             self._run(client, spec, argv)
-            return
-        self._recorded(client, argv, lambda: self._run(client, spec, argv))
+        else:
+            self._recorded(client, argv, lambda: self._run(client, spec, argv))
+        self.observer.called(client, spec, argv, self.clock_ns() - start, errors_before,
+                             client.blocked is not None)
 
     def _run(self, client: Client, spec: CommandSpec, argv: list[bytes]) -> None:
         try:
@@ -421,6 +466,27 @@ class Engine:
         self._reply_error(client, "ERR internal error")
 
     # --- blocking ------------------------------------------------------------------------
+    def postpone(self, client: Client, spec: CommandSpec, argv: list[bytes]) -> None:
+        """CLIENT PAUSE: park `client` before `argv` runs; `_resume_postponed` runs it from
+        the top once the pause is over."""
+        client.blocked = Blocked(spec, argv, Block((), 0, b"", postponed=True), client.db)
+        self.blocked[client] = None
+
+    def _resume_postponed(self) -> None:
+        """The pause is over: the commands it parked run now, oldest first."""
+        parked = [c for c in self.blocked if c.blocked is not None and c.blocked.block.postponed]
+        for client in parked:
+            state = client.blocked
+            assert state is not None
+            self.unblock(client)
+            if client.tracking:
+                self._tracked(client, state.argv, None)
+            else:
+                self._guarded(client, state.argv, None)
+            self.woken.append(client)
+        if self.keyspace.ready:
+            self._serve_ready()
+
     def _block(self, client: Client, spec: CommandSpec, argv: list[bytes], block: Block) -> None:
         if self.no_blocking:
             self._reply(client, block.on_timeout)  # MULTI/EXEC and scripts never block
@@ -449,6 +515,7 @@ class Engine:
                 if not queue:
                     del db.blocking[key]
         if reply is not None:
+            self.observer.unblocked(client, state.spec, state.argv, 0)
             self._reply(client, reply)
             self.woken.append(client)
 
@@ -498,13 +565,19 @@ class Engine:
         if self.keyspace.ready:
             self._serve_ready()
         now = self.keyspace.now_ms
+        if self.observer.pause_over(now):
+            self._resume_postponed()
         for deadline, client in self._deadlines():
             if deadline <= now and client.blocked is not None:
                 self.unblock(client, client.blocked.block.on_timeout)
 
     def next_block_deadline(self) -> int:
-        """The earliest deadline among parked clients (unix ms), or 0 when there is none."""
-        return min((d for d, _ in self._deadlines()), default=0)
+        """The earliest deadline among parked clients (unix ms), or 0 when there is none;
+        the end of a CLIENT PAUSE counts as one."""
+        deadlines = [d for d, _ in self._deadlines()]
+        if self.observer.pause_end_ms:
+            deadlines.append(self.observer.pause_end_ms)
+        return min(deadlines, default=0)
 
     # --- WATCH ---------------------------------------------------------------------------
     def watch(self, client: Client, key: bytes) -> None:
