@@ -21,9 +21,9 @@ from typing import Final
 
 from node.commands import docs
 from node.commands.registry import Acl, Flag, KeyFlag, key_at
-from node.commands.strings import get_string
+from node.commands.strings import get_string, lookup_string
 from node.commands.table import NODE
-from node.engine import hll
+from node.engine import hll, notify
 from node.engine.session import Client
 from node.proto import errors, resp
 from node.proto.errors import CommandError
@@ -33,12 +33,20 @@ String = bytes | bytearray
 _TWO_64: Final = 1 << 64
 
 
-def _get_hll(c: Client, key: bytes) -> String | None:
-    """The HLL at `key`, None if missing (lookup, type check, isHLLObjectOrReply)."""
-    value = get_string(c, key)
+def _get_hll(c: Client, key: bytes, *, read: bool = False) -> String | None:
+    """The HLL at `key`, None if missing (lookup, type check, isHLLObjectOrReply). A `read`
+    lookup (PFCOUNT, PFMERGE's inputs) makes a missing key a keymiss event."""
+    value = get_string(c, key) if read else lookup_string(c, key)
     if value is not None and not hll.is_hll(value):
         raise CommandError(errors.NOT_HLL)
     return value
+
+
+def _pfadd_event(c: Client, key: bytes) -> None:
+    """PFADD and PFMERGE both report `pfadd`."""
+    engine = c.engine
+    if engine.notify_flags:
+        engine.notify(notify.STRING, b"pfadd", key, c.db.index)
 
 
 def _unshared(c: Client, key: bytes, value: String) -> bytearray:
@@ -73,7 +81,7 @@ def _merged_registers(c: Client, keys: Argv) -> tuple[bytes, bool]:
     merged = 0
     any_dense = False
     for key in keys:
-        value = _get_hll(c, key)
+        value = _get_hll(c, key, read=True)
         if value is None:
             continue
         any_dense = any_dense or value[4] == hll.DENSE
@@ -109,6 +117,7 @@ def pfadd(c: Client, argv: Argv) -> bytes:
         return resp.ZERO
     hll.invalidate(buf)
     c.db.touch(key)
+    _pfadd_event(c, key)
     c.engine.dirty += updated
     return resp.ONE
 
@@ -129,7 +138,7 @@ def pfcount(c: Client, argv: Argv) -> bytes:
         merged, _ = _merged_registers(c, argv[1:])
         return _signed(hll.estimate(merged))
     key = argv[1]
-    value = _get_hll(c, key)
+    value = _get_hll(c, key, read=True)
     if value is None:
         return resp.ZERO
     buf = _unshared(c, key, value)
@@ -161,6 +170,7 @@ def pfmerge(c: Client, argv: Argv) -> bytes:
     if not hll.merge_into(buf, merged, c.engine.config.int("hll-sparse-max-bytes")):
         raise CommandError(errors.INVALID_HLL)
     c.db.touch(key)
+    _pfadd_event(c, key)
     c.engine.dirty += 1
     return resp.OK
 
