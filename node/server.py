@@ -75,6 +75,8 @@ class NodeServer:
         self.listeners: list[socket.socket] = []
         self.conns: dict[int, Connection] = {}
         self.conn_by_client: dict[int, Connection] = {}
+        # Connections whose replies wait for this turn's AOF write (see `_end_turn`).
+        self._deferred: list[Connection] = []
         self._epoll: select.epoll | None = None
         self._stop = trio.Event()
 
@@ -156,6 +158,7 @@ class NodeServer:
             engine.set_time(wall_ms())
             self._measure_process()
             engine.keyspace.active_expire_cycle()
+            self._persist()  # the DELs of expired keys
             engine.persistence.cron()
             engine.expire_blocked()
             engine.before_sleep()
@@ -180,6 +183,7 @@ class NodeServer:
                     commands, conn.backlog = conn.backlog, []
                     self._run_commands(conn, commands)
                 if client.out or client.close_after_reply:
+                    self._persist()  # what woke it (and what it ran) goes first
                     self._flush(conn)
 
     def _check_shutdown(self) -> None:
@@ -276,6 +280,8 @@ class NodeServer:
                         self._flush(conn)
                     continue
                 self._serve_input(conn)
+            if self._deferred or engine.propagated:
+                self._end_turn()
             engine.before_sleep()
             if engine.woken:
                 self._flush_woken()
@@ -318,9 +324,31 @@ class NodeServer:
             self.log("verbose", f"Protocol error ({parser.error.reason}) from client: "
                                 f"id={client.id} addr={client.addr}")
         if client.out:
-            self._flush(conn)
+            if self._deferred or self.engine.propagated:
+                self._deferred.append(conn)  # after the turn's writes reach the AOF
+            else:
+                self._flush(conn)
         elif client.close_after_reply:
             self._close(conn)
+
+    def _persist(self) -> None:
+        """Hand what the engine propagated to the AOF: written (and fsynced under
+        appendfsync always) before any reply that depends on it is sent."""
+        engine = self.engine
+        if engine.propagated:
+            commands, engine.propagated = engine.propagated, []
+            aof = engine.persistence.aof
+            aof.feed(commands)
+            aof.flush()
+
+    def _end_turn(self) -> None:
+        """The end of an event-loop turn that wrote: persist, then send the replies held
+        back meanwhile (Redis's beforeSleep: flushAppendOnlyFile, then client writes)."""
+        self._persist()
+        deferred, self._deferred = self._deferred, []
+        for conn in deferred:
+            if conn.fd in self.conns:
+                self._flush(conn)
 
     def _run_commands(self, conn: Connection, commands: list[list[bytes]]) -> None:
         client = conn.client
@@ -437,6 +465,7 @@ class NodeServer:
                 await trio.lowlevel.wait_readable(conn.sock)
                 self.engine.set_time(wall_ms())
                 self._serve_input(conn)
+                self._end_turn()
                 self.engine.before_sleep()
                 self._flush_woken()
                 while conn.pending and conn.fd in self.conns:

@@ -16,6 +16,7 @@ from node.commands import docs
 from node.commands._args import int_arg, option
 from node.commands.registry import Acl, Flag, KeyFlag, key_at
 from node.commands.table import NODE
+from node.engine import notify
 from node.engine.session import Client
 from node.persistence import rdb
 from node.persistence.blobs import FormatError
@@ -35,7 +36,7 @@ Argv = list[bytes]
               acl=Acl.KEYSPACE, keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
               tips=("nondeterministic_output",), args=(docs.key("key"),))
 def dump(c: Client, argv: Argv) -> bytes:
-    value = c.db.lookup(argv[1])
+    value = c.db.lookup_read(argv[1])
     if value is None:
         return resp.null(c.resp)
     config = c.engine.config
@@ -107,12 +108,16 @@ def restore(c: Client, argv: Argv) -> bytes:
         if deleted:
             engine.dirty += 1
             engine.propagate_as(c, [[b"DEL", key]])
+            if engine.notify_flags:
+                engine.notify(notify.GENERIC, b"del", key, db.index)
         return resp.OK
     db.set_value(key, value)
     if ttl:
         db.set_expire(key, ttl)
         if not absttl:
             engine.propagate_as(c, [[argv[0], key, b"%d" % ttl, *argv[3:], b"ABSTTL"]])
+    if engine.notify_flags:
+        engine.notify(notify.GENERIC, b"restore", key, db.index)
     engine.dirty += 1
     return resp.OK
 

@@ -20,6 +20,7 @@ import contextlib
 import gc
 import os
 import signal
+import threading
 from collections.abc import Callable
 
 from node.persistence.storage import Producer
@@ -95,6 +96,16 @@ class FileStorage:
         os.replace(src, dst)
         fsync_dir(os.path.dirname(dst))
 
+    def open_append(self, path: str) -> FileAppend:
+        created = not os.path.exists(path)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        if created:  # the new name itself must survive a crash
+            fsync_dir(os.path.dirname(path))
+        return FileAppend(fd)
+
+    def truncate(self, path: str, size: int) -> None:
+        os.truncate(path, size)
+
     # --- children -------------------------------------------------------------------------
     def fork(self, job: Callable[[], bool]) -> int:
         pid = os.fork()
@@ -139,3 +150,53 @@ class FileStorage:
         self.children.discard(pid)
         if writing:  # it will never be renamed
             self.remove(temp_name(writing, pid))
+
+
+class FileAppend:
+    """An AOF incr file: unbuffered appends (one write(2) per event-loop turn) and fsyncs,
+    either inline (appendfsync always) or on a worker thread that never blocks the event
+    loop (everysec; Redis's bio thread)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._size = os.fstat(fd).st_size
+        self._worker: threading.Thread | None = None
+        self._error: OSError | None = None
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            written = os.write(self.fd, view)
+            self._size += written
+            view = view[written:]
+
+    def fsync(self) -> None:
+        os.fsync(self.fd)
+
+    def fsync_in_background(self) -> None:
+        if self.fsync_pending():
+            return
+        self._worker = threading.Thread(target=self._sync_quietly, name="aof-fsync",
+                                        daemon=True)
+        self._worker.start()
+
+    def _sync_quietly(self) -> None:
+        try:
+            os.fsync(self.fd)
+            self._error = None
+        except OSError as exc:
+            self._error = exc
+
+    def fsync_pending(self) -> bool:
+        return self._worker is not None and self._worker.is_alive()
+
+    def background_error(self) -> OSError | None:
+        return self._error
+
+    def size(self) -> int:
+        return self._size
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.join()
+        os.close(self.fd)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from node.persistence import rdb
+from node.persistence.aofmanager import AofManager
 from node.persistence.blobs import FormatError
 from node.persistence.storage import MemoryStorage, Producer, Storage
 from node.proto.errors import CommandError
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     from node.engine.engine import Engine
 
 CHILD_RDB: Final = "rdb"
-CHILD_AOF: Final = "aof"
 # Redis retries a failed background save from the save points only after this long.
 BGSAVE_RETRY_DELAY_MS: Final = 5000
 MISCONF_RDB: Final = (
@@ -72,6 +72,8 @@ class Persistence:
         self.load_libraries: Callable[[list[bytes]], None] | None = None
         # The shell measures fork time; it sets this to a clock in microseconds.
         self.clock_us: Callable[[], int] = lambda: engine.now_ms * 1000
+        self.last_child_start_ms = 0
+        self.aof = AofManager(self)
 
     # --- paths and the snapshot -----------------------------------------------------------
     def path(self, name: str) -> str:
@@ -155,15 +157,17 @@ class Persistence:
             engine.log("notice", "DB saved on disk")
             return True
 
-        pid = self._fork(job, CHILD_RDB, self._bgsave_done, path)
+        pid = self.fork_child(job, CHILD_RDB, self._bgsave_done, path)
         if pid is None:
             self._set_bgsave_ok(False)
             return False
         engine.log("notice", f"Background saving started by pid {pid}")
         return True
 
-    def _fork(self, job: Callable[[], bool], kind: str, on_done: Callable[[bool], None],
-              writing: str) -> int | None:
+    def fork_child(self, job: Callable[[], bool], kind: str, on_done: Callable[[bool], None],
+                   writing: str) -> int | None:
+        """Run `job` in a forked child (the only one: callers check `child` first);
+        `on_done(ok)` runs when cron reaps it. None (logged) if the fork failed."""
         start = self.clock_us()
         try:
             pid = self.storage.fork(job)
@@ -201,9 +205,11 @@ class Persistence:
             child = self.child
             if child is not None and child.pid == pid:
                 self.child = None
+                self.last_child_start_ms = child.start_ms
                 if child.kind == CHILD_RDB:
                     self.last_bgsave_time_s = (self.engine.now_ms - child.start_ms) // 1000
                 child.on_done(ok)
+        self.aof.cron()
         if self.child is not None:
             return
         if self.bgsave_scheduled:
@@ -231,7 +237,11 @@ class Persistence:
     # --- guards and INFO ------------------------------------------------------------------
     def disk_ok(self) -> bool:
         """No persistence error that could make writes fail (see `write_error`)."""
-        return self.last_bgsave_ok
+        return self.last_bgsave_ok and self.aof.error() is None
+
+    def refresh_disk(self) -> None:
+        """The AOF's health changed: the engine re-decides its dispatch path."""
+        self.engine.refresh_dispatch()
 
     def _set_bgsave_ok(self, ok: bool) -> None:
         if ok != self.last_bgsave_ok:
@@ -245,6 +255,9 @@ class Persistence:
         if (not self.last_bgsave_ok and config.bool("stop-writes-on-bgsave-error")
                 and config.values["save"]):
             return MISCONF_RDB
+        error = self.aof.error()
+        if error is not None:
+            return f"MISCONF Errors writing to the AOF file: {error.strerror}"
         return None
 
     def last_save_s(self) -> int:
@@ -274,9 +287,26 @@ class Persistence:
                              f"expired: {report.keys_expired}.")
 
     def load_at_startup(self) -> bool:
-        """loadDataFromDisk: the RDB file if there is one. False (after logging why) when
-        the data cannot be loaded: the server must not start."""
+        """loadDataFromDisk: the AOF when appendonly is on, else the RDB file if there is
+        one. False (after logging why) when the data cannot be loaded: the server must not
+        start."""
         engine = self.engine
+        if engine.config.bool("appendonly"):
+            start = self.clock_us()
+            self.loading = True
+            try:
+                if not self.aof.load():
+                    return False
+            finally:
+                self.loading = False
+            engine.log("notice", f"DB loaded from append only file: "
+                                 f"{(self.clock_us() - start) / 1e6:.3f} seconds")
+            try:
+                self.aof.start_after_load()
+            except OSError as exc:
+                engine.log("warning", f"Can't open the append-only file: {exc.strerror}")
+                return False
+            return True
         try:
             data = self.storage.read_file(self.rdb_path)
         except OSError as exc:
@@ -302,8 +332,16 @@ class Persistence:
         False when the save failed and `force` was not given (the server stays up)."""
         engine = self.engine
         if self.child is not None:
-            engine.log("warning", "There is a child saving an .rdb. Killing it!")
+            engine.log("warning", "There is a child saving an .rdb. Killing it!"
+                       if self.child.kind == CHILD_RDB
+                       else "There is a child rewriting the AOF. Killing it!")
             self.kill_child()
+        try:
+            self.aof.shutdown()
+        except OSError as exc:
+            engine.log("warning", f"Error flushing the AOF before exiting: {exc.strerror}")
+            if not force:
+                return False
         if save:
             engine.log("notice", "Saving the final RDB snapshot before exiting.")
             if not self.save():
@@ -342,16 +380,7 @@ class Persistence:
             ("rdb_saves", self.rdb_saves), ("rdb_last_cow_size", 0),
             ("rdb_last_load_keys_expired", self.keys_expired_on_load),
             ("rdb_last_load_keys_loaded", self.keys_loaded),
-            *self.aof_info(),
+            *self.aof.info(),
             ("module_fork_in_progress", 0), ("module_fork_last_cow_size", 0),
-        ]
-
-    def aof_info(self) -> list[tuple[str, object]]:
-        return [
-            ("aof_enabled", int(self.engine.config.bool("appendonly"))),
-            ("aof_rewrite_in_progress", 0), ("aof_rewrite_scheduled", 0),
-            ("aof_last_rewrite_time_sec", -1), ("aof_current_rewrite_time_sec", -1),
-            ("aof_last_bgrewrite_status", "ok"), ("aof_rewrites", 0),
-            ("aof_rewrites_consecutive_failures", 0), ("aof_last_write_status", "ok"),
-            ("aof_last_cow_size", 0),
+            *self.aof.info_tail(),
         ]

@@ -17,6 +17,29 @@ Sink = Callable[[bytes], None]
 Producer = Callable[[Sink], None]
 
 
+class AppendFile(Protocol):
+    """A file open for appending (the AOF's current incr file)."""
+
+    def write(self, data: bytes) -> None:
+        """Append all of `data` (the OS may still hold it in its cache). Raises OSError."""
+
+    def fsync(self) -> None:
+        """Make what was written durable, now. Raises OSError."""
+
+    def fsync_in_background(self) -> None:
+        """Start an fsync that does not block the caller (appendfsync everysec)."""
+
+    def fsync_pending(self) -> bool:
+        """Is a background fsync still running?"""
+
+    def background_error(self) -> OSError | None:
+        """The error of the last background fsync, if it failed."""
+
+    def size(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
 class Storage(Protocol):
     """Disk and child processes, as persistence needs them. Paths are as configured
     (relative ones are relative to the server's working directory)."""
@@ -51,6 +74,12 @@ class Storage(Protocol):
 
     def rename(self, src: str, dst: str) -> None:
         """Atomically rename a file and make it durable (directory fsync)."""
+
+    def open_append(self, path: str) -> AppendFile:
+        """Open (creating it, durably, if needed) a file for appending. Raises OSError."""
+
+    def truncate(self, path: str, size: int) -> None:
+        """Cut a file to `size` bytes (a torn AOF tail). Raises OSError."""
 
 
 class MemoryStorage:
@@ -115,3 +144,46 @@ class MemoryStorage:
 
     def rename(self, src: str, dst: str) -> None:
         self.files[dst] = self.files.pop(src)
+
+    def open_append(self, path: str) -> MemoryAppendFile:
+        if self.fail_writes:
+            raise OSError(28, "No space left on device")
+        self.files.setdefault(path, b"")
+        return MemoryAppendFile(self, path)
+
+    def truncate(self, path: str, size: int) -> None:
+        self.files[path] = self.files[path][:size]
+
+
+class MemoryAppendFile:
+    """An append handle on a MemoryStorage file; `synced` is its durable length."""
+
+    def __init__(self, storage: MemoryStorage, path: str) -> None:
+        self.storage = storage
+        self.path = path
+        self.synced = len(storage.files[path])
+        self.fsyncs = 0
+
+    def write(self, data: bytes) -> None:
+        if self.storage.fail_writes:
+            raise OSError(28, "No space left on device")
+        self.storage.files[self.path] = self.storage.files.get(self.path, b"") + data
+
+    def fsync(self) -> None:
+        self.fsyncs += 1
+        self.synced = len(self.storage.files.get(self.path, b""))
+
+    def fsync_in_background(self) -> None:
+        self.fsync()
+
+    def fsync_pending(self) -> bool:
+        return False
+
+    def background_error(self) -> OSError | None:
+        return None
+
+    def size(self) -> int:
+        return len(self.storage.files.get(self.path, b""))
+
+    def close(self) -> None:
+        pass

@@ -708,3 +708,15 @@ SCENARIOS: dict[str, list[tuple[str, list[str]]]] = {
 def test_scenario(h: Harness, ev: Events, name: str) -> None:
     for command, expected in SCENARIOS[name]:
         assert ev(*shlex.split(command)) == expected, command
+
+
+def test_dump_and_restore(h: Harness, ev: Events) -> None:
+    h("SET", "a", "1")
+    payload = h("DUMP", "a")
+    assert ev("DUMP", "nope") == ["keymiss:nope"]
+    assert ev("RESTORE", "b", "0", payload) == ["new:b", "restore:b"]
+    assert ev("RESTORE", "b", "0", payload, "REPLACE") == ["new:b", "restore:b"]
+    # A TTL already in the past: nothing is created, and a replaced key is just deleted.
+    assert ev("RESTORE", "c", "1", payload, "ABSTTL") == []
+    assert ev("RESTORE", "b", "1", payload, "ABSTTL", "REPLACE") == ["del:b"]
+    assert ev("RESTORE", "e", "100000", payload) == ["new:e", "restore:e"]
