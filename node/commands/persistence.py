@@ -141,3 +141,10 @@ def bgsave(c: Client, argv: Argv) -> bytes:
         raise CommandError(errors.SYNTAX)
     # Inside EXEC the fork is only scheduled (no_blocking counts EXEC and scripts).
     return c.engine.persistence.bgsave_command(schedule, c.engine.no_blocking > 0)
+
+
+@NODE.command("bgrewriteaof", 1, Flag.ADMIN | Flag.NOSCRIPT | Flag.NO_ASYNC_LOADING,
+              group="server", since="1.0.0", summary="Asynchronously rewrite the append-only file",
+              complexity="O(1)")
+def bgrewriteaof(c: Client, argv: Argv) -> bytes:
+    return c.engine.persistence.aof.rewrite_command(c.engine.no_blocking > 0)
