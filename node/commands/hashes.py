@@ -247,6 +247,7 @@ def hincrbyfloat(c: Client, argv: Argv) -> bytes:
         raise CommandError(errors.INCR_NAN_INF)
     text = _longdouble.format_human(total)
     _set_one(c, key, h, field, text, b"hincrbyfloat")
+    c.engine.propagate_as(c, [[b"HSET", key, field, text]])  # the result, not the sum
     return resp.bulk(text)
 
 

@@ -427,13 +427,20 @@ def _expire(c: Client, argv: Argv, base_ms: int, unit_ms: int) -> bytes:
             return resp.ZERO
         if b"LT" in condition and current is not None and when >= current:
             return resp.ZERO
-    if when <= c.engine.now_ms:
+    engine = c.engine
+    if when <= engine.now_ms:
         db.delete(key)
         _event(c, b"del", key)
+        lazy = engine.config.bool("lazyfree-lazy-expire")
+        engine.propagate_as(c, [[b"UNLINK" if lazy else b"DEL", key]])
     else:
         db.set_expire(key, when)
         _event(c, b"expire", key)
-    c.engine.dirty += 1
+        # Propagated as PEXPIREAT with the absolute time (options kept), as Redis does;
+        # PEXPIREAT itself goes as it came.
+        if name != "pexpireat":
+            engine.propagate_as(c, [[b"PEXPIREAT", key, b"%d" % when, *argv[3:]]])
+    engine.dirty += 1
     return resp.ONE
 
 

@@ -506,6 +506,9 @@ def _mpop(c: Client, keys: list[bytes], left: bool, count: int | None) -> bytes 
         lst = _get_list(c, key)
         if lst is not None:
             popped = _pop_many(c, key, lst, left, count or 1)
+            # Propagated as the pop it was, with the number of elements it took.
+            c.engine.propagate_as(c, [[b"LPOP" if left else b"RPOP", key,
+                                       b"%d" % len(popped)]])
             return b"*2\r\n" + resp.bulk(key) + resp.bulk_array(popped)
     return None
 
@@ -533,7 +536,9 @@ def _blocking_pop(c: Client, argv: Argv, left: bool) -> bytes | Block:
     for key in keys:
         lst = _get_list(c, key)
         if lst is not None:
-            return b"*2\r\n" + resp.bulk(key) + resp.bulk(_pop(c, key, lst, left))
+            value = _pop(c, key, lst, left)
+            c.engine.propagate_as(c, [[b"LPOP" if left else b"RPOP", key]])
+            return b"*2\r\n" + resp.bulk(key) + resp.bulk(value)
     return Block(tuple(keys), deadline, resp.null_array(c.resp))
 
 
@@ -562,10 +567,14 @@ def brpop(c: Client, argv: Argv) -> bytes | Block:
 
 
 def _blocking_move(c: Client, src: bytes, dst: bytes, from_left: bool, to_left: bool,
-                   timeout: bytes) -> bytes | Block:
+                   timeout: bytes, argv_where: list[bytes]) -> bytes | Block:
+    """BLMOVE (`argv_where`: its two direction words) and BRPOPLPUSH (none)."""
     deadline = timeout_to_deadline(timeout, c.engine.now_ms)
     value = _move(c, src, dst, from_left, to_left)
     if value is not None:
+        # Propagated as the plain move, served at once or after blocking.
+        c.engine.propagate_as(c, [[b"LMOVE", src, dst, *argv_where] if argv_where
+                                  else [b"RPOPLPUSH", src, dst]])
         return resp.bulk(value)
     if c.engine.no_blocking:
         return resp.null(c.resp)  # inside MULTI Redis answers a null bulk, not an array
@@ -581,7 +590,7 @@ def _blocking_move(c: Client, src: bytes, dst: bytes, from_left: bool, to_left: 
                     docs.double("timeout")))
 def blmove(c: Client, argv: Argv) -> bytes | Block:
     from_left, to_left = _where(argv[3]), _where(argv[4])
-    return _blocking_move(c, argv[1], argv[2], from_left, to_left, argv[5])
+    return _blocking_move(c, argv[1], argv[2], from_left, to_left, argv[5], argv[3:5])
 
 
 @NODE.command("brpoplpush", 4, Flag.WRITE | Flag.DENYOOM | Flag.NOSCRIPT | Flag.BLOCKING,
@@ -592,7 +601,7 @@ def blmove(c: Client, argv: Argv) -> bytes | Block:
               replaced_by="`BLMOVE` with the `RIGHT` and `LEFT` arguments",
               args=(docs.key("source", 0), docs.key("destination", 1), docs.double("timeout")))
 def brpoplpush(c: Client, argv: Argv) -> bytes | Block:
-    return _blocking_move(c, argv[1], argv[2], False, True, argv[3])
+    return _blocking_move(c, argv[1], argv[2], False, True, argv[3], [])
 
 
 @NODE.command("blmpop", -5, Flag.WRITE | Flag.BLOCKING, group="list", since="7.0.0",

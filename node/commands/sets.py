@@ -221,6 +221,7 @@ def spop(c: Client, argv: Argv) -> bytes:
             return resp.null(c.resp)
         member = members.pop_one(c.engine.rng)
         _after_removal(c, key, members, b"spop")
+        c.engine.propagate_as(c, [[b"SREM", key, member]])  # random: what was popped
         c.engine.dirty += 1
         return resp.bulk(member)
     count = string2ll(argv[2])
@@ -235,6 +236,8 @@ def spop(c: Client, argv: Argv) -> bytes:
         c.db.delete(key)
         _event(c, b"spop", key)
         _event(c, b"del", key, notify.GENERIC)
+        lazy = c.engine.config.bool("lazyfree-lazy-server-del")
+        c.engine.propagate_as(c, [[b"UNLINK" if lazy else b"DEL", key]])
         c.engine.dirty += size
         return reply
     popped = members.pop_random(c.engine.rng, count)
@@ -242,6 +245,8 @@ def spop(c: Client, argv: Argv) -> bytes:
         members.intset = fits_intset(members, _max_intset(c))  # Redis rebuilt the rest
     c.db.touch(key)
     _event(c, b"spop", key)
+    if c.engine.propagating:  # one SREM per popped member, as Redis 7.0 does
+        c.engine.propagate_as(c, [[b"SREM", key, member] for member in popped])
     c.engine.dirty += count
     return _set_reply(c, popped)
 

@@ -157,6 +157,8 @@ def _set(c: Client, key: bytes, value: bytes, flags: int, expire: bytes | None, 
     if when is not None:
         db.set_expire(key, when)  # a past EXAT/PXAT leaves a key that is already expired
         _event(c, b"expire", key, notify.GENERIC)
+        if not flags & _PXAT:  # propagated with an absolute time, whatever was given
+            c.engine.propagate_as(c, [[b"SET", key, value, b"PXAT", b"%d" % when]])
     c.engine.dirty += 1
     return ok
 
@@ -265,12 +267,16 @@ def getex(c: Client, argv: Argv) -> bytes:
         if when <= c.engine.now_ms:  # only EXAT/PXAT can be in the past: delete now
             db.delete(key)
             _event(c, b"del", key, notify.GENERIC)
+            lazy = c.engine.config.bool("lazyfree-lazy-expire")
+            c.engine.propagate_as(c, [[b"UNLINK" if lazy else b"DEL", key]])
         else:
             db.set_expire(key, when)
             _event(c, b"expire", key, notify.GENERIC)
+            c.engine.propagate_as(c, [[b"PEXPIREAT", key, b"%d" % when]])
         c.engine.dirty += 1
     elif flags & _PERSIST and db.persist(key):
         _event(c, b"persist", key, notify.GENERIC)
+        c.engine.propagate_as(c, [[b"PERSIST", key]])
         c.engine.dirty += 1
     return reply
 
@@ -285,6 +291,7 @@ def getdel(c: Client, argv: Argv) -> bytes:
         return resp.null(c.resp)
     c.db.delete(argv[1])
     _event(c, b"del", argv[1], notify.GENERIC)
+    c.engine.propagate_as(c, [[b"DEL", argv[1]]])
     c.engine.dirty += 1
     return resp.bulk(value)
 
@@ -546,6 +553,8 @@ def incrbyfloat(c: Client, argv: Argv) -> bytes:
     text = _longdouble.format_human(total)
     db.set_value(key, text, keep_ttl=True)
     _event(c, b"incrbyfloat", key)
+    # A float sum is not exactly reproducible elsewhere: the result is what propagates.
+    c.engine.propagate_as(c, [[b"SET", key, text, b"KEEPTTL"]])
     c.engine.dirty += 1
     return resp.bulk(text)
 

@@ -623,7 +623,7 @@ def zmpop(c: Client, argv: Argv) -> bytes:
         return resp.null_array(c.resp)
     # Replicas and the AOF get the pop of the key that served it, as in Redis.
     c.engine.propagate_as(c, [[b"ZPOPMAX" if from_max else b"ZPOPMIN", popped[0],
-                               b"%d" % count]])
+                               b"%d" % len(popped[1])]])  # the count it really popped
     return mpop_reply(popped[0], popped[1], c.resp)
 
 
@@ -678,7 +678,7 @@ def bzmpop(c: Client, argv: Argv) -> bytes | Block:
     if popped is None:
         return Block(tuple(keys), deadline, resp.null_array(c.resp))
     c.engine.propagate_as(c, [[b"ZPOPMAX" if from_max else b"ZPOPMIN", popped[0],
-                               b"%d" % count]])
+                               b"%d" % len(popped[1])]])  # the count it really popped
     return mpop_reply(popped[0], popped[1], c.resp)
 
 
