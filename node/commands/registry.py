@@ -60,7 +60,8 @@ class Flag(enum.IntFlag):
     ALLOW_BUSY = enum.auto()
 
 
-# The names COMMAND INFO prints (CMD_MODULE_* and SENTINEL flags are not printed by 7.0).
+# The names COMMAND INFO prints (CMD_MODULE_*, SENTINEL and MAY_REPLICATE are not printed by
+# 7.0).
 FLAG_NAMES: Final[dict[Flag, bytes]] = {
     Flag.WRITE: b"write",
     Flag.READONLY: b"readonly",
@@ -77,7 +78,7 @@ FLAG_NAMES: Final[dict[Flag, bytes]] = {
     Flag.ASKING: b"asking",
     Flag.FAST: b"fast",
     Flag.NO_AUTH: b"no_auth",
-    Flag.MAY_REPLICATE: b"may_replicate",
+    # may_replicate (like sentinel and protected) is hidden on purpose in Redis 7.0.
     Flag.NO_MANDATORY_KEYS: b"no_mandatory_keys",
     Flag.NO_ASYNC_LOADING: b"no_async_loading",
     Flag.NO_MULTI: b"no_multi",

@@ -26,6 +26,7 @@ from node.engine.blocking import Block, Blocked
 from node.engine.keyspace import Database, Keyspace
 from node.engine.observe import CommandStats, Observer
 from node.engine.pubsub import PubSub
+from node.engine.scripting import Scripting
 from node.engine.session import REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT, Client
 from node.engine.tracking import Tracking
 from node.persistence.manager import Persistence
@@ -94,6 +95,12 @@ class Engine:
         self.woken: list[Client] = []
         self.no_blocking = 0
         self.run_id = f"{rng.getrandbits(160):040x}"
+        # Scripting (EVAL, FUNCTION). The shell injects a monotonic clock in ms (busy-script
+        # and FUNCTION LOAD timeouts) and `serve_while_busy`, which answers other clients
+        # through `execute_busy` while a script runs past busy-reply-threshold.
+        self.scripting = Scripting(self)
+        self.monotonic_ms: Callable[[], int] = lambda: 0
+        self.serve_while_busy: Callable[[], None] | None = None
         # CLIENT KILL: clients already disconnected here whose sockets the shell must close.
         self.clients_to_close: list[Client] = []
         # Process facts only the shell can measure (INFO): refreshed by its cron.
@@ -452,11 +459,33 @@ class Engine:
             client.reply_mode = REPLY_ON
 
     def _reply_error(self, client: Client, message: str) -> None:
+        self.count_error(message)
+        self._reply(client, resp.error(message))
+
+    def count_error(self, message: str) -> None:
+        """Count an error reply in INFO's stats (errorstats by its first word)."""
         self.stats.errors += 1
         codes = self.stats.error_codes
         prefix = message.split(" ", 1)[0]
         codes[prefix] = codes.get(prefix, 0) + 1
-        self._reply(client, resp.error(message))
+
+    def execute_busy(self, client: Client, argv: list[bytes]) -> None:
+        """processCommand while a script runs past busy-reply-threshold: commands without
+        the ALLOW_BUSY flag get BUSY (flagging a transaction being queued); the others run
+        as usual. The shell calls this from `serve_while_busy`."""
+        try:
+            spec = self.resolve(argv)
+            if not client.authenticated and not spec.no_auth:
+                raise CommandError(errors.NOAUTH)
+            if not spec.flags & Flag.ALLOW_BUSY:
+                raise CommandError(self.scripting.busy_error())
+        except CommandError as exc:
+            self.stats.commands += 1
+            if client.multi is not None:
+                client.multi_error = True
+            self._reply_error(client, exc.message)
+            return
+        self.execute(client, argv)
 
     def _internal_error(self, client: Client, spec: CommandSpec, exc: Exception) -> None:
         self.stats.internal_errors += 1

@@ -1,0 +1,455 @@
+"""Scripting state of one engine: the EVAL script cache, FUNCTION libraries, and the script
+that is running (Redis's eval.c, script.c and functions.c, in one place).
+
+- Scripts are cached by the SHA1 of their body (EVAL caches too); a `#!lua flags=...` first
+  line declares flags (no-writes, allow-oom, allow-stale, no-cluster, allow-cross-slot-keys),
+  and is blanked before compiling so line numbers stay the user's.
+- Libraries come from FUNCTION LOAD (`#!lua name=<lib>`); their functions are registered by
+  name across all libraries.
+- A run (`Run`) is what Redis's scriptRunCtx holds: the caller, the mode, the read-only and
+  write-dirty state, the kill flag and the start time. redis.call goes through `command`,
+  which applies scriptCall's guards (unknown command, arity, noscript, writes in read-only
+  scripts) and runs the command on the script's own client with blocking disabled.
+- Busy scripts: past `busy-reply-threshold` ms (read from `engine.monotonic_ms`, a clock the
+  shell injects) the count hook calls `engine.serve_while_busy` so the shell can answer
+  other clients (BUSY, or SCRIPT KILL/FUNCTION KILL/SHUTDOWN NOSAVE and the other ALLOW_BUSY
+  commands, through `Engine.execute_busy`). A killed script ends with "Script killed by user
+  with SCRIPT KILL..."; one that has written cannot be killed (UNKILLABLE).
+- math.random is Redis's drand48 with its process-wide state: the sequence continues from
+  script to script (7.0 no longer reseeds per script) until math.randomseed.
+- Propagation: a script propagates its effects, never itself (see `Scripting.command`).
+Pure: no I/O, no clock reads of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final
+
+from node.commands.registry import CommandSpec, Flag
+from node.engine.lua import (
+    LOG_LEVELS,
+    NAME_ERROR,
+    REPL_AOF,
+    REPL_REPLICA,
+    LibraryError,
+    LuaVM,
+    Registered,
+    Reply,
+    ScriptCompileError,
+    sha1hex,
+    valid_name,
+)
+from node.engine.lualib import cjson
+from node.engine.session import Client
+from node.proto import resp
+from node.proto.errors import CommandError
+from node.proto.resp import split_args
+
+if TYPE_CHECKING:
+    from node.engine.engine import Engine
+
+# Script flags, in Redis's scripts_flags_def order (FUNCTION LIST prints them so).
+FLAG_NAMES: Final = (b"no-writes", b"allow-oom", b"allow-stale", b"no-cluster",
+                     b"allow-cross-slot-keys")
+LOAD_TIMEOUT_MS: Final = 500
+KILLED: Final = b"ERR Script killed by user with SCRIPT KILL..."
+LOAD_TIMEOUT: Final = b"ERR FUNCTION LOAD timeout"
+BUSY_EVAL: Final = ("BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
+                    "SHUTDOWN NOSAVE.")
+BUSY_FUNCTION: Final = ("BUSY Redis is busy running a script. You can only call FUNCTION "
+                        "KILL or SHUTDOWN NOSAVE.")
+UNKILLABLE: Final = ("UNKILLABLE Sorry the script already executed write commands against the "
+                     "dataset. You can either wait the script termination or kill the server "
+                     "in a hard way using the SHUTDOWN NOSAVE command.")
+NOTBUSY: Final = "NOTBUSY No scripts in execution right now."
+_MASK48: Final = (1 << 48) - 1
+
+
+@dataclass(slots=True)
+class Script:
+    """A cached EVAL script."""
+
+    sha: bytes
+    body: bytes
+    flags: frozenset[bytes] | None  # None: no shebang (Redis's EVAL compatibility mode)
+    function: object
+
+
+@dataclass(slots=True)
+class Function:
+    name: bytes
+    library: Library
+    function: object
+    flags: frozenset[bytes]
+    description: bytes | None
+
+
+@dataclass(slots=True)
+class Library:
+    name: bytes
+    code: bytes
+    functions: dict[bytes, Function] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Run:
+    """The running script (Redis's scriptRunCtx)."""
+
+    caller: Client
+    name: bytes  # the sha for EVAL, the function name for FCALL
+    argv: list[bytes]  # the caller's command, for FUNCTION STATS
+    eval_mode: bool
+    read_only: bool
+    start_ms: int
+    write_dirty: bool = False
+    timed_out: bool = False
+    killed: bool = False
+    repl: int = REPL_AOF | REPL_REPLICA  # redis.set_repl; read when propagation exists
+
+
+def parse_shebang(body: bytes) -> tuple[frozenset[bytes] | None, int]:
+    """evalExtractShebangFlags: (flags or None without a shebang, shebang length)."""
+    if not body.startswith(b"#!"):
+        return None, 0
+    end = body.find(b"\n")
+    if end < 0:
+        raise CommandError("ERR Invalid script shebang")
+    parts = split_args(body[:end])
+    if not parts:
+        raise CommandError("ERR Invalid engine in script shebang")
+    if parts[0] != b"#!lua":
+        raise CommandError("ERR Unexpected engine in script shebang: " + _text(parts[0]))
+    flags: set[bytes] = set()
+    for part in parts[1:]:
+        if not part.startswith(b"flags="):
+            raise CommandError("ERR Unknown lua shebang option: " + _text(part))
+        value = part[6:]
+        for flag in value.split(b",") if value else ():
+            if flag not in FLAG_NAMES:
+                raise CommandError("ERR Unexpected flag in script shebang: " + _text(flag))
+            flags.add(flag)
+    return frozenset(flags), end
+
+
+def parse_library_metadata(code: bytes) -> tuple[bytes, bytes, int]:
+    """functionExtractLibMetaData: (engine, library name, metadata line length)."""
+    if not code.startswith(b"#!"):
+        raise CommandError("ERR Missing library metadata")
+    end = code.find(b"\n")
+    if end < 0:
+        raise CommandError("ERR Invalid library metadata")
+    parts = split_args(code[:end])
+    if not parts:
+        raise CommandError("ERR Invalid library metadata")
+    name: bytes | None = None
+    for part in parts[1:]:
+        if part[:5].lower() == b"name=":
+            if name is not None:
+                raise CommandError("ERR Invalid metadata value, name argument was given "
+                                   "multiple times")
+            name = part[5:]
+            continue
+        raise CommandError("ERR Invalid metadata value given: " + _text(part))
+    if name is None:
+        raise CommandError("ERR Library name was not given")
+    return parts[0][2:], name, end
+
+
+def _text(raw: bytes) -> str:
+    """User bytes inside an error message ("%s" of a C string)."""
+    return raw.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+
+
+class Scripting:
+    """The scripting engine of one Engine (the LuaVM's host)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.scripts: dict[bytes, Script] = {}
+        self.libraries: dict[bytes, Library] = {}
+        self.functions: dict[bytes, Function] = {}
+        self.run: Run | None = None
+        self.rand_state = 0x1234ABCD330E  # redisLrand48's initial state
+        self._vm: LuaVM | None = None
+        self._client: Client | None = None
+        self._load_started: int | None = None  # FUNCTION LOAD's start, for its timeout
+
+    @property
+    def vm(self) -> LuaVM:
+        if self._vm is None:
+            self._vm = LuaVM(self)
+        return self._vm
+
+    @property
+    def running(self) -> bool:
+        return self.run is not None
+
+    # --- EVAL scripts ---------------------------------------------------------------------
+    def create_script(self, body: bytes) -> Script:
+        """luaCreateFunction: the cached script for `body`, compiling it if new."""
+        sha = sha1hex(body)
+        script = self.scripts.get(sha)
+        if script is not None:
+            return script
+        flags, shebang = parse_shebang(body)
+        try:
+            # The shebang characters go; its line feed stays, so line numbers match.
+            function = self.vm.compile_script(body[shebang:])
+        except ScriptCompileError as exc:
+            raise CommandError("ERR Error compiling script (new function): "
+                               + exc.message.decode("utf-8", "surrogateescape")) from None
+        script = Script(sha, body, flags, function)
+        self.scripts[sha] = script
+        return script
+
+    def flush_scripts(self) -> None:
+        """SCRIPT FLUSH: Redis starts a new Lua state, so cjson's settings reset too."""
+        self.scripts.clear()
+        if self._vm is not None:
+            _reset_json(self._vm.eval_json)
+
+    def eval(self, c: Client, argv: list[bytes], script: Script, numkeys: int,
+             read_only: bool) -> bytes:
+        flags = script.flags
+        self._check_runnable(flags, read_only)
+        no_writes = flags is not None and b"no-writes" in flags
+        keys, args = argv[3:3 + numkeys], argv[3 + numkeys:]
+        return self._run(c, argv, script.sha, True, read_only or no_writes,
+                         lambda vm, hook: vm.run_script(script.function, keys, args, c.resp,
+                                                        script.sha, hook))
+
+    # --- functions ------------------------------------------------------------------------
+    def fcall(self, c: Client, argv: list[bytes], function: Function, numkeys: int,
+              read_only: bool) -> bytes:
+        self._check_runnable(function.flags, read_only)
+        keys, args = argv[3:3 + numkeys], argv[3 + numkeys:]
+        return self._run(c, argv, function.name, False,
+                         read_only or b"no-writes" in function.flags,
+                         lambda vm, hook: vm.run_function(function.function, keys, args,
+                                                          c.resp, function.name, hook))
+
+    def create_library(self, code: bytes, replace: bool,
+                       libraries: dict[bytes, Library] | None = None,
+                       functions: dict[bytes, Function] | None = None) -> Library:
+        """functionsCreateWithLibraryCtx: load `code` into the given (default: current)
+        libraries; raises CommandError with Redis's text."""
+        libraries = self.libraries if libraries is None else libraries
+        functions = self.functions if functions is None else functions
+        engine_name, name, metadata = parse_library_metadata(code)
+        if not valid_name(name):
+            raise CommandError("ERR " + NAME_ERROR)
+        if engine_name.lower() != b"lua":
+            raise CommandError(f"ERR Engine '{_text(engine_name)}' not found")
+        old = libraries.get(name)
+        if old is not None and not replace:
+            raise CommandError(f"ERR Library '{_text(name)}' already exists")
+        registered = self._load(code[metadata:])
+        if not registered:
+            raise CommandError("ERR No functions registered")
+        for entry in registered:
+            owner = functions.get(entry.name)
+            if owner is not None and owner.library is not old:
+                raise CommandError(f"ERR Function {_text(entry.name)} already exists")
+        library = Library(name, code)
+        for entry in registered:
+            library.functions[entry.name] = Function(entry.name, library, entry.function,
+                                                     entry.flags, entry.description)
+        if old is not None:
+            unlink_library(old, libraries, functions)
+        link_library(library, libraries, functions)
+        return library
+
+    def _load(self, body: bytes) -> list[Registered]:
+        self._load_started = self.engine.monotonic_ms()
+        try:
+            return self.vm.load_library(body)
+        except LibraryError as exc:
+            raise CommandError("ERR " + exc.message.decode("utf-8", "surrogateescape")) from None
+        finally:
+            self._load_started = None
+
+    def flush_functions(self) -> None:
+        """FUNCTION FLUSH: a new functions Lua state in Redis (cjson settings reset)."""
+        self.libraries.clear()
+        self.functions.clear()
+        if self._vm is not None:
+            _reset_json(self._vm.func_json)
+
+    # --- running --------------------------------------------------------------------------
+    def _check_runnable(self, flags: frozenset[bytes] | None, read_only: bool) -> None:
+        """scriptPrepareForRun's checks for scripts that declared flags (and functions)."""
+        if flags is None:
+            return
+        engine = self.engine
+        if b"no-cluster" in flags and engine.config.bool("cluster-enabled"):
+            raise CommandError("ERR Can not run script on cluster, 'no-cluster' flag is set.")
+        if b"no-writes" not in flags and read_only:
+            raise CommandError("ERR Can not execute a script with write flag using *_ro "
+                               "command.")
+        # maxmemory's OOM refusal ("-OOM allow-oom flag is not set on the script...") comes
+        # with the OOM guard; a replica's and min-replicas' refusals with replication.
+
+    def _run(self, c: Client, argv: list[bytes], name: bytes, eval_mode: bool,
+             read_only: bool, call: Callable[[LuaVM, bool], Reply]) -> bytes:
+        engine = self.engine
+        engine.propagate_as(c, [])  # only the commands the script runs propagate
+        self.run = Run(c, name, argv, eval_mode, read_only, engine.monotonic_ms())
+        client = self._script_client(c)
+        vm = self.vm
+        vm.bug = None
+        engine.no_blocking += 1
+        try:
+            reply = call(vm, engine.config.int("busy-reply-threshold") > 0)
+        finally:
+            engine.no_blocking -= 1
+            client.out.clear()
+            self.run = None
+        if vm.bug is not None:
+            bug, vm.bug = vm.bug, None
+            raise bug
+        for message in reply.counted_errors:
+            engine.count_error(message.decode("utf-8", "surrogateescape"))
+        return bytes(reply.data)
+
+    def _script_client(self, caller: Client) -> Client:
+        """Redis's fake Lua client, set up for a run: the caller's db and user, RESP2."""
+        client = self._client
+        if client is None:
+            client = self._client = Client(self.engine, 0)
+        client.db = caller.db
+        client.user = caller.user
+        client.resp = 2
+        client.authenticated = True
+        client.out = []
+        return client
+
+    def command(self, argv: list[bytes]) -> bytes:
+        """scriptCall: run a command for redis.call/pcall; its RESP reply."""
+        engine = self.engine
+        run = self.run
+        client = self._client
+        assert run is not None and client is not None
+        spec = self.lookup(argv)
+        if spec is None:
+            return self._reject("ERR Unknown Redis command called from script")
+        arity = spec.arity
+        if (len(argv) != arity) if arity > 0 else (len(argv) < -arity):
+            return self._reject("ERR Wrong number of args calling Redis command from script")
+        if spec.flags & Flag.NOSCRIPT:
+            return self._reject("ERR This Redis command is not allowed from script")
+        if run.read_only and spec.flags & (Flag.WRITE | Flag.MAY_REPLICATE):
+            return self._reject("ERR Write commands are not allowed from read-only scripts.")
+        if spec.is_write:
+            run.write_dirty = True
+        engine.stats.commands += 1
+        client.last_command = spec
+        # Effects replication: `call` records what this command changed in the execution
+        # unit of the EVAL/FCALL running it (propagated as MULTI/EXEC; `_run` keeps the
+        # EVAL itself out). redis.set_repl's choice (run.repl) is kept for the day AOF and
+        # replicas get separate streams; today both receive every effect.
+        engine.call(client, spec, argv)
+        reply = b"".join(client.out)
+        client.out.clear()
+        return reply
+
+    def _reject(self, message: str) -> bytes:
+        self.engine.count_error(message)
+        return resp.error(message)
+
+    def lookup(self, argv: list[bytes]) -> CommandSpec | None:
+        """lookupCommand: the (sub)command argv names, None if unknown."""
+        spec = self.engine.table.get(argv[0])
+        if spec is not None and spec.subcommands and len(argv) > 1:
+            return spec.subcommands.get(argv[1].lower())
+        return spec
+
+    def known_command(self, argv: list[bytes]) -> bool:
+        return self.lookup(argv) is not None
+
+    def log(self, level: int, text: bytes) -> None:
+        self.engine.log(LOG_LEVELS[level], text.decode("utf-8", "replace"))
+
+    def set_resp(self, version: int) -> None:
+        if self._client is not None:
+            self._client.resp = version
+
+    def set_repl(self, flags: int) -> None:
+        if self.run is not None:
+            self.run.repl = flags
+
+    def rand48(self) -> int:
+        """redisLrand48: drand48's generator, 31 bits out."""
+        self.rand_state = (0x5DEECE66D * self.rand_state + 0xB) & _MASK48
+        return self.rand_state >> 17
+
+    def srand48(self, seed: int) -> None:
+        self.rand_state = ((seed & 0xFFFFFFFF) << 16) | 0x330E
+
+    # --- busy scripts ---------------------------------------------------------------------
+    def interrupted(self) -> bytes | None:
+        """The count hook (scriptInterrupt / the FUNCTION LOAD timeout)."""
+        engine = self.engine
+        if self._load_started is not None:
+            if engine.monotonic_ms() - self._load_started > LOAD_TIMEOUT_MS:
+                return LOAD_TIMEOUT
+            return None
+        run = self.run
+        if run is None:
+            return None
+        if not run.timed_out:
+            elapsed = engine.monotonic_ms() - run.start_ms
+            if elapsed < engine.config.int("busy-reply-threshold"):
+                return None
+            run.timed_out = True
+            engine.log("warning", f"Slow script detected: still in execution after {elapsed} "
+                                  "milliseconds. You can try killing the script using the "
+                                  f"{'SCRIPT KILL' if run.eval_mode else 'FUNCTION KILL'} "
+                                  f"command. Script name is: {_text(run.name)}.")
+        if engine.serve_while_busy is not None:
+            engine.serve_while_busy()
+        if run.killed or engine.shutdown_requested is not None:
+            return KILLED
+        return None
+
+    @property
+    def busy(self) -> bool:
+        """A script has run past the threshold: other clients get BUSY."""
+        return self.run is not None and self.run.timed_out
+
+    def busy_error(self) -> str:
+        assert self.run is not None
+        return BUSY_EVAL if self.run.eval_mode else BUSY_FUNCTION
+
+    def kill(self, eval_mode: bool) -> None:
+        """scriptKill: SCRIPT KILL (eval_mode) or FUNCTION KILL."""
+        run = self.run
+        if run is None:
+            raise CommandError(NOTBUSY)
+        if run.write_dirty:
+            raise CommandError(UNKILLABLE)
+        if eval_mode and not run.eval_mode:
+            raise CommandError(BUSY_FUNCTION)
+        if not eval_mode and run.eval_mode:
+            raise CommandError(BUSY_EVAL)
+        run.killed = True
+
+
+def link_library(library: Library, libraries: dict[bytes, Library],
+                 functions: dict[bytes, Function]) -> None:
+    libraries[library.name] = library
+    functions.update(library.functions)
+
+
+def unlink_library(library: Library, libraries: dict[bytes, Library],
+                   functions: dict[bytes, Function]) -> None:
+    del libraries[library.name]
+    for name in library.functions:
+        del functions[name]
+
+
+def _reset_json(config: cjson.Config) -> None:
+    fresh = cjson.Config()
+    for name in cjson.Config.__slots__:
+        setattr(config, name, getattr(fresh, name))
