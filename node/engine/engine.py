@@ -115,12 +115,12 @@ class Engine:
         keyspace.on_expired = self._key_expired
         keyspace.invalidate = self.tracking.invalidate
         # Propagation (Redis's call()/alsoPropagate): while `propagating` (something
-        # consumes it: AOF, replicas) every command goes through `call`, which records its
-        # writes as (db index, argv) in `propagated` (db -1: no SELECT needed) for the
-        # shell to drain after each batch. The fast path does not pay for it otherwise.
+        # consumes it: AOF, replicas) every command's writes are recorded as (db index,
+        # argv) in `propagated` (db -1: no SELECT needed) for the shell to drain after each
+        # batch; a command is compared before and after (dirty) only in that case.
         self.propagating = False
-        # Every command takes `_guarded` while propagation is consumed or writes may be
-        # refused (MISCONF): `refresh_dispatch` keeps this up to date.
+        # Every command takes `_guarded` while writes may be refused (MISCONF) or other
+        # guards need it: `refresh_dispatch` keeps this up to date.
         self.full_dispatch = False
         # Observation (node/engine/observe.py): command statistics, slow log, latency
         # monitor, MONITOR, CLIENT PAUSE. The shell injects a monotonic clock in ns (command
@@ -163,8 +163,9 @@ class Engine:
 
     # --- propagation (AOF, replicas) -----------------------------------------------------
     def refresh_dispatch(self) -> None:
-        """Recompute `full_dispatch` after propagation consumers or disk health changed."""
-        self.full_dispatch = (self.propagating or not self.persistence.disk_ok()
+        """Recompute `full_dispatch` after the disk's health (MISCONF) or other guards
+        changed. Propagation needs no detour: the short path records it too."""
+        self.full_dispatch = (not self.persistence.disk_ok()
                               or self.observing)
 
     def propagate_as(self, client: Client, commands: list[list[bytes]], *,
@@ -187,24 +188,26 @@ class Engine:
         else:
             self.propagated.append((db_index, argv))
 
-    def _recorded(self, client: Client, argv: list[bytes], run: Callable[[], None]) -> None:
-        """Run one command as (part of) an execution unit: compare `dirty` before and
-        after, and when the outermost command ends hand the unit over to `propagated`,
-        wrapped in MULTI/EXEC when it holds more than one command (propagatePendingCommands).
-        """
+    def _begin_unit(self) -> tuple[int, tuple[list[list[bytes]], bool] | None]:
+        """A command starts while propagation is consumed: it is (part of) an execution
+        unit. Returns what `_end_unit` needs: dirty before, and the enclosing rewrite."""
         self._unit_depth += 1
-        dirty, outer = self.dirty, self._rewrite
+        outer = self._rewrite
         self._rewrite = None
-        try:
-            run()
-            rewrite = self._rewrite
-            if self.dirty != dirty or (rewrite is not None and rewrite[1]):
-                index = client.db.index
-                for command in (rewrite[0] if rewrite is not None else [argv]):
-                    self._unit.append((index, command))
-        finally:
-            self._rewrite = outer
-            self._unit_depth -= 1
+        return self.dirty, outer
+
+    def _end_unit(self, client: Client, argv: list[bytes], dirty: int,
+                  outer: tuple[list[list[bytes]], bool] | None) -> None:
+        """Record what the command changed (its argv, or its `propagate_as` rewrite), and
+        when the outermost command ends hand the unit over to `propagated`, wrapped in
+        MULTI/EXEC when it holds more than one command (propagatePendingCommands)."""
+        rewrite = self._rewrite
+        if self.dirty != dirty or (rewrite is not None and rewrite[1]):
+            index = client.db.index
+            for command in (rewrite[0] if rewrite is not None else [argv]):
+                self._unit.append((index, command))
+        self._rewrite = outer
+        self._unit_depth -= 1
         if not self._unit_depth and self._unit:
             unit, self._unit = self._unit, []
             if len(unit) == 1:
@@ -300,6 +303,10 @@ class Engine:
         run: CommandStats | None = None
         count = since = first = 0
         ran = 0
+        # Propagation is recorded on the short path too (no detour through `_guarded`);
+        # only a slow-path command can turn it on or off.
+        propagating = self.propagating
+        dirty, outer = 0, None
         for argv in commands:
             ran += 1
             st = lookup.get(argv[0])
@@ -313,6 +320,7 @@ class Engine:
                     self._tracked(client, argv, st.spec if st is not None else None)
                 else:
                     self._guarded(client, argv, st.spec if st is not None else None)
+                propagating = self.propagating
             else:
                 spec = st.spec
                 client.last_command = spec
@@ -331,6 +339,8 @@ class Engine:
                         self.observer.account(run, count, now - since, client, commands, first)
                     run, count, since, first = st, 0, now, ran - 1
                 count += 1
+                if propagating:
+                    dirty, outer = self._begin_unit()
                 try:
                     client.out.append(spec.handler(client, argv))  # type: ignore[arg-type]
                 except CommandError as exc:
@@ -339,6 +349,9 @@ class Engine:
                 except Exception as exc:  # a bug: keep serving, but never hide it in tests
                     st.failed += 1
                     self._internal_error(client, spec, exc)
+                finally:
+                    if propagating:
+                        self._end_unit(client, argv, dirty, outer)
             if keyspace.ready:
                 if run is not None:
                     self.observer.account(run, count, clock() - since, client, commands, first)
@@ -424,7 +437,11 @@ class Engine:
         if not self.propagating:
             self._run(client, spec, argv)
         else:
-            self._recorded(client, argv, lambda: self._run(client, spec, argv))
+            dirty, outer = self._begin_unit()
+            try:
+                self._run(client, spec, argv)
+            finally:
+                self._end_unit(client, argv, dirty, outer)
         self.observer.called(client, spec, argv, self.clock_ns() - start, errors_before,
                              client.blocked is not None)
 
@@ -567,7 +584,11 @@ class Engine:
 
     def _retry(self, client: Client, state: Blocked) -> None:
         if self.propagating:
-            self._recorded(client, state.argv, lambda: self._retry_now(client, state))
+            dirty, outer = self._begin_unit()
+            try:
+                self._retry_now(client, state)
+            finally:
+                self._end_unit(client, state.argv, dirty, outer)
         else:
             self._retry_now(client, state)
 

@@ -30,6 +30,7 @@ from node.persistence.aof import AofFile, Manifest
 from node.persistence.blobs import FormatError
 from node.persistence.storage import AppendFile, Producer, Sink
 from node.proto.errors import CommandError
+from node.proto.resp import BULK_HEADERS
 
 if TYPE_CHECKING:
     from node.persistence.manager import Persistence
@@ -267,12 +268,21 @@ class AofManager:
             if now_s > self.last_ts_s:
                 buf.append(b"#TS:%d\r\n" % now_s)
                 self.last_ts_s = now_s
-        encode = aof.encode_command
+        out = bytearray()
+        heads = BULK_HEADERS
+        selected = self.selected_db
         for db, argv in commands:
-            if db >= 0 and db != self.selected_db:
-                buf.append(encode([b"SELECT", b"%d" % db]))
-                self.selected_db = db
-            buf.append(encode(argv))
+            if db >= 0 and db != selected:
+                out += aof.encode_command([b"SELECT", b"%d" % db])
+                selected = db
+            out += b"*%d\r\n" % len(argv)
+            for arg in argv:
+                n = len(arg)
+                out += heads[n] if n < 1024 else b"$%d\r\n" % n
+                out += arg
+                out += b"\r\n"
+        self.selected_db = selected
+        buf.append(bytes(out))
 
     def flush(self, *, force_fsync: bool = False) -> None:
         """flushAppendOnlyFile: write what was fed, then fsync as appendfsync says."""
