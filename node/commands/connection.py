@@ -635,9 +635,7 @@ def client_tracking(c: Client, argv: Argv) -> bytes:
             if fatal:
                 raise CommandError(message)
             # Redis's reply for this case: the error, then +OK (see _prefix_collision).
-            stats = engine.stats
-            stats.errors += 1
-            stats.error_codes["ERR"] = stats.error_codes.get("ERR", 0) + 1
+            engine.count_error(message)
             reported = resp.error(message)
     engine.tracking.enable(c, redirect, options, prefixes)
     return reported + resp.OK

@@ -446,6 +446,10 @@ class Engine:
                              client.blocked is not None)
 
     def _run(self, client: Client, spec: CommandSpec, argv: list[bytes]) -> None:
+        tracking = self.tracking
+        tracker = tracking.current
+        if tracker is client:
+            outer, tracking.running = tracking.running, (spec, argv)
         try:
             reply = spec.handler(client, argv)
         except CommandError as exc:
@@ -454,11 +458,17 @@ class Engine:
         except Exception as exc:
             self._internal_error(client, spec, exc)
             return
-        tracker = self.tracking.current
+        finally:
+            if tracker is client:
+                tracking.running = outer
         if tracker is not None and spec.is_readonly and not spec.acl & Acl.SCRIPTING:
-            # The keys a read touched, error or not, for the tracking client that ran it
-            # (read-only scripts are not reads themselves: the commands they run are).
-            self.tracking.remember(tracker, spec, argv)
+            # The keys a read touched, error or not, for the tracking client that ran it.
+            # Read-only scripts are not reads themselves: the commands they run are, and
+            # for those Redis 7.0 takes the keys of the script command (its KEYS).
+            if tracker is client:
+                tracking.remember(tracker, spec, argv)
+            elif tracking.running is not None:
+                tracking.remember(tracker, *tracking.running)
         if reply is None:
             return
         if isinstance(reply, Block):

@@ -5,9 +5,11 @@ Rules:
 - The table maps a key name to the ids of the clients that read it (ids, not clients: a
   client that went away is skipped when the key changes, as Redis does). Names are global,
   not per database: a write to `k` in any database invalidates every cached `k`.
-- Keys are remembered after a READONLY command run by (or, later, for) a tracking client
-  that is not in BCAST mode, from the command's key specs (`CommandSpec.key_positions`),
-  honouring OPTIN/OPTOUT and CLIENT CACHING; Pub/Sub commands' shard channels are not keys.
+- Keys are remembered after a READONLY command run by (or for) a tracking client that is
+  not in BCAST mode, from the command's key specs (`CommandSpec.key_positions`), honouring
+  OPTIN/OPTOUT and CLIENT CACHING; Pub/Sub commands' shard channels are not keys. A read
+  run by a script remembers the keys of the script command itself (its KEYS): Redis 7.0
+  looks at the caller's command there, not at the one the script ran.
 - An invalidation meant for the client whose command is running is queued and sent after
   that command's reply (Redis's tracking_pending_keys); the others are delivered at once,
   through `engine.woken` so the shell writes them. NOLOOP skips keys the client changed.
@@ -76,6 +78,9 @@ class Tracking:
         # reply (a key, or None for "everything": a flush).
         self.current: Client | None = None
         self.pending: list[bytes | None] = []
+        # The command `current` is running (innermost, for EXEC), whose keys a script's
+        # reads are remembered under, as Redis 7.0 does.
+        self.running: tuple[CommandSpec, list[bytes]] | None = None
         self._failed_evictions = 0
 
     # --- CLIENT TRACKING --------------------------------------------------------------

@@ -405,3 +405,23 @@ def test_info_counters(h: Harness) -> None:
     assert "tracking_clients:2" in info
     assert "tracking_total_keys:2" in info and "tracking_total_items:2" in info
     assert "tracking_total_prefixes:2" in info
+
+
+def test_reads_in_scripts_track_the_script_keys(h: Harness) -> None:
+    """Redis 7.0 remembers, for a read a script runs, the keys the script command declares
+    (its KEYS), not the ones the read named; a read-only script without reads tracks
+    nothing."""
+    other = h.client_harness()
+    h.raw("CLIENT", "TRACKING", "ON")
+    h.raw("EVAL_RO", "return 1", "1", "x")
+    h.raw("EVAL", "return redis.call('get', 'zz')", "1", "k7")
+    h.raw("EVAL", "redis.call('get', 'zz') redis.call('mget', 'yy', 'ww') return 1", "2",
+          "k8", "k9")
+    h.raw("EVAL_RO", "return redis.call('mget', 'a', 'b')", "0")
+    h.raw("MULTI")
+    h.raw("EVAL", "return redis.call('get', 'zz')", "1", "k10")
+    h.raw("GET", "k11")
+    h.raw("EXEC")
+    other.raw("MSET", "x", "1", "zz", "1", "yy", "1", "a", "1", "k7", "1", "k8", "1", "k9",
+              "1", "k10", "1", "k11", "1")
+    assert pending(h) == inv("k7") + inv("k8") + inv("k9") + inv("k10") + inv("k11")

@@ -165,6 +165,16 @@ SCRIPTS: dict[str, list[str]] = {
         "b SADD s m", "b RPUSH l x", "b SET t 1", "b MSET e1 1 e2 2 n 5", "a SELECT 5",
         "a GET k5", "b SET k5 0", "a SORT_RO l", "b RPUSH l y",
     ],
+    "scripts": [
+        "a HELLO 3", "a CLIENT TRACKING ON", "a EVAL_RO 'return 1' 1 x",
+        "a EVAL_RO \"return redis.call('get', KEYS[1])\" 1 k",
+        "a EVAL \"return redis.call('get', 'zz')\" 1 k7",
+        "a EVAL \"return redis.call('mget', 'k3', 'k4')\" 0",
+        "a EVAL \"redis.call('set', KEYS[1], 'mine') return 1\" 1 k5", "a GET k6",
+        "a EVAL \"redis.call('set', 'k6', 'mine') return 1\" 0", "a MULTI",
+        "a EVAL \"return redis.call('get', 'zz')\" 1 k10", "a GET k11", "a EXEC",
+        "b MSET x 1 k 1 zz 1 k7 1 k3 1 k4 1 k5 1 k10 1 k11 1",
+    ],
 }
 
 
