@@ -12,7 +12,9 @@ import trio
 
 from node.commands import load
 from node.config import Config, ConfigError, parse_command_line
+from node.engine.acl import RuleError
 from node.engine.engine import VERSION, Engine
+from node.io import aclfile
 from node.io.files import FileStorage
 from node.io.log import Logger
 from node.server import NodeServer
@@ -82,6 +84,13 @@ def main(argv: list[str] | None = None) -> int:
         with open(pidfile, "w") as f:
             f.write(f"{os.getpid()}\n")
     engine = Engine(config, load(), random.Random(), log=log)
+    engine.acl.read_file = aclfile.read_text
+    engine.acl.write_file = aclfile.write_text
+    try:
+        engine.acl.load_at_startup()  # `user` directives or the aclfile
+    except RuleError as exc:
+        log("warning", str(exc))
+        return 1
     server = NodeServer(engine, log)
     storage = FileStorage(log, server.after_fork_in_child)
     engine.persistence.storage = storage

@@ -323,6 +323,8 @@ class Config:
     source_file: str = ""
     # Called with the canonical name after a runtime change (the engine refreshes caches).
     listeners: list[Callable[[str], None]] = field(default_factory=list)
+    # `user <name> <rules...>` directives (they may repeat), loaded by the ACL at startup.
+    users: list[list[str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         for p in PARAMS:
@@ -464,6 +466,9 @@ def parse_command_line(argv: Iterable[str], read_file: Callable[[str], str]) -> 
             i += 1
         directives.append((name, values))
     for name, values in directives:
+        if name == "user" and values:
+            config.users.append(values)
+            continue
         if lookup_param(name) is None:
             raise ConfigError(f"Bad directive or wrong number of arguments: unknown option '{name}'")
         try:

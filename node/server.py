@@ -17,6 +17,7 @@ import ipaddress
 import select
 import socket
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Final
 
@@ -30,6 +31,7 @@ from node.proto import errors, resp
 from node.proto.resp import RequestParser
 
 RECV_SIZE: Final = 64 * 1024
+_BUFFER_PEAK_SECONDS: Final = 8  # "recent" client buffers (CLIENTS_PEAK_MEM_USAGE_SLOTS)
 _EPOLLIN: Final = getattr(select, "EPOLLIN", 1)
 _EPOLLOUT: Final = getattr(select, "EPOLLOUT", 4)
 _EPOLLERR_HUP: Final = getattr(select, "EPOLLERR", 8) | getattr(select, "EPOLLHUP", 16)
@@ -79,6 +81,13 @@ class NodeServer:
         self._deferred: list[Connection] = []
         self._epoll: select.epoll | None = None
         self._stop = trio.Event()
+        # Observation: the engine's clocks and sleep come from here; traffic is counted
+        # here (INFO stats); the biggest client buffers of the last seconds (INFO clients).
+        self.observer = engine.observer
+        engine.clock_ns = time.perf_counter_ns
+        engine.sleep = time.sleep
+        self._buffer_peaks: deque[tuple[int, int]] = deque(maxlen=_BUFFER_PEAK_SECONDS)
+        self._buffer_peak_ms = 0
 
     # --- lifecycle -----------------------------------------------------------------------
     def bind(self) -> None:
@@ -157,7 +166,12 @@ class NodeServer:
             await trio.sleep(1 / hz)
             engine.set_time(wall_ms())
             self._measure_process()
-            engine.keyspace.active_expire_cycle()
+            observer = self.observer
+            observer.sample_metrics(engine.now_ms)
+            self._track_buffer_peaks()
+            # DEBUG SET-ACTIVE-EXPIRE 0 and CLIENT PAUSE stop the active expiry cycle.
+            if observer.active_expire and not observer.paused:
+                engine.keyspace.active_expire_cycle()
             self._persist()  # the DELs of expired keys
             engine.persistence.cron()
             engine.expire_blocked()
@@ -304,6 +318,9 @@ class NodeServer:
         if not data:
             self._close(conn)
             return
+        observer = self.observer
+        observer.net_input += len(data)
+        observer.reads_processed += 1
         client = conn.client
         parser = conn.parser
         commands = parser.feed(data)
@@ -367,6 +384,21 @@ class NodeServer:
             if conn is not None:
                 self._close(conn)
 
+    def _track_buffer_peaks(self) -> None:
+        """Once a second: the largest unparsed input and unsent output of any client, kept
+        for the last seconds (INFO's client_recent_max_input/output_buffer)."""
+        now = self.engine.now_ms
+        if now - self._buffer_peak_ms < 1000:
+            return
+        self._buffer_peak_ms = now
+        conns = self.conns.values()
+        self._buffer_peaks.append((
+            max((c.parser.pending_bytes() for c in conns), default=0),
+            max((len(c.pending) for c in conns), default=0)))
+        observer = self.observer
+        observer.recent_max_input = max(p[0] for p in self._buffer_peaks)
+        observer.recent_max_output = max(p[1] for p in self._buffer_peaks)
+
     def _measure_process(self) -> None:
         """Refresh what INFO needs from the OS (memory, CPU) on the engine."""
         engine = self.engine
@@ -399,6 +431,9 @@ class NodeServer:
         except OSError:
             self._close(conn)
             return
+        observer = self.observer
+        observer.net_output += sent
+        observer.writes_processed += 1
         if pending:
             del pending[:sent]
             if pending:

@@ -5,14 +5,17 @@ Rules:
   every line ends in CRLF. The order of sections is fixed, whatever order they are asked in.
 - Every value comes from the engine; what only the operating system knows (memory, CPU,
   pid, OS name) comes from `engine.process_info` / `engine.used_memory`, which the shell
-  refreshes. Subsystems that do not exist yet (persistence, replication, eviction, pub/sub
-  counters) report the values an idle Redis 7.0 master reports.
+  refreshes; traffic and per-command figures (commandstats, latencystats, instantaneous
+  rates) from `engine.observer` (node/engine/observe.py), keyspace hits/misses from the
+  databases. Subsystems that do not exist yet (replication, eviction) report the values an
+  idle Redis 7.0 master reports.
 Pure.
 """
 
 from __future__ import annotations
 
 import hashlib
+import struct
 from collections.abc import Callable, Iterable
 from typing import Final
 
@@ -103,8 +106,10 @@ def _clients(e: Engine) -> Lines:
     timed = sum(1 for c in e.blocked if c.blocked is not None and c.blocked.block.deadline_ms)
     return [
         ("connected_clients", len(e.clients)), ("cluster_connections", 0),
-        ("maxclients", e.config.int("maxclients")), ("client_recent_max_input_buffer", 0),
-        ("client_recent_max_output_buffer", 0), ("blocked_clients", len(e.blocked)),
+        ("maxclients", e.config.int("maxclients")),
+        ("client_recent_max_input_buffer", e.observer.recent_max_input),
+        ("client_recent_max_output_buffer", e.observer.recent_max_output),
+        ("blocked_clients", len(e.blocked)),
         ("tracking_clients", e.tracking.clients), ("clients_in_timeout_table", timed),
     ]
 
@@ -159,23 +164,28 @@ def _persistence(e: Engine) -> Lines:
 
 
 def _stats(e: Engine) -> Lines:
-    s = e.stats
+    s, o, dbs = e.stats, e.observer, e.keyspace.dbs
+    pubsub = e.pubsub
     zeros = ("sync_full", "sync_partial_ok", "sync_partial_err")
     return [
         ("total_connections_received", s.connections_received),
-        ("total_commands_processed", s.commands), ("instantaneous_ops_per_sec", 0),
-        ("total_net_input_bytes", 0), ("total_net_output_bytes", 0),
+        ("total_commands_processed", o.total_commands()),
+        ("instantaneous_ops_per_sec", o.ops_metric.rate()),
+        ("total_net_input_bytes", o.net_input), ("total_net_output_bytes", o.net_output),
         ("total_net_repl_input_bytes", 0), ("total_net_repl_output_bytes", 0),
-        ("instantaneous_input_kbps", "0.00"), ("instantaneous_output_kbps", "0.00"),
+        ("instantaneous_input_kbps", f"{o.input_metric.rate() / 1024:.2f}"),
+        ("instantaneous_output_kbps", f"{o.output_metric.rate() / 1024:.2f}"),
         ("instantaneous_input_repl_kbps", "0.00"), ("instantaneous_output_repl_kbps", "0.00"),
         ("rejected_connections", s.rejected_connections),
         *((name, 0) for name in zeros),
         ("expired_keys", e.keyspace.expired_keys), ("expired_stale_perc", "0.00"),
         ("expired_time_cap_reached_count", 0), ("expire_cycle_cpu_milliseconds", 0),
         ("evicted_keys", 0), ("evicted_clients", 0), ("total_eviction_exceeded_time", 0),
-        ("current_eviction_exceeded_time", 0), ("keyspace_hits", s.keyspace_hits),
-        ("keyspace_misses", s.keyspace_misses), ("pubsub_channels", 0),
-        ("pubsub_patterns", 0), ("pubsubshard_channels", 0),
+        ("current_eviction_exceeded_time", 0),
+        ("keyspace_hits", sum(db.hits for db in dbs)),
+        ("keyspace_misses", sum(db.misses for db in dbs)),
+        ("pubsub_channels", len(pubsub.channels)), ("pubsub_patterns", len(pubsub.patterns)),
+        ("pubsubshard_channels", len(pubsub.shard_channels)),
         ("latest_fork_usec", e.persistence.last_fork_us),
         ("total_forks", e.persistence.total_forks), ("migrate_cached_sockets", 0),
         ("slave_expires_tracked_keys", 0), ("active_defrag_hits", 0),
@@ -186,7 +196,8 @@ def _stats(e: Engine) -> Lines:
         ("tracking_total_prefixes", len(e.tracking.prefixes)),
         ("unexpected_error_replies", s.unexpected_error_replies),
         ("total_error_replies", s.errors), ("dump_payload_sanitizations", 0),
-        ("total_reads_processed", 0), ("total_writes_processed", 0),
+        ("total_reads_processed", o.reads_processed),
+        ("total_writes_processed", o.writes_processed),
         ("io_threaded_reads_processed", 0), ("io_threaded_writes_processed", 0),
         ("reply_buffer_shrinks", 0), ("reply_buffer_expands", 0),
     ]
@@ -209,8 +220,37 @@ def _cpu(e: Engine) -> Lines:
 
 
 def _none(e: Engine) -> Lines:
-    """Modules (none can be loaded) and the per-command sections (not measured yet)."""
+    """Modules: none can be loaded."""
     return []
+
+
+def _f32(x: float) -> float:
+    """x rounded to a C float (commandstats' usec_per_call is float arithmetic)."""
+    return float(struct.unpack("f", struct.pack("f", x))[0])
+
+
+def _commandstats(e: Engine) -> Lines:
+    out: Lines = []
+    for name, st in e.observer.commands.items():
+        if st.calls or st.rejected or st.failed:
+            per_call = _f32(_f32(st.usec) / _f32(st.calls)) if st.calls else 0.0
+            out.append((f"cmdstat_{name}",
+                        f"calls={st.calls},usec={st.usec},usec_per_call={per_call:.2f},"
+                        f"rejected_calls={st.rejected},failed_calls={st.failed}"))
+    return out
+
+
+def percentile_label(p: float) -> str:
+    """"%f" with trailing zeros (and a bare dot) trimmed, as trimDoubleString does."""
+    return f"{p:f}".rstrip("0").rstrip(".")
+
+
+def _latencystats(e: Engine) -> Lines:
+    percentiles = e.observer.percentiles
+    return [(f"latency_percentiles_usec_{name}",
+             ",".join(f"p{percentile_label(p)}={h.value_at_percentile(p) / 1000:.3f}"
+                      for p in percentiles))
+            for name, h in e.observer.histograms()]
 
 
 def _errorstats(e: Engine) -> Lines:
@@ -241,6 +281,6 @@ def _keyspace(e: Engine) -> Lines:
 _BUILDERS: Final[dict[str, Callable[[Engine], Lines]]] = {
     "server": _server, "clients": _clients, "memory": _memory, "persistence": _persistence,
     "stats": _stats, "replication": _replication, "cpu": _cpu, "modules": _none,
-    "commandstats": _none, "errorstats": _errorstats, "latencystats": _none,
+    "commandstats": _commandstats, "errorstats": _errorstats, "latencystats": _latencystats,
     "cluster": _cluster, "keyspace": _keyspace,
 }

@@ -10,8 +10,8 @@ Rules:
 - `Client.flags` holds the CLIENT LIST flag letters other subsystems own (S replica,
   M master, O monitor, P pub/sub, t tracking, r readonly, ...); the letters derivable from
   the state kept here (x, b, d, c, e, T) are computed, and the TYPE filters read both.
-- Until ACL exists the only user is "default": its password is `requirepass`; without one
-  it is "nopass" and any password opens it (the two-argument AUTH forms only).
+- AUTH, HELLO AUTH, RESET and CLIENT KILL USER go through the ACL users
+  (node/engine/acl.py); `requirepass` is the default user's password.
 - Replies and errors match Redis 7.0.15 byte for byte. CLIENT NO-TOUCH and CLIENT SETINFO
   are 7.2 additions, kept because clients (redis-py 5+) send SETINFO on connect.
 Pure.
@@ -19,7 +19,6 @@ Pure.
 
 from __future__ import annotations
 
-import hmac
 from typing import Final
 
 from node.commands import docs
@@ -106,14 +105,10 @@ def select(c: Client, argv: Argv) -> bytes:
 
 
 # --- AUTH HELLO RESET -------------------------------------------------------------------
-def _authenticate(c: Client, user: bytes, password: bytes) -> None:
-    """ACLAuthenticateUser for the lone "default" user; WRONGPASS when it refuses."""
-    required = c.engine.requirepass
-    if user != b"default" or (required and not hmac.compare_digest(
-            password, required.encode("utf-8", "surrogateescape"))):
+def _authenticate(c: Client, user: bytes, password: bytes, argv: Argv) -> None:
+    """ACLAuthenticateUser; WRONGPASS (and an ACL LOG "auth" entry) when it refuses."""
+    if not c.engine.acl.authenticate(c, user, password, argv):
         raise CommandError(errors.WRONGPASS)
-    c.user = "default"
-    c.authenticated = True
 
 
 @NODE.command("auth", -2, _NO_AUTH_FLAGS, group="connection", since="1.0.0",
@@ -129,11 +124,11 @@ def auth(c: Client, argv: Argv) -> bytes:
     if len(argv) == 2:
         # The old one-argument form is refused outright when no password is set, as Redis
         # does, so a misconfigured client notices.
-        if not c.engine.requirepass:
+        if c.engine.acl.default.nopass:
             raise CommandError(errors.AUTH_NOT_CONFIGURED)
-        _authenticate(c, b"default", argv[1])
+        _authenticate(c, b"default", argv[1], argv)
     else:
-        _authenticate(c, argv[1], argv[2])
+        _authenticate(c, argv[1], argv[2], argv)
     return resp.OK
 
 
@@ -170,7 +165,7 @@ def hello(c: Client, argv: Argv) -> bytes:
         else:
             raise CommandError(errors.HELLO_SYNTAX.format(_text(argv[i])))
     if credentials is not None:
-        _authenticate(c, *credentials)
+        _authenticate(c, *credentials, argv)
     if not c.authenticated:
         raise CommandError(errors.NOAUTH_HELLO)
     if name is not None:
@@ -204,8 +199,7 @@ def reset(c: Client, argv: Argv) -> bytes:
     c.no_touch = False
     if c.tracking:
         engine.tracking.disable(c)
-    c.user = "default"
-    c.authenticated = not engine.auth_required()
+    engine.acl.set_default_auth(c)
     return _RESET
 
 
@@ -273,7 +267,7 @@ def client_line(cl: Client, now_ms: int, argv: Argv | None = None) -> bytes:
         b"ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=%d rbs=1024 rbp=%d "
         % (len(cl.shard_channels), multi, qbuf, qbuf_free, argv_mem, multi_mem, qbuf),
         b"obl=0 oll=0 omem=0 tot-mem=%d events=r cmd=%s user=%s redir=%d resp=%d\n"
-        % (tot_mem, cmd.encode(), cl.user.encode(), redir, cl.resp),
+        % (tot_mem, cmd.encode(), cl.user.name, redir, cl.resp),
     ))
 
 
@@ -375,9 +369,10 @@ def _kill_filter(c: Client, argv: Argv) -> tuple[dict[str, object], bool]:
         elif word in (b"ADDR", b"LADDR"):
             filters[word.decode().lower()] = value
         elif word == b"USER":
-            if value != b"default":  # the only user until ACL exists
+            user = c.engine.acl.users.get(value)
+            if user is None:
                 raise CommandError(errors.NO_SUCH_USER.format(_text(value)))
-            filters["user"] = "default"
+            filters["user"] = user
         elif word == b"SKIPME":
             skip = option(value)
             if skip not in (b"YES", b"NO"):
@@ -394,7 +389,7 @@ def _matches(cl: Client, filters: dict[str, object]) -> bool:
         filters.get("laddr", cl.laddr.encode()) == cl.laddr.encode(),
         filters.get("type", client_type(cl)) == client_type(cl),
         filters.get("id", cl.id) == cl.id,
-        filters.get("user", cl.user) == cl.user,
+        filters.get("user", cl.user) is cl.user,
     ))
 
 

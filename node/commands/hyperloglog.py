@@ -122,7 +122,8 @@ def pfadd(c: Client, argv: Argv) -> bytes:
     return resp.ONE
 
 
-@NODE.command("pfcount", -2, Flag.READONLY, group="hyperloglog", since="2.8.9",
+@NODE.command("pfcount", -2, Flag.READONLY | Flag.MAY_REPLICATE, group="hyperloglog",
+              since="2.8.9",
               summary="Return the approximated cardinality of the set(s) observed by the "
                       "HyperLogLog at key(s).",
               complexity="O(1) with a very small average constant time when called with a "

@@ -24,6 +24,7 @@ from node.commands import _scan, docs
 from node.commands._args import LLONG_MAX, int_arg, option, string2ll
 from node.commands.registry import Acl, Flag, Handler, KeyFlag, key_at
 from node.commands.table import NODE
+from node.config import Config
 from node.engine import notify
 from node.engine.glob import compile_glob
 from node.engine.keyspace import Database
@@ -39,7 +40,7 @@ _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 # Redis shares one object for each integer 0..9999 (OBJ_SHARED_INTEGERS) and reports its
 # refcount as INT_MAX -- unless maxmemory evicts by LRU/LFU, which needs private objects.
 _SHARED_INTEGERS: Final = 10000
-_SHARED_REFCOUNT: Final = b":2147483647\r\n"
+_SHARED_REFCOUNT: Final = 2**31 - 1
 _LFU_INIT_VAL: Final = 5
 _EMBSTR_MAX: Final = 44
 
@@ -333,14 +334,18 @@ def object_refcount(c: Client, argv: Argv) -> bytes:
     value = c.db.lookup(argv[2])
     if value is None:
         return resp.null(c.resp)
+    return resp.integer(object_refcount_of(value, c.engine.config))
+
+
+def object_refcount_of(value: object, config: Config) -> int:
+    """A value's refcount as Redis reports it (OBJECT REFCOUNT, DEBUG OBJECT)."""
     if value.__class__ is bytes:
         number = string2ll(value)
-        config = c.engine.config
         shared_ok = (not config.int("maxmemory")
                      or not config.str("maxmemory-policy").endswith(("-lru", "-lfu")))
         if number is not None and 0 <= number < _SHARED_INTEGERS and shared_ok:
             return _SHARED_REFCOUNT
-    return resp.ONE
+    return 1
 
 
 @_object_subcommand("idletime", "2.2.3", "Get the time since a Redis object was last accessed")

@@ -21,7 +21,8 @@ from node.proto.errors import CommandError
 
 Argv = list[bytes]
 _SUB_FLAGS: Final = Flag.PUBSUB | Flag.NOSCRIPT | Flag.LOADING | Flag.STALE
-_PUB_FLAGS: Final = Flag.PUBSUB | Flag.LOADING | Flag.STALE | Flag.FAST
+# MAY_REPLICATE (hidden from COMMAND INFO): CLIENT PAUSE WRITE holds publishers too.
+_PUB_FLAGS: Final = Flag.PUBSUB | Flag.LOADING | Flag.STALE | Flag.FAST | Flag.MAY_REPLICATE
 _INFO_FLAGS: Final = Flag.PUBSUB | Flag.LOADING | Flag.STALE
 
 

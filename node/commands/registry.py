@@ -233,7 +233,8 @@ class CommandSpec:
         self.denyoom = bool(f & Flag.DENYOOM)
         self.no_auth = bool(f & Flag.NO_AUTH)
         self.movable_keys = bool(f & Flag.MOVABLE_KEYS)
-        self.fast = not self.subcommands and not f & Flag.BLOCKING
+        # PROTECTED commands (DEBUG) need the dispatcher's enable-*-command guard.
+        self.fast = not self.subcommands and not f & (Flag.BLOCKING | Flag.PROTECTED)
         self.acl_categories = self.acl | _implicit_acl(self)
         real_keys = any(not s.flags & KeyFlag.NOT_KEY for s in self.keys)
         self.has_keys = real_keys or self.getkeys is not None

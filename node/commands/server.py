@@ -3,6 +3,8 @@ TIME, LASTSAVE, SHUTDOWN.
 
 Rules:
 - CONFIG reads and writes only `node/config.py` (its PARAMS table and `Config.apply`);
+  CONFIG REWRITE's text comes from `node/config_rewrite.py`, the file I/O from the storage
+  port (`engine.persistence.storage`);
   CONFIG SET of several parameters is atomic: every name is checked and every value parsed
   before any is applied, and errors name the parameter the way Redis 7.0 does (as typed for
   unknown/immutable/duplicate, the table's spelling for a bad value).
@@ -17,13 +19,14 @@ from __future__ import annotations
 
 from typing import Final
 
+from node import config_rewrite
 from node.commands import _info, docs
 from node.commands._args import option
 from node.commands.registry import Acl, Flag
 from node.commands.table import NODE
 from node.config import PARAMS, ConfigError, Param, format_value, lookup_param
 from node.engine import glob
-from node.engine.engine import Stats
+from node.engine.engine import Engine, Stats
 from node.engine.session import Client
 from node.proto import errors, resp
 from node.proto.errors import CommandError
@@ -143,6 +146,35 @@ def config_resetstat(c: Client, argv: Argv) -> bytes:
     engine = c.engine
     engine.stats = Stats()
     engine.keyspace.expired_keys = 0
+    engine.observer.reset_stats()
+    return resp.OK
+
+
+def rewrite_config_file(engine: Engine, *, force_all: bool = False) -> None:
+    """Rewrite the config file the server started from (config_rewrite.py's rules), through
+    the storage port: a temporary file, fsynced, renamed over the old one. Raises OSError."""
+    path = engine.config.source_file
+    storage = engine.persistence.storage
+    old = storage.read_file(path)
+    text = config_rewrite.rewrite((old or b"").decode("utf-8", "surrogateescape"),
+                                  engine.config, force_all=force_all)
+    data = text.encode("utf-8", "surrogateescape")
+    storage.write_file(path, lambda sink: sink(data))
+
+
+@NODE.command("rewrite", 2, _ADMIN, group="server", since="2.8.0",
+              summary="Rewrite the configuration file with the in memory configuration",
+              complexity="O(1)", container="config")
+def config_rewrite_(c: Client, argv: Argv) -> bytes:
+    engine = c.engine
+    if not engine.config.source_file:
+        raise CommandError("ERR The server is running without a config file")
+    try:
+        rewrite_config_file(engine)
+    except OSError as exc:
+        engine.log("warning", f"CONFIG REWRITE failed: {exc.strerror}")
+        raise CommandError(f"ERR Rewriting config file: {exc.strerror}") from None
+    engine.log("notice", "CONFIG REWRITE executed with success.")
     return resp.OK
 
 

@@ -89,10 +89,13 @@ def _check_length(c: Client, size: int) -> None:
               args=(docs.key("key"),))
 def get(c: Client, argv: Argv) -> bytes:
     # Fast path: a plain string in a database without TTLs needs nothing of
-    # Database.lookup but the dict probe. Anything else takes the full lookup.
+    # Database.lookup_read but the dict probe and the hit count. Anything else takes the
+    # full lookup.
     db = c.db
     value = db.data.get(argv[1])
-    if value.__class__ is not bytes or db.expires:
+    if value.__class__ is bytes and not db.expires:
+        db.hits += 1
+    else:
         value = get_string(c, argv[1])
         if value is None:
             return resp.NULL3 if c.resp == 3 else resp.NULL_BULK

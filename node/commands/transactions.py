@@ -4,7 +4,8 @@ Rules: the dispatcher queues commands while `client.multi` is a list (errors whi
 set `client.multi_error`, making EXEC answer EXECABORT). EXEC re-resolves each queued argv
 and runs it through `Engine.call` with blocking disabled, so blocking commands answer their
 timeout reply at once, and collects the replies into one array. A touched WATCHed key (or a
-watched key that expired since) makes EXEC answer a null array. Pure.
+watched key that expired since) makes EXEC answer a null array. Each queued command passes
+the ACL again at EXEC (its rules may have changed meanwhile), as in Redis. Pure.
 """
 
 from __future__ import annotations
@@ -59,7 +60,13 @@ def exec_(c: Client, argv: Argv) -> bytes:
     engine.no_blocking += 1
     try:
         for queued_argv in queued:  # each one resolved when it was queued
-            engine.call(c, engine.resolve(queued_argv), queued_argv)
+            spec = engine.resolve(queued_argv)
+            denied = engine.acl.exec_denied(c, spec, queued_argv)
+            if denied is not None:
+                engine.count_error(denied)
+                c.out.append(resp.error(denied))
+                continue
+            engine.call(c, spec, queued_argv)
     finally:
         engine.no_blocking -= 1
         replies, c.out = c.out, saved

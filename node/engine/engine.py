@@ -3,8 +3,9 @@
 `Engine.execute(client, argv)` appends the reply bytes to `client.out`. Guards run in Redis's
 `processCommand` order (lookup, arity, auth, then MULTI queueing); each later issue slots
 its guard (ACL, cluster redirect, OOM, read-only replica, ...) into `_guarded` in that
-order. The common case -- an authenticated client outside MULTI -- takes `execute`'s short
-path: one dict probe, one arity test, one call.
+order. The common case -- a client with `full_access` (authenticated, its ACL user allowed
+everything: node/engine/acl.py) outside MULTI -- takes `execute`'s short path: one dict
+probe, one arity test, one call.
 
 Rules: never import trio, socket, time or random here. The shell sets `keyspace.now_ms`
 before each batch and passes a seeded `random.Random` at construction. A handler raising
@@ -22,9 +23,10 @@ from typing import Final
 from node.commands.registry import Acl, CommandSpec, CommandTable, Flag
 from node.config import Config
 from node.engine import notify
+from node.engine.acl import AccessControl
 from node.engine.blocking import Block, Blocked
 from node.engine.keyspace import Database, Keyspace
-from node.engine.observe import CommandStats, Observer
+from node.engine.observe import CommandStats, Observer, protected_error
 from node.engine.pubsub import PubSub
 from node.engine.scripting import Scripting
 from node.engine.session import REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT, Client
@@ -51,8 +53,6 @@ class Stats:
         "error_codes",
         "errors",
         "internal_errors",
-        "keyspace_hits",
-        "keyspace_misses",
         "rejected_connections",
         "unexpected_error_replies",
     )
@@ -64,8 +64,6 @@ class Stats:
         self.errors = 0
         self.error_codes: dict[str, int] = {}  # error replies by prefix (INFO errorstats)
         self.internal_errors = 0
-        self.keyspace_hits = 0
-        self.keyspace_misses = 0
         self.unexpected_error_replies = 0
 
 
@@ -88,7 +86,7 @@ class Engine:
         self.stats = Stats()
         self.started_ms = 0
         self.shutdown_requested: str | None = None  # set by SHUTDOWN; the shell acts on it
-        self.requirepass = ""
+        self.acl = AccessControl(self)  # users, AUTH, the ACL guard and log
         # Blocking: parked clients (insertion-ordered), clients that got a reply outside their
         # own command (the shell flushes them), and >0 inside MULTI/EXEC or a script.
         self.blocked: dict[Client, None] = {}
@@ -219,7 +217,7 @@ class Engine:
 
     def _refresh_config(self, name: str) -> None:
         if name == "requirepass":
-            self.requirepass = self.config.str("requirepass")
+            self.acl.set_default_password(self.config.str("requirepass"))
         elif name == "notify-keyspace-events":
             self.notify_flags = notify.effective(self.config.int(name))
             for db in self.keyspace.dbs:
@@ -244,14 +242,11 @@ class Engine:
         if not self.started_ms:
             self.started_ms = now_ms
 
-    def auth_required(self) -> bool:
-        return bool(self.requirepass)
-
     def protected_mode_denies(self, is_local: bool) -> bool:
         """Redis refuses non-loopback clients when protected mode is on and the default
         user has no password (it checks at accept time and closes)."""
         return (not is_local and self.config.bool("protected-mode")
-                and not self.requirepass)
+                and self.acl.default.nopass)
 
     def connect(self, addr: str = "", laddr: str = "", is_local: bool = True) -> Client | None:
         """A new connection; None (after counting it) when maxclients is reached."""
@@ -298,6 +293,7 @@ class Engine:
         # Calls on the short path are timed by runs: one clock read where the command
         # changes (observe.py), `count` calls of `run` since `since`, from `commands[first]`.
         lookup = self.observer.dispatch
+        account = self.observer.account
         keyspace = self.keyspace
         clock = self.clock_ns
         run: CommandStats | None = None
@@ -310,11 +306,11 @@ class Engine:
         for argv in commands:
             ran += 1
             st = lookup.get(argv[0])
-            if (st is None or not st.fast or not client.authenticated
+            if (st is None or not st.fast or not client.full_access
                     or client.multi is not None or client.reply_mode != REPLY_ON
                     or client.pubsub_mode or client.tracking or self.full_dispatch):
                 if run is not None:
-                    self.observer.account(run, count, clock() - since, client, commands, first)
+                    account(run, count, clock() - since, client, commands, first)
                     run = None
                 if client.tracking:
                     self._tracked(client, argv, st.spec if st is not None else None)
@@ -327,8 +323,7 @@ class Engine:
                 arity = spec.arity
                 if (len(argv) != arity) if arity > 0 else (len(argv) < -arity):
                     if run is not None:
-                        self.observer.account(run, count, clock() - since, client, commands,
-                                              first)
+                        account(run, count, clock() - since, client, commands, first)
                         run = None
                     st.rejected += 1
                     self._reply_error(client, errors.wrong_arity(spec.fullname).message)
@@ -336,7 +331,7 @@ class Engine:
                 if st is not run:
                     now = clock()
                     if run is not None:
-                        self.observer.account(run, count, now - since, client, commands, first)
+                        account(run, count, now - since, client, commands, first)
                     run, count, since, first = st, 0, now, ran - 1
                 count += 1
                 if propagating:
@@ -354,13 +349,13 @@ class Engine:
                         self._end_unit(client, argv, dirty, outer)
             if keyspace.ready:
                 if run is not None:
-                    self.observer.account(run, count, clock() - since, client, commands, first)
+                    account(run, count, clock() - since, client, commands, first)
                     run = None
                 self._serve_ready()
             if client.close_after_reply or client.blocked is not None:
                 break
         if run is not None:
-            self.observer.account(run, count, clock() - since, client, commands, first)
+            account(run, count, clock() - since, client, commands, first)
         return ran
 
     def resolve(self, argv: list[bytes], spec: CommandSpec | None = None) -> CommandSpec:
@@ -400,8 +395,12 @@ class Engine:
         try:
             spec = self.resolve(argv, spec)
             client.last_command = spec
-            if not client.authenticated and not spec.no_auth:
-                raise CommandError(errors.NOAUTH)
+            if spec.flags & Flag.PROTECTED:
+                denied = protected_error(self, client, spec)
+                if denied is not None:
+                    raise CommandError(denied)
+            if not client.full_access:
+                self.acl.guard(client, spec, argv)
             if spec.is_write or spec.fullname == "ping":
                 denied = self.persistence.write_error()
                 if denied is not None:
@@ -502,8 +501,8 @@ class Engine:
         as usual. The shell calls this from `serve_while_busy`."""
         try:
             spec = self.resolve(argv)
-            if not client.authenticated and not spec.no_auth:
-                raise CommandError(errors.NOAUTH)
+            if not client.full_access:
+                self.acl.guard(client, spec, argv)
             if not spec.flags & Flag.ALLOW_BUSY:
                 raise CommandError(self.scripting.busy_error())
         except CommandError as exc:

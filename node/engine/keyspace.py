@@ -36,9 +36,11 @@ class Database:
         "blocking",
         "data",
         "expires",
+        "hits",
         "index",
         "keyspace",
         "lookup_read",
+        "misses",
         "notify_flags",
         "tracking",
         "_expire_cursor",
@@ -63,9 +65,12 @@ class Database:
         # truth test for each. Set through `set_notify` and by the tracking table.
         self.notify_flags = 0
         self.tracking = False
-        # The lookup of a command that READS the key (Redis's lookupKeyRead): `lookup`
-        # itself unless keymiss events are on, so reads pay nothing for them.
-        self.lookup_read: Callable[[bytes], object | None] = self.lookup
+        # The lookup of a command that READS the key (Redis's lookupKeyRead): it counts
+        # INFO's keyspace_hits/misses (summed over databases), and emits keymiss events
+        # only when they are on, so reads pay nothing for them otherwise.
+        self.hits = 0
+        self.misses = 0
+        self.lookup_read: Callable[[bytes], object | None] = self._read
         self._scans: dict[int, list[bytes]] = {}
         self._scan_serial = 0
         self._expire_snapshot: list[bytes] = []
@@ -79,12 +84,29 @@ class Database:
         if value is not None and self.expires:
             when = self.expires.get(key)
             if when is not None and when < self.keyspace.now_ms:
-                self.expire_now(key)
+                # While CLIENT PAUSE holds, an expired key reads as missing but stays.
+                if not self.keyspace.expire_paused:
+                    self.expire_now(key)
                 return None
         return value
 
+    def _read(self, key: bytes) -> object | None:
+        """`lookup`, inlined, counting the hit or miss."""
+        value = self.data.get(key)
+        if value is not None and self.expires:
+            when = self.expires.get(key)
+            if when is not None and when < self.keyspace.now_ms:
+                if not self.keyspace.expire_paused:
+                    self.expire_now(key)
+                value = None
+        if value is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return value
+
     def _lookup_or_miss(self, key: bytes) -> object | None:
-        value = self.lookup(key)
+        value = self._read(key)
         if value is None:
             self.keyspace.notify(KEY_MISS, b"keymiss", key, self.index)
         return value
@@ -92,7 +114,7 @@ class Database:
     def set_notify(self, flags: int) -> None:
         """Emit the keyspace events `flags` (notify.effective) names from now on."""
         self.notify_flags = flags
-        self.lookup_read = self._lookup_or_miss if flags & KEY_MISS else self.lookup
+        self.lookup_read = self._lookup_or_miss if flags & KEY_MISS else self._read
 
     def exists(self, key: bytes) -> bool:
         return self.lookup(key) is not None
@@ -275,6 +297,7 @@ class Keyspace:
         # (db, key) pairs made ready since the engine last served blocked clients.
         self.ready: list[tuple[Database, bytes]] = []
         self.expired_keys = 0
+        self.expire_paused = False  # CLIENT PAUSE in effect: expired keys are not deleted
         self.dbs = [Database(i, self) for i in range(databases)]
         # Hook for expiry side effects (propagating DEL, notifications); set by the engine.
         self.on_expired: Callable[[Database, bytes], None] = lambda db, key: None

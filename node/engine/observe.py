@@ -15,8 +15,9 @@ Rules:
 - Counting follows Redis's call(): `calls` and `usec` per call that ran (not for a call
   that blocked: it is counted when it is served), `failed_calls` when the call replied an
   error of its own (errors of nested calls are theirs), `rejected_calls` when a guard
-  refused it (arity, NOAUTH, MULTI rules ...); total_commands_processed counts calls,
-  plus blocking calls once more when they park (Redis 7.0 counts both moments).
+  refused it (arity, NOAUTH, MULTI rules ...); total_commands_processed is the sum of
+  `calls` (summed when read, so the hot path updates one counter) plus `stats.commands`,
+  which counts blocking calls once more when they park (Redis 7.0 counts both moments).
 - MONITOR lines are fed after the call, with the client's database after it ran (SELECT
   shows its new database), skipping ADMIN and SKIP_MONITOR commands; EVAL/FCALL feed
   themselves before running (`feed_monitors`). AUTH/HELLO AUTH/MIGRATE AUTH/AUTH2 and the
@@ -34,7 +35,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Final
 
 from node.commands.registry import Flag
-from node.engine.hdr import Histogram
+from node.engine.hdr import USEC_INDEX, Histogram
 from node.proto.quoting import sds_repr
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ _NO_MONITOR: Final = Flag.ADMIN | Flag.SKIP_MONITOR
 class CommandStats:
     """One command's counters (Redis keeps them on struct redisCommand)."""
 
-    __slots__ = ("calls", "failed", "fast", "histogram", "rejected", "spec", "usec")
+    __slots__ = ("calls", "counts", "failed", "fast", "histogram", "rejected", "spec", "usec")
 
     def __init__(self, spec: CommandSpec) -> None:
         self.spec = spec
@@ -67,10 +68,12 @@ class CommandStats:
         self.rejected = 0
         self.failed = 0
         self.histogram = Histogram()
+        self.counts = self.histogram.counts  # the hot path updates it directly
 
     def reset(self) -> None:
         self.calls = self.usec = self.rejected = self.failed = 0
         self.histogram = Histogram()
+        self.counts = self.histogram.counts
 
 
 class SlowlogEntry:
@@ -202,6 +205,7 @@ class Observer:
         self.slowlog_max_len = 0
         self.latency_threshold = 0
         self.latency_tracking = True
+        self.notable_usec = 0  # the shortest duration either of the two would record
         self.percentiles: tuple[float, ...] = ()
         for name in ("slowlog-log-slower-than", "slowlog-max-len", "latency-monitor-threshold",
                      "latency-tracking", "latency-tracking-info-percentiles"):
@@ -218,7 +222,12 @@ class Observer:
                 self.slowlog.pop()
         elif name == "latency-monitor-threshold":
             self.latency_threshold = config.int(name)
-        elif name == "latency-tracking":
+        if name in ("slowlog-log-slower-than", "latency-monitor-threshold"):
+            bars = [self.slowlog_slower_than] if self.slowlog_slower_than >= 0 else []
+            if self.latency_threshold:
+                bars.append(self.latency_threshold * 1000)
+            self.notable_usec = min(bars, default=1 << 62)
+        if name == "latency-tracking":
             self.latency_tracking = config.bool(name)
         elif name == "latency-tracking-info-percentiles":
             value = config.values[name]
@@ -229,18 +238,25 @@ class Observer:
     def account(self, stats: CommandStats, count: int, elapsed_ns: int, client: Client,
                 commands: list[list[bytes]], start: int) -> None:
         """A run of `count` fast-path calls of one command (`commands[start:start+count]`)
-        took `elapsed_ns`; each is given the average."""
-        self.engine.stats.commands += count
-        stats.calls += count
+        took `elapsed_ns`; each is given the average. Called once per run (once per
+        command for a client that does not pipeline), so it stays lean: the histogram
+        update is inlined and the total of commands is summed when INFO asks."""
         duration = elapsed_ns // count // 1000
+        stats.calls += count
         stats.usec += duration * count
         if self.latency_tracking:
-            stats.histogram.record(duration * 1000, count)
-        if 0 <= self.slowlog_slower_than <= duration:
-            for argv in commands[start:start + count]:
-                self.slowlog_push(stats.spec, argv, duration, client)
-        if self.latency_threshold and duration // 1000 >= self.latency_threshold:
-            self.latency_sample(stats.spec, duration // 1000)
+            if duration < 1000:
+                counts = stats.counts
+                index = USEC_INDEX[duration]
+                counts[index] = counts.get(index, 0) + count
+            else:
+                stats.histogram.record_usec(duration, count)
+        if duration >= self.notable_usec:  # past the slow log's or latency monitor's bar
+            if 0 <= self.slowlog_slower_than <= duration:
+                for argv in commands[start:start + count]:
+                    self.slowlog_push(stats.spec, argv, duration, client)
+            if self.latency_threshold and duration // 1000 >= self.latency_threshold:
+                self.latency_sample(stats.spec, duration // 1000)
 
     def called(self, client: Client, spec: CommandSpec, argv: list[bytes], elapsed_ns: int,
                errors_before: int, blocked: bool) -> None:
@@ -251,8 +267,9 @@ class Observer:
         if errors > max(errors_before, self.error_mark):
             stats.failed += 1
         self.error_mark = errors
-        engine.stats.commands += 1
-        if not blocked:
+        if blocked:
+            engine.stats.commands += 1  # counted now, and once more when served (7.0)
+        else:
             self.completed(client, stats, argv, elapsed_ns // 1000)
         if self.monitors and not spec.flags & _NO_MONITOR:
             self.feed_monitors(client, argv, spec)
@@ -264,7 +281,7 @@ class Observer:
         stats.usec += duration
         spec = stats.spec
         if self.latency_tracking:
-            stats.histogram.record(duration * 1000)
+            stats.histogram.record_usec(duration)
         if 0 <= self.slowlog_slower_than <= duration and not spec.flags & Flag.SKIP_SLOWLOG:
             self.slowlog_push(spec, argv, duration, client)
         if self.latency_threshold and duration // 1000 >= self.latency_threshold:
@@ -273,8 +290,12 @@ class Observer:
     def unblocked(self, client: Client, spec: CommandSpec, argv: list[bytes],
                   elapsed_ns: int) -> None:
         """A parked call got its reply (served or timed out): Redis's updateStatsOnUnblock."""
-        self.engine.stats.commands += 1
         self.completed(client, self.commands[spec.fullname], argv, elapsed_ns // 1000)
+
+    def total_commands(self) -> int:
+        """INFO's total_commands_processed: every call counted per command, plus what
+        `Engine.stats.commands` counts beside them (blocking calls when they park)."""
+        return self.engine.stats.commands + sum(st.calls for st in self.commands.values())
 
     def rejected(self, argv: list[bytes]) -> None:
         """A guard refused `argv`: charge the (sub)command it names, if any."""
@@ -290,11 +311,13 @@ class Observer:
         self.error_mark = self.engine.stats.errors
 
     def reset_stats(self) -> None:
-        """CONFIG RESETSTAT's share: command and traffic counters (not the slow log, not
-        the latency monitor)."""
+        """CONFIG RESETSTAT's share: command, keyspace hit and traffic counters (not the
+        slow log, not the latency monitor)."""
         for stats in self.commands.values():
             stats.reset()
         self.error_mark = 0
+        for db in self.engine.keyspace.dbs:
+            db.hits = db.misses = 0
         self.net_input = self.net_output = 0
         self.reads_processed = self.writes_processed = 0
         for metric in (self.ops_metric, self.input_metric, self.output_metric):
@@ -337,6 +360,13 @@ class Observer:
         if "O" not in client.flags:
             client.flags += "O"
         self._refresh_observing()
+
+    def stop_monitor(self, client: Client) -> None:
+        """RESET: the client is a plain one again."""
+        if client in self.monitors:
+            del self.monitors[client]
+            client.flags = client.flags.replace("O", "")
+            self._refresh_observing()
 
     def feed_monitors(self, client: Client | None, argv: list[bytes],
                       spec: CommandSpec | None = None, db_index: int | None = None) -> None:
@@ -408,12 +438,14 @@ class Observer:
         return False
 
     def drop_client(self, client: Client) -> None:
-        if self.monitors.pop(client, None) is not None:
+        if client in self.monitors:
+            del self.monitors[client]
             self._refresh_observing()
 
     def _refresh_observing(self) -> None:
         engine = self.engine
         engine.observing = bool(self.monitors) or self.pause != PAUSE_OFF
+        engine.keyspace.expire_paused = self.pause != PAUSE_OFF
         engine.refresh_dispatch()
 
     # --- traffic (INFO stats) ---------------------------------------------------------------
@@ -421,7 +453,7 @@ class Observer:
         """The shell's cron: one sample of each instantaneous metric every 100 ms."""
         if now_ms - self.ops_metric.last_ms < METRIC_PERIOD_MS:
             return
-        self.ops_metric.track(now_ms, self.engine.stats.commands)
+        self.ops_metric.track(now_ms, self.total_commands())
         self.input_metric.track(now_ms, self.net_input)
         self.output_metric.track(now_ms, self.net_output)
 
@@ -430,3 +462,15 @@ class Observer:
         for name, stats in self.commands.items():
             if stats.histogram.total:
                 yield name, stats.histogram
+
+
+def protected_error(engine: Engine, client: Client, spec: CommandSpec) -> str | None:
+    """processCommand's check of PROTECTED commands (DEBUG, MODULE): allowed when their
+    enable-*-command config says "yes", or "local" and the client is local."""
+    option = "enable-debug-command" if spec.fullname == "debug" else "enable-module-command"
+    mode = engine.config.str(option)
+    if mode == "yes" or (mode == "local" and client.is_local):
+        return None
+    return (f"ERR {spec.fullname.upper()} command not allowed. If the {option} option is set "
+            f"to \"local\", you can run it from a local connection, otherwise you need to set "
+            f"this option in the configuration file, and then restart the server.")

@@ -11,15 +11,13 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from node.commands.registry import CommandSpec
+    from node.engine.acl import User
     from node.engine.blocking import Blocked
     from node.engine.engine import Engine
     from node.engine.keyspace import Database
 
 # CLIENT REPLY modes
 REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP = 0, 1, 2, 3
-# The id of the pseudo client that replays the AOF at start-up (Redis's CLIENT_ID_AOF):
-# commands may accept from it what they accept from a master only.
-AOF_CLIENT_ID = 2**64 - 1
 
 
 class Client:
@@ -37,6 +35,7 @@ class Client:
         "engine",
         "fd",
         "flags",
+        "full_access",
         "id",
         "info",
         "is_local",
@@ -77,8 +76,13 @@ class Client:
         self.name = b""
         self.lib_name = b""
         self.lib_ver = b""
-        self.user = "default"
-        self.authenticated = not engine.auth_required()
+        # The ACL user (Redis's c->user) and whether AUTH succeeded (or was not needed when
+        # the client connected). `full_access`: may skip the auth and ACL guards (see
+        # node/engine/acl.py), kept up to date by the ACL code.
+        self.user: User = engine.acl.default
+        self.authenticated = engine.acl.default_open
+        self.full_access = False
+        engine.acl.refresh(self)
         self.out: list[bytes] = []
         self.close_after_reply = False
         self.reply_mode = REPLY_ON

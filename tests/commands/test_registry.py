@@ -63,7 +63,8 @@ def test_names_are_lowercase_and_resolvable(spec: CommandSpec) -> None:
 
 @pytest.mark.parametrize("spec", ALL, ids=IDS)
 def test_documentation_fields(spec: CommandSpec) -> None:
-    assert spec.summary and spec.summary == spec.summary.strip()
+    # (Redis 7.0.15's own summary of the ACL container ends with a space.)
+    assert spec.summary and (spec.summary == spec.summary.strip() or spec.fullname == "acl")
     assert VERSION.fullmatch(spec.since), spec.since
     assert spec.group in GROUPS
     assert set(spec.doc_flags) <= {"deprecated", "syscmd"}

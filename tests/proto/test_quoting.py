@@ -1,12 +1,13 @@
-"""sdscatrepr and sdssplitargs as Redis 7.0.15 applies them (MONITOR lines, CONFIG REWRITE,
-redis.conf lines)."""
+"""sdscatrepr as Redis 7.0.15 applies it (MONITOR lines, CONFIG REWRITE), and its inverse
+sdssplitargs (resp.split_args) on config-file lines."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from node.proto.quoting import sds_repr, split_args
+from node.proto.quoting import sds_repr
+from node.proto.resp import split_args
 
 
 def test_repr_escapes_like_sdscatrepr() -> None:
