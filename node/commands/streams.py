@@ -35,7 +35,7 @@ from node.commands._streams import (
 from node.commands.registry import Acl, Flag, KeyFlag, key_at, keys_by_keyword
 from node.commands.table import NODE
 from node.engine.blocking import Block
-from node.engine.session import Client
+from node.engine.session import AOF_CLIENT_ID, Client
 from node.engine.types.stream import MAX_ID, SEQ_MASK, Group, Stream, format_id
 from node.proto import errors, resp
 from node.proto.errors import CommandError
@@ -72,6 +72,7 @@ class _AddTrimArgs:
     id_given: bool = False
     seq_given: bool = True
     idpos: int = 0
+    trim_at: int = 0  # where the MAXLEN/MINID threshold is in argv
 
     @property
     def trims(self) -> bool:
@@ -102,6 +103,7 @@ def _parse_add_trim(c: Client, argv: Argv, xadd: bool) -> _AddTrimArgs:
             if more >= 2 and nxt in (b"~", b"="):
                 args.approx = nxt == b"~"
                 i += 1
+            args.trim_at = i + 1
             if opt == b"MAXLEN":
                 args.maxlen = int_arg(argv[i + 1])
                 if args.maxlen < 0:
@@ -131,7 +133,10 @@ def _parse_add_trim(c: Client, argv: Argv, xadd: bool) -> _AddTrimArgs:
         raise CommandError(errors.XTRIM_NO_STRATEGY)
     if limit_given:
         if not args.approx:
-            raise CommandError(errors.TRIM_LIMIT_NO_APPROX)
+            # What an approximate trim propagates as: exact, LIMIT kept (from the AOF only).
+            if c.id != AOF_CLIENT_ID:
+                raise CommandError(errors.TRIM_LIMIT_NO_APPROX)
+            args.limit = 0
     elif args.approx:
         # Approximate trimming does bounded work: 100 nodes' worth unless LIMIT says.
         limit = 100 * c.engine.config.int("stream-node-max-entries")
@@ -143,6 +148,19 @@ def _parse_add_trim(c: Client, argv: Argv, xadd: bool) -> _AddTrimArgs:
 
 def _trim(stream: Stream, args: _AddTrimArgs) -> int:
     return stream.trim(args.maxlen, args.minid or 0, args.approx, args.limit)
+
+
+def _exact_trim(argv: Argv, args: _AddTrimArgs, stream: Stream) -> Argv:
+    """streamRewriteApproxSpecifier + streamRewriteTrimArgument: an approximate trim
+    propagates as the exact one it turned out to be (`=` and the length or first ID
+    left), so replicas and the AOF trim exactly the same entries."""
+    out = list(argv)
+    out[args.trim_at - 1] = b"="
+    if args.maxlen is not None:
+        out[args.trim_at] = b"%d" % stream.length
+    else:  # the first ID left; an emptied stream's edge is the largest ID (streamGetEdgeID)
+        out[args.trim_at] = format_id(stream.first_valid_id() if stream.length else MAX_ID)
+    return out
 
 
 def _new_id(c: Client, stream: Stream, args: _AddTrimArgs) -> int:
@@ -219,6 +237,12 @@ def xadd(c: Client, argv: Argv) -> bytes:
         stream_event(c, b"xtrim", key)
     if not created:
         _changed(c, key)
+    if c.engine.propagating and (not args.id_given or not args.seq_given or args.approx):
+        # Propagated with the ID it got, and an approximate trim made exact.
+        out = _exact_trim(argv, args, stream) if args.approx else list(argv)
+        if not args.id_given or not args.seq_given:
+            out[args.idpos] = format_id(sid)
+        c.engine.propagate_as(c, [out])
     return id_reply(sid)
 
 
@@ -239,6 +263,8 @@ def xtrim(c: Client, argv: Argv) -> bytes:
         c.db.touch(argv[1])
         stream_event(c, b"xtrim", argv[1])
         c.engine.dirty += deleted
+        if args.approx:
+            c.engine.propagate_as(c, [_exact_trim(argv, args, stream)])
     return resp.integer(deleted)
 
 

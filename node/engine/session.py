@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 # CLIENT REPLY modes
 REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP = 0, 1, 2, 3
+# The id of the pseudo client that replays the AOF at start-up (Redis's CLIENT_ID_AOF):
+# commands may accept from it what they accept from a master only.
+AOF_CLIENT_ID = 2**64 - 1
 
 
 class Client:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import posixpath
 from typing import TYPE_CHECKING, Final
 
-from node.engine.session import Client
+from node.engine.session import AOF_CLIENT_ID, Client
 from node.persistence import aof
 from node.persistence.aof import AofFile, Manifest
 from node.persistence.blobs import FormatError
@@ -155,7 +155,7 @@ class AofManager:
                 log("warning", f"AOF {entry.name} loaded anyway because aof-load-truncated "
                                "is enabled")
             storage.truncate(path, parsed.valid_length)
-        client = Client(self.engine, 0)
+        client = Client(self.engine, AOF_CLIENT_ID)
         execute = self.engine.execute
         for argv in parsed.commands:
             execute(client, argv)

@@ -49,6 +49,10 @@ STEPS: list[tuple[object, ...]] = [
     ("SELECT", "2"), ("SET", "in2", "x"), ("SELECT", "0"), ("SET", "in0", "x"),
     ("BLOCKED", "BLPOP", "bl", "0"), ("LPUSH", "bl", "x", "y"),
     ("BLOCKED", "BRPOPLPUSH", "bq", "bq2", "0"), ("RPUSH", "bq", "z"),
+    ("XADD", "st", "5-1", "f", "v"), ("XADD", "st", "6-*", "f", "v"),
+    ("XADD", "st", "MAXLEN", "~", "1", "7-0", "f", "v"), ("XADD", "st", "MAXLEN", "1", "8-0", "f", "v"),
+    ("XADD", "st2", "1-1", "a", "1"), ("XADD", "st2", "2-1", "a", "1"),
+    ("XTRIM", "st2", "MINID", "~", "9-0"), ("XTRIM", "st2", "MAXLEN", "1"),
     ("FLUSHALL",), ("FLUSHALL",),
 ]
 _TIME_AFTER = {b"PXAT", b"EXAT"}
