@@ -39,7 +39,7 @@ def _args() -> tuple[docs.Arg, ...]:
 
 def _fcall(c: Client, argv: Argv, read_only: bool) -> bytes:
     scripting = c.engine.scripting
-    function = scripting.functions.get(argv[1])
+    function = scripting.functions.get(argv[1].lower())
     if function is None:
         raise CommandError("ERR Function not found")
     numkeys = string2ll(argv[2])
@@ -162,6 +162,9 @@ def function_delete(c: Client, argv: Argv) -> bytes:
               complexity="O(N) where N is the number of functions deleted",
               acl=Acl.SCRIPTING, tips=_ALL_SHARDS_OK, args=_FLUSH_ARG, container="function")
 def function_flush(c: Client, argv: Argv) -> bytes:
+    if len(argv) > 3:
+        raise CommandError(errors.SUBCOMMAND_SYNTAX.format(
+            argv[1].decode("utf-8", "surrogateescape"), "FUNCTION"))
     flush_mode(argv, "ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
     c.engine.scripting.flush_functions()
     c.engine.dirty += 1
@@ -287,11 +290,11 @@ def _join(libraries: dict[bytes, Library], functions: dict[bytes, Function],
             unlink_library(old, libraries, functions)
             replaced.append(old)
     for library in new.values():
-        for name in library.functions:
-            if name in functions:
+        for key, function in library.functions.items():
+            if key in functions:
                 _restore(replaced, libraries, functions)
-                raise CommandError("ERR Function " + name.decode("utf-8", "surrogateescape")
-                                   + " already exists")
+                raise CommandError("ERR Function " + function.name.decode(
+                    "utf-8", "surrogateescape") + " already exists")
     for library in new.values():
         link_library(library, libraries, functions)
 

@@ -544,7 +544,7 @@ class LuaVM:
         name, function, flags, description = self._registration(args)
         if not valid_name(name):
             raise LuaRaise(self._error_table(b"ERR " + NAME_ERROR.encode()))
-        if any(r.name == name for r in self._loading):
+        if any(r.name.lower() == name.lower() for r in self._loading):
             raise LuaRaise(self._error_table(b"ERR Function already exists in the library"))
         self._loading.append(Registered(name, function, flags, description))
 

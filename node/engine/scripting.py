@@ -90,6 +90,7 @@ class Function:
 class Library:
     name: bytes
     code: bytes
+    # Function names are case-insensitive (Redis's dictSdsKeyCaseCompare): keyed lowercased.
     functions: dict[bytes, Function] = field(default_factory=dict)
 
 
@@ -249,13 +250,13 @@ class Scripting:
         if not registered:
             raise CommandError("ERR No functions registered")
         for entry in registered:
-            owner = functions.get(entry.name)
+            owner = functions.get(entry.name.lower())
             if owner is not None and owner.library is not old:
                 raise CommandError(f"ERR Function {_text(entry.name)} already exists")
         library = Library(name, code)
         for entry in registered:
-            library.functions[entry.name] = Function(entry.name, library, entry.function,
-                                                     entry.flags, entry.description)
+            library.functions[entry.name.lower()] = Function(
+                entry.name, library, entry.function, entry.flags, entry.description)
         if old is not None:
             unlink_library(old, libraries, functions)
         link_library(library, libraries, functions)
