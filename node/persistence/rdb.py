@@ -919,6 +919,7 @@ def read_rdb(data: bytes, limits: Limits, contents: RdbContents,
     contents.version = version
     r = _Reader(data, limits)
     r.pos = 9
+    size = len(data)
     db = 0
     expire: int | None = None
     while True:
@@ -953,8 +954,24 @@ def read_rdb(data: bytes, limits: Limits, contents: RdbContents,
             raise FormatError("module and pre-GA function data are not supported")
         if kind == OP_EOF:
             break
-        key = r.string()
-        value = r.value(kind)
+        # The common case inline: a key and a string value, each short and plain.
+        pos = r.pos
+        n = data[pos] if pos < size else 64
+        if n < 64 and pos + 1 + n < size:
+            key = data[pos + 1:pos + 1 + n]
+            r.pos = pos + 1 + n
+        else:
+            key = r.string()
+        if kind == T_STRING:
+            pos = r.pos
+            n = data[pos] if pos < size else 64
+            if n < 64 and pos + 1 + n <= size:
+                value: object = data[pos + 1:pos + 1 + n]
+                r.pos = pos + 1 + n
+            else:
+                value = r.string()
+        else:
+            value = r.value(kind)
         yield db, key, value, expire
         expire = None
     if version >= 5:
