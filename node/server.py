@@ -43,6 +43,10 @@ def wall_ms() -> int:
     return int(time.time() * 1000)
 
 
+def _monotonic_ms() -> int:
+    return time.monotonic_ns() // 1_000_000
+
+
 def is_loopback(host: str) -> bool:
     try:
         return ipaddress.ip_address(host.split("%")[0]).is_loopback
@@ -88,6 +92,9 @@ class NodeServer:
         engine.sleep = time.sleep
         self._buffer_peaks: deque[tuple[int, int]] = deque(maxlen=_BUFFER_PEAK_SECONDS)
         self._buffer_peak_ms = 0
+        # Scripts: the busy-script clock, and serving others while one runs too long.
+        engine.monotonic_ms = _monotonic_ms
+        engine.serve_while_busy = self._serve_while_busy
 
     # --- lifecycle -----------------------------------------------------------------------
     def bind(self) -> None:
@@ -375,6 +382,65 @@ class NodeServer:
         conn.parser.auth_required = not client.authenticated
         if self.engine.clients_to_close:
             self._close_killed()
+
+    def _serve_while_busy(self) -> None:
+        """Redis's processEventsWhileBlocked, called by the engine while a script runs past
+        busy-reply-threshold: accept connections and answer every ready client except the
+        script's caller (its input waits, as Redis protects it) through
+        `Engine.execute_busy` -- BUSY, unless the command may run (SCRIPT KILL, FUNCTION
+        KILL, SHUTDOWN NOSAVE...). The engine's clock stays where the script started."""
+        engine = self.engine
+        run = engine.scripting.run
+        caller = run.caller.id if run is not None else -1
+        now = engine.now_ms
+        listeners = {sock.fileno(): sock for sock in self.listeners}
+        for fd, ev in self._ready_now(listeners):
+            listener = listeners.get(fd)
+            if listener is not None:
+                while (conn := self._accept_one(listener)) is not None:
+                    if self._epoll is not None:
+                        self._epoll.register(conn.fd, _EPOLLIN)
+                continue
+            conn = self.conns.get(fd)
+            if conn is None or conn.client.id == caller:
+                continue
+            if conn.pending:
+                if ev & (_EPOLLOUT | _EPOLLERR_HUP):
+                    self._flush(conn)
+                continue
+            self._serve_busy_input(conn)
+        engine.set_time(now)
+
+    def _ready_now(self, listeners: dict[int, socket.socket]) -> list[tuple[int, int]]:
+        """The sockets ready right now (the reactor's epoll, or a one-off poll)."""
+        if self._epoll is not None:
+            return self._epoll.poll(0)
+        poller = select.poll()
+        for fd in (*listeners, *self.conns):
+            poller.register(fd, select.POLLIN)
+        return poller.poll(0)
+
+    def _serve_busy_input(self, conn: Connection) -> None:
+        try:
+            data = conn.sock.recv(RECV_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self._close(conn)
+            return
+        if not data:
+            self._close(conn)
+            return
+        client = conn.client
+        for argv in conn.parser.feed(data):
+            self.engine.execute_busy(client, argv)
+        if conn.parser.error is not None and not client.close_after_reply:
+            client.out.append(conn.parser.error.reply)
+            client.close_after_reply = True
+        if client.out:
+            self._flush(conn)
+        elif client.close_after_reply:
+            self._close(conn)
 
     def _close_killed(self) -> None:
         """Close the connections CLIENT KILL took from the engine; they get no reply."""
