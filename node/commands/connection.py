@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Final
 
 from node.commands import docs
-from node.commands._args import int_arg, option
+from node.commands._args import int_arg, option, timeout_to_deadline
 from node.commands.registry import Acl, Flag
 from node.commands.table import NODE
 from node.commands.transactions import discard_transaction
@@ -197,6 +197,7 @@ def reset(c: Client, argv: Argv) -> bytes:
     c.name = b""
     c.reply_mode = REPLY_ON  # before the reply, so +RESET is always delivered
     c.no_touch = False
+    engine.observer.stop_monitor(c)
     if c.tracking:
         engine.tracking.disable(c)
     engine.acl.set_default_auth(c)
@@ -297,7 +298,8 @@ def client_unblock(c: Client, argv: Argv) -> bytes:
     elif len(argv) > 4:
         raise CommandError(errors.SUBCOMMAND_SYNTAX.format("UNBLOCK", "CLIENT"))
     target = c.engine.clients.get(client_id)
-    if target is None or target.blocked is None:
+    if target is None or target.blocked is None or target.blocked.block.postponed:
+        # A client CLIENT PAUSE holds is not blocked on anything it could be released from.
         return resp.ZERO
     reply = (resp.error("UNBLOCKED client unblocked via CLIENT UNBLOCK") if as_error
              else target.blocked.block.on_timeout)
@@ -487,6 +489,38 @@ def client_reply(c: Client, argv: Argv) -> bytes:
     else:
         raise CommandError(errors.SYNTAX)
     return b""
+
+
+@NODE.command("pause", -3, _CLIENT_ADMIN, group="connection", since="2.9.50",
+              summary="Stop processing commands from clients for some time",
+              complexity="O(1)", acl=Acl.CONNECTION,
+              history=(("6.2.0", "`CLIENT PAUSE WRITE` mode added along with the `mode` "
+                                 "option."),),
+              args=(docs.integer("timeout"),
+                    docs.oneof("mode", docs.token("write", "WRITE"), docs.token("all", "ALL"),
+                               since="6.2.0", optional=True)),
+              container="client")
+def client_pause(c: Client, argv: Argv) -> bytes:
+    if len(argv) > 4:
+        raise CommandError(errors.SUBCOMMAND_SYNTAX.format(_text(argv[1]), "CLIENT"))
+    pause_all = True
+    if len(argv) == 4:  # the mode is checked before the timeout, as Redis does
+        mode = option(argv[3])
+        if mode not in (b"WRITE", b"ALL"):
+            raise CommandError("ERR CLIENT PAUSE mode must be WRITE or ALL")
+        pause_all = mode == b"ALL"
+    end = timeout_to_deadline(argv[2], c.engine.now_ms, seconds=False)
+    c.engine.observer.pause_clients(end, pause_all)
+    return resp.OK
+
+
+@NODE.command("unpause", 2, _CLIENT_ADMIN, group="connection", since="6.2.0",
+              summary="Resume processing of clients that were paused",
+              complexity="O(N) Where N is the number of paused clients", acl=Acl.CONNECTION,
+              container="client")
+def client_unpause(c: Client, argv: Argv) -> bytes:
+    c.engine.observer.end_pause()
+    return resp.OK
 
 
 @NODE.command("no-evict", 3, _CLIENT_ADMIN, group="connection", since="7.0.0",

@@ -4,7 +4,8 @@ ROLE): SLOWLOG, LATENCY, MONITOR, DEBUG, ROLE.
 Rules:
 - The state they read lives in node/engine/observe.py (`engine.observer`); these handlers
   only format it. Replies match Redis 7.0.15 byte for byte where they are deterministic;
-  LATENCY DOCTOR reports the same figures as Redis, with advice of our own wording.
+  LATENCY DOCTOR reports the same figures and fixed sentences as Redis, with advice of our
+  own wording.
 - DEBUG is a PROTECTED command: `enable-debug-command` is checked by the dispatcher before
   it runs. Its subcommands that only make sense inside Redis's C internals (allocator,
   AOF timing, reply buffers, cron pausing ...) answer OK and do nothing; those that crash
@@ -283,10 +284,13 @@ def latency_report(c: Client) -> str:
     if not events and not observer.latency_threshold:
         return ("I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this "
                 "Redis instance. You may use \"CONFIG SET latency-monitor-threshold "
-                "<milliseconds>.\" in order to enable it.\n")
+                "<milliseconds>.\" in order to enable it. If we weren't in a deep space "
+                "mission I'd suggest to take a look at "
+                "https://redis.io/topics/latency-monitor.\n")
     if not events:
         return ("Dave, no latency spike was observed during the lifetime of this Redis "
-                "instance, not in the slightest bit.\n")
+                "instance, not in the slightest bit. I honestly think you ought to sit down "
+                "calmly, take a stress pill, and think things over.\n")
     advice: set[str] = set()
     lines = ["Dave, I have observed latency spikes in this Redis instance. You don't mind "
              "talking about it, do you Dave?\n\n"]
@@ -314,7 +318,8 @@ def latency_report(c: Client) -> str:
             advice.add("mass-eviction")
     if not advice:
         lines.append("\nWhile there are latency events logged, I'm not able to suggest any "
-                     "easy fix.\n")
+                     "easy fix. Please use the Redis community to get some help, providing "
+                     "this report in your help request.\n")
         return "".join(lines)
     lines.append("\nI have a few advices for you:\n\n")
     threshold = observer.latency_threshold * 1000
@@ -386,8 +391,7 @@ def monitor(c: Client, argv: Argv) -> bytes:
               summary="Return the role of the instance in the context of replication",
               complexity="O(1)", acl=Acl.ADMIN | Acl.DANGEROUS)
 def role(c: Client, argv: Argv) -> bytes:
-    # A master without replicas: ["master", <replication offset>, []].
-    return b"*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n"
+    return c.engine.replication.role(c)  # node/replication/state.py
 
 
 # --- DEBUG --------------------------------------------------------------------------------
@@ -601,16 +605,19 @@ def _debug_object(c: Client, argv: Argv) -> bytes:
                            (now // 1000) & _LRU_CLOCK_MAX, 0, extra))
 
 
+def _positive(raw: bytes) -> int:
+    """getPositiveLongFromObjectOrReply: one message for a bad number and a negative one."""
+    message = "ERR value is out of range, must be positive"
+    value = int_arg(raw, message)
+    if value < 0:
+        raise CommandError(message)
+    return value
+
+
 def _debug_populate(c: Client, argv: Argv) -> bytes:
-    count = int_arg(argv[2], errors.NOT_INTEGER)
-    if count < 0:
-        raise CommandError("ERR value is out of range, must be positive")
+    count = _positive(argv[2])
     prefix = argv[3] if len(argv) > 3 else b"key"
-    size = 0
-    if len(argv) == 5:
-        size = int_arg(argv[4])
-        if size < 0:
-            raise CommandError("ERR value is out of range, must be positive")
+    size = _positive(argv[4]) if len(argv) == 5 else 0
     db = c.db
     for j in range(count):
         key = b"%s:%d" % (prefix, j)

@@ -344,6 +344,24 @@ def test_monitor_lines() -> None:
     assert mon.client in h.engine.woken
 
 
+def test_monitor_flags_reset_and_multi() -> None:
+    h = Harness()
+    mon = h.client_harness()
+    mon("MONITOR")
+    assert "flags=O " in h("CLIENT", "LIST").decode()
+    mon("RESET")
+    assert "flags=O " not in h("CLIENT", "LIST").decode()
+    mon.client.out.clear()
+    h("PING")
+    assert mon.client.out == []
+    m = h.client_harness()
+    m("MULTI")
+    m("MONITOR")
+    reply = m("EXEC")
+    assert str(reply[0]) == "ERR MONITOR isn't allowed for DENY BLOCKING client"
+    assert m.client not in h.engine.observer.monitors
+
+
 def test_monitor_disconnect_restores_fast_dispatch() -> None:
     h = Harness()
     mon = h.client_harness()
@@ -461,6 +479,86 @@ def test_debug_reload_round_trips_the_dataset(dbg: Harness) -> None:
     assert dbg("EXISTS", "extra") == 0
     assert dbg.error("DEBUG", "RELOAD", "BAD") == (
         "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+
+
+# --- CLIENT PAUSE ----------------------------------------------------------------------------
+def test_client_pause_write_parks_writes_only() -> None:
+    h = Harness()
+    other = h.client_harness()
+    assert h("CLIENT", "PAUSE", "1000", "WRITE") == b"OK"
+    assert other("GET", "x") is None
+    assert other.raw("SET", "x", "1") == b""
+    assert other.client.blocked is not None
+    assert "flags=b " in h("CLIENT", "LIST").decode()
+    assert info(h, "clients")["blocked_clients"] == "1"
+    publisher = h.client_harness()
+    assert publisher.raw("PUBLISH", "c", "m") == b""  # may-replicate commands wait too
+    h("CLIENT", "UNPAUSE")
+    assert other.client.out == []  # released at the engine's next turn, not inside UNPAUSE
+    h.engine.expire_blocked()
+    assert other.client.out == [b"+OK\r\n"]
+    assert publisher.client.out == [b":0\r\n"]
+    assert h("GET", "x") == b"1"
+
+
+def test_client_pause_all_ends_by_time() -> None:
+    h = Harness()
+    other = h.client_harness()
+    h("CLIENT", "PAUSE", "500")
+    assert other.raw("PING") == b""
+    assert h.engine.next_block_deadline() == START_MS + 500
+    h.advance(499)
+    h.engine.expire_blocked()
+    assert other.client.out == []
+    h.advance(1)
+    h.engine.expire_blocked()
+    assert other.client.out == [b"+PONG\r\n"]
+    assert not h.engine.observing
+
+
+def test_client_pause_extends_and_upgrades() -> None:
+    h = Harness()
+    h("CLIENT", "PAUSE", "200", "WRITE")
+    h("CLIENT", "PAUSE", "1000", "ALL")  # extends and upgrades ...
+    observer = h.engine.observer
+    assert observer.pause_end_ms == START_MS + 1000
+    other = h.client_harness()
+    assert other.raw("GET", "k") == b""
+    assert h.raw("CLIENT", "PAUSE", "10", "WRITE") == b""  # ... even its own client waits
+    observer.pause_clients(START_MS + 10, pause_all=False)  # never shortens nor weakens
+    assert observer.pause_end_ms == START_MS + 1000
+
+
+def test_client_pause_keeps_expired_keys_and_exec_with_writes() -> None:
+    h = Harness()
+    h("SET", "t", "v", "PX", "10")
+    other = h.client_harness()
+    other("MULTI")
+    other("INCR", "n")
+    h("CLIENT", "PAUSE", "1000", "WRITE")
+    h.advance(20)
+    assert h("GET", "t") is None
+    assert b"t" in h.client.db.data  # expired, but not deleted while paused
+    assert other.raw("EXEC") == b""  # a transaction holding a write waits
+    h("CLIENT", "UNPAUSE")
+    h.engine.expire_blocked()
+    assert other.client.out == [b"*1\r\n:1\r\n"]
+
+
+def test_client_pause_errors_and_unblock() -> None:
+    h = Harness()
+    assert h.error("CLIENT", "PAUSE", "abc") == "ERR timeout is not an integer or out of range"
+    assert h.error("CLIENT", "PAUSE", "-1") == "ERR timeout is negative"
+    assert h.error("CLIENT", "PAUSE", "1.5") == "ERR timeout is not an integer or out of range"
+    assert h.error("CLIENT", "PAUSE", "abc", "foo") == "ERR CLIENT PAUSE mode must be WRITE or ALL"
+    assert h.error("CLIENT", "PAUSE", "100", "write", "x") == (
+        "ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP.")
+    assert h.error("CLIENT", "UNPAUSE", "x") == (
+        "ERR wrong number of arguments for 'client|unpause' command")
+    h("CLIENT", "PAUSE", "1000", "WRITE")
+    other = h.client_harness()
+    other.raw("SET", "a", "1")
+    assert h("CLIENT", "UNBLOCK", str(other.client.id)) == 0  # paused, not blocked
 
 
 # --- CONFIG REWRITE --------------------------------------------------------------------------

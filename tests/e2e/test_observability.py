@@ -85,6 +85,32 @@ def wait_for(predicate: Callable[[], bool], deadline: float = 20.0) -> None:
         time.sleep(0.02)
 
 
+def test_client_pause_write_holds_writers_until_unpause(slotd_proc: ServerProcess) -> None:
+    with RawClient(*slotd_proc.addr) as admin, RawClient(*slotd_proc.addr) as writer:
+        writer_id = int(writer.call("CLIENT", "ID")[1:-2])
+        assert admin.call("CLIENT", "PAUSE", "60000", "WRITE") == b"+OK\r\n"
+        try:
+            assert writer.call("GET", "pause-k") == b"$-1\r\n"  # reads still run
+            writer.send("SET", "pause-k", "1")
+            writer.send("PING")  # pipelined behind the parked SET
+            wait_for(lambda: client_flags(slotd_proc, writer_id) == "b")
+            with RawClient(*slotd_proc.addr) as reader:
+                assert reader.call("EXISTS", "pause-k") == b":0\r\n"
+        finally:
+            assert admin.call("CLIENT", "UNPAUSE") == b"+OK\r\n"
+        assert writer.read_reply() == b"+OK\r\n"
+        assert writer.read_reply() == b"+PONG\r\n"
+        assert admin.call("GET", "pause-k") == b"$1\r\n1\r\n"
+
+
+def test_client_pause_all_ends_on_its_own(slotd_proc: ServerProcess) -> None:
+    with RawClient(*slotd_proc.addr) as admin, RawClient(*slotd_proc.addr) as other:
+        started = time.monotonic()
+        assert admin.call("CLIENT", "PAUSE", "300", "ALL") == b"+OK\r\n"
+        assert other.call("PING") == b"+PONG\r\n"
+        assert time.monotonic() - started >= 0.25
+
+
 def test_info_counts_traffic_and_keyspace(slotd_factory: Factory) -> None:
     server = slotd_factory()
     before = info(server, "stats")
