@@ -53,6 +53,7 @@ local metaview = setmetatable({}, {__mode = "k"})  -- value -> what getmetatable
 local pyfuncs = {}                                 -- our Python callables -> tostring text
 local nulls = {}                                   -- cjson.null values
 local active_env                                   -- environment of the running script
+local err_handler                                  -- defined below, used by load
 
 local api = {}
 
@@ -230,12 +231,21 @@ function sb.load(...)
     if type(chunkname) == "number" then chunkname = tostring(chunkname)
     else typeerror(2, "string", n, chunkname) end
   end
+  -- Redis's Lua reads the chunk with the script's error handler still installed: an error
+  -- while reading comes back from load as the handler's {err=...} table.
   local parts = {}
   while true do
-    local piece = reader()
+    local ok, piece = xpcall(reader, err_handler)
+    if not ok then return nil, piece end
     if piece == nil then break end
     if type(piece) == "number" then piece = tostring(piece) end
-    if type(piece) ~= "string" then error("reader function must return a string", 2) end
+    if type(piece) ~= "string" then
+      local caller, pos = getinfo(2, "Sl"), ""
+      if caller and caller.currentline > 0 then
+        pos = caller.short_src .. ":" .. caller.currentline .. ": "
+      end
+      return nil, {err = "ERR " .. pos .. "reader function must return a string"}
+    end
     if piece == "" then break end
     parts[#parts + 1] = piece
   end
@@ -326,7 +336,7 @@ function tbl.foreach(...)
 end
 
 -- Redis's __redis__err__handler: {err=..., source=..., line=...} for the frame at fault.
-local function err_handler(err)
+function err_handler(err)
   err = unwrap_error(err)
   local level = 2
   local info = getinfo(level, "Sl")

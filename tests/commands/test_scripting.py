@@ -248,8 +248,6 @@ def test_select_inside_a_script_does_not_change_the_caller(h: Harness) -> None:
     ("return loadstring()",
      "ERR user_script:1: bad argument #1 to 'loadstring' (string expected, got no value)"),
     ("return load('x')", "ERR user_script:1: bad argument #1 to 'load' (function expected, got string)"),
-    ("local f, e = load(function() return {} end) return e",
-     "ERR user_script:1: reader function must return a string"),
     ("return coroutine.wrap(function() x = 1 end)()",
      "ERR user_script:1: user_script:1: Attempt to modify a readonly table"),
 ])
@@ -477,6 +475,11 @@ def test_sandbox_refuses(h: Harness, script: str, message: str) -> None:
     ("local n = 0 return {load(function() n = n + 1 if n == 1 then return 'return 7' end end)()}",
      b"*1\r\n:7\r\n"),
     ("return {load(function() return nil end)}", b"*1\r\n$-1\r\n"),
+    # Errors while reading come back from load as the error handler's table.
+    ("local f, e = load(function() return {} end) return e",
+     b"-ERR user_script:1: reader function must return a string\r\n"),
+    ("local f, e = load(function() error('r') end) return e.err",
+     b"$20\r\nERR user_script:1: r\r\n"),
     ("return string.dump(function() end):len() > 0", b":1\r\n"),
     ("return collectgarbage('count') > 0", b":1\r\n"),
     ("return gcinfo() > 0", b":1\r\n"),
