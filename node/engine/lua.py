@@ -96,8 +96,8 @@ class Host(Protocol):
         """Run a command for redis.call/pcall; its complete RESP reply (errors included)."""
         ...
 
-    def known_command(self, argv: list[bytes]) -> bool:
-        """Whether argv names a command (redis.acl_check_cmd)."""
+    def command_allowed(self, argv: list[bytes]) -> bool | None:
+        """redis.acl_check_cmd: whether the caller may run argv; None for no command."""
         ...
 
     def log(self, level: int, text: bytes) -> None: ...
@@ -511,11 +511,11 @@ class LuaVM:
         if not self.host.running:
             raise LuaRaise(self._error_table(
                 b"ERR redis.acl_check_cmd can only be called inside a script invocation"))
-        argv = self._argv(args)
-        if not self.host.known_command(argv):
+        allowed = self.host.command_allowed(self._argv(args))
+        if allowed is None:
             raise LuaRaise(self._error_table(
                 b"ERR Invalid command passed to redis.acl_check_cmd()"))
-        return True  # no ACL rules exist yet: the default user may run everything
+        return allowed
 
     def _random(self, view: object, *args: object) -> float:
         """Redis's math.random: Lua's own, on drand48 (identical everywhere)."""

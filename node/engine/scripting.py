@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from node.commands.registry import CommandSpec, Flag
+from node.engine.acl import LUA
 from node.engine.lua import (
     LOG_LEVELS,
     NAME_ERROR,
@@ -321,6 +322,7 @@ class Scripting:
             client = self._client = Client(self.engine, 0)
         client.db = caller.db
         client.user = caller.user
+        client.full_access = caller.full_access
         client.resp = 2
         client.authenticated = True
         client.out = []
@@ -340,6 +342,9 @@ class Scripting:
             return self._reject("ERR Wrong number of args calling Redis command from script")
         if spec.flags & Flag.NOSCRIPT:
             return self._reject("ERR This Redis command is not allowed from script")
+        denied = engine.acl.denied(client, spec, argv, context=LUA, caller=run.caller)
+        if denied is not None:
+            return self._reject("ERR The user executing the script " + denied)
         if run.read_only and spec.flags & (Flag.WRITE | Flag.MAY_REPLICATE):
             return self._reject("ERR Write commands are not allowed from read-only scripts.")
         if spec.is_write:
@@ -366,8 +371,19 @@ class Scripting:
             return spec.subcommands.get(argv[1].lower())
         return spec
 
-    def known_command(self, argv: list[bytes]) -> bool:
-        return self.lookup(argv) is not None
+    def command_allowed(self, argv: list[bytes]) -> bool | None:
+        """redis.acl_check_cmd: whether the caller's user may run argv, None when argv names
+        no command."""
+        spec = self.lookup(argv)
+        if spec is None:
+            return None
+        assert self._client is not None
+        return self.engine.acl.denied(self._client, spec, argv) is None
+
+    def is_script_client(self, client: Client) -> bool:
+        """Whether `client` runs a script's redis.call (for commands that refuse options
+        there, like XREAD's BLOCK)."""
+        return client is self._client and self.run is not None
 
     def log(self, level: int, text: bytes) -> None:
         self.engine.log(LOG_LEVELS[level], text.decode("utf-8", "replace"))
