@@ -779,3 +779,94 @@ def test_busy_commands_inside_multi_flag_the_transaction() -> None:
     h.raw("EVAL", "while true do end", "0")
     assert other.raw("EXEC") == (b"-EXECABORT Transaction discarded because of previous "
                                  b"errors.\r\n")
+
+
+# --- ACL, propagation --------------------------------------------------------------------------
+def test_scripts_run_with_the_caller_s_permissions(h: Harness) -> None:
+    h("ACL", "SETUSER", "limited", "on", "nopass", "+eval", "+get", "~allowed*", "-set")
+    h("AUTH", "limited", "x")
+    assert h("EVAL", "return redis.call('get', 'allowed1')", "0") is None
+    script = "return redis.call('set', 'allowed1', 'x')"
+    assert h.raw("EVAL", script, "0") == failure(
+        script, "ERR The user executing the script can't run this command or subcommand")
+    script = "return redis.call('get', 'other')"
+    assert h.raw("EVAL", script, "0") == failure(
+        script, "ERR The user executing the script can't access at least one of the keys "
+                "mentioned in the command arguments")
+    assert h("EVAL", "return {redis.acl_check_cmd('get', 'allowed1'), "
+                     "redis.acl_check_cmd('set', 'allowed1', 'x')}", "0") == [1, None]
+    h("AUTH", "default", "x")
+    log = h("ACL", "LOG")
+    assert [entry[5] for entry in log] == [b"lua", b"lua"]
+
+
+def propagating() -> Harness:
+    h = Harness()
+    h.engine.propagating = True
+    h.engine.refresh_dispatch()
+    return h
+
+
+def test_scripts_propagate_their_effects_not_themselves() -> None:
+    h = propagating()
+    h("EVAL", "redis.call('set', 'a', '1') redis.call('incr', 'a') return 1", "0")
+    assert h.engine.propagated == [(0, [b"MULTI"]), (0, [b"set", b"a", b"1"]),
+                                   (0, [b"incr", b"a"]), (-1, [b"EXEC"])]
+    h.engine.propagated.clear()
+    h("EVAL", "return redis.call('get', 'a')", "0")
+    h("EVAL", "redis.call('set', 'b', 'x') error('fails after a write')", "0")
+    assert h.engine.propagated == [(0, [b"set", b"b", b"x"])]
+    h.engine.propagated.clear()
+    h("EVAL", "redis.call('select', 2) redis.call('set', 'c', '1', 'EX', '100') return 1", "0")
+    assert h.engine.propagated == [(2, [b"SET", b"c", b"1", b"PXAT", b"1700000100000"])]
+
+
+def test_functions_propagate_as_loaded_and_as_effects() -> None:
+    h = propagating()
+    code = ("#!lua name=x\nredis.register_function('f', function() "
+            "return redis.call('rpush', 'l', 'v') end)")
+    h("FUNCTION", "LOAD", code)
+    h("FCALL", "f", "0")
+    assert h.engine.propagated == [(0, [b"FUNCTION", b"LOAD", code.encode()]),
+                                   (0, [b"rpush", b"l", b"v"])]
+
+
+# --- common patterns ---------------------------------------------------------------------------
+RATE_LIMIT = """
+local current = redis.call('INCR', KEYS[1])
+if current == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+if current > tonumber(ARGV[2]) then return 0 end
+return 1
+"""
+RELEASE_LOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+SLIDING_WINDOW = """
+local now, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, now - window)
+if redis.call('ZCARD', KEYS[1]) >= limit then return 0 end
+redis.call('ZADD', KEYS[1], now, ARGV[4])
+redis.call('PEXPIRE', KEYS[1], window)
+return 1
+"""
+
+
+def test_fixed_window_rate_limiter(h: Harness) -> None:
+    assert [h("EVAL", RATE_LIMIT, "1", "rl:user", "60", "3") for _ in range(5)] == \
+        [1, 1, 1, 0, 0]
+    assert h("TTL", "rl:user") == 60
+
+
+def test_lock_release_only_by_its_owner(h: Harness) -> None:
+    h("SET", "lock", "token-a", "NX", "PX", "30000")
+    assert h("EVAL", RELEASE_LOCK, "1", "lock", "token-b") == 0
+    assert h("EVAL", RELEASE_LOCK, "1", "lock", "token-a") == 1
+    assert h("EXISTS", "lock") == 0
+
+
+def test_sliding_window_rate_limiter(h: Harness) -> None:
+    allowed = [h("EVAL", SLIDING_WINDOW, "1", "sw", str(t), "1000", "2", f"req{t}")
+               for t in (0, 100, 200, 1150, 1300)]
+    assert allowed == [1, 1, 0, 1, 1]
+    assert h("ZRANGE", "sw", "0", "-1") == [b"req1150", b"req1300"]
