@@ -27,6 +27,7 @@ from node.config import obuf_limits
 from node.engine.engine import Engine
 from node.engine.session import Client
 from node.io import procinfo
+from node.io.replication import ReplicationShell
 from node.proto import errors, resp
 from node.proto.resp import RequestParser
 
@@ -95,6 +96,8 @@ class NodeServer:
         # Scripts: the busy-script clock, and serving others while one runs too long.
         engine.monotonic_ms = _monotonic_ms
         engine.serve_while_busy = self._serve_while_busy
+        # The master link and the sockets of attached replicas (node/io/replication.py).
+        self.replication = ReplicationShell(self)
 
     # --- lifecycle -----------------------------------------------------------------------
     def bind(self) -> None:
@@ -145,6 +148,7 @@ class NodeServer:
         self._measure_process()
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._cron)
+            nursery.start_soon(self.replication.run)
             if self.use_epoll:
                 nursery.start_soon(self._reactor)
             else:
@@ -156,6 +160,7 @@ class NodeServer:
         self.close_all()
 
     def close_all(self) -> None:
+        self.replication.close_all()
         for conn in list(self.conns.values()):
             self._close(conn)
         for sock in self.listeners:
@@ -182,8 +187,10 @@ class NodeServer:
             self._persist()  # the DELs of expired keys
             engine.persistence.cron()
             engine.expire_blocked()
+            engine.replication.cron()
             engine.before_sleep()
             self._flush_woken()
+            self.replication.push()
             for client in engine.idle_clients():
                 conn = self.conn_by_client.get(client.id)
                 if conn is not None and client.blocked is None:
@@ -304,6 +311,8 @@ class NodeServer:
             if self._deferred or engine.propagated:
                 self._end_turn()
             engine.before_sleep()
+            if engine.replication.primary.output or engine.replication.link_out:
+                self.replication.push()  # replicas get the turn's stream after the AOF
             if engine.woken:
                 self._flush_woken()
             self._check_shutdown()
@@ -377,6 +386,9 @@ class NodeServer:
     def _run_commands(self, conn: Connection, commands: list[list[bytes]]) -> None:
         client = conn.client
         ran = self.engine.execute_many(client, commands)
+        if client.flags and "S" in client.flags:
+            self.replication.adopt(conn)  # PSYNC/SYNC: the socket is a replica link now
+            return
         if client.blocked is not None and not client.close_after_reply:
             conn.backlog = commands[ran:]
         conn.parser.auth_required = not client.authenticated
@@ -449,6 +461,8 @@ class NodeServer:
             conn = self.conn_by_client.get(client.id)
             if conn is not None:
                 self._close(conn)
+            else:
+                self.replication.close_client(client.id)
 
     def _track_buffer_peaks(self) -> None:
         """Once a second: the largest unparsed input and unsent output of any client, kept
@@ -536,6 +550,20 @@ class NodeServer:
             self.log("warning", f"Client id={conn.client.id} addr={conn.client.addr} closed "
                                 f"for overcoming of output buffer limits.")
             self._close(conn)
+
+    def detach(self, conn: Connection) -> None:
+        """Take a connection out of the reactor without closing its socket (it becomes
+        a replica link)."""
+        if self.conns.pop(conn.fd, None) is None:
+            return
+        self.conn_by_client.pop(conn.client.id, None)
+        if self._epoll is not None:
+            try:
+                self._epoll.unregister(conn.fd)
+            except (OSError, ValueError):
+                pass
+        if conn in self._deferred:
+            self._deferred.remove(conn)
 
     def _close(self, conn: Connection) -> None:
         if self.conns.pop(conn.fd, None) is None:

@@ -14,7 +14,6 @@ Pure.
 
 from __future__ import annotations
 
-import hashlib
 import struct
 from collections.abc import Callable, Iterable
 from typing import Final
@@ -68,12 +67,6 @@ def render(engine: Engine, sections: set[str]) -> bytes:
             lines = "".join(f"{k}:{v}\r\n" for k, v in _BUILDERS[name](engine))
             parts.append(f"# {title}\r\n{lines}")
     return "\r\n".join(parts).encode("utf-8", "surrogateescape")
-
-
-def replid(engine: Engine) -> str:
-    """The replication ID until replication owns one: stable, 40 hex digits, derived from
-    the run id (itself from the engine's seeded rng) without drawing from the rng."""
-    return hashlib.sha1(b"replid:" + engine.run_id.encode()).hexdigest()
 
 
 def last_save_s(engine: Engine) -> int:
@@ -166,7 +159,7 @@ def _persistence(e: Engine) -> Lines:
 def _stats(e: Engine) -> Lines:
     s, o, dbs = e.stats, e.observer, e.keyspace.dbs
     pubsub = e.pubsub
-    zeros = ("sync_full", "sync_partial_ok", "sync_partial_err")
+    primary = e.replication.primary
     return [
         ("total_connections_received", s.connections_received),
         ("total_commands_processed", o.total_commands()),
@@ -177,7 +170,8 @@ def _stats(e: Engine) -> Lines:
         ("instantaneous_output_kbps", f"{o.output_metric.rate() / 1024:.2f}"),
         ("instantaneous_input_repl_kbps", "0.00"), ("instantaneous_output_repl_kbps", "0.00"),
         ("rejected_connections", s.rejected_connections),
-        *((name, 0) for name in zeros),
+        ("sync_full", primary.sync_full), ("sync_partial_ok", primary.sync_partial_ok),
+        ("sync_partial_err", primary.sync_partial_err),
         ("expired_keys", e.keyspace.expired_keys), ("expired_stale_perc", "0.00"),
         ("expired_time_cap_reached_count", 0), ("expire_cycle_cpu_milliseconds", 0),
         ("evicted_keys", 0), ("evicted_clients", 0), ("total_eviction_exceeded_time", 0),
@@ -204,13 +198,7 @@ def _stats(e: Engine) -> Lines:
 
 
 def _replication(e: Engine) -> Lines:
-    return [
-        ("role", "master"), ("connected_slaves", 0), ("master_failover_state", "no-failover"),
-        ("master_replid", replid(e)), ("master_replid2", "0" * 40),
-        ("master_repl_offset", 0), ("second_repl_offset", -1), ("repl_backlog_active", 0),
-        ("repl_backlog_size", e.config.int("repl-backlog-size")),
-        ("repl_backlog_first_byte_offset", 0), ("repl_backlog_histlen", 0),
-    ]
+    return e.replication.info()  # node/replication/state.py
 
 
 def _cpu(e: Engine) -> Lines:

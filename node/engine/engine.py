@@ -34,6 +34,7 @@ from node.engine.tracking import Tracking
 from node.persistence.manager import Persistence
 from node.proto import errors, resp
 from node.proto.errors import CommandError
+from node.replication.state import Replication
 
 VERSION: Final = "7.0.15"
 # Commands that run immediately inside MULTI instead of being queued (Redis: multi.c).
@@ -129,6 +130,13 @@ class Engine:
         self.observing = False
         self.observer = Observer(self)
         self.persistence = Persistence(self)
+        # Consumers of propagation (the AOF, the replication stream) say so through
+        # `want_propagation`; `propagating` is on while any does.
+        self._propagation_wanted: set[str] = set()
+        # Replication (node/replication/state.py): role, stream, guards. While `feeding`
+        # (a master with a backlog) every unit handed to `propagated` is also appended to
+        # the replication stream at once, and its client's `woff` set (WAIT).
+        self.replication = Replication(self)
         self.propagated: list[tuple[int, list[bytes]]] = []
         self._unit: list[tuple[int, list[bytes]]] = []
         self._unit_depth = 0
@@ -136,6 +144,7 @@ class Engine:
         self._refresh_config("requirepass")
         self._refresh_config("notify-keyspace-events")
         config.listeners.append(self._refresh_config)
+        self.replication.start()
 
     # --- keyspace notifications ----------------------------------------------------------
     def notify(self, kind: int, event: bytes, key: bytes, db_index: int) -> None:
@@ -164,7 +173,18 @@ class Engine:
         """Recompute `full_dispatch` after the disk's health (MISCONF) or other guards
         changed. Propagation needs no detour: the short path records it too."""
         self.full_dispatch = (not self.persistence.disk_ok()
-                              or self.observing)
+                              or self.observing
+                              or self.replication.guarding)
+
+    def want_propagation(self, consumer: str, on: bool) -> None:
+        """A consumer of propagation ("aof", "replication") starts or stops needing it."""
+        wanted = self._propagation_wanted
+        if on:
+            wanted.add(consumer)
+        else:
+            wanted.discard(consumer)
+        self.propagating = bool(wanted)
+        self.refresh_dispatch()
 
     def propagate_as(self, client: Client, commands: list[list[bytes]], *,
                      force: bool = False) -> None:
@@ -185,6 +205,8 @@ class Engine:
             self._unit.append((db_index, argv))
         else:
             self.propagated.append((db_index, argv))
+            if self.replication.feeding:
+                self.replication.primary.feed([(db_index, argv)])
 
     def _begin_unit(self) -> tuple[int, tuple[list[list[bytes]], bool] | None]:
         """A command starts while propagation is consumed: it is (part of) an execution
@@ -208,12 +230,13 @@ class Engine:
         self._unit_depth -= 1
         if not self._unit_depth and self._unit:
             unit, self._unit = self._unit, []
-            if len(unit) == 1:
-                self.propagated.append(unit[0])
-            else:
-                self.propagated.append((unit[0][0], [b"MULTI"]))
-                self.propagated.extend(unit)
-                self.propagated.append((-1, [b"EXEC"]))
+            if len(unit) > 1:
+                unit = [(unit[0][0], [b"MULTI"]), *unit, (-1, [b"EXEC"])]
+            self.propagated.extend(unit)
+            if self.replication.feeding:
+                primary = self.replication.primary
+                primary.feed(unit)
+                client.woff = primary.offset
 
     def _refresh_config(self, name: str) -> None:
         if name == "requirepass":
@@ -227,9 +250,11 @@ class Engine:
 
     def before_sleep(self) -> None:
         """Once per event-loop turn, after serving what was ready (Redis's beforeSleep):
-        BCAST invalidations of the keys changed meanwhile."""
+        BCAST invalidations of the keys changed meanwhile, GETACK for new WAITs."""
         if self.tracking.prefixes:
             self.tracking.broadcast()
+        if self.replication.get_ack:
+            self.replication.before_sleep()
 
     # --- time and clients ----------------------------------------------------------------
     @property
@@ -269,6 +294,8 @@ class Engine:
         if client.tracking:
             self.tracking.disable(client)
         self.observer.drop_client(client)
+        if client.flags:
+            self.replication.disconnected(client)  # a replica, or our master
 
     def idle_clients(self) -> list[Client]:
         """Clients idle for longer than `timeout` seconds (0 = never), for the shell to close."""
@@ -403,6 +430,10 @@ class Engine:
                 self.acl.guard(client, spec, argv)
             if spec.is_write or spec.fullname == "ping":
                 denied = self.persistence.write_error()
+                if denied is not None:
+                    raise CommandError(denied)
+            if self.replication.guarding:
+                denied = self.replication.denied(client, spec)  # NOREPLICAS, READONLY...
                 if denied is not None:
                     raise CommandError(denied)
             if (client.pubsub_mode and client.resp == 2

@@ -84,8 +84,12 @@ class Database:
         if value is not None and self.expires:
             when = self.expires.get(key)
             if when is not None and when < self.keyspace.now_ms:
-                # While CLIENT PAUSE holds, an expired key reads as missing but stays.
-                if not self.keyspace.expire_paused:
+                keyspace = self.keyspace
+                if keyspace.serving_master:
+                    return value  # a replica applying its master's stream: it decides
+                # While CLIENT PAUSE holds, an expired key reads as missing but stays; on
+                # a replica only the master's DEL removes it.
+                if not keyspace.expire_paused and not keyspace.replica:
                     self.expire_now(key)
                 return None
         return value
@@ -96,9 +100,11 @@ class Database:
         if value is not None and self.expires:
             when = self.expires.get(key)
             if when is not None and when < self.keyspace.now_ms:
-                if not self.keyspace.expire_paused:
-                    self.expire_now(key)
-                value = None
+                keyspace = self.keyspace
+                if not keyspace.serving_master:
+                    if not keyspace.expire_paused and not keyspace.replica:
+                        self.expire_now(key)
+                    value = None
         if value is None:
             self.misses += 1
         else:
@@ -298,6 +304,10 @@ class Keyspace:
         self.ready: list[tuple[Database, bytes]] = []
         self.expired_keys = 0
         self.expire_paused = False  # CLIENT PAUSE in effect: expired keys are not deleted
+        # Replication: on a replica expired keys read as missing but stay until the
+        # master's DEL, and the master's own commands (`serving_master`) still see them.
+        self.replica = False
+        self.serving_master = False
         self.dbs = [Database(i, self) for i in range(databases)]
         # Hook for expiry side effects (propagating DEL, notifications); set by the engine.
         self.on_expired: Callable[[Database, bytes], None] = lambda db, key: None
@@ -308,8 +318,11 @@ class Keyspace:
 
     def active_expire_cycle(self, keys_per_db: int = 20, max_rounds: int = 16) -> int:
         """Redis's activeExpireCycle in spirit: sample keys with a TTL in every database and
-        keep going while more than a quarter of a sample was expired, within a budget."""
+        keep going while more than a quarter of a sample was expired, within a budget.
+        Replicas leave expiry to their master."""
         total = 0
+        if self.replica:
+            return total
         for db in self.dbs:
             if not db.expires:
                 continue

@@ -64,6 +64,7 @@ class Client:
         "user",
         "watch_dirty",
         "watching",
+        "woff",
     )
 
     def __init__(self, engine: Engine, client_id: int, addr: str = "", laddr: str = "",
@@ -112,6 +113,8 @@ class Client:
         self.no_evict = False
         self.no_touch = False
         self.flags = ""
+        # The replication offset right after this client's last propagated write (WAIT).
+        self.woff = 0
         self.info: dict[str, object] = {}
 
     def __repr__(self) -> str:

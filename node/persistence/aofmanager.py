@@ -209,9 +209,7 @@ class AofManager:
         self.selected_db = -1  # every incr file starts with a SELECT
 
     def _set_propagating(self, on: bool) -> None:
-        engine = self.engine
-        engine.propagating = on
-        engine.refresh_dispatch()
+        self.engine.want_propagation("aof", on)
 
     def _config_changed(self, name: str) -> None:
         if name != "appendonly" or self.persistence.loading:

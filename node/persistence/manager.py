@@ -73,6 +73,12 @@ class Persistence:
         # The shell measures fork time; it sets this to a clock in microseconds.
         self.clock_us: Callable[[], int] = lambda: engine.now_ms * 1000
         self.last_child_start_ms = 0
+        # Replication plugs in (node/replication/primary.py): `repl_info()` gives the AUX
+        # fields every snapshot carries -- (stream db, replid, offset), or None when the
+        # node is in no replication chain -- and `after_bgsave(ok)` hears a disk snapshot
+        # end (replicas waiting for it get the file).
+        self.repl_info: Callable[[], tuple[int, str, int] | None] = lambda: None
+        self.after_bgsave: Callable[[bool], None] = lambda ok: None
         self.aof = AofManager(self)
 
     # --- paths and the snapshot -----------------------------------------------------------
@@ -94,7 +100,8 @@ class Persistence:
                                 checksum=config.bool("rdbchecksum"),
                                 limits=rdb.Limits.from_config(config))
             writer.header(rdb.aux_fields(ctime_s=engine.now_ms // 1000,
-                                         used_mem=engine.used_memory, aof_base=aof_base))
+                                         used_mem=engine.used_memory, aof_base=aof_base,
+                                         repl=None if aof_base else self.repl_info()))
             for code in self.libraries():
                 writer.function(code)
             rdb.write_keyspace(writer, engine.keyspace)
@@ -189,6 +196,7 @@ class Persistence:
         else:
             engine.log("warning", "Background saving error")
         self._set_bgsave_ok(ok)
+        self.after_bgsave(ok)
 
     def kill_child(self) -> None:
         """Stop the running child, if any (its work is lost; Redis's killRDBChild)."""

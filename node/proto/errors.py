@@ -229,6 +229,14 @@ XAUTOCLAIM_COUNT_MEMORY = (
     "ERR Insufficient memory, failed allocating transient memory, COUNT too high."
 )
 
+# --- replication -----------------------------------------------------------------------
+READONLY_REPLICA = "READONLY You can't write against a read only replica."
+MASTERDOWN = ("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to "
+              "'no'.")
+NOREPLICAS = "NOREPLICAS Not enough good replicas to write."
+UNBLOCKED_ROLE_CHANGE = ("UNBLOCKED force unblock from blocking operation, instance state "
+                         "changed (master -> replica?)")
+
 
 def wrong_arity(name: str) -> CommandError:
     return CommandError(f"ERR wrong number of arguments for '{name}' command")
