@@ -18,7 +18,8 @@ from node.commands.registry import Acl, Flag, KeyFlag
 from node.commands.scripting import flush_mode, keys_spec
 from node.commands.table import NODE
 from node.engine.glob import match
-from node.engine.scripting import FLAG_NAMES, Function, Library, link_library, unlink_library
+from node.engine.lua import SCRIPT_FLAGS
+from node.engine.scripting import Function, Library, link_library, unlink_library
 from node.engine.session import Client
 from node.proto import errors, resp
 from node.proto.errors import CommandError
@@ -213,7 +214,7 @@ def _library_reply(library: Library, with_code: bool, protocol: int) -> bytes:
 
 
 def _function_reply(function: Function, protocol: int) -> bytes:
-    flags = [name for name in FLAG_NAMES if name in function.flags]
+    flags = [name for name in SCRIPT_FLAGS if name in function.flags]
     return b"".join([
         resp.map_header(3, protocol),
         resp.bulk(b"name"), resp.bulk(function.name),

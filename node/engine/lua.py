@@ -18,7 +18,9 @@ script's result becomes RESP through the sandbox's serializer.
 The engine side (node/engine/scripting.py) is the `Host`: it runs commands for redis.call,
 keeps the generator state, logs, and answers the count hook (busy scripts, SCRIPT KILL).
 Errors a Python callable raises for Lua are `LuaRaise` carrying the Lua value to raise.
-Rules: no I/O here; every Lua error position, message and reply byte is Redis 7.0.15's.
+Rules: no I/O here; error positions, messages and reply bytes are Redis 7.0.15's, with two
+known exceptions lupa imposes: Lua's -0 reaches Python as 0, and indexing one of our Python
+callables reports no field name ("attempt to index a function value").
 """
 
 from __future__ import annotations
@@ -52,8 +54,9 @@ LOG_LEVELS: Final = ("debug", "verbose", "notice", "warning")
 REPL_AOF: Final = 1
 REPL_REPLICA: Final = 2
 _LRAND48_MAX: Final = 2**31 - 1
-_FUNCTION_FLAGS: Final = (b"no-writes", b"allow-oom", b"allow-stale", b"no-cluster",
-                          b"allow-cross-slot-keys")
+# Script and function flags, in Redis's scripts_flags_def order (FUNCTION LIST prints them so).
+SCRIPT_FLAGS: Final = (b"no-writes", b"allow-oom", b"allow-stale", b"no-cluster",
+                       b"allow-cross-slot-keys")
 _NAME_CHARS: Final = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                b"0123456789_")
 NAME_ERROR: Final = ("Library names can only contain letters, numbers, or underscores(_) and "
@@ -612,7 +615,7 @@ class LuaVM:
         i = 1
         while (value := items.get(i)) is not None:
             text = _lua_string(value)
-            if text is None or text.lower() not in _FUNCTION_FLAGS:
+            if text is None or text.lower() not in SCRIPT_FLAGS:
                 return None
             flags.add(text.lower())
             i += 1

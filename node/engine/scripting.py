@@ -34,6 +34,7 @@ from node.engine.lua import (
     NAME_ERROR,
     REPL_AOF,
     REPL_REPLICA,
+    SCRIPT_FLAGS,
     LibraryError,
     LuaVM,
     Registered,
@@ -51,9 +52,6 @@ from node.proto.resp import split_args
 if TYPE_CHECKING:
     from node.engine.engine import Engine
 
-# Script flags, in Redis's scripts_flags_def order (FUNCTION LIST prints them so).
-FLAG_NAMES: Final = (b"no-writes", b"allow-oom", b"allow-stale", b"no-cluster",
-                     b"allow-cross-slot-keys")
 LOAD_TIMEOUT_MS: Final = 500
 KILLED: Final = b"ERR Script killed by user with SCRIPT KILL..."
 LOAD_TIMEOUT: Final = b"ERR FUNCTION LOAD timeout"
@@ -129,7 +127,7 @@ def parse_shebang(body: bytes) -> tuple[frozenset[bytes] | None, int]:
             raise CommandError("ERR Unknown lua shebang option: " + _text(part))
         value = part[6:]
         for flag in value.split(b",") if value else ():
-            if flag not in FLAG_NAMES:
+            if flag not in SCRIPT_FLAGS:
                 raise CommandError("ERR Unexpected flag in script shebang: " + _text(flag))
             flags.add(flag)
     return frozenset(flags), end
@@ -349,8 +347,7 @@ class Scripting:
             return self._reject("ERR Write commands are not allowed from read-only scripts.")
         if spec.is_write:
             run.write_dirty = True
-        engine.stats.commands += 1
-        client.last_command = spec
+        client.last_command = spec  # `call` counts the call (INFO commandstats and total)
         # Effects replication: `call` records what this command changed in the execution
         # unit of the EVAL/FCALL running it (propagated as MULTI/EXEC; `_run` keeps the
         # EVAL itself out). redis.set_repl's choice (run.repl) is kept for the day AOF and
