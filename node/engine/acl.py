@@ -125,12 +125,21 @@ def _valid_hash(text: bytes) -> bool:
 
 
 # --- the command index ------------------------------------------------------------------
+_REDIS_VERSION: Final = (7, 0, 15)  # the release whose descriptions are reproduced
+
+
+def _in_7_0(spec: CommandSpec) -> bool:
+    return tuple(int(part) for part in spec.since.split(".")) <= _REDIS_VERSION
+
+
 class CommandIndex:
     """Command ids and category masks over one command table.
 
     `spans[i]` is what `+@category` sets (each member with all of its subcommands, as
     ACLChangeSelectorPerm does); `members[i]` holds only the commands that carry the
-    category themselves (what ACLCountCategoryBitsForCommands counts)."""
+    category themselves (what ACLCountCategoryBitsForCommands counts), among the commands
+    Redis 7.0.15 has: later additions kept for clients (CLIENT SETINFO) must not tip the
+    best-fit search of a description away from what 7.0 prints."""
 
     def __init__(self, commands: list[CommandSpec]) -> None:
         self.ids: dict[str, int] = {}
@@ -150,12 +159,13 @@ class CommandIndex:
             span = members = 0
             for spec, top, subs in self.tree:
                 if spec.acl_categories & cat:
-                    bit = 1 << top
-                    members |= bit
-                    span |= bit | self.subs_mask[top]
+                    if _in_7_0(spec):
+                        members |= 1 << top
+                    span |= 1 << top | self.subs_mask[top]
                 for sub, i in subs:
                     if sub.acl_categories & cat:
-                        members |= 1 << i
+                        if _in_7_0(sub):
+                            members |= 1 << i
                         span |= 1 << i
             self.spans.append(span)
             self.members.append(members)
@@ -931,7 +941,10 @@ class AccessControl:
                 try:
                     self.apply(user, op.strip(b"\t\r\n"))
                 except RuleError as exc:
-                    problems.append(f"{path}:{lineno}: {exc}. ")
+                    # Only unknown commands are quoted: other rules may hold passwords.
+                    quoted = (f"Error in applying operation '{c_text(op)}': "
+                              if str(exc) == _UNKNOWN else "")
+                    problems.append(f"{path}:{lineno}: {quoted}{exc}. ")
         if problems:
             return "".join(problems) + ("WARNING: ACL errors detected, no change to the "
                                         "previously active ACL rules was performed")

@@ -868,7 +868,8 @@ def test_load_errors_change_nothing() -> None:
     files.files["/acl/users.acl"] = ("user a on +nosuch\nnot a user line\nuser a\n"
                                      "user b (~x\nuser c ~a%b %X~\n")
     assert h.error("ACL", "LOAD") == (
-        "ERR /acl/users.acl:1: Unknown command or category name in ACL. /acl/users.acl:2 "
+        "ERR /acl/users.acl:1: Error in applying operation '+nosuch': Unknown command or "
+        "category name in ACL. /acl/users.acl:2 "
         "should start with user keyword followed by the username. WARNING: Duplicate user "
         "'a' found on line 3. /acl/users.acl:4: Unmatched parenthesis in selector "
         "definition./acl/users.acl:5: Syntax error. WARNING: ACL errors detected, no change "
