@@ -130,6 +130,7 @@ class Engine:
         self.observing = False
         self.observer = Observer(self)
         self.persistence = Persistence(self)
+        self.scripting.attach_persistence(self.persistence)
         # Consumers of propagation (the AOF, the replication stream) say so through
         # `want_propagation`; `propagating` is on while any does.
         self._propagation_wanted: set[str] = set()

@@ -45,12 +45,14 @@ from node.engine.lua import (
 )
 from node.engine.lualib import cjson
 from node.engine.session import Client
+from node.persistence.blobs import FormatError
 from node.proto import errors, resp
 from node.proto.errors import CommandError
 from node.proto.resp import split_args
 
 if TYPE_CHECKING:
     from node.engine.engine import Engine
+    from node.persistence.manager import Persistence
 
 LOAD_TIMEOUT_MS: Final = 500
 KILLED: Final = b"ERR Script killed by user with SCRIPT KILL..."
@@ -280,19 +282,28 @@ class Scripting:
         if self._vm is not None:
             _reset_json(self._vm.func_json)
 
+    def attach_persistence(self, persistence: Persistence) -> None:
+        """Put the libraries in RDB files (FUNCTION2 records) and take them back on load;
+        a library that fails to load fails the load, as in Redis."""
+        persistence.libraries = lambda: [lib.code for lib in self.libraries.values()]
+        persistence.load_libraries = self.load_libraries
+
+    def load_libraries(self, codes: list[bytes]) -> None:
+        for code in codes:
+            try:
+                self.create_library(code, True)
+            except CommandError as exc:
+                raise FormatError(f"Failed loading library, {exc.message}") from None
+
     # --- running --------------------------------------------------------------------------
     def _check_runnable(self, flags: frozenset[bytes] | None, read_only: bool) -> None:
         """For scripts that declared flags (and functions): first what processCommand
-        refuses once the flags made the command a write (MISCONF) or denyoom one (OOM),
-        then scriptPrepareForRun's own checks."""
+        refuses once the flags made the command a write (MISCONF), then
+        scriptPrepareForRun's own checks."""
         if flags is None:
             return
         engine = self.engine
         writes = b"no-writes" not in flags
-        memory = engine.memory
-        if (writes and b"allow-oom" not in flags and memory.limit
-                and memory.pre_command_oom):
-            raise CommandError(errors.OOM)
         if writes:
             denied = engine.persistence.write_error()
             if denied is not None:
@@ -374,7 +385,7 @@ class Scripting:
         return reply
 
     def _write_denied(self, run: Run, spec: CommandSpec) -> str | None:
-        """scriptVerifyWriteCommandAllow's server-state checks, then scriptVerifyOOM."""
+        """scriptVerifyWriteCommandAllow's server-state checks."""
         engine = self.engine
         if spec.is_write:
             replication = engine.replication
@@ -385,9 +396,6 @@ class Scripting:
             denied = engine.persistence.write_error()
             if denied is not None:
                 return denied
-        memory = engine.memory
-        if not run.allow_oom and spec.denyoom and memory.limit and memory.pre_command_oom:
-            return errors.OOM
         return None
 
     def _reject(self, message: str) -> bytes:

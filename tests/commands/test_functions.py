@@ -391,3 +391,28 @@ def test_function_commands_dirty_the_dataset(h: Harness) -> None:
     h("FUNCTION", "DELETE", "lib2")
     h("FUNCTION", "FLUSH")
     assert h.engine.dirty == before + 4
+
+
+# --- RDB ----------------------------------------------------------------------------------------
+def _snapshot(h: Harness) -> bytes:
+    chunks: list[bytes] = []
+    h.engine.persistence.producer()(chunks.append)
+    return b"".join(chunks)
+
+
+def test_libraries_live_in_rdb_files(h: Harness) -> None:
+    h("FUNCTION", "LOAD", LIB)
+    h("SET", "k", "v")
+    restarted = Harness()
+    restarted.engine.persistence.load_rdb(_snapshot(h))
+    assert restarted("FCALL", "f1", "1", "x", "y") == [b"x", b"y"]
+    assert restarted("GET", "k") == b"v"
+    assert restarted("FUNCTION", "DUMP") == h("FUNCTION", "DUMP")
+
+
+def test_a_library_that_fails_to_load_fails_the_rdb_load() -> None:
+    from node.persistence.blobs import FormatError
+
+    h = Harness()
+    with pytest.raises(FormatError, match="Failed loading library, ERR Missing library"):
+        h.engine.scripting.load_libraries([b"return 1"])
