@@ -35,8 +35,13 @@ def test_slow_subscriber_is_disconnected(slotd_factory: object) -> None:
     while not confirmation.endswith(b":1\r\n"):
         confirmation += sub.recv(4096)
     publisher = redis.Redis(*server.addr, protocol=2)
+    bystander = redis.Redis(*server.addr, protocol=2)
     payload = b"x" * 4096
-    receivers = [publisher.publish("flood", payload) for _ in range(2000)]  # 8 MB, never read
+    receivers = []
+    for i in range(2000):  # 8 MB the subscriber never reads
+        receivers.append(publisher.publish("flood", payload))
+        if i % 250 == 0:
+            assert bystander.ping()  # other clients are served throughout
     assert receivers[0] == 1
     assert receivers[-1] == 0  # the subscriber was dropped along the way
     assert publisher.ping()
