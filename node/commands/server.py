@@ -157,7 +157,8 @@ def rewrite_config_file(engine: Engine, *, force_all: bool = False) -> None:
     storage = engine.persistence.storage
     old = storage.read_file(path)
     text = config_rewrite.rewrite((old or b"").decode("utf-8", "surrogateescape"),
-                                  engine.config, force_all=force_all)
+                                  engine.config, [("user", engine.acl.rewrite_lines())],
+                                  force_all=force_all)
     data = text.encode("utf-8", "surrogateescape")
     storage.write_file(path, lambda sink: sink(data))
 

@@ -571,8 +571,12 @@ class AccessControl:
         """ACLAuthenticateUser: log the client in, or add an "auth" ACL LOG entry."""
         user = self.check_credentials(name, password)
         if user is None:
-            context = MULTI if client.multi is not None else TOPLEVEL
-            self.add_log(client, DENIED_AUTH, context, argv[0], name, argv)
+            # An AUTH queued in a transaction runs under EXEC (the client's last command),
+            # where Redis still has the client flagged MULTI.
+            last = client.last_command
+            in_multi = client.multi is not None or (last is not None and last.name == "exec")
+            self.add_log(client, DENIED_AUTH, MULTI if in_multi else TOPLEVEL, argv[0], name,
+                         argv)
             return False
         client.user = user
         client.authenticated = True
@@ -900,6 +904,13 @@ class AccessControl:
     def config_lines(self) -> list[bytes]:
         """`user <name> <rules>` for every user: ACL LIST, ACL SAVE, CONFIG REWRITE."""
         return [b"user " + u.name + b" " + self.describe_user(u) for u in self.sorted_users()]
+
+    def rewrite_lines(self) -> list[str]:
+        """CONFIG REWRITE's `user` lines (rewriteConfigUserOption): every user, or none
+        when the users live in the aclfile (the file's old `user` lines then go)."""
+        if self.engine.config.str("aclfile"):
+            return []
+        return [line.decode("utf-8", "surrogateescape") for line in self.config_lines()]
 
     # --- the ACL file and the config file ----------------------------------------------------
     def load_file(self, current: Client | None) -> str | None:

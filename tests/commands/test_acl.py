@@ -626,6 +626,14 @@ def test_log_entries(h: Any) -> None:
     assert h("ACL", "LOG") == []
 
 
+def test_auth_refused_inside_a_transaction_is_logged_as_multi(h: Any) -> None:
+    assert h("MULTI") == b"OK"
+    assert h("AUTH", "nosuch", "x") == b"QUEUED"
+    assert [str(r) for r in h("EXEC")] == [WRONGPASS]
+    assert log_entries(h) == [{b"count": 1, b"reason": b"auth", b"context": b"multi",
+                               b"object": b"AUTH", b"username": b"nosuch"}]
+
+
 def test_log_client_info_and_age(h: Any) -> None:
     other = user(h)
     other.error("GET", "k")

@@ -17,7 +17,15 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.procs import REPO, ServerProcess, free_port, redis_server_bin
+from tests.procs import (
+    REPO,
+    ServerProcess,
+    free_port,
+    redis_command,
+    redis_server_bin,
+    slotd_command,
+    start,
+)
 from tests.rawclient import RawClient
 
 DEADLINE = 30.0
@@ -180,6 +188,35 @@ def test_user_directives(factory: Factory) -> None:
         b"user alice on #30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4 "
         b"~* resetchannels +@all",
         b"user default off sanitize-payload resetchannels -@all"]
+
+
+@pytest.mark.parametrize("kind", ["slotd", "redis"])
+def test_config_rewrite_writes_the_users(kind: str, tmp_path: Path) -> None:
+    conf = tmp_path / "node.conf"
+    conf.write_text("# users below\nuser alice on >pw ~* +@all\nuser bob off\nmaxclients 100\n")
+    if kind == "slotd":
+        server = start("slotd", lambda port: slotd_command(port, tmp_path, config_file=conf),
+                       tmp_path)
+    else:
+        binary = redis_server_bin()
+        server = start("redis", lambda port: [binary, str(conf),
+                                              *redis_command(binary, port, tmp_path)[1:]],
+                       tmp_path)
+    try:
+        admin = client(server)
+        admin.execute_command("ACL", "SETUSER", "carol", "on", "nopass", "+get")
+        admin.execute_command("ACL", "DELUSER", "bob")
+        assert admin.config_rewrite()
+    finally:
+        server.stop()
+    lines = conf.read_text().splitlines()
+    users = [(i, line) for i, line in enumerate(lines) if line.startswith("user ")]
+    # Old user lines are reused in place; what does not fit goes at the end.
+    assert users == [
+        (1, "user alice on #30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4 "
+            "~* resetchannels +@all"),
+        (2, "user carol on nopass resetchannels -@all +get"),
+        (len(lines) - 1, "user default on nopass ~* &* +@all")]
 
 
 def _exit_status(argv: list[str]) -> int:
