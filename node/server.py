@@ -245,7 +245,7 @@ class NodeServer:
             self._refuse(sock, _MAX_CLIENTS_REPLY)
             return None
         parser = RequestParser(engine.config.int("proto-max-bulk-len"))
-        parser.auth_required = not client.authenticated
+        parser.auth_required = not engine.acl.authenticated(client)
         conn = Connection(sock, client, parser)
         client.fd = conn.fd
         self.conns[conn.fd] = conn
@@ -391,7 +391,9 @@ class NodeServer:
             return
         if client.blocked is not None and not client.close_after_reply:
             conn.backlog = commands[ran:]
-        conn.parser.auth_required = not client.authenticated
+        # Redis's authRequired(): a client that never logged in is let through while the
+        # default user needs no password.
+        conn.parser.auth_required = not self.engine.acl.authenticated(client)
         if self.engine.clients_to_close:
             self._close_killed()
 

@@ -361,6 +361,16 @@ def test_acl_log(diff: Differ, pair: Pair) -> None:
     diff("ACL", "LOG")
 
 
+def test_categories_hold_the_same_commands(diff: Differ) -> None:
+    """ACL CAT <category> for every category, as sets (Redis lists them in hash-table
+    order) over the commands both servers have."""
+    Known.load(diff)
+    for category in decode(diff("ACL", "CAT")):
+        ours, theirs = (set(decode(r)) & Known.names
+                        for r in diff.both("ACL", "CAT", category))
+        assert ours == theirs, category
+
+
 def test_other_subcommands(diff: Differ, pair: Pair) -> None:
     diff("ACL", "CAT")
     for category in ("nosuch", "a b"):

@@ -121,6 +121,18 @@ def test_requirepass(server: ServerProcess) -> None:
     assert client(server).ping()
 
 
+def test_opening_the_default_user_lifts_the_unauthenticated_limits(
+        server: ServerProcess) -> None:
+    admin = client(server)
+    admin.config_set("requirepass", "secret")
+    with RawClient(*server.addr) as waiting:
+        assert waiting.call("PING").startswith(b"-NOAUTH")
+        admin.config_set("requirepass", "")
+        assert waiting.call("PING") == b"+PONG\r\n"
+        # More arguments than a client that must still log in may send.
+        assert waiting.call("DEL", *[f"k{i}" for i in range(2000)]) == b":0\r\n"
+
+
 def test_a_deleted_user_is_disconnected(server: ServerProcess) -> None:
     setuser(server, "bob", "on", ">pw", "+@all")
     setuser(server, "carol", "on", ">pw", "+@all")
