@@ -196,9 +196,8 @@ class KeyPattern:
 
 @dataclass(slots=True)
 class Selector:
-    """One set of permissions (Redis's aclSelector)."""
+    """One set of permissions (Redis's aclSelector); a user's first one is its root."""
 
-    root: bool = False
     allowed: int = 0  # bitmap over CommandIndex ids
     future: bool = False  # set by +@all only: "+@all" leads the description
     allcommands: bool = False
@@ -209,7 +208,7 @@ class Selector:
     allchannels: bool = False
 
     def copy(self) -> Selector:
-        return Selector(self.root, self.allowed, self.future, self.allcommands,
+        return Selector(self.allowed, self.future, self.allcommands,
                         {k: list(v) for k, v in self.firstargs.items()}, list(self.keys),
                         self.allkeys, list(self.channels), self.allchannels)
 
@@ -222,10 +221,6 @@ class User:
     sanitize: bytes = b""  # b"", b"skip-sanitize-payload" or b"sanitize-payload"
     passwords: list[bytes] = field(default_factory=list)  # hex SHA-256 digests
     selectors: list[Selector] = field(default_factory=list)
-
-    @property
-    def display_name(self) -> str:
-        return self.name.decode("utf-8", "surrogateescape")
 
     def unrestricted(self) -> bool:
         """Some selector allows every command on every key and channel."""
@@ -291,14 +286,16 @@ class AccessControl:
         self._globs: dict[bytes, Callable[[bytes], bool]] = {}
 
     # --- building users ------------------------------------------------------------------
-    def new_selector(self, root: bool = False) -> Selector:
+    def _all_channels_by_default(self) -> bool:
+        return self.engine.config.str("acl-pubsub-default") == "allchannels"
+
+    def new_selector(self) -> Selector:
         """ACLCreateSelector: no permissions, channels per `acl-pubsub-default`."""
-        allchannels = self.engine.config.str("acl-pubsub-default") == "allchannels"
-        return Selector(root=root, allchannels=allchannels)
+        return Selector(allchannels=self._all_channels_by_default())
 
     def new_user(self, name: bytes) -> User:
         """ACLCreateUser (unlinked): off, no passwords, an empty root selector."""
-        return User(name, selectors=[self.new_selector(root=True)])
+        return User(name, selectors=[self.new_selector()])
 
     def _default_user(self) -> User:
         user = self.new_user(b"default")
@@ -350,7 +347,7 @@ class AccessControl:
             root = user.selectors[0]
             root.keys, root.allkeys = [], False
             root.channels = []
-            root.allchannels = self.engine.config.str("acl-pubsub-default") == "allchannels"
+            root.allchannels = self._all_channels_by_default()
             user.enabled = False
             user.sanitize = b"sanitize-payload"
             del user.selectors[1:]
@@ -878,18 +875,15 @@ class AccessControl:
 
     def describe_user(self, user: User) -> bytes:
         """ACLDescribeUser: flags, password hashes, the root selector, then `(...)` ones."""
-        flags = [b"on" if user.enabled else b"off"]
-        if user.nopass:
-            flags.append(b"nopass")
-        if user.sanitize:
-            flags.append(user.sanitize)
-        head = b" ".join([*flags, *(b"#" + p for p in user.passwords)])
+        head = b" ".join([*self.user_flags(user), *(b"#" + p for p in user.passwords)])
         out = head + b" " + self.describe_selector(user.selectors[0])
         for sel in user.selectors[1:]:
             out += b" (" + self.describe_selector(sel) + b")"
         return out
 
-    def user_flags(self, user: User) -> list[bytes]:
+    @staticmethod
+    def user_flags(user: User) -> list[bytes]:
+        """The flags in ACLUserFlags order (ACL GETUSER, ACL LIST)."""
         flags = [b"on" if user.enabled else b"off"]
         if user.nopass:
             flags.append(b"nopass")
