@@ -66,6 +66,7 @@ def _yes_no(text: str) -> bool:
 class Param:
     name: str
     kind: str  # int | memory | mempct (memory or N%) | bool | str | enum | list | save
+    #            | percentiles (latency-tracking-info-percentiles)
     #            | events (notify-keyspace-events letters, stored as NOTIFY_* flags)
     default: ConfigValue
     mutable: bool = True
@@ -81,6 +82,8 @@ class Param:
             return _parse_obuf(" ".join(args))
         if self.kind == "list":
             return tuple(a for arg in args for a in arg.split() if a)
+        if self.kind == "percentiles":
+            return _parse_percentiles(" ".join(args))
         if self.kind == "save":
             return _parse_save(" ".join(args))
         if len(args) != 1:
@@ -136,6 +139,32 @@ def _parse_save(text: str) -> tuple[tuple[int, int], ...]:
     if any(s < 1 or c < 0 for s, c in pairs):
         raise ConfigError("Invalid save parameters")
     return pairs
+
+
+def format_percentile(value: float) -> str:
+    """"%f" with its trailing zeros and dot trimmed (Redis's trimDoubleString)."""
+    return f"{value:f}".rstrip("0").rstrip(".")
+
+
+def _parse_percentiles(text: str) -> tuple[str, ...]:
+    """latency-tracking-info-percentiles: doubles in [0, 100] split on single spaces (an
+    empty value is an empty list), kept as Redis prints them back."""
+    if not text:
+        return ()
+    values = []
+    for word in text.split(" "):
+        try:
+            # strtod's syntax: no blanks around, no digit separators.
+            value = float(word) if word.strip() == word and "_" not in word else float("nan")
+        except ValueError:
+            value = float("nan")
+        if value != value:
+            raise ConfigError("Invalid latency-tracking-info-percentiles parameters")
+        if not 0.0 <= value <= 100.0:
+            raise ConfigError("latency-tracking-info-percentiles parameters should sit "
+                              "between [0.0,100.0]")
+        values.append(format_percentile(value))
+    return tuple(values)
 
 
 def _p(name: str, kind: str, default: ConfigValue, **kw: object) -> Param:
@@ -237,7 +266,7 @@ PARAMS: Final[tuple[Param, ...]] = (
     _p("crash-log-enabled", "bool", True),
     _p("crash-memcheck-enabled", "bool", True),
     _p("latency-tracking", "bool", True),
-    _p("latency-tracking-info-percentiles", "list", ("50", "99", "99.9")),
+    _p("latency-tracking-info-percentiles", "percentiles", ("50", "99", "99.9")),
     _p("activedefrag", "bool", False),
     _p("active-defrag-ignore-bytes", "memory", 100 * 1024**2, lo=1),
     _p("active-defrag-threshold-lower", "int", 10, lo=0, hi=1000),
@@ -412,7 +441,7 @@ def format_value(param: Param, value: ConfigValue) -> str:
     """CONFIG GET's text for a value."""
     if param.kind == "bool":
         return "yes" if value else "no"
-    if param.kind in ("list", "obuf"):
+    if param.kind in ("list", "obuf", "percentiles"):
         assert isinstance(value, tuple)
         return " ".join(str(v) for v in value)
     if param.kind == "save":

@@ -12,8 +12,9 @@ Rules:
   is not the default ("forced"). Old lines of a config that got fewer lines than before
   are blanked; runs of blank lines collapse to one.
 - Values are written as Redis writes them: memory sizes in the largest exact unit
-  (1gb/1mb/1kb), strings through sdscatrepr, `save ""` when nothing is saved (save lines
-  are always written), bind and empty NULL-able strings are left out at their defaults
+  (1gb/1mb/1kb), strings through sdscatrepr, `save ""` when nothing is saved (save and
+  latency-tracking-info-percentiles are always written, as Redis 7.0 does), bind and empty
+  NULL-able strings are left out at their defaults
   (their old lines go), client-output-buffer-limit one line per class, `dir` always.
 - `extra` lets other subsystems (ACL users) add their own always-written directives.
 Pure: the caller reads and writes the file.
@@ -124,6 +125,9 @@ def _rewrite_param(state: _State, param: Param, value: ConfigValue) -> None:
         state.mark_processed(name)
     elif kind == "obuf":
         _rewrite_obuf(state, param, value)
+    elif kind == "percentiles":  # always written, like save ("" for none)
+        assert isinstance(value, tuple)
+        state.rewrite_line(name, f"{name} {' '.join(map(str, value)) or chr(34) * 2}", True)
     elif name == "bind" or (kind == "list" and not value):
         if force and value:
             state.rewrite_line(name, f"{name} {format_value(param, value)}", True)

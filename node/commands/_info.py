@@ -18,6 +18,7 @@ import struct
 from collections.abc import Callable, Iterable
 from typing import Final
 
+from node.config import format_percentile
 from node.engine.engine import VERSION, Engine
 
 Lines = list[tuple[str, object]]
@@ -228,15 +229,10 @@ def _commandstats(e: Engine) -> Lines:
     return out
 
 
-def percentile_label(p: float) -> str:
-    """"%f" with trailing zeros (and a bare dot) trimmed, as trimDoubleString does."""
-    return f"{p:f}".rstrip("0").rstrip(".")
-
-
 def _latencystats(e: Engine) -> Lines:
     percentiles = e.observer.percentiles
     return [(f"latency_percentiles_usec_{name}",
-             ",".join(f"p{percentile_label(p)}={h.value_at_percentile(p) / 1000:.3f}"
+             ",".join(f"p{format_percentile(p)}={h.value_at_percentile(p) / 1000:.3f}"
                       for p in percentiles))
             for name, h in e.observer.histograms()]
 

@@ -138,7 +138,7 @@ def test_debug_replies(debug_pair: Differ) -> None:
                  ("SLEEP", "abc"), ("SET-ACTIVE-EXPIRE", "1"), ("SET-ACTIVE-EXPIRE",),
                  ("ERROR", "BOOM the\r\nend"), ("PROTOCOL", "nosuch"), ("PROTOCOL", "push"),
                  ("QUICKLIST-PACKED-THRESHOLD", "x"), ("QUICKLIST-PACKED-THRESHOLD", "0"),
-                 ("STRINGMATCH-TEST",), ("STRUCTSIZE",), ("POPULATE", "-1"),
+                 ("STRUCTSIZE",), ("POPULATE", "-1"),
                  ("POPULATE", "abc"), ("POPULATE", "5", "pre", "12"), ("RELOAD", "BAD")):
         diff("DEBUG", *args)
     diff("MGET", "pre:0", "pre:4")

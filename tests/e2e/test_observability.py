@@ -191,8 +191,8 @@ def start_with_file(kind: str, directory: Path) -> ServerProcess:
 
 def rewritten(kind: str, directory: Path) -> str:
     """Start a server from CONFIG_TEXT, change a few settings, CONFIG REWRITE, and return the
-    file, minus the directives only Redis writes (pidfile, user, its own defaults) and the
-    ones each test server gets on its command line."""
+    file, minus the directives only Redis writes (pidfile, user) and the ones each test
+    server gets on its command line."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "redis.conf").write_text(CONFIG_TEXT)
     server = start_with_file(kind, directory)
@@ -206,8 +206,7 @@ def rewritten(kind: str, directory: Path) -> str:
         assert r.execute_command("CONFIG", "REWRITE") == b"OK"
     finally:
         server.stop()
-    skip = ("pidfile ", "user ", "latency-tracking-info-percentiles ", "port ", "dir ",
-            "bind ", "appendonly ")
+    skip = ("pidfile ", "user ", "port ", "dir ", "bind ", "appendonly ")
     text = (directory / "redis.conf").read_text()
     return "\n".join(line for line in text.split("\n") if not line.startswith(skip))
 
