@@ -237,6 +237,15 @@ NOREPLICAS = "NOREPLICAS Not enough good replicas to write."
 UNBLOCKED_ROLE_CHANGE = ("UNBLOCKED force unblock from blocking operation, instance state "
                          "changed (master -> replica?)")
 
+# --- cluster (clusterRedirectClient, cluster.c) -----------------------------------------
+CROSSSLOT = "CROSSSLOT Keys in request don't hash to the same slot"
+TRYAGAIN = "TRYAGAIN Multiple keys request during rehashing of slot"
+CLUSTER_DOWN = "CLUSTERDOWN The cluster is down"
+CLUSTER_DOWN_READONLY = "CLUSTERDOWN The cluster is down and only accepts read commands"
+CLUSTER_UNBOUND = "CLUSTERDOWN Hash slot not served"
+CLUSTER_DISABLED = "ERR This instance has cluster support disabled"
+SELECT_CLUSTER = "ERR SELECT is not allowed in cluster mode"
+
 
 def wrong_arity(name: str) -> CommandError:
     return CommandError(f"ERR wrong number of arguments for '{name}' command")
