@@ -109,8 +109,10 @@ class ReplicationShell:
                 self._kick = trio.Event()
 
     def close_all(self) -> None:
+        """The server stops (its tasks are gone): close every replica socket."""
         for link in list(self.links.values()):
             self._drop(link)
+            link.sock.close()
         if self._link_scope is not None:
             self._link_scope.cancel()
 
@@ -197,12 +199,15 @@ class ReplicationShell:
         self.repl.primary.start_pending_snapshot()
 
     async def _serve_replica(self, link: ReplicaConn) -> None:
-        with link.scope:
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._replica_reader, link)
-                await self._replica_writer(link)
-                nursery.cancel_scope.cancel()
-        self._drop(link)
+        try:
+            with link.scope:
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(self._replica_reader, link)
+                    await self._replica_writer(link)
+                    nursery.cancel_scope.cancel()
+        finally:
+            self._drop(link)
+            link.sock.close()  # only now: no task of ours waits on it any more
 
     async def _replica_reader(self, link: ReplicaConn) -> None:
         engine = self.engine
@@ -350,6 +355,7 @@ class ReplicationShell:
         return True
 
     def _drop(self, link: ReplicaConn) -> None:
+        """Forget a replica link; its task ends (cancelled) and closes the socket."""
         client = link.replica.client
         if self.links.pop(client.id, None) is None:
             return
@@ -357,9 +363,6 @@ class ReplicationShell:
         engine = self.engine
         if client.id in engine.clients:
             engine.disconnect(client)
-        with contextlib.suppress(OSError):
-            trio.lowlevel.notify_closing(link.sock)
-        link.sock.close()
 
     def _after_events(self) -> None:
         """After work done outside the reactor's turn: what a client reactor turn does at

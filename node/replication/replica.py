@@ -25,7 +25,8 @@ import enum
 from dataclasses import dataclass
 from typing import Final
 
-from node.proto.resp import RequestParser
+import hiredis
+
 from node.replication.primary import encode_command
 
 EOF_MARK_LEN: Final = 40
@@ -262,27 +263,28 @@ def command_size(argv: list[bytes]) -> int:
 
 class StreamReader:
     """The master's command stream, command by command, with the stream position (bytes
-    since the reader started) where each one ends."""
+    since the reader started) where each one ends. The master encodes commands as
+    canonical multibulks (it is the only sender), so each one's length is computed from
+    its arguments; hiredis does the parsing."""
 
     def __init__(self) -> None:
-        self.parser = RequestParser()
-        self.received = 0
+        self._reader = hiredis.Reader()
+        self.position = 0
+        self.error: str | None = None
 
     def feed(self, data: bytes) -> list[tuple[list[bytes], int]]:
-        commands = self.parser.feed(data)
-        self.received += len(data)
-        end = self.received - self.parser.pending_bytes()
-        # Each command's length as the master encodes it (canonical RESP); the last one
-        # ends exactly where the parser stopped, whatever came between (keepalives).
-        sizes = [command_size(argv) for argv in commands]
-        out = []
-        position = end - sum(sizes)
-        for argv, size in zip(commands, sizes, strict=True):
-            position += size
-            out.append((argv, position))
+        reader = self._reader
+        reader.feed(data)
+        out: list[tuple[list[bytes], int]] = []
+        position = self.position
+        try:
+            while (argv := reader.gets()) is not False:
+                if argv.__class__ is not list or not argv:
+                    self.error = f"unexpected {argv!r} in the replication stream"
+                    break
+                position += command_size(argv)
+                out.append((argv, position))
+        except hiredis.ProtocolError as exc:
+            self.error = str(exc)
+        self.position = position
         return out
-
-    @property
-    def error(self) -> str | None:
-        error = self.parser.error
-        return None if error is None else error.reason
