@@ -179,7 +179,7 @@ def hello(c: Client, argv: Argv) -> bytes:
         "proto": c.resp,
         "id": c.id,
         "mode": "cluster" if engine.config.bool("cluster-enabled") else "standalone",
-        "role": "master",  # replication will make this "replica" on replicas
+        "role": "master" if engine.replication.master_host is None else "replica",
         "modules": [],
     }, c.resp)
 

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Final
 import trio
 
 from node.config import obuf_limits
+from node.io.log import Logger
 from node.persistence.storage import Producer
 from node.proto.resp import RequestParser
 from node.replication.primary import Replica
@@ -89,6 +90,9 @@ class ReplicationShell:
             retry_at = 0.0
             while True:
                 repl = self.repl
+                log = self.server.log
+                if isinstance(log, Logger):  # log lines say the role: M master, S replica
+                    log.role = "M" if repl.master_host is None else "S"
                 if self._link_scope is not None and self._link_epoch != repl.link_epoch:
                     self._link_scope.cancel()
                     self._link_scope = None

@@ -313,3 +313,12 @@ def test_role_change_unblocks_blocked_clients() -> None:
     assert b"".join(other.client.out) == (
         b"-UNBLOCKED force unblock from blocking operation, instance state changed "
         b"(master -> replica?)\r\n")
+
+
+def test_hello_reports_the_role() -> None:
+    sim = Sim()
+    master, replica = sim.node(7000), sim.node(7001)
+    attach(sim, replica, master)
+    assert replica("HELLO", "2")[replica("HELLO", "2").index(b"role") + 1] == b"replica"
+    reply = master("HELLO", "2")
+    assert reply[reply.index(b"role") + 1] == b"master"
