@@ -18,6 +18,8 @@
 #   PYTHON    [.venv/bin/python]  interpreter that runs slotd
 #   WRITE     [1]      0: print only, leave BENCHMARKS.md alone
 #   STRICT    [0]      1: exit 1 when a target is missed
+#   NICE      []       e.g. -20 (root): run both servers and the benchmark client at that
+#                      niceness, so other work on a shared machine disturbs them less
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -28,6 +30,8 @@ CONFIGS=${CONFIGS:-"50:1 50:16 1:1"}
 RSS_KEYS=${RSS_KEYS:-1000000}
 WRITE=${WRITE:-1}
 STRICT=${STRICT:-0}
+RUN=()
+[ -n "${NICE:-}" ] && RUN=(nice -n "$NICE")
 CANDIDATES="set,get,incr,mset,lpush,rpop,sadd,hset,zadd,lrange_100,xadd"
 
 for tool in redis-server redis-cli redis-benchmark; do
@@ -65,9 +69,9 @@ mkdir -p "$WORK/slotd" "$WORK/redis"
 
 SLOTD_CMD=("$PYTHON" -m node --port "$PORT_SLOTD" --bind 127.0.0.1 --save '' --dir "$WORK/slotd")
 REDIS_CMD=(redis-server --port "$PORT_REDIS" --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK/redis")
-"${SLOTD_CMD[@]}" >"$WORK/slotd.log" 2>&1 &
+"${RUN[@]}" "${SLOTD_CMD[@]}" >"$WORK/slotd.log" 2>&1 &
 SLOTD_PID=$!
-"${REDIS_CMD[@]}" >"$WORK/redis.log" 2>&1 &
+"${RUN[@]}" "${REDIS_CMD[@]}" >"$WORK/redis.log" 2>&1 &
 REDIS_PID=$!
 wait_ping "$PORT_SLOTD" "$SLOTD_PID" slotd
 wait_ping "$PORT_REDIS" "$REDIS_PID" redis
@@ -97,7 +101,7 @@ echo "# tests: $TESTS"
 
 # --- throughput ----------------------------------------------------------------------------
 COMPARE=$BENCH_DIR/compare.sh
-CONFIGS="$CONFIGS" OUT="$WORK/compare.json" bash "$COMPARE" "$PORT_SLOTD" "$PORT_REDIS" "$TESTS" \
+CONFIGS="$CONFIGS" OUT="$WORK/compare.json" "${RUN[@]}" bash "$COMPARE" "$PORT_SLOTD" "$PORT_REDIS" "$TESTS" \
     | tee "$WORK/compare.txt"
 
 # --- memory --------------------------------------------------------------------------------
@@ -114,7 +118,7 @@ else
 fi
 
 # --- report --------------------------------------------------------------------------------
-CMDLINE="make bench  (tests/bench/run.sh: CONFIGS=\"$CONFIGS\" ROUNDS=${ROUNDS:-3} SECS=${SECS:-2} tests/bench/compare.sh SLOTD REDIS $TESTS)"
+CMDLINE="make bench  (tests/bench/run.sh: ${NICE:+NICE=$NICE }CONFIGS=\"$CONFIGS\" ROUNDS=${ROUNDS:-3} SECS=${SECS:-2} tests/bench/compare.sh SLOTD REDIS $TESTS)"
 status=0
 python3 "$BENCH_DIR/report.py" --compare "$WORK/compare.json" --rss-a "$WORK/rss-slotd.json" \
     --rss-b "$WORK/rss-redis.json" --command "$CMDLINE" --python "$PYTHON" \
