@@ -79,6 +79,9 @@ class Persistence:
         # end (replicas waiting for it get the file).
         self.repl_info: Callable[[], tuple[int, str, int] | None] = lambda: None
         self.after_bgsave: Callable[[bool], None] = lambda ok: None
+        # ... and `repl_restore(aux)` takes the replication id and offset of the RDB file
+        # loaded at start-up (a restarted node may then resynchronise partially).
+        self.repl_restore: Callable[[dict[bytes, bytes]], None] = lambda aux: None
         self.aof = AofManager(self)
 
     # --- paths and the snapshot -----------------------------------------------------------
@@ -272,9 +275,9 @@ class Persistence:
         return (self.lastsave_ms or self.engine.started_ms) // 1000
 
     # --- loading and shutdown -------------------------------------------------------------
-    def load_rdb(self, data: bytes) -> None:
+    def load_rdb(self, data: bytes) -> dict[bytes, bytes]:
         """Load an RDB image into the (empty) keyspace, dropping keys already expired.
-        Raises FormatError."""
+        Returns its AUX fields. Raises FormatError."""
         engine = self.engine
         report = rdb.load_keyspace(engine.keyspace, data, rdb.Limits.from_config(engine.config),
                                    now_ms=engine.now_ms)
@@ -293,6 +296,7 @@ class Persistence:
                                  f"{version.decode('utf-8', 'replace')}")
         engine.log("notice", f"Done loading RDB, keys loaded: {report.keys_loaded}, keys "
                              f"expired: {report.keys_expired}.")
+        return aux
 
     def load_at_startup(self) -> bool:
         """loadDataFromDisk: the AOF when appendonly is on, else the RDB file if there is
@@ -325,7 +329,7 @@ class Persistence:
         start = self.clock_us()
         self.loading = True
         try:
-            self.load_rdb(data)
+            aux = self.load_rdb(data)
         except FormatError as exc:
             engine.log("warning", f"Fatal error loading the DB: {exc}. Exiting.")
             return False
@@ -333,6 +337,7 @@ class Persistence:
             self.loading = False
         engine.log("notice", f"DB loaded from disk: "
                              f"{(self.clock_us() - start) / 1e6:.3f} seconds")
+        self.repl_restore(aux)
         return True
 
     def prepare_shutdown(self, *, save: bool, force: bool) -> bool:

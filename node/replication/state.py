@@ -24,10 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+from node.commands._args import int_arg, option, string2ll
 from node.commands.registry import Flag
 from node.engine.keyspace import Keyspace
 from node.engine.session import Client
 from node.persistence import rdb
+from node.persistence.aofmanager import AOF_OFF
 from node.persistence.blobs import FormatError
 from node.proto import errors, resp
 from node.proto.errors import CommandError
@@ -109,6 +111,7 @@ class Replication:
         self.primary.on_getack = self._getack
         self.primary.on_ack = self.acks_changed
         engine.persistence.repl_info = self.save_info
+        engine.persistence.repl_restore = self.restore
         engine.config.listeners.append(self._config_changed)
 
     def start(self) -> None:
@@ -244,8 +247,12 @@ class Replication:
             auth = (config.str("masteruser"), password)
         if self.cached is not None:
             psync_id, psync_offset = self.cached.replid, self.cached.offset + 1
+            engine.log("notice", f"Trying a partial resynchronization (request "
+                                 f"{psync_id}:{psync_offset}).")
         else:
             psync_id, psync_offset = "?", -1
+            engine.log("notice", "Partial resynchronization not possible (no cached "
+                                 "master)")
         self.link = MasterLink(port=config.int("replica-announce-port") or config.int("port"),
                                ip=config.str("replica-announce-ip"), auth=auth,
                                psync_id=psync_id, psync_offset=psync_offset,
@@ -322,6 +329,11 @@ class Replication:
         self.cached = None
         primary = self.primary
         primary.kill_all()
+        # The AOF starts over from the new dataset (stopAppendOnly, restartAOFAfterSYNC).
+        aof = engine.persistence.aof
+        aof_on = aof.state != AOF_OFF
+        if aof_on:
+            aof.stop()
         engine.log("notice", "MASTER <-> REPLICA sync: Flushing old data")
         for db, loaded in zip(engine.keyspace.dbs, fresh.dbs, strict=True):
             db.flush()
@@ -331,6 +343,12 @@ class Replication:
         if functions and load_libraries is not None:
             load_libraries(functions)
         engine.dirty += 1
+        if aof_on:
+            try:
+                aof.start_at_runtime()
+            except CommandError:
+                engine.log("warning", "Failed enabling the AOF after successful master "
+                                      "synchronization!")
         stream_db = int(report.contents.aux.get(b"repl-stream-db", b"0") or 0)
         primary.replid = sync.replid
         primary.clear_replid2()
@@ -519,6 +537,27 @@ class Replication:
                 self.primary.feed([(-1, [b"REPLCONF", b"GETACK", b"*"])])
 
     # --- snapshots' AUX fields ----------------------------------------------------------------
+    def restore(self, aux: dict[bytes, bytes]) -> None:
+        """loadDataFromDisk: the replication id and offset the start-up RDB was saved with.
+        A replica asks its master to continue from there; a master keeps them as its
+        second id, so that its replicas may continue."""
+        replid = aux.get(b"repl-id", b"").decode("utf-8", "replace")
+        offset = string2ll(aux.get(b"repl-offset", b""))
+        db = string2ll(aux.get(b"repl-stream-db", b""))
+        if len(replid) != 40 or offset is None or db is None:
+            return
+        primary = self.primary
+        if self.master_host is not None:
+            primary.replid, primary.offset = replid, offset
+            self.cached = Cached(replid, offset, db)
+        else:
+            primary.replid2, primary.second_offset = replid, offset + 1
+            primary.offset += offset
+            primary.backlog = Backlog(self.engine.config.int("repl-backlog-size"),
+                                      primary.offset)
+            primary.no_replicas_since_ms = self.engine.now_ms
+            self.refresh()
+
     def save_info(self) -> tuple[int, str, int] | None:
         """rdbPopulateSaveInfo: (stream db, replid, offset) when the node is in a chain."""
         primary = self.primary
@@ -535,8 +574,6 @@ class Replication:
     # --- FAILOVER ----------------------------------------------------------------------------
     def failover_command(self, argv: list[bytes]) -> bytes:
         """FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms] (7.0's failoverCommand)."""
-        from node.commands._args import int_arg, option
-
         engine = self.engine
         if engine.config.bool("cluster-enabled"):
             raise CommandError("ERR FAILOVER not allowed in cluster mode. Use CLUSTER "

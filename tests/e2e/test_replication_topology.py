@@ -151,3 +151,45 @@ def test_w1_writes_acknowledged_by_wait_survive_a_killed_master(
     assert command(replica, "ROLE")[0] == b"master"
     missing = [key for key in acked if promoted.get(key) is None]
     assert missing == []
+
+
+def restart(server: ServerProcess) -> None:
+    """Stop (SIGTERM) and start again on the same port, directory and options."""
+    server.stop()
+    server.spawn()
+    assert server.wait_ready()
+
+
+def test_restarted_replica_and_master_resync_partially(slotd_factory: Factory) -> None:
+    """The replication id and offset saved in the RDB let a restarted replica, and the
+    replicas of a restarted master, continue with +CONTINUE."""
+    # No PING into the stream after the first one: the master's SAVE must hold everything
+    # the replica applied when the master stops.
+    master = slotd_factory(*DEBUG, "--repl-diskless-sync-delay", "0",
+                           "--repl-ping-replica-period", "3600")
+    replica = slotd_factory(*DEBUG, "--replicaof", "127.0.0.1", str(master.port))
+    client(master).set("a", "1")
+    wait_synced(master, replica)
+    assert client(replica).save()
+    restart(replica)
+    client(master).set("b", "2")  # while the replica is down: from the backlog
+    wait_synced(master, replica)
+    stats = info(master, "stats")
+    assert (stats["sync_full"], stats["sync_partial_ok"]) == (1, 1)
+    assert client(replica).get("b") == b"2"
+
+    old_id = info(master)["master_replid"]
+    while True:  # a snapshot of everything the replica has (the first PING may follow it)
+        offset = info(master)["master_repl_offset"]
+        assert client(master).save()
+        if info(master)["master_repl_offset"] == offset:
+            break
+    wait_synced(master, replica)
+    restart(master)
+    assert info(master)["master_replid2"] == old_id
+    client(master).set("c", "3")
+    wait_synced(master, replica)
+    stats = info(master, "stats")
+    assert (stats["sync_full"], stats["sync_partial_ok"]) == (0, 1)
+    assert client(replica).get("c") == b"3"
+    assert_same_data(master, replica)
