@@ -386,6 +386,23 @@ class Engine:
             account(run, count, clock() - since, client, commands, first)
         return ran
 
+    def execute_obeyed(self, client: Client, argv: list[bytes]) -> None:
+        """A command from our master (a replica applying the replication stream): no
+        guards -- the master accepted it already, and Redis obeys its master -- but MULTI
+        queueing, and call()'s accounting and propagation (the AOF)."""
+        try:
+            spec = self.resolve(argv)
+        except CommandError as exc:
+            self._reply_error(client, exc.message)
+            return
+        client.last_command = spec
+        if client.multi is not None and spec.fullname not in _MULTI_IMMEDIATE:
+            client.multi.append(argv)
+            return
+        self.call(client, spec, argv)
+        if self.keyspace.ready:
+            self._serve_ready()
+
     def resolve(self, argv: list[bytes], spec: CommandSpec | None = None) -> CommandSpec:
         """Redis's lookupCommand plus the arity check: the (sub)command `argv` names.
 

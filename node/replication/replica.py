@@ -252,12 +252,17 @@ class MasterLink:
         return len(self.payload)
 
 
+# `$<n>\r\n` + `\r\n` around an argument of n bytes, for the common lengths.
+_BULK_OVERHEAD: Final = tuple(len(b"$%d\r\n\r\n" % n) for n in range(1024))
+
+
 def command_size(argv: list[bytes]) -> int:
     """The length of `argv` encoded as a RESP multibulk."""
     size = len(b"*%d\r\n" % len(argv))
+    overhead = _BULK_OVERHEAD
     for arg in argv:
         n = len(arg)
-        size += n + len(str(n)) + 5  # $<n>\r\n<arg>\r\n
+        size += n + (overhead[n] if n < 1024 else len(str(n)) + 5)
     return size
 
 

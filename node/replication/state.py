@@ -418,17 +418,17 @@ class Replication:
         self._raw += data
         applied_from = self.reploff
         base = self._stream_base
-        for argv, end in reader.feed(data):
-            keyspace.serving_master = True
-            try:
-                engine.execute(master, argv)
-            finally:
-                keyspace.serving_master = False
+        keyspace.serving_master = True
+        try:
+            for argv, end in reader.feed(data):
+                engine.execute_obeyed(master, argv)
+                if self.master is not master:
+                    return  # the stream changed our role (FAILOVER, REPLICAOF from it)
+                if master.multi is None:
+                    self.reploff = base + end
+        finally:
+            keyspace.serving_master = False
             master.out.clear()
-            if self.master is not master:
-                return  # the stream changed our role (FAILOVER, REPLICAOF from the master)
-            if master.multi is None:
-                self.reploff = base + end
         if reader.error is not None:
             engine.log("warning", f"Protocol error from master: {reader.error}")
             self._lose_master()
