@@ -186,7 +186,8 @@ class LuaVM:
         self.eval_json = cjson.Config()
         self.func_json = cjson.Config()
         self.api: Any = self.lua.execute(lua_sandbox.SANDBOX, self.lua.table_from({
-            b"unwrap": self._unwrap, b"hook": self._hook, b"untail": untail}),
+            b"unwrap": self._unwrap, b"hook": self._hook, b"untail": untail,
+            b"script_resp": self._script_resp}),
             name=lua_sandbox.CHUNK_NAME)
         # Looked up once: lupa cannot index a Lua table from inside an attribute handler.
         self._where = self.api.where
@@ -660,29 +661,30 @@ class LuaVM:
                    client_resp: int, name: bytes, hook: bool) -> Reply:
         self.resp = 2
         try:
-            ok, value = _first_two(self.api.run_eval(
-                function, self.eval_g, self.eval_env, self.lua.table_from(keys),
-                self.lua.table_from(argv), HOOK_EVERY if hook else 0))
+            result = self.api.run_eval(function, self.eval_g, self.eval_env,
+                                       HOOK_EVERY if hook else 0, client_resp, len(keys),
+                                       *keys, *argv)
         finally:
             self._sethook()
-        return self._finish(ok, value, client_resp, name)
+        return self._finish(result, name)
 
     def run_function(self, function: object, keys: list[bytes], args: list[bytes],
                      client_resp: int, name: bytes, hook: bool) -> Reply:
         self.resp = 2
         try:
-            ok, value = _first_two(self.api.run_function(
-                function, self.func_env, self.lua.table_from(keys), self.lua.table_from(args),
-                HOOK_EVERY if hook else 0))
+            result = self.api.run_function(function, self.func_env, HOOK_EVERY if hook else 0,
+                                           client_resp, len(keys), *keys, *args)
         finally:
             self._sethook()
-        return self._finish(ok, value, client_resp, name)
+        return self._finish(result, name)
 
-    def _finish(self, ok: object, value: object, client_resp: int, name: bytes) -> Reply:
-        if ok:
-            data, errors = self.api.serialize(value, self.resp, client_resp)
-            return Reply(bytes(data), [bytes(e) for e in errors.values()])
-        return self._failure(value, name)
+    def _script_resp(self) -> int:
+        return self.resp
+
+    def _finish(self, result: Any, name: bytes) -> Reply:
+        if result[0]:
+            return Reply(bytes(result[1]), [bytes(e) for e in result[2].values()])
+        return self._failure(result[1], name)
 
     def _failure(self, value: Any, name: bytes) -> Reply:
         """luaCallFunction's error reply: "-<err> script: <name>, on <source>:<line>."."""

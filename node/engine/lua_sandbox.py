@@ -20,7 +20,8 @@ What it builds, mirroring Redis 7.0.15's Lua state:
   `unwrap` (Python) turns them back into the Lua value they carry, wherever Lua code can
   observe an error object: the handler, pcall, xpcall and coroutine.resume.
 - `serialize`: Redis's luaReplyToRedisReply, producing the RESP bytes in one string.
-- The count hook that lets the engine serve other clients during a long script, and kill it.
+- The count hook that lets the engine serve other clients during a long script, and kill it,
+  and the runners, which hand back the serialized reply in the same call.
 
 Rule: functions a script calls directly and that raise errors are Python callables (C
 functions as far as Lua knows) or validate their arguments here and raise at the caller's
@@ -43,7 +44,7 @@ local sformat, ssub, sbyte, sgsub, srep = string.format, string.sub, string.byte
 local floor, ceil = math.floor, math.ceil
 local getinfo, sethook = debug.getinfo, debug.sethook
 local coresume, cocreate, costatus, cowrap, coyield, corunning = coroutine.resume, coroutine.create, coroutine.status, coroutine.wrap, coroutine.yield, coroutine.running
-local py_unwrap, py_hook = py.unwrap, py.hook
+local py_unwrap, py_hook, py_script_resp = py.unwrap, py.hook, py.script_resp
 
 local INTERNAL = "=slotd"
 local READONLY = "Attempt to modify a readonly table"
@@ -433,42 +434,26 @@ end
 
 -- The count hook: Python answers whether the script was killed meanwhile.
 local kill_error
-local function killed_hook() error(kill_error, 0) end
+-- Hooks act only in the script's own code: in this chunk's frames (runners, serializer,
+-- wrappers) they let the next check happen later, so a kill never escapes the protected
+-- call that runs the script, and the runners may keep working after it returns.
+local function in_sandbox_code()
+  local info = getinfo(3, "S")  -- 1: this function, 2: the hook, 3: what was running
+  return info ~= nil and info.source == INTERNAL
+end
+
+local function killed_hook()
+  if not in_sandbox_code() then error(kill_error, 0) end
+end
+
 local function count_hook()
+  if in_sandbox_code() then return end
   local message = py_hook()
   if message then
     kill_error = {err = message}
     sethook(killed_hook, "l")
     error(kill_error, 0)
   end
-end
-
--- The runners tail-call xpcall: no line of this chunk runs after the script returns, so a
--- line hook left by a kill cannot fire out of the protected call. lua.py removes the hook
--- (calling debug.sethook directly, a C function) once the runner has returned.
-
--- Run an EVAL script: KEYS and ARGV are globals of its environment.
-function api.run_eval(f, g, env, keys, argv, hook_every)
-  rawset(g, "KEYS", keys)
-  rawset(g, "ARGV", argv)
-  active_env = env
-  if hook_every > 0 then sethook(count_hook, "", hook_every) end
-  return xpcall(f, err_handler)
-end
-
--- Run a library function with (keys, args).
-function api.run_function(f, env, keys, args, hook_every)
-  active_env = env
-  if hook_every > 0 then sethook(count_hook, "", hook_every) end
-  return xpcall(function() return f(keys, args) end, err_handler)
-end
-
--- Run a library's body with the load-time globals (lua.py switches them back).
-function api.run_load(f, env, meta, load_g, hook_every)
-  meta.__index = load_g
-  active_env = env
-  sethook(count_hook, "", hook_every)
-  return xpcall(f, load_handler)
 end
 
 -- luaReplyToRedisReply: the script's result as RESP, plus the error replies to count.
@@ -593,10 +578,51 @@ local function ser(v, out, sresp, cresp, errs, depth)
   end
 end
 
-function api.serialize(v, sresp, cresp)
+local function serialize(v, sresp, cresp)
   local out, errs = {}, {}
   ser(v, out, sresp, cresp, errs, 1)
   return tconcat(out), errs
+end
+
+-- The runners: (true, reply, errors to count) or (false, error value). lua.py removes the
+-- hook once they return.
+local function finish(cresp, ok, value)
+  if not ok then return false, value end
+  local data, errs = serialize(value, py_script_resp(), cresp)
+  return true, data, errs
+end
+
+local function split_args(nkeys, ...)
+  local all, keys, args = {...}, {}, {}
+  for i = 1, nkeys do keys[i] = all[i] end
+  for i = nkeys + 1, select("#", ...) do args[i - nkeys] = all[i] end
+  return keys, args
+end
+
+-- Run an EVAL script: KEYS and ARGV are globals of its environment.
+function api.run_eval(f, g, env, hook_every, cresp, nkeys, ...)
+  local keys, argv = split_args(nkeys, ...)
+  rawset(g, "KEYS", keys)
+  rawset(g, "ARGV", argv)
+  active_env = env
+  if hook_every > 0 then sethook(count_hook, "", hook_every) end
+  return finish(cresp, xpcall(f, err_handler))
+end
+
+-- Run a library function with (keys, args).
+function api.run_function(f, env, hook_every, cresp, nkeys, ...)
+  local keys, args = split_args(nkeys, ...)
+  active_env = env
+  if hook_every > 0 then sethook(count_hook, "", hook_every) end
+  return finish(cresp, xpcall(function() return f(keys, args) end, err_handler))
+end
+
+-- Run a library's body with the load-time globals (lua.py switches them back).
+function api.run_load(f, env, meta, load_g, hook_every)
+  meta.__index = load_g
+  active_env = env
+  sethook(count_hook, "", hook_every)
+  return xpcall(f, load_handler)
 end
 
 -- Build a table from pairs in order (keys may be anything but nil).
