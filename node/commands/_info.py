@@ -99,7 +99,9 @@ def _server(e: Engine) -> Lines:
 def _clients(e: Engine) -> Lines:
     timed = sum(1 for c in e.blocked if c.blocked is not None and c.blocked.block.deadline_ms)
     return [
-        ("connected_clients", len(e.clients)), ("cluster_connections", 0),
+        # Redis does not count its replicas' connections here (the master's it does).
+        ("connected_clients", len(e.clients) - len(e.replication.primary.replicas)),
+        ("cluster_connections", 0),
         ("maxclients", e.config.int("maxclients")),
         ("client_recent_max_input_buffer", e.observer.recent_max_input),
         ("client_recent_max_output_buffer", e.observer.recent_max_output),

@@ -322,3 +322,17 @@ def test_hello_reports_the_role() -> None:
     assert replica("HELLO", "2")[replica("HELLO", "2").index(b"role") + 1] == b"replica"
     reply = master("HELLO", "2")
     assert reply[reply.index(b"role") + 1] == b"master"
+
+
+def test_connected_clients_leaves_replicas_out() -> None:
+    sim = Sim()
+    master, replica = sim.node(7000), sim.node(7001)
+    attach(sim, replica, master)
+    assert b"connected_clients:1\r\n" in master.raw("INFO", "clients")  # ours, not the replica
+    assert b"connected_clients:2\r\n" in replica.raw("INFO", "clients")  # ours and the master
+    flags = [line.split(b"flags=")[1].split(b" ")[0]
+             for line in master("CLIENT", "LIST").splitlines()]
+    assert sorted(flags) == [b"N", b"S"]
+    flags = [line.split(b"flags=")[1].split(b" ")[0]
+             for line in replica("CLIENT", "LIST").splitlines()]
+    assert sorted(flags) == [b"M", b"N"]
