@@ -310,8 +310,10 @@ class Replication:
     # --- full and partial resynchronisation --------------------------------------------------
     def _load(self, data: bytes) -> bool:
         """readSyncBulkPayload's end: replace the dataset with the snapshot, start the
-        stream at the master's offset. False when the snapshot cannot be loaded (the
-        dataset is kept: it is loaded aside and swapped in)."""
+        stream at the master's offset. The snapshot is received whole, then loaded aside
+        and swapped in: the old dataset is served until then and kept when the snapshot
+        cannot be loaded (False) -- repl-diskless-load swapdb's behaviour, whatever the
+        setting; `disabled` (load from disk) also keeps the snapshot as the RDB file."""
         engine = self.engine
         sync = self._full_sync
         assert sync is not None
@@ -334,6 +336,17 @@ class Replication:
         aof_on = aof.state != AOF_OFF
         if aof_on:
             aof.stop()
+        if engine.config.str("repl-diskless-load") == "disabled":
+            # A disk-loading replica keeps the snapshot as its RDB file: a restart loads it,
+            # with the master's id and offset, and can continue partially.
+            persistence = engine.persistence
+            try:
+                persistence.storage.write_file(persistence.rdb_path,
+                                               lambda sink: sink(data))
+            except OSError as exc:
+                engine.log("warning", f"Failed trying to rename the temp DB into "
+                                      f"{persistence.rdb_path} in MASTER <-> REPLICA "
+                                      f"synchronization: {exc.strerror}")
         engine.log("notice", "MASTER <-> REPLICA sync: Flushing old data")
         for db, loaded in zip(engine.keyspace.dbs, fresh.dbs, strict=True):
             db.flush()

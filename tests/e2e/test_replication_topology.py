@@ -25,6 +25,7 @@ from tests.e2e.test_replication import (
     wait_synced,
 )
 from tests.procs import ServerProcess
+from tests.rawclient import RawClient
 
 Factory = Callable[..., ServerProcess]
 
@@ -161,8 +162,8 @@ def restart(server: ServerProcess) -> None:
 
 
 def test_restarted_replica_and_master_resync_partially(slotd_factory: Factory) -> None:
-    """The replication id and offset saved in the RDB let a restarted replica, and the
-    replicas of a restarted master, continue with +CONTINUE."""
+    """The replication id and offset in the RDB let a restarted replica, and the replicas
+    of a restarted master, continue with +CONTINUE."""
     # No PING into the stream after the first one: the master's SAVE must hold everything
     # the replica applied when the master stops.
     master = slotd_factory(*DEBUG, "--repl-diskless-sync-delay", "0",
@@ -170,8 +171,9 @@ def test_restarted_replica_and_master_resync_partially(slotd_factory: Factory) -
     replica = slotd_factory(*DEBUG, "--replicaof", "127.0.0.1", str(master.port))
     client(master).set("a", "1")
     wait_synced(master, replica)
-    assert client(replica).save()
-    restart(replica)
+    client(master).set("a2", "1")
+    wait_synced(master, replica)
+    restart(replica)  # it kept the snapshot it synced from (repl-diskless-load disabled)
     client(master).set("b", "2")  # while the replica is down: from the backlog
     wait_synced(master, replica)
     stats = info(master, "stats")
@@ -193,3 +195,21 @@ def test_restarted_replica_and_master_resync_partially(slotd_factory: Factory) -
     assert (stats["sync_full"], stats["sync_partial_ok"]) == (0, 1)
     assert client(replica).get("c") == b"3"
     assert_same_data(master, replica)
+
+
+def test_a_replica_that_stops_reading_is_dropped_at_its_output_limit(
+        slotd_factory: Factory) -> None:
+    master = slotd_factory("--repl-diskless-sync", "no")
+    assert client(master).config_set("client-output-buffer-limit", "replica 262144 0 0")
+    with RawClient(*master.addr) as stuck:
+        assert stuck.call("REPLCONF", "listening-port", "1") == b"+OK\r\n"
+        stuck.send("PSYNC", "?", "-1")
+        wait_for("the replica to be attached", lambda: info(master)["connected_slaves"] == 1)
+        r = client(master)
+        value = b"x" * 100_000
+        for i in range(300):  # far more than the socket buffers hold
+            r.set(f"big:{i}", value)
+            if info(master)["connected_slaves"] == 0:
+                break
+        wait_for("the master to drop it", lambda: info(master)["connected_slaves"] == 0)
+        assert "closed for overcoming of output buffer limits" in master.log_tail(50)

@@ -336,3 +336,16 @@ def test_connected_clients_leaves_replicas_out() -> None:
     flags = [line.split(b"flags=")[1].split(b" ")[0]
              for line in replica("CLIENT", "LIST").splitlines()]
     assert sorted(flags) == [b"M", b"N"]
+
+
+def test_disk_loading_replica_keeps_the_snapshot_as_its_rdb_file() -> None:
+    sim = Sim()
+    master, replica = sim.node(7000), sim.node(7001)
+    other = sim.node(7002, repl_diskless_load="swapdb")
+    master("SET", "k", "v")
+    attach(sim, replica, master)
+    attach(sim, other, master)
+    path = replica.engine.persistence.rdb_path
+    assert replica.storage.files[path].startswith(b"REDIS0010")
+    assert b"repl-id" in replica.storage.files[path]
+    assert path not in other.storage.files
