@@ -269,3 +269,24 @@ def test_info_replication_fields_match_redis(slotd_factory: Factory,
     for server in (slotd_master, redis_master):
         client(server).config_set("min-replicas-to-write", "1")
     assert fields(slotd_master) == fields(redis_master)
+
+
+def test_authenticated_links_both_ways(slotd_factory: Factory,
+                                       redis_factory: Factory) -> None:
+    """masterauth (with masteruser: AUTH <user> <pass>) against a master with passwords."""
+    redis_master = redis_factory("--requirepass", "secret", "--repl-diskless-sync-delay", "0")
+    admin = redis.Redis(*redis_master.addr, password="secret")
+    admin.execute_command("ACL", "SETUSER", "repl", "on", ">replpass",  # type: ignore[no-untyped-call]
+                          "+psync", "+replconf", "+ping")
+    admin.set("from-redis", "1")
+    slotd_replica = slotd_factory("--masteruser", "repl", "--masterauth", "replpass")
+    assert client(slotd_replica).replicaof(*redis_master.addr)
+    wait_for("the slotd replica", lambda: info(slotd_replica)["master_link_status"] == "up")
+    assert client(slotd_replica).get("from-redis") == b"1"
+
+    slotd_master = slotd_factory("--requirepass", "secret", "--repl-diskless-sync-delay", "0")
+    redis.Redis(*slotd_master.addr, password="secret").set("from-slotd", "1")
+    redis_replica = redis_factory("--masterauth", "secret")
+    assert client(redis_replica).replicaof(*slotd_master.addr)
+    wait_for("the redis replica", lambda: info(redis_replica)["master_link_status"] == "up")
+    assert client(redis_replica).get("from-slotd") == b"1"

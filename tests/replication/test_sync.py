@@ -349,3 +349,46 @@ def test_disk_loading_replica_keeps_the_snapshot_as_its_rdb_file() -> None:
     assert replica.storage.files[path].startswith(b"REDIS0010")
     assert b"repl-id" in replica.storage.files[path]
     assert path not in other.storage.files
+
+
+def test_announced_address_and_priority() -> None:
+    sim = Sim()
+    master = sim.node(7000)
+    replica = sim.node(7001, replica_announce_ip="10.1.2.3", replica_announce_port="6390",
+                       replica_priority="7")
+    attach(sim, replica, master)
+    assert info(master)["slave0"].startswith("ip=10.1.2.3,port=6390,state=")
+    assert master("ROLE")[2][0][:2] == [b"10.1.2.3", b"6390"]
+    assert info(replica)["slave_priority"] == "7"
+
+
+def test_backlog_is_freed_after_its_ttl_without_replicas() -> None:
+    sim = Sim()
+    master, replica = sim.node(7000, repl_backlog_ttl="10"), sim.node(7001)
+    attach(sim, replica, master)
+    first_id = info(master)["master_replid"]
+    replica("REPLICAOF", "NO", "ONE")
+    sim.pump()
+    assert info(master)["connected_slaves"] == "0"
+    sim.advance(5_000)
+    sim.cron()
+    assert info(master)["repl_backlog_active"] == "1"
+    sim.advance(6_000)
+    sim.cron()
+    after = info(master)
+    assert after["repl_backlog_active"] == "0"
+    assert after["master_replid"] != first_id  # a new history starts with the next backlog
+
+
+def test_repl_timeout_on_both_sides() -> None:
+    sim = Sim()
+    master, replica = sim.node(7000, repl_timeout="5"), sim.node(7001, repl_timeout="5")
+    attach(sim, replica, master)
+    link = sim.link_of(replica)
+    assert link is not None
+    sim.links.remove(link)  # nothing moves either way any more
+    sim.advance(6_000)
+    sim.cron()
+    assert info(master)["connected_slaves"] == "0"  # no ACK for repl-timeout
+    assert replica.repl.state == "connect"  # no data from the master for repl-timeout
+    assert replica.repl.cached is not None  # and it will ask to continue
