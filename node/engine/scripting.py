@@ -34,6 +34,7 @@ from node.engine.lua import (
     NAME_ERROR,
     REPL_AOF,
     REPL_REPLICA,
+    SCRIPT_FLAGS,
     LibraryError,
     LuaVM,
     Registered,
@@ -44,16 +45,15 @@ from node.engine.lua import (
 )
 from node.engine.lualib import cjson
 from node.engine.session import Client
-from node.proto import resp
+from node.persistence.blobs import FormatError
+from node.proto import errors, resp
 from node.proto.errors import CommandError
 from node.proto.resp import split_args
 
 if TYPE_CHECKING:
     from node.engine.engine import Engine
+    from node.persistence.manager import Persistence
 
-# Script flags, in Redis's scripts_flags_def order (FUNCTION LIST prints them so).
-FLAG_NAMES: Final = (b"no-writes", b"allow-oom", b"allow-stale", b"no-cluster",
-                     b"allow-cross-slot-keys")
 LOAD_TIMEOUT_MS: Final = 500
 KILLED: Final = b"ERR Script killed by user with SCRIPT KILL..."
 LOAD_TIMEOUT: Final = b"ERR FUNCTION LOAD timeout"
@@ -104,6 +104,7 @@ class Run:
     argv: list[bytes]  # the caller's command, for FUNCTION STATS
     eval_mode: bool
     read_only: bool
+    allow_oom: bool  # declared allow-oom (scripts without a shebang never have it)
     start_ms: int
     write_dirty: bool = False
     timed_out: bool = False
@@ -129,7 +130,7 @@ def parse_shebang(body: bytes) -> tuple[frozenset[bytes] | None, int]:
             raise CommandError("ERR Unknown lua shebang option: " + _text(part))
         value = part[6:]
         for flag in value.split(b",") if value else ():
-            if flag not in FLAG_NAMES:
+            if flag not in SCRIPT_FLAGS:
                 raise CommandError("ERR Unexpected flag in script shebang: " + _text(flag))
             flags.add(flag)
     return frozenset(flags), end
@@ -216,9 +217,10 @@ class Scripting:
              read_only: bool) -> bytes:
         flags = script.flags
         self._check_runnable(flags, read_only)
-        no_writes = flags is not None and b"no-writes" in flags
+        declared = flags or frozenset()
         keys, args = argv[3:3 + numkeys], argv[3 + numkeys:]
-        return self._run(c, argv, script.sha, True, read_only or no_writes,
+        return self._run(c, argv, script.sha, True, read_only or b"no-writes" in declared,
+                         b"allow-oom" in declared,
                          lambda vm, hook: vm.run_script(script.function, keys, args, c.resp,
                                                         script.sha, hook))
 
@@ -229,6 +231,7 @@ class Scripting:
         keys, args = argv[3:3 + numkeys], argv[3 + numkeys:]
         return self._run(c, argv, function.name, False,
                          read_only or b"no-writes" in function.flags,
+                         b"allow-oom" in function.flags,
                          lambda vm, hook: vm.run_function(function.function, keys, args,
                                                           c.resp, function.name, hook))
 
@@ -279,25 +282,43 @@ class Scripting:
         if self._vm is not None:
             _reset_json(self._vm.func_json)
 
+    def attach_persistence(self, persistence: Persistence) -> None:
+        """Put the libraries in RDB files (FUNCTION2 records) and take them back on load;
+        a library that fails to load fails the load, as in Redis."""
+        persistence.libraries = lambda: [lib.code for lib in self.libraries.values()]
+        persistence.load_libraries = self.load_libraries
+
+    def load_libraries(self, codes: list[bytes]) -> None:
+        for code in codes:
+            try:
+                self.create_library(code, True)
+            except CommandError as exc:
+                raise FormatError(f"Failed loading library, {exc.message}") from None
+
     # --- running --------------------------------------------------------------------------
     def _check_runnable(self, flags: frozenset[bytes] | None, read_only: bool) -> None:
-        """scriptPrepareForRun's checks for scripts that declared flags (and functions)."""
+        """For scripts that declared flags (and functions): first what processCommand
+        refuses once the flags made the command a write (MISCONF), then
+        scriptPrepareForRun's own checks."""
         if flags is None:
             return
         engine = self.engine
+        writes = b"no-writes" not in flags
+        if writes:
+            denied = engine.persistence.write_error()
+            if denied is not None:
+                raise CommandError(denied)
         if b"no-cluster" in flags and engine.config.bool("cluster-enabled"):
             raise CommandError("ERR Can not run script on cluster, 'no-cluster' flag is set.")
-        if b"no-writes" not in flags and read_only:
+        if writes and read_only:
             raise CommandError("ERR Can not execute a script with write flag using *_ro "
                                "command.")
-        # maxmemory's OOM refusal ("-OOM allow-oom flag is not set on the script...") comes
-        # with the OOM guard; a replica's and min-replicas' refusals with replication.
 
     def _run(self, c: Client, argv: list[bytes], name: bytes, eval_mode: bool,
-             read_only: bool, call: Callable[[LuaVM, bool], Reply]) -> bytes:
+             read_only: bool, allow_oom: bool, call: Callable[[LuaVM, bool], Reply]) -> bytes:
         engine = self.engine
         engine.propagate_as(c, [])  # only the commands the script runs propagate
-        self.run = Run(c, name, argv, eval_mode, read_only, engine.monotonic_ms())
+        self.run = Run(c, name, argv, eval_mode, read_only, allow_oom, engine.monotonic_ms())
         client = self._script_client(c)
         vm = self.vm
         vm.bug = None
@@ -347,6 +368,10 @@ class Scripting:
             return self._reject("ERR The user executing the script " + denied)
         if run.read_only and spec.flags & (Flag.WRITE | Flag.MAY_REPLICATE):
             return self._reject("ERR Write commands are not allowed from read-only scripts.")
+        if not run.write_dirty:  # once a script wrote, it cannot be stopped halfway
+            denied = self._write_denied(run, spec)
+            if denied is not None:
+                return self._reject(denied)
         if spec.is_write:
             run.write_dirty = True
         client.last_command = spec  # `call` counts the call (INFO commandstats and total)
@@ -358,6 +383,20 @@ class Scripting:
         reply = b"".join(client.out)
         client.out.clear()
         return reply
+
+    def _write_denied(self, run: Run, spec: CommandSpec) -> str | None:
+        """scriptVerifyWriteCommandAllow's server-state checks."""
+        engine = self.engine
+        if spec.is_write:
+            replication = engine.replication
+            if replication.guarding:
+                denied = replication.denied(run.caller, spec)
+                if denied in (errors.READONLY_REPLICA, errors.NOREPLICAS):
+                    return denied
+            denied = engine.persistence.write_error()
+            if denied is not None:
+                return denied
+        return None
 
     def _reject(self, message: str) -> bytes:
         self.engine.count_error(message)
