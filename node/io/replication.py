@@ -21,7 +21,6 @@ is all in node/replication (pure); this module moves bytes and reports what happ
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import select
@@ -75,6 +74,7 @@ class ReplicationShell:
         self._nursery: trio.Nursery | None = None
         self._kick = trio.Event()
         self._link_scope: trio.CancelScope | None = None
+        self._link_sock: socket.socket | None = None  # the connected link's socket
         self._link_epoch = -1
         self.repl.wake = self._wake
         self.repl.primary.sender = SocketSnapshotSender(self.engine.config.int)
@@ -135,6 +135,7 @@ class ReplicationShell:
                     return
                 engine.set_time(wall_ms())
                 local = sock.getsockname()
+                self._link_sock = sock
                 repl.link_up(f"{local[0]}:{local[1]}", sock.fileno())
                 self._send_link(sock)
                 while repl.link_epoch == epoch:
@@ -156,6 +157,8 @@ class ReplicationShell:
                 reason = f"Error condition on socket for SYNC: {exc.strerror or exc}"
             finally:
                 if sock is not None:
+                    if self._link_sock is sock:
+                        self._link_sock = None
                     sock.close()
         if self._link_scope is scope:
             self._link_scope = None
@@ -179,10 +182,8 @@ class ReplicationShell:
 
     def flush_link(self) -> None:
         """Send what the cron or a command queued for our master (ACKs)."""
-        if self.repl.link_out and self._link_scope is not None and self.repl.link_fd >= 0:
-            with contextlib.suppress(OSError):
-                sent = os.write(self.repl.link_fd, self.repl.link_out)
-                del self.repl.link_out[:sent]
+        if self.repl.link_out and self._link_sock is not None:
+            self._send_link(self._link_sock)
 
     # --- replicas ------------------------------------------------------------------------
     def adopt(self, conn: Connection) -> None:

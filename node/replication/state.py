@@ -227,6 +227,7 @@ class Replication:
         self._raw = bytearray()
         self._full_sync = None
         self.link_out = bytearray()
+        self.link_fd = -1
         self.link_epoch += 1
         if self.master_host is not None:
             self.state = "connect"
