@@ -29,6 +29,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Final, Protocol
 
 from node.commands._args import int_arg, string2ll
+from node.persistence.aof import encode_command
 from node.persistence.manager import CHILD_RDB
 from node.persistence.storage import Producer
 from node.proto import errors, resp
@@ -51,17 +52,6 @@ _SELECTS: Final = tuple(b"*2\r\n$6\r\nSELECT\r\n%s%d\r\n" % (BULK_HEADERS[len(b"
 def random_id(rng: random.Random) -> str:
     """40 random hex digits (Redis's getRandomHexChars), from the engine's rng."""
     return f"{rng.getrandbits(160):040x}"
-
-
-def encode_command(argv: list[bytes]) -> bytes:
-    """One command as the stream carries it: a RESP multibulk."""
-    parts = [b"*%d\r\n" % len(argv)]
-    for arg in argv:
-        n = len(arg)
-        parts.append(BULK_HEADERS[n] if n < 1024 else b"$%d\r\n" % n)
-        parts.append(arg)
-        parts.append(b"\r\n")
-    return b"".join(parts)
 
 
 def select_command(db: int) -> bytes:

@@ -27,7 +27,7 @@ from typing import Final
 
 import hiredis
 
-from node.replication.primary import encode_command
+from node.persistence.aof import encode_command
 
 EOF_MARK_LEN: Final = 40
 

@@ -29,12 +29,13 @@ from node.commands.registry import Flag
 from node.engine.keyspace import Keyspace
 from node.engine.session import Client
 from node.persistence import rdb
+from node.persistence.aof import encode_command
 from node.persistence.aofmanager import AOF_OFF
 from node.persistence.blobs import FormatError
 from node.proto import errors, resp
 from node.proto.errors import CommandError
 from node.replication.backlog import Backlog
-from node.replication.primary import Primary, Replica, State, encode_command
+from node.replication.primary import Primary, Replica, State
 from node.replication.replica import (
     Continue,
     Failed,
@@ -89,7 +90,6 @@ class Replication:
         self._full_sync: FullSync | None = None  # +FULLRESYNC of the sync in progress
         self.down_since_ms = 0
         self.last_io_ms = 0
-        self.handshake_start_ms = 0
         self.failover_state = NO_FAILOVER
         self.failover_end_ms = 0
         self.failover_force = False
@@ -235,7 +235,7 @@ class Replication:
 
     def link_connecting(self) -> None:
         self.state = "connecting"
-        self.handshake_start_ms = self.last_io_ms = self.engine.now_ms
+        self.last_io_ms = self.engine.now_ms
 
     def link_up(self, laddr: str = "", fd: int = -1) -> None:
         """The TCP connection to the master is up: start the handshake (PING)."""

@@ -3,7 +3,7 @@ where it matters, and the stream reader's command boundaries."""
 
 from __future__ import annotations
 
-from node.replication.primary import encode_command
+from node.persistence.aof import encode_command
 from node.replication.replica import (
     Continue,
     Failed,
