@@ -217,7 +217,7 @@ class Primary:
             if name == b"listening-port":
                 conf.port = int_arg(value)
             elif name == b"ip-address":
-                if len(value) >= 46:  # NET_HOST_STR_LEN
+                if len(value) >= 256:  # NET_HOST_STR_LEN
                     raise CommandError(f"ERR REPLCONF ip-address provided by replica instance "
                                        f"is too long: {len(value)} bytes")
                 conf.ip = value.decode("utf-8", "replace")
