@@ -433,6 +433,7 @@ class Replication:
         applied_from = self.reploff
         base = self._stream_base
         keyspace.serving_master = True
+        engine.no_blocking += 1  # the master's commands never park its client
         try:
             for argv, end in reader.feed(data):
                 engine.execute_obeyed(master, argv)
@@ -442,6 +443,7 @@ class Replication:
                     self.reploff = base + end
         finally:
             keyspace.serving_master = False
+            engine.no_blocking -= 1
             master.out.clear()
         if reader.error is not None:
             engine.log("warning", f"Protocol error from master: {reader.error}")

@@ -392,3 +392,13 @@ def test_repl_timeout_on_both_sides() -> None:
     assert info(master)["connected_slaves"] == "0"  # no ACK for repl-timeout
     assert replica.repl.state == "connect"  # no data from the master for repl-timeout
     assert replica.repl.cached is not None  # and it will ask to continue
+
+
+def test_a_blocking_command_from_the_master_does_not_park_its_client() -> None:
+    sim = Sim()
+    master, replica = sim.node(7000), sim.node(7001)
+    attach(sim, replica, master)
+    replica.repl.link_input(b"*3\r\n$5\r\nBLPOP\r\n$4\r\nnone\r\n$1\r\n0\r\n"
+                            b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n")
+    assert replica.repl.master is not None and replica.repl.master.blocked is None
+    assert replica("GET", "k") == b"v"
