@@ -39,6 +39,7 @@ class Plan:
     """How to find a command's keys for routing, and the flags routing reads."""
 
     keys: KeysOf | None  # None: never routed
+    key_index: int = 0  # > 0: the one key is argv[key_index] (GET, SET, HSET...)
     shard_pubsub: bool = False
     write: bool = False
     asking: bool = False  # the command carries the ASKING flag (RESTORE-ASKING)
@@ -55,6 +56,7 @@ def plan_for(spec: CommandSpec) -> Plan:
     if not spec.keys and not spec.movable_keys and spec.getkeys is None:
         return NOT_ROUTED
     keys: KeysOf
+    index = 0
     only = spec.keys[0] if len(spec.keys) == 1 else None
     if channels:
 
@@ -64,7 +66,7 @@ def plan_for(spec: CommandSpec) -> Plan:
 
     elif (only is not None and only.begin == "index" and only.find == "range"
           and only.lastkey == 0 and not only.flags & KeyFlag.INCOMPLETE):
-        index = only.index  # one key at a fixed place (GET, SET, HSET...): the hot case
+        index = only.index  # one key at a fixed place: the hot case
 
         def keys(argv: Argv) -> list[bytes]:
             return [argv[index]] if index < len(argv) else []
@@ -74,7 +76,7 @@ def plan_for(spec: CommandSpec) -> Plan:
         def keys(argv: Argv) -> list[bytes]:
             return [argv[i] for i in spec.key_positions(argv)]
 
-    return Plan(keys, bool(channels), spec.is_write, bool(spec.flags & Flag.ASKING),
+    return Plan(keys, index, bool(channels), spec.is_write, bool(spec.flags & Flag.ASKING),
                 spec.fullname == "migrate")
 
 

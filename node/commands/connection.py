@@ -98,6 +98,8 @@ def select(c: Client, argv: Argv) -> bytes:
     index = int_arg(argv[1])
     if not -(2**31) <= index < 2**31:  # getIntFromObjectOrReply: a C int
         raise CommandError(errors.INT_RANGE)
+    if index and c.engine.cluster is not None:
+        raise CommandError(errors.SELECT_CLUSTER)
     if not 0 <= index < len(c.engine.keyspace.dbs):
         raise CommandError(errors.DB_INDEX)
     c.db = c.engine.keyspace.dbs[index]
@@ -197,6 +199,8 @@ def reset(c: Client, argv: Argv) -> bytes:
     c.name = b""
     c.reply_mode = REPLY_ON  # before the reply, so +RESET is always delivered
     c.no_touch = False
+    c.asking = False  # and READONLY (cluster mode)
+    c.flags = c.flags.replace("r", "")
     engine.observer.stop_monitor(c)
     if c.tracking:
         engine.tracking.disable(c)

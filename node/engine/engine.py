@@ -18,8 +18,9 @@ from __future__ import annotations
 import random
 from collections import deque
 from collections.abc import Callable
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
+from node.cluster.manager import Cluster
 from node.commands.registry import Acl, CommandSpec, CommandTable, Flag
 from node.config import Config
 from node.engine import notify
@@ -35,6 +36,9 @@ from node.persistence.manager import Persistence
 from node.proto import errors, resp
 from node.proto.errors import CommandError
 from node.replication.state import Replication
+
+if TYPE_CHECKING:
+    from node.cluster.migrate import Connector
 
 VERSION: Final = "7.0.15"
 # Commands that run immediately inside MULTI instead of being queued (Redis: multi.c).
@@ -121,6 +125,11 @@ class Engine:
         # Every command takes `_guarded` while writes may be refused (MISCONF) or other
         # guards need it: `refresh_dispatch` keeps this up to date.
         self.full_dispatch = False
+        # Cluster mode (node/cluster/manager.py: slot ownership, routing, nodes.conf), made
+        # once the engine is whole. MIGRATE's links to other servers are the shell's
+        # (node/cluster/migrate.py's Connector).
+        self.cluster: Cluster | None = None
+        self.migrate_connector: Connector | None = None
         # Observation (node/engine/observe.py): command statistics, slow log, latency
         # monitor, MONITOR, CLIENT PAUSE. The shell injects a monotonic clock in ns (command
         # durations) and `sleep` (DEBUG SLEEP blocks the whole server, as in Redis).
@@ -145,6 +154,8 @@ class Engine:
         self._refresh_config("requirepass")
         self._refresh_config("notify-keyspace-events")
         config.listeners.append(self._refresh_config)
+        if config.bool("cluster-enabled"):
+            self.cluster = Cluster(self)
         self.replication.start()
 
     # --- keyspace notifications ----------------------------------------------------------
@@ -256,6 +267,8 @@ class Engine:
             self.tracking.broadcast()
         if self.replication.get_ack:
             self.replication.before_sleep()
+        if self.cluster is not None and self.cluster.state.todo:
+            self.cluster.before_sleep()  # cluster state, then nodes.conf
 
     # --- time and clients ----------------------------------------------------------------
     @property
@@ -446,6 +459,8 @@ class Engine:
                     raise CommandError(denied)
             if not client.full_access:
                 self.acl.guard(client, spec, argv)
+            if self.cluster is not None:
+                self.cluster.route(client, spec, argv)  # MOVED, ASK, CROSSSLOT, CLUSTERDOWN...
             if spec.is_write or spec.fullname == "ping":
                 denied = self.persistence.write_error()
                 if denied is not None:

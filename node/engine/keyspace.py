@@ -2,7 +2,8 @@
 
 Rules:
 - Every write to a database goes through `set_value`, `delete` or `rename`-style helpers
-  here, so expiry, WATCH invalidation and (later) the per-slot index stay consistent.
+  here, so expiry, WATCH invalidation and the per-slot key index (cluster mode) stay
+  consistent.
 - Values are plain Python objects: `bytes` (a string Redis would keep as int/embstr) or
   `bytearray` (a string that was modified in place: Redis's "raw"), and container classes
   for the other types. `type(value)` is the Redis type.
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from node.engine.notify import KEY_MISS, NEW
+from node.proto.slots import key_slot
 
 if TYPE_CHECKING:
     from node.engine.session import Client
@@ -47,6 +49,8 @@ class Database:
         "_expire_snapshot",
         "_scan_serial",
         "_scans",
+        "_slots_of",
+        "slot_index",
         "watched",
     )
 
@@ -75,6 +79,11 @@ class Database:
         self._scan_serial = 0
         self._expire_snapshot: list[bytes] = []
         self._expire_cursor = 0
+        # Cluster mode only (None otherwise): slot -> its keys, oldest first, for the `data`
+        # dict `_slots_of` (a dict swapped in wholesale, as a full resync does, is indexed
+        # again when next asked).
+        self.slot_index: dict[int, dict[bytes, None]] | None = None
+        self._slots_of: dict[bytes, object] | None = None
 
     # --- reads -------------------------------------------------------------------------
     def lookup(self, key: bytes) -> object | None:
@@ -135,6 +144,8 @@ class Database:
         keys are created (Redis's dbAdd), so the `new` event is emitted here."""
         # With events on, a stale key expires first (and says so), as lookupKeyWrite does.
         created = self.notify_flags and self.lookup(key) is None
+        if self.slot_index is not None and key not in self.data:
+            self._index_add(key)
         self.data[key] = value
         if not keep_ttl and self.expires:
             self.expires.pop(key, None)
@@ -156,6 +167,8 @@ class Database:
         if self.lookup(key) is None:
             return False
         del self.data[key]
+        if self.slot_index is not None:
+            self._index_remove(key)
         if self.expires:
             self.expires.pop(key, None)
         if self.watched or self.tracking:
@@ -182,6 +195,8 @@ class Database:
         as modified, by no client."""
         self.data.pop(key, None)
         self.expires.pop(key, None)
+        if self.slot_index is not None:
+            self._index_remove(key)
         self.keyspace.expired_keys += 1
         if self.blocking:
             self.mark_ready(key)
@@ -228,6 +243,48 @@ class Database:
         self._scans.clear()
         self._expire_snapshot = []
         self._expire_cursor = 0
+        if self.slot_index is not None:
+            self.slot_index = {}
+            self._slots_of = self.data
+
+    # --- the per-slot key index (cluster mode) ----------------------------------------------
+    def index_slots(self) -> None:
+        """Keep a per-slot index of the keys from now on (cluster mode): COUNTKEYSINSLOT,
+        GETKEYSINSLOT and dropping a lost slot's keys cost O(keys in the slot)."""
+        self.slot_index = {}
+        self._slots_of = None
+
+    def keys_in_slot(self, slot: int) -> dict[bytes, None]:
+        """The keys of `slot`, oldest first (logically expired ones not yet deleted too,
+        as Redis counts them). Only in cluster mode."""
+        index = self.slot_index
+        assert index is not None
+        if self._slots_of is not self.data:
+            index.clear()
+            self._slots_of = self.data
+            for key in self.data:
+                self._index_add(key)
+        return index.get(slot) or {}
+
+    def _index_add(self, key: bytes) -> None:
+        index = self.slot_index
+        assert index is not None
+        slot = key_slot(key)
+        keys = index.get(slot)
+        if keys is None:
+            index[slot] = {key: None}
+        else:
+            keys[key] = None
+
+    def _index_remove(self, key: bytes) -> None:
+        index = self.slot_index
+        assert index is not None
+        slot = key_slot(key)
+        keys = index.get(slot)
+        if keys is not None:
+            keys.pop(key, None)
+            if not keys:
+                del index[slot]
 
     # --- SCAN ----------------------------------------------------------------------------
     def scan(self, cursor: int, count: int,

@@ -374,6 +374,11 @@ class Scripting:
                 return self._reject(denied)
         if spec.is_write:
             run.write_dirty = True
+        if engine.cluster is not None:  # scriptVerifyClusterState
+            denied = engine.cluster.script_denied(run.caller, spec, argv,
+                                                  self._cross_slot_allowed(run))
+            if denied is not None:
+                return self._reject(denied)
         client.last_command = spec  # `call` counts the call (INFO commandstats and total)
         # Effects replication: `call` records what this command changed in the execution
         # unit of the EVAL/FCALL running it (propagated as MULTI/EXEC; `_run` keeps the
@@ -383,6 +388,15 @@ class Scripting:
         reply = b"".join(client.out)
         client.out.clear()
         return reply
+
+    def _cross_slot_allowed(self, run: Run) -> bool:
+        """The run declared allow-cross-slot-keys (EVAL scripts without a shebang do)."""
+        if run.eval_mode:
+            script = self.scripts.get(run.name)
+            return script is None or script.flags is None or (
+                b"allow-cross-slot-keys" in script.flags)
+        function = self.functions.get(run.name.lower())
+        return function is not None and b"allow-cross-slot-keys" in function.flags
 
     def _write_denied(self, run: Run, spec: CommandSpec) -> str | None:
         """scriptVerifyWriteCommandAllow's server-state checks."""

@@ -29,6 +29,7 @@ class Client:
     __slots__ = (
         "__weakref__",
         "addr",
+        "asking",
         "authenticated",
         "blocked",
         "channels",
@@ -115,6 +116,9 @@ class Client:
         self.flags = ""
         # The replication offset right after this client's last propagated write (WAIT).
         self.woff = 0
+        # Cluster mode: ASKING was sent (good for the next command, or the whole MULTI it
+        # preceded). READONLY is the "r" in `flags`.
+        self.asking = False
         self.info: dict[str, object] = {}
 
     def __repr__(self) -> str:

@@ -12,6 +12,7 @@ import pytest
 from node.commands import _scan
 from node.commands.table import NODE
 from node.proto.errors import CommandError
+from tests.cluster.support import cluster_harness
 from tests.support import START_MS, Harness
 
 FUTURE_MS = 4_000_000_000_000
@@ -682,13 +683,13 @@ def test_move(h: Harness) -> None:
 
 
 def test_cluster_mode_refuses_multi_db_commands() -> None:
-    h = Harness(cluster_enabled="yes")
-    h("SET", "k", "v")
-    assert h.error("MOVE", "k", 1) == "ERR MOVE is not allowed in cluster mode"
+    h = cluster_harness()
+    h("SET", "{k}1", "v")
+    assert h.error("MOVE", "{k}1", 1) == "ERR MOVE is not allowed in cluster mode"
     assert h.error("SWAPDB", 0, 1) == "ERR SWAPDB is not allowed in cluster mode"
-    assert h.error("COPY", "k", "j", "DB", 1) == (
+    assert h.error("COPY", "{k}1", "{k}2", "DB", 1) == (
         "ERR Copying to another database is not allowed in cluster mode")
-    assert h("COPY", "k", "j", "DB", 0) == 1
+    assert h("COPY", "{k}1", "{k}2", "DB", 0) == 1
 
 
 # --- SWAPDB ----------------------------------------------------------------------------------
