@@ -130,7 +130,7 @@ def test_opening_the_default_user_lifts_the_unauthenticated_limits(
         admin.config_set("requirepass", "")
         assert waiting.call("PING") == b"+PONG\r\n"
         # More arguments than a client that must still log in may send.
-        assert waiting.call("DEL", *[f"k{i}" for i in range(2000)]) == b":0\r\n"
+        assert waiting.call("DEL", *[f"acl-lift-absent-{i}" for i in range(2000)]) == b":0\r\n"
 
 
 def test_a_deleted_user_is_disconnected(server: ServerProcess) -> None:
