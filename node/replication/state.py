@@ -547,7 +547,7 @@ class Replication:
 
     def before_sleep(self) -> None:
         """beforeSleep's replication part: one GETACK for all the WAITs that started."""
-        if self.get_ack:
+        if self.get_ack and not self.engine.observer.paused:  # no writes while paused
             self.get_ack = False
             if self.primary.replicas and self.master_host is None:
                 self.primary.feed([(-1, [b"REPLCONF", b"GETACK", b"*"])])
