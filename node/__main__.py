@@ -15,8 +15,10 @@ from node.config import Config, ConfigError, parse_command_line
 from node.engine.acl import RuleError
 from node.engine.engine import VERSION, Engine
 from node.io import aclfile
+from node.io import cluster as cluster_io
 from node.io.files import FileStorage
 from node.io.log import Logger
+from node.io.migrate import SocketConnector
 from node.server import NodeServer
 
 
@@ -101,7 +103,14 @@ def main(argv: list[str] | None = None) -> int:
         log("warning", str(exc))
         return 1
     engine.set_time(int(time.time() * 1000))
-    if not engine.persistence.load_at_startup():
+    engine.migrate_connector = SocketConnector()
+    # Cluster mode: nodes.conf is locked and loaded before the dataset, which is then
+    # checked against the slots (node/io/cluster.py).
+    if engine.cluster is not None and cluster_io.start(engine, log) is None:
+        server.close_all()
+        return 1
+    if not engine.persistence.load_at_startup() or (
+            engine.cluster is not None and not engine.cluster.verify_with_data()):
         server.close_all()
         return 1
     log("notice", f"slotd {VERSION} (Redis-compatible) started, pid={os.getpid()}, "
