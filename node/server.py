@@ -183,15 +183,15 @@ class NodeServer:
             self._track_buffer_peaks()
             # DEBUG SET-ACTIVE-EXPIRE 0 and CLIENT PAUSE stop the active expiry cycle.
             if observer.active_expire and not observer.paused:
+                started = time.perf_counter_ns()
                 engine.keyspace.active_expire_cycle()
+                elapsed = time.perf_counter_ns() - started
+                observer.expire_cycle_us += elapsed // 1000
+                observer.add_latency_sample("expire-cycle", elapsed // 1_000_000)
             self._persist()  # the DELs of expired keys
             engine.persistence.cron()
             engine.expire_blocked()
             engine.replication.cron()
-            if engine.cluster is not None:
-                engine.cluster.cron()  # also closes idle MIGRATE links
-            elif engine.migrate_connector is not None:
-                engine.migrate_connector.close_idle(engine.now_ms)
             engine.before_sleep()
             self._flush_woken()
             self.replication.push()

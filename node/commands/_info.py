@@ -176,7 +176,7 @@ def _stats(e: Engine) -> Lines:
         ("sync_full", primary.sync_full), ("sync_partial_ok", primary.sync_partial_ok),
         ("sync_partial_err", primary.sync_partial_err),
         ("expired_keys", e.keyspace.expired_keys), ("expired_stale_perc", "0.00"),
-        ("expired_time_cap_reached_count", 0), ("expire_cycle_cpu_milliseconds", 0),
+        ("expired_time_cap_reached_count", 0), ("expire_cycle_cpu_milliseconds", o.expire_cycle_us // 1000),
         ("evicted_keys", 0), ("evicted_clients", 0), ("total_eviction_exceeded_time", 0),
         ("current_eviction_exceeded_time", 0),
         ("keyspace_hits", sum(db.hits for db in dbs)),

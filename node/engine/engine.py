@@ -26,6 +26,7 @@ from node.config import Config
 from node.engine import notify
 from node.engine.acl import AccessControl
 from node.engine.blocking import Block, Blocked
+from node.engine.hdr import USEC_INDEX
 from node.engine.keyspace import Database, Keyspace
 from node.engine.observe import CommandStats, Observer, protected_error
 from node.engine.pubsub import PubSub
@@ -331,14 +332,14 @@ class Engine:
         """Run `commands` in order as `execute` would, stopping after one that closes the
         connection or parks the client; returns how many ran. The shell hands over every
         command of a read at once, so the lookups below are paid once per read."""
-        # Calls on the short path are timed by runs: one clock read where the command
-        # changes (observe.py), `count` calls of `run` since `since`, from `commands[first]`.
-        lookup = self.observer.dispatch
-        account = self.observer.account
+        # Calls on the short path are timed by runs (observe.py): one clock read where the
+        # command changes; the run of `run` started at `since` with `commands[first]`.
+        observer = self.observer
+        lookup = observer.dispatch
         keyspace = self.keyspace
         clock = self.clock_ns
         run: CommandStats | None = None
-        count = since = first = 0
+        since = first = 0
         ran = 0
         # Propagation is recorded on the short path too (no detour through `_guarded`);
         # only a slow-path command can turn it on or off.
@@ -351,7 +352,8 @@ class Engine:
                     or client.multi is not None or client.reply_mode != REPLY_ON
                     or client.pubsub_mode or client.tracking or self.full_dispatch):
                 if run is not None:
-                    account(run, count, clock() - since, client, commands, first)
+                    observer.account(run, ran - 1 - first, clock() - since, client, commands,
+                                     first)
                     run = None
                 if client.tracking:
                     self._tracked(client, argv, st.spec if st is not None else None)
@@ -364,7 +366,8 @@ class Engine:
                 arity = spec.arity
                 if (len(argv) != arity) if arity > 0 else (len(argv) < -arity):
                     if run is not None:
-                        account(run, count, clock() - since, client, commands, first)
+                        observer.account(run, ran - 1 - first, clock() - since, client,
+                                         commands, first)
                         run = None
                     st.rejected += 1
                     self._reply_error(client, errors.wrong_arity(spec.fullname).message)
@@ -372,9 +375,11 @@ class Engine:
                 if st is not run:
                     now = clock()
                     if run is not None:
-                        account(run, count, now - since, client, commands, first)
-                    run, count, since, first = st, 0, now, ran - 1
-                count += 1
+                        observer.account(run, ran - 1 - first, now - since, client, commands,
+                                         first)
+                    run = st
+                    since = now
+                    first = ran - 1
                 if propagating:
                     dirty, outer = self._begin_unit()
                 try:
@@ -390,13 +395,25 @@ class Engine:
                         self._end_unit(client, argv, dirty, outer)
             if keyspace.ready:
                 if run is not None:
-                    account(run, count, clock() - since, client, commands, first)
+                    observer.account(run, ran - first, clock() - since, client, commands, first)
                     run = None
                 self._serve_ready()
             if client.close_after_reply or client.blocked is not None:
                 break
         if run is not None:
-            account(run, count, clock() - since, client, commands, first)
+            # The batch's last run closes here: its common case (calls under a millisecond,
+            # below the slow log's and latency monitor's bars) is observe.py's `account`
+            # inlined, since a client that does not pipeline pays it on every command.
+            count = ran - first
+            usec = (clock() - since) // (count * 1000)
+            if usec < observer.inline_below:
+                run.calls += count
+                run.usec += usec * count
+                counts = run.counts
+                index = USEC_INDEX[usec]
+                counts[index] = counts.get(index, 0) + count
+            else:
+                observer.account(run, count, usec * count * 1000, client, commands, first)
         return ran
 
     def execute_obeyed(self, client: Client, argv: list[bytes]) -> None:

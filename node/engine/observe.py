@@ -8,8 +8,9 @@ Rules:
   Redis's `c->duration`, and histograms record them in ns (`duration * 1000`).
 - The dispatcher's fast path does not time every call (a clock read costs ~80 ns here):
   it times *runs* of consecutive calls of one command in a batch with one clock read per
-  run boundary (`account`); every call of a run is given the run's average duration. A
-  client that does not pipeline makes runs of one call, timed exactly. Commands that take
+  run boundary (`account`, whose common case the dispatcher inlines for a batch's last
+  run); every call of a run is given the run's average duration. A client that does not
+  pipeline makes runs of one call, timed exactly. Commands that take
   the full path (`Engine.call`: subcommands, MULTI/EXEC, scripts, blocking, MONITOR or
   CLIENT PAUSE in effect) are timed one by one (`called`).
 - Counting follows Redis's call(): `calls` and `usec` per call that ran (not for a call
@@ -195,6 +196,7 @@ class Observer:
         self.net_output = 0
         self.reads_processed = 0
         self.writes_processed = 0
+        self.expire_cycle_us = 0  # time the shell spent in active expiry cycles
         self.ops_metric = Metric()
         self.input_metric = Metric()
         self.output_metric = Metric()
@@ -206,6 +208,9 @@ class Observer:
         self.latency_threshold = 0
         self.latency_tracking = True
         self.notable_usec = 0  # the shortest duration either of the two would record
+        # Calls shorter than this are accounted inline by the dispatcher (no slow log or
+        # latency sample to take, a histogram bucket from USEC_INDEX); 0 when not tracking.
+        self.inline_below = 0
         self.percentiles: tuple[float, ...] = ()
         for name in ("slowlog-log-slower-than", "slowlog-max-len", "latency-monitor-threshold",
                      "latency-tracking", "latency-tracking-info-percentiles"):
@@ -229,6 +234,9 @@ class Observer:
             self.notable_usec = min(bars, default=1 << 62)
         if name == "latency-tracking":
             self.latency_tracking = config.bool(name)
+        if name in ("slowlog-log-slower-than", "latency-monitor-threshold", "latency-tracking"):
+            self.inline_below = min(self.notable_usec, len(USEC_INDEX)) if (
+                self.latency_tracking) else 0
         elif name == "latency-tracking-info-percentiles":
             value = config.values[name]
             assert isinstance(value, tuple)
@@ -241,7 +249,7 @@ class Observer:
         took `elapsed_ns`; each is given the average. Called once per run (once per
         command for a client that does not pipeline), so it stays lean: the histogram
         update is inlined and the total of commands is summed when INFO asks."""
-        duration = elapsed_ns // count // 1000
+        duration = elapsed_ns // (count * 1000)
         stats.calls += count
         stats.usec += duration * count
         if self.latency_tracking:
@@ -320,6 +328,7 @@ class Observer:
             db.hits = db.misses = 0
         self.net_input = self.net_output = 0
         self.reads_processed = self.writes_processed = 0
+        self.expire_cycle_us = 0
         for metric in (self.ops_metric, self.input_metric, self.output_metric):
             metric.samples.extend([0] * METRIC_SAMPLES)
 
