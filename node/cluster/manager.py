@@ -12,9 +12,10 @@ Rules:
 - Keys are only looked at for commands with key specs (or movable keys) and for EXEC; a
   single-key command in a slot this node owns, with no migration open, costs one slot hash
   and one table probe.
-- State changes are saved to nodes.conf before the event-loop turn ends (`before_sleep`:
-  Redis's clusterBeforeSleep), through the persistence storage port (temp file, fsync,
-  rename, directory fsync). A failed save is logged and retried on the next turn.
+- State changes reach nodes.conf through the persistence storage port (temp file, fsync,
+  rename, directory fsync): a CLUSTER command's before its reply goes out, others (the
+  bus's, config changes) before the event-loop turn ends (`before_sleep`: Redis's
+  clusterBeforeSleep). A failed save is logged and retried on the next turn.
 - The cluster bus (gossip, failure detection, failover) is another component; it talks to
   the cluster through `state` and the `Bus` hooks below. Without it a node still works as
   a cluster of one: its handshakes never complete and `CLUSTER LINKS` is empty.
@@ -44,7 +45,6 @@ from node.proto.errors import CommandError
 from node.proto.slots import key_slot
 
 if TYPE_CHECKING:
-    from node.cluster.migrate import Connector
     from node.commands.registry import CommandSpec, Handler
     from node.engine.blocking import Block
     from node.engine.engine import Engine
@@ -94,7 +94,6 @@ class Cluster:
         self.state = ClusterState.fresh(engine.rng, engine.now_ms)
         self.router = Router(self.state)
         self.bus: Bus = NullBus()
-        self.connector: Connector | None = None  # MIGRATE's links (the shell's)
         self.config_path = engine.persistence.path(engine.config.str("cluster-config-file"))
         self.after_save: Callable[[], None] = lambda: None  # the shell re-locks the file
         self.command_asking = False  # the running command came with ASKING (scripts)
@@ -276,8 +275,9 @@ class Cluster:
             self.update_state()
         if self.engine.blocked:
             self._redirect_blocked()
-        if self.connector is not None:
-            self.connector.close_idle(now)
+        connector = self.engine.migrate_connector
+        if connector is not None:
+            connector.close_idle(now)
 
     def update_state(self) -> None:
         config = self.engine.config
@@ -419,6 +419,20 @@ class Cluster:
 
     def keys_in_slot(self, slot: int) -> dict[bytes, None]:
         return self.engine.keyspace.dbs[0].keys_in_slot(slot)
+
+    def delete_slot_keys(self, slot: int) -> int:
+        """delKeysInSlot: drop every key of a slot this master lost (each propagated as a
+        DEL, or UNLINK under lazyfree-lazy-server-del; no keyspace event, as Redis only
+        tells modules). How many there were."""
+        engine = self.engine
+        db = engine.keyspace.dbs[0]
+        unlink = engine.config.bool("lazyfree-lazy-server-del")
+        keys = list(self.keys_in_slot(slot))
+        for key in keys:
+            if db.delete(key):  # an expired key went with its own DEL
+                engine.also_propagate(db.index, [b"UNLINK" if unlink else b"DEL", key])
+            engine.dirty += 1
+        return len(keys)
 
     def slots_removed(self, slots: set[int]) -> None:
         """Slots left this node (clusterDelSlot): the subscribers of their shard channels

@@ -639,3 +639,14 @@ def test_command_metadata_of_the_cluster_family() -> None:
     assert h("COMMAND", "GETKEYS", "MIGRATE", "h", "1", "k", "0", "5") == [b"k"]
     assert isinstance(h("COMMAND", "GETKEYS", "MIGRATE", "h", "1", "k", "0", "5", "KEYS", "a"),
                       hiredis.ReplyError)
+
+
+def test_a_lost_slots_keys_can_be_dropped() -> None:
+    h = cluster_harness()
+    h.engine.want_propagation("test", True)
+    for key in ("foo", "{foo}2", "bar"):
+        h("SET", key, "1")
+    h.engine.propagated.clear()
+    assert cluster_of(h).delete_slot_keys(FOO) == 2
+    assert h("DBSIZE") == 1 and h("CLUSTER", "COUNTKEYSINSLOT", FOO) == 0
+    assert h.engine.propagated == [(0, [b"DEL", b"foo"]), (0, [b"DEL", b"{foo}2"])]

@@ -173,3 +173,14 @@ def test_restore_asking_is_restore(cluster: bool) -> None:
     assert h.error("RESTORE-ASKING", "foo", "0", payload) == (
         "BUSYKEY Target key name already exists.")
     assert h("RESTORE-ASKING", "foo", "0", payload, "REPLACE") == b"OK"
+
+
+def test_the_cluster_cron_closes_idle_links() -> None:
+    h = cluster_harness()
+    connector = EngineConnector({"127.0.0.1:7001": Harness()})
+    h.engine.migrate_connector = connector
+    h("SET", "foo", "1")
+    assert h("MIGRATE", "127.0.0.1", "7001", "foo", "0", "1000") == b"OK"
+    assert connector.links
+    settle(h, 200)
+    assert not connector.links

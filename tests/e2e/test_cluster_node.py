@@ -7,6 +7,7 @@ No timing assertions: waits are generous deadlines."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -224,3 +225,26 @@ def test_resharding_a_slot_between_two_slotd_nodes(slotd_factory: Factory) -> No
         assert cb.call("GET", "{foo}7") == b"-MOVED 12182 127.0.0.1:%d\r\n" % a.port
         assert cb.call("ASKING") == b"+OK\r\n"
         assert cb.call("GET", "{foo}7") == b"$1\r\n7\r\n"
+
+
+@pytest.mark.interop
+def test_redis_cli_cluster_check_and_info(redis_cli: str, slotd_factory: Factory,
+                                          redis_factory: Factory) -> None:
+    """redis-cli --cluster check/info read INFO, CLUSTER NODES and CLUSTER INFO by position:
+    their reports on a one-node slotd cluster and a one-node redis-server cluster match once
+    the node ids and ports are put aside."""
+    outputs = []
+    for server in (one_node_cluster(slotd_factory), one_node_cluster(redis_factory)):
+        with RawClient(*server.addr) as c:
+            myid = c.call("CLUSTER", "MYID")[5:-2].decode()
+            c.call("SET", "foo", "1")
+        texts = []
+        for command in ("check", "info"):
+            done = subprocess.run([redis_cli, "--cluster", command, f"127.0.0.1:{server.port}"],
+                                  capture_output=True, text=True, timeout=60)
+            assert done.returncode == 0, done.stdout + done.stderr
+            texts.append(done.stdout.replace(myid, "<id>").replace(myid[:8], "<id8>")
+                         .replace(str(server.port), "<port>"))
+        outputs.append(texts)
+    assert outputs[0] == outputs[1]
+    assert "[OK] All 16384 slots covered." in outputs[0][0]
