@@ -192,6 +192,10 @@ class NodeServer:
             engine.persistence.cron()
             engine.expire_blocked()
             engine.replication.cron()
+            if engine.cluster is not None:
+                engine.cluster.cron()  # also closes idle MIGRATE links
+            elif engine.migrate_connector is not None:
+                engine.migrate_connector.close_idle(engine.now_ms)
             engine.before_sleep()
             self._flush_woken()
             self.replication.push()

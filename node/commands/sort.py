@@ -171,8 +171,12 @@ def _sort(c: Client, argv: Argv, *, readonly: bool) -> bytes:
             by = argv[j + 1]
             if b"*" not in _cstr(by):
                 dontsort = True
+            elif c.engine.cluster is not None:  # the pattern's keys may be anywhere
+                raise CommandError("ERR BY option of SORT denied in Cluster mode.")
             j += 1
         elif word == b"GET" and left >= 1:
+            if c.engine.cluster is not None:
+                raise CommandError("ERR GET option of SORT denied in Cluster mode.")
             gets.append(argv[j + 1])
             j += 1
         else:

@@ -650,3 +650,14 @@ def test_a_lost_slots_keys_can_be_dropped() -> None:
     assert cluster_of(h).delete_slot_keys(FOO) == 2
     assert h("DBSIZE") == 1 and h("CLUSTER", "COUNTKEYSINSLOT", FOO) == 0
     assert h.engine.propagated == [(0, [b"DEL", b"foo"]), (0, [b"DEL", b"{foo}2"])]
+
+
+def test_sort_patterns_are_refused_in_cluster_mode() -> None:
+    h = cluster_harness()
+    h("RPUSH", "l", "2", "1")
+    assert h.error("SORT", "l", "BY", "w_*") == "ERR BY option of SORT denied in Cluster mode."
+    assert h.error("SORT_RO", "l", "GET", "h_*") == (
+        "ERR GET option of SORT denied in Cluster mode.")
+    assert h.error("SORT", "l", "GET", "#") == "ERR GET option of SORT denied in Cluster mode."
+    assert h("SORT", "l", "BY", "nosort") == [b"2", b"1"]
+    assert h.error("SORT", "l", "bad", "BY", "w_*") == "ERR syntax error"

@@ -289,6 +289,11 @@ def test_keys_in_slots(diff: Diff) -> None:
     diff("COPY", "a", "{a}y", "DB", "1")
     diff("MOVE", "a", "1")
     diff("SWAPDB", "0", "1")
+    diff("RPUSH", "l", "2", "1")
+    for args in (("BY", "w_*"), ("GET", "h_*"), ("BY", "nosort", "GET", "#"), ("GET", "#"),
+                 ("bad", "BY", "w_*"), ("BY", "w_*", "bad"), ("GET", "#", "GET", "x")):
+        diff("SORT", "l", *args)
+        diff("SORT_RO", "l", *args)
 
 
 def redirect_world(diff: Diff) -> None:
