@@ -179,7 +179,7 @@ def _stats(e: Engine) -> Lines:
         ("expired_time_cap_reached_count", 0), ("expire_cycle_cpu_milliseconds", o.expire_cycle_us // 1000),
         ("evicted_keys", 0), ("evicted_clients", 0), ("total_eviction_exceeded_time", 0),
         ("current_eviction_exceeded_time", 0),
-        ("keyspace_hits", sum(db.hits for db in dbs)),
+        ("keyspace_hits", o.keyspace_hits()),
         ("keyspace_misses", sum(db.misses for db in dbs)),
         ("pubsub_channels", len(pubsub.channels)), ("pubsub_patterns", len(pubsub.patterns)),
         ("pubsubshard_channels", len(pubsub.shard_channels)),

@@ -89,13 +89,12 @@ def _check_length(c: Client, size: int) -> None:
               args=(docs.key("key"),))
 def get(c: Client, argv: Argv) -> bytes:
     # Fast path: a plain string in a database without TTLs needs nothing of
-    # Database.lookup_read but the dict probe and the hit count. Anything else takes the
-    # full lookup.
+    # Database.lookup_read but the dict probe; not even its hit count, which INFO derives
+    # from GET's calls less the calls that took the full lookup (Observer.keyspace_hits).
     db = c.db
     value = db.data.get(argv[1])
-    if value.__class__ is bytes and not db.expires:
-        db.hits += 1
-    else:
+    if value.__class__ is not bytes or db.expires:
+        c.engine.observer.slow_gets += 1
         value = get_string(c, argv[1])
         if value is None:
             return resp.NULL3 if c.resp == 3 else resp.NULL_BULK

@@ -197,6 +197,8 @@ class Observer:
         self.reads_processed = 0
         self.writes_processed = 0
         self.expire_cycle_us = 0  # time the shell spent in active expiry cycles
+        # GET calls that did not take GET's fast path (see `keyspace_hits`).
+        self.slow_gets = 0
         self.ops_metric = Metric()
         self.input_metric = Metric()
         self.output_metric = Metric()
@@ -305,6 +307,13 @@ class Observer:
         `Engine.stats.commands` counts beside them (blocking calls when they park)."""
         return self.engine.stats.commands + sum(st.calls for st in self.commands.values())
 
+    def keyspace_hits(self) -> int:
+        """INFO's keyspace_hits: the reads' lookups count their hits (Database.lookup_read),
+        except GET's fast path, which would pay an int allocation per call for it: every
+        GET call that did not go to the full lookup (`slow_gets`) was such a hit."""
+        return (sum(db.hits for db in self.engine.keyspace.dbs)
+                + self.commands["get"].calls - self.slow_gets)
+
     def rejected(self, argv: list[bytes]) -> None:
         """A guard refused `argv`: charge the (sub)command it names, if any."""
         spec = self.engine.table.get(argv[0])
@@ -329,6 +338,7 @@ class Observer:
         self.net_input = self.net_output = 0
         self.reads_processed = self.writes_processed = 0
         self.expire_cycle_us = 0
+        self.slow_gets = 0
         for metric in (self.ops_metric, self.input_metric, self.output_metric):
             metric.samples.extend([0] * METRIC_SAMPLES)
 

@@ -163,3 +163,38 @@ def test_debug_object_shape(debug_pair: Differ) -> None:
         ours, theirs = diff.both("DEBUG", "OBJECT", key)
         mask = re.compile(rb"at:0x[0-9a-f]+ |lru:\d+ |lru_seconds_idle:\d+")
         assert mask.sub(b"", ours) == mask.sub(b"", theirs)
+
+
+def _hits_misses(client: RawClient) -> tuple[int, int]:
+    text = client.call("INFO", "stats").decode()
+    stats = dict(line.split(":", 1) for line in text.split("\r\n") if ":" in line)
+    return int(stats["keyspace_hits"]), int(stats["keyspace_misses"])
+
+
+def test_keyspace_hits_and_misses_move_alike(diff: Differ) -> None:
+    """The same reads on both servers move the counters by the same amounts: GET's fast
+    path (plain strings, no TTLs), its full lookup (a database with TTLs, a missing key, a
+    wrong type), MGET, EXISTS, TYPE, reads inside MULTI/EXEC and scripts, and writes
+    (which count nothing)."""
+    before = _hits_misses(diff.ours), _hits_misses(diff.theirs)
+    diff("SET", "hk", "v")
+    diff("RPUSH", "hl", "x")
+    for _ in range(3):
+        diff("GET", "hk")
+    diff("GET", "nothere")
+    diff("GET", "hl")
+    diff("MGET", "hk", "nothere", "hl")
+    diff("EXISTS", "hk", "nothere")
+    diff("TYPE", "hl")
+    diff("MULTI")
+    diff("GET", "hk")
+    diff("INCR", "hn")
+    diff("EXEC")
+    diff("EVAL", "return redis.call('GET', KEYS[1])", "1", "hk")
+    diff("SET", "ht", "v", "EX", "100")
+    diff("GET", "hk")  # the database has a TTL now: the full lookup
+    diff("GET", "ht")
+    after = _hits_misses(diff.ours), _hits_misses(diff.theirs)
+    ours = (after[0][0] - before[0][0], after[0][1] - before[0][1])
+    theirs = (after[1][0] - before[1][0], after[1][1] - before[1][1])
+    assert ours == theirs
