@@ -405,15 +405,16 @@ class Engine:
             # below the slow log's and latency monitor's bars) is observe.py's `account`
             # inlined, since a client that does not pipeline pays it on every command.
             count = ran - first
-            usec = (clock() - since) // (count * 1000)
+            elapsed = clock() - since
+            usec = elapsed // (count * 1000)
             if usec < observer.inline_below:
                 run.calls += count
-                run.usec += usec * count
+                run.usec += elapsed // 1000
                 counts = run.counts
                 index = USEC_INDEX[usec]
                 counts[index] = counts.get(index, 0) + count
             else:
-                observer.account(run, count, usec * count * 1000, client, commands, first)
+                observer.account(run, count, elapsed, client, commands, first)
         return ran
 
     def execute_obeyed(self, client: Client, argv: list[bytes]) -> None:

@@ -253,7 +253,7 @@ class Observer:
         update is inlined and the total of commands is summed when INFO asks."""
         duration = elapsed_ns // (count * 1000)
         stats.calls += count
-        stats.usec += duration * count
+        stats.usec += elapsed_ns // 1000  # the run's whole time (per-call floors lose it)
         if self.latency_tracking:
             if duration < 1000:
                 counts = stats.counts
