@@ -32,6 +32,10 @@ from node.proto import errors, resp
 from node.proto.resp import RequestParser
 
 RECV_SIZE: Final = 64 * 1024
+# Lazy freeing and leftover evictions per event-loop turn (node/engine/memory.py `drain`):
+# about a millisecond of work, so no client waits longer for a big free.
+_FREE_BUDGET: Final = 1000
+_FREE_STEPS_PER_CRON: Final = 20  # without the reactor: the cron's share
 _BUFFER_PEAK_SECONDS: Final = 8  # "recent" client buffers (CLIENTS_PEAK_MEM_USAGE_SLOTS)
 _EPOLLIN: Final = getattr(select, "EPOLLIN", 1)
 _EPOLLOUT: Final = getattr(select, "EPOLLOUT", 4)
@@ -145,6 +149,7 @@ class NodeServer:
         self.engine.set_time(wall_ms())
         self.engine.process_info.update(procinfo.static_info(
             self.engine.config.source_file, "epoll" if self.use_epoll else "trio"))
+        self.engine.memory.start(procinfo.rss_bytes())
         self._measure_process()
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._cron)
@@ -190,6 +195,11 @@ class NodeServer:
                 observer.add_latency_sample("expire-cycle", elapsed // 1_000_000)
             self._persist()  # the DELs of expired keys
             engine.persistence.cron()
+            if not self.use_epoll:  # the reactor does this between its turns
+                for _ in range(_FREE_STEPS_PER_CRON):
+                    if not engine.memory.drain(_FREE_BUDGET):
+                        break
+                    await trio.lowlevel.checkpoint()
             engine.expire_blocked()
             engine.replication.cron()
             if engine.cluster is not None:
@@ -276,6 +286,7 @@ class NodeServer:
             ep.register(fd, _EPOLLIN)
         conns = self.conns
         engine = self.engine
+        memory = engine.memory
         wait_readable = trio.lowlevel.wait_readable
         epfd = ep.fileno()
         yielded_ms = 0
@@ -285,6 +296,14 @@ class NodeServer:
             # far less than a trip through trio's run loop (~1 µs vs ~13 µs here).
             events = ep.poll(0)
             if not events:
+                if memory.lazyfree or memory.evictor.running:
+                    # Idle with memory to give back: a bounded step, then a look at the
+                    # sockets again (and a trip through trio for the other tasks).
+                    engine.set_time(wall_ms())
+                    memory.drain(_FREE_BUDGET)
+                    self._flush_woken()
+                    await trio.lowlevel.checkpoint()
+                    continue
                 deadline = engine.next_block_deadline() if engine.blocked else 0
                 if deadline:
                     # Wake for the nearest blocked client's timeout, as Redis's beforeSleep does.
@@ -321,6 +340,8 @@ class NodeServer:
             engine.before_sleep()
             if engine.replication.primary.output or engine.replication.link_out:
                 self.replication.push()  # replicas get the turn's stream after the AOF
+            if memory.lazyfree or memory.evictor.running:
+                memory.drain(_FREE_BUDGET)  # a share of each turn, however busy
             if engine.woken:
                 self._flush_woken()
             self._check_shutdown()
@@ -493,11 +514,17 @@ class NodeServer:
         """Refresh what INFO needs from the OS (memory, CPU) on the engine."""
         engine = self.engine
         rss = procinfo.rss_bytes()
-        engine.used_memory = rss
+        memory = engine.memory
+        memory.client_buffers = sum(len(conn.pending) for conn in self.conns.values())
+        memory.cron(rss)
+        if memory.purge_requested:  # MEMORY PURGE
+            memory.purge_requested = False
+            procinfo.trim_heap()
+        engine.used_memory = memory.used()
         info = engine.process_info
         info["used_memory_rss"] = str(rss)
-        info.setdefault("used_memory_startup", str(rss))
-        info["used_memory_peak"] = str(max(rss, int(info.get("used_memory_peak", "0"))))
+        info["used_memory_startup"] = str(memory.startup)
+        info["used_memory_peak"] = str(memory.peak)
         info.update(procinfo.cpu_info())
 
     def _flush(self, conn: Connection) -> None:

@@ -112,7 +112,7 @@ def _clients(e: Engine) -> Lines:
 
 def _memory(e: Engine) -> Lines:
     p = e.process_info
-    used = e.used_memory
+    used = e.memory.used()  # the accounting's figure (the RSS while none is kept)
     rss = int(p.get("used_memory_rss", used))
     peak = max(used, int(p.get("used_memory_peak", used)))
     startup = min(used, int(p.get("used_memory_startup", used)))
@@ -145,9 +145,10 @@ def _memory(e: Engine) -> Lines:
         ("mem_fragmentation_bytes", rss - used),
         ("mem_not_counted_for_evict", 0), ("mem_replication_backlog", 0),
         ("mem_total_replication_buffers", 0), ("mem_clients_slaves", 0),
-        ("mem_clients_normal", 0), ("mem_cluster_links", 0), ("mem_aof_buffer", 0),
+        ("mem_clients_normal", e.memory.client_buffers), ("mem_cluster_links", 0), ("mem_aof_buffer", 0),
         ("mem_allocator", "libc"), ("active_defrag_running", 0),
-        ("lazyfree_pending_objects", 0), ("lazyfreed_objects", 0),
+        ("lazyfree_pending_objects", e.memory.lazyfree.pending_objects),
+        ("lazyfreed_objects", e.memory.lazyfree.freed_objects),
     ]
 
 
@@ -177,7 +178,7 @@ def _stats(e: Engine) -> Lines:
         ("sync_partial_err", primary.sync_partial_err),
         ("expired_keys", e.keyspace.expired_keys), ("expired_stale_perc", "0.00"),
         ("expired_time_cap_reached_count", 0), ("expire_cycle_cpu_milliseconds", o.expire_cycle_us // 1000),
-        ("evicted_keys", 0), ("evicted_clients", 0), ("total_eviction_exceeded_time", 0),
+        ("evicted_keys", e.memory.evictor.evicted_keys), ("evicted_clients", 0), ("total_eviction_exceeded_time", 0),
         ("current_eviction_exceeded_time", 0),
         ("keyspace_hits", o.keyspace_hits()),
         ("keyspace_misses", sum(db.misses for db in dbs)),

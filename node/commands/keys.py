@@ -41,7 +41,6 @@ _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 # refcount as INT_MAX -- unless maxmemory evicts by LRU/LFU, which needs private objects.
 _SHARED_INTEGERS: Final = 10000
 _SHARED_REFCOUNT: Final = 2**31 - 1
-_LFU_INIT_VAL: Final = 5
 _EMBSTR_MAX: Final = 44
 
 
@@ -113,13 +112,24 @@ def _event(c: Client, event: bytes, key: bytes, db: Database | None = None) -> N
 
 
 # --- DEL, UNLINK, EXISTS, TOUCH, TYPE -----------------------------------------------------
-def _delete_keys(c: Client, argv: Argv) -> bytes:
-    delete = c.db.delete
+def _delete_keys(c: Client, argv: Argv, lazy: bool) -> bytes:
+    """delGenericCommand: `lazy` hands big values to the lazy-free queue (dbAsyncDelete)."""
+    db = c.db
+    delete = db.delete
     removed = 0
     for i in range(1, len(argv)):
-        if delete(argv[i]):
-            _event(c, b"del", argv[i])
-            removed += 1
+        key = argv[i]
+        if lazy:
+            value = db.lookup(key)
+            if value is None:
+                continue
+            delete(key)
+            c.engine.memory.lazyfree.free(value, c.engine.memory.cost_if_counted(db, key, value))
+            del value
+        elif not delete(key):
+            continue
+        _event(c, b"del", key)
+        removed += 1
     c.engine.dirty += removed
     return resp.integer(removed)
 
@@ -133,7 +143,7 @@ def _delete_keys(c: Client, argv: Argv) -> bytes:
               acl=Acl.KEYSPACE, keys=[key_at(1, KeyFlag.RM | KeyFlag.DELETE, lastkey=-1)],
               tips=_MULTI_SHARD_SUM, args=(docs.key("key", multiple=True),))
 def del_(c: Client, argv: Argv) -> bytes:
-    return _delete_keys(c, argv)
+    return _delete_keys(c, argv, c.engine.config.bool("lazyfree-lazy-user-del"))
 
 
 @NODE.command("unlink", -2, Flag.WRITE | Flag.FAST, group="generic", since="4.0.0",
@@ -145,8 +155,7 @@ def del_(c: Client, argv: Argv) -> bytes:
               acl=Acl.KEYSPACE, keys=[key_at(1, KeyFlag.RM | KeyFlag.DELETE, lastkey=-1)],
               tips=_MULTI_SHARD_SUM, args=(docs.key("key", multiple=True),))
 def unlink(c: Client, argv: Argv) -> bytes:
-    # Python frees memory by reference counting; there is no slow free to hand off.
-    return _delete_keys(c, argv)
+    return _delete_keys(c, argv, True)
 
 
 def _count_existing(c: Client, argv: Argv) -> bytes:
@@ -354,7 +363,8 @@ def object_idletime(c: Client, argv: Argv) -> bytes:
         return resp.null(c.resp)
     if _lfu_policy(c):
         raise CommandError(errors.OBJECT_IDLETIME_LFU)
-    return resp.ZERO  # no per-key access clock is kept yet
+    # The access clock runs under an LRU policy only (node/engine/evict.py): 0 otherwise.
+    return resp.integer(c.engine.memory.clock.idle_ms(c.db.index, argv[2]) // 1000)
 
 
 @_object_subcommand("freq", "4.0.0",
@@ -364,7 +374,7 @@ def object_freq(c: Client, argv: Argv) -> bytes:
         return resp.null(c.resp)
     if not _lfu_policy(c):
         raise CommandError(errors.OBJECT_FREQ_NO_LFU)
-    return resp.integer(_LFU_INIT_VAL)  # a new key's counter; no access counting kept yet
+    return resp.integer(c.engine.memory.clock.frequency(c.db.index, argv[2]))
 
 
 @NODE.command("help", 2, Flag.LOADING | Flag.STALE, group="generic", since="6.2.0",
@@ -621,6 +631,7 @@ def swapdb(c: Client, argv: Argv) -> bytes:
         raise CommandError(errors.DB_INDEX)
     if first != second:
         keyspace.swap(first, second)
+        c.engine.memory.swapped(first, second)
     c.engine.dirty += 1
     return resp.OK
 
@@ -632,10 +643,26 @@ _FLUSH_HISTORY: Final = (("4.0.0", "Added the `ASYNC` flushing mode modifier."),
 _FLUSH_TIPS: Final = ("request_policy:all_shards", "response_policy:all_succeeded")
 
 
-def _check_flush_mode(argv: Argv) -> None:
-    # ASYNC and SYNC end the same way here: Python frees memory by reference counting.
+def _flush(c: Client, argv: Argv, dbs: list[Database]) -> int:
+    """Empty `dbs`; ASYNC (or lazyfree-lazy-user-flush without a mode) leaves the old
+    contents to the lazy-free queue (getFlushCommandFlags, emptyDbAsync). Returns how
+    many keys went."""
     if len(argv) > 2 or (len(argv) == 2 and option(argv[1]) not in (b"SYNC", b"ASYNC")):
         raise CommandError(errors.SYNTAX)
+    if len(argv) == 2:
+        lazy = option(argv[1]) == b"ASYNC"
+    else:
+        lazy = c.engine.config.bool("lazyfree-lazy-user-flush")
+    memory = c.engine.memory
+    removed = 0
+    for db in dbs:
+        removed += len(db.data)
+        size = memory.dataset[db.index]
+        dropped = db.flush()
+        if lazy:
+            memory.lazyfree.free_database(dropped, size)
+        memory.flushed(db.index)
+    return removed
 
 
 @NODE.command("flushdb", -1, Flag.WRITE, group="server", since="1.0.0",
@@ -644,9 +671,7 @@ def _check_flush_mode(argv: Argv) -> None:
               acl=Acl.KEYSPACE | Acl.DANGEROUS, tips=_FLUSH_TIPS, args=_FLUSH_MODE,
               history=_FLUSH_HISTORY)
 def flushdb(c: Client, argv: Argv) -> bytes:
-    _check_flush_mode(argv)
-    removed = len(c.db.data)
-    c.db.flush()
+    removed = _flush(c, argv, [c.db])
     c.engine.tracking.flush()
     c.engine.dirty += removed
     return resp.OK
@@ -658,11 +683,7 @@ def flushdb(c: Client, argv: Argv) -> bytes:
               acl=Acl.KEYSPACE | Acl.DANGEROUS, tips=_FLUSH_TIPS, args=_FLUSH_MODE,
               history=_FLUSH_HISTORY)
 def flushall(c: Client, argv: Argv) -> bytes:
-    _check_flush_mode(argv)
-    removed = 0
-    for db in c.engine.keyspace.dbs:
-        removed += len(db.data)
-        db.flush()
+    removed = _flush(c, argv, c.engine.keyspace.dbs)
     c.engine.tracking.flush()
     c.engine.dirty += removed
     # With save points Redis saves the now empty dataset at once (which resets dirty), so a

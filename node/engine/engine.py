@@ -28,6 +28,7 @@ from node.engine.acl import AccessControl
 from node.engine.blocking import Block, Blocked
 from node.engine.hdr import USEC_INDEX
 from node.engine.keyspace import Database, Keyspace
+from node.engine.memory import Memory
 from node.engine.observe import CommandStats, Observer, protected_error
 from node.engine.pubsub import PubSub
 from node.engine.scripting import Scripting
@@ -131,6 +132,9 @@ class Engine:
         # (node/cluster/migrate.py's Connector).
         self.cluster: Cluster | None = None
         self.migrate_connector: Connector | None = None
+        # Memory accounting, maxmemory and eviction, lazy freeing (node/engine/memory.py):
+        # while `memory.hooked`, commands run through `memory.run` on the full path.
+        self.memory = Memory(self)
         # Observation (node/engine/observe.py): command statistics, slow log, latency
         # monitor, MONITOR, CLIENT PAUSE. The shell injects a monotonic clock in ns (command
         # durations) and `sleep` (DEBUG SLEEP blocks the whole server, as in Redis).
@@ -155,6 +159,8 @@ class Engine:
         self._refresh_config("requirepass")
         self._refresh_config("notify-keyspace-events")
         config.listeners.append(self._refresh_config)
+        config.listeners.append(self.memory.config_changed)
+        self.refresh_dispatch()
         if config.bool("cluster-enabled"):
             self.cluster = Cluster(self)
         self.replication.start()
@@ -173,8 +179,9 @@ class Engine:
         if flags & notify.KEYEVENT:
             publish(b"__keyevent@%d__:%s" % (db_index, event), key)
 
-    def _key_expired(self, db: Database, key: bytes) -> None:
+    def _key_expired(self, db: Database, key: bytes, value: object) -> None:
         """Keyspace.on_expired: a key expired lazily or in the active cycle."""
+        self.memory.expired(db, key, value)
         if self.notify_flags:
             self.notify(notify.EXPIRED, b"expired", key, db.index)
         if self.propagating:
@@ -186,7 +193,7 @@ class Engine:
         """Recompute `full_dispatch` after the disk's health (MISCONF) or other guards
         changed. Propagation needs no detour: the short path records it too."""
         self.full_dispatch = (not self.persistence.disk_ok()
-                              or self.observing
+                              or self.observing or self.memory.hooked
                               or self.replication.guarding)
 
     def want_propagation(self, consumer: str, on: bool) -> None:
@@ -479,6 +486,8 @@ class Engine:
                 self.acl.guard(client, spec, argv)
             if self.cluster is not None:
                 self.cluster.route(client, spec, argv)  # MOVED, ASK, CROSSSLOT, CLUSTERDOWN...
+            if self.memory.limit and self.memory.oom(client, spec):
+                raise CommandError(errors.OOM)
             if spec.is_write or spec.fullname == "ping":
                 denied = self.persistence.write_error()
                 if denied is not None:
@@ -515,12 +524,13 @@ class Engine:
         and counted (observe.py's `called`)."""
         errors_before = self.stats.errors
         start = self.clock_ns()
+        run = self.memory.run if self.memory.hooked else self._run
         if not self.propagating:
-            self._run(client, spec, argv)
+            run(client, spec, argv)
         else:
             dirty, outer = self._begin_unit()
             try:
-                self._run(client, spec, argv)
+                run(client, spec, argv)
             finally:
                 self._end_unit(client, argv, dirty, outer)
         self.observer.called(client, spec, argv, self.clock_ns() - start, errors_before,
@@ -685,7 +695,13 @@ class Engine:
 
     def _retry_now(self, client: Client, state: Blocked) -> None:
         try:
-            reply = state.spec.handler(client, state.argv)
+            if self.memory.hooked:
+                replies: list[bytes | Block] = []
+                self.memory.around(client, state.spec, state.argv, lambda: replies.append(
+                    state.spec.handler(client, state.argv)))
+                reply = replies[0]
+            else:
+                reply = state.spec.handler(client, state.argv)
         except CommandError as exc:
             self.unblock(client, resp.error(exc.message))
             return

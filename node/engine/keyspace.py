@@ -193,14 +193,14 @@ class Database:
         """Delete a key whose TTL has passed (lazily or from the active cycle). Redis's
         deleteExpiredKeyAndPropagate: the `expired` event (on_expired), then the key counts
         as modified, by no client."""
-        self.data.pop(key, None)
+        value = self.data.pop(key, None)  # held until the hook had it (lazy free)
         self.expires.pop(key, None)
         if self.slot_index is not None:
             self._index_remove(key)
         self.keyspace.expired_keys += 1
         if self.blocking:
             self.mark_ready(key)
-        self.keyspace.on_expired(self, key)
+        self.keyspace.on_expired(self, key, value)
         if self.watched:
             self.touch_watchers(key)
         if self.tracking:
@@ -229,7 +229,9 @@ class Database:
             for client in clients:
                 client.watch_dirty = True
 
-    def flush(self) -> None:
+    def flush(self) -> list[object]:
+        """Empty the database. Returns the containers let go of (the key dict first), for
+        a caller that frees them lazily (FLUSHALL ASYNC); ignoring them frees them now."""
         # Redis's touchAllWatchedKeysInDb: only WATCHed keys that exist are invalidated.
         # Client-side caches hear of a flush once, from the command (Tracking.flush).
         for key in list(self.watched):
@@ -238,6 +240,8 @@ class Database:
         for key in self.blocking:
             if key in self.data:
                 self.mark_ready(key)  # a flushed stream wakes XREADGROUP
+        dropped: list[object] = [self.data, self.expires, self._expire_snapshot,
+                                 *self._scans.values()]
         self.data = {}
         self.expires = {}
         self._scans.clear()
@@ -246,6 +250,7 @@ class Database:
         if self.slot_index is not None:
             self.slot_index = {}
             self._slots_of = self.data
+        return dropped
 
     # --- the per-slot key index (cluster mode) ----------------------------------------------
     def index_slots(self) -> None:
@@ -367,7 +372,8 @@ class Keyspace:
         self.serving_master = False
         self.dbs = [Database(i, self) for i in range(databases)]
         # Hook for expiry side effects (propagating DEL, notifications); set by the engine.
-        self.on_expired: Callable[[Database, bytes], None] = lambda db, key: None
+        self.on_expired: Callable[[Database, bytes, object], None] = (
+            lambda db, key, value: None)
         # Keyspace events (kind, event, key, db index) and client-side cache invalidation
         # (key, modified by the running command rather than by expiry); set by the engine.
         self.notify: Callable[[int, bytes, bytes, int], None] = lambda kind, event, key, db: None

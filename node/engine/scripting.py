@@ -298,12 +298,16 @@ class Scripting:
     # --- running --------------------------------------------------------------------------
     def _check_runnable(self, flags: frozenset[bytes] | None, read_only: bool) -> None:
         """For scripts that declared flags (and functions): first what processCommand
-        refuses once the flags made the command a write (MISCONF), then
-        scriptPrepareForRun's own checks."""
+        refuses once the flags made the command a write (MISCONF) or denyoom one (OOM),
+        then scriptPrepareForRun's own checks."""
         if flags is None:
             return
         engine = self.engine
         writes = b"no-writes" not in flags
+        memory = engine.memory
+        if (writes and b"allow-oom" not in flags and memory.limit
+                and memory.pre_command_oom):
+            raise CommandError(errors.OOM)
         if writes:
             denied = engine.persistence.write_error()
             if denied is not None:
@@ -399,7 +403,7 @@ class Scripting:
         return function is not None and b"allow-cross-slot-keys" in function.flags
 
     def _write_denied(self, run: Run, spec: CommandSpec) -> str | None:
-        """scriptVerifyWriteCommandAllow's server-state checks."""
+        """scriptVerifyWriteCommandAllow's server-state checks, then scriptVerifyOOM."""
         engine = self.engine
         if spec.is_write:
             replication = engine.replication
@@ -410,6 +414,9 @@ class Scripting:
             denied = engine.persistence.write_error()
             if denied is not None:
                 return denied
+        memory = engine.memory
+        if not run.allow_oom and spec.denyoom and memory.limit and memory.pre_command_oom:
+            return errors.OOM
         return None
 
     def _reject(self, message: str) -> bytes:

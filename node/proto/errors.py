@@ -83,6 +83,7 @@ SWAPDB_SECOND_INDEX = "ERR invalid second DB index"
 SWAPDB_CLUSTER = "ERR SWAPDB is not allowed in cluster mode"
 MOVE_CLUSTER = "ERR MOVE is not allowed in cluster mode"
 COPY_CLUSTER = "ERR Copying to another database is not allowed in cluster mode"
+OOM = "OOM command not allowed when used memory > 'maxmemory'."
 OBJECT_FREQ_NO_LFU = (
     "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
     "that when switching between policies at runtime LRU and LFU data will take some time to "

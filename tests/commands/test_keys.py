@@ -855,7 +855,7 @@ def test_active_expiry_covers_every_database_and_invalidates_watches() -> None:
 def test_active_expiry_reports_each_expired_key() -> None:
     h = Harness()
     gone: list[tuple[int, bytes]] = []
-    h.engine.keyspace.on_expired = lambda db, key: gone.append((db.index, key))
+    h.engine.keyspace.on_expired = lambda db, key, value: gone.append((db.index, key))
     h("SET", "a", "1")
     h("PEXPIRE", "a", 1)
     h.advance(2)

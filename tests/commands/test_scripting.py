@@ -871,3 +871,28 @@ def test_sliding_window_rate_limiter(h: Harness) -> None:
     assert allowed == [1, 1, 0, 1, 1]
     assert h("ZRANGE", "sw", "0", "-1") == [b"req1150", b"req1300"]
 
+
+# --- maxmemory --------------------------------------------------------------------------------
+def test_scripts_under_maxmemory() -> None:
+    h = Harness()
+    h("FUNCTION", "LOAD", "#!lua name=m\nredis.register_function('fw', function() return "
+                          "redis.call('set', 'a', 'b') end) redis.register_function{"
+                          "function_name='fo', callback=function() return redis.call('set', "
+                          "'a', 'b') end, flags={'allow-oom'}}")
+    h("SET", "a", "b")  # the pure engine counts only the dataset against maxmemory
+    h("CONFIG", "SET", "maxmemory", "1")
+    oom = b"-OOM command not allowed when used memory > 'maxmemory'.\r\n"
+    assert h.raw("EVAL", "return 1", "0") == b":1\r\n"
+    assert h.raw("EVAL", "#!lua\nreturn 1", "0") == oom
+    assert h.raw("EVAL", "#!lua flags=no-writes\nreturn 1", "0") == b":1\r\n"
+    assert h.raw("EVAL", "#!lua flags=allow-oom\nreturn redis.call('set', 'a', 'b')",
+                 "0") == b"+OK\r\n"
+    script = "return redis.call('set', 'a', 'b')"
+    assert h.raw("EVAL", script, "0") == failure(
+        script, "OOM command not allowed when used memory > 'maxmemory'.")
+    assert h.raw("EVAL", "return redis.call('get', 'a')", "0") == b"$1\r\nb\r\n"
+    # A script that already changed the dataset is not stopped halfway.
+    assert h.raw("EVAL", "redis.call('del', 'a') return redis.call('set', 'a', 'b')",
+                 "0") == b"+OK\r\n"
+    assert h.raw("FCALL", "fw", "0") == oom
+    assert h.raw("FCALL", "fo", "0") == b"+OK\r\n"

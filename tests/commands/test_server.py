@@ -304,7 +304,7 @@ def test_info_server_values(h: Harness) -> None:
 def test_info_process_facts_come_from_the_shell(h: Harness) -> None:
     h.engine.process_info.update({"os": "Linux 6.1 x86_64", "process_id": "42",
                                   "used_memory_rss": "3145728", "used_cpu_user": "1.500000"})
-    h.engine.used_memory = 2 * 1024 * 1024
+    h.engine.memory.rss = 2 * 1024 * 1024  # used_memory while nothing is accounted
     sections = info(h, "server", "memory", "cpu")
     assert sections["Server"]["os"] == "Linux 6.1 x86_64"
     assert sections["Server"]["process_id"] == "42"
