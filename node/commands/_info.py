@@ -164,6 +164,7 @@ def _stats(e: Engine) -> Lines:
     s, o, dbs = e.stats, e.observer, e.keyspace.dbs
     pubsub = e.pubsub
     primary = e.replication.primary
+    exceeded_ms = e.memory.exceeded_ms()
     return [
         ("total_connections_received", s.connections_received),
         ("total_commands_processed", o.total_commands()),
@@ -178,8 +179,9 @@ def _stats(e: Engine) -> Lines:
         ("sync_partial_err", primary.sync_partial_err),
         ("expired_keys", e.keyspace.expired_keys), ("expired_stale_perc", "0.00"),
         ("expired_time_cap_reached_count", 0), ("expire_cycle_cpu_milliseconds", o.expire_cycle_us // 1000),
-        ("evicted_keys", e.memory.evictor.evicted_keys), ("evicted_clients", 0), ("total_eviction_exceeded_time", 0),
-        ("current_eviction_exceeded_time", 0),
+        ("evicted_keys", e.memory.evictor.evicted_keys), ("evicted_clients", 0),
+        ("total_eviction_exceeded_time", exceeded_ms[0]),
+        ("current_eviction_exceeded_time", exceeded_ms[1]),
         ("keyspace_hits", o.keyspace_hits()),
         ("keyspace_misses", sum(db.misses for db in dbs)),
         ("pubsub_channels", len(pubsub.channels)), ("pubsub_patterns", len(pubsub.patterns)),

@@ -437,6 +437,8 @@ class Engine:
         if client.multi is not None and spec.fullname not in _MULTI_IMMEDIATE:
             client.multi.append(argv)
             return
+        if self.memory.limit:
+            self.memory.before_obeyed()  # replica-ignore-maxmemory no: evict, never refuse
         self.call(client, spec, argv)
         if self.keyspace.ready:
             self._serve_ready()

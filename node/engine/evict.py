@@ -333,6 +333,7 @@ class Evictor:
             self.running = False
             return EVICT_OK
         if not self.flags:
+            self.running = False  # noeviction: nothing to go on with between turns
             return EVICT_FAIL
         freed = keys = 0
         while freed < tofree:

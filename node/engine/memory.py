@@ -26,7 +26,10 @@ costs the fast path anything.
 
 The OOM guard. `oom` is processCommand's maxmemory step: performEvictions, then refuse a
 denyoom command (or anything queued into MULTI, or an EXEC of denyoom commands) with
-Redis's OOM error while memory is still over the limit.
+Redis's OOM error while memory is still over the limit. Evictions do not run (and nothing
+is refused) while a busy script yields, while clients are paused, or on a replica under
+replica-ignore-maxmemory (its master's DELs keep it a copy); a replica told not to ignore
+it evicts before its master's commands, which are never refused.
 Pure: `sys.getsizeof` (through footprint.py) is the only thing read from the interpreter.
 """
 
@@ -56,6 +59,7 @@ _REFRESH_PER_CRON: Final = 32  # cached per-element costs refreshed per cron tic
 _CONFIGS: Final = frozenset({
     "maxmemory", "maxmemory-policy", "maxmemory-samples", "maxmemory-eviction-tenacity",
     "lfu-log-factor", "lfu-decay-time", "lazyfree-lazy-eviction", "lazyfree-lazy-server-del",
+    "replica-ignore-maxmemory",
 })
 
 
@@ -80,6 +84,12 @@ class Memory:
         self.peak = 0
         self.startup = 0
         self.pre_command_oom = False  # what the last OOM check found (scripts use it)
+        self.replica_ignores = True  # replica-ignore-maxmemory
+        # INFO's total/current_eviction_exceeded_time: since when (clock_ns) the last
+        # performEvictions left memory over the limit (0: it did not), and the total of
+        # such spans closed so far, in ns.
+        self.exceeded_since = 0
+        self.exceeded_total_ns = 0
         self.client_buffers = 0  # replies waiting in sockets' buffers (the shell counts them)
         self.purge_requested = False  # MEMORY PURGE: the shell trims the heap
         self.lazyfree = LazyFree()
@@ -94,6 +104,10 @@ class Memory:
         """A config listener: maxmemory and its friends changed at runtime."""
         if name in _CONFIGS:
             self.configure()
+            if name == "maxmemory" and self.limit:
+                # A new limit may be below what is in use: the shell starts evicting
+                # between event-loop turns at once (startEvictionTimeProc).
+                self.evictor.running = True
 
     def configure(self) -> None:
         self._apply_config()
@@ -110,6 +124,7 @@ class Memory:
                                config.int("maxmemory-eviction-tenacity"),
                                config.bool("lazyfree-lazy-eviction"))
         self.server_del = config.bool("lazyfree-lazy-server-del")
+        self.replica_ignores = config.bool("replica-ignore-maxmemory")
         # A key's slots: the keyspace table's, and the access clock's while it runs.
         key_base = footprint.TABLE_ENTRY * (2 if self.clock.mode else 1)
         accounting = self.limit > 0
@@ -176,17 +191,69 @@ class Memory:
         way out, as Redis leaves out what does not count for eviction)."""
         return self.used() - self.lazyfree.pending_bytes - self.limit
 
+    # --- evicting ------------------------------------------------------------------------
+    def may_evict(self) -> bool:
+        """isPerformEvictions: not while a busy script yields, not on a replica that
+        leaves its dataset to its master (replica-ignore-maxmemory), and not while clients
+        are paused (the dataset stays as it is, expiry waits too)."""
+        engine = self.engine
+        if engine.scripting.run is not None:
+            return False
+        if self.replica_ignores and engine.replication.master_host is not None:
+            return False
+        observer = engine.observer
+        return not (observer.paused and observer.pause_end_ms > engine.keyspace.now_ms)
+
+    def perform_evictions(self) -> int:
+        """performEvictions, when evictions may run (else EVICT_OK, as Redis fakes it):
+        evict, and keep the time spent over the limit for INFO."""
+        if not self.may_evict():
+            self.evictor.running = False  # the shell stops too, as evictionTimeProc does
+            return evict.EVICT_OK
+        result = self.evictor.perform()
+        if result != evict.EVICT_OK:
+            if not self.exceeded_since:
+                self.exceeded_since = self.engine.clock_ns() or 1
+        elif self.exceeded_since:
+            self._close_exceeded()
+        return result
+
+    def _close_exceeded(self) -> None:
+        self.exceeded_total_ns += max(0, self.engine.clock_ns() - self.exceeded_since)
+        self.exceeded_since = 0
+
+    def exceeded_ms(self) -> tuple[int, int]:
+        """INFO's total_eviction_exceeded_time and current_eviction_exceeded_time (ms):
+        the total includes the span still open."""
+        current = (max(0, self.engine.clock_ns() - self.exceeded_since)
+                   if self.exceeded_since else 0)
+        return (self.exceeded_total_ns + current) // 1_000_000, current // 1_000_000
+
+    def reset_stats(self) -> None:
+        """CONFIG RESETSTAT's share: evicted keys, lazily freed objects, time over the
+        limit (an open span starts again from now)."""
+        self.evictor.evicted_keys = 0
+        self.lazyfree.freed_objects = 0
+        self.exceeded_total_ns = 0
+        self.exceeded_since = 0
+
+    def before_obeyed(self) -> None:
+        """A command from our master is about to run: a replica that does not ignore
+        maxmemory evicts as processCommand would (the master's writes are never
+        refused)."""
+        if not self.replica_ignores and self.excess() > 0:
+            self.perform_evictions()
+
     # --- the OOM guard --------------------------------------------------------------------
     def oom(self, client: Client, spec: CommandSpec) -> bool:
         """processCommand's maxmemory step; True when the command must get the OOM error."""
         if (self.baseline + sum(self.dataset) + self.client_buffers <= self.limit
                 and not self.evictor.running):
             self.pre_command_oom = False
+            if self.exceeded_since and self.may_evict():
+                self._close_exceeded()  # back under the limit: performEvictions' EVICT_OK
             return False  # under the limit: the usual case, without a call
-        engine = self.engine
-        if engine.scripting.run is not None or engine.observer.paused:
-            return False  # a busy script is yielding, or clients are paused: no evictions
-        out_of_memory = self.evictor.perform() == evict.EVICT_FAIL
+        out_of_memory = self.perform_evictions() == evict.EVICT_FAIL
         self.pre_command_oom = out_of_memory
         if not out_of_memory:
             return False
@@ -195,7 +262,7 @@ class Memory:
         if client.multi is None:
             return False
         if spec.fullname == "exec":
-            table = engine.table
+            table = self.engine.table
             for argv in client.multi:
                 queued = table.get(argv[0])
                 if queued is not None and queued.subcommands and len(argv) > 1:
@@ -416,7 +483,7 @@ class Memory:
         """The shell's share of the work between event-loop turns: lazy freeing, and
         evictions left over when performEvictions hit its time limit."""
         if self.evictor.running:
-            self.evictor.perform()
+            self.perform_evictions()
         return self.lazyfree.drain(budget) if self.lazyfree else 0
 
 

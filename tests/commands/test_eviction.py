@@ -10,14 +10,14 @@ import pytest
 
 from node.engine import evict
 from node.proto import errors
-from tests.support import Harness
+from tests.support import Harness, make_engine
 
 OOM = errors.OOM
 VALUE = "v" * 200
 
 
 def _filled(policy: str, keys: int = 100, ttl: bool = False, **config: str) -> Harness:
-    h = Harness(maxmemory_policy=policy, **config)
+    h = Harness(make_engine(maxmemory_policy=policy, **config))
     for i in range(keys):
         h("SET", f"key:{i}", VALUE, *(("EX", "1000") if ttl else ()))
     return h
@@ -306,3 +306,176 @@ def test_access_entries_follow_keys() -> None:
     assert set(access[1]) == {b"k%d" % i for i in range(3, 10)}
     h("FLUSHALL")
     assert not any(access)
+
+
+# --- the volatile policies' choice among keys with a TTL -----------------------------------
+def test_volatile_lru_keeps_recently_used_keys_with_a_ttl() -> None:
+    h = Harness(maxmemory_policy="volatile-lru")
+    for i in range(50):
+        h("SET", f"plain:{i}", VALUE)
+    for i in range(200):
+        h("SET", f"ttl:{i}", VALUE, "EX", "10000")
+    h.advance(10_000)
+    recent = [f"ttl:{i}" for i in range(0, 200, 2)]
+    for name in recent:
+        h("GET", name)
+    h.advance(1000)
+    _limit_to_now(h)
+    for i in range(60):
+        h("SET", f"new:{i}", VALUE)
+    assert h.engine.memory.evictor.evicted_keys >= 40  # a key with a TTL costs more
+    assert len(_survivors(h, [f"plain:{i}" for i in range(50)])) == 50
+    untouched = [f"ttl:{i}" for i in range(1, 200, 2)]
+    lost_recent = len(recent) - len(_survivors(h, recent))
+    lost_untouched = len(untouched) - len(_survivors(h, untouched))
+    assert lost_untouched >= 0.9 * (lost_recent + lost_untouched), (lost_recent, lost_untouched)
+
+
+def test_volatile_lfu_keeps_frequently_used_keys_with_a_ttl() -> None:
+    h = Harness(maxmemory_policy="volatile-lfu")
+    for i in range(50):
+        h("SET", f"plain:{i}", VALUE)  # never touched: the least used, but without a TTL
+    for i in range(200):
+        h("SET", f"ttl:{i}", VALUE, "EX", "10000")
+    hot = [f"ttl:{i}" for i in range(0, 200, 4)]
+    for _ in range(30):
+        for name in hot:
+            h("GET", name)
+    _limit_to_now(h)
+    for i in range(100):
+        h("SET", f"new:{i}", VALUE)
+    assert h.engine.memory.evictor.evicted_keys >= 70  # a key with a TTL costs more
+    assert len(_survivors(h, [f"plain:{i}" for i in range(50)])) == 50
+    assert len(_survivors(h, hot)) >= 0.95 * len(hot)
+
+
+def test_volatile_random_evicts_keys_with_a_ttl_only() -> None:
+    h = Harness(maxmemory_policy="volatile-random")
+    for i in range(50):
+        h("SET", f"plain:{i}", VALUE)
+        h("SET", f"ttl:{i}", VALUE, "PX", "10000000")
+    _limit_to_now(h)
+    for i in range(20):
+        h("SET", f"new:{i}", VALUE)
+    h("PING")  # the evictions the last SET calls for happen before the next command
+    evicted = h.engine.memory.evictor.evicted_keys
+    assert evicted >= 12  # a key with a TTL costs more than a new one without
+    assert len(_survivors(h, [f"ttl:{i}" for i in range(50)])) == 50 - evicted
+    assert len(_survivors(h, [f"plain:{i}" for i in range(50)])) == 50
+
+
+def test_more_samples_approximate_lru_more_closely() -> None:
+    """Keys written one second apart; the evicted ones are among the oldest, the more so
+    the more keys each eviction samples (as Redis's maxmemory-samples)."""
+    def mean_age_rank(samples: str) -> float:
+        h = Harness(maxmemory_policy="allkeys-lru", maxmemory_samples=samples)
+        for i in range(300):
+            h("SET", f"k:{i}", VALUE)
+            h.advance(1000)
+        _limit_to_now(h)
+        for i in range(50):
+            h("SET", f"new:{i}", VALUE)
+        gone = [i for i in range(300) if not h("EXISTS", f"k:{i}")]
+        assert len(gone) >= 45
+        return sum(gone) / len(gone)
+
+    loose, tight = mean_age_rank("1"), mean_age_rank("10")
+    assert tight < 60  # an exact LRU would give 25 (keys 0-49)
+    assert tight < loose
+
+
+# --- when evictions do not run ---------------------------------------------------------------
+def test_no_evictions_during_pause_all_and_they_resume_after_it() -> None:
+    h = _filled("allkeys-random", 30)
+    _limit_to_now(h)
+    h("CLIENT", "PAUSE", "1000", "ALL")
+    assert not h.engine.memory.may_evict()
+    h.engine.memory.evictor.running = True  # as CONFIG SET maxmemory leaves it
+    h.engine.memory.drain(100)
+    assert not h.engine.memory.evictor.running  # the shell stops instead of spinning
+    assert h.engine.memory.evictor.evicted_keys == 0
+    h.advance(1001)
+    assert h.engine.memory.may_evict()  # the pause is over, even before anything ended it
+    h.engine.expire_blocked()  # the shell ends it
+    h("SET", "new", VALUE * 10)
+    h("PING")
+    assert h.engine.memory.evictor.evicted_keys >= 1
+    assert h.engine.memory.excess() <= 0
+
+
+def test_a_replica_ignores_maxmemory_by_default() -> None:
+    h = _filled("allkeys-random", 30)
+    h("REPLICAOF", "127.0.0.1", "1")
+    _limit_to_now(h)
+    h("CONFIG", "SET", "maxmemory", str(h.engine.memory.used() // 2))
+    assert h("GET", "key:1") == VALUE.encode()  # no OOM, no eviction before it
+    h.engine.execute_obeyed(h.client, [b"SET", b"from-master", VALUE.encode()])
+    h.engine.memory.drain(100)
+    assert h.engine.memory.evictor.evicted_keys == 0
+    assert h("DBSIZE") == 31
+
+
+def test_a_replica_told_not_to_ignore_maxmemory_evicts_on_its_masters_writes() -> None:
+    h = _filled("allkeys-random", 30, replica_ignore_maxmemory="no")
+    h("REPLICAOF", "127.0.0.1", "1")
+    _limit_to_now(h)
+    h.client.out.clear()
+    h.engine.execute_obeyed(h.client, [b"SET", b"from-master", (VALUE * 5).encode()])
+    h.engine.execute_obeyed(h.client, [b"SET", b"again", VALUE.encode()])
+    assert h.engine.memory.evictor.evicted_keys >= 1
+    assert h("EXISTS", "again") == 1  # evicted for, never refused
+
+
+def test_noeviction_over_the_limit_leaves_the_shell_nothing_to_do() -> None:
+    h = _filled("noeviction", 20)
+    _limit_to_now(h)
+    h("CONFIG", "SET", "maxmemory", "100")
+    assert h.engine.memory.evictor.running  # CONFIG SET asks the shell to evict
+    h.engine.memory.drain(100)
+    assert not h.engine.memory.evictor.running
+    assert h.error("SET", "x", "y") == OOM
+
+
+def test_config_set_maxmemory_below_usage_evicts_without_a_command() -> None:
+    h = _filled("allkeys-random", 50)
+    _limit_to_now(h)
+    h("CONFIG", "SET", "maxmemory", str(h.engine.memory.used() // 2))
+    memory = h.engine.memory
+    while memory.evictor.running:
+        memory.drain(100)  # the shell, between event-loop turns
+    assert memory.evictor.evicted_keys >= 20
+    assert memory.excess() <= 0
+
+
+# --- INFO ------------------------------------------------------------------------------------
+def _info(h: Harness, section: str) -> dict[str, str]:
+    text = h("INFO", section).decode()
+    return dict(line.split(":", 1) for line in text.split("\r\n") if ":" in line)
+
+
+def test_info_reports_the_limit_and_the_time_spent_over_it() -> None:
+    h = _filled("noeviction", 20)
+    now_ns = [5_000_000_000]
+    h.engine.clock_ns = lambda: now_ns[0]
+    h("CONFIG", "SET", "maxmemory", "3mb")
+    memory = _info(h, "memory")
+    assert (memory["maxmemory"], memory["maxmemory_human"]) == ("3145728", "3.00M")
+    assert memory["maxmemory_policy"] == "noeviction"
+    _limit_to_now(h)
+    stats = _info(h, "stats")
+    assert (stats["total_eviction_exceeded_time"], stats["current_eviction_exceeded_time"]) \
+        == ("0", "0")
+    h("SET", "over", VALUE)
+    assert h.error("SET", "refused", VALUE) == OOM  # from here on over the limit
+    now_ns[0] += 250_000_000
+    stats = _info(h, "stats")
+    assert (stats["total_eviction_exceeded_time"], stats["current_eviction_exceeded_time"]) \
+        == ("250", "250")
+    h("DEL", "over")  # the next check finds memory under the limit again
+    now_ns[0] += 100_000_000
+    h("PING")
+    now_ns[0] += 1_000_000_000
+    stats = _info(h, "stats")
+    assert (stats["total_eviction_exceeded_time"], stats["current_eviction_exceeded_time"]) \
+        == ("350", "0")
+
