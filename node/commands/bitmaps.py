@@ -251,7 +251,9 @@ def bitop(c: Client, argv: Argv) -> bytes:
             result |= other
         else:
             result ^= other
-    c.db.set_value(dest, result.to_bytes(size, "big"))
+    # A bytearray: Redis stores BITOP's result as a raw string (OBJECT ENCODING says so,
+    # even for a short or numeric-looking result).
+    c.db.set_value(dest, bytearray(result.to_bytes(size, "big")))
     if engine.notify_flags:
         engine.notify(notify.STRING, b"set", dest, c.db.index)
     engine.dirty += 1
@@ -327,6 +329,14 @@ def _set_field(data: bytearray, op: _FieldOp, value: int) -> None:
     data[lo:hi] = current.to_bytes(hi - lo, "big")
 
 
+def _reads_as_too_high(op: _FieldOp, value: int) -> bool:
+    """Redis's signed check computes `max - value` in int64 arithmetic: for a SET value so
+    far below a narrow field's range that the difference passes INT64_MAX, it wraps negative
+    and the check reports an overflow upwards (so SAT stores the maximum, not the minimum)."""
+    return op.signed and op.kind == b"set" and op.width < 64 and (
+        (1 << (op.width - 1)) - 1 - value > (1 << 63) - 1)
+
+
 def _fit(op: _FieldOp, value: int) -> int | None:
     """Apply the overflow policy (Redis's check{Signed,Unsigned}BitfieldOverflow) to a SET
     value or an INCRBY result; None means FAIL."""
@@ -342,7 +352,7 @@ def _fit(op: _FieldOp, value: int) -> int | None:
     if op.overflow == _FAIL:
         return None
     if op.overflow == _SAT:
-        return high if value > high else low
+        return high if value > high or _reads_as_too_high(op, value) else low
     wrapped = value % (1 << width)
     if op.signed and wrapped > high:
         wrapped -= 1 << width

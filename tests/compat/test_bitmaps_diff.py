@@ -47,6 +47,7 @@ def test_bitop(diff: Differ) -> None:
         diff("GET", "d")
     diff("BITOP", "NOT", "d", "a")
     diff("GET", "d")
+    diff("OBJECT", "ENCODING", "d")  # raw, however short the result
     diff("BITOP", "NOT", "d", "a", "c")
     diff("BITOP", "NAND", "d", "a")
     diff("BITOP", "AND", "d", "nokey", "nokey2")
@@ -73,6 +74,13 @@ def test_bitfield(diff: Differ) -> None:
     ]:
         diff("BITFIELD", "bf", *ops)
     diff("GET", "bf")
+    # SET values near INT64_MIN saturate high in Redis's signed check (its int64 math wraps).
+    for value in (-(2**63), -(2**63) + 127, -(2**63) + 128, -(2**63) + 32767, -(2**63) + 32768):
+        for width in ("i8", "i16", "i63", "i64"):
+            diff("BITFIELD", "sat", "OVERFLOW", "SAT", "SET", width, 3, value, "GET", width, 3)
+            diff("BITFIELD", "sat", "OVERFLOW", "WRAP", "SET", width, 5, value, "GET", width, 5)
+            diff("BITFIELD", "sat", "OVERFLOW", "FAIL", "SET", width, 7, value, "GET", width, 7)
+    diff("GET", "sat")
     diff("BITFIELD", "nokey", "GET", "i8", 0)
     diff("EXISTS", "nokey")
     diff("BITFIELD_RO", "bf", "GET", "i8", 0, "GET", "u4", "#3")
