@@ -39,6 +39,7 @@ def _args() -> tuple[docs.Arg, ...]:
 
 
 def _fcall(c: Client, argv: Argv, read_only: bool) -> bytes:
+    c.engine.observer.feed_monitors(c, argv)  # SKIP_MONITOR: shown first, even if refused
     scripting = c.engine.scripting
     function = scripting.functions.get(argv[1].lower())
     if function is None:

@@ -54,12 +54,14 @@ def numkeys_arg(argv: Argv, message: str = errors.NOT_INTEGER) -> int:
 
 
 def _eval(c: Client, argv: Argv, read_only: bool) -> bytes:
+    c.engine.observer.feed_monitors(c, argv)  # SKIP_MONITOR: shown first, even if refused
     numkeys = numkeys_arg(argv)
     scripting = c.engine.scripting
     return scripting.eval(c, argv, scripting.create_script(argv[1]), numkeys, read_only)
 
 
 def _evalsha(c: Client, argv: Argv, read_only: bool) -> bytes:
+    c.engine.observer.feed_monitors(c, argv)  # SKIP_MONITOR: shown first, even if refused
     if len(argv[1]) != 40:
         raise CommandError(NOSCRIPT)
     numkeys = numkeys_arg(argv)

@@ -397,7 +397,8 @@ class Observer:
             argv = redact(spec, argv)
         now = self.engine.now_ms
         db = db_index if db_index is not None else (client.db.index if client else 0)
-        source = client.addr if client is not None else "lua"
+        source = ("lua" if client is None or self.engine.scripting.is_script_client(client)
+                  else client.addr)
         line = b"+%d.%06d [%d %s] %s\r\n" % (now // 1000, now % 1000 * 1000, db,
                                              source.encode(), b" ".join(map(sds_repr, argv)))
         woken = self.engine.woken

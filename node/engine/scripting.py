@@ -344,7 +344,8 @@ class Scripting:
         """Redis's fake Lua client, set up for a run: the caller's db and user, RESP2."""
         client = self._client
         if client is None:
-            client = self._client = Client(self.engine, 0)
+            # "?:0": the peer id Redis gives a fake client (the slow log shows it)
+            client = self._client = Client(self.engine, 0, addr="?:0")
         client.db = caller.db
         client.user = caller.user
         client.full_access = caller.full_access

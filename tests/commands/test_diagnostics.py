@@ -356,6 +356,35 @@ def test_monitor_lines() -> None:
     assert mon.client in h.engine.woken
 
 
+def test_monitor_shows_scripts_and_their_commands_as_lua() -> None:
+    h = Harness()
+    mon = h.client_harness()
+    mon("MONITOR")
+    h("EVAL", "redis.call('select', '3'); redis.pcall('set', 'a'); return redis.call('get', 'a')",
+      "0")
+    h.error("EVAL", "return 1", "-1")  # refused by the handler, still shown
+    h.error("EVALSHA", "0" * 40, "0")
+    h("FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('f', function(keys) "
+      "return redis.call('incr', keys[1]) end)")
+    h("FCALL", "f", "1", "n")
+    h.error("FCALL", "nosuch", "0")
+    lines = [line.split(" ", 1)[1] for line in
+             b"".join(mon.client.out).decode().split("\r\n")[:-1]]
+    assert lines == [
+        '[0 127.0.0.1:50000] "EVAL" "redis.call(\'select\', \'3\'); redis.pcall(\'set\', '
+        '\'a\'); return redis.call(\'get\', \'a\')" "0"',
+        '[3 lua] "select" "3"',
+        '[3 lua] "get" "a"',
+        '[0 127.0.0.1:50000] "EVAL" "return 1" "-1"',
+        '[0 127.0.0.1:50000] "EVALSHA" "0000000000000000000000000000000000000000" "0"',
+        '[0 127.0.0.1:50000] "FUNCTION" "LOAD" "#!lua name=lib\\nredis.register_function(\'f\', '
+        'function(keys) return redis.call(\'incr\', keys[1]) end)"',
+        '[0 127.0.0.1:50000] "FCALL" "f" "1" "n"',
+        '[0 lua] "incr" "n"',
+        '[0 127.0.0.1:50000] "FCALL" "nosuch" "0"',
+    ]
+
+
 def test_monitor_flags_reset_and_multi() -> None:
     h = Harness()
     mon = h.client_harness()

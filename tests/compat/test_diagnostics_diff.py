@@ -80,6 +80,36 @@ def test_monitor_and_its_refusals(diff: Differ) -> None:
     assert diff.ours.call("MONITOR") == diff.theirs.call("MONITOR") == b"+OK\r\n"
 
 
+def _monitor_lines(monitor: RawClient, count: int) -> list[bytes]:
+    """The next `count` MONITOR lines with the time and the client's port taken out."""
+    lines = [monitor.read_reply() for _ in range(count)]
+    return [re.sub(rb"^\+\d+\.\d{6} \[(\d+) (127\.0\.0\.1:\d+|lua)\]",
+                   lambda m: b"[%s %s]" % (m[1], b"lua" if m[2] == b"lua" else b"client"),
+                   line)
+            for line in lines]
+
+
+def test_monitor_lines_of_scripts_and_secrets(diff: Differ,
+                                               slotd_proc: ServerProcess,
+                                               redis_proc: ServerProcess) -> None:
+    """Scripts show as their EVAL/FCALL line (even when refused) and then one `[db lua]` line
+    per command they ran; AUTH's arguments are redacted; admin commands are not shown."""
+    with RawClient(*slotd_proc.addr) as ours, RawClient(*redis_proc.addr) as theirs:
+        assert ours.call("MONITOR") == theirs.call("MONITOR") == b"+OK\r\n"
+        diff("EVAL", "redis.call('select', '3'); redis.pcall('set', 'a'); "
+             "return redis.call('get', 'a')", "0")
+        diff("EVAL", "return 1", "-1")
+        diff("EVALSHA", "0" * 40, "0")
+        diff("AUTH", "user", "secret")
+        diff("CONFIG", "GET", "hz")
+        diff("FUNCTION", "LOAD", "REPLACE", "#!lua name=monlib\nredis.register_function("
+             "'monf', function(keys) return redis.call('incr', keys[1]) end)")
+        diff("FCALL", "monf", "1", "n")
+        diff("FCALL", "nosuch", "0")
+        diff("FUNCTION", "DELETE", "monlib")
+        assert _monitor_lines(ours, 11) == _monitor_lines(theirs, 11)
+
+
 def test_info_sections_format(diff: Differ) -> None:
     diff("SET", "k", "v")
     diff("GET", "k")
