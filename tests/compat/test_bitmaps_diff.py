@@ -10,7 +10,9 @@ pytestmark = pytest.mark.interop
 
 
 def test_setbit_getbit(diff: Differ) -> None:
-    for args in [(7, 1), (7, 1), (100, 1), (-1, 1), (1, 2), (2**32, 1), ("x", 1), (3, "")]:
+    cases: list[tuple[int | str, int | str]] = [
+        (7, 1), (7, 1), (100, 1), (-1, 1), (1, 2), (2**32, 1), ("x", 1), (3, "")]
+    for args in cases:
         diff("SETBIT", "b", *args)
     for offset in (7, 6, 10**6, -1, "x"):
         diff("GETBIT", "b", offset)
