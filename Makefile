@@ -35,7 +35,14 @@ redis-tools:
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server redis-tools; \
 	else echo "redis-server/redis-cli missing and not root: interop tests will be skipped"; fi
 
-test: $(VENV)/.stamp-dev redis-tools
+# ioredis for the second-ecosystem cluster test (pinned by its package-lock.json).
+IOREDIS := tests/interop/ioredis
+$(IOREDIS)/node_modules/.stamp: $(IOREDIS)/package-lock.json
+	@if command -v npm >/dev/null; then \
+		cd $(IOREDIS) && npm ci --no-audit --no-fund --silent && touch node_modules/.stamp; \
+	else echo "npm missing: the ioredis interop test will be skipped"; fi
+
+test: $(VENV)/.stamp-dev redis-tools $(IOREDIS)/node_modules/.stamp
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: $(VENV)/.stamp-dev
@@ -47,4 +54,4 @@ bench: $(VENV)/.stamp-run
 	bash tests/bench/run.sh
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis $(IOREDIS)/node_modules
