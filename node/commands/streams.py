@@ -424,6 +424,9 @@ def _parse_read(c: Client, argv: Argv, grouped: bool) -> _ReadArgs:
         more = argc - i - 1
         opt = option(argv[i])
         if opt == b"BLOCK" and more:
+            if c.engine.scripting.is_script_client(c):  # refused outright, not run unblocked
+                raise CommandError(f"ERR {_text(argv[0])} command is not allowed with BLOCK "
+                                   "option from scripts")
             i += 1
             deadline = timeout_to_deadline(argv[i], c.engine.now_ms, seconds=False)
         elif opt == b"COUNT" and more:

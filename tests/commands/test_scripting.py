@@ -660,6 +660,15 @@ def test_may_replicate_commands_count_as_writes(h: Harness) -> None:
 def test_scripts_never_block(h: Harness) -> None:
     assert h.raw("EVAL", "return redis.call('xread', 'count', '1', 'streams', 's', '$')",
                  "0") == b"$-1\r\n"
+    # BLOCK itself is refused from scripts (before its timeout is even parsed), as 7.0 does.
+    h("XADD", "s", "1-1", "a", "b")
+    for script, name in (("return redis.call('XREAD', 'block', '0', 'streams', 's', '0')",
+                          "XREAD"),
+                         ("return redis.call('xreadgroup', 'group', 'g', 'c', 'BLOCK', 'x', "
+                          "'streams', 's', '>')", "xreadgroup")):
+        assert h.raw("EVAL", script, "0") == failure(
+            script, f"ERR {name} command is not allowed with BLOCK option from scripts")
+    assert h.raw("XREAD", "BLOCK", "0", "STREAMS", "s", "0")[:4] == b"*1\r\n"
 
 
 # --- errorstats -------------------------------------------------------------------------------

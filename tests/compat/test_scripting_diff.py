@@ -101,6 +101,15 @@ def test_errors(diff: Differ) -> None:
     diff("EVAL", "return 1", "-1")
     diff("EVAL", "return 1", "abc")
     diff("EVAL", "return 1", "2", "a")
+    diff("XADD", "s", "1-1", "a", "b")
+    diff("XGROUP", "CREATE", "s", "g", "0")
+    for script in ("return redis.call('XREAD', 'block', '0', 'streams', 's', '0')",
+                   "return redis.pcall('xread', 'BLOCK', 'x', 'streams', 's', '$')",
+                   "return redis.call('xreadgroup', 'group', 'g', 'c', 'block', '10', "
+                   "'streams', 's', '>')",
+                   "return redis.call('xread', 'count', '1', 'streams', 's', '0')",
+                   "return redis.call('blpop', 'l', '0')"):
+        diff("EVAL", script, "0")
 
 
 SANDBOX = [
