@@ -254,6 +254,9 @@ def shutdown(c: Client, argv: Argv) -> bytes:
         # A shutdown only waits (for lagging replicas) once replication exists; until then
         # none is ever in progress when a command can run.
         raise CommandError(errors.NO_SHUTDOWN)
+    if engine.scripting.running and b"NOSAVE" not in words:
+        # Past busy-reply-threshold only SHUTDOWN NOSAVE may end the server under a script.
+        raise CommandError(engine.scripting.busy_error())
     # Save when asked to, or by default when save points are configured (Redis's rule).
     save = b"SAVE" in words or (b"NOSAVE" not in words and bool(engine.config.values["save"]))
     flags = ["save" if save else "nosave"]

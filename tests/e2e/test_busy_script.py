@@ -1,7 +1,7 @@
 """Busy scripts over real sockets, on slotd and on a real redis-server side by side: a script
 spinning past busy-reply-threshold makes other clients get BUSY, SCRIPT KILL / FUNCTION KILL
 end it (its caller gets Redis's error), a script that wrote cannot be killed, and
-SHUTDOWN NOSAVE still works. Also redis-py's register_script (EVALSHA, then EVAL on
+SHUTDOWN NOSAVE still works (SHUTDOWN without NOSAVE gets BUSY). Also redis-py's register_script (EVALSHA, then EVAL on
 NOSCRIPT). No timing assertions: waits are generous deadlines."""
 
 from __future__ import annotations
@@ -101,6 +101,22 @@ def test_function_kill_ends_a_busy_function(server: ServerProcess) -> None:
         assert caller.read_reply() == (b"-ERR Script killed by user with SCRIPT KILL... script: "
                                        b"spin, on @user_function:2.\r\n")
     caller.__exit__(None, None, None)
+
+
+def test_shutdown_under_a_busy_script_needs_nosave(server: ServerProcess) -> None:
+    caller = start(server, "EVAL", SPIN, "0")
+    with RawClient(*server.addr) as other:
+        wait_busy(other, BUSY_EVAL)
+        for args in ((), ("SAVE",), ("NOW",), ("FORCE",), ("save", "now", "force")):
+            assert other.call("SHUTDOWN", *args) == BUSY_EVAL
+        assert other.call("SHUTDOWN", "ABORT") == b"-ERR No shutdown in progress.\r\n"
+        for args in (("NOSAVE", "ABORT"), ("NOSAVE", "foo"), ("SAVE", "NOSAVE")):
+            assert other.call("SHUTDOWN", *args) == b"-ERR syntax error\r\n"
+        assert other.call("PING") == BUSY_EVAL  # still running
+        other.send_raw(encode_command("SHUTDOWN", "NOSAVE", "NOW"))
+    caller.__exit__(None, None, None)
+    assert server.proc is not None
+    assert server.proc.wait(DEADLINE) == 0
 
 
 def test_a_script_that_wrote_cannot_be_killed(server: ServerProcess) -> None:
