@@ -282,5 +282,17 @@ def test_protected_mode_denies_non_loopback(slotd_factory: Factory, redis_factor
             c.send("PING")
             replies.append(c.read_until_closed())
         assert_pong(server)  # loopback clients are still served
+        # A password on the default user lifts it (the client must then authenticate), and
+        # so does turning protected mode off at runtime.
+        with RawClient(*server.addr) as local:
+            assert local.call("CONFIG", "SET", "requirepass", "pw") == b"+OK\r\n"
+            with RawClient(addr, server.port) as c:
+                assert c.call("PING") == b"-NOAUTH Authentication required.\r\n"
+                assert c.call("AUTH", "pw") == b"+OK\r\n"
+            assert local.call("AUTH", "pw") == b"+OK\r\n"
+            assert local.call("CONFIG", "SET", "requirepass", "") == b"+OK\r\n"
+            assert local.call("CONFIG", "SET", "protected-mode", "no") == b"+OK\r\n"
+            with RawClient(addr, server.port) as c:
+                assert c.call("PING") == PONG
     assert replies[0] == replies[1]
     assert replies[0].startswith(b"-DENIED Redis is running in protected mode")
