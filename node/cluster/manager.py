@@ -72,6 +72,10 @@ class Bus(Protocol):
     def links(self) -> list[dict[bytes, object]]:
         """CLUSTER LINKS' entries (direction, node, create-time, events, send buffers)."""
 
+    def publish(self, channel: bytes, message: bytes, *, shard: bool = False) -> None:
+        """PUBLISH goes to every node, SPUBLISH to the other nodes of my shard (the
+        receivers deliver to their own subscribers)."""
+
 
 class NullBus:
     """A node without a bus: nobody to tell, no links."""
@@ -84,6 +88,9 @@ class NullBus:
 
     def links(self) -> list[dict[bytes, object]]:
         return []
+
+    def publish(self, channel: bytes, message: bytes, *, shard: bool = False) -> None:
+        pass
 
 
 class Cluster:
@@ -100,6 +107,9 @@ class Cluster:
         self._plans: dict[str, Plan] = {}  # by command name: the table never changes
         self._routed: Argv | None = None  # the request `route` saw last
         self._last_cron_ms = 0
+        # A manual failover paused our writes (the failover sets it): replication sends no
+        # PING then, which would move the offset the replica is catching up to.
+        self.mf_pause = False
         for db in engine.keyspace.dbs:
             db.index_slots()
         self._apply_config()
@@ -412,10 +422,33 @@ class Cluster:
         """clusterSetMaster: become a replica of `master` (closing any open slot) and start
         replicating from it."""
         state = self.state
-        if state.myself.flags & NodeFlag.MASTER:
+        myself = state.myself
+        if myself.flags & NodeFlag.MASTER:
+            myself.flags &= ~NodeFlag.MIGRATE_TO
             state.close_all_slots()
-        state.set_replica_of(state.myself, master)
+        state.set_replica_of(myself, master)
         self.engine.replication.set_master(master.ip, master.port)
+
+    def promote_myself(self) -> None:
+        """clusterFailoverReplaceYourMaster (an election won, or TAKEOVER, after the caller
+        set my config epoch): a master now, keeping the data (REPLICAOF NO ONE's path: a
+        new replication id, the old history valid as the second one), serving every slot
+        of my old master, and every node told at once. nodes.conf is saved before the
+        event-loop turn ends."""
+        state = self.state
+        myself = state.myself
+        old = myself.master
+        if myself.flags & NodeFlag.MASTER or old is None:
+            return
+        state.set_as_master(myself)
+        self.engine.replication.unset_master()
+        slots = state.slots
+        for slot in range(len(slots)):
+            if slots[slot] is old:
+                state.set_slot_owner(slot, myself)
+        self.update_state()
+        state.todo |= TODO_SAVE_CONFIG | TODO_FSYNC_CONFIG
+        self.bus.broadcast_pong()
 
     def keys_in_slot(self, slot: int) -> dict[bytes, None]:
         return self.engine.keyspace.dbs[0].keys_in_slot(slot)

@@ -207,6 +207,8 @@ class ClusterState:
         replica.master = master
         if replica not in master.replicas:
             master.replicas.append(replica)
+            # A master that ever had a replica may get one by migration when orphaned.
+            master.flags |= NodeFlag.MIGRATE_TO
         replica.shard_id = master.shard_id
 
     def detach_replica(self, master: ClusterNode, replica: ClusterNode) -> None:
@@ -222,6 +224,9 @@ class ClusterState:
             return
         if node.master is not None:
             self.detach_replica(node.master, node)
+            if node is not self.myself:
+                # It took over a master that had replicas: it is worth migrating to.
+                node.flags |= NodeFlag.MIGRATE_TO
         node.flags = (node.flags & ~NodeFlag.SLAVE) | NodeFlag.MASTER
         node.master = None
         self.todo |= TODO_SAVE_CONFIG | TODO_UPDATE_STATE

@@ -644,18 +644,10 @@ def _takeover(cluster: Cluster) -> None:
     """FAILOVER TAKEOVER: no election -- a new config epoch without consensus, the old
     master's slots, and everyone told (clusterFailoverReplaceYourMaster)."""
     state = cluster.state
-    myself = state.myself
-    old = myself.master
-    assert old is not None
-    state.bump_epoch_without_consensus()
-    state.set_as_master(myself)
-    cluster.engine.replication.unset_master()
-    for slot in range(SLOT_COUNT):
-        if state.slots[slot] is old:
-            state.set_slot_owner(slot, myself)
-    cluster.update_state()
+    if state.bump_epoch_without_consensus():
+        cluster.engine.log("warning", f"New configEpoch set to {state.myself.config_epoch}")
+    cluster.promote_myself()
     cluster.save_config()
-    cluster.bus.broadcast_pong()
 
 
 @NODE.command("reset", -2, Flag.ADMIN | Flag.NOSCRIPT | Flag.STALE, group="cluster",

@@ -736,7 +736,11 @@ class Replication:
             self._ping_countdown -= 1
             if self._ping_countdown <= 0:
                 self._ping_countdown = engine.config.int("repl-ping-replica-period")
-                ping = self.failover_state == NO_FAILOVER
+                # Nor while a cluster manual failover paused writes: the replica waits
+                # for the offset the master announced, which a PING would move.
+                cluster = engine.cluster
+                ping = self.failover_state == NO_FAILOVER and not (
+                    cluster is not None and cluster.mf_pause and engine.observer.paused)
         self.primary.cron(is_master=self.master_host is None, ping=ping)
 
     # --- INFO and ROLE -------------------------------------------------------------------------
