@@ -230,3 +230,72 @@ def test_config_rewrite_without_a_file(slotd_proc: ServerProcess) -> None:
     with RawClient(*slotd_proc.addr) as c:
         assert c.call("CONFIG", "REWRITE") == (
             b"-ERR The server is running without a config file\r\n")
+
+
+_HASH_ORDERED = ("cmdstat_", "latency_percentiles_usec_")
+
+
+def _info_workload(r: redis.Redis) -> None:
+    r.flushall()
+    r.set("k", "v")
+    r.get("k")
+    r.get("missing")
+    r.set("t", "1", px=100_000)
+    r.eval("return redis.call('get', KEYS[1])", 1, "k")
+    r.select(3)
+    r.set("db3key", "x")
+    r.select(2)
+    r.set("gone", "x")
+    r.delete("gone")  # an emptied database is left out of the keyspace section
+    r.select(0)
+    with pytest.raises(redis.ResponseError):
+        r.incr("k")
+    with pytest.raises(redis.ResponseError):
+        r.execute_command("NOSUCHCOMMAND")
+
+
+def test_redis_py_parses_every_info_section(slotd_factory: Factory,
+                                            redis_factory: Factory) -> None:
+    """redis-py's info() on slotd gives the same fields, with values of the same Python types
+    (int, float, str, or the dicts of keyspace/commandstats/errorstats/latencystats lines),
+    as on redis-server after the same commands, for every section and selector."""
+    parsed = []
+    for server in (slotd_factory(), redis_factory()):
+        with redis.Redis(*server.addr, driver_info=None) as r:
+            _info_workload(r)
+            parsed.append({name: r.info(name) for name in (
+                "server", "clients", "memory", "persistence", "stats", "replication", "cpu",
+                "modules", "commandstats", "errorstats", "latencystats", "cluster",
+                "keyspace", "default", "all", "everything")} | {
+                "several": r.info("keyspace", "errorstats")})
+    ours, theirs = parsed
+    # Values the two builds print differently: a hex build id (ours is "0"); RSS-derived
+    # ratios redis-py reads as int when they happen to be whole.
+    loose = {"redis_build_id"}
+    for selector in theirs:
+        mine, real = ours[selector], theirs[selector]
+        assert sorted(mine) == sorted(real), selector
+        # Per-command lines come in the order of Redis's command hash table, not ours.
+        assert [f for f in mine if not f.startswith(_HASH_ORDERED)] == [
+            f for f in real if not f.startswith(_HASH_ORDERED)], selector
+        for field, value in real.items():
+            if field in loose:
+                continue
+            assert type(mine[field]) is type(value), (selector, field, mine[field], value)
+            if isinstance(value, dict):
+                assert list(mine[field]) == list(value), (selector, field)
+    everything = ours["everything"]
+    assert everything["db0"] == {"keys": 2, "expires": 1, "avg_ttl": everything["db0"]["avg_ttl"]}
+    assert everything["db3"] == {"keys": 1, "expires": 0, "avg_ttl": 0}
+    assert "db2" not in everything
+    real = theirs["everything"]
+    for field in ("errorstat_ERR", "db3", "total_error_replies", "keyspace_hits",
+                  "keyspace_misses"):
+        assert everything[field] == real[field], field
+    for field in ("cmdstat_get", "cmdstat_set", "cmdstat_eval", "cmdstat_incrby"):
+        for counter in ("calls", "rejected_calls", "failed_calls"):
+            assert everything[field][counter] == real[field][counter], (field, counter)
+    assert set(everything["latency_percentiles_usec_get"]) == {"p50", "p99", "p99.9"}
+    assert ours["several"].keys() == {"db0", "db3", "errorstat_ERR"}
+    assert ours["default"].keys() == ours["all"].keys() - {
+        k for k in ours["all"] if k.startswith(("cmdstat_", "latency_percentiles_usec_"))}
