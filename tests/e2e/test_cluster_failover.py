@@ -1,0 +1,177 @@
+"""Failover on real processes: 3 masters + 3 replicas formed by `redis-cli --cluster create`
+with node_timeout 2000 ms (slotd, and a real redis-server cluster as the reference the same
+assertions must pass on).
+
+- A SIGKILLed master is replaced by its replica, the cluster is `ok` again, acknowledged
+  and replicated writes survive, and the old master, restarted, rejoins as a replica of
+  its successor.
+- CLUSTER FAILOVER under a write load (redis-py RedisCluster, each write acknowledged)
+  loses no acknowledged write.
+
+Waits are generous deadlines that only turn a hang into a failure: behaviour is asserted,
+never timing."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+import redis
+from redis.cluster import RedisCluster
+from redis.crc import key_slot
+
+from tests import cluster_procs, procs
+from tests.procs import ServerProcess
+
+pytestmark = pytest.mark.slow
+DEADLINE = 60.0  # seconds: a hang, not a slow failover
+
+
+def nodes_view(server: ServerProcess) -> list[list[str]]:
+    """CLUSTER NODES as split lines (empty if the node does not answer)."""
+    return [line.split() for line in cluster_procs.call(server, "CLUSTER", "NODES").splitlines()
+            if line.strip()]
+
+
+def myself(server: ServerProcess) -> list[str]:
+    for fields in nodes_view(server):
+        if "myself" in fields[2].split(","):
+            return fields
+    return []
+
+
+def role(server: ServerProcess) -> str:
+    fields = myself(server)
+    return "" if not fields else "master" if "master" in fields[2] else "slave"
+
+
+def wait_until(what: str, check: Callable[[], bool], nodes: Sequence[ServerProcess]) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"never: {what}\n{cluster_procs.logs(nodes)}")
+        time.sleep(0.1)
+
+
+def all_ok(nodes: Sequence[ServerProcess]) -> bool:
+    return all("cluster_state:ok" in cluster_procs.call(n, "CLUSTER", "INFO") for n in nodes)
+
+
+def pair(nodes: Sequence[ServerProcess]) -> tuple[ServerProcess, ServerProcess]:
+    """A master serving slots and one of its replicas."""
+    by_id = {myself(n)[0]: n for n in nodes}
+    for node in nodes:
+        fields = myself(node)
+        if "slave" in fields[2]:
+            return by_id[fields[3]], node
+    pytest.fail(f"no replica found\n{cluster_procs.logs(nodes)}")
+
+
+def client(nodes: Sequence[ServerProcess]) -> RedisCluster:
+    return RedisCluster(host="127.0.0.1", port=nodes[0].port, socket_timeout=5)
+
+
+def keys_of(master: ServerProcess, count: int) -> list[str]:
+    """`count` key names that hash to slots `master` serves."""
+    ranges = [tuple(map(int, r.split("-"))) if "-" in r else (int(r), int(r))
+              for r in myself(master)[8:] if not r.startswith("[")]
+    out: list[str] = []
+    i = 0
+    while len(out) < count:
+        name = f"key:{i}"
+        slot = key_slot(name.encode())
+        if any(lo <= slot <= hi for lo, hi in ranges):
+            out.append(name)
+        i += 1
+    return out
+
+
+def kinds() -> list[str]:
+    # slotd joins once its cluster bus forms clusters of real processes (issue 8).
+    return ["redis"]
+
+
+@pytest.mark.parametrize("kind", kinds())
+def test_killed_master_is_replaced_then_rejoins_as_replica(kind: str, tmp_path: Path) -> None:
+    if kind == "redis":
+        procs.redis_server_bin()
+    with cluster_procs.cluster(kind, tmp_path, 3, 1, 2000) as nodes:
+        master, replica = pair(nodes)
+        master_id, replica_id = myself(master)[0], myself(replica)[0]
+        keys = keys_of(master, 20)
+        conn = redis.Redis(port=master.port)
+        for key in keys:
+            conn.set(key, key)
+        assert conn.wait(1, 5000) == 1  # the replica has them
+        conn.close()
+        master.stop(signal.SIGKILL)
+        survivors = [n for n in nodes if n is not master]
+        wait_until("the replica is promoted", lambda: role(replica) == "master", survivors)
+        wait_until("every node sees the new master and the cluster ok",
+                   lambda: all_ok(survivors) and all(
+                       any(f[0] == replica_id and "master" in f[2] and len(f) > 8
+                           for f in nodes_view(n)) for n in survivors), survivors)
+        rc = client(survivors)
+        assert [rc.get(key) for key in keys] == [key.encode() for key in keys]
+        master.spawn()
+        assert master.wait_ready()
+        wait_until("the old master rejoins as a replica of its successor",
+                   lambda: role(master) == "slave" and myself(master)[3] == replica_id,
+                   nodes)
+        wait_until("every node sees it as a replica",
+                   lambda: all(any(f[0] == master_id and "slave" in f[2]
+                                   and f[3] == replica_id for f in nodes_view(n))
+                               for n in nodes) and all_ok(nodes), nodes)
+        wait_until("it replicates its successor",
+                   lambda: "master_link_status:up" in cluster_procs.call(
+                       master, "INFO", "replication"), nodes)
+        rc.close()
+
+
+@pytest.mark.parametrize("kind", kinds())
+def test_manual_failover_under_writes_loses_no_acknowledged_write(kind: str,
+                                                                   tmp_path: Path) -> None:
+    if kind == "redis":
+        procs.redis_server_bin()
+    with cluster_procs.cluster(kind, tmp_path, 3, 1, 2000) as nodes:
+        master, replica = pair(nodes)
+        keys = keys_of(master, 5000)
+        acked: dict[str, str] = {}
+        stop = threading.Event()
+        errors: list[str] = []
+
+        def write() -> None:
+            rc = client(nodes)
+            i = 0
+            while not stop.is_set() and i < len(keys):
+                key = keys[i]
+                try:
+                    if rc.set(key, str(i)):
+                        acked[key] = str(i)
+                    i += 1
+                except redis.RedisError as exc:  # refused: not acknowledged, tried again
+                    errors.append(repr(exc))
+                    time.sleep(0.05)
+            rc.close()
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        try:
+            wait_until("some writes", lambda: len(acked) > 100, nodes)
+            assert cluster_procs.call(replica, "CLUSTER", "FAILOVER") == "OK"
+            wait_until("the replica takes over", lambda: role(replica) == "master", nodes)
+            wait_until("the old master follows it", lambda: role(master) == "slave", nodes)
+            count = len(acked)
+            wait_until("writes go on after the failover", lambda: len(acked) > count + 100,
+                       nodes)
+        finally:
+            stop.set()
+            writer.join(30)
+        rc = client(nodes)
+        lost = [key for key, value in acked.items() if rc.get(key) != value.encode()]
+        rc.close()
+        assert not lost, f"{len(lost)} acknowledged writes lost, e.g. {lost[:5]}; {errors[:3]}"
