@@ -48,7 +48,7 @@ def check(zs: ZSet, model: dict[bytes, float]) -> None:
 @given(OPS, st.integers(0, 6), st.integers(1, 4))
 def test_zset_matches_model(ops: list[tuple[str, object, object]], max_entries: int,
                             max_value: int) -> None:
-    zs, model = ZSet(), {}
+    zs, model = ZSet(), dict[bytes, float]()
     for op, a, b in ops:
         if op == "add":
             assert isinstance(a, bytes) and isinstance(b, float)
@@ -106,3 +106,13 @@ def test_listpack_score_text() -> None:
     assert listpack_score_text(2.0**62 + 1024) == b"4.6116860184273889e+18"
     assert listpack_score_text(0.5) == b"0.5"
     assert listpack_score_text(float("-inf")) == b"-inf"
+
+
+def test_conversion_shares_one_score_object_per_member() -> None:
+    zs = ZSet()
+    for i in range(5):
+        zs.insert(b"m%d" % i, i + 0.5, 128, 64)
+    zs.to_skiplist()
+    big = zs._big
+    assert big is not None
+    assert all(big.dict[member] is score for score, member in big.sl)
