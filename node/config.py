@@ -26,6 +26,15 @@ class ConfigError(Exception):
     """A bad config name or value (startup aborts; CONFIG SET replies ERR)."""
 
 
+class ConfigApplyError(ConfigError):
+    """A runtime change that was set but could not take effect (Redis's apply functions,
+    e.g. a TLS reload); `name` is the parameter CONFIG SET blames."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
 _UNITS: Final = {
     "": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2,
     "g": 1000**3, "gb": 1024**3,
@@ -341,6 +350,20 @@ PARAMS: Final[tuple[Param, ...]] = (
     _p("propagation-error-behavior", "enum", "ignore",
        choices=("ignore", "panic", "panic-on-replicas")),
     _p("replica-ignore-disk-write-errors", "bool", False),
+    # TLS (node/io/tls.py): every one can change at runtime; file and cipher changes
+    # reload the contexts, tls-port moves the listener.
+    _p("tls-port", "int", 0, lo=0, hi=65535),
+    _p("tls-session-cache-size", "int", 20 * 1024, lo=0, hi=INT32),
+    _p("tls-session-cache-timeout", "int", 300, lo=0, hi=INT32),
+    _p("tls-cluster", "bool", False),
+    _p("tls-replication", "bool", False),
+    _p("tls-auth-clients", "enum", "yes", choices=("no", "yes", "optional")),
+    _p("tls-prefer-server-ciphers", "bool", False),
+    _p("tls-session-caching", "bool", True),
+    *(_p(f"tls-{name}", "str", "") for name in (
+        "cert-file", "key-file", "key-file-pass", "client-cert-file", "client-key-file",
+        "client-key-file-pass", "dh-params-file", "ca-cert-file", "ca-cert-dir", "protocols",
+        "ciphers", "ciphersuites")),
 )
 
 
@@ -354,6 +377,10 @@ class Config:
     listeners: list[Callable[[str], None]] = field(default_factory=list)
     # `user <name> <rules...>` directives (they may repeat), loaded by the ACL at startup.
     users: list[list[str]] = field(default_factory=list)
+    # Run once per CONFIG SET after all its values are in place, with the names it set (in
+    # call order) and their old values: changes that take effect together (a certificate
+    # and its key). Raising ConfigApplyError fails the call; CONFIG SET restores the values.
+    appliers: list[Callable[[dict[str, ConfigValue]], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         for p in PARAMS:

@@ -28,6 +28,7 @@ from node.engine.engine import Engine
 from node.engine.session import Client
 from node.io import procinfo
 from node.io.replication import ReplicationShell
+from node.io.tls import TLSManager
 from node.proto import errors, resp
 from node.proto.resp import RequestParser
 
@@ -102,15 +103,36 @@ class NodeServer:
         engine.serve_while_busy = self._serve_while_busy
         # The master link and the sockets of attached replicas (node/io/replication.py).
         self.replication = ReplicationShell(self)
+        # TLS (node/io/tls.py): the contexts, and the listeners whose clients speak it.
+        self.tls = TLSManager(engine.config, log, self._move_tls_port)
+        engine.config.appliers.append(self.tls.apply)
+        self._tls_fds: set[int] = set()
+        self._listening: dict[int, socket.socket] = {}  # the running reactor's listeners
+        self._nursery: trio.Nursery | None = None  # the fallback's, for new listeners
 
     # --- lifecycle -----------------------------------------------------------------------
     def bind(self) -> None:
-        """Open the listening sockets (Redis's `bind`; a leading '-' marks an optional addr)."""
+        """Open the listening sockets: `port` and `tls-port` (0: none) on every `bind`
+        address; TLS is configured first when it is used."""
         config = self.engine.config
         port = config.int("port")
+        if port:
+            self.listeners += self._listen(port)
+        self.tls.start()
+        tls_port = config.int("tls-port")
+        if tls_port:
+            self._add_tls_listeners(self._listen(tls_port))
+        if not self.listeners:
+            raise OSError("Configured to not listen anywhere, exiting.")
+
+    def _listen(self, port: int) -> list[socket.socket]:
+        """Listening sockets on `port` (Redis's `bind`; a leading '-' marks an optional
+        addr); none stay open when one fails."""
+        config = self.engine.config
         backlog = config.int("tcp-backlog")
         addrs = config.values["bind"] or ("*",)
         assert isinstance(addrs, tuple)
+        opened: list[socket.socket] = []
         for raw in addrs:
             raw = str(raw)
             optional = raw.startswith("-")
@@ -129,10 +151,41 @@ class NodeServer:
                 if optional and exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT,
                                               errno.EPROTONOSUPPORT):
                     continue
+                for other in opened:
+                    other.close()
                 raise OSError(exc.errno, f"Could not create server TCP listening socket "
                                          f"{host}:{port}: {exc.strerror}") from exc
             sock.setblocking(False)
+            opened.append(sock)
+        return opened
+
+    def _add_tls_listeners(self, socks: list[socket.socket]) -> None:
+        for sock in socks:
             self.listeners.append(sock)
+            self._tls_fds.add(sock.fileno())
+            if self._epoll is not None:
+                self._listening[sock.fileno()] = sock
+                self._epoll.register(sock.fileno(), _EPOLLIN)
+            elif self._nursery is not None:
+                self._nursery.start_soon(self._accept_with_tasks, sock, self._nursery)
+
+    def _move_tls_port(self, port: int) -> None:
+        """CONFIG SET tls-port: listen on the new port before closing the old listeners,
+        as Redis's changeListenPort; 0 only closes them. Raises OSError."""
+        old = [s for s in self.listeners if s.fileno() in self._tls_fds]
+        if port and old and all(s.getsockname()[1] == port for s in old):
+            return  # already there (a failed CONFIG SET putting the old port back)
+        new = self._listen(port) if port else []
+        for sock in old:
+            fd = sock.fileno()
+            self._tls_fds.discard(fd)
+            self.listeners.remove(sock)
+            if self._listening.pop(fd, None) is not None and self._epoll is not None:
+                self._epoll.unregister(fd)
+            if self._nursery is not None:
+                trio.lowlevel.notify_closing(sock)
+            sock.close()
+        self._add_tls_listeners(new)
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -157,6 +210,7 @@ class NodeServer:
             if self.use_epoll:
                 nursery.start_soon(self._reactor)
             else:
+                self._nursery = nursery
                 for sock in self.listeners:
                     nursery.start_soon(self._accept_with_tasks, sock, nursery)
             task_status.started()
@@ -250,6 +304,13 @@ class NodeServer:
         sock.setblocking(False)
         if sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self._tls_fds and listener.fileno() in self._tls_fds:
+            try:
+                sock = self.tls.wrap(sock)
+            except OSError as exc:
+                self.log("warning", f"Error accepting a client connection: {exc}")
+                sock.close()
+                return None
         host, port = peer[0], peer[1]
         local = sock.getsockname()
         engine = self.engine
@@ -281,7 +342,7 @@ class NodeServer:
     # --- the reactor ---------------------------------------------------------------------
     async def _reactor(self) -> None:
         ep = self._epoll = select.epoll()
-        listeners = {s.fileno(): s for s in self.listeners}
+        listeners = self._listening = {s.fileno(): s for s in self.listeners}
         for fd in listeners:
             ep.register(fd, _EPOLLIN)
         conns = self.conns
@@ -620,8 +681,11 @@ class NodeServer:
     # --- fallback: one trio task per connection (no epoll) --------------------------------
     async def _accept_with_tasks(self, listener: socket.socket,
                                  nursery: trio.Nursery) -> None:
-        while True:
-            await trio.lowlevel.wait_readable(listener)
+        while listener.fileno() != -1:
+            try:
+                await trio.lowlevel.wait_readable(listener)
+            except trio.ClosedResourceError:
+                return  # CONFIG SET tls-port closed it
             while (conn := self._accept_one(listener)) is not None:
                 nursery.start_soon(self._serve_with_tasks, conn)
 

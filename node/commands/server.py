@@ -24,7 +24,15 @@ from node.commands import _info, docs
 from node.commands._args import option
 from node.commands.registry import Acl, Flag
 from node.commands.table import NODE
-from node.config import PARAMS, ConfigError, Param, format_value, lookup_param
+from node.config import (
+    PARAMS,
+    ConfigApplyError,
+    ConfigError,
+    ConfigValue,
+    Param,
+    format_value,
+    lookup_param,
+)
 from node.engine import glob
 from node.engine.engine import Engine, Stats
 from node.engine.session import Client
@@ -134,9 +142,38 @@ def config_set(c: Client, argv: Argv) -> bytes:
         except ConfigError as exc:
             raise CommandError(errors.CONFIG_SET_FAILED.format(name, exc)) from None
     config = c.engine.config
+    before: dict[str, ConfigValue] = {}
     for name, value in pairs:
+        param = lookup_param(name)
+        assert param is not None
+        before[param.name] = config.values[param.name]
         config.apply(name, [value], startup=False)
+    if config.appliers:
+        _apply_all(c.engine, before)
     return resp.OK
+
+
+def _apply_all(engine: Engine, before: dict[str, ConfigValue]) -> None:
+    """Run the config's appliers (Redis's apply functions); when one fails, put every old
+    value back and run them again for the restored values, as Redis does."""
+    config = engine.config
+    try:
+        for applier in config.appliers:
+            applier(before)
+    except ConfigApplyError as exc:
+        engine.log("warning", f"Failed applying new configuration. Possibly related to new "
+                              f"{exc.name} setting. Restoring previous settings.")
+        failed = {name: config.values[name] for name in before}
+        for name, value in before.items():
+            config.values[name] = value
+            for listener in config.listeners:
+                listener(name)
+        try:
+            for applier in config.appliers:
+                applier(failed)
+        except ConfigApplyError:
+            pass
+        raise CommandError(errors.CONFIG_SET_FAILED.format(exc.name, exc)) from None
 
 
 @NODE.command("resetstat", 2, _ADMIN, group="server", since="2.0.0",
@@ -147,6 +184,7 @@ def config_resetstat(c: Client, argv: Argv) -> bytes:
     engine.stats = Stats()
     engine.keyspace.expired_keys = 0
     engine.observer.reset_stats()
+    engine.memory.reset_stats()
     return resp.OK
 
 
