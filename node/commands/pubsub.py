@@ -130,6 +130,9 @@ def sunsubscribe(c: Client, argv: Argv) -> bytes:
               complexity="O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).",
               args=(docs.string("channel"), docs.string("message")))
 def publish(c: Client, argv: Argv) -> bytes:
+    cluster = c.engine.cluster
+    if cluster is not None:  # every node's subscribers get it (clusterPropagatePublish)
+        cluster.bus.publish(argv[1], argv[2])
     return resp.integer(c.engine.pubsub.publish(argv[1], argv[2]))
 
 
@@ -139,6 +142,9 @@ def publish(c: Client, argv: Argv) -> bytes:
               keys=[key_at(1, KeyFlag.NOT_KEY)],
               args=(docs.string("shardchannel"), docs.string("message")))
 def spublish(c: Client, argv: Argv) -> bytes:
+    cluster = c.engine.cluster
+    if cluster is not None:  # the other nodes of my shard (clusterPropagatePublishShard)
+        cluster.bus.publish(argv[1], argv[2], shard=True)
     return resp.integer(c.engine.pubsub.publish(argv[1], argv[2], shard=True))
 
 
