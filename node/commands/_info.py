@@ -119,6 +119,8 @@ def _memory(e: Engine) -> Lines:
     dataset = used - startup
     total = int(p.get("total_system_memory", 0))
     maxmemory = e.config.int("maxmemory")
+    scripting = e.scripting
+    scripts_eval, functions = scripting.scripts_memory(), scripting.functions_memory()
     return [
         ("used_memory", used), ("used_memory_human", bytes_to_human(used)),
         ("used_memory_rss", rss), ("used_memory_rss_human", bytes_to_human(rss)),
@@ -129,13 +131,15 @@ def _memory(e: Engine) -> Lines:
         ("used_memory_dataset_perc", f"{_perc(dataset, used - startup)}%"),
         ("allocator_allocated", used), ("allocator_active", rss), ("allocator_resident", rss),
         ("total_system_memory", total), ("total_system_memory_human", bytes_to_human(total)),
+        # One Lua VM runs both scripts and functions: the two VM figures are an idle 7.0's.
         ("used_memory_lua", 32768), ("used_memory_vm_eval", 32768),
-        ("used_memory_lua_human", "32.00K"), ("used_memory_scripts_eval", 0),
-        ("number_of_cached_scripts", 0), ("number_of_functions", 0),
-        ("number_of_libraries", 0), ("used_memory_vm_functions", 32768),
-        ("used_memory_vm_total", 65536), ("used_memory_vm_total_human", "64.00K"),
-        ("used_memory_functions", 184), ("used_memory_scripts", 184),
-        ("used_memory_scripts_human", "184B"),
+        ("used_memory_lua_human", "32.00K"), ("used_memory_scripts_eval", scripts_eval),
+        ("number_of_cached_scripts", len(scripting.scripts)),
+        ("number_of_functions", len(scripting.functions)),
+        ("number_of_libraries", len(scripting.libraries)), ("used_memory_vm_functions", 33792),
+        ("used_memory_vm_total", 66560), ("used_memory_vm_total_human", "65.00K"),
+        ("used_memory_functions", functions), ("used_memory_scripts", scripts_eval + functions),
+        ("used_memory_scripts_human", bytes_to_human(scripts_eval + functions)),
         ("maxmemory", maxmemory), ("maxmemory_human", bytes_to_human(maxmemory)),
         ("maxmemory_policy", e.config.str("maxmemory-policy")),
         ("allocator_frag_ratio", "1.00"), ("allocator_frag_bytes", 0),

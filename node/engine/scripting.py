@@ -44,6 +44,8 @@ from node.engine.lua import (
     valid_name,
 )
 from node.engine.lualib import cjson
+from node.engine.memusage import _next_power as dict_slots
+from node.engine.memusage import jemalloc_size, sds_size
 from node.engine.session import Client
 from node.persistence.blobs import FormatError
 from node.proto import errors, resp
@@ -66,6 +68,17 @@ UNKILLABLE: Final = ("UNKILLABLE Sorry the script already executed write command
                      "in a hard way using the SHUTDOWN NOSAVE command.")
 NOTBUSY: Final = "NOTBUSY No scripts in execution right now."
 _MASK48: Final = (1 << 48) - 1
+# INFO memory's script figures follow Redis's formulas over jemalloc's size classes: a
+# dictEntry, a luaScript {flags, body}, a functionInfo {name, function, li, desc, flags}, a
+# functionLibInfo {name, functions, ei, code}, Lua's function ref, and the fixed part of the
+# functions engine (what an empty 7.0.15 reports). A dict's table is counted at its settled
+# size: while Redis rehashes one into a bigger table (a few lookups long) it counts both.
+_DICT_ENTRY: Final = 24
+_LUA_SCRIPT: Final = 16
+_FUNCTION_INFO: Final = 48
+_LIBRARY_INFO: Final = 32
+_LUA_FUNCTION_REF: Final = 8
+_FUNCTIONS_BASE: Final = 200
 
 
 @dataclass(slots=True)
@@ -188,6 +201,30 @@ class Scripting:
     @property
     def running(self) -> bool:
         return self.run is not None
+
+    def scripts_memory(self) -> int:
+        """evalScriptsMemory: each script's sha sds and body string, plus the dict."""
+        scripts = self.scripts
+        # A body of up to 44 bytes is an embstr argument: one allocation of robj (16),
+        # sdshdr8 (3), the bytes and a NUL, of which the robj is not counted.
+        body = sum(jemalloc_size(19 + len(s.body)) - 16 if len(s.body) <= 44
+                   else sds_size(len(s.body)) for s in scripts.values())
+        return (body + len(scripts) * (sds_size(40) + _DICT_ENTRY + _LUA_SCRIPT)
+                + (8 * dict_slots(len(scripts)) if scripts else 0))
+
+    def functions_memory(self) -> int:
+        """functionsMemoryOverhead: the functions dict, each function's and library's
+        allocations, and the engine's fixed part."""
+        functions = self.functions
+        total = _FUNCTIONS_BASE + len(functions) * _DICT_ENTRY
+        if functions:
+            total += 8 * dict_slots(len(functions))
+        for f in functions.values():
+            total += (_FUNCTION_INFO + sds_size(len(f.name)) + _LUA_FUNCTION_REF
+                      + (sds_size(len(f.description)) if f.description is not None else 0))
+        for library in self.libraries.values():
+            total += _LIBRARY_INFO + sds_size(len(library.name)) + sds_size(len(library.code))
+        return total
 
     # --- EVAL scripts ---------------------------------------------------------------------
     def create_script(self, body: bytes) -> Script:

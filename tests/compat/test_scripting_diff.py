@@ -385,3 +385,49 @@ def test_function_load_errors(diff: Differ) -> None:
         diff("FUNCTION", "LOAD", code)
     diff("FCALL", "f5", "0")
     diff("FUNCTION", "FLUSH")
+
+
+_SCRIPT_MEMORY = ("used_memory_scripts_eval", "number_of_cached_scripts", "number_of_functions",
+                  "number_of_libraries", "used_memory_functions", "used_memory_scripts",
+                  "used_memory_scripts_human")
+
+
+def _script_memory(reply: bytes) -> dict[str, bytes]:
+    fields = dict(line.split(b":", 1) for line in reply.split(b"\r\n") if b":" in line)
+    return {name: fields[name.encode()] for name in _SCRIPT_MEMORY}
+
+
+def test_info_memory_counts_scripts_and_functions(diff: Differ) -> None:
+    """INFO memory's script figures follow Redis's own arithmetic (sds and dict sizes over
+    jemalloc's size classes) as scripts and libraries come and go. Sizes are compared up to
+    four scripts and four functions: past that a dict grows, and Redis counts both of its
+    tables for as long as its incremental rehash takes (it depends on the hash seed)."""
+    diff("SCRIPT", "FLUSH")
+    diff("FUNCTION", "FLUSH")
+
+    def same(sizes: bool = True) -> None:
+        ours, theirs = (_script_memory(reply) for reply in diff.both("INFO", "memory"))
+        if not sizes:
+            ours = {k: v for k, v in ours.items() if k.startswith("number_")}
+            theirs = {k: v for k, v in theirs.items() if k.startswith("number_")}
+        assert ours == theirs
+
+    same()
+    bodies = ["return 1", "return '" + "x" * 40 + "'", "return '" + "y" * 300 + "'", "return 2",
+              *(f"return {n}" for n in range(3, 7))]
+    for count, body in enumerate(bodies, 1):
+        diff("SCRIPT", "LOAD", body)
+        same(count <= 4)
+    body = "\n".join(f"redis.register_function('f{n}', function() return {n} end)"
+                     for n in range(8))
+    for functions in (1, 2, 3, 4, 8):
+        diff("FUNCTION", "LOAD", "REPLACE", "#!lua name=lib\n" + "\n".join(
+            body.split("\n")[:functions]))
+        same(functions <= 4)
+    diff("FUNCTION", "FLUSH")
+    diff("FUNCTION", "LOAD", "#!lua name=described\nredis.register_function{function_name="
+         "'with_description', callback=function() return 1 end, description='some words'}")
+    same()
+    diff("SCRIPT", "FLUSH")
+    diff("FUNCTION", "FLUSH")
+    same()
