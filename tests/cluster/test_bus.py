@@ -9,10 +9,10 @@ from node.cluster.state import NodeFlag
 from tests.cluster.busnet import IP, BusNet, SimNode
 
 
-def formed(n: int, **config: str) -> BusNet:
+def formed(n: int) -> BusNet:
     """`n` masters sharing the slots, met and settled: every node knows every other and
     the cluster is up everywhere."""
-    net = BusNet(n, **config)
+    net = BusNet(n)
     net.split_slots()
     net.meet_all()
     for _ in range(100):
