@@ -9,6 +9,7 @@ command (skipped, or failed under CI=true, when it is missing).
 from __future__ import annotations
 
 import contextlib
+import random
 import shutil
 import socket
 import ssl
@@ -20,7 +21,12 @@ from pathlib import Path
 
 import pytest
 import redis
+import trio
 
+from node.commands import load
+from node.config import parse_command_line
+from node.engine.engine import Engine
+from node.server import NodeServer
 from tests import procs
 
 pytestmark = pytest.mark.interop
@@ -397,3 +403,46 @@ def test_config_like_redis(certs: Certs, tls_factory: TLSFactory,
         mine.pop("tls-port")
         want.pop("tls-port")
         assert mine == want
+
+
+async def _exchange(ctx: ssl.SSLContext, port: int, request: bytes, size: int) -> bytes:
+    """Send `request` over a new TLS connection; the first `size` bytes of the answer."""
+    stream = trio.SSLStream(await trio.open_tcp_stream("127.0.0.1", port), ctx,
+                            server_hostname="localhost")
+    async with stream:
+        await stream.send_all(request)
+        data = bytearray()
+        while len(data) < size:
+            chunk = await stream.receive_some(65536)
+            assert chunk
+            data += chunk
+        return bytes(data)
+
+
+async def test_trio_fallback_serves_tls(certs: Certs, tmp_path: Path) -> None:
+    """Without epoll every connection is a trio task (NodeServer._serve_with_tasks): TLS
+    clients are served there too, and a new tls-port gets its own accept task."""
+    port, moved = procs.free_port(), procs.free_port()
+    config = parse_command_line(["--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1",
+                                 "--save", "", "--dir", str(tmp_path),
+                                 *certs.server_args()], lambda path: "")
+    engine = Engine(config, load(), random.Random(1), log=lambda level, message: None)
+    server = NodeServer(engine, lambda level, message: None, use_epoll=False)
+    server.bind()
+    ctx = ssl.create_default_context(cafile=str(certs.ca))
+    ctx.load_cert_chain(str(certs.client_cert), str(certs.client_key))
+    big = b"y" * (2 * 1024 * 1024)
+    with trio.fail_after(TIMEOUT):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(server.serve)
+            assert await _exchange(ctx, port, b"*1\r\n$4\r\nPING\r\n", 7) == b"+PONG\r\n"
+            set_big = b"*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$%d\r\n%s\r\n" % (len(big), big)
+            assert await _exchange(ctx, port, set_big, 5) == b"+OK\r\n"
+            reply = b"$%d\r\n%s\r\n" % (len(big), big)
+            get_big = b"*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n"
+            assert await _exchange(ctx, port, get_big, len(reply)) == reply
+            move = (b"*4\r\n$6\r\nCONFIG\r\n$3\r\nSET\r\n$8\r\ntls-port\r\n$%d\r\n%d\r\n"
+                    % (len(str(moved)), moved))
+            assert await _exchange(ctx, port, move, 5) == b"+OK\r\n"
+            assert await _exchange(ctx, moved, get_big, len(reply)) == reply
+            server.request_stop()
