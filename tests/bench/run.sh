@@ -18,6 +18,10 @@
 #   PYTHON    [.venv/bin/python]  interpreter that runs slotd
 #   WRITE     [1]      0: print only, leave BENCHMARKS.md alone
 #   STRICT    [0]      1: exit 1 when a target is missed
+#   TYPE_RSS  [0]      1: also run tests/bench/type_rss.py (memory per element of each data
+#                      type, fresh servers per case; ~20 min at its default 1M elements) and
+#                      print its table (BENCHMARKS.md's "Memory per element, by type" is
+#                      updated by hand from it)
 #   NICE      []       e.g. -20 (root): run both servers and the benchmark client at that
 #                      niceness, so other work on a shared machine disturbs them less
 set -euo pipefail
@@ -115,6 +119,11 @@ if [ "$RSS_KEYS" -gt 0 ]; then
 else
     echo '{}' >"$WORK/rss-slotd.json"
     echo '{}' >"$WORK/rss-redis.json"
+fi
+
+# --- memory per element, by type (optional; its own servers) -------------------------------
+if [ "${TYPE_RSS:-0}" = 1 ]; then
+    "${RUN[@]}" "$PYTHON" "$BENCH_DIR/type_rss.py" --python "$PYTHON"
 fi
 
 # --- report --------------------------------------------------------------------------------
