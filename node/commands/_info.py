@@ -87,7 +87,7 @@ def _server(e: Engine) -> Lines:
         ("multiplexing_api", p.get("multiplexing_api", "epoll")),
         ("atomicvar_api", "c11-builtin"), ("gcc_version", "0.0.0"),
         ("process_id", p.get("process_id", "0")), ("process_supervised", "no"),
-        ("run_id", e.run_id), ("tcp_port", cfg.int("port")), ("server_time_usec", now * 1000),
+        ("run_id", e.run_id), ("tcp_port", cfg.int("port") or cfg.int("tls-port")), ("server_time_usec", now * 1000),
         ("uptime_in_seconds", uptime), ("uptime_in_days", uptime // 86400),
         ("hz", cfg.int("hz")), ("configured_hz", cfg.int("hz")),
         ("lru_clock", (now // 1000) & ((1 << 24) - 1)),

@@ -268,6 +268,8 @@ def test_tls_only_with_port_zero(certs: Certs, tmp_path: Path) -> None:
             try:
                 with tls_client(certs, tls_port, socket_connect_timeout=2) as r:
                     assert r.ping()
+                    # Redis shows the TLS port where there is no plain one.
+                    assert r.info("server")["tcp_port"] == tls_port
                     assert r.config_get("port") == {"port": "0"}
                     assert r.config_get("tls-port") == {"tls-port": str(tls_port)}
                 break
