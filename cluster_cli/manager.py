@@ -24,7 +24,7 @@ from cluster_cli.report import Output
 from cluster_cli.topology import SLOT_COUNT, NodeInfo
 
 POLL = 0.2  # seconds between polls while waiting for the cluster to converge
-SETTLE = 10.0  # how long to let gossip catch up before a check counts a disagreement
+SETTLE = 5.0  # how long to let gossip catch up before a check counts a disagreement
 
 
 class ToolError(Exception):
@@ -644,6 +644,10 @@ def fix_coverage(cluster: Cluster, uncovered: list[int], yes: bool, out: Output)
 
 def _cover(master: Live, slot: int, out: Output) -> None:
     out.step(f"Covering slot {slot} with {master.addr}")
+    # The master may still see the slot's old owner (a node that dropped it tells nobody):
+    # forget that first, or ADDSLOTS answers "already busy".
+    with contextlib.suppress(ReplyError):
+        master.client.call("CLUSTER", "DELSLOTS", slot)
     master.client.call("CLUSTER", "ADDSLOTS", slot)
     # A new configEpoch makes the rest of the cluster accept the claim over any stale one.
     master.client.call("CLUSTER", "BUMPEPOCH")
