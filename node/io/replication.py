@@ -131,6 +131,8 @@ class ReplicationShell:
                 engine.set_time(wall_ms())
                 repl.link_connecting()
                 sock = await _connect(host, port)
+                if engine.config.bool("tls-replication"):
+                    sock = await self.server.tls.connect(sock)
                 if repl.link_epoch != epoch:
                     return
                 engine.set_time(wall_ms())

@@ -1,8 +1,10 @@
 """TLS for a node (Redis's tls-* configs) with Python's `ssl` module, non-blocking.
 
-- `build_contexts(config)` makes the server context, and a client context when both
-  tls-client-cert-file and tls-client-key-file are set, with the checks and options of
-  Redis's tlsConfigure; a bad setting raises TLSConfigError carrying the line Redis logs.
+- `build_contexts(config)` makes the server context and the client one (links we open:
+  tls-replication), with the checks and options of Redis's tlsConfigure; a bad setting
+  raises TLSConfigError carrying the line Redis logs. The client context shows
+  tls-client-cert-file/tls-client-key-file when both are set, else the server's own
+  certificate (Redis then uses its server context for outgoing links too).
 - `TLSSocket` is the `ssl.SSLSocket` class the server context wraps accepted sockets in.
   Its `recv` drives the handshake and drains every complete record; the ssl module's
   want-read/want-write signals come out as BlockingIOError. So the reactor serves a TLS
@@ -26,6 +28,8 @@ import socket
 import ssl
 from collections.abc import Callable
 from typing import Any, Final, cast
+
+import trio
 
 from node.config import Config, ConfigApplyError, ConfigValue, lookup_param
 
@@ -185,10 +189,10 @@ _NATIVE: Final = _native()
 
 
 def _context(config: Config, client: bool, versions: tuple[ssl.TLSVersion, ssl.TLSVersion],
-             ) -> tuple[ssl.SSLContext, int | None]:
+             prefix: str = "tls-") -> tuple[ssl.SSLContext, int | None]:
     """The part common to the server and the client context (Redis's createSSLContext),
-    with the native SSL_CTX pointer when it can be had."""
-    prefix = "tls-client-" if client else "tls-"
+    with the native SSL_CTX pointer when it can be had; `prefix` names the certificate
+    and key configs to load."""
     cert, key = config.str(prefix + "cert-file"), config.str(prefix + "key-file")
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT if client else ssl.PROTOCOL_TLS_SERVER)
     native = _NATIVE.pointer(ctx) if _NATIVE is not None else None
@@ -241,8 +245,8 @@ def _missing(path: str) -> bool:
         return True
 
 
-def build_contexts(config: Config) -> tuple[ssl.SSLContext, ssl.SSLContext | None]:
-    """(server context, client context or None) from the tls-* configs."""
+def build_contexts(config: Config) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """(server context, client context) from the tls-* configs."""
     if not config.str("tls-cert-file"):
         raise TLSConfigError("No tls-cert-file configured!")
     if not config.str("tls-key-file"):
@@ -268,9 +272,9 @@ def build_contexts(config: Config) -> tuple[ssl.SSLContext, ssl.SSLContext | Non
             server.load_dh_params(dh_file)
         except (OSError, ssl.SSLError):
             raise TLSConfigError(f"{dh_file}: failed to read DH params.") from None
-    client = None
-    if config.str("tls-client-cert-file") and config.str("tls-client-key-file"):
-        client, _ = _context(config, True, versions)
+    own = config.str("tls-client-cert-file") and config.str("tls-client-key-file")
+    client, _ = _context(config, True, versions, "tls-client-" if own else "tls-")
+    client.sslsocket_class = TLSSocket
     return server, client
 
 
@@ -356,3 +360,28 @@ class TLSManager:
         conn.log = self.log
         return conn
 
+
+    async def connect(self, sock: socket.socket) -> TLSSocket:
+        """A TCP link we opened (to our master, with tls-replication) as a TLS connection:
+        the handshake done, waiting on the socket as OpenSSL asks. The socket is closed
+        when the handshake fails or is cancelled."""
+        ctx = self.client_ctx
+        if ctx is None:  # not reachable: tls-replication yes builds the contexts
+            sock.close()
+            raise OSError(errno.ENOTCONN, "TLS is not configured")
+        conn = cast(TLSSocket, ctx.wrap_socket(sock, server_side=False,
+                                               do_handshake_on_connect=False))
+        try:
+            while True:
+                try:
+                    conn.do_handshake()
+                    break
+                except ssl.SSLWantReadError:
+                    await trio.lowlevel.wait_readable(conn)
+                except ssl.SSLWantWriteError:
+                    await trio.lowlevel.wait_writable(conn)
+        except BaseException:
+            conn.close()
+            raise
+        conn.handshaken = True
+        return conn

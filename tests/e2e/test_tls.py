@@ -448,3 +448,29 @@ async def test_trio_fallback_serves_tls(certs: Certs, tmp_path: Path) -> None:
             assert await _exchange(ctx, port, move, 5) == b"+OK\r\n"
             assert await _exchange(ctx, moved, get_big, len(reply)) == reply
             server.request_stop()
+
+
+def _wait_for(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+def test_slotd_replica_of_a_tls_master(certs: Certs, tls_factory: TLSFactory,
+                                       redis_factory: Factory) -> None:
+    """tls-replication yes: the link to the master is TLS, showing our certificate."""
+    master_tls = procs.free_port()
+    master = redis_factory("--tls-port", str(master_tls), *certs.server_args())
+    with plain_client(master.port) as m:
+        m.set("before", "sync")
+        node = tls_factory(*certs.server_args("--tls-replication", "yes", "--replicaof",
+                                              "127.0.0.1", str(master_tls)))
+        with plain_client(node.port) as replica:
+            _wait_for(lambda: replica.info("replication")["master_link_status"] == "up",
+                      "the TLS link comes up")
+            _wait_for(lambda: replica.get("before") == b"sync", "the RDB arrives")
+            m.set("after", "stream")
+            _wait_for(lambda: replica.get("after") == b"stream", "the stream arrives")
+            _wait_for(lambda: m.info("replication")["connected_slaves"] == 1,
+                      "the master sees its replica")
