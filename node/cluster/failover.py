@@ -103,6 +103,7 @@ class Failover:
         self.mf_master_offset = -1
         self.mf_replica: ClusterNode | None = None
         self._mf_pause_end = 0
+        cluster.reset_manual_failover = self.reset_manual
 
     # --- helpers ------------------------------------------------------------------------------
     def _now(self) -> int:

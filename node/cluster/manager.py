@@ -110,6 +110,8 @@ class Cluster:
         # A manual failover paused our writes (the failover sets it): replication sends no
         # PING then, which would move the offset the replica is catching up to.
         self.mf_pause = False
+        # clusterSetMaster ends any manual failover (the failover installs its reset).
+        self.reset_manual_failover: Callable[[], None] = lambda: None
         for db in engine.keyspace.dbs:
             db.index_slots()
         self._apply_config()
@@ -428,6 +430,7 @@ class Cluster:
             state.close_all_slots()
         state.set_replica_of(myself, master)
         self.engine.replication.set_master(master.ip, master.port)
+        self.reset_manual_failover()
 
     def promote_myself(self) -> None:
         """clusterFailoverReplaceYourMaster (an election won, or TAKEOVER, after the caller

@@ -25,6 +25,7 @@ from node.cluster.state import (
     ClusterState,
     NodeFlag,
 )
+from tests.cluster.busnet import BusNet
 from tests.cluster.support import cluster_harness, cluster_of, settle
 from tests.support import Harness
 
@@ -501,3 +502,90 @@ def test_a_former_master_turns_replica_of_its_successor() -> None:
     assert repl.master_host == "127.0.0.1" and repl.master_port == 7002
     assert repl.cached is not None  # its own history, for a partial resync
     assert b"k" in s.h.engine.keyspace.dbs[0].data  # kept until the sync replaces it
+
+
+# --- whole elections over the simulated network (the real ClusterBus) -------------------------------
+def replicated() -> BusNet:
+    """Nodes 0-2 masters sharing the slots, 3-5 replicas of 0-2 (no replication streams in
+    the simulation: the validity factor is off so a replica's data never looks stale)."""
+    net = BusNet(6, cluster_replica_validity_factor="0")
+    net.split_slots([0, 1, 2])
+    net.meet_all()
+    for _ in range(100):
+        net.tick()
+        if net.full_mesh():
+            break
+    for i in range(3):
+        assert net[3 + i].h("CLUSTER", "REPLICATE", net[i].name) == b"OK"
+    net.run(6000)
+    for node in net.nodes:
+        assert node.cluster.state.ok, node.h("CLUSTER", "NODES")
+    return net
+
+
+def agreed_owner(net: BusNet, slot: int, live: list[int]) -> set[str]:
+    """The owner of `slot` as each live node sees it (by name)."""
+    names: set[str] = set()
+    for i in live:
+        owner = net[i].cluster.state.slots[slot]
+        names.add(owner.name if owner is not None else "")
+    return names
+
+
+def test_sim_a_failed_master_is_replaced_by_its_replica_and_rejoins_as_replica() -> None:
+    net = replicated()
+    old, heir = net[0], net[3]
+    net.stop(0)
+    live = [1, 2, 3, 4, 5]
+    for _ in range(200):
+        net.tick()
+        if heir.cluster.state.myself.is_master and all(
+                net[i].cluster.state.ok for i in live):
+            break
+    assert heir.cluster.state.myself.is_master
+    assert agreed_owner(net, 0, live) == {heir.name}
+    assert all(net[i].cluster.state.ok for i in live)
+    epoch = heir.cluster.state.myself.config_epoch
+    assert epoch > max(net[i].cluster.state.myself.config_epoch for i in (1, 2))
+    # The old master comes back: the newer config epoch wins, it follows its successor.
+    net.start(0)
+    for _ in range(200):
+        net.tick()
+        if old.cluster.state.myself.is_replica:
+            break
+    me = old.cluster.state.myself
+    assert me.is_replica and me.master is not None and me.master.name == heir.name
+    assert old.h.engine.replication.master_port == heir.port
+    net.run(3000)
+    assert agreed_owner(net, 0, list(range(6))) == {heir.name}
+    for node in net.nodes:
+        assert "slave" in node.flags(old) and "master" in node.flags(heir)
+
+
+def test_sim_manual_failover_swaps_master_and_replica() -> None:
+    net = replicated()
+    master, replica = net[1], net[4]
+    assert replica.h("CLUSTER", "FAILOVER") == b"OK"
+    for _ in range(100):
+        net.tick()
+        if master.cluster.state.myself.is_replica:
+            break
+    assert replica.cluster.state.myself.is_master
+    assert master.cluster.state.myself.is_replica
+    assert master.cluster.state.myself.master is master.cluster.state.lookup(replica.name)
+    assert not master.h.engine.observer.paused  # writes resumed on the old master
+    net.run(2000)
+    slot = 16384 // 3
+    assert agreed_owner(net, slot, list(range(6))) == {replica.name}
+
+
+def test_sim_takeover_wins_without_votes() -> None:
+    net = replicated()
+    net.partition(5, 0)
+    net.partition(5, 1)
+    assert net[5].h("CLUSTER", "FAILOVER", "TAKEOVER") == b"OK"
+    assert net[5].cluster.state.myself.is_master
+    net.heal()
+    net.run(3000)
+    assert agreed_owner(net, 16383, list(range(6))) == {net[5].name}
+    assert net[2].cluster.state.myself.is_replica
