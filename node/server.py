@@ -27,6 +27,7 @@ from node.config import obuf_limits
 from node.engine.engine import Engine
 from node.engine.session import Client
 from node.io import procinfo
+from node.io.bus import BusShell, bus_port
 from node.io.replication import ReplicationShell
 from node.io.tls import TLSManager
 from node.proto import errors, resp
@@ -103,6 +104,8 @@ class NodeServer:
         engine.serve_while_busy = self._serve_while_busy
         # The master link and the sockets of attached replicas (node/io/replication.py).
         self.replication = ReplicationShell(self)
+        # Cluster mode: the bus's listener and links (node/io/bus.py).
+        self.bus = BusShell(self, engine.cluster) if engine.cluster is not None else None
         # TLS (node/io/tls.py): the contexts, and the listeners whose clients speak it.
         self.tls = TLSManager(engine.config, log, self._move_tls_port)
         engine.config.appliers.append(self.tls.apply)
@@ -124,6 +127,8 @@ class NodeServer:
             self._add_tls_listeners(self._listen(tls_port))
         if not self.listeners:
             raise OSError("Configured to not listen anywhere, exiting.")
+        if self.bus is not None:
+            self.bus.listeners = self._listen(bus_port(self.bus.cluster))
 
     def _listen(self, port: int) -> list[socket.socket]:
         """Listening sockets on `port` (Redis's `bind`; a leading '-' marks an optional
@@ -195,6 +200,9 @@ class NodeServer:
         restarted server can bind while an orphaned child still writes."""
         for sock in self.listeners:
             sock.close()
+        if self.bus is not None:
+            for sock in self.bus.listeners:
+                sock.close()
 
     async def serve(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
                     ) -> None:
@@ -207,6 +215,8 @@ class NodeServer:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._cron)
             nursery.start_soon(self.replication.run)
+            if self.bus is not None:
+                nursery.start_soon(self.bus.run)
             if self.use_epoll:
                 nursery.start_soon(self._reactor)
             else:
@@ -220,6 +230,8 @@ class NodeServer:
 
     def close_all(self) -> None:
         self.replication.close_all()
+        if self.bus is not None:
+            self.bus.close_all()
         for conn in list(self.conns.values()):
             self._close(conn)
         for sock in self.listeners:
@@ -256,8 +268,11 @@ class NodeServer:
                     await trio.lowlevel.checkpoint()
             engine.expire_blocked()
             engine.replication.cron()
+            engine.shutdown.cron()  # a SHUTDOWN waiting for lagging replicas
             if engine.cluster is not None:
                 engine.cluster.cron()  # also closes idle MIGRATE links
+                if self.bus is not None:
+                    self.bus.cron()
             elif engine.migrate_connector is not None:
                 engine.migrate_connector.close_idle(engine.now_ms)
             engine.before_sleep()
