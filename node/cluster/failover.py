@@ -199,7 +199,7 @@ class Failover:
             if self.mf_end:
                 self.auth_time = now
                 self.auth_rank = 0
-            self._log("notice", f"Start of election delayed for {self.auth_time - now} "
+            self._log("warning", f"Start of election delayed for {self.auth_time - now} "
                                 f"milliseconds (rank #{self.auth_rank}, offset "
                                 f"{self.replica_offset()}).")
             # The other replicas learn my offset, and may rank themselves after me.
@@ -213,7 +213,7 @@ class Failover:
                 added = (new_rank - self.auth_rank) * 1000
                 self.auth_time += added
                 self.auth_rank = new_rank
-                self._log("notice", f"Replica rank updated to #{new_rank}, added {added} "
+                self._log("warning", f"Replica rank updated to #{new_rank}, added {added} "
                                     f"milliseconds of delay.")
         if now < self.auth_time:
             self._cant_failover(CANT_WAITING_DELAY, now)
@@ -224,16 +224,16 @@ class Failover:
         if not self.auth_sent:
             state.current_epoch += 1
             self.auth_epoch = state.current_epoch
-            self._log("notice", f"Starting a failover election for epoch {self.auth_epoch}.")
+            self._log("warning", f"Starting a failover election for epoch {self.auth_epoch}.")
             self._request_votes()
             self.auth_sent = True
             state.todo |= TODO_SAVE_CONFIG | TODO_UPDATE_STATE | TODO_FSYNC_CONFIG
             return
         if self.auth_count >= needed_quorum:
-            self._log("notice", "Failover election won: I'm the new master.")
+            self._log("warning", "Failover election won: I'm the new master.")
             if myself.config_epoch < self.auth_epoch:
                 myself.config_epoch = self.auth_epoch
-                self._log("notice", f"configEpoch set to {myself.config_epoch} after "
+                self._log("warning", f"configEpoch set to {myself.config_epoch} after "
                                     f"successful failover")
             cluster.promote_myself()
             self.reset_manual()
@@ -467,7 +467,7 @@ class Failover:
                         candidate = replica
         if (target is not None and candidate is myself
                 and now - target.orphaned_time > MIGRATION_DELAY_MS):
-            self._log("notice", f"Migrating to orphaned master {target.name}")
+            self._log("warning", f"Migrating to orphaned master {target.name}")
             self.cluster.set_master(target)
 
 
