@@ -85,7 +85,7 @@ class ListMachine(RuleBasedStateMachine):
     @rule(keys=st.lists(KEYS, min_size=1, max_size=3), side=SIDES,
           count=st.one_of(st.none(), st.integers(0, 4)), blocking=st.booleans())
     def mpop(self, keys: list[str], side: str, count: int | None, blocking: bool) -> None:
-        extra = [] if count is None else ["COUNT", count]
+        extra: list[str | int] = [] if count is None else ["COUNT", count]
         prefix = ["BLMPOP", "0.01"] if blocking else ["LMPOP"]
         self.differ(*prefix, len(keys), *keys, side, *extra)
 
@@ -117,10 +117,30 @@ class BitmapMachine(RuleBasedStateMachine):
     def setbit(self, key: str, offset: int, bit: int) -> None:
         self.differ("SETBIT", key, offset, bit)
 
-    @rule(key=BIT_KEYS, value=st.binary(max_size=6))
-    def set_raw(self, key: str, value: bytes) -> None:
+    @rule(key=BIT_KEYS, value=st.one_of(st.binary(max_size=6),
+                                         st.integers(-1000, 10**6).map(str)))
+    def set_raw(self, key: str, value: bytes | str) -> None:
         if key != "l":
             self.differ("SET", key, value)
+
+    # String writes that turn an int/embstr string into a raw one (or create one), mixed
+    # with the bit commands: OBJECT ENCODING tells the representations apart.
+    @rule(key=BIT_KEYS, value=st.binary(max_size=4))
+    def append(self, key: str, value: bytes) -> None:
+        self.differ("APPEND", key, value)
+
+    @rule(key=BIT_KEYS, offset=st.integers(0, 12), value=st.binary(max_size=4))
+    def setrange(self, key: str, offset: int, value: bytes) -> None:
+        self.differ("SETRANGE", key, offset, value)
+
+    @rule(key=BIT_KEYS, by=st.integers(-3, 3))
+    def incrby(self, key: str, by: int) -> None:
+        self.differ("INCRBY", key, by)
+
+    @rule(key=BIT_KEYS)
+    def encoding(self, key: str) -> None:
+        self.differ("OBJECT", "ENCODING", key)
+        self.differ("STRLEN", key)
 
     @rule(key=BIT_KEYS, offset=st.integers(0, 90))
     def getbit(self, key: str, offset: int) -> None:
@@ -129,7 +149,7 @@ class BitmapMachine(RuleBasedStateMachine):
     @rule(key=BIT_KEYS, rng=st.one_of(st.none(), st.tuples(INDEXES, INDEXES)),
           unit=st.sampled_from([None, "BYTE", "BIT"]))
     def count(self, key: str, rng: tuple[int, int] | None, unit: str | None) -> None:
-        args = [] if rng is None else [*rng, *([] if unit is None else [unit])]
+        args: list[str | int] = [] if rng is None else [*rng, *([] if unit is None else [unit])]
         self.differ("BITCOUNT", key, *args)
 
     @rule(key=BIT_KEYS, bit=st.sampled_from([0, 1]),
@@ -148,8 +168,8 @@ class BitmapMachine(RuleBasedStateMachine):
         st.tuples(st.sampled_from(["SET", "INCRBY"]), FIELD_TYPES, st.integers(0, 40),
                   FIELD_VALUES),
         st.tuples(st.just("OVERFLOW"), st.sampled_from(["WRAP", "SAT", "FAIL"]))), max_size=4))
-    def bitfield(self, key: str, ops: list[tuple[object, ...]]) -> None:
-        self.differ("BITFIELD", key, *[x for op in ops for x in op])  # type: ignore[misc]
+    def bitfield(self, key: str, ops: list[tuple[str | int, ...]]) -> None:
+        self.differ("BITFIELD", key, *[x for op in ops for x in op])
 
     @rule(key=BIT_KEYS)
     def get(self, key: str) -> None:
@@ -158,5 +178,5 @@ class BitmapMachine(RuleBasedStateMachine):
 
 @pytest.mark.parametrize("machine", [ListMachine, BitmapMachine])
 def test_sequences_match_redis(pair: Differ, machine: type[RuleBasedStateMachine]) -> None:
-    machine.differ = pair  # type: ignore[attr-defined]
+    machine.differ = pair
     run_state_machine_as_test(machine, settings=SETTINGS)
