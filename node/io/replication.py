@@ -33,6 +33,7 @@ import trio
 
 from node.config import obuf_limits
 from node.io.log import Logger
+from node.io.tls import TLSSocket
 from node.persistence.storage import Producer
 from node.proto.resp import RequestParser
 from node.replication.primary import Replica
@@ -77,7 +78,8 @@ class ReplicationShell:
         self._link_sock: socket.socket | None = None  # the connected link's socket
         self._link_epoch = -1
         self.repl.wake = self._wake
-        self.repl.primary.sender = SocketSnapshotSender(self.engine.config.int)
+        self.repl.primary.sender = SocketSnapshotSender(self.engine.config.int,
+                                                        self._snapshot_fd)
 
     def _wake(self) -> None:
         self._kick.set()
@@ -272,6 +274,45 @@ class ReplicationShell:
             await link.wake.wait()
             link.wake = trio.Event()
 
+    def _snapshot_fd(self, fd: int) -> int:
+        """Where a diskless snapshot child writes for the replica on socket `fd`: the
+        socket itself, or for a TLS replica a pipe whose bytes a task of ours relays
+        through the TLS session (the child cannot speak TLS; Redis relays the same way)."""
+        link = next((link for link in self.links.values() if link.sock.fileno() == fd), None)
+        if link is None or not isinstance(link.sock, TLSSocket) or self._nursery is None:
+            return fd
+        read_end, write_end = os.pipe()
+        os.set_blocking(read_end, False)
+        os.set_blocking(write_end, False)
+        self._nursery.start_soon(self._relay, link, read_end, write_end)
+        return write_end
+
+    async def _relay(self, link: ReplicaConn, read_end: int, write_end: int) -> None:
+        # A task first runs after the fork that follows `_snapshot_fd`: once the parent's
+        # write end is closed, the pipe ends when the child does.
+        os.close(write_end)
+        client_id = link.replica.client.id
+        try:
+            while client_id in self.links:
+                await trio.lowlevel.wait_readable(read_end)
+                data = os.read(read_end, RECV_SIZE)
+                if not data:
+                    return
+                # OpenSSL resumes a write it could not finish only with the same bytes.
+                while client_id in self.links:
+                    try:
+                        link.sock.send(data)
+                        break
+                    except (BlockingIOError, InterruptedError):
+                        # Bounded: a dropped replica's socket closes under us.
+                        with trio.move_on_after(1):
+                            await trio.lowlevel.wait_writable(link.sock)
+                self.server.observer.net_output += len(data)
+        except OSError as exc:
+            self.server.log("warning", f"Write error sending DB to replica: {exc.strerror}")
+        finally:
+            os.close(read_end)
+
     async def _send_file(self, link: ReplicaConn, path: str) -> bool:
         """`$<len>\\r\\n` and the file's bytes (sendBulkToSlave)."""
         try:
@@ -289,9 +330,20 @@ class ReplicationShell:
                 except (BlockingIOError, InterruptedError):
                     await trio.lowlevel.wait_writable(link.sock)
             offset = 0
+            tls = isinstance(link.sock, TLSSocket)
+            chunk = b""
             while offset < size:
                 try:
-                    offset += os.sendfile(link.sock.fileno(), fd, offset, size - offset)
+                    if not tls:
+                        offset += os.sendfile(link.sock.fileno(), fd, offset, size - offset)
+                        continue
+                    # Through the TLS session; a write that would block is retried with
+                    # the same bytes, as OpenSSL requires.
+                    chunk = chunk or os.pread(fd, RECV_SIZE, offset)
+                    if not chunk:
+                        raise OSError(errno.EIO, "the RDB file shrank while being sent")
+                    offset += link.sock.send(chunk)
+                    chunk = b""
                 except (BlockingIOError, InterruptedError):
                     await trio.lowlevel.wait_writable(link.sock)
             self.server.observer.net_output += size
@@ -410,12 +462,15 @@ async def _connect(host: str, port: int) -> socket.socket:
 class SocketSnapshotSender:
     """Diskless snapshots (primary.SnapshotSender): the job a forked child runs."""
 
-    def __init__(self, config_int: Callable[[str], int]) -> None:
+    def __init__(self, config_int: Callable[[str], int],
+                 target_fd: Callable[[int], int] = lambda fd: fd) -> None:
         self.config_int = config_int
+        self.target_fd = target_fd  # a replica's socket -> where the child writes for it
 
     def job(self, targets: list[tuple[int, bytes]], mark: bytes,
             produce: Producer) -> Callable[[], bool]:
         timeout_ms = self.config_int("repl-timeout") * 1000
+        targets = [(self.target_fd(fd), preamble) for fd, preamble in targets]
 
         def run() -> bool:
             writer = _FanOut([fd for fd, _ in targets], timeout_ms)

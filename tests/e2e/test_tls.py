@@ -474,3 +474,26 @@ def test_slotd_replica_of_a_tls_master(certs: Certs, tls_factory: TLSFactory,
             _wait_for(lambda: replica.get("after") == b"stream", "the stream arrives")
             _wait_for(lambda: m.info("replication")["connected_slaves"] == 1,
                       "the master sees its replica")
+
+
+@pytest.mark.parametrize("diskless", ["yes", "no"])
+def test_redis_replica_over_our_tls_port(certs: Certs, tls_factory: TLSFactory,
+                                         redis_factory: Factory, diskless: str) -> None:
+    """A real redis-server with tls-replication yes syncs from our tls-port: the RDB goes
+    through the TLS session (relayed from the diskless child, or read from the file)."""
+    node = tls_factory(*certs.server_args("--repl-diskless-sync", diskless,
+                                          "--repl-diskless-sync-delay", "0"))
+    with plain_client(node.port) as master:
+        master.set("before", "sync")
+        for i in range(2000):
+            master.rpush("list", b"%d-" % i + b"v" * 100)
+        replica = redis_factory("--tls-port", str(procs.free_port()), "--tls-replication",
+                                "yes", "--replicaof", "127.0.0.1", str(node.tls_port),
+                                *certs.server_args())
+        with plain_client(replica.port) as r:
+            _wait_for(lambda: r.info("replication")["master_link_status"] == "up",
+                      "the TLS link comes up")
+            assert r.get("before") == b"sync"
+            assert r.llen("list") == 2000
+            master.set("after", "stream")
+            _wait_for(lambda: r.get("after") == b"stream", "the stream arrives")
