@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import re
 import socket
 import ssl
 from collections.abc import Callable
@@ -109,9 +110,10 @@ class TLSSocket(ssl.SSLSocket):
 
 
 def _reason(exc: OSError) -> str:
+    """OpenSSL's reason for a failure, close to the text Redis logs."""
     if isinstance(exc, ssl.SSLError) and exc.reason:
         return f"{exc.library or 'SSL'}: {exc.reason.lower().replace('_', ' ')}"
-    return exc.strerror or str(exc)
+    return re.sub(r" \(_ssl\.c:\d+\)$", "", exc.strerror or str(exc))
 
 
 def parse_protocols(text: str) -> tuple[ssl.TLSVersion, ssl.TLSVersion]:
@@ -207,7 +209,7 @@ def _context(config: Config, client: bool, versions: tuple[ssl.TLSVersion, ssl.T
         # for an encrypted key without one.
         ctx.load_cert_chain(cert, key, password=config.str(prefix + "key-file-pass"))
     except OSError as exc:
-        if _missing(cert) or (not _missing(key) and not _key_error(exc)):
+        if not _certificate_loads(cert):
             raise TLSConfigError(f"Failed to load certificate: {cert}: {_reason(exc)}") from None
         raise TLSConfigError(f"Failed to load private key: {key}: {_reason(exc)}") from None
     ca_file, ca_dir = config.str("tls-ca-cert-file"), config.str("tls-ca-cert-dir")
@@ -230,11 +232,14 @@ def _context(config: Config, client: bool, versions: tuple[ssl.TLSVersion, ssl.T
     return ctx, native
 
 
-def _key_error(exc: OSError) -> bool:
-    """Whether load_cert_chain failed on the key (bad password, not matching the
-    certificate) rather than on the certificate."""
-    reason = str(getattr(exc, "reason", "") or exc).upper()
-    return any(word in reason for word in ("KEY", "DECRYPT", "PASSWORD", "PASS PHRASE"))
+def _certificate_loads(path: str) -> bool:
+    """Whether `path` holds PEM certificates: load_cert_chain's error does not say
+    whether the certificate or the key failed, and Redis's log line does."""
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=path)
+    except OSError:
+        return False
+    return True
 
 
 def _missing(path: str) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import re
 import shutil
 import socket
 import ssl
@@ -24,8 +25,9 @@ import redis
 import trio
 
 from node.commands import load
-from node.config import parse_command_line
+from node.config import Config, parse_command_line
 from node.engine.engine import Engine
+from node.io.tls import _NATIVE, TLSConfigError, build_contexts, parse_protocols
 from node.server import NodeServer
 from tests import procs
 
@@ -497,3 +499,48 @@ def test_redis_replica_over_our_tls_port(certs: Certs, tls_factory: TLSFactory,
             assert r.llen("list") == 2000
             master.set("after", "stream")
             _wait_for(lambda: r.get("after") == b"stream", "the stream arrives")
+
+
+def _config(*args: str) -> Config:
+    return parse_command_line(list(args), lambda path: "")
+
+
+def test_context_building(certs: Certs) -> None:
+    """build_contexts's checks and Redis's log lines, without a server."""
+    d = certs.dir
+    _openssl("pkey", "-in", "server.key", "-aes256", "-passout", "pass:secret", "-out",
+             "locked.key", cwd=d)
+    base = ("--tls-cert-file", str(certs.server_cert), "--tls-auth-clients", "no")
+    build_contexts(_config(*base, "--tls-key-file", str(d / "locked.key"),
+                           "--tls-key-file-pass", "secret"))
+    for key, extra in (("locked.key", ("--tls-key-file-pass", "wrong")), ("locked.key", ()),
+                       ("client.key", ()), ("missing.key", ())):
+        with pytest.raises(TLSConfigError, match=re.escape(f"Failed to load private key: {d / key}: ")):
+            build_contexts(_config(*base, "--tls-key-file", str(d / key), *extra))
+    with pytest.raises(TLSConfigError, match=r"^Failed to load certificate: "):
+        build_contexts(_config("--tls-cert-file", str(certs.server_key), "--tls-key-file",
+                               str(certs.server_key), "--tls-auth-clients", "no"))
+    with pytest.raises(TLSConfigError, match=r"^Invalid tls-protocols specified"):
+        build_contexts(_config(*base, "--tls-key-file", str(certs.server_key),
+                               "--tls-protocols", "TLSv1.2  TLSv1.3"))
+    with pytest.raises(TLSConfigError, match=r"^Failed to load .*missing\.pem: No such file"):
+        build_contexts(_config(*base, "--tls-key-file", str(certs.server_key),
+                               "--tls-dh-params-file", str(d / "missing.pem")))
+    assert parse_protocols("tlsv1.3 TLSv1.2") == (ssl.TLSVersion.TLSv1_2,
+                                                  ssl.TLSVersion.TLSv1_3)
+
+
+def test_session_cache_reaches_openssl(certs: Certs) -> None:
+    """tls-session-caching and its size go to the native context (ctypes, checked)."""
+    assert _NATIVE is not None
+    get_size, get_mode = 43, 45  # SSL_CTRL_GET_SESS_CACHE_SIZE / _MODE
+    args = (*certs.server_args(), "--tls-session-cache-size", "123")
+    server, _ = build_contexts(_config(*args))
+    native = _NATIVE.pointer(server)
+    assert native is not None
+    assert _NATIVE.ctrl(native, get_mode, 0, None) == _NATIVE.SESS_CACHE_SERVER
+    assert _NATIVE.ctrl(native, get_size, 0, None) == 123
+    server, _ = build_contexts(_config(*args, "--tls-session-caching", "no"))
+    native = _NATIVE.pointer(server)
+    assert native is not None
+    assert _NATIVE.ctrl(native, get_mode, 0, None) == _NATIVE.SESS_CACHE_OFF
