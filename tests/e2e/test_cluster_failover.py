@@ -29,6 +29,7 @@ from tests.procs import ServerProcess
 
 pytestmark = pytest.mark.slow
 DEADLINE = 60.0  # seconds: a hang, not a slow failover
+KINDS = ["redis", "slotd"]
 
 
 def nodes_view(server: ServerProcess) -> list[list[str]]:
@@ -90,12 +91,7 @@ def keys_of(master: ServerProcess, count: int) -> list[str]:
     return out
 
 
-def kinds() -> list[str]:
-    # slotd joins once its cluster bus forms clusters of real processes (issue 8).
-    return ["redis"]
-
-
-@pytest.mark.parametrize("kind", kinds())
+@pytest.mark.parametrize("kind", KINDS)
 def test_killed_master_is_replaced_then_rejoins_as_replica(kind: str, tmp_path: Path) -> None:
     if kind == "redis":
         procs.redis_server_bin()
@@ -132,7 +128,7 @@ def test_killed_master_is_replaced_then_rejoins_as_replica(kind: str, tmp_path: 
         rc.close()
 
 
-@pytest.mark.parametrize("kind", kinds())
+@pytest.mark.parametrize("kind", KINDS)
 def test_manual_failover_under_writes_loses_no_acknowledged_write(kind: str,
                                                                    tmp_path: Path) -> None:
     if kind == "redis":
