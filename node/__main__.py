@@ -52,16 +52,24 @@ async def _run(server: NodeServer, log: Logger) -> None:
         with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             async for signum in signals:
                 name = "SIGINT" if signum == signal.SIGINT else "SIGTERM"
-                log("warning", f"Received {name} scheduling shutdown...")
-                # As SHUTDOWN with no option: save when save points are configured.
                 engine = server.engine
-                engine.set_time(int(time.time() * 1000))
-                if engine.persistence.prepare_shutdown(save=bool(engine.config.values["save"]),
-                                                       force=False):
+                if engine.shutdown.in_progress and signum == signal.SIGINT:
+                    log("warning", "You insist... exiting now.")  # Ctrl-C while waiting
                     server.request_stop()
                     break
-                log("warning", f"{name} received but errors trying to shut down the server, "
-                               "check the logs for more information")
+                log("warning", f"Received {name} scheduling shutdown...")
+                if engine.shutdown.in_progress:
+                    continue
+                # shutdown-on-sigterm/-sigint's flags ("default": as SHUTDOWN alone); when
+                # it waits for replicas the cron finishes it and serve() returns.
+                engine.set_time(int(time.time() * 1000))
+                stopped = engine.shutdown.signal(name)
+                if stopped:
+                    server.request_stop()
+                    break
+                if stopped is False:
+                    log("warning", f"{name} received but errors trying to shut down the "
+                                   "server, check the logs for more information")
             nursery.cancel_scope.cancel()
 
 

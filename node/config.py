@@ -77,6 +77,8 @@ class Param:
     kind: str  # int | memory | mempct (memory or N%) | bool | str | enum | list | save
     #            | percentiles (latency-tracking-info-percentiles)
     #            | events (notify-keyspace-events letters, stored as NOTIFY_* flags)
+    #            | flags (a multi-argument enum: words from `choices`, choices[0] meaning
+    #              none, stored in the choices' order)
     default: ConfigValue
     mutable: bool = True
     choices: tuple[str, ...] = ()
@@ -95,6 +97,8 @@ class Param:
             return _parse_percentiles(" ".join(args))
         if self.kind == "save":
             return _parse_save(" ".join(args))
+        if self.kind == "flags":
+            return self._flags(args)
         if len(args) != 1:
             raise ConfigError("wrong number of arguments")
         text = args[0]
@@ -116,6 +120,15 @@ class Param:
                 raise ConfigError(notify.INVALID_CLASS)
             return flags
         return text
+
+    def _flags(self, args: Sequence[str]) -> tuple[str, ...]:
+        words = " ".join(args).lower().split(" ")  # single spaces: "a  b" has an empty word
+        if any(w not in self.choices for w in words):
+            raise ConfigError(f"argument(s) must be one of the following: {', '.join(self.choices)}")
+        chosen = tuple(c for c in self.choices[1:] if c in words)
+        if "save" in chosen and "nosave" in chosen:  # the shutdown-on-sig* validator
+            raise ConfigError("shutdown options SAVE and NOSAVE can't be used simultaneously")
+        return chosen
 
     def _number(self, text: str) -> int:
         """Redis's numericParseString: memory units, then a percentage (stored negated)."""
@@ -183,6 +196,7 @@ def _p(name: str, kind: str, default: ConfigValue, **kw: object) -> Param:
 INT32 = 2**31 - 1
 UINT32 = 2**32 - 1
 _PROTECTED_ACTION: Final = ("no", "yes", "local")
+_SHUTDOWN_FLAGS: Final = ("default", "save", "nosave", "now", "force")
 PARAMS: Final[tuple[Param, ...]] = (
     _p("port", "int", 6379, lo=0, hi=65535, mutable=False),
     _p("bind", "list", ("*", "-::*"), mutable=True),
@@ -298,8 +312,8 @@ PARAMS: Final[tuple[Param, ...]] = (
     _p("oom-score-adj", "enum", "no", choices=("no", "yes", "relative", "absolute")),
     _p("oom-score-adj-values", "list", ("0", "200", "800")),
     _p("shutdown-timeout", "int", 10, lo=0, hi=INT32),
-    _p("shutdown-on-sigint", "str", "default"),
-    _p("shutdown-on-sigterm", "str", "default"),
+    _p("shutdown-on-sigint", "flags", (), choices=_SHUTDOWN_FLAGS),
+    _p("shutdown-on-sigterm", "flags", (), choices=_SHUTDOWN_FLAGS),
     _p("syslog-ident", "str", "redis", mutable=False),
     _p("syslog-facility", "enum", "local0", mutable=False, choices=(
         "user", "local0", "local1", "local2", "local3", "local4", "local5", "local6",
@@ -478,6 +492,9 @@ def format_value(param: Param, value: ConfigValue) -> str:
         return f"{-value}%"
     if param.kind == "events" and isinstance(value, int):
         return notify.format_classes(value)
+    if param.kind == "flags":
+        assert isinstance(value, tuple)
+        return " ".join(str(v) for v in value) or param.choices[0]
     return str(value)
 
 

@@ -10,8 +10,9 @@ Rules:
   unknown/immutable/duplicate, the table's spelling for a bad value).
 - CONFIG GET lists exact names in the order given and glob matches in table order (Redis
   uses its hash table's order, which no client can rely on); a name appears once.
-- INFO's text is built by `_info.py`. SHUTDOWN only records the request on the engine
-  (`shutdown_requested`); the shell stops the server after the batch.
+- INFO's text is built by `_info.py`. SHUTDOWN goes through `engine.shutdown`
+  (node/engine/shutdown.py): it may wait for lagging replicas (the caller blocked until
+  ABORT or the end); its request (`shutdown_requested`) stops the server after the batch.
 Pure.
 """
 
@@ -34,6 +35,7 @@ from node.config import (
     lookup_param,
 )
 from node.engine import glob
+from node.engine.blocking import Block
 from node.engine.engine import Engine, Stats
 from node.engine.session import Client
 from node.proto import errors, resp
@@ -278,7 +280,7 @@ def lastsave(c: Client, argv: Argv) -> bytes:
                     docs.token("now", "NOW", since="7.0.0", optional=True),
                     docs.token("force", "FORCE", since="7.0.0", optional=True),
                     docs.token("abort", "ABORT", since="7.0.0", optional=True)))
-def shutdown(c: Client, argv: Argv) -> bytes:
+def shutdown(c: Client, argv: Argv) -> bytes | Block:
     words: set[bytes] = set()
     for raw in argv[1:]:
         word = option(raw)
@@ -289,18 +291,14 @@ def shutdown(c: Client, argv: Argv) -> bytes:
         raise CommandError(errors.SYNTAX)
     engine = c.engine
     if b"ABORT" in words:
-        # A shutdown only waits (for lagging replicas) once replication exists; until then
-        # none is ever in progress when a command can run.
-        raise CommandError(errors.NO_SHUTDOWN)
+        if not engine.shutdown.abort():
+            raise CommandError(errors.NO_SHUTDOWN)
+        return resp.OK
     if engine.scripting.running and b"NOSAVE" not in words:
         # Past busy-reply-threshold only SHUTDOWN NOSAVE may end the server under a script.
         raise CommandError(engine.scripting.busy_error())
-    # Save when asked to, or by default when save points are configured (Redis's rule).
-    save = b"SAVE" in words or (b"NOSAVE" not in words and bool(engine.config.values["save"]))
-    flags = ["save" if save else "nosave"]
-    flags += [w.decode().lower() for w in (b"NOW", b"FORCE") if w in words]
-    if not engine.persistence.prepare_shutdown(save=save, force=b"FORCE" in words):
-        raise CommandError("ERR Errors trying to SHUTDOWN. Check logs.")
-    engine.shutdown_requested = " ".join(flags)
-    c.close_after_reply = True  # nothing after SHUTDOWN runs; the process is going away
-    return b""
+    return engine.shutdown.request(frozenset(w.decode().lower() for w in words), c)
+
+
+# SHUTDOWN may block (waiting for replicas) without Redis's BLOCKING flag.
+NODE.commands["shutdown"].fast = False

@@ -33,6 +33,7 @@ from node.engine.observe import CommandStats, Observer, protected_error
 from node.engine.pubsub import PubSub
 from node.engine.scripting import Scripting
 from node.engine.session import REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT, Client
+from node.engine.shutdown import Shutdown
 from node.engine.tracking import Tracking
 from node.persistence.manager import Persistence
 from node.proto import errors, resp
@@ -93,6 +94,7 @@ class Engine:
         self.stats = Stats()
         self.started_ms = 0
         self.shutdown_requested: str | None = None  # set by SHUTDOWN; the shell acts on it
+        self.shutdown = Shutdown(self)  # SHUTDOWN's wait for lagging replicas, ABORT
         self.acl = AccessControl(self)  # users, AUTH, the ACL guard and log
         # Blocking: parked clients (insertion-ordered), clients that got a reply outside their
         # own command (the shell flushes them), and >0 inside MULTI/EXEC or a script.

@@ -139,6 +139,18 @@ def test_config_set_errors(diff: Differ) -> None:
     diff("CONFIG", "GET", "hz", "maxmemory", unordered=True)
 
 
+def test_config_multi_word_enums(diff: Differ) -> None:
+    """shutdown-on-sigterm/-sigint take several words of an enum, kept in its order."""
+    try:
+        for name in ("shutdown-on-sigterm", "shutdown-on-sigint"):
+            for value in ("nosave now", "save", "foo", "default now", "NOSAVE NOW force", "",
+                          "save nosave", "now  force", "default"):
+                diff("CONFIG", "SET", name, value)
+                diff("CONFIG", "GET", name)
+    finally:
+        diff("CONFIG", "SET", "shutdown-on-sigterm", "default", "shutdown-on-sigint", "default")
+
+
 def test_config_set_round_trips(diff: Differ) -> None:
     try:
         diff("CONFIG", "SET", "maxmemory", "10mb", "hz", "20")

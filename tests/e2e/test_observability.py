@@ -203,6 +203,7 @@ def rewritten(kind: str, directory: Path) -> str:
         r.config_set("notify-keyspace-events", "KEA")
         r.config_set("client-output-buffer-limit", "normal 1mb 2mb 3")
         r.config_set("save", "")
+        r.config_set("shutdown-on-sigterm", "force NOSAVE")
         assert r.execute_command("CONFIG", "REWRITE") == b"OK"
     finally:
         server.stop()
