@@ -20,7 +20,6 @@ Rules:
 
 from __future__ import annotations
 
-import ipaddress
 import operator
 import random
 from dataclasses import dataclass, field
@@ -84,13 +83,6 @@ def slots_bitmap(state: ClusterState, node: ClusterNode | None) -> bytes:
         return bytes(SLOT_BITMAP_LEN)
     ones = bytes(map(operator.is_, state.slots, repeat(node))).translate(_BITS)
     return int(ones[::-1], 2).to_bytes(SLOT_BITMAP_LEN, "little")
-
-
-def _normal_ip(ip: str) -> str | None:
-    try:
-        return str(ipaddress.ip_address(ip))
-    except ValueError:
-        return None
 
 
 class ClusterBus:
@@ -426,21 +418,6 @@ class ClusterBus:
                 self.free(link)
         self.state.remove_node(node)
 
-    def start_handshake(self, ip: str, port: int, cport: int) -> bool:
-        """clusterStartHandshake: a node we only know the address of; its name comes with
-        its first PONG. False for a bad address or one already in handshake."""
-        normal = _normal_ip(ip)
-        if normal is None or not 0 < port <= 65535 or not 0 < cport <= 65535:
-            return False
-        state = self.state
-        if any(n.flags & NodeFlag.HANDSHAKE and n.ip == normal and n.port == port
-               and n.cport == cport for n in state.nodes.values()):
-            return False
-        state.add_node(ClusterNode(random_name(self.rng), NodeFlag.HANDSHAKE | NodeFlag.MEET,
-                                   self.now, ip=normal, port=port, cport=cport,
-                                   shard_id=random_name(self.rng)))
-        return True
-
     # --- receiving ----------------------------------------------------------------------------------
     def process(self, link: Link, msg: Message) -> None:
         """clusterProcessPacket for one message."""
@@ -620,7 +597,7 @@ class ClusterBus:
 
     def _process_gossip(self, link: Link, msg: Message) -> None:
         """clusterProcessGossipSection: failure reports from masters, pong times, addresses
-        of failing nodes, handshakes with nodes we never heard of."""
+        of failing nodes, nodes we never heard of."""
         state = self.state
         myself = state.myself
         now = self.now
@@ -632,9 +609,15 @@ class ClusterBus:
             flags = NodeFlag(g.flags)
             node = state.lookup(g.name)
             if node is None:
+                # Added under the name and flags the sender knows it by (no handshake: the
+                # address may belong to another node by now); only a known sender is
+                # trusted, and a forgotten node stays away for a while.
                 if (sender is not None and not flags & NodeFlag.NOADDR
                         and not state.blacklisted(g.name, now)):
-                    self.start_handshake(g.ip, g.port, g.cport)
+                    state.add_node(ClusterNode(g.name, flags, now, ip=g.ip, port=g.port,
+                                               cport=g.cport, pport=g.pport,
+                                               shard_id=random_name(self.rng)))
+                    state.todo |= TODO_SAVE_CONFIG
                 continue
             if sender is not None and sender.is_master and node is not myself:
                 if flags & _DOWN:

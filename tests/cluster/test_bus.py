@@ -72,6 +72,19 @@ def test_full_mesh_by_gossip_and_cluster_ok() -> None:
     assert all(v == views[0] for v in views)
 
 
+def test_gossip_adds_unknown_nodes_by_name_without_handshake() -> None:
+    net = BusNet(3)
+    net.split_slots()
+    net.meet_all()  # node 0 meets 1 and 2; 1 and 2 only hear of each other
+    for _ in range(100):
+        net.tick()
+        lines = net[1].h("CLUSTER", "NODES").decode().splitlines()
+        assert not any("handshake" in line and ":30003@" in line for line in lines)
+        if net[1].knows(net[2]):
+            break
+    assert net[1].knows(net[2]) and net[2].knows(net[1])
+
+
 def test_links_to_and_from_every_peer() -> None:
     net = formed(3)
     links = net[0].h("CLUSTER", "LINKS")
