@@ -589,3 +589,24 @@ def test_sim_takeover_wins_without_votes() -> None:
     net.run(3000)
     assert agreed_owner(net, 16383, list(range(6))) == {net[5].name}
     assert net[2].cluster.state.myself.is_replica
+
+
+def test_sim_a_partition_shorter_than_the_node_timeout_fails_nothing_over() -> None:
+    net = replicated()
+    epochs = [n.cluster.state.current_epoch for n in net.nodes]
+    for other in range(1, 6):
+        net.partition(0, other)
+    net.run(1500)
+    net.heal()
+    net.run(5000)
+    assert [n.cluster.state.current_epoch for n in net.nodes] == epochs
+    assert net[0].cluster.state.myself.is_master and net[3].cluster.state.myself.is_replica
+    assert all(n.cluster.state.ok for n in net.nodes)
+
+
+def test_a_replica_per_nodes_conf_starts_replicating_its_master() -> None:
+    s = Setup()
+    repl = s.h.engine.replication
+    repl.unset_master()  # as after a start-up from nodes.conf: replication is off
+    s.step(100)
+    assert repl.master_host == "127.0.0.1" and repl.master_port == 7000
