@@ -357,7 +357,10 @@ class ClusterBus:
         for node in [n for n in self.inbound if state.nodes.get(n.name) is not n]:
             self.free(self.inbound[node])
         self.pfail_nodes = 0
+        limit = self.cluster.engine.config.int("cluster-link-sendbuf-limit")
         for node in list(state.nodes.values()):
+            if limit:
+                self._enforce_sendbuf_limit(node, limit)
             if node.flags & (NodeFlag.MYSELF | NodeFlag.NOADDR):
                 continue
             if node.flags & NodeFlag.PFAIL:
@@ -393,6 +396,18 @@ class ClusterBus:
         self.failover.cron()
         if changed or not state.ok:
             state.todo |= TODO_UPDATE_STATE
+
+    def _enforce_sendbuf_limit(self, node: ClusterNode, limit: int) -> None:
+        """cluster-link-sendbuf-limit: a link whose peer does not take what we send is
+        dropped rather than let its buffer grow without bound."""
+        for direction, table in (("to", self.outbound), ("from", self.inbound)):
+            link = table.get(node)
+            if link is not None and len(link.out) > limit:
+                self._log("warning", f"Freeing cluster link({direction} node {node.name}, "
+                                     f"used memory: {len(link.out)}) due to exceeding send "
+                                     f"buffer memory limit.")
+                self.free(link)
+                self.state.links_buffer_limit_exceeded += 1
 
     def _ping_random(self) -> None:
         """Once a second: PING the node with the oldest pong among a few random ones that

@@ -315,3 +315,16 @@ def test_stuck_link_reconnects_and_node_timeout_flags_pfail() -> None:
     net.heal()
     net.run(2000)
     assert not node.flags & NodeFlag.PFAIL
+
+
+def test_link_over_the_sendbuf_limit_is_freed() -> None:
+    net = formed(2)
+    assert net[0].h("CONFIG", "SET", "cluster-link-sendbuf-limit", "1000") == b"OK"
+    bus = net[0].bus
+    peer = net[0].cluster.state.lookup(net[1].name)
+    assert peer is not None
+    link = bus.outbound[peer]
+    link.out += bytes(2000)  # the peer stopped reading
+    bus.cron()
+    assert link in bus.closing
+    assert info(net[0].h("CLUSTER", "INFO"))["total_cluster_links_buffer_limit_exceeded"] == "1"
