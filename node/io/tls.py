@@ -38,19 +38,35 @@ from node.config import Config, ConfigApplyError, ConfigValue, lookup_param
 # decrypted bytes stay inside OpenSSL where epoll cannot see them.
 _RECORD: Final = 16 * 1024
 _PROTOCOLS: Final = {
-    "tlsv1": ssl.TLSVersion.TLSv1, "tlsv1.1": ssl.TLSVersion.TLSv1_1,
-    "tlsv1.2": ssl.TLSVersion.TLSv1_2, "tlsv1.3": ssl.TLSVersion.TLSv1_3,
+    "tlsv1": ssl.TLSVersion.TLSv1,
+    "tlsv1.1": ssl.TLSVersion.TLSv1_1,
+    "tlsv1.2": ssl.TLSVersion.TLSv1_2,
+    "tlsv1.3": ssl.TLSVersion.TLSv1_3,
 }
-_VERIFY: Final = {"no": ssl.CERT_NONE, "optional": ssl.CERT_OPTIONAL,
-                  "yes": ssl.CERT_REQUIRED}
+_VERIFY: Final = {"no": ssl.CERT_NONE, "optional": ssl.CERT_OPTIONAL, "yes": ssl.CERT_REQUIRED}
 # The configs whose change reloads the contexts (Redis's applyTlsCfg).
-RELOADING: Final = frozenset({
-    "tls-cert-file", "tls-key-file", "tls-key-file-pass", "tls-client-cert-file",
-    "tls-client-key-file", "tls-client-key-file-pass", "tls-dh-params-file",
-    "tls-ca-cert-file", "tls-ca-cert-dir", "tls-protocols", "tls-ciphers",
-    "tls-ciphersuites", "tls-prefer-server-ciphers", "tls-session-caching",
-    "tls-session-cache-size", "tls-session-cache-timeout", "tls-replication", "tls-cluster",
-})
+RELOADING: Final = frozenset(
+    {
+        "tls-cert-file",
+        "tls-key-file",
+        "tls-key-file-pass",
+        "tls-client-cert-file",
+        "tls-client-key-file",
+        "tls-client-key-file-pass",
+        "tls-dh-params-file",
+        "tls-ca-cert-file",
+        "tls-ca-cert-dir",
+        "tls-protocols",
+        "tls-ciphers",
+        "tls-ciphersuites",
+        "tls-prefer-server-ciphers",
+        "tls-session-caching",
+        "tls-session-cache-size",
+        "tls-session-cache-timeout",
+        "tls-replication",
+        "tls-cluster",
+    }
+)
 UPDATE_FAILED: Final = "Unable to update TLS configuration. Check server logs."
 LISTEN_FAILED: Final = "Unable to listen on this port. Check server logs."
 START_FAILED: Final = "Failed to configure TLS. Check logs for more info."
@@ -124,8 +140,10 @@ def parse_protocols(text: str) -> tuple[ssl.TLSVersion, ssl.TLSVersion]:
     versions = [_PROTOCOLS.get(word.lower()) for word in text.split(" ")]
     chosen = [v for v in versions if v is not None]
     if len(chosen) != len(versions):
-        raise TLSConfigError("Invalid tls-protocols specified. Use a combination of 'TLSv1', "
-                             "'TLSv1.1', 'TLSv1.2' and 'TLSv1.3'.")
+        raise TLSConfigError(
+            "Invalid tls-protocols specified. Use a combination of 'TLSv1', "
+            "'TLSv1.1', 'TLSv1.2' and 'TLSv1.3'."
+        )
     return min(chosen), max(chosen)
 
 
@@ -147,17 +165,20 @@ class _NativeContext:
         vp, cp = ctypes.c_void_p, ctypes.c_char_p
         self.get_options = _bind(lib.SSL_CTX_get_options, ctypes.c_uint64, vp)
         self.get_verify_mode = _bind(lib.SSL_CTX_get_verify_mode, ctypes.c_int, vp)
-        self.ctrl = _bind(lib.SSL_CTX_ctrl, ctypes.c_long, vp, ctypes.c_int, ctypes.c_long,
-                          vp)
+        self.ctrl = _bind(lib.SSL_CTX_ctrl, ctypes.c_long, vp, ctypes.c_int, ctypes.c_long, vp)
         self.set_timeout = _bind(lib.SSL_CTX_set_timeout, ctypes.c_long, vp, ctypes.c_long)
-        self.set_sid_ctx = _bind(lib.SSL_CTX_set_session_id_context, ctypes.c_int, vp, cp,
-                                 ctypes.c_uint)
+        self.set_sid_ctx = _bind(
+            lib.SSL_CTX_set_session_id_context, ctypes.c_int, vp, cp, ctypes.c_uint
+        )
         self.set_ciphersuites = _bind(lib.SSL_CTX_set_ciphersuites, ctypes.c_int, vp, cp)
 
     def pointer(self, ctx: ssl.SSLContext) -> int | None:
         address = ctypes.c_void_p.from_address(id(ctx) + object.__basicsize__).value
-        if (not address or self.get_options(address) != int(ctx.options)
-                or self.get_verify_mode(address) != self._VERIFY_BITS[ctx.verify_mode]):
+        if (
+            not address
+            or self.get_options(address) != int(ctx.options)
+            or self.get_verify_mode(address) != self._VERIFY_BITS[ctx.verify_mode]
+        ):
             return None
         return int(address)
 
@@ -166,8 +187,7 @@ class _NativeContext:
         timeout, or none."""
         if config.bool("tls-session-caching"):
             self.ctrl(native, self.SET_SESS_CACHE_MODE, self.SESS_CACHE_SERVER, None)
-            self.ctrl(native, self.SET_SESS_CACHE_SIZE, config.int("tls-session-cache-size"),
-                      None)
+            self.ctrl(native, self.SET_SESS_CACHE_SIZE, config.int("tls-session-cache-size"), None)
             self.set_timeout(native, config.int("tls-session-cache-timeout"))
             self.set_sid_ctx(native, b"redis", 5)
         else:
@@ -190,8 +210,12 @@ def _native() -> _NativeContext | None:
 _NATIVE: Final = _native()
 
 
-def _context(config: Config, client: bool, versions: tuple[ssl.TLSVersion, ssl.TLSVersion],
-             prefix: str = "tls-") -> tuple[ssl.SSLContext, int | None]:
+def _context(
+    config: Config,
+    client: bool,
+    versions: tuple[ssl.TLSVersion, ssl.TLSVersion],
+    prefix: str = "tls-",
+) -> tuple[ssl.SSLContext, int | None]:
     """The part common to the server and the client context (Redis's createSSLContext),
     with the native SSL_CTX pointer when it can be had; `prefix` names the certificate
     and key configs to load."""
@@ -217,8 +241,9 @@ def _context(config: Config, client: bool, versions: tuple[ssl.TLSVersion, ssl.T
         try:
             ctx.load_verify_locations(cafile=ca_file or None, capath=ca_dir or None)
         except OSError as exc:
-            raise TLSConfigError(f"Failed to configure CA certificate(s) file/directory: "
-                                 f"{_reason(exc)}") from None
+            raise TLSConfigError(
+                f"Failed to configure CA certificate(s) file/directory: {_reason(exc)}"
+            ) from None
     ciphers = config.str("tls-ciphers")
     if ciphers:
         try:
@@ -226,8 +251,9 @@ def _context(config: Config, client: bool, versions: tuple[ssl.TLSVersion, ssl.T
         except ssl.SSLError:
             raise TLSConfigError(f"Failed to configure ciphers: {ciphers}") from None
     suites = config.str("tls-ciphersuites")
-    if suites and (native is None or _NATIVE is None
-                   or not _NATIVE.set_ciphersuites(native, suites.encode())):
+    if suites and (
+        native is None or _NATIVE is None or not _NATIVE.set_ciphersuites(native, suites.encode())
+    ):
         raise TLSConfigError(f"Failed to configure ciphersuites: {suites}")
     return ctx, native
 
@@ -256,12 +282,20 @@ def build_contexts(config: Config) -> tuple[ssl.SSLContext, ssl.SSLContext]:
         raise TLSConfigError("No tls-cert-file configured!")
     if not config.str("tls-key-file"):
         raise TLSConfigError("No tls-key-file configured!")
-    if ((config.str("tls-auth-clients") != "no" or config.bool("tls-cluster")
-         or config.bool("tls-replication"))
-            and not config.str("tls-ca-cert-file") and not config.str("tls-ca-cert-dir")):
-        raise TLSConfigError("Either tls-ca-cert-file or tls-ca-cert-dir must be specified "
-                             "when tls-cluster, tls-replication or tls-auth-clients are "
-                             "enabled!")
+    if (
+        (
+            config.str("tls-auth-clients") != "no"
+            or config.bool("tls-cluster")
+            or config.bool("tls-replication")
+        )
+        and not config.str("tls-ca-cert-file")
+        and not config.str("tls-ca-cert-dir")
+    ):
+        raise TLSConfigError(
+            "Either tls-ca-cert-file or tls-ca-cert-dir must be specified "
+            "when tls-cluster, tls-replication or tls-auth-clients are "
+            "enabled!"
+        )
     versions = parse_protocols(config.str("tls-protocols"))
     server, native = _context(config, False, versions)
     server.sslsocket_class = TLSSocket
@@ -290,8 +324,9 @@ class TLSManager:
     raising OSError when it cannot.
     """
 
-    def __init__(self, config: Config, log: Callable[[str, str], None],
-                 move_port: Callable[[int], None]) -> None:
+    def __init__(
+        self, config: Config, log: Callable[[str, str], None], move_port: Callable[[int], None]
+    ) -> None:
         self.config = config
         self.log = log
         self.move_port = move_port
@@ -300,8 +335,9 @@ class TLSManager:
 
     def enabled(self) -> bool:
         config = self.config
-        return bool(config.int("tls-port") or config.bool("tls-replication")
-                    or config.bool("tls-cluster"))
+        return bool(
+            config.int("tls-port") or config.bool("tls-replication") or config.bool("tls-cluster")
+        )
 
     def configure(self) -> None:
         """Build the contexts (raises TLSConfigError, logged here)."""
@@ -360,11 +396,11 @@ class TLSManager:
         mode = _VERIFY[self.config.str("tls-auth-clients")]
         if ctx.verify_mode != mode:
             ctx.verify_mode = mode
-        conn = cast(TLSSocket, ctx.wrap_socket(sock, server_side=True,
-                                               do_handshake_on_connect=False))
+        conn = cast(
+            TLSSocket, ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        )
         conn.log = self.log
         return conn
-
 
     async def connect(self, sock: socket.socket) -> TLSSocket:
         """A TCP link we opened (to our master, with tls-replication) as a TLS connection:
@@ -374,8 +410,9 @@ class TLSManager:
         if ctx is None:  # not reachable: tls-replication yes builds the contexts
             sock.close()
             raise OSError(errno.ENOTCONN, "TLS is not configured")
-        conn = cast(TLSSocket, ctx.wrap_socket(sock, server_side=False,
-                                               do_handshake_on_connect=False))
+        conn = cast(
+            TLSSocket, ctx.wrap_socket(sock, server_side=False, do_handshake_on_connect=False)
+        )
         try:
             while True:
                 try:

@@ -48,21 +48,53 @@ class Certs:
     rogue_key: Path
 
     def server_args(self, *extra: str) -> tuple[str, ...]:
-        return ("--tls-cert-file", str(self.server_cert), "--tls-key-file",
-                str(self.server_key), "--tls-ca-cert-file", str(self.ca), *extra)
+        return (
+            "--tls-cert-file",
+            str(self.server_cert),
+            "--tls-key-file",
+            str(self.server_key),
+            "--tls-ca-cert-file",
+            str(self.ca),
+            *extra,
+        )
 
 
 def _openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True,
-                   timeout=TIMEOUT)
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=TIMEOUT)
 
 
 def _issue(name: str, subject: str, ca: str, cwd: Path, ext: str = "") -> None:
-    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out",
-             f"{name}.csr", "-subj", subject, cwd=cwd)
+    _openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        f"{name}.key",
+        "-out",
+        f"{name}.csr",
+        "-subj",
+        subject,
+        cwd=cwd,
+    )
     extra = ["-extfile", ext] if ext else []
-    _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.crt", "-CAkey", f"{ca}.key",
-             "-CAcreateserial", "-out", f"{name}.crt", "-days", "2", *extra, cwd=cwd)
+    _openssl(
+        "x509",
+        "-req",
+        "-in",
+        f"{name}.csr",
+        "-CA",
+        f"{ca}.crt",
+        "-CAkey",
+        f"{ca}.key",
+        "-CAcreateserial",
+        "-out",
+        f"{name}.crt",
+        "-days",
+        "2",
+        *extra,
+        cwd=cwd,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -74,14 +106,36 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
         pytest.skip(message)
     d = tmp_path_factory.mktemp("tls")
     for ca in ("ca", "rogue-ca"):
-        _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{ca}.key",
-                 "-out", f"{ca}.crt", "-days", "2", "-subj", f"/CN=slotd test {ca}", cwd=d)
+        _openssl(
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            f"{ca}.key",
+            "-out",
+            f"{ca}.crt",
+            "-days",
+            "2",
+            "-subj",
+            f"/CN=slotd test {ca}",
+            cwd=d,
+        )
     (d / "san.cnf").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
     _issue("server", "/CN=localhost", "ca", d, "san.cnf")
     _issue("client", "/CN=client", "ca", d)
     _issue("rogue", "/CN=rogue", "rogue-ca", d)
-    return Certs(d, d / "ca.crt", d / "server.crt", d / "server.key", d / "client.crt",
-                 d / "client.key", d / "rogue.crt", d / "rogue.key")
+    return Certs(
+        d,
+        d / "ca.crt",
+        d / "server.crt",
+        d / "server.key",
+        d / "client.crt",
+        d / "client.key",
+        d / "rogue.crt",
+        d / "rogue.key",
+    )
 
 
 @dataclass
@@ -107,9 +161,11 @@ def tls_factory(tmp_path: Path) -> Iterator[TLSFactory]:
         tls_port = procs.free_port()
         proc = procs.start(
             "slotd",
-            lambda port: procs.slotd_command(port, tmp_path / f"n{len(started)}",
-                                             "--tls-port", str(tls_port), *extra),
-            tmp_path / f"n{len(started)}")
+            lambda port: procs.slotd_command(
+                port, tmp_path / f"n{len(started)}", "--tls-port", str(tls_port), *extra
+            ),
+            tmp_path / f"n{len(started)}",
+        )
         started.append(proc)
         return TLSNode(proc, tls_port)
 
@@ -118,14 +174,24 @@ def tls_factory(tmp_path: Path) -> Iterator[TLSFactory]:
         proc.stop()
 
 
-def tls_client(certs: Certs, port: int, *, cert: bool = True, rogue: bool = False,
-               **kw: object) -> redis.Redis:
+def tls_client(
+    certs: Certs, port: int, *, cert: bool = True, rogue: bool = False, **kw: object
+) -> redis.Redis:
     files: dict[str, object] = {}
     if cert:
-        files = {"ssl_certfile": str(certs.rogue_cert if rogue else certs.client_cert),
-                 "ssl_keyfile": str(certs.rogue_key if rogue else certs.client_key)}
-    return redis.Redis(host="127.0.0.1", port=port, ssl=True, ssl_ca_certs=str(certs.ca),
-                       socket_timeout=TIMEOUT, **files, **kw)  # type: ignore[arg-type]
+        files = {
+            "ssl_certfile": str(certs.rogue_cert if rogue else certs.client_cert),
+            "ssl_keyfile": str(certs.rogue_key if rogue else certs.client_key),
+        }
+    return redis.Redis(
+        host="127.0.0.1",
+        port=port,
+        ssl=True,
+        ssl_ca_certs=str(certs.ca),
+        socket_timeout=TIMEOUT,
+        **files,
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def plain_client(port: int) -> redis.Redis:
@@ -160,14 +226,24 @@ def test_plain_and_tls_ports_at_once(certs: Certs, tls_factory: TLSFactory) -> N
 
 def test_redis_cli_tls(certs: Certs, tls_factory: TLSFactory, redis_cli: str) -> None:
     node = tls_factory(*certs.server_args())
-    base = [redis_cli, "-h", "127.0.0.1", "-p", str(node.tls_port), "--tls", "--cacert",
-            str(certs.ca)]
+    base = [
+        redis_cli,
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(node.tls_port),
+        "--tls",
+        "--cacert",
+        str(certs.ca),
+    ]
     with_cert = [*base, "--cert", str(certs.client_cert), "--key", str(certs.client_key)]
-    done = subprocess.run([*with_cert, "SET", "cli", "yes"], capture_output=True,
-                          timeout=TIMEOUT, check=False)
+    done = subprocess.run(
+        [*with_cert, "SET", "cli", "yes"], capture_output=True, timeout=TIMEOUT, check=False
+    )
     assert done.stdout == b"OK\n", done.stderr
-    done = subprocess.run([*with_cert, "GET", "cli"], capture_output=True, timeout=TIMEOUT,
-                          check=False)
+    done = subprocess.run(
+        [*with_cert, "GET", "cli"], capture_output=True, timeout=TIMEOUT, check=False
+    )
     assert done.stdout == b"yes\n"
     # Without a client certificate the default (tls-auth-clients yes) refuses it.
     done = subprocess.run([*base, "PING"], capture_output=True, timeout=TIMEOUT, check=False)
@@ -218,8 +294,10 @@ def test_reader_slower_than_the_reply(certs: Certs, tls_factory: TLSFactory) -> 
         r.set("big", b"x" * size)
         ctx = ssl.create_default_context(cafile=str(certs.ca))
         ctx.load_cert_chain(str(certs.client_cert), str(certs.client_key))
-        with socket.create_connection(("127.0.0.1", node.tls_port), timeout=TIMEOUT) as raw, \
-                ctx.wrap_socket(raw, server_hostname="localhost") as slow:
+        with (
+            socket.create_connection(("127.0.0.1", node.tls_port), timeout=TIMEOUT) as raw,
+            ctx.wrap_socket(raw, server_hostname="localhost") as slow,
+        ):
             slow.sendall(b"*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n")
             first = slow.recv(1024)
             assert first.startswith(b"$%d\r\n" % size)
@@ -259,8 +337,7 @@ def test_bad_peers_do_not_stall_others(certs: Certs, tls_factory: TLSFactory) ->
 
 def test_tls_only_with_port_zero(certs: Certs, tmp_path: Path) -> None:
     tls_port = procs.free_port()
-    argv = procs.slotd_command(0, tmp_path, "--tls-port", str(tls_port),
-                               *certs.server_args())
+    argv = procs.slotd_command(0, tmp_path, "--tls-port", str(tls_port), *certs.server_args())
     proc = procs.ServerProcess("slotd-tls", argv, tls_port, tmp_path)
     proc.spawn()
     try:
@@ -304,24 +381,35 @@ def test_reload_is_atomic(certs: Certs, tls_factory: TLSFactory) -> None:
     with plain_client(node.port) as admin:
         missing = str(certs.dir / "missing.crt")
         with pytest.raises(redis.ResponseError) as failed:
-            admin.execute_command("CONFIG", "SET", "tls-key-file", str(certs.client_key),
-                                  "tls-cert-file", missing)
-        assert str(failed.value) == ("CONFIG SET failed (possibly related to argument "
-                                     "'tls-key-file') - Unable to update TLS configuration. "
-                                     "Check server logs.")
+            admin.execute_command(
+                "CONFIG", "SET", "tls-key-file", str(certs.client_key), "tls-cert-file", missing
+            )
+        assert str(failed.value) == (
+            "CONFIG SET failed (possibly related to argument "
+            "'tls-key-file') - Unable to update TLS configuration. "
+            "Check server logs."
+        )
         assert admin.config_get("tls-cert-file")["tls-cert-file"] == str(certs.server_cert)
         assert admin.config_get("tls-key-file")["tls-key-file"] == str(certs.server_key)
         with tls_client(certs, node.tls_port) as r:
             assert r.ping()
         # A certificate and its key change together: the server now shows the client's
         # certificate (CN=client), which the same CA signed.
-        assert admin.execute_command("CONFIG", "SET", "tls-cert-file", str(certs.client_cert),
-                                     "tls-key-file", str(certs.client_key))
+        assert admin.execute_command(
+            "CONFIG",
+            "SET",
+            "tls-cert-file",
+            str(certs.client_cert),
+            "tls-key-file",
+            str(certs.client_key),
+        )
         ctx = ssl.create_default_context(cafile=str(certs.ca))
         ctx.check_hostname = False
         ctx.load_cert_chain(str(certs.client_cert), str(certs.client_key))
-        with socket.create_connection(("127.0.0.1", node.tls_port), timeout=TIMEOUT) as raw, \
-                ctx.wrap_socket(raw) as conn:
+        with (
+            socket.create_connection(("127.0.0.1", node.tls_port), timeout=TIMEOUT) as raw,
+            ctx.wrap_socket(raw) as conn,
+        ):
             peer = conn.getpeercert()
             assert peer is not None
             assert (("commonName", "client"),) in peer["subject"]
@@ -333,19 +421,22 @@ def test_reload_is_atomic(certs: Certs, tls_factory: TLSFactory) -> None:
             admin.config_set("tls-ciphersuites", "bogus")
     log = node.proc.log_path.read_text()
     assert "Failed to load certificate: " in log
-    assert ("Failed applying new configuration. Possibly related to new tls-key-file setting. "
-            "Restoring previous settings.") in log
+    assert (
+        "Failed applying new configuration. Possibly related to new tls-key-file setting. "
+        "Restoring previous settings."
+    ) in log
 
 
-def test_protocols_and_ciphersuites_take_effect(certs: Certs,
-                                                tls_factory: TLSFactory) -> None:
+def test_protocols_and_ciphersuites_take_effect(certs: Certs, tls_factory: TLSFactory) -> None:
     node = tls_factory(*certs.server_args("--tls-protocols", "TLSv1.2"))
     ctx = ssl.create_default_context(cafile=str(certs.ca))
     ctx.load_cert_chain(str(certs.client_cert), str(certs.client_key))
 
     def handshake() -> tuple[str | None, str | None]:
-        with socket.create_connection(("127.0.0.1", node.tls_port), timeout=TIMEOUT) as raw, \
-                ctx.wrap_socket(raw, server_hostname="localhost") as conn:
+        with (
+            socket.create_connection(("127.0.0.1", node.tls_port), timeout=TIMEOUT) as raw,
+            ctx.wrap_socket(raw, server_hostname="localhost") as conn,
+        ):
             cipher = conn.cipher()
             return conn.version(), cipher[0] if cipher else None
 
@@ -356,30 +447,53 @@ def test_protocols_and_ciphersuites_take_effect(certs: Certs,
         assert handshake() == ("TLSv1.3", "TLS_CHACHA20_POLY1305_SHA256")
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    ((), "No tls-cert-file configured!"),
-    (("--tls-cert-file", "{server_cert}"), "No tls-key-file configured!"),
-    (("--tls-cert-file", "{server_cert}", "--tls-key-file", "{server_key}"),
-     "Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-cluster, "
-     "tls-replication or tls-auth-clients are enabled!"),
-    (("--tls-cert-file", "{missing}", "--tls-key-file", "{server_key}",
-      "--tls-auth-clients", "no"), "Failed to load certificate: "),
-])
-def test_startup_failures(certs: Certs, tmp_path: Path, args: tuple[str, ...],
-                          message: str) -> None:
-    files = {"server_cert": certs.server_cert, "server_key": certs.server_key,
-             "missing": certs.dir / "missing.crt"}
-    argv = procs.slotd_command(procs.free_port(), tmp_path, "--tls-port",
-                               str(procs.free_port()), *(a.format(**files) for a in args))
-    done = subprocess.run(argv, cwd=tmp_path, env=procs.child_env(), capture_output=True,
-                          timeout=TIMEOUT, check=False)
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "No tls-cert-file configured!"),
+        (("--tls-cert-file", "{server_cert}"), "No tls-key-file configured!"),
+        (
+            ("--tls-cert-file", "{server_cert}", "--tls-key-file", "{server_key}"),
+            "Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-cluster, "
+            "tls-replication or tls-auth-clients are enabled!",
+        ),
+        (
+            (
+                "--tls-cert-file",
+                "{missing}",
+                "--tls-key-file",
+                "{server_key}",
+                "--tls-auth-clients",
+                "no",
+            ),
+            "Failed to load certificate: ",
+        ),
+    ],
+)
+def test_startup_failures(
+    certs: Certs, tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    files = {
+        "server_cert": certs.server_cert,
+        "server_key": certs.server_key,
+        "missing": certs.dir / "missing.crt",
+    }
+    argv = procs.slotd_command(
+        procs.free_port(),
+        tmp_path,
+        "--tls-port",
+        str(procs.free_port()),
+        *(a.format(**files) for a in args),
+    )
+    done = subprocess.run(
+        argv, cwd=tmp_path, env=procs.child_env(), capture_output=True, timeout=TIMEOUT, check=False
+    )
     assert done.returncode == 1
     assert message in done.stdout.decode()
     assert "Failed to configure TLS. Check logs for more info." in done.stdout.decode()
 
 
-def test_config_like_redis(certs: Certs, tls_factory: TLSFactory,
-                           redis_factory: Factory) -> None:
+def test_config_like_redis(certs: Certs, tls_factory: TLSFactory, redis_factory: Factory) -> None:
     """CONFIG GET tls-* and CONFIG SET's replies next to a real redis-server's."""
     node = tls_factory(*certs.server_args())
     real = redis_factory("--tls-port", str(procs.free_port()), *certs.server_args())
@@ -387,15 +501,22 @@ def test_config_like_redis(certs: Certs, tls_factory: TLSFactory,
         mine, want = ours.config_get("tls-*"), theirs.config_get("tls-*")
         assert mine.pop("tls-port") != want.pop("tls-port")
         assert mine == want
-        for args in (("tls-auth-clients", "maybe"), ("tls-port", "99999"),
-                     ("tls-port", "x"), ("tls-session-cache-size", "-1"),
-                     ("tls-prefer-server-ciphers", "sure"),
-                     ("tls-cert-file", str(certs.dir / "missing.crt")),
-                     ("tls-dh-params-file", str(certs.dir / "missing.pem")),
-                     ("tls-auth-clients", "OPTIONAL"), ("tls-session-caching", "no"),
-                     ("tls-session-cache-timeout", "60"), ("tls-replication", "yes"),
-                     ("tls-prefer-server-ciphers", "yes"), ("tls-ciphers", "HIGH"),
-                     ("tls-ciphersuites", "TLS_AES_256_GCM_SHA384")):
+        for args in (
+            ("tls-auth-clients", "maybe"),
+            ("tls-port", "99999"),
+            ("tls-port", "x"),
+            ("tls-session-cache-size", "-1"),
+            ("tls-prefer-server-ciphers", "sure"),
+            ("tls-cert-file", str(certs.dir / "missing.crt")),
+            ("tls-dh-params-file", str(certs.dir / "missing.pem")),
+            ("tls-auth-clients", "OPTIONAL"),
+            ("tls-session-caching", "no"),
+            ("tls-session-cache-timeout", "60"),
+            ("tls-replication", "yes"),
+            ("tls-prefer-server-ciphers", "yes"),
+            ("tls-ciphers", "HIGH"),
+            ("tls-ciphersuites", "TLS_AES_256_GCM_SHA384"),
+        ):
             replies = []
             for client in (ours, theirs):
                 try:
@@ -411,8 +532,9 @@ def test_config_like_redis(certs: Certs, tls_factory: TLSFactory,
 
 async def _exchange(ctx: ssl.SSLContext, port: int, request: bytes, size: int) -> bytes:
     """Send `request` over a new TLS connection; the first `size` bytes of the answer."""
-    stream = trio.SSLStream(await trio.open_tcp_stream("127.0.0.1", port), ctx,
-                            server_hostname="localhost")
+    stream = trio.SSLStream(
+        await trio.open_tcp_stream("127.0.0.1", port), ctx, server_hostname="localhost"
+    )
     async with stream:
         await stream.send_all(request)
         data = bytearray()
@@ -427,9 +549,22 @@ async def test_trio_fallback_serves_tls(certs: Certs, tmp_path: Path) -> None:
     """Without epoll every connection is a trio task (NodeServer._serve_with_tasks): TLS
     clients are served there too, and a new tls-port gets its own accept task."""
     port, moved = procs.free_port(), procs.free_port()
-    config = parse_command_line(["--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1",
-                                 "--save", "", "--dir", str(tmp_path),
-                                 *certs.server_args()], lambda path: "")
+    config = parse_command_line(
+        [
+            "--port",
+            "0",
+            "--tls-port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--dir",
+            str(tmp_path),
+            *certs.server_args(),
+        ],
+        lambda path: "",
+    )
     engine = Engine(config, load(), random.Random(1), log=lambda level, message: None)
     server = NodeServer(engine, lambda level, message: None, use_epoll=False)
     server.bind()
@@ -445,8 +580,10 @@ async def test_trio_fallback_serves_tls(certs: Certs, tmp_path: Path) -> None:
             reply = b"$%d\r\n%s\r\n" % (len(big), big)
             get_big = b"*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n"
             assert await _exchange(ctx, port, get_big, len(reply)) == reply
-            move = (b"*4\r\n$6\r\nCONFIG\r\n$3\r\nSET\r\n$8\r\ntls-port\r\n$%d\r\n%d\r\n"
-                    % (len(str(moved)), moved))
+            move = b"*4\r\n$6\r\nCONFIG\r\n$3\r\nSET\r\n$8\r\ntls-port\r\n$%d\r\n%d\r\n" % (
+                len(str(moved)),
+                moved,
+            )
             assert await _exchange(ctx, port, move, 5) == b"+OK\r\n"
             assert await _exchange(ctx, moved, get_big, len(reply)) == reply
             server.request_stop()
@@ -459,42 +596,60 @@ def _wait_for(check: Callable[[], bool], what: str) -> None:
         time.sleep(0.05)
 
 
-def test_slotd_replica_of_a_tls_master(certs: Certs, tls_factory: TLSFactory,
-                                       redis_factory: Factory) -> None:
+def test_slotd_replica_of_a_tls_master(
+    certs: Certs, tls_factory: TLSFactory, redis_factory: Factory
+) -> None:
     """tls-replication yes: the link to the master is TLS, showing our certificate."""
     master_tls = procs.free_port()
     master = redis_factory("--tls-port", str(master_tls), *certs.server_args())
     with plain_client(master.port) as m:
         m.set("before", "sync")
-        node = tls_factory(*certs.server_args("--tls-replication", "yes", "--replicaof",
-                                              "127.0.0.1", str(master_tls)))
+        node = tls_factory(
+            *certs.server_args(
+                "--tls-replication", "yes", "--replicaof", "127.0.0.1", str(master_tls)
+            )
+        )
         with plain_client(node.port) as replica:
-            _wait_for(lambda: replica.info("replication")["master_link_status"] == "up",
-                      "the TLS link comes up")
+            _wait_for(
+                lambda: replica.info("replication")["master_link_status"] == "up",
+                "the TLS link comes up",
+            )
             _wait_for(lambda: replica.get("before") == b"sync", "the RDB arrives")
             m.set("after", "stream")
             _wait_for(lambda: replica.get("after") == b"stream", "the stream arrives")
-            _wait_for(lambda: m.info("replication")["connected_slaves"] == 1,
-                      "the master sees its replica")
+            _wait_for(
+                lambda: m.info("replication")["connected_slaves"] == 1,
+                "the master sees its replica",
+            )
 
 
 @pytest.mark.parametrize("diskless", ["yes", "no"])
-def test_redis_replica_over_our_tls_port(certs: Certs, tls_factory: TLSFactory,
-                                         redis_factory: Factory, diskless: str) -> None:
+def test_redis_replica_over_our_tls_port(
+    certs: Certs, tls_factory: TLSFactory, redis_factory: Factory, diskless: str
+) -> None:
     """A real redis-server with tls-replication yes syncs from our tls-port: the RDB goes
     through the TLS session (relayed from the diskless child, or read from the file)."""
-    node = tls_factory(*certs.server_args("--repl-diskless-sync", diskless,
-                                          "--repl-diskless-sync-delay", "0"))
+    node = tls_factory(
+        *certs.server_args("--repl-diskless-sync", diskless, "--repl-diskless-sync-delay", "0")
+    )
     with plain_client(node.port) as master:
         master.set("before", "sync")
         for i in range(2000):
             master.rpush("list", b"%d-" % i + b"v" * 100)
-        replica = redis_factory("--tls-port", str(procs.free_port()), "--tls-replication",
-                                "yes", "--replicaof", "127.0.0.1", str(node.tls_port),
-                                *certs.server_args())
+        replica = redis_factory(
+            "--tls-port",
+            str(procs.free_port()),
+            "--tls-replication",
+            "yes",
+            "--replicaof",
+            "127.0.0.1",
+            str(node.tls_port),
+            *certs.server_args(),
+        )
         with plain_client(replica.port) as r:
-            _wait_for(lambda: r.info("replication")["master_link_status"] == "up",
-                      "the TLS link comes up")
+            _wait_for(
+                lambda: r.info("replication")["master_link_status"] == "up", "the TLS link comes up"
+            )
             assert r.get("before") == b"sync"
             assert r.llen("list") == 2000
             master.set("after", "stream")
@@ -508,26 +663,63 @@ def _config(*args: str) -> Config:
 def test_context_building(certs: Certs) -> None:
     """build_contexts's checks and Redis's log lines, without a server."""
     d = certs.dir
-    _openssl("pkey", "-in", "server.key", "-aes256", "-passout", "pass:secret", "-out",
-             "locked.key", cwd=d)
+    _openssl(
+        "pkey",
+        "-in",
+        "server.key",
+        "-aes256",
+        "-passout",
+        "pass:secret",
+        "-out",
+        "locked.key",
+        cwd=d,
+    )
     base = ("--tls-cert-file", str(certs.server_cert), "--tls-auth-clients", "no")
-    build_contexts(_config(*base, "--tls-key-file", str(d / "locked.key"),
-                           "--tls-key-file-pass", "secret"))
-    for key, extra in (("locked.key", ("--tls-key-file-pass", "wrong")), ("locked.key", ()),
-                       ("client.key", ()), ("missing.key", ())):
-        with pytest.raises(TLSConfigError, match=re.escape(f"Failed to load private key: {d / key}: ")):
+    build_contexts(
+        _config(*base, "--tls-key-file", str(d / "locked.key"), "--tls-key-file-pass", "secret")
+    )
+    for key, extra in (
+        ("locked.key", ("--tls-key-file-pass", "wrong")),
+        ("locked.key", ()),
+        ("client.key", ()),
+        ("missing.key", ()),
+    ):
+        with pytest.raises(
+            TLSConfigError, match=re.escape(f"Failed to load private key: {d / key}: ")
+        ):
             build_contexts(_config(*base, "--tls-key-file", str(d / key), *extra))
     with pytest.raises(TLSConfigError, match=r"^Failed to load certificate: "):
-        build_contexts(_config("--tls-cert-file", str(certs.server_key), "--tls-key-file",
-                               str(certs.server_key), "--tls-auth-clients", "no"))
+        build_contexts(
+            _config(
+                "--tls-cert-file",
+                str(certs.server_key),
+                "--tls-key-file",
+                str(certs.server_key),
+                "--tls-auth-clients",
+                "no",
+            )
+        )
     with pytest.raises(TLSConfigError, match=r"^Invalid tls-protocols specified"):
-        build_contexts(_config(*base, "--tls-key-file", str(certs.server_key),
-                               "--tls-protocols", "TLSv1.2  TLSv1.3"))
+        build_contexts(
+            _config(
+                *base,
+                "--tls-key-file",
+                str(certs.server_key),
+                "--tls-protocols",
+                "TLSv1.2  TLSv1.3",
+            )
+        )
     with pytest.raises(TLSConfigError, match=r"^Failed to load .*missing\.pem: No such file"):
-        build_contexts(_config(*base, "--tls-key-file", str(certs.server_key),
-                               "--tls-dh-params-file", str(d / "missing.pem")))
-    assert parse_protocols("tlsv1.3 TLSv1.2") == (ssl.TLSVersion.TLSv1_2,
-                                                  ssl.TLSVersion.TLSv1_3)
+        build_contexts(
+            _config(
+                *base,
+                "--tls-key-file",
+                str(certs.server_key),
+                "--tls-dh-params-file",
+                str(d / "missing.pem"),
+            )
+        )
+    assert parse_protocols("tlsv1.3 TLSv1.2") == (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3)
 
 
 def test_session_cache_reaches_openssl(certs: Certs) -> None:
