@@ -293,9 +293,13 @@ class Cluster:
 
     def update_state(self) -> None:
         config = self.engine.config
-        self.state.update_state(self.engine.now_ms,
-                                full_coverage=config.bool("cluster-require-full-coverage"),
-                                node_timeout=config.int("cluster-node-timeout"))
+        state = self.state
+        was_ok = state.ok
+        state.update_state(self.engine.now_ms,
+                           full_coverage=config.bool("cluster-require-full-coverage"),
+                           node_timeout=config.int("cluster-node-timeout"))
+        if state.ok != was_ok:
+            self.engine.log("warning", f"Cluster state changed: {'ok' if state.ok else 'fail'}")
 
     # --- routing --------------------------------------------------------------------------------
     def plan(self, spec: CommandSpec) -> Plan:

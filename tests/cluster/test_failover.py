@@ -610,3 +610,12 @@ def test_a_replica_per_nodes_conf_starts_replicating_its_master() -> None:
     repl.unset_master()  # as after a start-up from nodes.conf: replication is off
     s.step(100)
     assert repl.master_host == "127.0.0.1" and repl.master_port == 7000
+
+
+def test_cluster_state_changes_are_logged() -> None:
+    s = Setup()
+    s.fail_master()
+    s.cluster.update_state()
+    assert s.logs[-1] == "Cluster state changed: fail"
+    s.h("CLUSTER", "FAILOVER", "TAKEOVER")
+    assert "Cluster state changed: ok" in s.logs
