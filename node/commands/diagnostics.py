@@ -30,6 +30,7 @@ from node.commands.registry import Acl, Flag, Handler
 from node.commands.table import NODE
 from node.config import ConfigError, parse_memory
 from node.engine.keyspace import Database
+from node.engine.memusage import _grown_sds_size, _sds_header, jemalloc_size, sds_size
 from node.engine.observe import LatencySeries
 from node.engine.session import Client
 from node.engine.types.hash import HashValue
@@ -771,6 +772,57 @@ def _debug_digest_value(c: Client, argv: Argv) -> bytes:
     return b"".join(out)
 
 
+def _encoded(c: Client, key: bytes) -> tuple[object, bytes]:
+    """objectCommandLookupOrReply, then the value's OBJECT ENCODING."""
+    value = c.db.lookup(key)
+    if value is None:
+        raise CommandError(_NO_KEY)
+    if isinstance(value, (bytes, bytearray)):
+        return value, string_encoding(value)
+    return value, cast(ListValue, value).encoding()
+
+
+def _debug_listpack(c: Client, argv: Argv) -> bytes:
+    if _encoded(c, argv[2])[1] != b"listpack":
+        raise CommandError("ERR Not a listpack encoded object.")
+    return resp.status(b"Listpack structure printed on stdout")  # Redis prints to stdout
+
+
+def _debug_quicklist(c: Client, argv: Argv) -> bytes:
+    if _encoded(c, argv[2])[1] != b"quicklist":
+        raise CommandError("ERR Not a quicklist encoded object.")
+    return resp.status(b"Quicklist structure printed on stdout")
+
+
+def _sds_avail(size: int, alloc_hint: int, length: int, *, grown: bool = False) -> int:
+    """sdsavail of an sds whose allocation is `size` usable bytes: 7.0 records the usable
+    room as its capacity (type 5, below 32 bytes and never grown, records none)."""
+    header = _sds_header(alloc_hint, min_type8=grown)
+    return 0 if header == 1 else size - header - 1 - length
+
+
+def _debug_sdslen(c: Client, argv: Argv) -> bytes:
+    """The key's and the string value's sds figures. A value modified in place (APPEND,
+    SETRANGE) is assumed to have last grown by sdsMakeRoomFor's greedy rule."""
+    key = argv[2]
+    value, encoding = _encoded(c, key)
+    if encoding not in (b"embstr", b"raw"):
+        raise CommandError("ERR Not an sds encoded string.")
+    n = len(cast(bytes, value))
+    if encoding == b"embstr":  # robj and sds in one allocation, of which the robj is not
+        val_size, val_avail = jemalloc_size(19 + n) - 16, 0
+    elif value.__class__ is bytearray:
+        val_size = _grown_sds_size(n)
+        val_avail = _sds_avail(val_size, 2 * n, n, grown=True)
+    else:  # a raw argument, trimmed to its length when it was stored
+        val_size, val_avail = sds_size(n), 0
+    key_size = sds_size(len(key))
+    return resp.status(b"key_sds_len:%d, key_sds_avail:%d, key_zmalloc: %d, val_sds_len:%d, "
+                       b"val_sds_avail:%d, val_zmalloc: %d" % (
+                           len(key), _sds_avail(key_size, len(key), len(key)), key_size, n,
+                           val_avail, val_size))
+
+
 def _debug_drop_filter(c: Client, argv: Argv) -> bytes:
     int_arg(argv[2])
     return resp.OK
@@ -804,6 +856,9 @@ _DEBUG: Final[dict[bytes, tuple[Callable[[Client, Argv], bytes], Callable[[int],
     b"PAUSE-CRON": (_ok, lambda n: n == 3),
     b"REPLYBUFFER": (_debug_replybuffer, lambda n: n == 4),
     b"DROP-CLUSTER-PACKET-FILTER": (_debug_drop_filter, lambda n: n == 3),
+    b"LISTPACK": (_debug_listpack, lambda n: n == 3),
+    b"QUICKLIST": (_debug_quicklist, lambda n: n in (3, 4)),
+    b"SDSLEN": (_debug_sdslen, lambda n: n == 3),
 }
 
 

@@ -183,6 +183,32 @@ def test_debug_replies(debug_pair: Differ) -> None:
     assert diff.ours.read_reply() == diff.theirs.read_reply()  # the reply after the push
 
 
+def test_debug_encoding_probes(debug_pair: Differ) -> None:
+    """DEBUG LISTPACK/QUICKLIST (their dumps go to stdout) and SDSLEN's sds figures."""
+    diff = debug_pair
+    diff("HSET", "h", "f", "v")
+    diff("ZADD", "z", "1", "m")
+    diff("RPUSH", "l", "a", "b")
+    diff("SADD", "iset", "1", "2")
+    diff("SET", "embstr", "hello")
+    diff("SET", "raw", "x" * 50)
+    diff("SET", "int", "123")
+    diff("SET", "appended", "hello")
+    diff("APPEND", "appended", " world")
+    diff("SET", "k" * 31, "v")
+    diff("SET", "k" * 40, "v")
+    diff("SET", "k" * 300, "v")
+    for sub in ("LISTPACK", "QUICKLIST", "SDSLEN"):
+        for key in ("h", "z", "l", "iset", "embstr", "raw", "int", "appended", "nokey",
+                    "k" * 31, "k" * 40, "k" * 300):
+            diff("DEBUG", sub, key)
+        diff("DEBUG", sub)
+        diff("DEBUG", sub, "h", "1", "2")
+    diff("DEBUG", "QUICKLIST", "l", "1")
+    diff("APPEND", "appended", "y" * 30)
+    diff("DEBUG", "SDSLEN", "appended")
+
+
 def test_debug_object_shape(debug_pair: Differ) -> None:
     diff = debug_pair
     diff("SET", "s", "hello")
