@@ -619,3 +619,30 @@ def test_cluster_state_changes_are_logged() -> None:
     assert s.logs[-1] == "Cluster state changed: fail"
     s.h("CLUSTER", "FAILOVER", "TAKEOVER")
     assert "Cluster state changed: ok" in s.logs
+
+
+def test_sim_a_spare_replica_migrates_to_an_orphaned_master() -> None:
+    net = BusNet(6, cluster_replica_validity_factor="0")
+    net.split_slots([0, 1, 2])
+    net.meet_all()
+    for _ in range(100):
+        net.tick()
+        if net.full_mesh():
+            break
+    for replica, master in ((3, 0), (4, 1), (5, 0)):
+        assert net[replica].h("CLUSTER", "REPLICATE", net[master].name) == b"OK"
+    net.run(6000)
+    net.stop(4)  # master 1 loses its only replica
+    spare = min((net[3], net[5]), key=lambda n: n.name)
+    for _ in range(300):
+        net.tick()
+        if spare.cluster.state.myself.master is spare.cluster.state.lookup(net[1].name):
+            break
+    assert spare.cluster.state.myself.master is spare.cluster.state.lookup(net[1].name)
+    other = net[5] if spare is net[3] else net[3]
+    assert other.cluster.state.myself.master is other.cluster.state.lookup(net[0].name)
+    net.run(2000)
+    for i in (0, 1, 2, 3, 5):
+        assert net[i].flags(spare) == {"slave"} | ({"myself"} if net[i] is spare else set())
+        seen = net[i].cluster.state.lookup(spare.name)
+        assert seen is not None and seen.master is not None and seen.master.name == net[1].name
