@@ -100,6 +100,10 @@ class ClusterBus:
         self.iteration = 0
         self.pfail_nodes = 0
         self.failover = Failover(cluster, self)
+        # Slot bitmaps by node, valid for one (state, slots_version): every message
+        # carries one and every PING/PONG is compared with one.
+        self._bitmaps: dict[ClusterNode, bytes] = {}
+        self._bitmaps_key: tuple[int, int] = (0, -1)
 
     @property
     def state(self) -> ClusterState:
@@ -241,12 +245,26 @@ class ClusterBus:
         return Header(
             type=msg_type, sender=myself.name, current_epoch=state.current_epoch,
             config_epoch=master.config_epoch if master is not None else myself.config_epoch,
-            offset=cluster.my_offset(), slots=slots_bitmap(state, master),
+            offset=cluster.my_offset(), slots=self.bitmap(master),
             master=myself.master.name if myself.is_replica and myself.master else None,
             ip=cluster.engine.config.str("cluster-announce-ip"), port=myself.port,
             cport=myself.cport, pport=myself.pport, flags=int(myself.flags),
             state_ok=state.ok, mflags=mflags | self.failover.mflags(),
             hostname=myself.hostname, shard_id=myself.shard_id)
+
+    def bitmap(self, node: ClusterNode | None) -> bytes:
+        """`slots_bitmap` of `node`, cached until a slot changes owner."""
+        if node is None:
+            return bytes(SLOT_BITMAP_LEN)
+        state = self.state
+        key = (id(state), state.slots_version)
+        if key != self._bitmaps_key:
+            self._bitmaps_key = key
+            self._bitmaps.clear()
+        bitmap = self._bitmaps.get(node)
+        if bitmap is None:
+            bitmap = self._bitmaps[node] = slots_bitmap(state, node)
+        return bitmap
 
     def _queue(self, link: Link, msg: Message) -> None:
         if not link.out and link not in self.flushing:
@@ -326,7 +344,7 @@ class ClusterBus:
             return
         self._queue(link, Message(self.header(MsgType.UPDATE), node=about.name,
                                   config_epoch=about.config_epoch,
-                                  slots=slots_bitmap(self.state, about)))
+                                  slots=self.bitmap(about)))
 
     def publish(self, channel: bytes, message: bytes, *, shard: bool = False) -> None:
         """PUBLISH reaches every node; SPUBLISH the other nodes of my shard."""
@@ -553,7 +571,7 @@ class ClusterBus:
             return
         self._update_role(sender, hdr)
         master = sender if sender.is_master else sender.master
-        dirty = master is not None and slots_bitmap(state, master) != hdr.slots
+        dirty = master is not None and self.bitmap(master) != hdr.slots
         if dirty and sender.is_master:
             self.update_slots_config(sender, hdr.config_epoch, hdr.slots)
         if dirty:

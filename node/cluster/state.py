@@ -143,6 +143,7 @@ class ClusterState:
         self.stats_received = [0] * len(MESSAGE_TYPES)
         self.links_buffer_limit_exceeded = 0
         self.todo = 0
+        self.slots_version = 0  # bumped by every change of a slot's owner (caches key on it)
         self._first_update_ms = 0
         self._minority_since_ms = 0
 
@@ -244,6 +245,7 @@ class ClusterState:
             return False
         self.slots[slot] = node
         node.numslots += 1
+        self.slots_version += 1
         return True
 
     def del_slot(self, slot: int) -> bool:
@@ -253,6 +255,7 @@ class ClusterState:
             return False
         self.slots[slot] = None
         owner.numslots -= 1
+        self.slots_version += 1
         return True
 
     def set_slot_owner(self, slot: int, node: ClusterNode) -> None:
@@ -271,6 +274,7 @@ class ClusterState:
                 slots[slot] = None
                 deleted += 1
         node.numslots = 0
+        self.slots_version += 1
         return deleted
 
     def slot_ranges(self, node: ClusterNode) -> list[tuple[int, int]]:
