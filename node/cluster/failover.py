@@ -91,6 +91,7 @@ class Failover:
         self.auth_sent = False
         self.auth_rank = 0
         self.auth_epoch = 0
+        self._voters: set[str] = set()  # who voted in this election: one vote each
         self.cant_reason = CANT_NONE
         self._cant_logged_ms = 0
         # The manual failover in progress (mf_*): its deadline (0 = none); on a replica,
@@ -193,6 +194,7 @@ class Failover:
             # spreads the replicas, the rank favours the most up-to-date ones.
             self.auth_time = now + 500 + self.bus.rng.randrange(500)
             self.auth_count = 0
+            self._voters.clear()
             self.auth_sent = False
             self.auth_rank = self.rank()
             self.auth_time += self.auth_rank * 1000
@@ -250,11 +252,15 @@ class Failover:
 
     def auth_ack(self, sender: ClusterNode, msg: Message) -> None:
         """A vote: it counts if a master serving slots cast it for this election's epoch
-        (or a later one); a possible quorum is checked at once."""
-        if (sender.is_master and sender.numslots > 0
-                and msg.header.current_epoch >= self.auth_epoch):
+        (or a later one) while its requests are out, once per master (a duplicate, or a
+        late ack arriving before the next attempt asked, adds nothing: Redis counts those);
+        a possible quorum is checked at once."""
+        if (sender.is_master and sender.numslots > 0 and self.auth_sent
+                and msg.header.current_epoch >= self.auth_epoch
+                and sender.name not in self._voters):
+            self._voters.add(sender.name)
             self.auth_count += 1
-            if self.auth_sent and self.auth_count >= self.cluster.state.size // 2 + 1:
+            if self.auth_count >= self.cluster.state.size // 2 + 1:
                 self.handle_failover()
 
     # --- votes ----------------------------------------------------------------------------------

@@ -646,3 +646,15 @@ def test_sim_a_spare_replica_migrates_to_an_orphaned_master() -> None:
         assert net[i].flags(spare) == {"slave"} | ({"myself"} if net[i] is spare else set())
         seen = net[i].cluster.state.lookup(spare.name)
         assert seen is not None and seen.master is not None and seen.master.name == net[1].name
+
+
+def test_a_vote_counts_once_and_never_between_attempts() -> None:
+    s = Setup()
+    s.fail_master()
+    s.step(100)
+    s.ack(s.b, 3)  # before any request of this attempt: stale
+    assert s.failover.auth_count == 0
+    s.step(s.failover.auth_time - s.h.engine.now_ms)
+    s.ack(s.b, 4)
+    s.ack(s.b, 4)  # the same master twice
+    assert s.failover.auth_count == 1 and s.me.is_replica
