@@ -46,6 +46,7 @@ from node.cluster.state import (
     ClusterState,
     NodeFlag,
     random_name,
+    valid_name,
 )
 
 if TYPE_CHECKING:
@@ -459,6 +460,10 @@ class ClusterBus:
         kind = msg.type
         now = self.now
         state.stats_received[kind] += 1
+        if not valid_name(hdr.sender):
+            self._log("verbose", "Closing a cluster bus link: bad sender name")
+            self.free(link)
+            return
         sender = state.lookup(hdr.sender)
         if sender is not None and sender is not state.myself:
             sender.data_received = now
@@ -639,6 +644,8 @@ class ClusterBus:
         if sender is myself:
             sender = None
         for g in msg.gossip:
+            if not valid_name(g.name):
+                continue  # never let a broken peer put a bad name into nodes.conf
             flags = NodeFlag(g.flags)
             node = state.lookup(g.name)
             if node is None:

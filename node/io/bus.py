@@ -180,7 +180,7 @@ class BusShell:
             return False
         try:
             infos = await trio.socket.getaddrinfo(node.ip, node.cport, type=socket.SOCK_STREAM)
-        except OSError:
+        except (OSError, ValueError, UnicodeError):  # a peer may announce any string
             return False
         family, kind, proto, _, address = infos[0]
         sock = socket.socket(family, kind, proto)

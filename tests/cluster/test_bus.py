@@ -4,8 +4,10 @@ detection, epochs, UPDATE, FORGET, PUBLISH."""
 
 from __future__ import annotations
 
-from node.cluster.codec import Message, MsgType, encode
-from node.cluster.state import NodeFlag
+import random
+
+from node.cluster.codec import CodecError, FrameReader, Message, MsgType, encode
+from node.cluster.state import NodeFlag, valid_name
 from tests.cluster.busnet import IP, BusNet, SimNode
 
 
@@ -328,3 +330,43 @@ def test_link_over_the_sendbuf_limit_is_freed() -> None:
     bus.cron()
     assert link in bus.closing
     assert info(net[0].h("CLUSTER", "INFO"))["total_cluster_links_buffer_limit_exceeded"] == "1"
+
+
+def test_malformed_frames_change_nothing_and_close_the_link() -> None:
+    """Bus fuzzing: mutated, truncated and invented frames, each on a fresh inbound link.
+    Those the codec rejects close their link and change nothing; those that still decode
+    (a known sender's name intact: the bus has no authentication) are processed without
+    an exception, on another node."""
+    net = formed(3)
+    before = net[0].h("CLUSTER", "NODES")
+    rng = random.Random(7)
+    samples = [encode(Message(net[1].bus.header(kind), node=net[2].name, channel=b"c",
+                              payload=b"p"))
+               for kind in MsgType]
+    rejected = 0
+    for _ in range(3000):
+        frame = bytearray(rng.choice(samples))
+        action = rng.randrange(4)
+        if action == 0:
+            for _ in range(rng.randrange(1, 8)):
+                frame[rng.randrange(len(frame))] = rng.randrange(256)
+        elif action == 1:
+            frame = frame[:rng.randrange(len(frame))]
+        elif action == 2:
+            frame[4:8] = rng.randrange(2**32).to_bytes(4, "little")
+        else:
+            frame = bytearray(rng.randbytes(rng.randrange(1, 200)))
+        try:
+            complete = FrameReader().feed(bytes(frame))
+        except CodecError:
+            complete = None
+        target = net[0].bus if complete is None else net[2].bus
+        link = target.accepted(IP, IP)
+        target.received(link, bytes(frame))
+        if complete is None:
+            rejected += 1
+            assert link in target.closing
+        target.free(link)
+    assert rejected > 1000
+    assert net[0].h("CLUSTER", "NODES") == before
+    assert all(valid_name(name) for n in net.nodes for name in n.cluster.state.nodes)
