@@ -96,6 +96,12 @@ class TLSSocket(ssl.SSLSocket):
                     break
                 chunks.append(chunk)
                 got += len(chunk)
+                if len(chunk) < _RECORD:
+                    # A short record ends what the peer sent at once (a request, the tail
+                    # of a pipeline): skip the failed read that would confirm it. OpenSSL
+                    # takes no bytes past the record it decrypts, so epoll still reports
+                    # any later record.
+                    break
             while self.pending():
                 chunks.append(self.read(self.pending()))
         except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
