@@ -439,11 +439,11 @@ def _stream_node_items(node: _Node) -> list[Item]:
     """A stream node's listpack: the master entry, then every entry (tombstones too)."""
     flags = node.flags
     items: list[Item] = [node.live, len(flags) - node.live, len(node.fields), *node.fields, 0]
-    master_ms, master_seq = node.master_ms, node.master_seq
+    master_seq = node.master_seq
     for i in range(len(flags)):
         flag = flags[i]
         items.append(flag)
-        items.append(_signed64(node.ms[i] - master_ms))
+        items.append(_signed64(node.ms[i]))  # nodes keep ms relative to the master's
         items.append(_signed64(node.seq[i] - master_seq))
         flat = node.elements(i)
         numfields = len(flat) // 2

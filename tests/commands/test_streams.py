@@ -302,6 +302,26 @@ def test_xdel_leaves_tombstones_and_updates_ids(h: Harness) -> None:
     assert h.error("XDEL", "s") == "ERR wrong number of arguments for 'xdel' command"
 
 
+def test_ids_far_from_the_node_master_and_huge_seqs(h: Harness) -> None:
+    # One node holds IDs whose ms lie more than 2^32 past the master's and seqs past 2^32
+    # (nodes widen their ID arrays then); reads, deletes and DUMP/RESTORE see them intact.
+    ids = ["1-1", "1-4294967296", "5000000000-0", "5000000000-18446744073709551614",
+           "18446744073709551615-3"]
+    for i, sid in enumerate(ids):
+        assert h("XADD", "s", sid, "f", str(i)) == sid.encode()
+    assert [e[0] for e in h("XRANGE", "s", "-", "+")] == [x.encode() for x in ids]
+    assert [e[0] for e in h("XRANGE", "s", "4999999999", "5000000000-1")] == [b"5000000000-0"]
+    assert [e[0] for e in h("XREVRANGE", "s", "+", "(5000000000-0", "COUNT", 2)] == [
+        b"18446744073709551615-3", b"5000000000-18446744073709551614"]
+    assert info(h)[b"radix-tree-keys"] == 1
+    assert h("XDEL", "s", "5000000000-0") == 1
+    dumped = h("DUMP", "s")
+    assert h("RESTORE", "copy", 0, dumped) == b"OK"
+    assert h("XRANGE", "copy", "-", "+") == h("XRANGE", "s", "-", "+")
+    assert [e[0] for e in h("XRANGE", "copy", "1-2", "5000000000-0")] == [b"1-4294967296"]
+    assert h("DEL", "copy") == 1
+
+
 def test_xlen(h: Harness) -> None:
     assert h("XLEN", "nokey") == 0
     three(h)

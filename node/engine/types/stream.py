@@ -8,7 +8,9 @@ next entry's fields and values would take its listpack to `stream-node-max-bytes
 listpack size is emulated with listpack's encoding rules (canonical integer strings are
 stored as integers; element lengths and back-lengths), so nodes split where Redis's do.
 
-Storage is compact: a node keeps its entry IDs in two `array('Q')` (ms, seq), one flags byte
+Storage is compact: a node keeps its entry IDs in two arrays, each entry's ms as its distance
+from the master ID's ms and its seq as is, both 4 bytes wide (`array('I')`) until a value
+needs 8 (then `array('Q')`, for that node only: explicit IDs can be anything), one flags byte
 per entry (deleted; same fields as the node's master entry), every stored field and value
 concatenated in one bytearray with an `array('I')` of end offsets, and the index of each
 entry's first element. An entry with the master's fields stores only its values. Deleting
@@ -46,6 +48,7 @@ _SAMEFIELDS: Final = 2
 _LISTPACK_MAX_SIZE: Final = 1 << 30  # Redis caps a node's listpack at 1 GB whatever the config
 _LISTPACK_EMPTY: Final = 7  # header (total bytes, element count) + end byte
 _ID_BYTES: Final = 16
+_NARROW_MAX: Final = 2**32 - 1  # the largest value a node's 4-byte ID arrays hold
 _INT_START: Final = frozenset(b"-0123456789")
 # How much a listpack integer grows when it goes from the key to key + 1.
 _COUNT_GROWTH: Final = {127: 1, 4095: 1, 32767: 1, 8388607: 1, 2**31 - 1: 4}
@@ -114,8 +117,8 @@ class _Node:
         self.master_ms = master_ms
         self.master_seq = master_seq
         self.fields = fields
-        self.ms = array("Q")
-        self.seq = array("Q")
+        self.ms = array("I")  # ms - master_ms: never negative, IDs only grow in a node
+        self.seq = array("I")
         self.flags = bytearray()
         self.firsts = array("I")  # index in `ends` of each entry's first element
         self.ends = array("I")  # end offset in `blob` of each stored element
@@ -133,8 +136,8 @@ class _Node:
         node.fields = self.fields  # a tuple of bytes: shared
         node.live = self.live
         node.lp_bytes = self.lp_bytes
-        node.ms = array("Q", self.ms)
-        node.seq = array("Q", self.seq)
+        node.ms = array(self.ms.typecode, self.ms)
+        node.seq = array(self.seq.typecode, self.seq)
         node.flags = bytearray(self.flags)
         node.firsts = array("I", self.firsts)
         node.ends = array("I", self.ends)
@@ -142,7 +145,7 @@ class _Node:
         return node
 
     def id_at(self, i: int) -> int:
-        return self.ms[i] << 64 | self.seq[i]
+        return (self.master_ms + self.ms[i]) << 64 | self.seq[i]
 
     def last_id(self) -> int:
         """The ID of the last entry in the node, tombstone or not."""
@@ -151,6 +154,7 @@ class _Node:
     def find(self, sid: int) -> int:
         """The index of the first entry (tombstones included) whose ID is >= sid."""
         ms, seq = self.ms, self.seq
+        sid -= self.master_ms << 64  # compared with IDs relative to the master's ms
         lo, hi = 0, len(ms)
         while lo < hi:
             mid = (lo + hi) >> 1
@@ -198,7 +202,12 @@ class _Node:
             size += n + 2 if n < 64 and not (n and x[0] in _INT_START) else _elem_size(x)
         live = self.live
         self.lp_bytes += size + _COUNT_GROWTH.get(live, 0)  # the master entry's count
+        ms -= self.master_ms
+        if ms > _NARROW_MAX and self.ms.typecode == "I":
+            self.ms = array("Q", self.ms)
         self.ms.append(ms)
+        if seq > _NARROW_MAX and self.seq.typecode == "I":
+            self.seq = array("Q", self.seq)
         self.seq.append(seq)
         self.flags.append(_SAMEFIELDS if same else 0)
         ends = self.ends
