@@ -3,6 +3,7 @@
 #   make test   install the test tools (plus Debian's redis-server/redis-tools) and run pytest
 #   make lint   ruff check, ruff format --check, mypy
 #   make bench  tests/bench/run.sh
+#   make bench-memory  tests/bench/memory.sh (maxmemory load, lazy-free latency; prints only)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -10,7 +11,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 6379
 PYTEST_ARGS ?=
 
-.PHONY: up test lint bench redis-tools clean
+.PHONY: up test lint bench bench-memory redis-tools clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +53,9 @@ lint: $(VENV)/.stamp-dev
 
 bench: $(VENV)/.stamp-run
 	bash tests/bench/run.sh
+
+bench-memory: $(VENV)/.stamp-run
+	bash tests/bench/memory.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis $(IOREDIS)/node_modules
