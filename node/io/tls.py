@@ -77,7 +77,12 @@ class TLSConfigError(Exception):
 
 
 class TLSSocket(ssl.SSLSocket):
-    """An accepted TLS connection served by the reactor like a plain non-blocking socket."""
+    """An accepted TLS connection served by the reactor like a plain non-blocking socket.
+
+    The handshake runs from `recv`, so it advances when the client's bytes arrive; the
+    server's flight must fit the socket's empty send buffer (a few KB against tens),
+    since the reactor watches a connection for writing only while a reply is pending.
+    """
 
     handshaken = False
     log: Callable[[str, str], None] | None = None

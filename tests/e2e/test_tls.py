@@ -252,10 +252,16 @@ def test_redis_cli_tls(certs: Certs, tls_factory: TLSFactory, redis_cli: str) ->
 
 def test_auth_clients_yes_optional_no(certs: Certs, tls_factory: TLSFactory) -> None:
     node = tls_factory(*certs.server_args())
-    with pytest.raises(redis.ConnectionError):
-        tls_client(certs, node.tls_port, cert=False).ping()
-    with pytest.raises(redis.ConnectionError):
-        tls_client(certs, node.tls_port, rogue=True).ping()
+    with (
+        tls_client(certs, node.tls_port, cert=False) as refused,
+        pytest.raises(redis.ConnectionError),
+    ):
+        refused.ping()
+    with (
+        tls_client(certs, node.tls_port, rogue=True) as refused,
+        pytest.raises(redis.ConnectionError),
+    ):
+        refused.ping()
     with plain_client(node.port) as admin:
         assert admin.config_get("tls-auth-clients") == {"tls-auth-clients": "yes"}
         assert admin.config_set("tls-auth-clients", "optional")
@@ -264,8 +270,11 @@ def test_auth_clients_yes_optional_no(certs: Certs, tls_factory: TLSFactory) -> 
         with tls_client(certs, node.tls_port) as known:
             assert known.ping()
         # optional still checks a certificate that is shown
-        with pytest.raises(redis.ConnectionError):
-            tls_client(certs, node.tls_port, rogue=True).ping()
+        with (
+            tls_client(certs, node.tls_port, rogue=True) as refused,
+            pytest.raises(redis.ConnectionError),
+        ):
+            refused.ping()
         assert admin.config_set("tls-auth-clients", "no")
         with tls_client(certs, node.tls_port, rogue=True) as anyone:
             assert anyone.ping()
@@ -366,11 +375,11 @@ def test_tls_port_moves_at_runtime(certs: Certs, tls_factory: TLSFactory) -> Non
         assert admin.config_set("tls-port", new_port)
         with tls_client(certs, new_port) as r:
             assert r.ping()
-        with pytest.raises(redis.ConnectionError):
-            tls_client(certs, node.tls_port).ping()
+        with tls_client(certs, node.tls_port) as refused, pytest.raises(redis.ConnectionError):
+            refused.ping()
         assert admin.config_set("tls-port", 0)
-        with pytest.raises(redis.ConnectionError):
-            tls_client(certs, new_port).ping()
+        with tls_client(certs, new_port) as refused, pytest.raises(redis.ConnectionError):
+            refused.ping()
         assert admin.config_set("tls-port", node.tls_port)
         with tls_client(certs, node.tls_port) as r:
             assert r.ping()
