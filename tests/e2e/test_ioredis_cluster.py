@@ -29,8 +29,7 @@ def node_binary() -> str:
     return node
 
 
-# slotd joins the parametrization once its cluster bus forms clusters (issue 8).
-@pytest.mark.parametrize("kind", ["redis"])
+@pytest.mark.parametrize("kind", ["slotd", "redis"])
 def test_ioredis_cluster_workload(kind: str, tmp_path: Path) -> None:
     node = node_binary()
     if kind == "redis":
