@@ -44,13 +44,11 @@ _UNITS: Final = {
 def parse_memory(text: str) -> int:
     """Redis's memtoull: an unsigned integer with an optional k/kb/m/mb/g/gb unit
     (case-insensitive); no sign, no spaces, at most 2**64-1."""
-    m = re.fullmatch(r"(\d+)([a-zA-Z]*)", text)
+    m = re.fullmatch(r"(\d*)([a-zA-Z]*)", text)
     if not m or m.group(2).lower() not in _UNITS:
         raise ConfigError("argument must be a memory value")
-    value = int(m.group(1)) * _UNITS[m.group(2).lower()]
-    if value >= 2**64:
-        raise ConfigError("argument must be a memory value")
-    return value
+    # strtoull: no digits read as 0, too many saturate; the unit's product wraps at 2**64.
+    return min(int(m.group(1) or "0"), 2**64 - 1) * _UNITS[m.group(2).lower()] % 2**64
 
 
 def _string2ll(text: str) -> int | None:
@@ -87,8 +85,14 @@ class Param:
     aliases: tuple[str, ...] = ()
     # Redis's PROTECTED_CONFIG: CONFIG SET needs `enable-protected-configs` to allow it.
     protected: bool = False
+    # Redis's is_valid/apply checks of one parameter: the value to keep, or ConfigError.
+    check: Callable[[ConfigValue], ConfigValue] | None = None
 
     def parse(self, args: Sequence[str]) -> ConfigValue:
+        value = self._parse(args)
+        return value if self.check is None else self.check(value)
+
+    def _parse(self, args: Sequence[str]) -> ConfigValue:
         if self.kind == "obuf":
             return _parse_obuf(" ".join(args))
         if self.kind == "list":
@@ -138,21 +142,26 @@ class Param:
                 raise ConfigError("argument couldn't be parsed into an integer")
             return value
         try:
-            return parse_memory(text)
+            value = parse_memory(text)
+            # Read back as the C type: past 2**63 a signed one is negative (for a percent
+            # config, a percentage).
+            return value - 2**64 if value >= 2**63 and self.hi < 2**63 else value
         except ConfigError:
             if self.kind == "memory":
                 raise
         percent = _string2ll(text[:-1]) if text.endswith("%") else None
         if percent is None or percent < 0:
             raise ConfigError("argument must be a memory or percent value")
+        if percent > 100:
+            raise ConfigError("percentage argument must be less or equal to 100")
         return -percent
 
 
 def _parse_save(text: str) -> tuple[tuple[int, int], ...]:
-    parts = text.split()
-    if not parts or parts == ['""'] or text.strip() in ("", '""'):
+    if text in ("", '""'):
         return ()
-    if len(parts) % 2:
+    parts = text.split(" ")  # single spaces: an empty word is invalid
+    if len(parts) % 2 or "" in parts:
         raise ConfigError("Invalid save parameters")
     try:
         pairs = tuple((int(parts[i]), int(parts[i + 1])) for i in range(0, len(parts), 2))
@@ -176,8 +185,13 @@ def _parse_percentiles(text: str) -> tuple[str, ...]:
     values = []
     for word in text.split(" "):
         try:
-            # strtod's syntax: no blanks around, no digit separators.
-            value = float(word) if word.strip() == word and "_" not in word else float("nan")
+            # strtod's syntax: no blanks around, no digit separators, hex floats.
+            if word.strip() != word or "_" in word:
+                value = float("nan")
+            elif "0x" in word[:3].lower():
+                value = float.fromhex(word)
+            else:
+                value = float(word)
         except ValueError:
             value = float("nan")
         if value != value:
@@ -197,6 +211,76 @@ INT32 = 2**31 - 1
 UINT32 = 2**32 - 1
 _PROTECTED_ACTION: Final = ("no", "yes", "local")
 _SHUTDOWN_FLAGS: Final = ("default", "save", "nosave", "now", "force")
+
+
+def _clamp_hz(value: ConfigValue) -> ConfigValue:
+    """updateHZ: kept within CONFIG_MIN_HZ..CONFIG_MAX_HZ."""
+    assert isinstance(value, int)
+    return min(max(value, 1), 500)
+
+
+def _backlog_min(value: ConfigValue) -> ConfigValue:
+    """resizeReplicationBacklog: never below CONFIG_REPL_BACKLOG_MIN_SIZE."""
+    assert isinstance(value, int)
+    return max(value, 16 * 1024)
+
+
+def _no_defrag(value: ConfigValue) -> ConfigValue:
+    if value:  # as a Redis built without its jemalloc (no defragmentation)
+        raise ConfigError("Active defragmentation cannot be enabled: it requires a Redis server "
+                          "compiled with a modified Jemalloc like the one shipped by default "
+                          "with the Redis source distribution")
+    return value
+
+
+def _oom_score_adj_values(value: ConfigValue) -> ConfigValue:
+    """Three integers between -2000 and 2000, split on single spaces."""
+    assert isinstance(value, tuple)
+    words = " ".join(map(str, value)).split(" ")
+    if len(words) != 3:
+        raise ConfigError("wrong number of arguments")
+    numbers = [_string2ll(w) for w in words]
+    if any(n is None or not -2000 <= n <= 2000 for n in numbers):
+        raise ConfigError("Invalid oom-score-adj-values, elements must be between -2000 and "
+                          "2000.")
+    return tuple(words)
+
+
+_TITLE_VARIABLES: Final = {"title": "", "listen-addr": "*:6379", "server-mode": "",
+                           "port": "6379", "tls-port": "0", "unixsocket": "",
+                           "config-file": ""}
+
+
+def _proc_title_template(value: ConfigValue) -> ConfigValue:
+    """validateProcTitleTemplate: braces balanced ({{ and }} are literal), known variables
+    only, and something left once expanded with an empty title and trimmed."""
+    text = str(value)
+    out, i = [], 0
+    while i < len(text):
+        if text.startswith(("{{", "}}"), i):
+            out.append(text[i])
+            i += 2
+        elif text[i] == "{":
+            end = text.find("}", i)
+            name = text[i + 1:end] if end > 0 else None
+            if name is None or name not in _TITLE_VARIABLES:
+                break
+            out.append(_TITLE_VARIABLES[name])
+            i = end + 1
+        elif text[i] == "}":
+            break
+        else:
+            out.append(text[i])
+            i += 1
+    if i < len(text) or not "".join(out).strip(" "):
+        raise ConfigError("template format is invalid or contains unknown variables")
+    return value
+
+
+def _hostname(value: ConfigValue) -> ConfigValue:
+    if not re.fullmatch(r"[A-Za-z0-9.-]*", str(value)):
+        raise ConfigError("Hostnames may only contain alphanumeric characters, hyphens or dots")
+    return value
 PARAMS: Final[tuple[Param, ...]] = (
     _p("port", "int", 6379, lo=0, hi=65535, mutable=False),
     _p("bind", "list", ("*", "-::*"), mutable=True),
@@ -218,7 +302,7 @@ PARAMS: Final[tuple[Param, ...]] = (
     _p("pidfile", "str", "", mutable=False),
     _p("proto-max-bulk-len", "memory", 512 * 1024 * 1024, lo=1024 * 1024),
     _p("client-query-buffer-limit", "memory", 1024**3, lo=1024 * 1024),
-    _p("hz", "int", 10, lo=0, hi=INT32),
+    _p("hz", "int", 10, lo=0, hi=INT32, check=_clamp_hz),
     _p("dynamic-hz", "bool", True),
     _p("save", "save", ((3600, 1), (300, 100), (60, 10000))),
     _p("appendonly", "bool", False),
@@ -290,7 +374,7 @@ PARAMS: Final[tuple[Param, ...]] = (
     _p("crash-memcheck-enabled", "bool", True),
     _p("latency-tracking", "bool", True),
     _p("latency-tracking-info-percentiles", "percentiles", ("50", "99", "99.9")),
-    _p("activedefrag", "bool", False),
+    _p("activedefrag", "bool", False, check=_no_defrag),
     _p("active-defrag-ignore-bytes", "memory", 100 * 1024**2, lo=1),
     _p("active-defrag-threshold-lower", "int", 10, lo=0, hi=1000),
     _p("active-defrag-threshold-upper", "int", 100, lo=0, hi=1000),
@@ -310,7 +394,7 @@ PARAMS: Final[tuple[Param, ...]] = (
     _p("enable-protected-configs", "enum", "no", choices=_PROTECTED_ACTION, mutable=False),
     _p("enable-module-command", "enum", "no", choices=_PROTECTED_ACTION, mutable=False),
     _p("oom-score-adj", "enum", "no", choices=("no", "yes", "relative", "absolute")),
-    _p("oom-score-adj-values", "list", ("0", "200", "800")),
+    _p("oom-score-adj-values", "list", ("0", "200", "800"), check=_oom_score_adj_values),
     _p("shutdown-timeout", "int", 10, lo=0, hi=INT32),
     _p("shutdown-on-sigint", "flags", (), choices=_SHUTDOWN_FLAGS),
     _p("shutdown-on-sigterm", "flags", (), choices=_SHUTDOWN_FLAGS),
@@ -318,14 +402,15 @@ PARAMS: Final[tuple[Param, ...]] = (
     _p("syslog-facility", "enum", "local0", mutable=False, choices=(
         "user", "local0", "local1", "local2", "local3", "local4", "local5", "local6",
         "local7")),
-    _p("proc-title-template", "str", "{title} {listen-addr} {server-mode}"),
+    _p("proc-title-template", "str", "{title} {listen-addr} {server-mode}",
+       check=_proc_title_template),
     _p("ignore-warnings", "str", ""),
     _p("server_cpulist", "str", "", mutable=False),
     _p("bio_cpulist", "str", "", mutable=False),
     _p("aof_rewrite_cpulist", "str", "", mutable=False),
     _p("bgsave_cpulist", "str", "", mutable=False),
     _p("socket-mark-id", "int", 0, lo=0, hi=UINT32, mutable=False),
-    _p("repl-backlog-size", "memory", 1024**2, lo=1),
+    _p("repl-backlog-size", "memory", 1024**2, lo=1, check=_backlog_min),
     _p("repl-backlog-ttl", "int", 3600, lo=0),
     _p("repl-timeout", "int", 60, lo=1, hi=INT32),
     _p("repl-ping-replica-period", "int", 10, lo=1, hi=INT32,
@@ -346,7 +431,7 @@ PARAMS: Final[tuple[Param, ...]] = (
     _p("min-replicas-max-lag", "int", 10, lo=0, hi=INT32, aliases=("min-slaves-max-lag",)),
     _p("cluster-port", "int", 0, lo=0, hi=65535, mutable=False),
     _p("cluster-announce-ip", "str", ""),
-    _p("cluster-announce-hostname", "str", ""),
+    _p("cluster-announce-hostname", "str", "", check=_hostname),
     _p("cluster-announce-port", "int", 0, lo=0, hi=65535),
     _p("cluster-announce-bus-port", "int", 0, lo=0, hi=65535),
     _p("cluster-announce-tls-port", "int", 0, lo=0, hi=65535),
@@ -438,8 +523,8 @@ ObufLimit = tuple[int, int, int]  # hard bytes, soft bytes, soft seconds (0 = no
 def _parse_obuf(text: str) -> tuple[str, ...]:
     """`<class> <hard> <soft> <seconds> ...` -> normalised words (classes renamed the way
     Redis prints them, sizes in bytes)."""
-    words = text.split()
-    if not words or len(words) % 4:
+    words = text.split(" ") if text else []  # single spaces: "  " has three empty words
+    if len(words) % 4:
         raise ConfigError("Wrong number of arguments in buffer limit configuration.")
     out: list[str] = []
     for i in range(0, len(words), 4):
