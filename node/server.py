@@ -8,6 +8,8 @@ one `send`. A reply that does not fit the socket buffer is kept and the socket s
 EPOLLOUT; until it drains, that client's input is not read (backpressure, like a blocking
 write). Cron (active expiry, idle timeouts) is a separate trio task at `hz`. Where epoll
 does not exist, each connection gets its own trio task instead (`_serve_with_tasks`).
+Sockets accepted on `tls-port` are wrapped at accept (node/io/tls.py) into sockets whose
+recv/send speak TLS with the same non-blocking contract, so the same code serves them.
 """
 
 from __future__ import annotations
