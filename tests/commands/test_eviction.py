@@ -479,3 +479,19 @@ def test_info_reports_the_limit_and_the_time_spent_over_it() -> None:
     assert (stats["total_eviction_exceeded_time"], stats["current_eviction_exceeded_time"]) \
         == ("350", "0")
 
+
+
+def test_config_resetstat_resets_eviction_and_lazyfree_counters() -> None:
+    h = _filled("allkeys-random", 30)
+    h("SADD", "big", *[f"m{i}" for i in range(500)])
+    h("UNLINK", "big")
+    while h.engine.memory.lazyfree:
+        h.engine.memory.drain(100)
+    _limit_to_now(h)
+    h("CONFIG", "SET", "maxmemory", str(h.engine.memory.used() - 2000))
+    h("PING")
+    assert int(_info(h, "stats")["evicted_keys"]) > 0
+    assert _info(h, "memory")["lazyfreed_objects"] == "1"
+    assert h("CONFIG", "RESETSTAT") == b"OK"
+    assert _info(h, "stats")["evicted_keys"] == "0"
+    assert _info(h, "memory")["lazyfreed_objects"] == "0"
