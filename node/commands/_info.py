@@ -14,6 +14,7 @@ Pure.
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from collections.abc import Callable, Iterable
 from typing import Final
@@ -30,6 +31,8 @@ _TITLES: Final = {"cpu": "CPU", "commandstats": "Commandstats", "errorstats": "E
                   "latencystats": "Latencystats"}
 DEFAULT: Final = frozenset(ORDER) - {"commandstats", "latencystats"}
 _AVG_TTL_SAMPLE: Final = 20
+# A hex id as Redis prints its build's (clients read it as a string, never a number).
+_BUILD_ID: Final = hashlib.sha1(f"slotd {VERSION}".encode()).hexdigest()[:15]
 
 
 def bytes_to_human(n: int) -> str:
@@ -80,7 +83,7 @@ def _server(e: Engine) -> Lines:
     uptime = (now - e.started_ms) // 1000
     return [
         ("redis_version", VERSION), ("redis_git_sha1", "00000000"), ("redis_git_dirty", 0),
-        ("redis_build_id", "0"),
+        ("redis_build_id", _BUILD_ID),
         ("redis_mode", "cluster" if cfg.bool("cluster-enabled") else "standalone"),
         ("os", p.get("os", "")), ("arch_bits", p.get("arch_bits", "64")),
         ("monotonic_clock", "POSIX clock_gettime"),
