@@ -121,3 +121,80 @@ def cluster(kind: str, directory: Path, masters: int = 3, replicas: int = 1,
     finally:
         for node in nodes:
             node.stop()
+
+
+# --- RELIABILITY.md S-3: the settled cluster -------------------------------------------------
+def _nodes_lines(server: ServerProcess) -> list[list[str]]:
+    return [line.split() for line in call(server, "CLUSTER", "NODES").splitlines()
+            if line.strip()]
+
+
+def _info(server: ServerProcess) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for line in call(server, "CLUSTER", "INFO").splitlines():
+        name, _, value = line.partition(":")
+        out[name] = value.strip()
+    return out
+
+
+def _owners(lines: list[list[str]]) -> dict[int, str]:
+    """slot -> master id, from CLUSTER NODES lines (migration markers `[...]` skipped)."""
+    owners: dict[int, str] = {}
+    for fields in lines:
+        if "master" not in fields[2].split(",") or "fail" in fields[2].split(","):
+            continue
+        for spec in fields[8:]:
+            if spec.startswith("["):
+                continue
+            first, _, last = spec.partition("-")
+            for slot in range(int(first), int(last or first) + 1):
+                owners[slot] = fields[0]
+    return owners
+
+
+def s3_violations(nodes: Sequence[ServerProcess]) -> list[str]:
+    """What breaks S-3 now: exactly one master per slot, all 16384 slots covered,
+    cluster_state:ok, the same slot map on every node, unique master config epochs, and
+    currentEpoch >= configEpoch everywhere. Empty when the cluster has settled."""
+    problems: list[str] = []
+    views: list[dict[int, str]] = []
+    for node in nodes:
+        lines, info = _nodes_lines(node), _info(node)
+        if info.get("cluster_state") != "ok":
+            problems.append(f"{node}: cluster_state:{info.get('cluster_state')}")
+        owners = _owners(lines)
+        if len(owners) != 16384:
+            problems.append(f"{node}: {16384 - len(owners)} slots without a live master")
+        views.append(owners)
+        epochs = [int(f[6]) for f in lines if "master" in f[2].split(",") and len(f) > 8]
+        if len(epochs) != len(set(epochs)):
+            problems.append(f"{node}: masters share a config epoch {sorted(epochs)}")
+        current = int(info.get("cluster_current_epoch", "0"))
+        if epochs and current < max(epochs):
+            problems.append(f"{node}: currentEpoch {current} < configEpoch {max(epochs)}")
+    if views and any(view != views[0] for view in views[1:]):
+        problems.append("nodes disagree on slot owners")
+    return problems
+
+
+def wait_settled(nodes: Sequence[ServerProcess], timeout: float = FORM_TIMEOUT) -> None:
+    """Wait until S-3 holds on every node (fails with the last violations and logs)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        problems = s3_violations(nodes)
+        if not problems:
+            return
+        if time.monotonic() > deadline:
+            pytest.fail("cluster never settled (S-3):\n" + "\n".join(problems) + "\n"
+                        + logs(nodes))
+        time.sleep(0.2)
+
+
+def masters(nodes: Sequence[ServerProcess]) -> set[int]:
+    """The ports of the nodes that are masters serving slots, as the first node sees it."""
+    ports: set[int] = set()
+    for fields in _nodes_lines(nodes[0]):
+        flags = fields[2].split(",")
+        if "master" in flags and "fail" not in flags and len(fields) > 8:
+            ports.add(int(fields[1].split("@")[0].rsplit(":", 1)[1]))
+    return ports
