@@ -62,6 +62,20 @@ def all_ok(nodes: Sequence[ServerProcess]) -> bool:
     return all("cluster_state:ok" in cluster_procs.call(n, "CLUSTER", "INFO") for n in nodes)
 
 
+def synced(nodes: Sequence[ServerProcess]) -> None:
+    """Every replica has finished its first sync (a fault during it leaves a replica whose
+    data counts as stale, which never fails over, as in Redis) and every node knows every
+    role (a vote needs the voter to know the candidate's master)."""
+    def ready() -> bool:
+        for node in nodes:
+            if role(node) == "slave" and "master_link_status:up" not in cluster_procs.call(
+                    node, "INFO", "replication"):
+                return False
+        return all(sum("slave" in f[2] for f in nodes_view(n)) == len(nodes) // 2
+                   for n in nodes)
+    wait_until("the replicas are synced and every role known", ready, nodes)
+
+
 def pair(nodes: Sequence[ServerProcess]) -> tuple[ServerProcess, ServerProcess]:
     """A master serving slots and one of its replicas."""
     by_id = {myself(n)[0]: n for n in nodes}
@@ -96,6 +110,7 @@ def test_killed_master_is_replaced_then_rejoins_as_replica(kind: str, tmp_path: 
     if kind == "redis":
         procs.redis_server_bin()
     with cluster_procs.cluster(kind, tmp_path, 3, 1, 2000) as nodes:
+        synced(nodes)
         master, replica = pair(nodes)
         master_id, replica_id = myself(master)[0], myself(replica)[0]
         keys = keys_of(master, 20)
@@ -134,6 +149,7 @@ def test_manual_failover_under_writes_loses_no_acknowledged_write(kind: str,
     if kind == "redis":
         procs.redis_server_bin()
     with cluster_procs.cluster(kind, tmp_path, 3, 1, 2000) as nodes:
+        synced(nodes)
         master, replica = pair(nodes)
         keys = keys_of(master, 5000)
         acked: dict[str, str] = {}
@@ -171,3 +187,52 @@ def test_manual_failover_under_writes_loses_no_acknowledged_write(kind: str,
         lost = [key for key, value in acked.items() if rc.get(key) != value.encode()]
         rc.close()
         assert not lost, f"{len(lost)} acknowledged writes lost, e.g. {lost[:5]}; {errors[:3]}"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_forced_failover_of_a_frozen_master(kind: str, tmp_path: Path) -> None:
+    """FORCE needs no answer from the master: it is stopped (SIGSTOP) the whole time, and
+    once it runs again it follows its successor."""
+    if kind == "redis":
+        procs.redis_server_bin()
+    with cluster_procs.cluster(kind, tmp_path, 3, 1, 2000) as nodes:
+        synced(nodes)
+        master, replica = pair(nodes)
+        replica_id = myself(replica)[0]
+        assert master.proc is not None
+        master.proc.send_signal(signal.SIGSTOP)
+        try:
+            assert cluster_procs.call(replica, "CLUSTER", "FAILOVER", "FORCE") == "OK"
+            others = [n for n in nodes if n is not master]
+            wait_until("the replica takes over", lambda: role(replica) == "master", others)
+            wait_until("the cluster is ok without the frozen master",
+                       lambda: all_ok(others), others)
+        finally:
+            master.proc.send_signal(signal.SIGCONT)
+        wait_until("the old master follows its successor",
+                   lambda: role(master) == "slave" and myself(master)[3] == replica_id, nodes)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_takeover_after_a_majority_of_masters_died(kind: str, tmp_path: Path) -> None:
+    """No election can succeed with two of three masters gone: TAKEOVER on their replicas
+    brings the cluster back."""
+    if kind == "redis":
+        procs.redis_server_bin()
+    with cluster_procs.cluster(kind, tmp_path, 3, 1, 2000) as nodes:
+        synced(nodes)
+        by_id = {myself(n)[0]: n for n in nodes}
+        pairs = [(by_id[myself(n)[3]], n) for n in nodes if "slave" in myself(n)[2]]
+        (dead1, heir1), (dead2, heir2) = pairs[:2]
+        dead1.stop(signal.SIGKILL)
+        dead2.stop(signal.SIGKILL)
+        live = [n for n in nodes if n not in (dead1, dead2)]
+        wait_until("the cluster notices it is down",
+                   lambda: all("cluster_state:fail" in cluster_procs.call(n, "CLUSTER", "INFO")
+                               for n in live), live)
+        for heir in (heir1, heir2):
+            assert cluster_procs.call(heir, "CLUSTER", "FAILOVER", "TAKEOVER") == "OK"
+        wait_until("both replicas are masters and the cluster ok",
+                   lambda: role(heir1) == role(heir2) == "master" and all_ok(live), live)
+        epochs = {myself(n)[6] for n in live if role(n) == "master"}
+        assert len(epochs) == 3  # unique config epochs
