@@ -3,8 +3,8 @@
 used_memory. Redis counts every allocation (zmalloc). The process RSS is no substitute:
 it lags, and it never shrinks after Python frees objects, so eviction driven by it would
 evict everything. slotd therefore keeps an engine-side running total of what each key
-costs in Python heap bytes (node/engine/footprint.py, measured against RSS to about 5%),
-per database, while `maxmemory` is set:
+costs in Python heap bytes (node/engine/footprint.py; against the RSS it costs, 0.84x to
+1.31x depending on the data's shape, BENCHMARKS.md), per database, while `maxmemory` is set:
 
     used_memory = baseline + dataset + hash tables + lazy-free backlog
 
