@@ -4,6 +4,7 @@
 #   make lint   ruff check, ruff format --check, mypy
 #   make bench  tests/bench/run.sh
 #   make bench-memory  tests/bench/memory.sh (maxmemory load, lazy-free latency; prints only)
+#   make bench-cluster tests/bench/cluster.sh (redis-benchmark --cluster, slotd vs redis; prints only)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -11,7 +12,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 6379
 PYTEST_ARGS ?=
 
-.PHONY: up test lint bench bench-memory redis-tools clean
+.PHONY: up test lint bench bench-memory bench-cluster redis-tools clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +57,9 @@ bench: $(VENV)/.stamp-run
 
 bench-memory: $(VENV)/.stamp-run
 	bash tests/bench/memory.sh
+
+bench-cluster: $(VENV)/.stamp-run
+	bash tests/bench/cluster.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis $(IOREDIS)/node_modules
