@@ -187,8 +187,11 @@ class Observer:
         self.slowlog_next_id = 0
         self.latency: dict[str, LatencySeries] = {}
         self.monitors: dict[Client, None] = {}
-        self.pause = PAUSE_OFF
-        self.pause_end_ms = 0
+        self.pause = PAUSE_OFF  # the strongest kind in effect over every purpose
+        self.pause_end_ms = 0  # the latest end over every purpose
+        # Redis's pause purposes (CLIENT PAUSE, a FAILOVER, a SHUTDOWN waiting for replicas):
+        # each ends on its own, so CLIENT UNPAUSE cannot lift a shutdown's pause.
+        self.pauses: dict[str, tuple[int, int]] = {}  # purpose -> (kind, end ms)
         self.resume_pending = False
         self.active_expire = True  # DEBUG SET-ACTIVE-EXPIRE
         # Traffic the shell counts (INFO stats), and the instantaneous rates it samples.
@@ -412,11 +415,16 @@ class Observer:
         """Whether expiry and eviction must wait (a pause of either kind is in effect)."""
         return self.pause != PAUSE_OFF
 
-    def pause_clients(self, end_ms: int, pause_all: bool) -> None:
-        """pauseClients: a later end or a stronger kind extends the pause in effect."""
-        kind = PAUSE_ALL if pause_all else PAUSE_WRITE
-        self.pause = max(self.pause, kind)
-        self.pause_end_ms = max(self.pause_end_ms, end_ms)
+    def pause_clients(self, end_ms: int, pause_all: bool, purpose: str = "client") -> None:
+        """pauseClients: a later end or a stronger kind extends the purpose's pause."""
+        kind, end = self.pauses.get(purpose, (PAUSE_OFF, 0))
+        self.pauses[purpose] = (max(kind, PAUSE_ALL if pause_all else PAUSE_WRITE),
+                                max(end, end_ms))
+        self._update_pause()
+
+    def _update_pause(self) -> None:
+        self.pause = max((kind for kind, _ in self.pauses.values()), default=PAUSE_OFF)
+        self.pause_end_ms = max((end for _, end in self.pauses.values()), default=0)
         self._refresh_observing()
 
     def pause_applies(self, client: Client, spec: CommandSpec) -> bool:
@@ -440,18 +448,18 @@ class Observer:
                     return True
         return False
 
-    def end_pause(self) -> None:
-        """CLIENT UNPAUSE, or the pause's end time passed: the parked clients run again
-        at the engine's next `expire_blocked` (not inside the command that unpaused)."""
-        self.pause = PAUSE_OFF
-        self.pause_end_ms = 0
+    def end_pause(self, purpose: str = "client") -> None:
+        """unpauseClients (CLIENT UNPAUSE, or the purpose's end time passed): the parked
+        clients run again at the engine's next `expire_blocked` (not inside the command
+        that unpaused); those another purpose still pauses are parked again."""
+        self.pauses.pop(purpose, None)
         self.resume_pending = True
-        self._refresh_observing()
+        self._update_pause()
 
     def pause_over(self, now_ms: int) -> bool:
-        """End a pause whose time has come; True once after a pause ended."""
-        if self.pause != PAUSE_OFF and self.pause_end_ms <= now_ms:
-            self.end_pause()
+        """End the pauses whose time has come; True once after a pause ended."""
+        for purpose in [p for p, (_, end) in self.pauses.items() if end <= now_ms]:
+            self.end_pause(purpose)
         if self.resume_pending:
             self.resume_pending = False
             return True

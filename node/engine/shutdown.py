@@ -59,7 +59,7 @@ class Shutdown:
             primary = engine.replication.primary
             if not engine.observer.paused:
                 primary.feed([(-1, list(_GETACK))])
-            engine.observer.pause_clients(_FOREVER_MS, pause_all=False)
+            engine.observer.pause_clients(_FOREVER_MS, pause_all=False, purpose="shutdown")
             engine.log("notice", "Waiting for replicas before shutting down.")
             return self._wait(client)
         if not self._finish(flags):
@@ -95,8 +95,6 @@ class Shutdown:
         engine = self.engine
         if engine.now_ms < self.deadline_ms and not self._ready():
             return
-        if not self._ready():
-            engine.log("warning", "Lagging replica(s) remain, shutting down anyway.")
         if not self._finish(self.flags):
             self._end_waiting()
 
@@ -115,6 +113,7 @@ class Shutdown:
     def _finish(self, flags: frozenset[str]) -> bool:
         """finishShutdown's persistence part, then the request the shell acts on."""
         engine = self.engine
+        self._log_replicas()
         save = "save" in flags or ("nosave" not in flags and bool(engine.config.values["save"]))
         if not engine.persistence.prepare_shutdown(save=save, force="force" in flags):
             engine.log("warning", "Errors trying to shut down the server. Check the logs for "
@@ -123,6 +122,23 @@ class Shutdown:
         words = ["save" if save else "nosave"] + [w for w in ("now", "force") if w in flags]
         engine.shutdown_requested = " ".join(words)
         return True
+
+    def _log_replicas(self) -> None:
+        """finishShutdown's report on the replicas' offsets."""
+        engine = self.engine
+        primary = engine.replication.primary
+        if not primary.replicas:
+            return
+        in_sync = 0
+        for replica in primary.replicas.values():
+            if replica.ack_offset == primary.offset:
+                in_sync += 1
+                continue
+            engine.log("warning", f"Lagging replica {primary.name(replica)} reported offset "
+                                  f"{primary.offset - replica.ack_offset} behind master, "
+                                  f"lag={primary.lag_s(replica)}, state={replica.state.word}.")
+        engine.log("notice", f"{in_sync} of {len(primary.replicas)} replicas are in sync when "
+                             f"shutting down.")
 
     def _end_waiting(self) -> None:
         """abortShutdown: writes resume, the blocked callers get Redis's error."""
@@ -134,4 +150,4 @@ class Shutdown:
             if client.blocked is not None:
                 engine.count_error(FAILED)
                 engine.unblock(client, resp.error(FAILED))
-        engine.observer.end_pause()
+        engine.observer.end_pause("shutdown")

@@ -642,7 +642,7 @@ class Replication:
         self.failover_end_ms = engine.now_ms + timeout if timeout else 0
         self.failover_force = force
         self.failover_state = WAITING_FOR_SYNC
-        engine.observer.pause_clients(_FOREVER_MS, pause_all=False)
+        engine.observer.pause_clients(_FOREVER_MS, pause_all=False, purpose="failover")
         return resp.OK
 
     def _find_replica(self, host: str, port: int) -> Replica | None:
@@ -667,7 +667,7 @@ class Replication:
         self.failover_force = False
         self.failover_target = None
         self._failover_psync = False
-        self.engine.observer.end_pause()
+        self.engine.observer.end_pause("failover")
 
     def _failover_cron(self) -> None:
         """updateFailoverStatus: hand over once a replica has everything (or the timeout

@@ -57,6 +57,9 @@ def test_abort_releases_the_caller_and_the_paused_writes(
         while b"blocked_clients:1\r\n" not in admin.call("INFO", "clients"):
             assert time.monotonic() < deadline, "SHUTDOWN never blocked"
             time.sleep(0.02)
+        # CLIENT UNPAUSE only lifts its own pause, never the shutdown's.
+        assert admin.call("CLIENT", "PAUSE", "100000", "WRITE") == b"+OK\r\n"
+        assert admin.call("CLIENT", "UNPAUSE") == b"+OK\r\n"
         writer.send_raw(encode_command("SET", "x", "1"))  # paused
         assert admin.call("GET", "k") == b"$1\r\nv\r\n"  # reads go on
         while b"blocked_clients:2\r\n" not in admin.call("INFO", "clients"):

@@ -55,6 +55,9 @@ def test_a_lagging_replica_is_waited_for_with_writes_paused_until_abort() -> Non
     assert caller.client.blocked is not None and master.engine.shutdown_requested is None
     assert b"REPLCONF" in bytes(master.repl.primary.backlog.read_from(1))  # type: ignore[union-attr]
     other = caller.client_harness()
+    assert other("CLIENT", "PAUSE", "100000", "WRITE") == b"OK"
+    assert other("CLIENT", "UNPAUSE") == b"OK"  # its own pause only
+    master.engine.expire_blocked()
     assert other.raw("SET", "x", "1") == b""  # writes wait
     assert other("GET", "k") == b"v"  # reads do not
     second = caller.client_harness()
