@@ -321,6 +321,7 @@ class NodeServer:
         sock.setblocking(False)
         if sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            _keepalive(sock, self.engine.config.int("tcp-keepalive"))
         if self._tls_fds and listener.fileno() in self._tls_fds:
             try:
                 sock = self.tls.wrap(sock)
@@ -721,6 +722,18 @@ class NodeServer:
                 self._check_shutdown()
         finally:
             self._close(conn)
+
+
+def _keepalive(sock: socket.socket, interval: int) -> None:
+    """anetKeepAlive: probes after `interval` idle seconds, then every third of it, and the
+    peer is dead after three unanswered ones (tcp-keepalive; 0 leaves it off)."""
+    if interval <= 0:
+        return
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    if hasattr(socket, "TCP_KEEPIDLE"):  # Linux
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, interval)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, max(1, interval // 3))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
 
 
 def _fmt_addr(host: str, port: int) -> str:

@@ -296,3 +296,22 @@ def test_protected_mode_denies_non_loopback(slotd_factory: Factory, redis_factor
                 assert c.call("PING") == PONG
     assert replies[0] == replies[1]
     assert replies[0].startswith(b"-DENIED Redis is running in protected mode")
+
+
+def test_tcp_keepalive_is_set_on_accepted_sockets() -> None:
+    """tcp-keepalive as anetKeepAlive sets it: idle time, a third of it between probes, three
+    probes (0 leaves keepalive off)."""
+    from node.server import _keepalive
+
+    with socket.create_server(("127.0.0.1", 0)) as listener, \
+            socket.create_connection(listener.getsockname()):
+        accepted, _ = listener.accept()
+        with accepted:
+            _keepalive(accepted, 0)
+            assert accepted.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 0
+            _keepalive(accepted, 300)
+            assert accepted.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+            if hasattr(socket, "TCP_KEEPIDLE"):
+                assert [accepted.getsockopt(socket.IPPROTO_TCP, opt) for opt in (
+                    socket.TCP_KEEPIDLE, socket.TCP_KEEPINTVL, socket.TCP_KEEPCNT)] == [
+                    300, 100, 3]
