@@ -96,14 +96,13 @@ class Failover:
         self._cant_logged_ms = 0
         # The manual failover in progress (mf_*): its deadline (0 = none); on a replica,
         # the master it fails over, the master's paused offset (-1 = not known yet) and
-        # whether the election may start; on a master, the replica that asked and the end
-        # of the write pause it caused.
+        # whether the election may start; on a master, the replica that asked (writes are
+        # paused under the "failover" purpose meanwhile).
         self.mf_end = 0
         self.mf_can_start = False
         self.mf_master: ClusterNode | None = None
         self.mf_master_offset = -1
         self.mf_replica: ClusterNode | None = None
-        self._mf_pause_end = 0
         cluster.reset_manual_failover = self.reset_manual
 
     # --- helpers ------------------------------------------------------------------------------
@@ -117,17 +116,6 @@ class Failover:
     def _log(self, level: str, text: str) -> None:
         self.cluster.engine.log(level, text)
 
-    def replica_offset(self) -> int:
-        """replicationGetSlaveOffset: the master's stream processed so far (0 if none)."""
-        repl = self.cluster.engine.replication
-        if repl.master_host is None:
-            return 0
-        if repl.master is not None:
-            return repl.reploff
-        if repl.cached is not None:
-            return repl.cached.offset
-        return 0
-
     def rank(self) -> int:
         """clusterGetSlaveRank: replicas of my master that may fail over and processed
         more of its stream than I did."""
@@ -135,7 +123,7 @@ class Failover:
         master = myself.master
         if master is None:
             return 0
-        mine = self.replica_offset()
+        mine = self.cluster.my_offset()
         return sum(1 for r in master.replicas if r is not myself
                    and not r.flags & NodeFlag.NOFAILOVER and r.repl_offset > mine)
 
@@ -203,7 +191,7 @@ class Failover:
                 self.auth_rank = 0
             self._log("warning", f"Start of election delayed for {self.auth_time - now} "
                                 f"milliseconds (rank #{self.auth_rank}, offset "
-                                f"{self.replica_offset()}).")
+                                f"{self.cluster.my_offset()}).")
             # The other replicas learn my offset, and may rank themselves after me.
             self.bus.broadcast_pong(local_replicas_only=True)
             if not self.mf_end:
@@ -337,9 +325,9 @@ class Failover:
         now = self._now()
         self.mf_end = now + MF_TIMEOUT_MS
         self.mf_replica = sender
-        self._mf_pause_end = now + MF_TIMEOUT_MS * MF_PAUSE_MULT
         engine = self.cluster.engine
-        engine.observer.pause_clients(self._mf_pause_end, pause_all=False)
+        engine.observer.pause_clients(now + MF_TIMEOUT_MS * MF_PAUSE_MULT, pause_all=False,
+                                      purpose="failover")
         self.cluster.mf_pause = True
         self._log("warning", f"Manual failover requested by replica {sender.name}.")
         self._ping_replica()
@@ -373,7 +361,7 @@ class Failover:
         is the paused master's."""
         if not self.mf_end or self.mf_can_start or self.mf_master_offset == -1:
             return
-        if self.mf_master_offset == self.replica_offset():
+        if self.mf_master_offset == self.cluster.my_offset():
             self.mf_can_start = True
             self._log("warning", "All master replication stream processed, manual failover "
                                  "can start.")
@@ -382,17 +370,14 @@ class Failover:
     def reset_manual(self) -> None:
         """resetManualFailover: a master lifts the pause it set for it."""
         if self.mf_replica is not None or self.cluster.mf_pause:
-            observer = self.cluster.engine.observer
-            # A longer CLIENT PAUSE a user asked for meanwhile stays.
-            if observer.pause_end_ms <= self._mf_pause_end:
-                observer.end_pause()
+            # Only the failover's own pause: a CLIENT PAUSE stays.
+            self.cluster.engine.observer.end_pause("failover")
             self.cluster.mf_pause = False
         self.mf_end = 0
         self.mf_can_start = False
         self.mf_master = None
         self.mf_master_offset = -1
         self.mf_replica = None
-        self._mf_pause_end = 0
 
     # --- the cron -------------------------------------------------------------------------------
     def cron(self) -> None:

@@ -658,3 +658,15 @@ def test_a_vote_counts_once_and_never_between_attempts() -> None:
     s.ack(s.b, 4)
     s.ack(s.b, 4)  # the same master twice
     assert s.failover.auth_count == 1 and s.me.is_replica
+
+
+def test_the_manual_failover_pause_leaves_a_client_pause_alone() -> None:
+    s = Setup(replica=False)
+    mine = node(s.h, R2, NodeFlag.SLAVE, s.me, port=7004)
+    assert s.h("CLIENT", "PAUSE", "60000", "WRITE") == b"OK"
+    s.failover.mfstart(mine, request(mine, 3, 2, s.me, s.state, kind=MsgType.MFSTART))
+    s.step(MF_TIMEOUT_MS + 100)
+    assert "Manual failover timed out." in s.logs
+    assert s.h.engine.observer.paused  # the user's pause goes on
+    assert s.h("CLIENT", "UNPAUSE") == b"OK"
+    assert not s.h.engine.observer.paused
