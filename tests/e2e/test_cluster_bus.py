@@ -1,7 +1,8 @@
 """The cluster bus on real processes: slotd nodes form a cluster over their bus ports
 (ADDSLOTSRANGE + CLUSTER MEET, and `redis-cli --cluster create` with replicas), clients
 use it (redis-py's RedisCluster, `redis-cli --cluster check`), PUBLISH crosses nodes, and a
-stopped master is flagged fail by the others, then cleared when it answers again.
+stopped master is flagged fail by the others, then cleared when it answers again. The
+MEET-formed tests run on real redis-servers too: the same assertions hold for both.
 
 No timing assertions: waits are generous deadlines that only turn a hang into a failure."""
 
@@ -41,13 +42,13 @@ def line_of(viewer: ServerProcess, about: ServerProcess) -> list[str]:
     return []
 
 
-@pytest.fixture
-def met(tmp_path: Path) -> Iterator[list[ServerProcess]]:
-    """Three slotd masters sharing the slots, joined by CLUSTER MEET."""
+@pytest.fixture(params=["slotd", "redis"])
+def met(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[ServerProcess]]:
+    """Three masters sharing the slots, joined by CLUSTER MEET."""
     nodes: list[ServerProcess] = []
     try:
         while len(nodes) < 3:  # one by one: a failure stops those started
-            nodes.append(cluster_procs.start_node("slotd", tmp_path,
+            nodes.append(cluster_procs.start_node(request.param, tmp_path,
                                                   "--cluster-node-timeout", "2000"))
         for node, (first, last) in zip(nodes, ((0, 5460), (5461, 10922), (10923, 16383)),
                                        strict=True):
