@@ -76,6 +76,9 @@ class Bus(Protocol):
         """PUBLISH goes to every node, SPUBLISH to the other nodes of my shard (the
         receivers deliver to their own subscribers)."""
 
+    def links_memory(self) -> int:
+        """What the links hold (INFO memory's mem_cluster_links)."""
+
 
 class NullBus:
     """A node without a bus: nobody to tell, no links."""
@@ -91,6 +94,9 @@ class NullBus:
 
     def publish(self, channel: bytes, message: bytes, *, shard: bool = False) -> None:
         pass
+
+    def links_memory(self) -> int:
+        return 0
 
 
 class Cluster:
@@ -418,10 +424,15 @@ class Cluster:
 
     # --- helpers for the commands ------------------------------------------------------------------
     def my_offset(self) -> int:
-        """Our replication offset, as SLOTS/SHARDS report it for myself."""
+        """Our replication offset, as our bus headers and SHARDS give it: a master's own; a
+        replica's processed part of its master's stream, kept from the cached master while
+        the link is down (replicationGetSlaveOffset: the replicas' election ranks compare
+        it), 0 with neither."""
         replication = self.engine.replication
         if self.state.myself.flags & NodeFlag.SLAVE:
-            return replication.reploff
+            if replication.master is not None:
+                return replication.reploff
+            return replication.cached.offset if replication.cached is not None else 0
         return replication.primary.offset
 
     def set_master(self, master: ClusterNode) -> None:

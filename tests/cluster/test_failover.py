@@ -82,6 +82,9 @@ class FakeBus:
     def publish(self, channel: bytes, message: bytes, *, shard: bool = False) -> None:
         pass
 
+    def links_memory(self) -> int:
+        return 0
+
 
 def _bitmap(state: ClusterState, owner: ClusterNode) -> bytearray:
     return slot_bitmap([n is owner for n in state.slots])
@@ -670,3 +673,29 @@ def test_the_manual_failover_pause_leaves_a_client_pause_alone() -> None:
     assert s.h.engine.observer.paused  # the user's pause goes on
     assert s.h("CLIENT", "UNPAUSE") == b"OK"
     assert not s.h.engine.observer.paused
+
+
+def test_sim_the_freshest_replica_wins() -> None:
+    net = BusNet(6, cluster_replica_validity_factor="0")
+    net.split_slots([0, 1, 2])
+    net.meet_all()
+    for _ in range(100):
+        net.tick()
+        if net.full_mesh():
+            break
+    for replica, master in ((3, 0), (4, 0), (5, 1)):
+        assert net[replica].h("CLUSTER", "REPLICATE", net[master].name) == b"OK"
+    for replica, offset in ((3, 50), (4, 100)):  # what each processed of node 0's stream
+        cached = net[replica].h.engine.replication.cached
+        assert cached is not None
+        cached.offset = offset
+    net.run(6000)
+    net.stop(0)
+    for _ in range(200):
+        net.tick()
+        if any(net[i].cluster.state.myself.is_master for i in (3, 4)):
+            break
+    net.run(3000)
+    assert net[4].cluster.state.myself.is_master
+    assert net[3].cluster.state.myself.is_replica
+    assert net[3].cluster.state.myself.master is net[3].cluster.state.lookup(net[4].name)
