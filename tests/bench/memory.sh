@@ -9,11 +9,14 @@
 # each server restarted fresh for each tool, then the in-process step measurement
 #   tests/bench/lazyfree_steps.py $MEMBERS
 #       (CPU time of each lazy-free step between event-loop turns, free of scheduling noise)
+# and, on a fresh slotd per data shape, the accounting's accuracy
+#   tests/bench/accounting.py PORT PID $MEMBERS SHAPE   (used_memory growth vs RSS growth)
 # Output goes to stdout only: BENCHMARKS.md is edited by hand from it.
 #
 # Environment knobs (defaults in brackets):
 #   MAXMEMORY_MB [100]  POLICY [allkeys-lfu]  WRITES [2000000]  MEMBERS [1000000]
 #   SIDES ["slotd redis"]   which servers to measure
+#   SHAPES ["strings hash:100 set:100 zset:100 list:1000 hash:10000 zset:10000"]
 #   PYTHON [.venv/bin/python]  interpreter that runs slotd and the tools
 set -euo pipefail
 
@@ -24,7 +27,8 @@ MAXMEMORY_MB=${MAXMEMORY_MB:-100}
 POLICY=${POLICY:-allkeys-lfu}
 WRITES=${WRITES:-2000000}
 MEMBERS=${MEMBERS:-1000000}
-SIDES=${SIDES:-"slotd redis"}
+SIDES=${SIDES-"slotd redis"}  # empty: skip the socket tools
+SHAPES=${SHAPES:-"strings hash:100 set:100 zset:100 list:1000 hash:10000 zset:10000"}
 
 WORK=$(mktemp -d /tmp/slotd-membench.XXXXXX)
 PID=""
@@ -71,4 +75,10 @@ for side in $SIDES; do
 done
 echo "## slotd in process: tests/bench/lazyfree_steps.py $MEMBERS"
 "$PYTHON" -m tests.bench.lazyfree_steps "$MEMBERS"
+echo "## slotd: tests/bench/accounting.py PORT PID $MEMBERS SHAPE"
+for shape in $SHAPES; do
+    start slotd
+    "$PYTHON" -m tests.bench.accounting "$PORT" "$PID" "$MEMBERS" "$shape"
+    stop
+done
 echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
