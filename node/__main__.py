@@ -83,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         config: Config = parse_command_line(args, _read_file)
-    except ConfigError as exc:
+        load().renamed(config.renames)  # rename-command's errors are fatal config errors
+    except (ConfigError, ValueError) as exc:
         print(f"\n*** FATAL CONFIG FILE ERROR (slotd {VERSION}) ***\n{exc}", file=sys.stderr)
         return 1
     if config.bool("daemonize"):

@@ -476,6 +476,8 @@ class Config:
     listeners: list[Callable[[str], None]] = field(default_factory=list)
     # `user <name> <rules...>` directives (they may repeat), loaded by the ACL at startup.
     users: list[list[str]] = field(default_factory=list)
+    # `rename-command <name> <new name>` directives, applied to the engine's command table.
+    renames: list[tuple[str, str]] = field(default_factory=list)
     # Run once per CONFIG SET after all its values are in place, with the names it set (in
     # call order) and their old values: changes that take effect together (a certificate
     # and its key). Raising ConfigApplyError fails the call; CONFIG SET restores the values.
@@ -626,6 +628,9 @@ def parse_command_line(argv: Iterable[str], read_file: Callable[[str], str]) -> 
     for name, values in directives:
         if name == "user" and values:
             config.users.append(values)
+            continue
+        if name == "rename-command" and len(values) == 2:
+            config.renames.append((values[0], values[1]))
             continue
         if lookup_param(name) is None:
             raise ConfigError(f"Bad directive or wrong number of arguments: unknown option '{name}'")

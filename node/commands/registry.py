@@ -459,6 +459,33 @@ class CommandTable:
         spec.fast = False  # always dispatched through its subcommands
         return spec
 
+    def renamed(self, renames: list[tuple[str, str]]) -> CommandTable:
+        """A copy with `rename-command` directives applied: a command answers to its new
+        name only (an empty one removes it); its spec, and so its name in COMMAND INFO and
+        INFO commandstats, stays the original. ValueError with Redis's message when the
+        command does not exist or the new name is taken."""
+        if not renames:
+            return self
+        table = CommandTable()
+        table.commands = dict(self.commands)
+        table.lookup = dict(self.lookup)
+        for old, new in renames:
+            old_key = old.lower()
+            spec = table.commands.pop(old_key, None)
+            if spec is None:
+                raise ValueError("No such command in rename-command")
+            for variant in (old_key, old_key.upper(), old_key.capitalize()):
+                table.lookup.pop(variant.encode(), None)
+            if not new:
+                continue
+            new_key = new.lower()
+            if new_key in table.commands:
+                raise ValueError("Target command name already exists")
+            table.commands[new_key] = spec
+            for variant in (new_key, new_key.upper(), new_key.capitalize()):
+                table.lookup[variant.encode()] = spec
+        return table
+
     def get(self, name: bytes) -> CommandSpec | None:
         spec = self.lookup.get(name)
         if spec is None:

@@ -272,7 +272,7 @@ class AccessControl:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.index = CommandIndex(list(engine.table))
+        self.index = CommandIndex(list(engine.orig_table))
         self.users: dict[bytes, User] = {}
         self.default = self._default_user()
         self.users[b"default"] = self.default
@@ -436,7 +436,7 @@ class AccessControl:
         parts = name.split(b"|")
         if len(parts) > 2:
             return None
-        spec = self.engine.table.get(parts[0])
+        spec = self.engine.orig_table.get(parts[0])
         if spec is None or len(parts) == 1:
             return spec
         if not spec.subcommands:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Final
 
 from node.cluster.manager import Cluster
 from node.commands.registry import Acl, CommandSpec, CommandTable, Flag
-from node.config import Config
+from node.config import Config, ConfigError
 from node.engine import notify
 from node.engine.acl import AccessControl
 from node.engine.blocking import Block, Blocked
@@ -82,7 +82,13 @@ class Engine:
                  strict: bool = False,
                  log: Callable[[str, str], None] = lambda level, msg: None) -> None:
         self.config = config
-        self.table = table
+        # ACL rules name commands by their original names (Redis's orig_commands); clients,
+        # scripts and the dispatcher by the names rename-command left (ConfigError if bad).
+        self.orig_table = table
+        try:
+            self.table = table.renamed(config.renames)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         self.rng = rng
         self.strict = strict
         self.log = log

@@ -3,11 +3,14 @@ Expected bytes, field names and error texts were checked on redis-server 7.0.15.
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
 
-from node.commands import _info
+from node.commands import _info, load
+from node.config import ConfigError, parse_command_line
+from node.engine.engine import Engine
 from tests.support import START_MS, Harness
 
 FAILED = "ERR CONFIG SET failed (possibly related to argument '{}') - {}"
@@ -409,3 +412,43 @@ def test_shutdown_errors(h: Harness, args: tuple[str, ...], message: str) -> Non
     assert h.error("SHUTDOWN", *args) == message
     assert h.engine.shutdown_requested is None
     assert not h.client.close_after_reply
+
+
+# --- rename-command --------------------------------------------------------------------------
+def renamed_harness(*renames: tuple[str, str]) -> Harness:
+    config = parse_command_line([f"--{word}" if i % 3 == 0 else word
+                                 for rename in renames
+                                 for i, word in enumerate(("rename-command", *rename))],
+                                lambda path: "")
+    engine = Engine(config, load(), random.Random(1), strict=True)
+    engine.set_time(START_MS)
+    return Harness(engine)
+
+
+def test_rename_command_moves_or_removes_a_command() -> None:
+    h = renamed_harness(("FLUSHALL", ""), ("CONFIG", "MYCONFIG"), ("get", "Fetch"))
+    assert h.error("FLUSHALL") == "ERR unknown command 'FLUSHALL', with args beginning with: "
+    assert h.error("CONFIG", "GET", "hz").startswith("ERR unknown command 'CONFIG'")
+    assert h("MYCONFIG", "GET", "hz") == [b"hz", b"10"]
+    h("SET", "a", "1")
+    assert h("fetch", "a") == b"1"
+    assert h.error("GET", "a").startswith("ERR unknown command 'GET'")
+    # The spec keeps its name (COMMAND INFO, commandstats); ACL rules use original names;
+    # scripts call the new one.
+    assert h("COMMAND", "INFO", "myconfig")[0][0] == b"config"
+    assert b"cmdstat_get:calls=1" in h("INFO", "commandstats")
+    assert h("ACL", "SETUSER", "u", "+get") == b"OK"
+    assert h.error("ACL", "SETUSER", "u", "+fetch").endswith("Unknown command or category "
+                                                             "name in ACL")
+    assert h("EVAL", "return redis.call('fetch', 'a')", "0") == b"1"
+    assert h("COMMAND", "COUNT") == len(h.engine.orig_table) - 1
+    assert Harness()("FLUSHALL") == b"OK"  # other engines keep the whole table
+
+
+def test_rename_command_errors_are_config_errors() -> None:
+    with pytest.raises(ConfigError, match="No such command in rename-command"):
+        renamed_harness(("nosuch", "x"))
+    with pytest.raises(ConfigError, match="Target command name already exists"):
+        renamed_harness(("get", "set"))
+    with pytest.raises(ConfigError, match="Bad directive"):
+        parse_command_line(["--rename-command", "get"], lambda path: "")

@@ -295,3 +295,32 @@ def test_redis_py_parses_every_info_section(slotd_factory: Factory,
     assert ours["several"].keys() == {"db0", "db3", "errorstat_ERR"}
     assert ours["default"].keys() == ours["all"].keys() - {
         k for k in ours["all"] if k.startswith(("cmdstat_", "latency_percentiles_usec_"))}
+
+
+RENAMES = 'rename-command FLUSHALL ""\nrename-command CONFIG MYCONFIG\nrename-command get Fetch\n'
+
+
+def test_rename_command_matches_redis(tmp_path: Path) -> None:
+    """rename-command in the config file: the same replies from both servers (removed and
+    renamed commands, ACL rules by original names, scripts and COMMAND by the new ones),
+    and CONFIG REWRITE keeps the directives."""
+    replies = []
+    for kind in ("slotd", "redis"):
+        directory = tmp_path / kind
+        directory.mkdir()
+        (directory / "redis.conf").write_text(RENAMES)
+        server = start_with_file(kind, directory)
+        try:
+            with RawClient(*server.addr) as c:
+                replies.append([c.call(*args) for args in (
+                    ("FLUSHALL",), ("CONFIG", "GET", "hz"), ("MYCONFIG", "GET", "hz"),
+                    ("SET", "a", "1"), ("FETCH", "a"), ("get", "a"),
+                    ("COMMAND", "INFO", "fetch"), ("COMMAND", "GETKEYS", "fetch", "a"),
+                    ("ACL", "SETUSER", "u", "+get"), ("ACL", "SETUSER", "u", "+fetch"),
+                    ("EVAL", "return redis.call('fetch', 'a')", "0"),
+                    ("EVAL", "return redis.call('get', 'a')", "0"),
+                    ("MULTI",), ("fetch", "a"), ("EXEC",), ("MYCONFIG", "REWRITE"))])
+        finally:
+            server.stop()
+        assert (directory / "redis.conf").read_text().startswith(RENAMES)
+    assert replies[0] == replies[1]
