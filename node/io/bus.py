@@ -9,6 +9,8 @@ bus cron. The protocol is all in node/cluster/bus.py (pure); this module moves b
 - `bus.now` is the engine clock, set from the wall clock before each call.
 - The cluster's end-of-turn work (state update, nodes.conf) runs right after the bus
   changed something, and released pub/sub subscribers get their messages at once.
+- With `tls-cluster yes` every link speaks TLS (node/io/tls.py's contexts): an accepted
+  one handshakes as its first bytes arrive, an outbound one before its first message.
 """
 
 from __future__ import annotations
@@ -147,6 +149,8 @@ class BusShell:
                     break
                 sock.setblocking(False)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                if self.engine.config.bool("tls-cluster"):
+                    sock = self.server.tls.wrap(sock)
                 self._tick()
                 link = self.bus.accepted(peer[0], sock.getsockname()[0])
                 io = LinkIO()
@@ -195,6 +199,9 @@ class BusShell:
         except OSError:
             return False
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.engine.config.bool("tls-cluster"):
+            io.sock = None  # the TLS socket takes the descriptor over (closed on failure)
+            sock = io.sock = await self.server.tls.connect(sock)
         link.peer_ip = node.ip
         self._tick()
         self.bus.connected(link, sock.getsockname()[0])

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import signal
 import socket
+import ssl
 import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from redis.cluster import RedisCluster
 
 from tests import cluster_procs, procs
+from tests.e2e.test_tls import Certs, certs  # noqa: F401 (the certificates fixture)
 from tests.procs import ServerProcess
 
 pytestmark = pytest.mark.slow
@@ -42,14 +45,14 @@ def line_of(viewer: ServerProcess, about: ServerProcess) -> list[str]:
     return []
 
 
-@pytest.fixture(params=["slotd", "redis"])
-def met(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[ServerProcess]]:
+@contextmanager
+def meet_three(kind: str, directory: Path, *extra: str) -> Iterator[list[ServerProcess]]:
     """Three masters sharing the slots, joined by CLUSTER MEET."""
     nodes: list[ServerProcess] = []
     try:
         while len(nodes) < 3:  # one by one: a failure stops those started
-            nodes.append(cluster_procs.start_node(request.param, tmp_path,
-                                                  "--cluster-node-timeout", "2000"))
+            nodes.append(cluster_procs.start_node(kind, directory,
+                                                  "--cluster-node-timeout", "2000", *extra))
         for node, (first, last) in zip(nodes, ((0, 5460), (5461, 10922), (10923, 16383)),
                                        strict=True):
             assert cluster_procs.call(node, "CLUSTER", "ADDSLOTSRANGE", str(first),
@@ -65,6 +68,12 @@ def met(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[ServerP
                 assert node.proc is not None
                 node.proc.send_signal(signal.SIGCONT)  # a stopped node must run to exit
             node.stop()
+
+
+@pytest.fixture(params=["slotd", "redis"])
+def met(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[ServerProcess]]:
+    with meet_three(request.param, tmp_path) as nodes:
+        yield nodes
 
 
 def test_meet_forms_a_cluster_clients_can_use(met: list[ServerProcess]) -> None:
@@ -146,3 +155,17 @@ def test_redis_cli_cluster_create_with_replicas(tmp_path: Path) -> None:
         replicas = [n for n, r in zip(nodes, roles, strict=True) if r == "slave"]
         wait_until("replicas hold their masters' keys", lambda: sum(
             int(cluster_procs.call(n, "DBSIZE") or 0) for n in replicas) == 50, nodes)
+
+
+def test_bus_over_tls(certs: Certs, tmp_path: Path) -> None:  # noqa: F811
+    """tls-cluster yes: the cluster forms over TLS links."""
+    with meet_three("slotd", tmp_path, *certs.server_args("--tls-cluster", "yes")) as nodes:
+        links = cluster_procs.call(nodes[0], "CLUSTER", "LINKS").splitlines()
+        assert links.count("to") == 2 and links.count("from") == 2
+        ctx = ssl.create_default_context(cafile=str(certs.ca))
+        ctx.load_cert_chain(str(certs.client_cert), str(certs.client_key))
+        address = ("127.0.0.1", nodes[0].port + 10000)
+        with (socket.create_connection(address, timeout=10) as raw,
+              ctx.wrap_socket(raw, server_hostname="localhost") as tls):
+            assert tls.version() is not None  # the bus port speaks TLS
+        cluster_procs.wait_ok(nodes)
