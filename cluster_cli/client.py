@@ -91,9 +91,16 @@ class NodeClient:
 
     def pipeline(self, commands: Sequence[Sequence[Arg]]) -> list[Reply]:
         """Send every command at once, then read as many replies (errors as values)."""
+        self.send(commands)
+        return self.receive(len(commands))
+
+    def send(self, commands: Sequence[Sequence[Arg]]) -> None:
+        """Only send: with `receive` later, several nodes can work on a request at once."""
         self._sock.sendall(b"".join(encode(c) for c in commands))
+
+    def receive(self, count: int) -> list[Reply]:
         replies: list[Reply] = []
-        while len(replies) < len(commands):
+        while len(replies) < count:
             reply = self._reader.gets()
             if reply is False:
                 data = self._sock.recv(1 << 16)

@@ -334,25 +334,27 @@ class MoveOptions:
 def move_slot(cluster: Cluster, source: Live, target: Live, slot: int, opts: MoveOptions) -> None:
     """One slot from source to target, in redis-cli's order: IMPORTING on the target,
     MIGRATING on the source, the keys in batches, then NODE on the target first (so the slot
-    is never without an owner), the source, and every other master."""
+    is never without an owner), then on the source and every other master."""
     tid = target.me.id
     target.client.call("CLUSTER", "SETSLOT", slot, "IMPORTING", source.me.id)
     source.client.call("CLUSTER", "SETSLOT", slot, "MIGRATING", tid)
     migrate_keys(source, target, slot, opts)
     target.client.call("CLUSTER", "SETSLOT", slot, "NODE", tid)
-    set_owner(source, slot, tid)
-    for node in cluster.masters:
-        if node is not source and node is not target:
-            set_owner(node, slot, tid)
+    others = [source] + [n for n in cluster.masters if n is not source and n is not target]
+    set_owner(others, slot, tid)
 
 
-def set_owner(node: Live, slot: int, owner_id: str) -> None:
-    try:
-        node.client.call("CLUSTER", "SETSLOT", slot, "NODE", owner_id)
-    except ReplyError as exc:
+def set_owner(nodes: Sequence[Live], slot: int, owner_id: str) -> None:
+    """SETSLOT NODE on every node at once: each one saves nodes.conf before it answers, and
+    none of them needs to wait for another."""
+    command: list[Arg] = ["CLUSTER", "SETSLOT", slot, "NODE", owner_id]
+    for node in nodes:
+        node.client.send([command])
+    for node in nodes:
+        (reply,) = node.client.receive(1)
         # A master that lost its last slot may have turned into a replica meanwhile.
-        if "only with masters" not in str(exc):
-            raise ToolError(f"{node.addr}: CLUSTER SETSLOT {slot} NODE: {exc}") from None
+        if isinstance(reply, ReplyError) and "only with masters" not in str(reply):
+            raise ToolError(f"{node.addr}: CLUSTER SETSLOT {slot} NODE: {reply}")
 
 
 def migrate_keys(source: Live, target: Live, slot: int, opts: MoveOptions) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import queue
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -258,7 +259,8 @@ def test_create_refuses_bad_input(nodes: Nodes) -> None:
 # ---------------------------------------------------------------- reshard / rebalance
 
 
-def test_reshard_under_writes_then_rebalance(nodes: Nodes) -> None:
+@pytest.mark.timeout(900)  # 1000 slots: about 20 ms per SETSLOT on slotd (nodes.conf saved)
+def test_reshard_under_writes(nodes: Nodes) -> None:
     servers = nodes(3)
     create(servers)
     source, target = node_id(servers[0]), node_id(servers[1])
@@ -294,25 +296,48 @@ def test_reshard_under_writes_then_rebalance(nodes: Nodes) -> None:
     finally:
         stop.set()
         thread.join(timeout=60)
+    assert not thread.is_alive(), "a write never got its reply"
     assert not failures, failures
     assert "Ready to move 1000 slots." in out
     assert "Moving slot 0 from" in out and "Moving slot 999 from" in out
     wait_agree(servers)
     assert my_slots(servers[0]) == 5461 - 1000 and my_slots(servers[1]) == 5462 + 1000
     assert len(acked) > 2000
+    assert sum(dbsize(s) for s in servers) == len(acked)
     for key, value in acked.items():
         assert rc.get(key) == value.encode(), key
+    rc.close()
+
+
+def moved(output: str, source: ServerProcess, target: ServerProcess) -> int:
+    """N from rebalance's `Moving N slots from SOURCE to TARGET` line (0 if none)."""
+    found = re.search(rf"Moving (\d+) slots from {addr(source)} to {addr(target)}\n", output)
+    return int(found.group(1)) if found else 0
+
+
+def test_rebalance(nodes: Nodes) -> None:
+    servers = nodes(3)
+    create(servers)
+    rc = client(servers[0])
+    for i in range(1000):
+        rc.set(f"k{i}", str(i))
+    source, target = node_id(servers[0]), node_id(servers[1])
+    cli("reshard", addr(servers[0]), "--from", source, "--to", target, "--slots", "300", "--yes")
+    wait_agree(servers)
+    # Targets are 5461 each (16384 // 3); the spare slot goes to one of the receivers.
+    simulated = cli("rebalance", addr(servers[1]), "--simulate").stdout
+    assert moved(simulated, servers[1], servers[0]) in (300, 301)
+    assert my_slots(servers[0]) == 5461 - 300
 
     out = cli("rebalance", addr(servers[2])).stdout
     assert "Rebalancing across 3 nodes. Total weight = 3.00" in out
-    assert "Moving 1000 slots from" in out
+    assert moved(out, servers[1], servers[0]) in (300, 301)
     wait_agree(servers)
     assert sorted(my_slots(s) for s in servers) == [5461, 5461, 5462]
     out = cli("rebalance", addr(servers[0])).stdout
     assert "No rebalancing needed! All nodes are within the 2.00% threshold." in out
-    assert sum(dbsize(s) for s in servers) == len(acked)
-    for key, value in acked.items():
-        assert rc.get(key) == value.encode(), key
+    assert sum(dbsize(s) for s in servers) == 1000
+    assert [rc.get(f"k{i}") for i in range(1000)] == [str(i).encode() for i in range(1000)]
     rc.close()
 
 
