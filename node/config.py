@@ -602,6 +602,20 @@ def parse_config_text(text: str) -> list[tuple[str, list[str]]]:
     return out
 
 
+def _with_includes(directives: list[tuple[str, list[str]]], read_file: Callable[[str], str],
+                   depth: int = 0) -> list[tuple[str, list[str]]]:
+    """`include <file>` replaced by that file's directives, where it stands."""
+    out: list[tuple[str, list[str]]] = []
+    for name, values in directives:
+        if name != "include" or len(values) != 1:
+            out.append((name, values))
+        elif depth >= 16:
+            raise ConfigError(f"include nesting too deep at '{values[0]}'")
+        else:
+            out += _with_includes(parse_config_text(read_file(values[0])), read_file, depth + 1)
+    return out
+
+
 def parse_command_line(argv: Iterable[str], read_file: Callable[[str], str]) -> Config:
     """redis-server's CLI: `[configfile] [--name value ...]`; CLI options override the file.
 
@@ -625,7 +639,7 @@ def parse_command_line(argv: Iterable[str], read_file: Callable[[str], str]) -> 
             values.append(args[i])
             i += 1
         directives.append((name, values))
-    for name, values in directives:
+    for name, values in _with_includes(directives, read_file):
         if name == "user" and values:
             config.users.append(values)
             continue

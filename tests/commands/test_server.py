@@ -452,3 +452,14 @@ def test_rename_command_errors_are_config_errors() -> None:
         renamed_harness(("get", "set"))
     with pytest.raises(ConfigError, match="Bad directive"):
         parse_command_line(["--rename-command", "get"], lambda path: "")
+
+
+def test_include_reads_another_file_where_it_stands() -> None:
+    files = {"main.conf": "hz 20\ninclude extra.conf\nmaxclients 50\n",
+             "extra.conf": "maxclients 40\ntimeout 7\ninclude deeper.conf\n",
+             "deeper.conf": "rename-command FLUSHALL \"\"\n", "loop.conf": "include loop.conf\n"}
+    config = parse_command_line(["main.conf", "--timeout", "9"], files.__getitem__)
+    assert (config.int("hz"), config.int("maxclients"), config.int("timeout")) == (20, 50, 9)
+    assert config.renames == [("FLUSHALL", "")]
+    with pytest.raises(ConfigError, match="include nesting too deep"):
+        parse_command_line(["loop.conf"], files.__getitem__)
