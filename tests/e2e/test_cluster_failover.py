@@ -141,6 +141,7 @@ def test_killed_master_is_replaced_then_rejoins_as_replica(kind: str, tmp_path: 
                    lambda: "master_link_status:up" in cluster_procs.call(
                        master, "INFO", "replication"), nodes)
         rc.close()
+        cluster_procs.wait_settled(nodes)  # RELIABILITY.md S-3
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -187,6 +188,7 @@ def test_manual_failover_under_writes_loses_no_acknowledged_write(kind: str,
         lost = [key for key, value in acked.items() if rc.get(key) != value.encode()]
         rc.close()
         assert not lost, f"{len(lost)} acknowledged writes lost, e.g. {lost[:5]}; {errors[:3]}"
+        cluster_procs.wait_settled(nodes)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -211,6 +213,7 @@ def test_forced_failover_of_a_frozen_master(kind: str, tmp_path: Path) -> None:
             master.proc.send_signal(signal.SIGCONT)
         wait_until("the old master follows its successor",
                    lambda: role(master) == "slave" and myself(master)[3] == replica_id, nodes)
+        cluster_procs.wait_settled(nodes)
 
 
 @pytest.mark.parametrize("kind", KINDS)
