@@ -59,6 +59,7 @@ _NO_GOSSIP: Final = NodeFlag.HANDSHAKE | NodeFlag.NOADDR
 _DOWN: Final = NodeFlag.PFAIL | NodeFlag.FAIL
 _SAVE_STATE: Final = TODO_SAVE_CONFIG | TODO_UPDATE_STATE
 _BITS: Final = bytes.maketrans(b"\x00\x01", b"01")
+_LINK_BASE_MEMORY: Final = 1088  # a clusterLink and its initial receive buffer (7.0)
 
 
 @dataclass(eq=False)
@@ -220,6 +221,12 @@ class ClusterBus:
 
     def all_links(self) -> list[Link]:
         return [*self.outbound.values(), *self.inbound.values(), *self.unbound]
+
+    def links_memory(self) -> int:
+        """INFO's mem_cluster_links: Redis's fixed size of a link (its struct and receive
+        buffer) plus what each one buffers."""
+        return sum(_LINK_BASE_MEMORY + len(link.out) + link.reader.buffered
+                   for link in self.all_links())
 
     def links(self) -> list[dict[bytes, object]]:
         """CLUSTER LINKS: for every node, the link to it, then the link from it."""

@@ -104,7 +104,8 @@ def _clients(e: Engine) -> Lines:
     return [
         # Redis does not count its replicas' connections here (the master's it does).
         ("connected_clients", len(e.clients) - len(e.replication.primary.replicas)),
-        ("cluster_connections", 0),
+        # Redis counts two links per other node, whatever is connected.
+        ("cluster_connections", 0 if e.cluster is None else (len(e.cluster.state.nodes) - 1) * 2),
         ("maxclients", e.config.int("maxclients")),
         ("client_recent_max_input_buffer", e.observer.recent_max_input),
         ("client_recent_max_output_buffer", e.observer.recent_max_output),
@@ -152,7 +153,7 @@ def _memory(e: Engine) -> Lines:
         ("mem_fragmentation_bytes", rss - used),
         ("mem_not_counted_for_evict", 0), ("mem_replication_backlog", 0),
         ("mem_total_replication_buffers", 0), ("mem_clients_slaves", 0),
-        ("mem_clients_normal", e.memory.client_buffers), ("mem_cluster_links", 0), ("mem_aof_buffer", 0),
+        ("mem_clients_normal", e.memory.client_buffers), ("mem_cluster_links", 0 if e.cluster is None else e.cluster.bus.links_memory()), ("mem_aof_buffer", 0),
         ("mem_allocator", "libc"), ("active_defrag_running", 0),
         ("lazyfree_pending_objects", e.memory.lazyfree.pending_objects),
         ("lazyfreed_objects", e.memory.lazyfree.freed_objects),

@@ -28,8 +28,10 @@ def formed(n: int) -> BusNet:
     return net
 
 
-def info(node_h_reply: bytes) -> dict[str, str]:
-    return dict(line.split(":", 1) for line in node_h_reply.decode().split("\r\n") if line)
+def info(reply: bytes) -> dict[str, str]:
+    """CLUSTER INFO or INFO as a dict (section headers skipped)."""
+    return dict(line.split(":", 1) for line in reply.decode().split("\r\n")
+                if line and not line.startswith("#"))
 
 
 def test_meet_starts_a_handshake_shown_in_nodes() -> None:
@@ -370,3 +372,33 @@ def test_malformed_frames_change_nothing_and_close_the_link() -> None:
     assert rejected > 1000
     assert net[0].h("CLUSTER", "NODES") == before
     assert all(valid_name(name) for n in net.nodes for name in n.cluster.state.nodes)
+
+
+def test_info_counts_cluster_links() -> None:
+    net = formed(3)
+    clients = info(net[0].h("INFO", "clients"))
+    assert clients["cluster_connections"] == "4"  # two per other node, as Redis counts
+    memory = info(net[0].h("INFO", "memory"))
+    assert int(memory["mem_cluster_links"]) >= 4 * 1088
+
+
+def test_returning_master_follows_its_promoted_replica() -> None:
+    """The bus and the failover together: node 3 replaces the stopped node 0; node 0, back,
+    sees its slots claimed with a greater epoch and turns into node 3's replica."""
+    net = BusNet(4, cluster_replica_validity_factor="0")  # no replication stream here
+    net.split_slots([0, 1, 2])
+    net.meet_all()
+    net.run(6000)
+    assert net[3].h("CLUSTER", "REPLICATE", net[0].name) == b"OK"
+    net.run(3000)
+    net.stop(0)
+    net.run(8000)
+    for node in net.nodes[1:]:
+        state = node.cluster.state
+        new = state.lookup(net[3].name)
+        assert new is not None and new.is_master and state.slots[0] is new
+    net.start(0)
+    net.run(5000)
+    me = net[0].cluster.state.myself
+    assert me.is_replica and me.master is net[0].cluster.state.lookup(net[3].name)
+    assert all(node.cluster.state.ok for node in net.nodes)
