@@ -52,7 +52,6 @@ from node.cluster.state import (
 if TYPE_CHECKING:
     from node.cluster.manager import Cluster
 
-CRON_PERIOD_MS: Final = 100
 FAIL_UNDO_TIME_MULT: Final = 2  # CLUSTER_FAIL_UNDO_TIME_MULT
 _RANDOM_PING_SAMPLES: Final = 5
 _NO_GOSSIP: Final = NodeFlag.HANDSHAKE | NodeFlag.NOADDR

@@ -22,14 +22,13 @@ from typing import TYPE_CHECKING, Final
 import trio
 
 from node.cluster.bus import ClusterBus, Link
-from node.cluster.manager import Cluster
+from node.cluster.manager import CRON_PERIOD_MS, Cluster
 
 if TYPE_CHECKING:
     from node.server import NodeServer
 
 RECV_SIZE: Final = 64 * 1024
 _BUS_PORT_OFFSET: Final = 10000
-_CRON_PERIOD_MS: Final = 100
 _CRON_SLACK_MS: Final = 10  # a 100 ms sleep may wake a hair early
 
 
@@ -108,7 +107,7 @@ class BusShell:
     def cron(self) -> None:
         """The bus's share of the shell's cron: clusterCron every 100 ms."""
         now = self.engine.now_ms
-        if now - self._last_cron_ms < _CRON_PERIOD_MS - _CRON_SLACK_MS:
+        if now - self._last_cron_ms < CRON_PERIOD_MS - _CRON_SLACK_MS:
             return
         self._last_cron_ms = now
         self.bus.now = now
