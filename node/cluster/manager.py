@@ -451,8 +451,9 @@ class Cluster:
         """clusterFailoverReplaceYourMaster (an election won, or TAKEOVER, after the caller
         set my config epoch): a master now, keeping the data (REPLICAOF NO ONE's path: a
         new replication id, the old history valid as the second one), serving every slot
-        of my old master, and every node told at once. nodes.conf is saved before the
-        event-loop turn ends."""
+        of my old master, and every node told at once -- after nodes.conf has it
+        (clusterSaveConfigOrDie: a crash must not bring me back as a replica that others
+        saw win; a failed save is logged and retried before the turn ends)."""
         state = self.state
         myself = state.myself
         old = myself.master
@@ -465,7 +466,10 @@ class Cluster:
             if slots[slot] is old:
                 state.set_slot_owner(slot, myself)
         self.update_state()
-        state.todo |= TODO_SAVE_CONFIG | TODO_FSYNC_CONFIG
+        error = self.save_config()
+        if error is not None:
+            self.engine.log("warning", f"Could not save the cluster config file "
+                                       f"{self.config_path}: {error}")
         self.bus.broadcast_pong()
 
     def keys_in_slot(self, slot: int) -> dict[bytes, None]:

@@ -647,7 +647,6 @@ def _takeover(cluster: Cluster) -> None:
     if state.bump_epoch_without_consensus():
         cluster.engine.log("warning", f"New configEpoch set to {state.myself.config_epoch}")
     cluster.promote_myself()
-    cluster.save_config()
 
 
 @NODE.command("reset", -2, Flag.ADMIN | Flag.NOSCRIPT | Flag.STALE, group="cluster",

@@ -210,7 +210,7 @@ def test_election_delay_rank_and_won_with_a_majority() -> None:
     assert s.bus.pongs[-1] is False  # everyone told
     assert "Failover election won: I'm the new master." in s.logs
     assert "configEpoch set to 4 after successful failover" in s.logs
-    settle(s.h)
+    # Saved before anyone was told (no event-loop turn ended yet).
     text = s.h.engine.persistence.storage.files["./nodes.conf"]  # type: ignore[attr-defined]
     assert b"myself,master" in text and b"vars currentEpoch 4 " in text
 
