@@ -495,10 +495,11 @@ class Observer:
 def protected_error(engine: Engine, client: Client, spec: CommandSpec) -> str | None:
     """processCommand's check of PROTECTED commands (DEBUG, MODULE): allowed when their
     enable-*-command config says "yes", or "local" and the client is local."""
-    option = "enable-debug-command" if spec.fullname == "debug" else "enable-module-command"
+    name = spec.container.name if spec.container is not None else spec.name  # MODULE LOAD
+    option = "enable-debug-command" if name == "debug" else "enable-module-command"
     mode = engine.config.str(option)
     if mode == "yes" or (mode == "local" and client.is_local):
         return None
-    return (f"ERR {spec.fullname.upper()} command not allowed. If the {option} option is set "
+    return (f"ERR {name.upper()} command not allowed. If the {option} option is set "
             f"to \"local\", you can run it from a local connection, otherwise you need to set "
             f"this option in the configuration file, and then restart the server.")
