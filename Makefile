@@ -1,5 +1,7 @@
 # slotd developer entry points. Every install step is stamped, so a second run is quick.
-#   make up     install slotd and run a node in the foreground (PORT=6379 by default)
+#   make up     install slotd and run a local 6-node cluster in the foreground (3 masters, 3
+#               replicas on PORT..PORT+5, 7000 by default; data in CLUSTER_DIR; Ctrl-C stops it)
+#   make node   one standalone node in the foreground (NODE_PORT=6379 by default)
 #   make test   install the test tools (plus Debian's redis-server/redis-tools) and run pytest
 #   make lint   ruff check, ruff format --check, mypy
 #   make bench  tests/bench/run.sh
@@ -9,10 +11,12 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-PORT   ?= 6379
+PORT   ?= 7000
+CLUSTER_DIR ?= cluster-data
+NODE_PORT ?= 6379
 PYTEST_ARGS ?=
 
-.PHONY: up test lint bench bench-memory bench-cluster redis-tools clean
+.PHONY: up node test lint bench bench-memory bench-cluster redis-tools clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +31,10 @@ $(VENV)/.stamp-dev: pyproject.toml | $(PY)
 	touch $@ $(VENV)/.stamp-run
 
 up: $(VENV)/.stamp-run
-	$(PY) -m node --port $(PORT) --bind 127.0.0.1 --save '' --appendonly no
+	$(PY) -m cluster_cli up --port $(PORT) --dir $(CLUSTER_DIR)
+
+node: $(VENV)/.stamp-run
+	$(PY) -m node --port $(NODE_PORT) --bind 127.0.0.1 --save '' --appendonly no
 
 # Interop tests need the real binaries. Installed only when missing and when we are root;
 # otherwise the tests skip them (or fail, with CI=true).
