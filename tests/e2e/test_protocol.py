@@ -7,6 +7,7 @@ and a fresh connection still gets PONG. Nothing here asserts timing; waits are d
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import time
@@ -230,6 +231,9 @@ def test_maxclients(slotd_factory: Factory, redis_factory: Factory) -> None:
                 assert extra.read_until_closed() == b"-ERR max number of clients reached\r\n"
             clients.pop().close()
             clients.append(connect_ready(server))
+            # At least the one refused above (connect_ready's retries may add some).
+            assert re.search(rb"rejected_connections:[1-9]\d*\r\n",
+                             clients[-1].call("INFO", "stats"))
         finally:
             for c in clients:
                 c.close()
