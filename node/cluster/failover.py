@@ -28,7 +28,7 @@ import random
 from typing import TYPE_CHECKING, Final, Protocol
 
 from node.cluster.codec import MF_FORCEACK, MF_PAUSED, Header, Message, MsgType, bitmap_slots
-from node.cluster.state import TODO_FSYNC_CONFIG, TODO_SAVE_CONFIG, TODO_UPDATE_STATE, NodeFlag
+from node.cluster.state import TODO_SAVE_CONFIG, TODO_UPDATE_STATE, NodeFlag
 
 if TYPE_CHECKING:
     from node.cluster.manager import Cluster
@@ -115,6 +115,17 @@ class Failover:
 
     def _log(self, level: str, text: str) -> None:
         self.cluster.engine.log(level, text)
+
+    def _save(self) -> None:
+        """nodes.conf now, before a vote or a vote request leaves: the shell may write the
+        links before the turn's own save, and a node that crashed must not come back able
+        to vote twice in an epoch (or reuse the epoch it asked votes for). A failure is
+        logged; the turn's end retries."""
+        cluster = self.cluster
+        error = cluster.save_config()
+        if error is not None:
+            self._log("warning", f"Could not save the cluster config file "
+                                 f"{cluster.config_path}: {error}")
 
     def rank(self) -> int:
         """clusterGetSlaveRank: replicas of my master that may fail over and processed
@@ -215,9 +226,10 @@ class Failover:
             state.current_epoch += 1
             self.auth_epoch = state.current_epoch
             self._log("warning", f"Starting a failover election for epoch {self.auth_epoch}.")
+            state.todo |= TODO_UPDATE_STATE
+            self._save()
             self._request_votes()
             self.auth_sent = True
-            state.todo |= TODO_SAVE_CONFIG | TODO_UPDATE_STATE | TODO_FSYNC_CONFIG
             return
         if self.auth_count >= needed_quorum:
             self._log("warning", "Failover election won: I'm the new master.")
@@ -297,7 +309,7 @@ class Failover:
             return
         state.last_vote_epoch = current
         master.voted_time = now
-        state.todo |= TODO_SAVE_CONFIG | TODO_FSYNC_CONFIG
+        self._save()
         self.bus.send(sender, Message(self.bus.header(MsgType.FAILOVER_AUTH_ACK)))
         self._log("warning", f"Failover auth granted to {name} for epoch {current}")
 
