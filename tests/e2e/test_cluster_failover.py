@@ -58,6 +58,11 @@ def wait_until(what: str, check: Callable[[], bool], nodes: Sequence[ServerProce
         time.sleep(0.1)
 
 
+def current_epoch(server: ServerProcess) -> str:
+    info = cluster_procs.call(server, "CLUSTER", "INFO")
+    return next(line for line in info.splitlines() if line.startswith("cluster_current_epoch"))
+
+
 def all_ok(nodes: Sequence[ServerProcess]) -> bool:
     return all("cluster_state:ok" in cluster_procs.call(n, "CLUSTER", "INFO") for n in nodes)
 
@@ -239,3 +244,31 @@ def test_takeover_after_a_majority_of_masters_died(kind: str, tmp_path: Path) ->
                    lambda: role(heir1) == role(heir2) == "master" and all_ok(live), live)
         epochs = {myself(n)[6] for n in live if role(n) == "master"}
         assert len(epochs) == 3  # unique config epochs
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_restarted_replica_follows_its_master_again(kind: str, tmp_path: Path) -> None:
+    """A replica killed outside any failover comes back from nodes.conf as a replica and
+    starts replicating by itself (clusterCron's step for a replica with replication off),
+    catching up with what was written meanwhile; nothing fails over."""
+    if kind == "redis":
+        procs.redis_server_bin()
+    with cluster_procs.cluster(kind, tmp_path, 3, 1, 2000) as nodes:
+        synced(nodes)
+        master, replica = pair(nodes)
+        master_id = myself(master)[0]
+        epoch = current_epoch(master)
+        replica.stop(signal.SIGKILL)
+        keys = keys_of(master, 10)
+        conn = redis.Redis(port=master.port)
+        for key in keys:
+            conn.set(key, key)
+        replica.spawn()
+        assert replica.wait_ready()
+        wait_until("the replica replicates its master again",
+                   lambda: myself(replica)[3] == master_id and "master_link_status:up"
+                   in cluster_procs.call(replica, "INFO", "replication"), nodes)
+        assert conn.wait(1, 10000) == 1
+        conn.close()
+        assert current_epoch(master) == epoch  # no election happened
+        cluster_procs.wait_settled(nodes)
