@@ -14,8 +14,10 @@ recv/send speak TLS with the same non-blocking contract, so the same code serves
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import ipaddress
+import os
 import select
 import socket
 import time
@@ -127,6 +129,8 @@ class NodeServer:
         tls_port = config.int("tls-port")
         if tls_port:
             self._add_tls_listeners(self._listen(tls_port))
+        if config.str("unixsocket"):
+            self.listeners.append(self._listen_unix(config.str("unixsocket")))
         if not self.listeners:
             raise OSError("Configured to not listen anywhere, exiting.")
         if self.bus is not None:
@@ -165,6 +169,26 @@ class NodeServer:
             sock.setblocking(False)
             opened.append(sock)
         return opened
+
+    def _listen_unix(self, path: str) -> socket.socket:
+        """The `unixsocket` listener: a stale socket file is replaced, `unixsocketperm`
+        (octal digits) applied."""
+        config = self.engine.config
+        with contextlib.suppress(OSError):
+            os.unlink(path)  # Redis does not care whether this fails either
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.bind(path)
+            perm = config.int("unixsocketperm")
+            if perm:
+                os.chmod(path, int(str(perm), 8))
+            sock.listen(config.int("tcp-backlog"))
+        except (OSError, ValueError) as exc:
+            sock.close()
+            raise OSError(f"Failed opening Unix socket: {exc}") from exc
+        sock.setblocking(False)
+        self.log("notice", "The server is now ready to accept connections at " + path)
+        return sock
 
     def _add_tls_listeners(self, socks: list[socket.socket]) -> None:
         for sock in socks:
@@ -232,6 +256,11 @@ class NodeServer:
 
     def close_all(self) -> None:
         self.replication.close_all()
+        path = self.engine.config.str("unixsocket")
+        if path and any(s.family == socket.AF_UNIX for s in self.listeners):
+            self.log("notice", "Removing the unix socket file.")
+            with contextlib.suppress(OSError):
+                os.unlink(path)
         if self.bus is not None:
             self.bus.close_all()
         for conn in list(self.conns.values()):
@@ -329,18 +358,25 @@ class NodeServer:
                 self.log("warning", f"Error accepting a client connection: {exc}")
                 sock.close()
                 return None
-        host, port = peer[0], peer[1]
-        local = sock.getsockname()
         engine = self.engine
         engine.set_time(wall_ms())
-        if engine.protected_mode_denies(is_loopback(host)):
+        if sock.family == socket.AF_UNIX:  # Redis names both ends by the socket's path
+            addr = laddr = _fmt_addr(engine.config.str("unixsocket"), 0)
+            local_client = True
+        else:
+            host, port = peer[0], peer[1]
+            local = sock.getsockname()
+            addr, laddr = _fmt_addr(host, port), _fmt_addr(local[0], local[1])
+            local_client = is_loopback(host)
+        if engine.protected_mode_denies(local_client):
             self._refuse(sock, _DENIED_REPLY)
             return None
-        client = engine.connect(_fmt_addr(host, port), _fmt_addr(local[0], local[1]),
-                                is_loopback(host))
+        client = engine.connect(addr, laddr, local_client)
         if client is None:
             self._refuse(sock, _MAX_CLIENTS_REPLY)
             return None
+        if sock.family == socket.AF_UNIX:
+            client.flags += "U"
         parser = RequestParser(engine.config.int("proto-max-bulk-len"))
         parser.auth_required = not engine.acl.authenticated(client)
         conn = Connection(sock, client, parser)

@@ -511,6 +511,10 @@ class Engine:
                 raise CommandError(
                     f"ERR Can't execute '{spec.fullname}': only (P|S)SUBSCRIBE / "
                     "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+            if client.flags and ("O" in client.flags or "S" in client.flags) and spec.flags & (
+                    Flag.READONLY | Flag.WRITE | Flag.MAY_REPLICATE):
+                # Monitors and replicas are replicas to Redis: no keyspace access for them.
+                raise CommandError("ERR Replica can't interact with the keyspace")
             if self.observing and self.observer.pause_applies(client, spec):
                 self.postpone(client, spec, argv)
                 return

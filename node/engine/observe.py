@@ -400,8 +400,12 @@ class Observer:
             argv = redact(spec, argv)
         now = self.engine.now_ms
         db = db_index if db_index is not None else (client.db.index if client else 0)
-        source = ("lua" if client is None or self.engine.scripting.is_script_client(client)
-                  else client.addr)
+        if client is None or self.engine.scripting.is_script_client(client):
+            source = "lua"
+        elif "U" in client.flags:  # a unix socket client: "unix:<path>"
+            source = "unix:" + client.addr.rsplit(":", 1)[0]
+        else:
+            source = client.addr
         line = b"+%d.%06d [%d %s] %s\r\n" % (now // 1000, now % 1000 * 1000, db,
                                              source.encode(), b" ".join(map(sds_repr, argv)))
         woken = self.engine.woken

@@ -659,3 +659,19 @@ def test_config_rewrite_rules() -> None:
                            "proto-max-bulk-len 2gb\n")
     assert config_rewrite.format_memory(3 * 1024**3) == "3gb"
     assert config_rewrite.rewrite("", Config(), force_all=True).count("\n") > 100
+
+
+def test_a_monitor_cannot_touch_the_keyspace() -> None:
+    h = Harness()
+    mon = h.client_harness()
+    mon("MONITOR")
+    refused = "ERR Replica can't interact with the keyspace"
+    for args in (("GET", "a"), ("SET", "a", "1"), ("DBSIZE",), ("EVAL", "return 1", "0"),
+                 ("PUBLISH", "c", "m")):
+        assert mon.error(*args) == refused
+    assert mon.raw("PING").startswith(b"+PONG\r\n")  # then its own MONITOR line
+    mon.client.out.clear()
+    assert mon.raw("MULTI").startswith(b"+OK\r\n")
+    mon.client.out.clear()
+    assert mon.error("GET", "a") == refused  # refused when queued
+    assert mon.raw("EXEC").startswith(b"-EXECABORT")

@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 import signal
 import socket
+import stat
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -319,3 +321,41 @@ def test_tcp_keepalive_is_set_on_accepted_sockets() -> None:
                 assert [accepted.getsockopt(socket.IPPROTO_TCP, opt) for opt in (
                     socket.TCP_KEEPIDLE, socket.TCP_KEEPINTVL, socket.TCP_KEEPCNT)] == [
                     300, 100, 3]
+
+
+class _UnixClient(RawClient):
+    """A RawClient over a unix socket."""
+
+    def __init__(self, path: Path) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(DEADLINE)
+        self.sock.connect(str(path))
+        self.buf = bytearray()
+
+
+def _unix_session(path: Path) -> list[bytes]:
+    """Replies and MONITOR lines over the unix socket at `path`, with the path, times and
+    ids masked."""
+    with _UnixClient(path) as monitor, _UnixClient(path) as c:
+        assert monitor.call("MONITOR") == b"+OK\r\n"
+        out = [c.call("SET", "k", "v"), c.call("CLIENT", "INFO"), monitor.read_reply(),
+               monitor.read_reply()]
+    masked = [re.sub(rb"\d+\.\d{6} |id=\d+ |fd=\d+ |qbuf=\d+ |qbuf-free=\d+ |argv-mem=\d+ |"
+                     rb"tot-mem=\d+ |rbs=\d+ |rbp=\d+ |age=\d+ |idle=\d+ |\$\d+", b"", part)
+              for part in out]
+    return [part.replace(str(path).encode(), b"PATH") for part in masked]
+
+
+def test_unix_socket_clients(slotd_factory: Factory, redis_factory: Factory,
+                             tmp_path: Path) -> None:
+    """unixsocket/unixsocketperm: the socket file with its mode, clients named by the path
+    (CLIENT INFO addr/laddr, flag U, MONITOR's unix:<path>), and the file removed at exit."""
+    sessions = []
+    for kind, factory in (("slotd", slotd_factory), ("redis", redis_factory)):
+        path = tmp_path / f"{kind}.sock"
+        server = factory("--unixsocket", str(path), "--unixsocketperm", "700")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o700
+        sessions.append(_unix_session(path))
+        server.stop()
+        assert not path.exists()
+    assert sessions[0] == sessions[1]
