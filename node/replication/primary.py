@@ -167,6 +167,9 @@ class Primary:
         self.replid2 = self.replid
         self.second_offset = self.offset + 1
         self.replid = random_id(self.engine.rng)
+        self.engine.log("warning", f"Setting secondary replication ID to {self.replid2}, "
+                                   f"valid up to offset: {self.second_offset}. New "
+                                   f"replication ID is {self.replid}")
 
     def feed(self, entries: list[tuple[int, list[bytes]]]) -> None:
         """replicationFeedSlaves: encode propagated commands (SELECT when the db changes;

@@ -192,10 +192,16 @@ class Replication:
             return
         engine = self.engine
         self.master_host = None
+        master_up = self.master is not None
         if self.master is not None:
             master = self.master
             self.master = None
             self._forget_master_client(master)
+            # Redis frees the master client, which caches it, then discards the cache.
+            engine.log("notice", "Connection with master lost.")
+            engine.log("notice", "Caching the disconnected master state.")
+        if master_up or self.cached is not None:
+            engine.log("notice", "Discarding previously cached master state.")
         self.cached = None
         self._cancel_link()
         primary = self.primary

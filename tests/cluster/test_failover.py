@@ -449,6 +449,11 @@ def test_takeover_needs_no_votes() -> None:
     assert s.bus.pongs == [False] and not s.requests()
     assert s.h.engine.replication.master_host is None
     assert "New configEpoch set to 4" in s.logs
+    # The replication side logs its promotion as Redis's replicationUnsetMaster does.
+    repl = s.h.engine.replication.primary
+    assert "Discarding previously cached master state." in s.logs
+    assert (f"Setting secondary replication ID to {repl.replid2}, valid up to offset: "
+            f"{repl.second_offset}. New replication ID is {repl.replid}") in s.logs
 
 
 # --- replica migration and demotion ------------------------------------------------------------------
