@@ -702,3 +702,49 @@ def test_sim_the_freshest_replica_wins() -> None:
     assert net[4].cluster.state.myself.is_master
     assert net[3].cluster.state.myself.is_replica
     assert net[3].cluster.state.myself.master is net[3].cluster.state.lookup(net[4].name)
+
+
+def settled_violations(net: BusNet) -> list[str]:
+    """RELIABILITY.md S-3 over the simulated nodes: one owner per slot with every slot
+    covered, the same map everywhere, unique master config epochs, every node ok and
+    currentEpoch >= its config epoch."""
+    problems: list[str] = []
+    maps = set()
+    for node in net.nodes:
+        state = node.cluster.state
+        if not state.ok:
+            problems.append(f"{node.port} not ok")
+        if any(owner is None for owner in state.slots):
+            problems.append(f"{node.port} has unassigned slots")
+        maps.add(tuple(owner.name if owner else "" for owner in state.slots))
+        if state.current_epoch < state.myself.config_epoch:
+            problems.append(f"{node.port} currentEpoch < configEpoch")
+        epochs = [n.config_epoch for n in state.nodes.values() if n.is_master and n.numslots]
+        if len(epochs) != len(set(epochs)):
+            problems.append(f"{node.port} sees duplicate config epochs {epochs}")
+    if len(maps) != 1:
+        problems.append("nodes disagree on the slot map")
+    return problems
+
+
+def test_sim_failover_loop_keeps_one_master_per_slot() -> None:
+    """03-failover-loop: kill a master, let its replica take over, bring it back as a
+    replica; again and again, and the cluster settles each time."""
+    net = replicated()
+    for _ in range(6):
+        victim = next(n for n in net.nodes if n.cluster.state.myself.numslots)
+        index = net.nodes.index(victim)
+        replica_names = {r.name for r in victim.cluster.state.myself.replicas}
+        net.stop(index)
+        for _ in range(300):
+            net.tick()
+            if any(n.cluster.state.myself.is_master and n.name in replica_names
+                   and all(m.cluster.state.ok for m in net.nodes if m.up) for n in net.nodes):
+                break
+        net.start(index)
+        for _ in range(300):
+            net.tick()
+            if victim.cluster.state.myself.is_replica and not settled_violations(net):
+                break
+        assert victim.cluster.state.myself.is_replica
+        assert not settled_violations(net), settled_violations(net)
