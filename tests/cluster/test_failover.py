@@ -748,3 +748,34 @@ def test_sim_failover_loop_keeps_one_master_per_slot() -> None:
                 break
         assert victim.cluster.state.myself.is_replica
         assert not settled_violations(net), settled_violations(net)
+
+
+def test_sim_update_message_demotes_a_master_whose_successor_is_down() -> None:
+    """08-update-msg: the failed-over master returns while its successor is down; the
+    others' UPDATE turns it into the successor's replica, and the cluster is ok once the
+    successor is back."""
+    net = replicated()
+    old, heir = net[0], net[3]
+    net.stop(0)
+    for _ in range(300):
+        net.tick()
+        if heir.cluster.state.myself.is_master:
+            break
+    net.run(3000)
+    net.stop(3)
+    net.run(6000)
+    assert not net[1].cluster.state.ok  # the shard has nobody left
+    net.start(0)
+    for _ in range(300):
+        net.tick()
+        if old.cluster.state.myself.is_replica:
+            break
+    me = old.cluster.state.myself
+    assert me.is_replica and me.master is not None and me.master.name == heir.name
+    net.start(3)
+    for _ in range(300):
+        net.tick()
+        if not settled_violations(net):
+            break
+    assert not settled_violations(net), settled_violations(net)
+    assert heir.cluster.state.myself.is_master
