@@ -25,6 +25,10 @@ _LL_MAX_LEN: Final = 20
 
 def string2ll(raw: bytes | bytearray) -> int | None:
     """The int64 spelled by `raw`, or None if Redis's string2ll would refuse it."""
+    # The common case first: up to 18 ASCII digits, no leading zero, is canonical and fits
+    # an int64, so the round trip through b"%d" below is not needed.
+    if raw.isdigit() and len(raw) < 19 and (raw[0] != 48 or len(raw) == 1):
+        return int(raw)
     if not raw or len(raw) > _LL_MAX_LEN:
         return None
     try:
