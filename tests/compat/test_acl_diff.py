@@ -14,6 +14,7 @@ default user on both servers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -316,8 +317,21 @@ def test_noperm_replies(diff: Differ, pair: Pair) -> None:
                     ("CONFIG", "SET", "maxmemory", "0"), ("CONFIG", "GET", "maxmemory"),
                     ("SELECT", "0"), ("SELECT", "1"), ("PUBLISH", "x", "m"),
                     ("PUBLISH", "c1", "m"), ("NOSUCH",), ("GET",), ("CONFIG", "NOSUCH"),
-                    ("EVAL", "return 1", "1", "w1"), ("EVAL", "return 1", "1", "r1")):
+                    ("EVAL", "return 1", "1", "w1"), ("EVAL", "return 1", "1", "r1"),
+                    # Inside scripts: the key, command and channel checks of scriptCall.
+                    ("EVAL", "return redis.call('get', KEYS[1])", "1", "w1"),
+                    ("EVAL", "return redis.call('set', KEYS[1], 'v')", "1", "r1"),
+                    ("EVAL", "return redis.call('del', 'w1')", "0"),
+                    ("EVAL", "return redis.pcall('config', 'set', 'hz', '10')", "0"),
+                    ("EVAL", "return redis.call('publish', 'x', 'm')", "0"),
+                    ("EVAL", "return redis.call('publish', 'c2', 'm')", "0"),
+                    ("EVAL", "return redis.call('get', 'r1')", "0"),
+                    ("SUBSCRIBE", "x"), ("PSUBSCRIBE", "c*"), ("PSUBSCRIBE", "*"),
+                    ("SSUBSCRIBE", "x")):
         conn(*request)
+    masked = re.compile(rb"(age-seconds|client-info)\r\n\$\d+\r\n[^\r]*\r\n")
+    ours, theirs = diff.both("ACL", "LOG")
+    assert masked.sub(b"", ours) == masked.sub(b"", theirs)
 
 
 def test_transactions(diff: Differ, pair: Pair) -> None:
