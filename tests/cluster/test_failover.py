@@ -511,10 +511,10 @@ def test_a_former_master_turns_replica_of_its_successor() -> None:
 
 
 # --- whole elections over the simulated network (the real ClusterBus) -------------------------------
-def replicated() -> BusNet:
+def replicated(validity_factor: str = "0") -> BusNet:
     """Nodes 0-2 masters sharing the slots, 3-5 replicas of 0-2 (no replication streams in
     the simulation: the validity factor is off so a replica's data never looks stale)."""
-    net = BusNet(6, cluster_replica_validity_factor="0")
+    net = BusNet(6, cluster_replica_validity_factor=validity_factor)
     net.split_slots([0, 1, 2])
     net.meet_all()
     for _ in range(100):
@@ -779,3 +779,17 @@ def test_sim_update_message_demotes_a_master_whose_successor_is_down() -> None:
             break
     assert not settled_violations(net), settled_violations(net)
     assert heir.cluster.state.myself.is_master
+
+
+def test_sim_a_replica_with_stale_data_does_not_fail_over() -> None:
+    """06-slave-stop-cond: with a validity factor, a replica that has not heard from its
+    master for too long (here: never) stays a replica, and the shard stays down."""
+    net = replicated(validity_factor="2")
+    logs: list[str] = []
+    net[3].h.engine.log = lambda level, text: logs.append(text)
+    net.stop(0)
+    net.run(20_000)
+    assert net[3].cluster.state.myself.is_replica
+    assert not net[1].cluster.state.ok
+    assert ("Currently unable to failover: Disconnected from master for longer than allowed. "
+            "Please check the 'cluster-replica-validity-factor' configuration option.") in logs
