@@ -793,3 +793,21 @@ def test_sim_a_replica_with_stale_data_does_not_fail_over() -> None:
     assert not net[1].cluster.state.ok
     assert ("Currently unable to failover: Disconnected from master for longer than allowed. "
             "Please check the 'cluster-replica-validity-factor' configuration option.") in logs
+
+
+def test_sim_a_nofailover_replica_stays_a_replica() -> None:
+    """13-no-failover: the flag spreads, and the replica never runs an election."""
+    net = replicated()
+    assert net[3].h("CONFIG", "SET", "cluster-replica-no-failover", "yes") == b"OK"
+    net.run(3000)
+    assert "nofailover" in net[1].flags(net[3])
+    net.stop(0)
+    net.run(15_000)
+    assert net[3].cluster.state.myself.is_replica
+    assert not net[1].cluster.state.ok
+    assert net[3].h("CLUSTER", "FAILOVER", "FORCE") == b"OK"  # a manual one still may
+    for _ in range(50):
+        net.tick()
+        if net[3].cluster.state.myself.is_master:
+            break
+    assert net[3].cluster.state.myself.is_master
