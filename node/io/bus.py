@@ -15,6 +15,7 @@ bus cron. The protocol is all in node/cluster/bus.py (pure); this module moves b
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 from typing import TYPE_CHECKING, Final
@@ -94,8 +95,8 @@ class BusShell:
         nursery = self._nursery
         while bus.connects and nursery is not None:
             link = bus.connects.pop(0)
-            link.transport = LinkIO()
-            nursery.start_soon(self._serve, link, True)
+            link.transport = io = LinkIO()
+            nursery.start_soon(self._serve, link, io, True)
         flushing, bus.flushing = bus.flushing, []
         for link in flushing:
             io = link.transport
@@ -120,10 +121,11 @@ class BusShell:
             return
         link.transport = None
         io.scope.cancel()
-        if io.sock is not None:
-            trio.lowlevel.notify_closing(io.sock)
-            io.sock.close()
-            io.sock = None
+        sock, io.sock = io.sock, None
+        if sock is not None:
+            with contextlib.suppress(RuntimeError):  # outside trio: nobody waits on it
+                trio.lowlevel.notify_closing(sock)
+            sock.close()
 
     def _lost(self, link: Link) -> None:
         """The socket failed or the peer closed: tell the machine."""
@@ -156,14 +158,12 @@ class BusShell:
                 io.sock = sock
                 link.transport = io
                 assert self._nursery is not None
-                self._nursery.start_soon(self._serve, link, False)
+                self._nursery.start_soon(self._serve, link, io, False)
                 self.server.log("verbose", f"Accepting cluster node connection from "
                                            f"{peer[0]}:{peer[1]}")
 
-    async def _serve(self, link: Link, outbound: bool) -> None:
-        io = link.transport
-        assert isinstance(io, LinkIO)
-        with io.scope:
+    async def _serve(self, link: Link, io: LinkIO, outbound: bool) -> None:
+        with io.scope:  # cancelled at once if the machine dropped the link meanwhile
             try:
                 if outbound and not await self._connect(link, io):
                     self._lost(link)
