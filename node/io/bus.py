@@ -103,6 +103,9 @@ class BusShell:
             if isinstance(io, LinkIO) and io.sock is not None and link.up:
                 self._send(link, io)
         self.cluster.before_sleep()
+        if self.engine.propagated:  # the DELs of a slot we lost: AOF, then replicas
+            self.server._persist()
+            self.server.replication.push()
         self.server._flush_woken()
 
     def cron(self) -> None:

@@ -402,3 +402,24 @@ def test_returning_master_follows_its_promoted_replica() -> None:
     me = net[0].cluster.state.myself
     assert me.is_replica and me.master is net[0].cluster.state.lookup(net[3].name)
     assert all(node.cluster.state.ok for node in net.nodes)
+
+
+def test_master_losing_some_slots_drops_their_keys() -> None:
+    net = formed(3)
+    a, b = net[0], net[1]
+    key = next(k for k in (f"k{i}" for i in range(100)) if a.h("CLUSTER", "KEYSLOT", k) < 5461)
+    slot = a.h("CLUSTER", "KEYSLOT", key)
+    assert a.cluster.state.slots[slot] is a.cluster.state.myself
+    assert a.h("SET", key, "bar") == b"OK"
+    a.h.engine.propagated.clear()
+    # b claims that one slot with a greater epoch (as after a partition a missed).
+    b_state = b.cluster.state
+    b_state.set_slot_owner(slot, b_state.myself)
+    b_state.bump_epoch_without_consensus()
+    b.bus.broadcast_pong()
+    net.deliver()
+    state = a.cluster.state
+    assert state.slots[slot] is state.lookup(b.name)
+    assert state.myself.is_master and state.myself.numslots == 5460
+    assert a.h("DBSIZE") == 0
+    assert [b"DEL", key.encode()] in [argv for _, argv in a.h.engine.propagated]
