@@ -660,9 +660,9 @@ class ClusterBus:
                 # trusted, and a forgotten node stays away for a while.
                 if (sender is not None and not flags & NodeFlag.NOADDR
                         and not state.blacklisted(g.name, now)):
-                    state.add_node(ClusterNode(g.name, flags, now, ip=g.ip, port=g.port,
-                                               cport=g.cport, pport=g.pport,
-                                               shard_id=random_name(self.rng)))
+                    state.add_node(ClusterNode(
+                        g.name, flags & ~NodeFlag.MYSELF, now, ip=g.ip, port=g.port,
+                        cport=g.cport, pport=g.pport, shard_id=random_name(self.rng)))
                     state.todo |= TODO_SAVE_CONFIG
                 continue
             if sender is not None and sender.is_master and node is not myself:
