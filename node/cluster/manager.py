@@ -53,6 +53,9 @@ if TYPE_CHECKING:
 Argv = list[bytes]
 CRON_PERIOD_MS: Final = 100  # clusterCron runs ten times a second
 _BUS_PORT_OFFSET: Final = 10000
+# Commands whose write bit comes from the script they run (evalGetCommandFlags).
+_SCRIPT_RUNNERS: Final = frozenset({"eval", "eval_ro", "evalsha", "evalsha_ro", "fcall",
+                                    "fcall_ro"})
 _WATCHED_CONFIGS: Final = frozenset({
     "port", "cluster-announce-ip", "cluster-announce-port", "cluster-announce-bus-port",
     "cluster-announce-hostname", "cluster-port", "cluster-replica-no-failover",
@@ -308,6 +311,15 @@ class Cluster:
             self.engine.log("warning", f"Cluster state changed: {'ok' if state.ok else 'fail'}")
 
     # --- routing --------------------------------------------------------------------------------
+    def _writes(self, spec: CommandSpec, argv: Argv) -> bool:
+        """getCommandFlags' write bit: a script or function that declared flags writes
+        unless it declared no-writes, whatever its command's own flags say."""
+        if spec.fullname in _SCRIPT_RUNNERS:
+            declared = self.engine.scripting.declares_writes(argv)
+            if declared is not None:
+                return declared
+        return spec.is_write
+
     def plan(self, spec: CommandSpec) -> Plan:
         plan = self._plans.get(spec.fullname)
         if plan is None:
@@ -343,7 +355,8 @@ class Cluster:
             return
         if "M" in client.flags or client.id == AOF_CLIENT_ID:
             return  # our master's stream and the AOF are obeyed (mustObeyClient)
-        request = Request(plan.write, plan.shard_pubsub, plan.migrate, asking or plan.asking,
+        write = plan.write if spec.fullname not in _SCRIPT_RUNNERS else self._writes(spec, argv)
+        request = Request(write, plan.shard_pubsub, plan.migrate, asking or plan.asking,
                           "r" in client.flags)
         denied = router.check(client.db, request, plan.keys(argv))
         if denied is not None:
@@ -360,7 +373,7 @@ class Cluster:
             plan = self.plan(spec)
             if plan.keys is not None:
                 keys.extend(plan.keys(queued))
-            write = write or spec.is_write
+            write = write or self._writes(spec, queued)
         if "M" in client.flags or client.id == AOF_CLIENT_ID:
             return
         request = Request(write, False, False, asking, "r" in client.flags)

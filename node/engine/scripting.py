@@ -244,6 +244,29 @@ class Scripting:
         self.scripts[sha] = script
         return script
 
+    def declares_writes(self, argv: list[bytes]) -> bool | None:
+        """evalGetCommandFlags / fcallGetCommandFlags for cluster routing: whether the
+        script or function an EVAL*/FCALL* names declared flags that let it write (no
+        no-writes), or None when it declared none or is unknown: the command's own flags
+        apply then. A new EVAL body is not compiled, only its shebang read."""
+        name = argv[0].lower()
+        if name in (b"eval", b"eval_ro"):
+            script = self.scripts.get(sha1hex(argv[1]))
+            if script is not None:
+                flags = script.flags
+            else:
+                try:
+                    flags = parse_shebang(argv[1])[0]
+                except CommandError:
+                    return None  # the run reports the bad shebang
+        elif name in (b"evalsha", b"evalsha_ro"):
+            found = self.scripts.get(argv[1].lower())
+            flags = found.flags if found is not None else None
+        else:
+            function = self.functions.get(argv[1].lower())
+            flags = function.flags if function is not None else None
+        return None if flags is None else b"no-writes" not in flags
+
     def flush_scripts(self) -> None:
         """SCRIPT FLUSH: Redis starts a new Lua state, so cjson's settings reset too."""
         self.scripts.clear()

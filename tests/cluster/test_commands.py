@@ -577,6 +577,35 @@ def test_readonly_replica_reads_and_readwrite() -> None:
     assert h.error("GET", "foo") == moved
 
 
+def test_readonly_replica_routes_scripts_by_their_declared_flags() -> None:
+    """evalGetCommandFlags: a script or function with flags is a write unless it declared
+    no-writes; one without a shebang keeps EVAL's own flags (not a write: it runs here)."""
+    h = cluster_harness(all_slots=False)
+    library = ("#!lua name=lib\nredis.register_function('w', function(k) return 1 end)\n"
+               "redis.register_function{function_name='r', callback=function(k) return 2 "
+               "end, flags={'no-writes'}}")
+    assert h("FUNCTION", "LOAD", library) == b"lib"  # loaded while still a master
+    master = add_node(h)
+    for slot in range(16384):
+        give(h, slot, master)
+    h("CLUSTER", "REPLICATE", B)
+    settle(h)
+    h("READONLY")
+    moved = f"MOVED {FOO} 127.0.0.1:7001"
+    read = "return redis.call('get', KEYS[1])"
+    assert h("EVAL", read, "1", "foo") is None
+    assert h.error("EVAL", "#!lua\n" + read, "1", "foo") == moved
+    assert h("EVAL", "#!lua flags=no-writes\n" + read, "1", "foo") is None
+    assert h.error("EVAL_RO", "#!lua\n" + read, "1", "foo") == moved
+    sha = h("SCRIPT", "LOAD", "#!lua\n" + read).decode()
+    assert h.error("EVALSHA", sha, "1", "foo") == moved
+    h("MULTI")
+    assert h.error("EVAL", "#!lua\n" + read, "1", "foo") == moved  # routed when queued
+    assert h.error("EXEC").startswith("EXECABORT")
+    assert h.error("FCALL", "w", "1", "foo") == moved
+    assert h("FCALL_RO", "r", "1", "foo") == 2
+
+
 def test_scripts_stay_on_local_keys_of_one_slot() -> None:
     h = cluster_harness()
     give(h, BAR, add_node(h))
