@@ -12,14 +12,15 @@ Rules:
   the same master with a better offset), takes epoch ++currentEpoch and asks every node for
   a vote; the masters serving slots vote, and a majority of them wins. An attempt expires
   after max(2 * node_timeout, 2000) ms; the next may start twice that after the first.
-- A vote: one per epoch (lastVoteEpoch, saved in nodes.conf before the event-loop turn
-  ends), none for the same master twice within 2 * node_timeout, none when a claimed
-  slot has an owner with a greater config epoch.
+- A vote: one per epoch (lastVoteEpoch, in nodes.conf before the ack leaves, as the
+  election's epoch is before its requests leave), none for the same master twice within
+  2 * node_timeout, none when a claimed slot has an owner with a greater config epoch.
+  A candidate counts each master's vote once, and only while its requests are out.
 - Manual failover: the replica sends MFSTART, the master pauses writes and sends its
   offset with MF_PAUSED, the replica starts a FORCEACK election once it processed that
   much; FORCE skips the wait; it all ends after MF_TIMEOUT_MS.
-- Time is the bus's event time, randomness the engine's seeded generator. Pure: no I/O,
-  no clocks.
+- Time is the bus's event time, randomness the engine's seeded generator. Pure: no I/O
+  but the storage port's nodes.conf save, no clocks.
 """
 
 from __future__ import annotations
