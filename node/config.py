@@ -282,7 +282,7 @@ def _hostname(value: ConfigValue) -> ConfigValue:
         raise ConfigError("Hostnames may only contain alphanumeric characters, hyphens or dots")
     return value
 PARAMS: Final[tuple[Param, ...]] = (
-    _p("port", "int", 6379, lo=0, hi=65535, mutable=False),
+    _p("port", "int", 6379, lo=0, hi=65535),
     _p("bind", "list", ("*", "-::*"), mutable=True),
     _p("bind-source-addr", "str", ""),
     _p("protected-mode", "bool", True),

@@ -27,13 +27,13 @@ from typing import Final
 
 import trio
 
-from node.config import obuf_limits
+from node.config import ConfigApplyError, ConfigValue, obuf_limits
 from node.engine.engine import Engine
 from node.engine.session import Client
 from node.io import procinfo
 from node.io.bus import BusShell, bus_port
 from node.io.replication import ReplicationShell
-from node.io.tls import TLSManager
+from node.io.tls import LISTEN_FAILED, TLSManager
 from node.proto import errors, resp
 from node.proto.resp import RequestParser
 
@@ -113,6 +113,7 @@ class NodeServer:
         # TLS (node/io/tls.py): the contexts, and the listeners whose clients speak it.
         self.tls = TLSManager(engine.config, log, self._move_tls_port)
         engine.config.appliers.append(self.tls.apply)
+        engine.config.appliers.append(self._apply_listeners)  # CONFIG SET port / bind
         self._tls_fds: set[int] = set()
         self._listening: dict[int, socket.socket] = {}  # the running reactor's listeners
         self._nursery: trio.Nursery | None = None  # the fallback's, for new listeners
@@ -191,9 +192,14 @@ class NodeServer:
         return sock
 
     def _add_tls_listeners(self, socks: list[socket.socket]) -> None:
+        self._add_listeners(socks, tls=True)
+
+    def _add_listeners(self, socks: list[socket.socket], *, tls: bool = False) -> None:
+        """Serve new listening sockets (on the running reactor or the fallback's tasks)."""
         for sock in socks:
             self.listeners.append(sock)
-            self._tls_fds.add(sock.fileno())
+            if tls:
+                self._tls_fds.add(sock.fileno())
             if self._epoll is not None:
                 self._listening[sock.fileno()] = sock
                 self._epoll.register(sock.fileno(), _EPOLLIN)
@@ -201,13 +207,56 @@ class NodeServer:
                 self._nursery.start_soon(self._accept_with_tasks, sock, self._nursery)
 
     def _move_tls_port(self, port: int) -> None:
-        """CONFIG SET tls-port: listen on the new port before closing the old listeners,
-        as Redis's changeListenPort; 0 only closes them. Raises OSError."""
-        old = [s for s in self.listeners if s.fileno() in self._tls_fds]
+        self._move_port(port, tls=True)
+
+    def _move_port(self, port: int, *, tls: bool) -> None:
+        """CONFIG SET port / tls-port: listen on the new port before closing the old
+        listeners, as Redis's changeListenPort; 0 only closes them. Raises OSError."""
+        old = [s for s in self.listeners
+               if s.family != socket.AF_UNIX and (s.fileno() in self._tls_fds) == tls]
         if port and old and all(s.getsockname()[1] == port for s in old):
             return  # already there (a failed CONFIG SET putting the old port back)
         new = self._listen(port) if port else []
-        for sock in old:
+        self._close_listeners(old)
+        self._add_listeners(new, tls=tls)
+
+    def _rebind(self) -> None:
+        """CONFIG SET bind (changeBindAddr): the TCP and TLS listeners closed, then opened
+        on the new addresses. Raises OSError (then none is open: CONFIG SET restores the
+        old value and this runs again)."""
+        self._close_listeners([s for s in self.listeners if s.family != socket.AF_UNIX])
+        config = self.engine.config
+        port, tls_port = config.int("port"), config.int("tls-port")
+        plain = self._listen(port) if port else []
+        try:
+            secure = self._listen(tls_port) if tls_port else []
+        except OSError:
+            for sock in plain:
+                sock.close()
+            raise
+        self._add_listeners(plain)
+        self._add_listeners(secure, tls=True)
+
+    def _apply_listeners(self, changed: dict[str, ConfigValue]) -> None:
+        """The CONFIG SET applier of `bind` and `port` (their old values in `changed`);
+        ConfigApplyError with Redis's message when the sockets cannot be opened."""
+        values = self.engine.config.values
+        if "bind" in changed and changed["bind"] != values["bind"]:
+            try:
+                self._rebind()  # the port too
+            except OSError as exc:
+                self.log("warning", f"Failed to bind, trying to restore old listening sockets: "
+                                    f"{exc}")
+                raise ConfigApplyError("bind", "Failed to bind to specified addresses.") from None
+        elif "port" in changed and changed["port"] != values["port"]:
+            try:
+                self._move_port(self.engine.config.int("port"), tls=False)
+            except OSError as exc:
+                self.log("warning", str(exc))
+                raise ConfigApplyError("port", LISTEN_FAILED) from None
+
+    def _close_listeners(self, socks: list[socket.socket]) -> None:
+        for sock in socks:
             fd = sock.fileno()
             self._tls_fds.discard(fd)
             self.listeners.remove(sock)
@@ -216,7 +265,6 @@ class NodeServer:
             if self._nursery is not None:
                 trio.lowlevel.notify_closing(sock)
             sock.close()
-        self._add_tls_listeners(new)
 
     def request_stop(self) -> None:
         self._stop.set()

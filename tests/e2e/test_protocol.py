@@ -359,3 +359,32 @@ def test_unix_socket_clients(slotd_factory: Factory, redis_factory: Factory,
         server.stop()
         assert not path.exists()
     assert sessions[0] == sessions[1]
+
+
+def test_config_set_port_and_bind_move_the_listeners(slotd_factory: Factory,
+                                                     redis_factory: Factory) -> None:
+    """CONFIG SET port listens on the new port and closes the old one; a port in use or a
+    bind address that does not exist fail with Redis's errors and change nothing."""
+    from tests.procs import free_port
+
+    for server in (slotd_factory(), redis_factory()):
+        busy = socket.create_server(("127.0.0.1", 0))
+        with busy, RawClient(*server.addr) as c:
+            assert c.call("CONFIG", "SET", "port", str(busy.getsockname()[1])) == (
+                b"-ERR CONFIG SET failed (possibly related to argument 'port') - Unable to "
+                b"listen on this port. Check server logs.\r\n")
+            assert c.call("CONFIG", "SET", "bind", "198.51.100.1") == (
+                b"-ERR CONFIG SET failed (possibly related to argument 'bind') - Failed to "
+                b"bind to specified addresses.\r\n")
+            assert c.call("CONFIG", "GET", "bind") == b"*2\r\n$4\r\nbind\r\n$9\r\n127.0.0.1\r\n"
+            assert_pong(server)
+            new_port = free_port()
+            assert c.call("CONFIG", "SET", "port", str(new_port)) == b"+OK\r\n"
+            assert c.call("PING") == PONG  # connected clients stay
+        with RawClient("127.0.0.1", new_port) as moved:
+            assert moved.call("PING") == PONG
+            with pytest.raises(OSError):
+                socket.create_connection(server.addr, timeout=DEADLINE).close()
+            assert moved.call("CONFIG", "SET", "bind", "127.0.0.1 -::1") == b"+OK\r\n"
+            assert moved.call("CONFIG", "SET", "port", str(server.port)) == b"+OK\r\n"
+        assert_pong(server)
