@@ -277,13 +277,20 @@ def _proc_title_template(value: ConfigValue) -> ConfigValue:
     return value
 
 
+def _bind_addresses(value: ConfigValue) -> ConfigValue:
+    assert isinstance(value, tuple)
+    if len(value) > 16:  # CONFIG_BINDADDR_MAX
+        raise ConfigError("Too many bind addresses specified.")
+    return value
+
+
 def _hostname(value: ConfigValue) -> ConfigValue:
     if not re.fullmatch(r"[A-Za-z0-9.-]*", str(value)):
         raise ConfigError("Hostnames may only contain alphanumeric characters, hyphens or dots")
     return value
 PARAMS: Final[tuple[Param, ...]] = (
     _p("port", "int", 6379, lo=0, hi=65535),
-    _p("bind", "list", ("*", "-::*"), mutable=True),
+    _p("bind", "list", ("*", "-::*"), mutable=True, check=_bind_addresses),
     _p("bind-source-addr", "str", ""),
     _p("protected-mode", "bool", True),
     _p("requirepass", "str", ""),

@@ -133,7 +133,8 @@ def test_config_set_errors(diff: Differ) -> None:
                  ("hz", "-5"), ("maxclients", "0"), ("maxmemory-policy", "foo"),
                  ("loglevel", "foo"), ("appendfsync", "sometimes"), ("appendonly", "maybe"),
                  ("SLAVE-READ-ONLY", "maybe"), ("save", "100 x"), ("maxmemory-clients", "x%"),
-                 ("maxmemory", "0", "hz", "x"), ("list-max-listpack-size", "1k")):
+                 ("maxmemory", "0", "hz", "x"), ("list-max-listpack-size", "1k"),
+                 ("bind", " ".join(f"127.0.0.{i}" for i in range(1, 18)))):
         diff("CONFIG", "SET", *args)
     diff("CONFIG", "SET", "hz")
     diff("CONFIG", "GET", "hz", "maxmemory", unordered=True)
