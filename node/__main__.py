@@ -14,7 +14,7 @@ from node.commands import load
 from node.config import Config, ConfigError, parse_command_line
 from node.engine.acl import RuleError
 from node.engine.engine import VERSION, Engine
-from node.io import aclfile
+from node.io import aclfile, supervise
 from node.io import cluster as cluster_io
 from node.io.files import FileStorage
 from node.io.log import Logger
@@ -39,7 +39,7 @@ def _daemonize() -> None:
         os.dup2(fd, std)
 
 
-async def _run(server: NodeServer, log: Logger) -> None:
+async def _run(server: NodeServer, log: Logger, supervised: str) -> None:
     async with trio.open_nursery() as nursery:
 
         async def serve(task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
@@ -49,6 +49,7 @@ async def _run(server: NodeServer, log: Logger) -> None:
 
         await nursery.start(serve)
         log("notice", "Ready to accept connections tcp")
+        supervise.ready(supervised, os.environ, log)
         with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             async for signum in signals:
                 name = "SIGINT" if signum == signal.SIGINT else "SIGTERM"
@@ -118,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     if engine.cluster is not None and cluster_io.start(engine, log) is None:
         server.close_all()
         return 1
+    supervised = supervise.resolve(config.str("supervised"), os.environ, log)
+    engine.process_info["process_supervised"] = supervised
+    supervise.loading(supervised, os.environ, log)
     if not engine.persistence.load_at_startup() or (
             engine.cluster is not None and not engine.cluster.verify_with_data()):
         server.close_all()
@@ -125,8 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     log("notice", f"slotd {VERSION} (Redis-compatible) started, pid={os.getpid()}, "
                   f"port={config.int('port')}")
     try:
-        trio.run(_run, server, log)
+        trio.run(_run, server, log, supervised)
     finally:
+        supervise.stopping(supervised, os.environ, log)
         server.close_all()
         if pidfile:
             try:

@@ -89,7 +89,7 @@ def _server(e: Engine) -> Lines:
         ("monotonic_clock", "POSIX clock_gettime"),
         ("multiplexing_api", p.get("multiplexing_api", "epoll")),
         ("atomicvar_api", "c11-builtin"), ("gcc_version", "0.0.0"),
-        ("process_id", p.get("process_id", "0")), ("process_supervised", "no"),
+        ("process_id", p.get("process_id", "0")), ("process_supervised", p.get("process_supervised", "no")),
         ("run_id", e.run_id), ("tcp_port", cfg.int("port") or cfg.int("tls-port")), ("server_time_usec", now * 1000),
         ("uptime_in_seconds", uptime), ("uptime_in_days", uptime // 86400),
         ("hz", cfg.int("hz")), ("configured_hz", cfg.int("hz")),

@@ -122,3 +122,50 @@ def test_version_flag(tmp_path: Path) -> None:
     done = run_to_exit("--version", cwd=tmp_path)
     assert done.returncode == 0
     assert "v=7.0.15" in done.stdout
+
+
+@pytest.mark.parametrize("kind", ["slotd", "redis"])
+def test_supervised_systemd_notifications(kind: str, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """`supervised systemd`: READY=1 (with a status) over $NOTIFY_SOCKET once serving,
+    INFO's process_supervised, STOPPING=1 on SIGTERM -- as redis-server sends them."""
+    import socket
+
+    path = tmp_path / "notify.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
+        notify.bind(str(path))
+        notify.settimeout(TIMEOUT)
+        monkeypatch.setenv("NOTIFY_SOCKET", str(path))
+        start = procs.start_slotd if kind == "slotd" else procs.start_redis
+        server = start(tmp_path, "--supervised", "systemd")
+        try:
+            started = [notify.recv(4096)]
+            while started[-1] != b"READY=1\n":
+                started.append(notify.recv(4096))
+            with RawClient(*server.addr) as c:
+                assert b"process_supervised:systemd\r\n" in c.call("INFO", "server")
+        finally:
+            server.stop(signal.SIGTERM)
+        stopped = [notify.recv(4096)]
+    assert started == [b"STATUS=Redis is loading...\n",
+                       b"STATUS=Ready to accept connections\n", b"READY=1\n"]
+    assert stopped == [b"STOPPING=1\n"]
+
+
+def test_supervision_mode_resolution() -> None:
+    from node.io import supervise
+
+    logged: list[str] = []
+
+    def log(level: str, message: str) -> None:
+        logged.append(message)
+
+    assert supervise.resolve("auto", {"NOTIFY_SOCKET": "/x"}, log) == "systemd"
+    assert supervise.resolve("auto", {"UPSTART_JOB": "redis"}, log) == "upstart"
+    assert supervise.resolve("auto", {}, log) == "no"
+    assert supervise.resolve("no", {"NOTIFY_SOCKET": "/x"}, log) == "no"
+    logged.clear()
+    assert supervise.resolve("systemd", {}, log) == "no"
+    assert supervise.resolve("upstart", {}, log) == "no"
+    assert logged == ["systemd supervision requested or auto-detected, but NOTIFY_SOCKET not "
+                      "found!", "upstart supervision requested, but UPSTART_JOB not found!"]
