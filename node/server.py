@@ -20,8 +20,8 @@ import ipaddress
 import os
 import select
 import socket
+import sys
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import Final
 
@@ -42,7 +42,7 @@ RECV_SIZE: Final = 64 * 1024
 # about a millisecond of work, so no client waits longer for a big free.
 _FREE_BUDGET: Final = 1000
 _FREE_STEPS_PER_CRON: Final = 20  # without the reactor: the cron's share
-_BUFFER_PEAK_SECONDS: Final = 8  # "recent" client buffers (CLIENTS_PEAK_MEM_USAGE_SLOTS)
+_EMPTY_BYTEARRAY: Final = sys.getsizeof(bytearray())
 _EPOLLIN: Final = getattr(select, "EPOLLIN", 1)
 _EPOLLOUT: Final = getattr(select, "EPOLLOUT", 4)
 _EPOLLERR_HUP: Final = getattr(select, "EPOLLERR", 8) | getattr(select, "EPOLLHUP", 16)
@@ -97,12 +97,12 @@ class NodeServer:
         self._epoll: select.epoll | None = None
         self._stop = trio.Event()
         # Observation: the engine's clocks and sleep come from here; traffic is counted
-        # here (INFO stats); the biggest client buffers of the last seconds (INFO clients).
+        # here (INFO stats); the connections' buffers are told to the engine when it asks
+        # (CLIENT LIST, INFO, maxmemory-clients: node/engine/clientmem.py).
         self.observer = engine.observer
         engine.clock_ns = time.perf_counter_ns
         engine.sleep = time.sleep
-        self._buffer_peaks: deque[tuple[int, int]] = deque(maxlen=_BUFFER_PEAK_SECONDS)
-        self._buffer_peak_ms = 0
+        engine.memory.clients.probe = self._client_buffers
         # Scripts: the busy-script clock, and serving others while one runs too long.
         engine.monotonic_ms = _monotonic_ms
         engine.serve_while_busy = self._serve_while_busy
@@ -330,7 +330,9 @@ class NodeServer:
             self._measure_process()
             observer = self.observer
             observer.sample_metrics(engine.now_ms)
-            self._track_buffer_peaks()
+            engine.memory.clients.cron()  # buffer peaks, maxmemory-clients
+            if engine.clients_to_close:
+                self._close_killed()
             # DEBUG SET-ACTIVE-EXPIRE 0 and CLIENT PAUSE stop the active expiry cycle.
             if observer.active_expire and not observer.paused:
                 started = time.perf_counter_ns()
@@ -543,6 +545,8 @@ class NodeServer:
                                 f"id={client.id} addr={client.addr}")
             self._close(conn)
             return
+        elif self.engine.memory.clients.limit and self._evicted(conn):
+            return  # a request still arriving grew its query buffer past maxmemory-clients
         if parser.error is not None and not client.close_after_reply:
             client.out.append(parser.error.reply)
             client.close_after_reply = True
@@ -658,20 +662,25 @@ class NodeServer:
             else:
                 self.replication.close_client(client.id)
 
-    def _track_buffer_peaks(self) -> None:
-        """Once a second: the largest unparsed input and unsent output of any client, kept
-        for the last seconds (INFO's client_recent_max_input/output_buffer)."""
-        now = self.engine.now_ms
-        if now - self._buffer_peak_ms < 1000:
-            return
-        self._buffer_peak_ms = now
-        conns = self.conns.values()
-        self._buffer_peaks.append((
-            max((c.parser.pending_bytes() for c in conns), default=0),
-            max((len(c.pending) for c in conns), default=0)))
-        observer = self.observer
-        observer.recent_max_input = max(p[0] for p in self._buffer_peaks)
-        observer.recent_max_output = max(p[1] for p in self._buffer_peaks)
+    def _client_buffers(self, client: Client) -> tuple[int, int, int, int]:
+        """The engine's probe (node/engine/clientmem.py): a connection's unparsed input
+        and unsent output, each as (bytes, bytes allocated)."""
+        conn = self.conn_by_client.get(client.id)
+        if conn is None:
+            return self.replication.buffers(client.id)
+        query, allocated = conn.parser.buffer_sizes()
+        pending = conn.pending
+        if not pending:
+            return query, allocated, 0, 0
+        return query, allocated, len(pending), sys.getsizeof(pending) - _EMPTY_BYTEARRAY
+
+    def _evicted(self, conn: Connection) -> bool:
+        """maxmemory-clients: the connection's buffers grew; evict the biggest clients
+        while all of them together are over the limit. True when this one went."""
+        self.engine.memory.clients.check(conn.client)
+        if self.engine.clients_to_close:
+            self._close_killed()
+        return conn.client.id not in self.conn_by_client
 
     def _measure_process(self) -> None:
         """Refresh what INFO needs from the OS (memory, CPU) on the engine."""
@@ -750,6 +759,8 @@ class NodeServer:
             self.log("warning", f"Client id={conn.client.id} addr={conn.client.addr} closed "
                                 f"for overcoming of output buffer limits.")
             self._close(conn)
+        elif self.engine.memory.clients.limit:
+            self._evicted(conn)  # the output limit goes first, as in Redis
 
     def detach(self, conn: Connection) -> None:
         """Take a connection out of the reactor without closing its socket (it becomes

@@ -125,6 +125,7 @@ def _memory(e: Engine) -> Lines:
     maxmemory = e.config.int("maxmemory")
     scripting = e.scripting
     scripts_eval, functions = scripting.scripts_memory(), scripting.functions_memory()
+    clients = e.memory.clients.by_kind()  # the shell's buffers, asked now
     return [
         ("used_memory", used), ("used_memory_human", bytes_to_human(used)),
         ("used_memory_rss", rss), ("used_memory_rss_human", bytes_to_human(rss)),
@@ -152,8 +153,8 @@ def _memory(e: Engine) -> Lines:
         ("mem_fragmentation_ratio", f"{rss / used if used else 0:.2f}"),
         ("mem_fragmentation_bytes", rss - used),
         ("mem_not_counted_for_evict", 0), ("mem_replication_backlog", 0),
-        ("mem_total_replication_buffers", 0), ("mem_clients_slaves", 0),
-        ("mem_clients_normal", e.memory.client_buffers), ("mem_cluster_links", 0 if e.cluster is None else e.cluster.bus.links_memory()), ("mem_aof_buffer", 0),
+        ("mem_total_replication_buffers", 0), ("mem_clients_slaves", clients[1]),
+        ("mem_clients_normal", clients[0]), ("mem_cluster_links", 0 if e.cluster is None else e.cluster.bus.links_memory()), ("mem_aof_buffer", 0),
         ("mem_allocator", "libc"), ("active_defrag_running", 0),
         ("lazyfree_pending_objects", e.memory.lazyfree.pending_objects),
         ("lazyfreed_objects", e.memory.lazyfree.freed_objects),
@@ -187,7 +188,8 @@ def _stats(e: Engine) -> Lines:
         ("sync_partial_err", primary.sync_partial_err),
         ("expired_keys", e.keyspace.expired_keys), ("expired_stale_perc", "0.00"),
         ("expired_time_cap_reached_count", 0), ("expire_cycle_cpu_milliseconds", o.expire_cycle_us // 1000),
-        ("evicted_keys", e.memory.evictor.evicted_keys), ("evicted_clients", 0),
+        ("evicted_keys", e.memory.evictor.evicted_keys),
+        ("evicted_clients", e.memory.clients.evicted_clients),
         ("total_eviction_exceeded_time", exceeded_ms[0]),
         ("current_eviction_exceeded_time", exceeded_ms[1]),
         ("keyspace_hits", o.keyspace_hits()),

@@ -250,18 +250,11 @@ def client_line(cl: Client, now_ms: int, argv: Argv | None = None) -> bytes:
     """One CLIENT LIST / CLIENT INFO line (with its newline), Redis 7.0's fields in order.
 
     `argv` is the request being executed when `cl` is the caller: only that client has a
-    query buffer and argv in Redis at that moment. Buffer and memory figures are modelled
-    on a real 7.0 server's numbers; slotd does not size buffers the same way.
+    query buffer and argv in Redis at that moment. The buffer and memory figures are the
+    connection's real ones (node/engine/clientmem.py).
     """
-    qbuf = argv_mem = 0
-    if argv is not None:
-        argv_mem = sum(len(a) for a in argv)
-        qbuf = len(b"*%d\r\n" % len(argv)) + sum(len(b"$%d\r\n\r\n" % len(a)) for a in argv)
-        qbuf += argv_mem
+    mem = cl.engine.memory.clients.figures(cl, argv)
     multi = -1 if cl.multi is None else len(cl.multi)
-    multi_mem = sum(sum(len(a) for a in cmd) + 8 * len(cmd) for cmd in cl.multi or ())
-    qbuf_free = max(0, 20474 - qbuf)
-    tot_mem = 1024 + qbuf + qbuf_free + 800 + argv_mem + multi_mem
     cmd = cl.last_command.fullname if cl.last_command is not None else "NULL"
     redir = cl.tracking_redirect if cl.tracking & tracking.ON else -1
     return b"".join((
@@ -270,9 +263,11 @@ def client_line(cl: Client, now_ms: int, argv: Argv | None = None) -> bytes:
            (now_ms - cl.created_ms) // 1000, max(0, now_ms - cl.last_interaction_ms) // 1000,
            client_flags(cl).encode(), cl.db.index, len(cl.channels), len(cl.patterns)),
         b"ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=%d rbs=1024 rbp=%d "
-        % (len(cl.shard_channels), multi, qbuf, qbuf_free, argv_mem, multi_mem, qbuf),
-        b"obl=0 oll=0 omem=0 tot-mem=%d events=r cmd=%s user=%s redir=%d resp=%d\n"
-        % (tot_mem, cmd.encode(), cl.user.name, redir, cl.resp),
+        % (len(cl.shard_channels), multi, mem.qbuf, mem.qbuf_free, mem.argv_mem,
+           mem.multi_mem, mem.qbuf),
+        b"obl=%d oll=%d omem=%d tot-mem=%d events=r cmd=%s user=%s redir=%d resp=%d\n"
+        % (mem.obl, mem.oll, mem.omem, mem.tot_mem, cmd.encode(), cl.user.name, redir,
+           cl.resp),
     ))
 
 

@@ -69,6 +69,7 @@ class Overhead:
         self.rss = memory.rss or self.total
         self.lua_caches = 0
         self.functions_caches = 0
+        self.clients = memory.clients.by_kind()  # (normal, replicas)
         self.dbs: list[tuple[int, int, int]] = []  # (index, main table, expires table)
         self.keys = 0
         overhead = self.startup
@@ -132,7 +133,8 @@ def memory_stats(c: Client, argv: Argv) -> bytes:
     parts = [resp.map_header(27 + len(mh.dbs), r),
              field(b"peak.allocated", mh.peak), field(b"total.allocated", mh.total),
              field(b"startup.allocated", mh.startup), field(b"replication.backlog", 0),
-             field(b"clients.slaves", 0), field(b"clients.normal", 0),
+             field(b"clients.slaves", mh.clients[1]),
+             field(b"clients.normal", mh.clients[0]),
              field(b"cluster.links", 0), field(b"aof.buffer", 0),
              field(b"lua.caches", mh.lua_caches),
              field(b"functions.caches", mh.functions_caches)]

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Final
 
 from node.commands.registry import CommandSpec
 from node.engine import evict, footprint
+from node.engine.clientmem import ClientMemory
 from node.engine.lazyfree import LazyFree
 
 if TYPE_CHECKING:
@@ -92,6 +93,9 @@ class Memory:
         self.exceeded_total_ns = 0
         self.client_buffers = 0  # replies waiting in sockets' buffers (the shell counts them)
         self.purge_requested = False  # MEMORY PURGE: the shell trims the heap
+        # Per-client figures and client eviction (maxmemory-clients): clientmem.py.
+        self.clients = ClientMemory(engine)
+        self.clients.configure()
         self.lazyfree = LazyFree()
         self.clock = evict.AccessClock(engine, self.rng)
         self.evictor = evict.Evictor(engine, self, self.clock, self.rng)
@@ -102,6 +106,8 @@ class Memory:
     # --- configuration --------------------------------------------------------------------
     def config_changed(self, name: str) -> None:
         """A config listener: maxmemory and its friends changed at runtime."""
+        if name in ("maxmemory-clients", "maxmemory"):
+            self.clients.configure()  # a percentage follows maxmemory
         if name in _CONFIGS:
             self.configure()
             if name == "maxmemory" and self.limit:
@@ -230,9 +236,10 @@ class Memory:
         return (self.exceeded_total_ns + current) // 1_000_000, current // 1_000_000
 
     def reset_stats(self) -> None:
-        """CONFIG RESETSTAT's share: evicted keys, lazily freed objects, time over the
-        limit (an open span starts again from now)."""
+        """CONFIG RESETSTAT's share: evicted keys and clients, lazily freed objects, time
+        over the limit (an open span starts again from now)."""
         self.evictor.evicted_keys = 0
+        self.clients.reset_stats()
         self.lazyfree.freed_objects = 0
         self.exceeded_total_ns = 0
         self.exceeded_since = 0

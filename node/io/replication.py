@@ -405,6 +405,17 @@ class ReplicationShell:
             self._drop(link)
         return over
 
+    def buffers(self, client_id: int) -> tuple[int, int, int, int]:
+        """A replica's unparsed input and unsent output (node/engine/clientmem.py's probe):
+        its stream not sent yet, and the one held during its sync."""
+        link = self.links.get(client_id)
+        if link is None:
+            return (0, 0, 0, 0)
+        query, allocated = link.parser.buffer_sizes()
+        replica = link.replica
+        pending = len(replica.out) + len(replica.held)
+        return query, allocated, pending, pending
+
     def close_client(self, client_id: int) -> bool:
         """CLIENT KILL (or a failed sync) took a replica away: close its socket."""
         link = self.links.get(client_id)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Iterable
 from typing import Final
 
@@ -39,6 +40,7 @@ Argv = list[bytes]
 # start of the read is tested apart: an `\A|\n` alternation defeats the regex engine's
 # literal-prefix scan and cost ~10 us per 16-command read, more than serving them.
 _HUGE_MULTIBULK: Final = re.compile(rb"\n\*\d{6}")
+_EMPTY_BUFFER: Final = sys.getsizeof(bytearray())
 
 
 class RequestParser:
@@ -63,6 +65,11 @@ class RequestParser:
     def pending_bytes(self) -> int:
         """Bytes held for an incomplete command (for client-query-buffer-limit, CLIENT LIST)."""
         return len(self._buf) - self._pos
+
+    def buffer_sizes(self) -> tuple[int, int]:
+        """(bytes held for an incomplete command, bytes its buffer holds allocated), for
+        CLIENT LIST's qbuf and qbuf-free. The fast path keeps no bytes between reads."""
+        return len(self._buf) - self._pos, sys.getsizeof(self._buf) - _EMPTY_BUFFER
 
     def feed(self, data: bytes) -> list[Argv]:
         if self.error is not None:

@@ -281,7 +281,7 @@ def test_client_info_line(h: Harness) -> None:
     assert info == info | {
         "id": "1", "addr": "127.0.0.1:50000", "laddr": "127.0.0.1:6379", "fd": "8",
         "name": "", "age": "0", "idle": "0", "flags": "N", "db": "0", "sub": "0",
-        "psub": "0", "ssub": "0", "multi": "-1", "qbuf": "26", "qbuf-free": "20448",
+        "psub": "0", "ssub": "0", "multi": "-1", "qbuf": "26", "qbuf-free": "0",
         "argv-mem": "10", "multi-mem": "0", "obl": "0", "oll": "0", "omem": "0",
         "events": "r", "cmd": "client|info", "user": "default", "redir": "-1", "resp": "2"}
 
