@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from cluster_cli import launcher, manager
+from cluster_cli import launcher, manager, simulate
 from cluster_cli.client import ReplyError
 from cluster_cli.plan import Addr, PlanError, parse_addr
 from cluster_cli.report import Output
@@ -115,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("node", type=_addr, metavar="host:port")
     p.add_argument("--yes", action="store_true")
     _moves(p)
+
+    simulate.add_parser(sub)
     return parser
 
 
@@ -171,6 +173,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
             return manager.cmd_del_node(args.node, args.node_id, out)
         case "fix":
             return manager.cmd_fix(args.node, args.yes, moves, out)
+        case "simulate":
+            return simulate.main(args, out.line)
     raise AssertionError(args.command)
 
 
