@@ -187,6 +187,10 @@ def test_restarted_replica_and_master_resync_partially(slotd_factory: Factory) -
         if info(master)["master_repl_offset"] == offset:
             break
     wait_synced(master, replica)
+    # ... and the master heard so: a SIGTERM with an unacknowledged replica waits for it
+    # (SHUTDOWN's rule), sending REPLCONF GETACK into the stream past the saved offset.
+    wait_for("the replica's ACK", lambda: int((info(master).get("slave0") or {}).get(
+        "offset", -1)) == int(info(master)["master_repl_offset"]))
     restart(master)
     assert info(master)["master_replid2"] == old_id
     client(master).set("c", "3")
