@@ -90,7 +90,15 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if config.bool("daemonize"):
         _daemonize()
-    log = Logger(config.str("logfile"), config.str("loglevel"))
+    log = Logger(config.str("logfile"), config.str("loglevel"),
+                 syslog_ident=config.str("syslog-ident") if config.bool("syslog-enabled")
+                 else None, syslog_facility=config.str("syslog-facility"))
+
+    def loglevel_changed(name: str) -> None:
+        if name == "loglevel":
+            log.level = config.str("loglevel")
+
+    config.listeners.append(loglevel_changed)
     pidfile = config.str("pidfile")
     if pidfile:
         with open(pidfile, "w") as f:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,30 @@ def test_supervision_mode_resolution() -> None:
     assert supervise.resolve("upstart", {}, log) == "no"
     assert logged == ["systemd supervision requested or auto-detected, but NOTIFY_SOCKET not "
                       "found!", "upstart supervision requested, but UPSTART_JOB not found!"]
+
+
+def test_loglevel_changes_at_runtime(slotd_factory: Callable[..., procs.ServerProcess]) -> None:
+    server = slotd_factory()
+    with RawClient(*server.addr) as c:
+        assert c.call("CONFIG", "SET", "loglevel", "warning") == b"+OK\r\n"
+        assert c.call("SAVE") == b"+OK\r\n"  # "DB saved on disk" is a notice: not written
+        assert c.call("CONFIG", "SET", "loglevel", "notice") == b"+OK\r\n"
+        assert c.call("SAVE") == b"+OK\r\n"
+    assert server.log_tail(200).count("DB saved on disk") == 1
+
+
+def test_syslog_gets_the_messages_at_their_priority(monkeypatch: pytest.MonkeyPatch) -> None:
+    import syslog
+
+    from node.io import log as logmod
+
+    calls: list[tuple[object, ...]] = []
+    monkeypatch.setattr(logmod.syslog, "openlog", lambda *a: calls.append(("open", *a)))
+    monkeypatch.setattr(logmod.syslog, "syslog", lambda *a: calls.append(("log", *a)))
+    logger = logmod.Logger("", "verbose", syslog_ident="myredis", syslog_facility="local3")
+    logger("debug", "not logged")
+    logger("verbose", "v")
+    logger("warning", "w")
+    assert calls == [("open", "myredis", syslog.LOG_PID | syslog.LOG_NDELAY | syslog.LOG_NOWAIT,
+                      syslog.LOG_LOCAL3),
+                     ("log", syslog.LOG_INFO, "v"), ("log", syslog.LOG_WARNING, "w")]
