@@ -423,3 +423,20 @@ def test_master_losing_some_slots_drops_their_keys() -> None:
     assert state.myself.is_master and state.myself.numslots == 5460
     assert a.h("DBSIZE") == 0
     assert [b"DEL", key.encode()] in [argv for _, argv in a.h.engine.propagated]
+
+
+def test_meet_of_a_known_node_ends_with_no_duplicate() -> None:
+    net = formed(2)
+    assert net[0].h("CLUSTER", "MEET", IP, str(net[1].port)) == b"OK"
+    assert len(net[0].cluster.state.nodes) == 3  # the handshake node, for now
+    net.run(1000)
+    assert set(net[0].cluster.state.nodes) == {net[0].name, net[1].name}
+    assert net[0].flags(net[1]) == {"master"}
+
+
+def test_meet_to_myself_is_dropped() -> None:
+    net = formed(2)
+    assert net[0].h("CLUSTER", "MEET", IP, str(net[0].port)) == b"OK"
+    net.run(1000)
+    assert set(net[0].cluster.state.nodes) == {net[0].name, net[1].name}
+    assert net[0].cluster.state.myself.ip == IP
