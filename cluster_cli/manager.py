@@ -500,6 +500,8 @@ def cmd_add_node(
         node = open_node(new)
         try:
             check_empty(new, node)
+            if master is None:
+                copy_functions(cluster.seed, node, out)
             seed = cluster.seed.me
             out.step(f"Send CLUSTER MEET to node {new} to make it join the cluster.")
             meet: list[Arg] = ["CLUSTER", "MEET", cluster.seed.client.host, seed.port]
@@ -515,6 +517,23 @@ def cmd_add_node(
             node.client.close()
     out.ok("New node added correctly.")
     return 0
+
+
+def copy_functions(source: Live, target: Live, out: Output) -> None:
+    """A new master gets the cluster's functions (FCALL must work on the slots it will own).
+    A source that cannot dump them (no FUNCTION support) is no reason to stop."""
+    out.step("Getting functions from cluster")
+    try:
+        dump = source.client.call("FUNCTION", "DUMP")
+    except ReplyError as exc:
+        out.warn(f"Failed to get functions from {source.addr}: {exc}; skipping them")
+        return
+    out.step(f"Send FUNCTION LIST to {target.addr} to verify there is no functions in it")
+    if target.client.call("FUNCTION", "LIST"):
+        raise ToolError(f"Node {target.addr} already has functions: FUNCTION FLUSH it first")
+    if isinstance(dump, bytes) and dump:
+        out.step(f"Send FUNCTION RESTORE to {target.addr}")
+        target.client.call("FUNCTION", "RESTORE", dump)
 
 
 def cmd_del_node(seed: Addr, node_id: str, out: Output) -> int:

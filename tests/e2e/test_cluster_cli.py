@@ -26,6 +26,8 @@ from pathlib import Path
 import pytest
 from redis.cluster import RedisCluster
 
+from cluster_cli import launcher
+from cluster_cli.plan import Addr
 from tests import procs
 from tests.procs import ServerProcess
 from tests.rawclient import RawClient
@@ -47,11 +49,12 @@ def bindable(port: int) -> bool:
 
 
 def free_base(count: int) -> int:
-    """A first port of `count` consecutive free ports whose bus ports (+10000) are free too
-    (an ephemeral port + 10000 could pass 65535)."""
+    """A first port of `count` consecutive free ports whose bus ports (+10000) are free too.
+    Both stay below Linux's ephemeral range (32768+), where outgoing connections and other
+    tests' free_port() would race for them."""
     rng = random.Random()
     for _ in range(200):
-        base = rng.randrange(20000, 30000 - count)
+        base = rng.randrange(10000, 22000 - count)
         if all(bindable(p) and bindable(p + 10000) for p in range(base, base + count)):
             return base
     raise AssertionError("no free port range")
@@ -182,8 +185,11 @@ def my_slots(server: ServerProcess) -> int:
 
 
 def create(servers: list[ServerProcess], replicas: int = 0) -> None:
+    """`create`, then wait for cluster_state:ok everywhere: like redis-cli, create returns once
+    the configuration agrees, which can be a moment before the nodes call the cluster ok."""
     out = cli("create", *map(addr, servers), "--replicas", str(replicas), "--yes").stdout
     assert "[OK] All 16384 slots covered." in out
+    launcher.wait_state_ok([Addr("127.0.0.1", s.port) for s in servers], timeout=60)
 
 
 def wait_agree(servers: list[ServerProcess]) -> None:
@@ -224,6 +230,7 @@ def test_create_with_replicas_passes_redis_cli_check(nodes: Nodes, redis_cli: st
         capture_output=True, text=True, timeout=CLI_TIMEOUT,
     )  # fmt: skip
     assert reference.returncode == 0, reference.stdout
+    launcher.wait_state_ok([Addr("127.0.0.1", s.port) for s in servers], timeout=60)
     masters = [node_id(s) for s in servers[:3]]
     for replica, master in zip(servers[3:], masters, strict=True):
         line = next(x for x in cluster_nodes(replica).splitlines() if "myself" in x)
@@ -269,7 +276,8 @@ def test_reshard_under_writes(nodes: Nodes) -> None:
     failures: list[BaseException] = []
 
     def writer() -> None:
-        rc = client(servers[2])
+        # A reply that never comes becomes a recorded failure, not a hung test.
+        rc = RedisCluster(host="127.0.0.1", port=servers[2].port, socket_timeout=60)
         try:
             i = 0
             while not stop.is_set():
@@ -286,7 +294,7 @@ def test_reshard_under_writes(nodes: Nodes) -> None:
     for i in range(2000):
         rc.set(f"pre{i}", str(i))
         acked[f"pre{i}"] = str(i)
-    thread = threading.Thread(target=writer)
+    thread = threading.Thread(target=writer, daemon=True)
     thread.start()
     try:
         out = cli(
@@ -344,12 +352,25 @@ def test_rebalance(nodes: Nodes) -> None:
 # ---------------------------------------------------------------- add-node / del-node
 
 
+LIBRARY = (
+    "#!lua name=mylib\n"
+    "redis.register_function{function_name='answer', callback=function() return 42 end, "
+    "flags={'no-writes'}}"
+)
+
+
 def test_add_and_del_nodes(nodes: Nodes) -> None:
     servers = nodes(5)
     masters, new_master, new_replica = servers[:3], servers[3], servers[4]
     create(masters)
+    for server in masters:  # functions live on each node; a new master gets a copy
+        with RawClient(*server.addr) as c:
+            assert c.call("FUNCTION", "LOAD", LIBRARY) == b"$5\r\nmylib\r\n"
     out = cli("add-node", addr(new_master), addr(masters[0])).stdout
     assert "[OK] New node added correctly." in out
+    assert f"Send FUNCTION RESTORE to {addr(new_master)}" in out
+    with RawClient(*new_master.addr) as c:
+        assert c.call("FCALL_RO", "answer", "0") == b":42\r\n"
     new_id = node_id(new_master)
     wait_known(masters[1], new_id)
     out = cli(
