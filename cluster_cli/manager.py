@@ -612,13 +612,11 @@ def fix_open_slot(
         out.line()
     elif case is plan.FixCase.TO_OWNER:
         out.step(f"Case 2: Moving all the {slot} slot keys to its owner {owner.addr}")
+        # The owner serves the slot, so it takes the keys without any migration marks.
         for addr in importing:
             node = by_addr[addr]
-            owner.client.call("CLUSTER", "SETSLOT", slot, "IMPORTING", node.me.id)
-            node.client.call("CLUSTER", "SETSLOT", slot, "MIGRATING", owner.me.id)
             migrate_keys(node, owner, slot, opts)
             node.client.call("CLUSTER", "SETSLOT", slot, "STABLE")
-        owner.client.call("CLUSTER", "SETSLOT", slot, "STABLE")
     elif case is plan.FixCase.CLOSE:
         out.step(f"Case 3: Closing slot {slot} on both migration and importing")
         owner.client.call("CLUSTER", "SETSLOT", slot, "STABLE")

@@ -430,6 +430,17 @@ def test_fix_open_slot_and_uncovered_slot(nodes: Nodes) -> None:
     assert 100 not in owned(servers[0]) and 100 in owned(servers[1])
     assert 16383 in owned(servers[0]) | owned(servers[1]) | owned(servers[2])
 
+    # Case 3: the owner alone marked migrating. Case 2: another node alone marked importing.
+    with RawClient(*servers[0].addr) as c:
+        assert c.call("CLUSTER", "SETSLOT", "200", "MIGRATING", b) == b"+OK\r\n"
+    with RawClient(*servers[1].addr) as c:
+        assert c.call("CLUSTER", "SETSLOT", "300", "IMPORTING", a) == b"+OK\r\n"
+    out = cli("fix", addr(servers[0]), "--yes").stdout
+    assert "Case 3: Closing slot 200 on both migration and importing" in out
+    assert "Case 2: Moving all the 300 slot keys to its owner" in out
+    assert "[OK] All 16384 slots covered." in cli("check", addr(servers[2])).stdout
+    assert {200, 300} <= owned(servers[0])
+
 
 # ---------------------------------------------------------------- up
 
