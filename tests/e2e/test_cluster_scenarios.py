@@ -11,11 +11,14 @@ ends with the S-3 check (one master per slot, same view everywhere, unique confi
 - C09 double failover, then UPDATE: master M, replicas R1 and R2. Kill M (one replica wins),
   then kill the winner (the last one wins); M, restarted with its old config, is turned into
   a replica of the last winner, and so is the first winner.
+- C08 replica migration: a master with two replicas gives one to the master whose only
+  replica died (cluster-migration-barrier 1).
 - C11 CLUSTER FAILOVER TAKEOVER with two of three masters dead.
 - C12 cluster-replica-no-failover: killing the master leaves its slots down.
 - C13 MOVED / ASK / TRYAGAIN, byte for byte, during a hand-driven slot migration.
 - C15 READONLY on a replica: reads and MULTI served there, writes and EVAL writes MOVED,
   blocking reads woken by the replication stream, READWRITE back to MOVED.
+- C34s a replica killed outside any failover: no role changes; restarted, it resyncs.
 
 Faults are SIGKILL and SIGSTOP (no root needed). Waits are generous deadlines that only turn
 a hang into a failure: behaviour is asserted, never timing. The diskless sync delay is 0 on
@@ -485,6 +488,63 @@ def test_c12_nofailover_replica_leaves_slots_down(kind: str, tmp_path: Path) -> 
                    lambda: role(master) == "master" and all_ok(nodes), nodes)
         assert role(replica) == "slave" and master_of(replica) == node_id(master)
         wait_until("the replica resynced", lambda: link_up(replica), nodes)
+        cluster_procs.wait_settled(nodes)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_c08_replica_migrates_to_an_orphaned_master(kind: str, tmp_path: Path) -> None:
+    """A master with two replicas gives one (the one with the lowest node id, as Redis
+    picks) to a master whose only replica died; the restarted replica follows its master."""
+    with formed(kind, tmp_path) as nodes:
+        rich, _ = a_master_with_replica(nodes)
+        add_replica(kind, tmp_path, nodes, rich)
+        donors = replicas_of(rich, nodes)
+        poor = next(n for n in nodes if role(n) == "master" and n is not rich)
+        (lost,) = replicas_of(poor, nodes)
+        lost_id, poor_id = node_id(lost), node_id(poor)
+        data = write_replicated(poor, tag_on(poor), 30)
+        kill(lost)
+        live = [n for n in nodes if n is not lost]
+        migrant = min(donors, key=node_id)
+        wait_until("a replica of the master with two migrates to the orphaned one",
+                   lambda: master_of(migrant) == poor_id and link_up(migrant), live)
+        assert [master_of(n) for n in donors if n is not migrant] == [node_id(rich)]
+        wait_same_dataset(migrant, poor, live)
+        restart(lost)
+        wait_until("the restarted replica follows its master again",
+                   lambda: master_of(lost) == poor_id and link_up(lost), nodes)
+        assert node_id(lost) == lost_id
+        assert read_keys(nodes, list(data)) == {k: v.encode() for k, v in data.items()}
+        cluster_procs.wait_settled(nodes)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_c34s_replica_killed_outside_a_failover(kind: str, tmp_path: Path) -> None:
+    """A replica killed while its master keeps taking writes changes no role; restarted,
+    it resyncs to its master's dataset (S-4)."""
+    with formed(kind, tmp_path) as nodes:
+        master, replica = a_master_with_replica(nodes)
+        before = cluster_procs.masters(nodes)
+        tag = tag_on(master)
+        data = write_replicated(master, tag, 30, prefix="before")
+        kill(replica)
+        live = [n for n in nodes if n is not replica]
+        mid = node_id(master)
+        wait_until("the others flag the replica as failed",
+                   lambda: all(any(f[1].startswith(f"127.0.0.1:{replica.port}@")
+                                   and "fail" in f[2].split(",") for f in nodes_view(n))
+                               for n in live), live)
+        assert all_ok(live) and cluster_procs.masters(live) == before
+        c = conn(master)
+        for i in range(100):
+            c.set(f"{{{tag}}}:during{i}", i)
+        c.close()
+        restart(replica)
+        wait_until("the replica is back with its master",
+                   lambda: master_of(replica) == mid and link_up(replica), nodes)
+        wait_same_dataset(replica, master, nodes)
+        assert cluster_procs.masters(nodes) == before
+        assert read_keys(nodes, list(data)) == {k: v.encode() for k, v in data.items()}
         cluster_procs.wait_settled(nodes)
 
 
