@@ -248,10 +248,9 @@ def up(opts: UpOptions, out: Output) -> int:
             )
             nodes.extend(spawn(opts, port) for port in ports)
             wait_ready(nodes)
-            addrs = [n.addr for n in nodes]
-            form(addrs, opts, out)
-            wait_state_ok(addrs, opts.join_timeout)
-            print_ready(addrs, opts, out)
+            members = form([n.addr for n in nodes], opts, out)
+            wait_state_ok(members, opts.join_timeout)
+            print_ready(members, out)
             watch(nodes, opts, out)
     except (KeyboardInterrupt, Stop):
         out.line()
@@ -261,10 +260,17 @@ def up(opts: UpOptions, out: Output) -> int:
     return 0
 
 
-def form(addrs: Sequence[Addr], opts: UpOptions, out: Output) -> None:
-    if not all(is_fresh(a) for a in addrs):
+def form(addrs: Sequence[Addr], opts: UpOptions, out: Output) -> list[Addr]:
+    """Create the cluster, or reuse the one the nodes remember; the cluster's members."""
+    fresh = [a for a in addrs if is_fresh(a)]
+    if len(fresh) < len(addrs):
         out.step(f"Reusing the existing cluster configuration (nodes.conf) in {opts.dir}")
-        return
+        for addr in fresh:
+            out.warn(
+                f"Node {addr} is new and stays outside the cluster: "
+                f"slotd-cluster add-node {addr} {addrs[0]}"
+            )
+        return [a for a in addrs if a not in fresh]
     layout = plan.plan_layout(addrs, opts.replicas)
     live = {a: manager.open_node(a) for a in addrs}
     try:
@@ -273,12 +279,17 @@ def form(addrs: Sequence[Addr], opts: UpOptions, out: Output) -> None:
     finally:
         for node in live.values():
             node.client.close()
+    return list(addrs)
 
 
-def print_ready(addrs: Sequence[Addr], opts: UpOptions, out: Output) -> None:
+def print_ready(addrs: Sequence[Addr], out: Output) -> None:
+    """Counts from the seed's view: a reused cluster may have changed since it was made."""
     seed = addrs[0]
-    masters = len(addrs) // (opts.replicas + 1)
-    out.ok(f"Cluster ready: {masters} masters, {len(addrs) - masters} replicas, seed {seed}")
+    with NodeClient(seed.host, seed.port) as c:
+        view = topology.parse_nodes(c.text("CLUSTER", "NODES"))
+    masters = sum(1 for n in view if n.is_master and n.slots)
+    replicas = sum(1 for n in view if n.is_replica)
+    out.ok(f"Cluster ready: {masters} masters, {replicas} replicas, seed {seed}")
     out.line(f"  redis-cli -c -h {seed.host} -p {seed.port}")
     out.line(f"  redis-py:  RedisCluster(host={seed.host!r}, port={seed.port})")
     out.line(f"  check:     slotd-cluster check {seed}")
