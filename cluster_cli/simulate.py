@@ -17,18 +17,21 @@ What is modelled:
   across a cut hangs, a crash (`crash`: the process dies, its peers see the close, and it
   restarts from the nodes.conf it last saved -- a crash may hit between a turn's sends and
   its save, losing that save) and a pause (`pause`: SIGSTOP; no cron, nothing read, what
-  arrives waits for the resume).
+  arrives waits for the resume). Not a fault but in the mix: an operator's CLUSTER
+  FAILOVER [FORCE] on a random replica (`failover`).
 - Replication is modelled minimally: real replication needs snapshot transfer through the
   shell, so here a master with slots takes "writes" (its master_repl_offset grows) and a
   replica that can reach its master copies that offset into its cached master and counts
   as just heard from (replication.down_since_ms); the election's rank and data-age checks
-  see the same numbers a real replica would report.
-- No client traffic, no manual failover, no resharding.
+  see the same numbers a real replica would report. A manual failover's write pause
+  stops the writes.
+- No client traffic, no resharding, no TAKEOVER (it bumps epochs without agreement).
 
 Invariants: while running, no two nodes claim a slot with the same config epoch, every
 node's currentEpoch covers its configEpoch, a master votes at most once per epoch (across
 restarts), and a replica takes over only from a master that was really cut off from a
-majority of the masters (or down, paused, or under message loss) for a while; after the
+majority of the masters (or down, paused, or under message loss) for a while, or was
+told to by CLUSTER FAILOVER; after the
 heal, the cluster settles within a bound to S-3: every node ok, all 16384 slots covered
 by one master, the same slot map and roles everywhere, unique master config epochs.
 
@@ -50,6 +53,7 @@ from typing import Final
 
 from node.cluster.bus import ClusterBus, Link
 from node.cluster.codec import MsgType
+from node.cluster.failover import MF_TIMEOUT_MS
 from node.cluster.manager import Cluster
 from node.cluster.state import SLOT_COUNT, NodeFlag
 from node.commands import load
@@ -61,7 +65,7 @@ START_MS: Final = 1_700_000_000_000
 IP: Final = "127.0.0.1"
 BASE_PORT: Final = 30001
 CRON_MS: Final = 100
-FAULTS: Final = ("drop", "reset", "partition", "oneway", "crash", "pause")
+FAULTS: Final = ("drop", "reset", "partition", "oneway", "crash", "pause", "failover")
 _NAME = re.compile(r"\b[0-9a-f]{40}\b")
 _BAD_FLAGS: Final = NodeFlag.PFAIL | NodeFlag.FAIL | NodeFlag.HANDSHAKE | NodeFlag.NOADDR
 
@@ -208,6 +212,7 @@ class Simulation:
         self._stalled: list[Pipe] = []
         self._votes: dict[str, int] = {}  # node name -> last epoch it voted in
         self._impaired: dict[str, list[list[int]]] = {}  # master name -> [start, end] runs
+        self._manual: dict[str, int] = {}  # replica name -> when CLUSTER FAILOVER was sent
         self.failovers = 0
         self._aliases: dict[str, str] = {}
         for node in self.nodes:
@@ -407,6 +412,8 @@ class Simulation:
     def _check_justified(self, node: SimNode, master_name: str) -> None:
         """A replica took over: its master must have been cut off long enough lately."""
         nt = self.options.node_timeout
+        if self.now - self._manual.get(node.name, -MF_TIMEOUT_MS) <= MF_TIMEOUT_MS:
+            return
         for start, end in self._impaired.get(master_name, []):
             stop = self.now if end < 0 else end
             if stop - start >= nt // 2 and stop >= self.now - 6 * nt:
@@ -417,10 +424,16 @@ class Simulation:
                         f"{6 * nt} ms (false failover)")
 
     def _update_impairment(self) -> None:
-        """Ground truth after a fault changed: which masters a majority of the other
-        masters cannot talk to (or that are down, paused, or under message loss)."""
-        masters = [n for n in self.nodes if n.up and n.cluster.state.myself.is_master
-                   and n.cluster.state.myself.numslots]
+        """Ground truth, after a fault changed and every 100 ms: which masters a majority
+        of the other masters cannot talk to (or that are down, paused, or under message
+        loss). The masters: those serving slots no master with a greater config epoch
+        took over (one left behind in a partition still believes it is one)."""
+        claims = [(n, n.cluster.state.myself.config_epoch,
+                   int.from_bytes(n.bus.bitmap(n.cluster.state.myself), "little"))
+                  for n in self.nodes if n.up and n.cluster.state.myself.is_master
+                  and n.cluster.state.myself.numslots]
+        masters = [n for n, epoch, slots in claims
+                   if not any(e > epoch and s & slots for _, e, s in claims)]
         quorum = len(masters) // 2 + 1
         for node in self.nodes:
             name = node.name
@@ -456,7 +469,7 @@ class Simulation:
         myself = node.cluster.state.myself
         repl = node.engine.replication
         if myself.is_master:
-            if myself.numslots:
+            if myself.numslots and not node.cluster.mf_pause:
                 repl.primary.offset += self.rng.randrange(2000)
             return
         master = myself.master
@@ -632,6 +645,19 @@ class Simulation:
 
             self.at(begin, drops)
             self.at(finish, no_drops)
+        elif kind == "failover":
+            force = rng.random() < 0.3
+
+            def order() -> None:
+                if not victim.running or not victim.cluster.state.myself.is_replica:
+                    return
+                self.event(f"CLUSTER FAILOVER{' FORCE' if force else ''} sent to "
+                           f"n{victim.index}")
+                self._manual[victim.name] = self.now
+                self.on_node(victim, partial(victim.command, "CLUSTER", "FAILOVER",
+                                             *(["FORCE"] if force else [])))
+
+            self.at(begin, order)
         elif kind == "reset":
             for moment in range(begin, finish, max(1, (finish - begin) // 5)):
                 self.at(moment, self.reset_link)
@@ -775,6 +801,7 @@ class Simulation:
         while self.now < until:
             self.run_until(min(until, self.now + CRON_MS))
             self.check_running()
+            self._update_impairment()
 
     def _settled_and_safe(self) -> bool:
         self.check_running()
