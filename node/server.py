@@ -114,6 +114,7 @@ class NodeServer:
         self.tls = TLSManager(engine.config, log, self._move_tls_port)
         engine.config.appliers.append(self.tls.apply)
         engine.config.appliers.append(self._apply_listeners)  # CONFIG SET port / bind
+        engine.config.listeners.append(self._config_changed)
         self._tls_fds: set[int] = set()
         self._listening: dict[int, socket.socket] = {}  # the running reactor's listeners
         self._nursery: trio.Nursery | None = None  # the fallback's, for new listeners
@@ -254,6 +255,13 @@ class NodeServer:
             except OSError as exc:
                 self.log("warning", str(exc))
                 raise ConfigApplyError("port", LISTEN_FAILED) from None
+
+    def _config_changed(self, name: str) -> None:
+        """proto-max-bulk-len bounds the next bulk of every connection, as Redis checks it."""
+        if name == "proto-max-bulk-len":
+            limit = self.engine.config.int(name)
+            for conn in self.conns.values():
+                conn.parser.max_bulk_len = limit
 
     def _close_listeners(self, socks: list[socket.socket]) -> None:
         for sock in socks:

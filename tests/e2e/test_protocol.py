@@ -388,3 +388,14 @@ def test_config_set_port_and_bind_move_the_listeners(slotd_factory: Factory,
             assert moved.call("CONFIG", "SET", "bind", "127.0.0.1 -::1") == b"+OK\r\n"
             assert moved.call("CONFIG", "SET", "port", str(server.port)) == b"+OK\r\n"
         assert_pong(server)
+
+
+def test_proto_max_bulk_len_applies_to_connected_clients(slotd_factory: Factory,
+                                                         redis_factory: Factory) -> None:
+    for server in (slotd_factory(), redis_factory()):
+        with RawClient(*server.addr) as early, RawClient(*server.addr) as admin:
+            assert early.call("PING") == PONG
+            assert admin.call("CONFIG", "SET", "proto-max-bulk-len", "1mb") == b"+OK\r\n"
+            early.send_raw(b"*2\r\n$3\r\nGET\r\n$2000000\r\n")
+            assert early.read_until_closed() == b"-ERR Protocol error: invalid bulk length\r\n"
+        assert_pong(server)
