@@ -509,7 +509,6 @@ _STRUCTSIZE: Final = (b"bits:64 robj:16 dictentry:24 sdshdr5:1 sdshdr8:3 sdshdr1
 # Object type numbers (OBJ_STRING ... OBJ_STREAM) as DEBUG DIGEST mixes them in.
 _TYPE_CODES: Final = {b"string": 0, b"list": 1, b"set": 2, b"zset": 3, b"hash": 4,
                       b"stream": 6}
-_LRU_CLOCK_MAX: Final = (1 << 24) - 1
 _NO_KEY: Final = "ERR no such key"
 
 
@@ -599,11 +598,11 @@ def _debug_object(c: Client, argv: Argv) -> bytes:
                 b"ql_uncompressed_size:%d" % (len(nodes), len(cast(ListValue, value)) / len(nodes),
                                               limits.list_fill,
                                               int(config.int("list-compress-depth") != 0), size)
-    now = c.engine.now_ms
+    lru, idle = c.engine.memory.clock.debug_fields(db.index, argv[2])
     return resp.status(b"Value at:0x%x refcount:%d encoding:%s serializedlength:%d lru:%d "
                        b"lru_seconds_idle:%d%s" % (
                            id(value), object_refcount_of(value, config), encoding, saved,
-                           (now // 1000) & _LRU_CLOCK_MAX, 0, extra))
+                           lru, idle, extra))
 
 
 def _positive(raw: bytes) -> int:

@@ -363,7 +363,8 @@ def object_idletime(c: Client, argv: Argv) -> bytes:
         return resp.null(c.resp)
     if _lfu_policy(c):
         raise CommandError(errors.OBJECT_IDLETIME_LFU)
-    # The access clock runs under an LRU policy only (node/engine/evict.py): 0 otherwise.
+    # The access clock runs under an LRU policy, or any policy but LFU while maxmemory is
+    # set (node/engine/memory.py): 0 otherwise.
     return resp.integer(c.engine.memory.clock.idle_ms(c.db.index, argv[2]) // 1000)
 
 

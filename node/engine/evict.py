@@ -171,6 +171,16 @@ class AccessClock:
         now = self.lru_clock()
         return ((now - then) if now >= then else (now + LRU_CLOCK_MAX - then)) * 1000
 
+    def debug_fields(self, index: int, key: bytes) -> tuple[int, int]:
+        """DEBUG OBJECT's lru and lru_seconds_idle: the key's 24 bits (LRU seconds, or
+        LFU's state under an LFU policy) and estimateObjectIdleTime read from them as LRU
+        seconds, as Redis prints both whatever the policy. Without tracking: the clock."""
+        if not self.mode:
+            return self.lru_clock(), 0
+        then = self.access[index].get(key, self.default)
+        now = self.lru_clock()
+        return then, (now - then) if now >= then else (now + LRU_CLOCK_MAX - then)
+
     def frequency(self, index: int, key: bytes) -> int:
         """OBJECT FREQ: the counter after decay (not stored, as in Redis)."""
         return self._decayed(self.access[index].get(key, self.default))

@@ -124,7 +124,11 @@ class Memory:
         policy = config.str("maxmemory-policy")
         flags = evict.POLICIES[policy]
         self.limit = config.int("maxmemory")
-        self.clock.configure(flags & (evict.LRU | evict.LFU), config.int("lfu-log-factor"),
+        # Redis keeps every key's LRU time under any policy but LFU. Here it costs a dict
+        # slot per key and a hooked command path: kept while that path runs anyway (a
+        # limit is set) or an LRU policy needs it (BENCHMARKS.md, "OBJECT IDLETIME").
+        clock_mode = flags & (evict.LRU | evict.LFU) or (evict.LRU if self.limit else 0)
+        self.clock.configure(clock_mode, config.int("lfu-log-factor"),
                              config.int("lfu-decay-time"))
         self.evictor.configure(policy, config.int("maxmemory-samples"),
                                config.int("maxmemory-eviction-tenacity"),

@@ -474,6 +474,23 @@ def test_debug_object(dbg: Harness) -> None:
     assert dbg.error("DEBUG", "OBJECT", "nokey") == "ERR no such key"
 
 
+def test_debug_object_shows_the_access_clock_under_lru_and_lfu(dbg: Harness) -> None:
+    dbg("CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
+    dbg("SET", "k", "v")
+    set_at = (dbg.engine.now_ms // 1000) & 0xFFFFFF
+    dbg.advance(5000)
+    assert f"lru:{set_at} lru_seconds_idle:5" in dbg("DEBUG", "OBJECT", "k").decode()
+    dbg.advance(1000)  # DEBUG OBJECT did not touch it
+    assert f"lru:{set_at} lru_seconds_idle:6" in dbg("DEBUG", "OBJECT", "k").decode()
+    dbg("GET", "k")
+    assert "lru_seconds_idle:0" in dbg("DEBUG", "OBJECT", "k").decode()
+    # Under LFU Redis prints the object's LFU bits, and an "idle time" read from them.
+    dbg("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
+    dbg("SET", "f", "v")
+    minutes = (dbg.engine.now_ms // 60000) & 0xFFFF
+    assert f"lru:{minutes << 8 | 5} " in dbg("DEBUG", "OBJECT", "f").decode()
+
+
 def test_debug_sleep_set_active_expire_and_no_ops(dbg: Harness) -> None:
     clock = dbg.engine.clock_ns
     assert isinstance(clock, FakeClock)

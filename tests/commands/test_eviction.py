@@ -279,6 +279,25 @@ def test_object_idletime_follows_lru() -> None:
     assert h.error("OBJECT", "FREQ", "k2").startswith("ERR An LFU maxmemory policy is not")
 
 
+@pytest.mark.parametrize("policy", ["noeviction", "volatile-ttl", "volatile-random",
+                                    "allkeys-random"])
+def test_object_idletime_under_other_policies_while_maxmemory_is_set(policy: str) -> None:
+    # Redis keeps the LRU clock under every policy but LFU; slotd while a limit is set.
+    h = Harness(maxmemory_policy=policy, maxmemory="1gb")
+    h("SET", "k", "v")
+    h.advance(4000)
+    assert h("OBJECT", "IDLETIME", "k") == 4
+    assert h("OBJECT", "IDLETIME", "k") == 4  # asking does not touch
+    h("TOUCH", "k")
+    assert h("OBJECT", "IDLETIME", "k") == 0
+    h.advance(2000)
+    h("GET", "k")
+    assert h("OBJECT", "IDLETIME", "k") == 0
+    h("CONFIG", "SET", "maxmemory", "0")  # the clock stops with the limit
+    h.advance(3000)
+    assert h("OBJECT", "IDLETIME", "k") == 0
+
+
 def test_keys_from_before_tracking_count_from_its_start() -> None:
     h = Harness()
     h("SET", "old", "v")
