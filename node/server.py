@@ -344,7 +344,10 @@ class NodeServer:
             # DEBUG SET-ACTIVE-EXPIRE 0 and CLIENT PAUSE stop the active expiry cycle.
             if observer.active_expire and not observer.paused:
                 started = time.perf_counter_ns()
-                engine.keyspace.active_expire_cycle()
+                # active-expire-effort 1..10 samples 20 keys per database and round, plus
+                # a quarter of that per step above 1 (Redis's keys_per_loop).
+                effort = engine.config.int("active-expire-effort")
+                engine.keyspace.active_expire_cycle(keys_per_db=20 + 5 * (effort - 1))
                 elapsed = time.perf_counter_ns() - started
                 observer.expire_cycle_us += elapsed // 1000
                 observer.add_latency_sample("expire-cycle", elapsed // 1_000_000)

@@ -399,3 +399,20 @@ def test_proto_max_bulk_len_applies_to_connected_clients(slotd_factory: Factory,
             early.send_raw(b"*2\r\n$3\r\nGET\r\n$2000000\r\n")
             assert early.read_until_closed() == b"-ERR Protocol error: invalid bulk length\r\n"
         assert_pong(server)
+
+
+@pytest.mark.parametrize("effort", ["1", "10"])
+def test_active_expiry_removes_keys_nobody_reads(slotd_factory: Factory, effort: str) -> None:
+    """The cron's active expiry (with either end of active-expire-effort) deletes expired
+    keys without any client touching them."""
+    server = slotd_factory("--active-expire-effort", effort, "--hz", "100")
+    with RawClient(*server.addr) as c:
+        for i in range(200):
+            c.send("SET", f"k{i}", "v", "PX", "1")
+        for _ in range(200):
+            assert c.read_reply() == b"+OK\r\n"
+        deadline = time.monotonic() + DEADLINE
+        while c.call("DBSIZE") != b":0\r\n":
+            assert time.monotonic() < deadline, "active expiry never ran"
+            time.sleep(0.05)
+        assert b"expired_keys:200\r\n" in c.call("INFO", "stats")
