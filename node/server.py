@@ -332,7 +332,7 @@ class NodeServer:
     async def _cron(self) -> None:
         engine = self.engine
         while True:
-            hz = max(1, min(500, engine.config.int("hz")))
+            hz = engine.effective_hz()  # configured 1..500, more with many clients
             await trio.sleep(1 / hz)
             engine.set_time(wall_ms())
             self._measure_process()

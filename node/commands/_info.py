@@ -92,7 +92,7 @@ def _server(e: Engine) -> Lines:
         ("process_id", p.get("process_id", "0")), ("process_supervised", p.get("process_supervised", "no")),
         ("run_id", e.run_id), ("tcp_port", cfg.int("port") or cfg.int("tls-port")), ("server_time_usec", now * 1000),
         ("uptime_in_seconds", uptime), ("uptime_in_days", uptime // 86400),
-        ("hz", cfg.int("hz")), ("configured_hz", cfg.int("hz")),
+        ("hz", e.effective_hz()), ("configured_hz", cfg.int("hz")),
         ("lru_clock", (now // 1000) & ((1 << 24) - 1)),
         ("executable", p.get("executable", "")),
         ("config_file", p.get("config_file", cfg.source_file)), ("io_threads_active", 0),

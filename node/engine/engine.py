@@ -327,6 +327,15 @@ class Engine:
         if client.flags:
             self.replication.disconnected(client)  # a replica, or our master
 
+    def effective_hz(self) -> int:
+        """serverCron's hz: the configured one, doubled (up to 500) while there are more
+        than 200 clients per tick, when dynamic-hz is on."""
+        hz = self.config.int("hz")
+        if self.config.bool("dynamic-hz"):
+            while len(self.clients) // hz > 200 and hz < 500:
+                hz = min(hz * 2, 500)
+        return hz
+
     def idle_clients(self) -> list[Client]:
         """Clients idle for longer than `timeout` seconds (0 = never), for the shell to close."""
         timeout = self.config.int("timeout")

@@ -463,3 +463,17 @@ def test_include_reads_another_file_where_it_stands() -> None:
     assert config.renames == [("FLUSHALL", "")]
     with pytest.raises(ConfigError, match="include nesting too deep"):
         parse_command_line(["loop.conf"], files.__getitem__)
+
+
+def test_dynamic_hz_doubles_with_many_clients() -> None:
+    h = Harness()
+    for _ in range(2008):
+        h.engine.connect()
+    assert b"\r\nhz:10\r\nconfigured_hz:10\r\n" in h("INFO", "server")  # 2009 // 10 = 200
+    h.engine.connect()  # 2010 clients: 201 per tick
+    assert h.engine.effective_hz() == 20
+    assert b"\r\nhz:20\r\nconfigured_hz:10\r\n" in h("INFO", "server")
+    h("CONFIG", "SET", "dynamic-hz", "no")
+    assert h.engine.effective_hz() == 10
+    h("CONFIG", "SET", "dynamic-hz", "yes", "hz", "400")
+    assert h.engine.effective_hz() == 400
