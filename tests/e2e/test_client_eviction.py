@@ -4,6 +4,7 @@ and evict it -- only it -- under maxmemory-clients, logging it as Redis does.
 
 The "hog" pipelines GETs of a 1 MB value and never reads: its replies pile up in the
 server's output buffer (client-output-buffer-limit for normal clients is off by default).
+The "writer" sends most of a request bigger than the limit: its query buffer goes over.
 No timing assertions: waits are deadlines that only turn a hang into a failure.
 """
 
@@ -108,3 +109,25 @@ def test_the_client_with_a_big_unread_reply_is_evicted(
     evictions = re.findall(r"\* Evicting client: id=\d+ addr=\S+ laddr=\S+ fd=\d+ name=(\S+) ",
                            log)
     assert evictions == ["hog", "hog2"]
+
+
+@pytest.mark.parametrize("kind", ["slotd", "redis"])
+def test_a_request_growing_past_the_limit_is_evicted(
+        kind: str, slotd_factory: Factory, redis_factory: Factory) -> None:
+    server = (slotd_factory if kind == "slotd" else redis_factory)()
+    with RawClient(*server.addr, timeout=DEADLINE) as admin:
+        assert admin.call("CLIENT", "NO-EVICT", "on") == b"+OK\r\n"
+        assert admin.call("CONFIG", "SET", "maxmemory-clients", "3mb") == b"+OK\r\n"
+        with socket.create_connection(server.addr, timeout=DEADLINE) as sock:
+            sock.sendall(encode_command("CLIENT", "SETNAME", "writer"))
+            assert sock.recv(16) == b"+OK\r\n"
+            # A 4 MB argument, 3.5 MB of it sent: Redis sizes its query buffer for the
+            # whole argument at once, slotd's grows with what arrives; both pass 3 MB.
+            size = 4 * MB
+            try:  # the server may close the socket while this is still being sent
+                sock.sendall(b"*2\r\n$3\r\nGET\r\n$%d\r\n" % size + b"k" * (size * 7 // 8))
+            except OSError:
+                pass
+            wait_for(lambda: client_fields(admin, "writer") is None, "the writer's eviction")
+        assert info_field(admin, "stats", "evicted_clients") == 1
+        assert admin.call("CONFIG", "SET", "maxmemory-clients", "0") == b"+OK\r\n"
