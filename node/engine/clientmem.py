@@ -113,39 +113,30 @@ class ClientMemory:
             own = request_size(argv)
             query += own
             query_alloc += own
-        multi_mem = 0
-        if client.multi:
-            for queued in client.multi:
-                multi_mem += sum(map(len, queued)) + POINTER * len(queued)
+        multi_mem = _multi_mem(client) if client.multi else 0
         obl = sum(map(len, client.out)) if client.out else 0
         oll = -(-pending // REPLY_BLOCK)
         omem = pending_alloc + oll * BLOCK_OVERHEAD if pending else 0
         total = (CONNECTION_BASE + query_alloc + argv_mem + argv_slots + multi_mem + obl + omem
-                 + self._tables(client))
+                 + _tables(client))
         return Figures(query, max(0, query_alloc - query), argv_mem, multi_mem, obl, oll,
                        omem, total)
 
-    @staticmethod
-    def _tables(client: Client) -> int:
-        """The client's own tables: subscriptions, watched keys, tracking prefixes."""
-        size = 0
-        for table in (client.channels, client.patterns, client.shard_channels):
-            if table:
-                size += sys.getsizeof(table)
-        if client.watching:
-            size += WATCHED_KEY * len(client.watching)
-        for prefix in client.tracking_prefixes:
-            size += sys.getsizeof(prefix) + POINTER
-        return size
-
     def usage(self, client: Client) -> int:
-        """tot-mem: everything `client` costs."""
-        return self.figures(client).tot_mem
-
-    def _io_usage(self, client: Client) -> tuple[int, int, int]:
-        """(tot-mem, input buffer, output buffer) for the peaks, in one probe."""
-        figures = self.figures(client)
-        return figures.tot_mem, figures.qbuf + figures.qbuf_free, figures.obl + figures.omem
+        """tot-mem: everything `client` costs (`figures`' total, without the rest, since
+        the once-a-second pass takes it of every client)."""
+        _, query_alloc, pending, pending_alloc = self.probe(client)
+        size = CONNECTION_BASE + query_alloc
+        if pending:
+            size += pending_alloc + -(-pending // REPLY_BLOCK) * BLOCK_OVERHEAD
+        if client.out:
+            size += sum(map(len, client.out))
+        if client.multi:
+            size += _multi_mem(client)
+        if (client.channels or client.patterns or client.shard_channels or client.watching
+                or client.tracking_prefixes):
+            size += _tables(client)
+        return size
 
     def by_kind(self) -> tuple[int, int]:
         """INFO's mem_clients_normal (every client but replicas: normal, pub/sub, our
@@ -234,18 +225,21 @@ class ClientMemory:
         self._pass_due = False
         self._pass_ms = now
         max_in = max_out = 0
-        known: dict[int, int] = {}
-        for client in self.engine.clients.values():
-            mem, inp, out = self._io_usage(client)
-            max_in = max(max_in, inp)
-            max_out = max(max_out, out)
-            if self.limit and _counted(client):
-                known[client.id] = mem
+        probe = self.probe
+        clients = self.engine.clients.values()
+        for client in clients:
+            _, query_alloc, pending, pending_alloc = probe(client)
+            if query_alloc > max_in:
+                max_in = query_alloc
+            if pending and pending_alloc > max_out:  # omem, as Redis takes it
+                max_out = pending_alloc + -(-pending // REPLY_BLOCK) * BLOCK_OVERHEAD
         self._peaks.append((max_in, max_out))
         observer = self.engine.observer
         observer.recent_max_input = max(p[0] for p in self._peaks)
         observer.recent_max_output = max(p[1] for p in self._peaks)
         if self.limit:
+            usage = self.usage
+            known = {client.id: usage(client) for client in clients if _counted(client)}
             self._known = known
             self.total = sum(known.values())
             self._measured = True
@@ -254,6 +248,27 @@ class ClientMemory:
 
     def reset_stats(self) -> None:
         self.evicted_clients = 0
+
+
+def _multi_mem(client: Client) -> int:
+    """multi-mem: the queued commands' arguments, and a pointer for each."""
+    size = 0
+    for queued in client.multi or ():
+        size += sum(map(len, queued)) + POINTER * len(queued)
+    return size
+
+
+def _tables(client: Client) -> int:
+    """The client's own tables: subscriptions, watched keys, tracking prefixes."""
+    size = 0
+    for table in (client.channels, client.patterns, client.shard_channels):
+        if table:
+            size += sys.getsizeof(table)
+    if client.watching:
+        size += WATCHED_KEY * len(client.watching)
+    for prefix in client.tracking_prefixes:
+        size += sys.getsizeof(prefix) + POINTER
+    return size
 
 
 def _is_replica(client: Client) -> bool:
