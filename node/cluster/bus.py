@@ -160,9 +160,12 @@ class ClusterBus:
     def closed(self, link: Link) -> None:
         """The shell lost a link (peer closed, error, failed connect)."""
         node = link.node
-        if not link.inbound and not link.up and node is not None and not node.ping_sent:
+        if (not link.inbound and not link.up and node is not None and not node.ping_sent
+                and not node.flags & NodeFlag.HANDSHAKE):
             # A connect that failed before any ping went out: count it as a pending ping,
             # or failure detection would never start (as Redis does on a connect error).
+            # Handshake nodes are never failure-checked; CLUSTER NODES shows them with no
+            # ping sent, as Redis does.
             node.ping_sent = self.now
         self._forget(link)
 
@@ -607,7 +610,7 @@ class ClusterBus:
         """A node turning master or replica, or following another master."""
         state = self.state
         if hdr.master is None:
-            state.set_as_master(sender)
+            self._now_master(sender)
             return
         master = state.lookup(hdr.master)
         if sender.is_master:
@@ -618,6 +621,18 @@ class ClusterBus:
         if master is not None and sender.master is not master:
             state.attach_replica(master, sender)
             state.todo |= TODO_SAVE_CONFIG
+
+    def _now_master(self, node: ClusterNode) -> None:
+        """A node turns master (its own header, or an UPDATE giving it slots). A FAIL flag
+        it got as a replica is stale -- it just won an election, or serves slots -- and
+        kept, its new replicas would fail a healthy master over at once: a replica that
+        followed it with that flag set ran its pending election against it (found by the
+        seeded simulation, cluster_cli/simulate.py). Redis keeps the flag."""
+        if node.is_replica and node.flags & NodeFlag.FAIL:
+            self._log("notice", f"Clear FAIL state for node {node.name}: replica turned "
+                                f"master.")
+            node.flags &= ~NodeFlag.FAIL
+        self.state.set_as_master(node)
 
     def _update_address(self, node: ClusterNode, link: Link, hdr: Header) -> bool:
         """nodeUpdateAddressIfNeeded: a node talks to us from a new address (never from
@@ -745,7 +760,7 @@ class ClusterBus:
         if node is None or node.config_epoch >= msg.config_epoch:
             return
         if node.is_replica:
-            state.set_as_master(node)
+            self._now_master(node)
         node.config_epoch = msg.config_epoch
         state.todo |= TODO_SAVE_CONFIG | TODO_FSYNC_CONFIG
         self.update_slots_config(node, msg.config_epoch, msg.slots)
