@@ -6,6 +6,8 @@ ends with the S-3 check (one master per slot, same view everywhere, unique confi
 - C01 kill -9 of a master under W1 and W2 (tests/workloads.py): S-1 (no write whose WAIT
   counted a replica is lost), W2's Elle-lite check, S-4 (the restarted old master follows its
   successor with the same dataset).
+- C02 kill loop: a random node killed, replaced if a master, restarted; round after round
+  every write reads back.
 - C06 the freshest replica wins: of a master's two replicas one is paused while writes go
   on; the master is killed; the other is promoted and the paused one, resumed, follows it.
 - C09 double failover, then UPDATE: master M, replicas R1 and R2. Kill M (one replica wins),
@@ -28,6 +30,7 @@ both kinds so a (re)joining replica syncs at once instead of after 5 s."""
 from __future__ import annotations
 
 import hashlib
+import random
 import signal
 import subprocess
 import threading
@@ -368,6 +371,52 @@ def test_c01_kill_master_under_w1_w2(kind: str, tmp_path: Path) -> None:
         assert len(work.w1.replicated) >= 100 and len(work.w2.reads) >= 10
         work.check(nodes)
         wait_same_dataset(master, replica, nodes)
+        cluster_procs.wait_settled(nodes)
+
+
+KILL_LOOP_ROUNDS = 6
+
+
+def kill_round(nodes: list[ServerProcess], victim: ServerProcess, round_: int,
+               data: dict[str, str]) -> None:
+    """One round of the kill loop: writes, the kill, the takeover, writes, the restart."""
+    for master in (n for n in nodes if role(n) == "master"):
+        data |= write_replicated(master, tag_on(master, f"r{round_}x"), 10,
+                                 prefix=f"a{round_}")
+    heir = replicas_of(victim, nodes)[0] if role(victim) == "master" else None
+    kill(victim)
+    live = [n for n in nodes if n is not victim]
+    if heir is not None:
+        wait_until(f"round {round_}: {heir} takes over from {victim}",
+                   lambda: role(heir) == "master", live)
+    wait_until(f"round {round_}: the cluster is ok without {victim}", lambda: all_ok(live),
+               live)
+    for master in (n for n in live if role(n) == "master"):
+        data |= write_replicated(master, tag_on(master, f"r{round_}y"), 10, replicas=0,
+                                 prefix=f"b{round_}")
+    restart(victim)
+    synced(nodes)
+    if heir is not None:
+        assert master_of(victim) == node_id(heir)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_c02_kill_loop(kind: str, tmp_path: Path) -> None:
+    """Redis's 03-failover-loop, shortened: each round kills a random node (seeded), waits
+    for its replica to take over if it was a master, writes again, restarts it, and reads
+    back everything written so far; currentEpoch >= every configEpoch at the end (S-3)."""
+    rng = random.Random(3)
+    with formed(kind, tmp_path) as nodes:
+        data: dict[str, str] = {}
+        for round_ in range(KILL_LOOP_ROUNDS):
+            # every other round a master, so failovers (not only restarts) repeat
+            pool = [n for n in nodes if round_ % 2 or role(n) == "master"]
+            kill_round(nodes, rng.choice(pool), round_, data)
+            by_tag: dict[str, list[str]] = {}
+            for key in data:
+                by_tag.setdefault(key.split("}")[0], []).append(key)
+            for keys in by_tag.values():
+                assert read_keys(nodes, keys) == {k: data[k].encode() for k in keys}
         cluster_procs.wait_settled(nodes)
 
 
