@@ -8,7 +8,13 @@
 #   make bench-memory  tests/bench/memory.sh (maxmemory load, lazy-free latency; prints only)
 #   make bench-cluster tests/bench/cluster.sh (redis-benchmark --cluster, slotd vs redis; prints only)
 
-PYTHON ?= python3
+# The interpreter .venv is made from. Debian's /usr/bin/python3 is built with PGO and LTO and
+# runs slotd's hot path markedly faster than an unoptimised build such as pyenv's default
+# (BENCHMARKS.md, "The interpreter build"), so it is preferred when it is 3.11 or newer and
+# can make venvs (python3-venv); otherwise the python3 on PATH. `make PYTHON=...` overrides.
+# An existing .venv is kept: `make clean` first to rebuild it from another interpreter.
+PYTHON ?= $(shell /usr/bin/python3 -c 'import sys, ensurepip, venv; \
+	sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && echo /usr/bin/python3 || echo python3)
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 7000
