@@ -283,12 +283,16 @@ def form(addrs: Sequence[Addr], opts: UpOptions, out: Output) -> list[Addr]:
 
 
 def print_ready(addrs: Sequence[Addr], out: Output) -> None:
-    """Counts from the seed's view: a reused cluster may have changed since it was made."""
+    """Roles as each node states its own (a reused cluster may have changed since it was
+    made, and another node's view of a new replica may lag behind by a gossip round)."""
     seed = addrs[0]
-    with NodeClient(seed.host, seed.port) as c:
-        view = topology.parse_nodes(c.text("CLUSTER", "NODES"))
-    masters = sum(1 for n in view if n.is_master and n.slots)
-    replicas = sum(1 for n in view if n.is_replica)
+    selves: list[topology.NodeInfo] = []
+    for addr in addrs:
+        with NodeClient(addr.host, addr.port) as c:
+            view = topology.parse_nodes(c.text("CLUSTER", "NODES"))
+        selves.extend(n for n in view if n.myself)
+    masters = sum(1 for n in selves if n.is_master and n.slots)
+    replicas = sum(1 for n in selves if n.is_replica)
     out.ok(f"Cluster ready: {masters} masters, {replicas} replicas, seed {seed}")
     out.line(f"  redis-cli -c -h {seed.host} -p {seed.port}")
     out.line(f"  redis-py:  RedisCluster(host={seed.host!r}, port={seed.port})")
