@@ -12,6 +12,8 @@ from cluster_cli import simulate as sim
 from cluster_cli.__main__ import build_parser, run
 from cluster_cli.report import Output
 from node.cluster.codec import MsgType
+from node.cluster.state import NodeFlag
+from tests.cluster.busnet import BusNet
 
 SHORT = 15_000  # ms of faults per run: the normal suite runs a handful of seeds
 
@@ -117,3 +119,34 @@ def test_unknown_fault_refused(capsys: pytest.CaptureFixture[str]) -> None:
     args = build_parser().parse_args(["simulate", "--faults", "crash,meteor"])
     assert run(args, Output()) == 1
     assert "unknown fault(s) meteor" in capsys.readouterr().out
+
+
+def test_a_replica_turned_master_sheds_its_stale_fail_flag() -> None:
+    """Regression (simulation seed 12, 9 nodes): node 4 still flags its fellow replica 3
+    FAIL from an old outage when 3 wins the election for their master; 4 then follows 3
+    and must not run an election against its healthy new master."""
+    net = BusNet(6, cluster_replica_validity_factor="0")
+    net.split_slots([0, 1, 2])
+    net.meet_all()
+    for _ in range(100):
+        net.tick()
+        if net.full_mesh():
+            break
+    for replica, master in ((3, 0), (4, 0), (5, 1)):
+        assert net[replica].h("CLUSTER", "REPLICATE", net[master].name) == b"OK"
+    net.run(6000)
+    seen = net[4].cluster.state.lookup(net[3].name)
+    assert seen is not None
+    seen.flags |= NodeFlag.FAIL
+    seen.fail_time = net.now
+    assert net[3].h("CLUSTER", "FAILOVER") == b"OK"
+    for _ in range(50):
+        net.tick()
+        if net[4].cluster.state.myself.master is seen:
+            break
+    assert net[4].cluster.state.myself.master is seen and seen.is_master
+    assert not seen.failed
+    net.run(3000)
+    assert net[3].cluster.state.myself.is_master
+    assert net[4].cluster.state.myself.is_replica
+    assert not net[4].bus.failover.auth_sent
