@@ -599,8 +599,10 @@ class NodeServer:
         if client.blocked is not None and not client.close_after_reply:
             conn.backlog = commands[ran:]
         # Redis's authRequired(): a client that never logged in is let through while the
-        # default user needs no password.
-        conn.parser.auth_required = not self.engine.acl.authenticated(client)
+        # default user needs no password. An authenticated client needs no call to know.
+        parser = conn.parser
+        if parser.auth_required or not client.authenticated:
+            parser.auth_required = not self.engine.acl.authenticated(client)
         if self.engine.clients_to_close:
             self._close_killed()
 
