@@ -13,6 +13,7 @@ ends with the S-3 check (one master per slot, same view everywhere, unique confi
 - C09 double failover, then UPDATE: master M, replicas R1 and R2. Kill M (one replica wins),
   then kill the winner (the last one wins); M, restarted with its old config, is turned into
   a replica of the last winner, and so is the first winner.
+- C07 a replica whose data is too old (validity factor) does not fail over.
 - C08 replica migration: a master with two replicas gives one to the master whose only
   replica died (cluster-migration-barrier 1).
 - C11 CLUSTER FAILOVER TAKEOVER with two of three masters dead.
@@ -541,6 +542,44 @@ def test_c12_nofailover_replica_leaves_slots_down(kind: str, tmp_path: Path) -> 
                    lambda: role(master) == "master" and all_ok(nodes), nodes)
         assert role(replica) == "slave" and master_of(replica) == node_id(master)
         wait_until("the replica resynced", lambda: link_up(replica), nodes)
+        cluster_procs.wait_settled(nodes)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_c07_stale_replica_does_not_fail_over(kind: str, tmp_path: Path) -> None:
+    """Redis's 06-slave-stop-cond: a replica cut off from its master for longer than
+    repl-ping-replica-period + node_timeout * cluster-replica-validity-factor does not
+    start an election when the master dies (the cluster stays down); CLUSTER FAILOVER
+    FORCE, which skips that check, brings it back."""
+    with formed(kind, tmp_path) as nodes:
+        master, replica = a_master_with_replica(nodes)
+        mid = node_id(master)
+        for name, value in (("cluster-replica-validity-factor", "2"),
+                            ("repl-ping-replica-period", "1")):  # 1 s + 2 * NT = 5 s
+            assert cluster_procs.call(replica, "CONFIG", "SET", name, value) == "OK"
+        # The master stays up on the bus but serves no client: the replica's new link
+        # cannot get through its handshake.
+        assert cluster_procs.call(master, "CLIENT", "PAUSE", "600000") == "OK"
+        assert cluster_procs.call(replica, "CLIENT", "KILL", "TYPE", "master") == "1"
+        wait_until("the replica's link is down", lambda: not link_up(replica), nodes)
+        time.sleep(5 + 2 * NODE_TIMEOUT_MS / 1000)  # the data is now too old
+        kill(master)
+        live = [n for n in nodes if n is not master]
+        wait_until("the survivors see the cluster down",
+                   lambda: all("cluster_state:fail" in cluster_procs.call(n, "CLUSTER", "INFO")
+                               for n in live), live)
+        wait_until("the replica says why it does not fail over",  # logged after NT + 5 s
+                   lambda: "Disconnected from master for longer than allowed"
+                   in replica.log_tail(50), live)
+        assert role(replica) == "slave" and master_of(replica) == mid
+        assert all("cluster_state:fail" in cluster_procs.call(n, "CLUSTER", "INFO")
+                   for n in live)
+        assert cluster_procs.call(replica, "CLUSTER", "FAILOVER", "FORCE") == "OK"
+        wait_until("the forced replica takes over", lambda: role(replica) == "master"
+                   and all_ok(live), live)
+        restart(master)
+        wait_until("the old master follows it",
+                   lambda: master_of(master) == node_id(replica) and link_up(master), nodes)
         cluster_procs.wait_settled(nodes)
 
 
