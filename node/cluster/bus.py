@@ -819,6 +819,16 @@ class ClusterBus:
                                  f"replica of {sender.name}")
             cluster.set_master(sender)
             state.todo |= _SAVE_STATE | TODO_FSYNC_CONFIG
+        elif (myself.is_replica and myself.master is not None
+              and myself.master.master is not None and myself.master.master is not myself):
+            # My master turned replica (it lost its slots before their new owner's claim
+            # reached me, so nothing above moved me): follow its master rather than stay a
+            # sub-replica for good (found by the seeded simulation).
+            grandmaster = myself.master.master
+            self._log("warning", f"I'm a sub-replica! Reconfiguring myself as a replica of "
+                                 f"grandmaster {grandmaster.name}")
+            cluster.set_master(grandmaster)
+            state.todo |= _SAVE_STATE | TODO_FSYNC_CONFIG
         elif dirty:
             for slot in dirty:
                 cluster.delete_slot_keys(slot)

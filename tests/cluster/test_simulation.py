@@ -150,3 +150,39 @@ def test_a_replica_turned_master_sheds_its_stale_fail_flag() -> None:
     assert net[3].cluster.state.myself.is_master
     assert net[4].cluster.state.myself.is_replica
     assert not net[4].bus.failover.auth_sent
+
+
+def test_a_sub_replica_follows_its_grandmaster() -> None:
+    """Regression (simulation seed 15, 9 nodes): node 4, cut off while its master 0 was
+    failed over to node 3, learns that 0 turned replica (0's slots go unassigned in its
+    view) before 3's claim on them arrives; when it does, 4 must follow 3 rather than stay
+    a replica of a replica for good (4's own pings then claim no slots: no UPDATE would
+    ever come)."""
+    net = BusNet(6, cluster_replica_validity_factor="0")
+    net.split_slots([0, 1, 2])
+    net.meet_all()
+    for _ in range(100):
+        net.tick()
+        if net.full_mesh():
+            break
+    for replica, master in ((3, 0), (4, 0), (5, 1)):
+        assert net[replica].h("CLUSTER", "REPLICATE", net[master].name) == b"OK"
+    net.run(6000)
+    for other in (0, 1, 2, 3, 5):
+        net.partition(4, other)
+    assert net[3].h("CLUSTER", "FAILOVER") == b"OK"
+    for _ in range(50):
+        net.tick()
+        if net[0].cluster.state.myself.is_replica:
+            break
+    view = net[4].cluster.state
+    old, new = view.lookup(net[0].name), view.lookup(net[3].name)
+    assert old is not None and new is not None and old.numslots and not new.numslots
+    # What 0's first PONG after the failover tells node 4 (the bus's role update).
+    view.del_node_slots(old)
+    old.flags = (old.flags & ~NodeFlag.MASTER) | NodeFlag.SLAVE
+    view.attach_replica(new, old)
+    net.heal()
+    net.run(4000)
+    assert view.myself.master is new
+    assert net[4].h.engine.replication.master_port == net[3].port
