@@ -273,9 +273,7 @@ def lrange(c: Client, argv: Argv) -> bytes:
         items = list(tail)[::-1]
     else:
         items = list(itertools.islice(lst, first, last + 1))
-    parts = [b"*%d\r\n" % len(items)]
-    parts.extend(b"$%d\r\n%s\r\n" % (len(i), i) for i in items)
-    return b"".join(parts)
+    return resp.bulk_array(items)
 
 
 @NODE.command("ltrim", 4, Flag.WRITE, group="list", since="1.0.0",

@@ -333,6 +333,7 @@ _SMALL_INTS: Final = tuple(b":%d\r\n" % i for i in range(10001))
 # "$<n>\r\n" for the lengths most values have: joining a cached header costs ~120 ns a
 # reply here, %-formatting the whole reply ~185 ns.
 BULK_HEADERS: Final = tuple(b"$%d\r\n" % n for n in range(1024))
+_BULK_LENGTHS: Final = tuple(b"$%d" % n for n in range(1024))  # the same, less the CRLF
 
 
 def status(text: bytes) -> bytes:
@@ -404,10 +405,19 @@ def help_reply(command: bytes, lines: Iterable[bytes]) -> bytes:
 
 
 def bulk_array(items: Iterable[bytes]) -> bytes:
+    # One CRLF join over [header, len1, item1, len2, item2, ..., b""], the lengths' "$<n>"
+    # cached and interleaved by slice assignment: no per-item formatting or Python loop
+    # (LRANGE 0 99 of short items: about a third of the instructions of one format each).
     items = list(items)
-    parts = [b"*%d\r\n" % len(items)]
-    parts.extend(b"$%d\r\n%s\r\n" % (len(i), i) for i in items)
-    return b"".join(parts)
+    n = len(items)
+    parts: list[bytes] = [b""] * (2 * n + 2)
+    parts[0] = b"*%d" % n
+    try:
+        parts[1:-1:2] = map(_BULK_LENGTHS.__getitem__, map(len, items))
+    except IndexError:  # an item of 1 KiB or more
+        parts[1:-1:2] = [b"$%d" % len(item) for item in items]
+    parts[2:-1:2] = items
+    return b"\r\n".join(parts)
 
 
 def format_double(value: float) -> bytes:
