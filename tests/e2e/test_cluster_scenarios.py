@@ -10,12 +10,12 @@ ends with the S-3 check (one master per slot, same view everywhere, unique confi
   every write reads back.
 - C06 the freshest replica wins: of a master's two replicas one is paused while writes go
   on; the master is killed; the other is promoted and the paused one, resumed, follows it.
-- C09 double failover, then UPDATE: master M, replicas R1 and R2. Kill M (one replica wins),
-  then kill the winner (the last one wins); M, restarted with its old config, is turned into
-  a replica of the last winner, and so is the first winner.
 - C07 a replica whose data is too old (validity factor) does not fail over.
 - C08 replica migration: a master with two replicas gives one to the master whose only
   replica died (cluster-migration-barrier 1).
+- C09 double failover, then UPDATE: master M, replicas R1 and R2. Kill M (one replica wins),
+  then kill the winner (the last one wins); M, restarted with its old config, is turned into
+  a replica of the last winner, and so is the first winner.
 - C11 CLUSTER FAILOVER TAKEOVER with two of three masters dead (one master left cannot
   turn PFAIL into FAIL, so nothing fails over by itself).
 - C12 cluster-replica-no-failover: killing the master leaves its slots down.
@@ -25,9 +25,11 @@ ends with the S-3 check (one master per slot, same view everywhere, unique confi
   blocking reads woken by the replication stream, READWRITE back to MOVED.
 - C34s a replica killed outside any failover: no role changes; restarted, it resyncs.
 
-Faults are SIGKILL and SIGSTOP (no root needed). Waits are generous deadlines that only turn
-a hang into a failure: behaviour is asserted, never timing. The diskless sync delay is 0 on
-both kinds so a (re)joining replica syncs at once instead of after 5 s."""
+Faults are SIGKILL and SIGSTOP (no root needed; C07 cuts a replication link with CLIENT KILL
+and CLIENT PAUSE). Waits are generous deadlines that only turn a hang into a failure:
+behaviour is asserted, never timing. The diskless sync delay is 0 on both kinds so a
+(re)joining replica syncs at once instead of after 5 s. The whole file takes about 7-8
+minutes on a loaded 2-core machine (slotd nodes take ~2 s each to start)."""
 
 from __future__ import annotations
 
