@@ -29,11 +29,13 @@ What is modelled:
 
 Invariants: while running, no two nodes claim a slot with the same config epoch, every
 node's currentEpoch covers its configEpoch, a master votes at most once per epoch (across
-restarts), and a replica takes over only from a master that was really cut off from a
-majority of the masters (or down, paused, or under message loss) for a while, or was
-told to by CLUSTER FAILOVER; after the
-heal, the cluster settles within a bound to S-3: every node ok, all 16384 slots covered
-by one master, the same slot map and roles everywhere, unique master config epochs.
+restarts), and a replica takes over only when told to by CLUSTER FAILOVER or from a
+master that was really cut off from a majority of the masters (or down, paused, or under
+message loss) for at least node_timeout/2 (a ping sent just before the cut counts from
+then) within the last 6 node timeouts, in this role or as the replica it was before;
+after the heal, the cluster settles within a bound to S-3: every node ok, all 16384 slots
+covered by one master, the same slot map and roles everywhere, unique master config
+epochs.
 
 Determinism: every random choice comes from generators seeded by the run's seed, events
 at the same ms run in the order they were scheduled, nothing reads the wall clock.
@@ -424,10 +426,10 @@ class Simulation:
                         f"{6 * nt} ms (false failover)")
 
     def _update_impairment(self) -> None:
-        """Ground truth, after a fault changed and every 100 ms: which masters a majority
-        of the other masters cannot talk to (or that are down, paused, or under message
-        loss). The masters: those serving slots no master with a greater config epoch
-        took over (one left behind in a partition still believes it is one)."""
+        """Ground truth, after a fault changed and every 100 ms: which nodes a majority
+        of the masters cannot talk to (or that are down, paused, or under message loss).
+        The masters: those serving slots no master with a greater config epoch took over
+        (one left behind in a partition still believes it is one)."""
         claims = [(n, n.cluster.state.myself.config_epoch,
                    int.from_bytes(n.bus.bitmap(n.cluster.state.myself), "little"))
                   for n in self.nodes if n.up and n.cluster.state.myself.is_master
@@ -436,14 +438,13 @@ class Simulation:
                    if not any(e > epoch and s & slots for _, e, s in claims)]
         quorum = len(masters) // 2 + 1
         for node in self.nodes:
+            # Replicas too: one promoted while (or just after) it was cut off may carry
+            # failure reports from that time into its new role, as in Redis.
             name = node.name
-            if node in masters or not node.up:
-                others = [m for m in masters if m is not node]
-                cut_off = sum(1 for m in others if self.cut(m, node) or self.cut(node, m))
-                bad = (not node.up or node.paused_until > self.now or self.drop_rate > 0
-                       or cut_off >= min(quorum, len(others)) > 0)
-            else:
-                bad = False
+            others = [m for m in masters if m is not node]
+            cut_off = sum(1 for m in others if self.cut(m, node) or self.cut(node, m))
+            bad = (not node.up or node.paused_until > self.now or self.drop_rate > 0
+                   or cut_off >= min(quorum, len(others)) > 0)
             runs = self._impaired.setdefault(name, [])
             open_run = bool(runs) and runs[-1][1] < 0
             if bad and not open_run:
