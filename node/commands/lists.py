@@ -92,7 +92,10 @@ def _pop_many(c: Client, key: bytes, lst: ListValue, left: bool, count: int) -> 
 def _push(c: Client, key: bytes, values: Argv, left: bool, *, create: bool = True) -> int:
     """LPUSH/RPUSH core: the list's new length (0 when absent and not `create`). The caller
     counts the change in `dirty`."""
-    lst = _get_list(c, key)
+    db = c.db
+    # The hot path of a list queue: a lookup without TTLs is the dict probe, and the
+    # in-place change signals only when something listens (as Database.set_value does).
+    lst = db.lookup(key) if db.expires else db.data.get(key)
     if lst is None:
         if not create:
             return 0
@@ -101,15 +104,20 @@ def _push(c: Client, key: bytes, values: Argv, left: bool, *, create: bool = Tru
             lst.extendleft(values)
         else:
             lst.extend(values)
-        c.db.set_value(key, lst)
-    else:
+        db.set_value(key, lst)
+    elif lst.__class__ is ListValue:
         if left:
             lst.extendleft(values)
         else:
             lst.extend(values)
-        c.db.touch(key)
-        c.db.mark_ready(key)
-    _event(c, b"lpush" if left else b"rpush", key)
+        if db.watched or db.tracking:
+            db.touch(key)
+        if db.blocking:
+            db.mark_ready(key)
+    else:
+        raise CommandError(errors.WRONGTYPE)
+    if c.engine.notify_flags:
+        _event(c, b"lpush" if left else b"rpush", key)
     return len(lst)
 
 
