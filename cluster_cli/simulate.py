@@ -74,6 +74,8 @@ _BAD_FLAGS: Final = NodeFlag.PFAIL | NodeFlag.FAIL | NodeFlag.HANDSHAKE | NodeFl
 
 @dataclass
 class Options:
+    """One run's settings (the seed decides everything else)."""
+
     seed: int = 1
     nodes: int = 6
     replicas: int = 1  # per master: 6 nodes, 1 replica -> 3 masters + 3 replicas
@@ -86,6 +88,8 @@ class Options:
 
 @dataclass
 class Result:
+    """A run's outcome: the invariant it broke (none when ok) and its event trace."""
+
     seed: int
     violations: list[str]
     trace: list[str]
