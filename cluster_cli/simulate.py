@@ -142,11 +142,15 @@ class SimNode:
         identity when there is none), as the server's start-up does."""
         sim = self.sim
         cfg = Config()
-        for key, value in (("cluster-enabled", "yes"), ("port", str(self.port)),
-                           ("cluster-node-timeout", str(sim.options.node_timeout))):
+        for key, value in (
+            ("cluster-enabled", "yes"),
+            ("port", str(self.port)),
+            ("cluster-node-timeout", str(sim.options.node_timeout)),
+        ):
             cfg.apply(key, [value], startup=True)
-        engine = Engine(cfg, load(), random.Random(sim.rng.getrandbits(64)), strict=True,
-                        log=self._log)
+        engine = Engine(
+            cfg, load(), random.Random(sim.rng.getrandbits(64)), strict=True, log=self._log
+        )
         engine.persistence.storage = self.storage
         engine.set_time(sim.now)
         cluster = engine.cluster
@@ -299,8 +303,12 @@ class Simulation:
         incarnation = node.incarnation
 
         def live() -> bool:
-            return (node.incarnation == incarnation and node.up and link.node is not None
-                    and node.bus.outbound.get(link.node) is link)
+            return (
+                node.incarnation == incarnation
+                and node.up
+                and link.node is not None
+                and node.bus.outbound.get(link.node) is link
+            )
 
         def refused() -> None:
             if live():
@@ -403,14 +411,18 @@ class Simulation:
             epoch = state.last_vote_epoch
             last = self._votes.get(node.name, -1)
             if votes > 1 or epoch <= last:
-                raise Violation(f"n{node.index} voted {votes} time(s) in epoch {epoch} "
-                                f"(its previous vote: epoch {last})")
+                raise Violation(
+                    f"n{node.index} voted {votes} time(s) in epoch {epoch} "
+                    f"(its previous vote: epoch {last})"
+                )
             self._votes[node.name] = epoch
         myself = state.myself
         if myself.is_master and not node.was_master:
             self.failovers += 1
-            self.event(f"n{node.index} promoted (config epoch {myself.config_epoch}, was a "
-                       f"replica of {self._aliases.get(node.master_name, '?')})")
+            self.event(
+                f"n{node.index} promoted (config epoch {myself.config_epoch}, was a "
+                f"replica of {self._aliases.get(node.master_name, '?')})"
+            )
             self._check_justified(node, node.master_name)
         node.was_master = myself.is_master
         node.master_name = myself.master.name if myself.master is not None else ""
@@ -424,22 +436,32 @@ class Simulation:
             stop = self.now if end < 0 else end
             if stop - start >= nt // 2 and stop >= self.now - 6 * nt:
                 return
-        raise Violation(f"n{node.index} took over from "
-                        f"{self._aliases.get(master_name, master_name)} which no majority "
-                        f"of masters lost contact with for node_timeout/2 in the last "
-                        f"{6 * nt} ms (false failover)")
+        raise Violation(
+            f"n{node.index} took over from "
+            f"{self._aliases.get(master_name, master_name)} which no majority "
+            f"of masters lost contact with for node_timeout/2 in the last "
+            f"{6 * nt} ms (false failover)"
+        )
 
     def _update_impairment(self) -> None:
         """Ground truth, after a fault changed and every 100 ms: which nodes a majority
         of the masters cannot talk to (or that are down, paused, or under message loss).
         The masters: those serving slots no master with a greater config epoch took over
         (one left behind in a partition still believes it is one)."""
-        claims = [(n, n.cluster.state.myself.config_epoch,
-                   int.from_bytes(n.bus.bitmap(n.cluster.state.myself), "little"))
-                  for n in self.nodes if n.up and n.cluster.state.myself.is_master
-                  and n.cluster.state.myself.numslots]
-        masters = [n for n, epoch, slots in claims
-                   if not any(e > epoch and s & slots for _, e, s in claims)]
+        claims = [
+            (
+                n,
+                n.cluster.state.myself.config_epoch,
+                int.from_bytes(n.bus.bitmap(n.cluster.state.myself), "little"),
+            )
+            for n in self.nodes
+            if n.up and n.cluster.state.myself.is_master and n.cluster.state.myself.numslots
+        ]
+        masters = [
+            n
+            for n, epoch, slots in claims
+            if not any(e > epoch and s & slots for _, e, s in claims)
+        ]
         quorum = len(masters) // 2 + 1
         for node in self.nodes:
             # Replicas too: one promoted while (or just after) it was cut off may carry
@@ -447,8 +469,12 @@ class Simulation:
             name = node.name
             others = [m for m in masters if m is not node]
             cut_off = sum(1 for m in others if self.cut(m, node) or self.cut(node, m))
-            bad = (not node.up or node.paused_until > self.now or self.drop_rate > 0
-                   or cut_off >= min(quorum, len(others)) > 0)
+            bad = (
+                not node.up
+                or node.paused_until > self.now
+                or self.drop_rate > 0
+                or cut_off >= min(quorum, len(others)) > 0
+            )
             runs = self._impaired.setdefault(name, [])
             open_run = bool(runs) and runs[-1][1] < 0
             if bad and not open_run:
@@ -478,18 +504,23 @@ class Simulation:
                 repl.primary.offset += self.rng.randrange(2000)
             return
         master = myself.master
-        source = next((n for n in self.nodes if n.up and master is not None
-                       and n.name == master.name), None)
-        if (source is None or source.paused_until > self.now or self.cut(source, node)
-                or self.cut(node, source) or repl.cached is None):
+        source = next(
+            (n for n in self.nodes if n.up and master is not None and n.name == master.name), None
+        )
+        if (
+            source is None
+            or source.paused_until > self.now
+            or self.cut(source, node)
+            or self.cut(node, source)
+            or repl.cached is None
+        ):
             return
         repl.cached.offset = source.cluster.my_offset()
         repl.down_since_ms = self.now
 
     def start_crons(self, node: SimNode) -> None:
         incarnation = node.incarnation
-        self.at(self.now + 1 + self.rng.randrange(CRON_MS),
-                lambda: self._cron(node, incarnation))
+        self.at(self.now + 1 + self.rng.randrange(CRON_MS), lambda: self._cron(node, incarnation))
 
     # --- faults ---------------------------------------------------------------------------------
     def crash(self, node: SimNode) -> None:
@@ -510,9 +541,11 @@ class Simulation:
 
     def restart(self, node: SimNode) -> None:
         node.boot()
-        self.event(f"n{node.index} restarts from nodes.conf ("
-                   f"{'master' if node.was_master else 'replica'}, currentEpoch "
-                   f"{node.cluster.state.current_epoch})")
+        self.event(
+            f"n{node.index} restarts from nodes.conf ("
+            f"{'master' if node.was_master else 'replica'}, currentEpoch "
+            f"{node.cluster.state.current_epoch})"
+        )
         self.start_crons(node)
         self._update_impairment()
 
@@ -559,8 +592,10 @@ class Simulation:
         conn.ba.queue.clear()
         for node, link in ((conn.a, conn.a_link), (conn.b, conn.b_link)):
             if link is not None:
-                self.at(self.now + self.latency(),
-                        partial(self.on_node, node, partial(node.bus.closed, link)))
+                self.at(
+                    self.now + self.latency(),
+                    partial(self.on_node, node, partial(node.bus.closed, link)),
+                )
 
     def set_drops(self, rate: float, delta: int) -> None:
         self._drop_windows += delta
@@ -623,9 +658,11 @@ class Simulation:
                     pairs = [(b, a) for a, b in pairs]
             else:
                 pairs += [(b, a) for a, b in pairs]
-            what = (f"one-way cut {sorted({a for a, _ in pairs})} -> "
-                    f"{sorted({b for _, b in pairs})}" if kind == "oneway"
-                    else f"partition {sorted(side)} | {rest}")
+            what = (
+                f"one-way cut {sorted({a for a, _ in pairs})} -> {sorted({b for _, b in pairs})}"
+                if kind == "oneway"
+                else f"partition {sorted(side)} | {rest}"
+            )
 
             def cut() -> None:
                 self.event(what)
@@ -656,11 +693,12 @@ class Simulation:
             def order() -> None:
                 if not victim.running or not victim.cluster.state.myself.is_replica:
                     return
-                self.event(f"CLUSTER FAILOVER{' FORCE' if force else ''} sent to "
-                           f"n{victim.index}")
+                self.event(f"CLUSTER FAILOVER{' FORCE' if force else ''} sent to n{victim.index}")
                 self._manual[victim.name] = self.now
-                self.on_node(victim, partial(victim.command, "CLUSTER", "FAILOVER",
-                                             *(["FORCE"] if force else [])))
+                self.on_node(
+                    victim,
+                    partial(victim.command, "CLUSTER", "FAILOVER", *(["FORCE"] if force else [])),
+                )
 
             self.at(begin, order)
         elif kind == "reset":
@@ -679,8 +717,10 @@ class Simulation:
             state = node.cluster.state
             myself = state.myself
             if state.current_epoch < myself.config_epoch:
-                raise Violation(f"n{node.index}: currentEpoch {state.current_epoch} < its "
-                                f"configEpoch {myself.config_epoch}")
+                raise Violation(
+                    f"n{node.index}: currentEpoch {state.current_epoch} < its "
+                    f"configEpoch {myself.config_epoch}"
+                )
             if not myself.is_master or not myself.numslots:
                 continue
             other = claims.get(myself.config_epoch)
@@ -690,8 +730,10 @@ class Simulation:
                 both = mine & theirs
                 if both:
                     slot = (both & -both).bit_length() - 1
-                    raise Violation(f"n{other.index} and n{node.index} both claim slot {slot} "
-                                    f"with config epoch {myself.config_epoch}")
+                    raise Violation(
+                        f"n{other.index} and n{node.index} both claim slot {slot} "
+                        f"with config epoch {myself.config_epoch}"
+                    )
             claims[myself.config_epoch] = node
 
     def settled(self) -> str | None:
@@ -707,20 +749,26 @@ class Simulation:
                 if other.flags & _BAD_FLAGS:
                     return f"n{node.index} flags {self._aliases.get(other.name)}: {other.flags!r}"
                 if state.current_epoch < other.config_epoch:
-                    return (f"n{node.index}: currentEpoch {state.current_epoch} < configEpoch "
-                            f"{other.config_epoch} of {self._aliases.get(other.name)}")
+                    return (
+                        f"n{node.index}: currentEpoch {state.current_epoch} < configEpoch "
+                        f"{other.config_epoch} of {self._aliases.get(other.name)}"
+                    )
             owners = [o.name if o is not None else "" for o in state.slots]
             if "" in owners:
                 return f"n{node.index}: slot {owners.index('')} unassigned"
-            roles = sorted((n.name, n.master.name if n.master is not None else "-")
-                           for n in state.nodes.values())
+            roles = sorted(
+                (n.name, n.master.name if n.master is not None else "-")
+                for n in state.nodes.values()
+            )
             views.append((owners, roles, node))
         owners0, roles0, _ = views[0]
         for owners, roles, node in views[1:]:
             if owners != owners0:
                 slot = next(s for s in range(SLOT_COUNT) if owners[s] != owners0[s])
-                return (f"n0 and n{node.index} disagree on slot {slot}: "
-                        f"{self._aliases.get(owners0[slot])} vs {self._aliases.get(owners[slot])}")
+                return (
+                    f"n0 and n{node.index} disagree on slot {slot}: "
+                    f"{self._aliases.get(owners0[slot])} vs {self._aliases.get(owners[slot])}"
+                )
             if roles != roles0:
                 return f"n0 and n{node.index} disagree on roles"
         by_name = {n.name: n for n in self.nodes}
@@ -731,8 +779,10 @@ class Simulation:
             if not myself.is_master:
                 return f"{self._aliases.get(name)} owns slots but is a replica"
             if myself.config_epoch in epochs:
-                return (f"{epochs[myself.config_epoch]} and {self._aliases.get(name)} share "
-                        f"config epoch {myself.config_epoch}")
+                return (
+                    f"{epochs[myself.config_epoch]} and {self._aliases.get(name)} share "
+                    f"config epoch {myself.config_epoch}"
+                )
             epochs[myself.config_epoch] = self._aliases.get(name, name)
         for node in self.nodes:
             myself = node.cluster.state.myself
@@ -756,11 +806,16 @@ class Simulation:
             node.engine.before_sleep()
             self.start_crons(node)
         for node in self.nodes[1:]:
-            self.on_node(self.nodes[0], partial(self.nodes[0].command, "CLUSTER", "MEET", IP,
-                                                str(node.port)))
-        mesh = self.run_until(self.now + 30_000, lambda: all(
-            len([m for m in n.cluster.state.nodes.values() if not m.in_handshake]) == opts.nodes
-            for n in self.nodes))
+            self.on_node(
+                self.nodes[0], partial(self.nodes[0].command, "CLUSTER", "MEET", IP, str(node.port))
+            )
+        mesh = self.run_until(
+            self.now + 30_000,
+            lambda: all(
+                len([m for m in n.cluster.state.nodes.values() if not m.in_handshake]) == opts.nodes
+                for n in self.nodes
+            ),
+        )
         if not mesh:
             raise Violation("the cluster never formed a full mesh")
         for i in range(masters, opts.nodes):
@@ -789,8 +844,7 @@ class Simulation:
             self.event("all faults healed")
             healed = self.now
             if not self.run_until(healed + opts.settle_ms, self._settled_and_safe):
-                raise Violation(f"not settled {opts.settle_ms} ms after the heal: "
-                                f"{self.settled()}")
+                raise Violation(f"not settled {opts.settle_ms} ms after the heal: {self.settled()}")
             settled_after = self.now - healed
             self.event(f"settled after {settled_after} ms")
             self._check_loop(self.now + 3 * opts.node_timeout)
@@ -825,15 +879,33 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--first", type=int, default=1, help="the first seed of --runs (1)")
     p.add_argument("--nodes", type=int, default=6)
     p.add_argument("--replicas", type=int, default=1, help="replicas per master (1)")
-    p.add_argument("--duration", type=int, default=60_000, metavar="MS",
-                   help="simulated ms of faults per run (60000)")
-    p.add_argument("--settle", type=int, default=30_000, metavar="MS",
-                   help="how long the cluster may take to settle after the heal (30000)")
+    p.add_argument(
+        "--duration",
+        type=int,
+        default=60_000,
+        metavar="MS",
+        help="simulated ms of faults per run (60000)",
+    )
+    p.add_argument(
+        "--settle",
+        type=int,
+        default=30_000,
+        metavar="MS",
+        help="how long the cluster may take to settle after the heal (30000)",
+    )
     p.add_argument("--node-timeout", type=int, default=2000, metavar="MS")
-    p.add_argument("--faults", default=",".join(FAULTS),
-                   help=f"comma separated, or 'none' ({','.join(FAULTS)})")
-    p.add_argument("--trace", type=int, default=40, metavar="LINES",
-                   help="trace lines printed for a failing seed (40)")
+    p.add_argument(
+        "--faults",
+        default=",".join(FAULTS),
+        help=f"comma separated, or 'none' ({','.join(FAULTS)})",
+    )
+    p.add_argument(
+        "--trace",
+        type=int,
+        default=40,
+        metavar="LINES",
+        help="trace lines printed for a failing seed (40)",
+    )
 
 
 def parse_faults(text: str) -> tuple[str, ...]:
@@ -852,28 +924,40 @@ def main(args: argparse.Namespace, write: Callable[[str], object]) -> int:
     except ValueError as exc:
         write(f"[ERR] {exc}")
         return 1
-    seeds = [args.seed] if args.seed is not None else list(
-        range(args.first, args.first + args.runs))
+    seeds = (
+        [args.seed] if args.seed is not None else list(range(args.first, args.first + args.runs))
+    )
     failed = 0
     for seed in seeds:
-        result = simulate(Options(seed=seed, nodes=args.nodes, replicas=args.replicas,
-                                  duration_ms=args.duration, settle_ms=args.settle,
-                                  node_timeout=args.node_timeout, faults=faults))
+        result = simulate(
+            Options(
+                seed=seed,
+                nodes=args.nodes,
+                replicas=args.replicas,
+                duration_ms=args.duration,
+                settle_ms=args.settle,
+                node_timeout=args.node_timeout,
+                faults=faults,
+            )
+        )
         if args.seed is not None:
             for line in result.trace:
                 write(line)
         if result.ok:
-            write(f"seed {seed}: ok ({result.failovers} failovers, settled in "
-                  f"{result.settled_after_ms} ms)")
+            write(
+                f"seed {seed}: ok ({result.failovers} failovers, settled in "
+                f"{result.settled_after_ms} ms)"
+            )
             continue
         failed += 1
         write(f"seed {seed}: FAILED: {'; '.join(result.violations)}")
         if args.seed is None:
-            for line in result.trace[-args.trace:]:
+            for line in result.trace[-args.trace :]:
                 write(f"    {line}")
-            write(f"    replay: slotd-cluster simulate --seed {seed} --nodes {args.nodes} "
-                  f"--replicas {args.replicas} --duration {args.duration} --settle "
-                  f"{args.settle} --node-timeout {args.node_timeout} --faults {args.faults}")
+            write(
+                f"    replay: slotd-cluster simulate --seed {seed} --nodes {args.nodes} "
+                f"--replicas {args.replicas} --duration {args.duration} --settle "
+                f"{args.settle} --node-timeout {args.node_timeout} --faults {args.faults}"
+            )
     write(f"{len(seeds) - failed} of {len(seeds)} seeds clean")
     return 1 if failed else 0
-

@@ -69,8 +69,11 @@ async def _run(server: NodeServer, log: Logger, supervised: str) -> None:
                     server.request_stop()
                     break
                 if stopped is False:
-                    log("warning", f"{name} received but errors trying to shut down the "
-                                   "server, check the logs for more information")
+                    log(
+                        "warning",
+                        f"{name} received but errors trying to shut down the "
+                        "server, check the logs for more information",
+                    )
             nursery.cancel_scope.cancel()
 
 
@@ -90,9 +93,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if config.bool("daemonize"):
         _daemonize()
-    log = Logger(config.str("logfile"), config.str("loglevel"),
-                 syslog_ident=config.str("syslog-ident") if config.bool("syslog-enabled")
-                 else None, syslog_facility=config.str("syslog-facility"))
+    log = Logger(
+        config.str("logfile"),
+        config.str("loglevel"),
+        syslog_ident=config.str("syslog-ident") if config.bool("syslog-enabled") else None,
+        syslog_facility=config.str("syslog-facility"),
+    )
 
     def loglevel_changed(name: str) -> None:
         if name == "loglevel":
@@ -131,11 +137,14 @@ def main(argv: list[str] | None = None) -> int:
     engine.process_info["process_supervised"] = supervised
     supervise.loading(supervised, os.environ, log)
     if not engine.persistence.load_at_startup() or (
-            engine.cluster is not None and not engine.cluster.verify_with_data()):
+        engine.cluster is not None and not engine.cluster.verify_with_data()
+    ):
         server.close_all()
         return 1
-    log("notice", f"slotd {VERSION} (Redis-compatible) started, pid={os.getpid()}, "
-                  f"port={config.int('port')}")
+    log(
+        "notice",
+        f"slotd {VERSION} (Redis-compatible) started, pid={os.getpid()}, port={config.int('port')}",
+    )
     try:
         trio.run(_run, server, log, supervised)
     finally:

@@ -36,8 +36,14 @@ class ConfigApplyError(ConfigError):
 
 
 _UNITS: Final = {
-    "": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2,
-    "g": 1000**3, "gb": 1024**3,
+    "": 1,
+    "b": 1,
+    "k": 1000,
+    "kb": 1024,
+    "m": 1000**2,
+    "mb": 1024**2,
+    "g": 1000**3,
+    "gb": 1024**3,
 }
 
 
@@ -116,7 +122,9 @@ class Param:
         if self.kind == "enum":
             low = text.lower()
             if low not in self.choices:
-                raise ConfigError(f"argument(s) must be one of the following: {', '.join(self.choices)}")
+                raise ConfigError(
+                    f"argument(s) must be one of the following: {', '.join(self.choices)}"
+                )
             return low
         if self.kind == "events":
             flags = notify.parse_classes(text)
@@ -128,7 +136,9 @@ class Param:
     def _flags(self, args: Sequence[str]) -> tuple[str, ...]:
         words = " ".join(args).lower().split(" ")  # single spaces: "a  b" has an empty word
         if any(w not in self.choices for w in words):
-            raise ConfigError(f"argument(s) must be one of the following: {', '.join(self.choices)}")
+            raise ConfigError(
+                f"argument(s) must be one of the following: {', '.join(self.choices)}"
+            )
         chosen = tuple(c for c in self.choices[1:] if c in words)
         if "save" in chosen and "nosave" in chosen:  # the shutdown-on-sig* validator
             raise ConfigError("shutdown options SAVE and NOSAVE can't be used simultaneously")
@@ -173,7 +183,7 @@ def _parse_save(text: str) -> tuple[tuple[int, int], ...]:
 
 
 def format_percentile(value: float) -> str:
-    """"%f" with its trailing zeros and dot trimmed (Redis's trimDoubleString)."""
+    """ "%f" with its trailing zeros and dot trimmed (Redis's trimDoubleString)."""
     return f"{value:f}".rstrip("0").rstrip(".")
 
 
@@ -197,8 +207,9 @@ def _parse_percentiles(text: str) -> tuple[str, ...]:
         if value != value:
             raise ConfigError("Invalid latency-tracking-info-percentiles parameters")
         if not 0.0 <= value <= 100.0:
-            raise ConfigError("latency-tracking-info-percentiles parameters should sit "
-                              "between [0.0,100.0]")
+            raise ConfigError(
+                "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
+            )
         values.append(format_percentile(value))
     return tuple(values)
 
@@ -227,9 +238,11 @@ def _backlog_min(value: ConfigValue) -> ConfigValue:
 
 def _no_defrag(value: ConfigValue) -> ConfigValue:
     if value:  # as a Redis built without its jemalloc (no defragmentation)
-        raise ConfigError("Active defragmentation cannot be enabled: it requires a Redis server "
-                          "compiled with a modified Jemalloc like the one shipped by default "
-                          "with the Redis source distribution")
+        raise ConfigError(
+            "Active defragmentation cannot be enabled: it requires a Redis server "
+            "compiled with a modified Jemalloc like the one shipped by default "
+            "with the Redis source distribution"
+        )
     return value
 
 
@@ -241,14 +254,19 @@ def _oom_score_adj_values(value: ConfigValue) -> ConfigValue:
         raise ConfigError("wrong number of arguments")
     numbers = [_string2ll(w) for w in words]
     if any(n is None or not -2000 <= n <= 2000 for n in numbers):
-        raise ConfigError("Invalid oom-score-adj-values, elements must be between -2000 and "
-                          "2000.")
+        raise ConfigError("Invalid oom-score-adj-values, elements must be between -2000 and 2000.")
     return tuple(words)
 
 
-_TITLE_VARIABLES: Final = {"title": "", "listen-addr": "*:6379", "server-mode": "",
-                           "port": "6379", "tls-port": "0", "unixsocket": "",
-                           "config-file": ""}
+_TITLE_VARIABLES: Final = {
+    "title": "",
+    "listen-addr": "*:6379",
+    "server-mode": "",
+    "port": "6379",
+    "tls-port": "0",
+    "unixsocket": "",
+    "config-file": "",
+}
 
 
 def _proc_title_template(value: ConfigValue) -> ConfigValue:
@@ -262,7 +280,7 @@ def _proc_title_template(value: ConfigValue) -> ConfigValue:
             i += 2
         elif text[i] == "{":
             end = text.find("}", i)
-            name = text[i + 1:end] if end > 0 else None
+            name = text[i + 1 : end] if end > 0 else None
             if name is None or name not in _TITLE_VARIABLES:
                 break
             out.append(_TITLE_VARIABLES[name])
@@ -288,6 +306,8 @@ def _hostname(value: ConfigValue) -> ConfigValue:
     if not re.fullmatch(r"[A-Za-z0-9.-]*", str(value)):
         raise ConfigError("Hostnames may only contain alphanumeric characters, hyphens or dots")
     return value
+
+
 PARAMS: Final[tuple[Param, ...]] = (
     _p("port", "int", 6379, lo=0, hi=65535),
     _p("bind", "list", ("*", "-::*"), mutable=True, check=_bind_addresses),
@@ -317,9 +337,21 @@ PARAMS: Final[tuple[Param, ...]] = (
     _p("appenddirname", "str", "appendonlydir", mutable=False),
     _p("appendfsync", "enum", "everysec", choices=("everysec", "always", "no")),
     _p("maxmemory", "memory", 0, lo=0, hi=2**64 - 1),
-    _p("maxmemory-policy", "enum", "noeviction", choices=(
-        "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
-        "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction")),
+    _p(
+        "maxmemory-policy",
+        "enum",
+        "noeviction",
+        choices=(
+            "volatile-lru",
+            "volatile-lfu",
+            "volatile-random",
+            "volatile-ttl",
+            "allkeys-lru",
+            "allkeys-lfu",
+            "allkeys-random",
+            "noeviction",
+        ),
+    ),
     _p("maxmemory-samples", "int", 5, lo=1, hi=INT32),
     _p("lazyfree-lazy-eviction", "bool", False),
     _p("lazyfree-lazy-expire", "bool", False),
@@ -340,8 +372,14 @@ PARAMS: Final[tuple[Param, ...]] = (
     _p("lfu-decay-time", "int", 1, lo=0, hi=INT32),
     _p("hash-max-listpack-entries", "int", 512, lo=0, aliases=("hash-max-ziplist-entries",)),
     _p("hash-max-listpack-value", "memory", 64, lo=0, aliases=("hash-max-ziplist-value",)),
-    _p("list-max-listpack-size", "int", -2, lo=-INT32 - 1, hi=INT32,
-       aliases=("list-max-ziplist-size",)),
+    _p(
+        "list-max-listpack-size",
+        "int",
+        -2,
+        lo=-INT32 - 1,
+        hi=INT32,
+        aliases=("list-max-ziplist-size",),
+    ),
     _p("list-compress-depth", "int", 0, lo=0, hi=INT32),
     _p("set-max-intset-entries", "int", 512, lo=0),
     _p("zset-max-listpack-entries", "int", 128, lo=0, aliases=("zset-max-ziplist-entries",)),
@@ -390,9 +428,24 @@ PARAMS: Final[tuple[Param, ...]] = (
     _p("active-defrag-max-scan-fields", "int", 1000, lo=1),
     _p("maxmemory-eviction-tenacity", "int", 10, lo=0, hi=100),
     _p("maxmemory-clients", "mempct", 0, lo=-100),
-    _p("client-output-buffer-limit", "obuf", (
-        "normal", "0", "0", "0", "slave", "268435456", "67108864", "60",
-        "pubsub", "33554432", "8388608", "60")),
+    _p(
+        "client-output-buffer-limit",
+        "obuf",
+        (
+            "normal",
+            "0",
+            "0",
+            "0",
+            "slave",
+            "268435456",
+            "67108864",
+            "60",
+            "pubsub",
+            "33554432",
+            "8388608",
+            "60",
+        ),
+    ),
     _p("tracking-table-max-keys", "int", 1000000, lo=0),
     _p("acllog-max-len", "int", 128, lo=0),
     _p("aclfile", "str", "", mutable=False),
@@ -406,11 +459,29 @@ PARAMS: Final[tuple[Param, ...]] = (
     _p("shutdown-on-sigint", "flags", (), choices=_SHUTDOWN_FLAGS),
     _p("shutdown-on-sigterm", "flags", (), choices=_SHUTDOWN_FLAGS),
     _p("syslog-ident", "str", "redis", mutable=False),
-    _p("syslog-facility", "enum", "local0", mutable=False, choices=(
-        "user", "local0", "local1", "local2", "local3", "local4", "local5", "local6",
-        "local7")),
-    _p("proc-title-template", "str", "{title} {listen-addr} {server-mode}",
-       check=_proc_title_template),
+    _p(
+        "syslog-facility",
+        "enum",
+        "local0",
+        mutable=False,
+        choices=(
+            "user",
+            "local0",
+            "local1",
+            "local2",
+            "local3",
+            "local4",
+            "local5",
+            "local6",
+            "local7",
+        ),
+    ),
+    _p(
+        "proc-title-template",
+        "str",
+        "{title} {listen-addr} {server-mode}",
+        check=_proc_title_template,
+    ),
     _p("ignore-warnings", "str", ""),
     _p("server_cpulist", "str", "", mutable=False),
     _p("bio_cpulist", "str", "", mutable=False),
@@ -420,8 +491,7 @@ PARAMS: Final[tuple[Param, ...]] = (
     _p("repl-backlog-size", "memory", 1024**2, lo=1, check=_backlog_min),
     _p("repl-backlog-ttl", "int", 3600, lo=0),
     _p("repl-timeout", "int", 60, lo=1, hi=INT32),
-    _p("repl-ping-replica-period", "int", 10, lo=1, hi=INT32,
-       aliases=("repl-ping-slave-period",)),
+    _p("repl-ping-replica-period", "int", 10, lo=1, hi=INT32, aliases=("repl-ping-slave-period",)),
     _p("repl-disable-tcp-nodelay", "bool", False),
     _p("repl-diskless-sync", "bool", True),
     _p("repl-diskless-sync-delay", "int", 5, lo=0, hi=INT32),
@@ -444,17 +514,31 @@ PARAMS: Final[tuple[Param, ...]] = (
     _p("cluster-announce-tls-port", "int", 0, lo=0, hi=65535),
     _p("cluster-require-full-coverage", "bool", True),
     _p("cluster-replica-no-failover", "bool", False, aliases=("cluster-slave-no-failover",)),
-    _p("cluster-replica-validity-factor", "int", 10, lo=0, hi=INT32,
-       aliases=("cluster-slave-validity-factor",)),
+    _p(
+        "cluster-replica-validity-factor",
+        "int",
+        10,
+        lo=0,
+        hi=INT32,
+        aliases=("cluster-slave-validity-factor",),
+    ),
     _p("cluster-migration-barrier", "int", 1, lo=0, hi=INT32),
     _p("cluster-allow-replica-migration", "bool", True),
     _p("cluster-allow-reads-when-down", "bool", False),
     _p("cluster-allow-pubsubshard-when-down", "bool", True),
     _p("cluster-link-sendbuf-limit", "memory", 0, lo=0, hi=2**64 - 1),
-    _p("cluster-preferred-endpoint-type", "enum", "ip",
-       choices=("ip", "hostname", "unknown-endpoint")),
-    _p("propagation-error-behavior", "enum", "ignore",
-       choices=("ignore", "panic", "panic-on-replicas")),
+    _p(
+        "cluster-preferred-endpoint-type",
+        "enum",
+        "ip",
+        choices=("ip", "hostname", "unknown-endpoint"),
+    ),
+    _p(
+        "propagation-error-behavior",
+        "enum",
+        "ignore",
+        choices=("ignore", "panic", "panic-on-replicas"),
+    ),
     _p("replica-ignore-disk-write-errors", "bool", False),
     # TLS (node/io/tls.py): every one can change at runtime; file and cipher changes
     # reload the contexts, tls-port moves the listener.
@@ -466,10 +550,23 @@ PARAMS: Final[tuple[Param, ...]] = (
     _p("tls-auth-clients", "enum", "yes", choices=("no", "yes", "optional")),
     _p("tls-prefer-server-ciphers", "bool", False),
     _p("tls-session-caching", "bool", True),
-    *(_p(f"tls-{name}", "str", "") for name in (
-        "cert-file", "key-file", "key-file-pass", "client-cert-file", "client-key-file",
-        "client-key-file-pass", "dh-params-file", "ca-cert-file", "ca-cert-dir", "protocols",
-        "ciphers", "ciphersuites")),
+    *(
+        _p(f"tls-{name}", "str", "")
+        for name in (
+            "cert-file",
+            "key-file",
+            "key-file-pass",
+            "client-cert-file",
+            "client-key-file",
+            "client-key-file-pass",
+            "dh-params-file",
+            "ca-cert-file",
+            "ca-cert-dir",
+            "protocols",
+            "ciphers",
+            "ciphersuites",
+        )
+    ),
 )
 
 
@@ -507,8 +604,9 @@ class Config:
         assert isinstance(value, str)
         return value
 
-    def apply(self, name: builtins.str, args: Sequence[builtins.str], *,
-              startup: builtins.bool) -> None:
+    def apply(
+        self, name: builtins.str, args: Sequence[builtins.str], *, startup: builtins.bool
+    ) -> None:
         """Set one parameter from its textual arguments (config file, CLI or CONFIG SET)."""
         param = lookup_param(name)
         if param is None:
@@ -524,8 +622,12 @@ class Config:
 
 
 _BY_NAME: Final = {n: p for p in PARAMS for n in (p.name, *p.aliases)}
-_OBUF_CLASSES: Final = {"normal": "normal", "slave": "slave", "replica": "slave",
-                        "pubsub": "pubsub"}
+_OBUF_CLASSES: Final = {
+    "normal": "normal",
+    "slave": "slave",
+    "replica": "slave",
+    "pubsub": "pubsub",
+}
 ObufLimit = tuple[int, int, int]  # hard bytes, soft bytes, soft seconds (0 = no limit)
 
 
@@ -543,12 +645,14 @@ def _parse_obuf(text: str) -> tuple[str, ...]:
         try:
             hard, soft = parse_memory(words[i + 1]), parse_memory(words[i + 2])
         except ConfigError:
-            raise ConfigError("Error in hard, soft or soft_seconds setting in buffer limit "
-                              "configuration.") from None
+            raise ConfigError(
+                "Error in hard, soft or soft_seconds setting in buffer limit configuration."
+            ) from None
         seconds = _string2ll(words[i + 3])
         if seconds is None or hard < 0 or soft < 0 or seconds < 0:
-            raise ConfigError("Error in hard, soft or soft_seconds setting in buffer limit "
-                              "configuration.")
+            raise ConfigError(
+                "Error in hard, soft or soft_seconds setting in buffer limit configuration."
+            )
         out += [cls, str(hard), str(soft), str(seconds)]
     return tuple(out)
 
@@ -557,15 +661,21 @@ def obuf_limits(value: ConfigValue) -> dict[str, ObufLimit]:
     """client-output-buffer-limit as {class: (hard, soft, soft_seconds)}."""
     assert isinstance(value, tuple)
     words = [str(w) for w in value]
-    return {words[i]: (int(words[i + 1]), int(words[i + 2]), int(words[i + 3]))
-            for i in range(0, len(words), 4)}
+    return {
+        words[i]: (int(words[i + 1]), int(words[i + 2]), int(words[i + 3]))
+        for i in range(0, len(words), 4)
+    }
 
 
 def merge_obuf(current: ConfigValue, update: ConfigValue) -> tuple[str, ...]:
     limits = obuf_limits(current)
     limits.update(obuf_limits(update))
-    return tuple(str(x) for cls in ("normal", "slave", "pubsub") if cls in limits
-                 for x in (cls, *limits[cls]))
+    return tuple(
+        str(x)
+        for cls in ("normal", "slave", "pubsub")
+        if cls in limits
+        for x in (cls, *limits[cls])
+    )
 
 
 def lookup_param(name: str) -> Param | None:
@@ -609,8 +719,9 @@ def parse_config_text(text: str) -> list[tuple[str, list[str]]]:
     return out
 
 
-def _with_includes(directives: list[tuple[str, list[str]]], read_file: Callable[[str], str],
-                   depth: int = 0) -> list[tuple[str, list[str]]]:
+def _with_includes(
+    directives: list[tuple[str, list[str]]], read_file: Callable[[str], str], depth: int = 0
+) -> list[tuple[str, list[str]]]:
     """`include <file>` replaced by that file's directives, where it stands."""
     out: list[tuple[str, list[str]]] = []
     for name, values in directives:
@@ -654,7 +765,9 @@ def parse_command_line(argv: Iterable[str], read_file: Callable[[str], str]) -> 
             config.renames.append((values[0], values[1]))
             continue
         if lookup_param(name) is None:
-            raise ConfigError(f"Bad directive or wrong number of arguments: unknown option '{name}'")
+            raise ConfigError(
+                f"Bad directive or wrong number of arguments: unknown option '{name}'"
+            )
         try:
             config.apply(name, values, startup=True)
         except ConfigError as exc:

@@ -84,8 +84,13 @@ class Connection:
 class NodeServer:
     """Serves one Engine over TCP."""
 
-    def __init__(self, engine: Engine, log: Callable[[str, str], None], *,
-                 use_epoll: bool = hasattr(select, "epoll")) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        log: Callable[[str, str], None],
+        *,
+        use_epoll: bool = hasattr(select, "epoll"),
+    ) -> None:
         self.engine = engine
         self.log = log
         self.use_epoll = use_epoll
@@ -161,13 +166,18 @@ class NodeServer:
                 sock.listen(backlog)
             except OSError as exc:
                 sock.close()
-                if optional and exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT,
-                                              errno.EPROTONOSUPPORT):
+                if optional and exc.errno in (
+                    errno.EADDRNOTAVAIL,
+                    errno.EAFNOSUPPORT,
+                    errno.EPROTONOSUPPORT,
+                ):
                     continue
                 for other in opened:
                     other.close()
-                raise OSError(exc.errno, f"Could not create server TCP listening socket "
-                                         f"{host}:{port}: {exc.strerror}") from exc
+                raise OSError(
+                    exc.errno,
+                    f"Could not create server TCP listening socket {host}:{port}: {exc.strerror}",
+                ) from exc
             sock.setblocking(False)
             opened.append(sock)
         return opened
@@ -213,8 +223,11 @@ class NodeServer:
     def _move_port(self, port: int, *, tls: bool) -> None:
         """CONFIG SET port / tls-port: listen on the new port before closing the old
         listeners, as Redis's changeListenPort; 0 only closes them. Raises OSError."""
-        old = [s for s in self.listeners
-               if s.family != socket.AF_UNIX and (s.fileno() in self._tls_fds) == tls]
+        old = [
+            s
+            for s in self.listeners
+            if s.family != socket.AF_UNIX and (s.fileno() in self._tls_fds) == tls
+        ]
         if port and old and all(s.getsockname()[1] == port for s in old):
             return  # already there (a failed CONFIG SET putting the old port back)
         new = self._listen(port) if port else []
@@ -246,8 +259,9 @@ class NodeServer:
             try:
                 self._rebind()  # the port too
             except OSError as exc:
-                self.log("warning", f"Failed to bind, trying to restore old listening sockets: "
-                                    f"{exc}")
+                self.log(
+                    "warning", f"Failed to bind, trying to restore old listening sockets: {exc}"
+                )
                 raise ConfigApplyError("bind", "Failed to bind to specified addresses.") from None
         elif "port" in changed and changed["port"] != values["port"]:
             try:
@@ -286,12 +300,18 @@ class NodeServer:
             for sock in self.bus.listeners:
                 sock.close()
 
-    async def serve(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
-                    ) -> None:
+    async def serve(
+        self,
+        *,
+        task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
         """Run until `request_stop()` or a SHUTDOWN command; the listeners must be bound."""
         self.engine.set_time(wall_ms())
-        self.engine.process_info.update(procinfo.static_info(
-            self.engine.config.source_file, "epoll" if self.use_epoll else "trio"))
+        self.engine.process_info.update(
+            procinfo.static_info(
+                self.engine.config.source_file, "epoll" if self.use_epoll else "trio"
+            )
+        )
         self.engine.memory.start(procinfo.rss_bytes())
         self._measure_process()
         async with trio.open_nursery() as nursery:
@@ -552,8 +572,11 @@ class NodeServer:
             else:
                 self._run_commands(conn, commands)
         elif parser.pending_bytes() > self.engine.config.int("client-query-buffer-limit"):
-            self.log("warning", f"Closing client that reached max query buffer length: "
-                                f"id={client.id} addr={client.addr}")
+            self.log(
+                "warning",
+                f"Closing client that reached max query buffer length: "
+                f"id={client.id} addr={client.addr}",
+            )
             self._close(conn)
             return
         elif self.engine.memory.clients.limit and self._evicted(conn):
@@ -561,8 +584,11 @@ class NodeServer:
         if parser.error is not None and not client.close_after_reply:
             client.out.append(parser.error.reply)
             client.close_after_reply = True
-            self.log("verbose", f"Protocol error ({parser.error.reason}) from client: "
-                                f"id={client.id} addr={client.addr}")
+            self.log(
+                "verbose",
+                f"Protocol error ({parser.error.reason}) from client: "
+                f"id={client.id} addr={client.addr}",
+            )
         if client.out:
             if self._deferred or self.engine.propagated:
                 self._deferred.append(conn)  # after the turn's writes reach the AOF
@@ -769,8 +795,11 @@ class NodeServer:
         else:
             conn.soft_limit_since = 0
         if over:
-            self.log("warning", f"Client id={conn.client.id} addr={conn.client.addr} closed "
-                                f"for overcoming of output buffer limits.")
+            self.log(
+                "warning",
+                f"Client id={conn.client.id} addr={conn.client.addr} closed "
+                f"for overcoming of output buffer limits.",
+            )
             self._close(conn)
         elif self.engine.memory.clients.limit:
             self._evicted(conn)  # the output limit goes first, as in Redis
@@ -805,8 +834,7 @@ class NodeServer:
         conn.sock.close()
 
     # --- fallback: one trio task per connection (no epoll) --------------------------------
-    async def _accept_with_tasks(self, listener: socket.socket,
-                                 nursery: trio.Nursery) -> None:
+    async def _accept_with_tasks(self, listener: socket.socket, nursery: trio.Nursery) -> None:
         while listener.fileno() != -1:
             try:
                 await trio.lowlevel.wait_readable(listener)

@@ -6,8 +6,11 @@ import sys
 
 
 def main() -> int:
-    print("slotd-sentinel: Sentinel is not implemented yet; use a slotd cluster "
-          "(slotd-cluster up) for automatic failover.", file=sys.stderr)
+    print(
+        "slotd-sentinel: Sentinel is not implemented yet; use a slotd cluster "
+        "(slotd-cluster up) for automatic failover.",
+        file=sys.stderr,
+    )
     return 2
 
 

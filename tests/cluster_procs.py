@@ -68,8 +68,13 @@ def start_node(kind: str, directory: Path, *extra: str) -> ServerProcess:
 
 def call(server: ServerProcess, *args: str, timeout: float = 10.0) -> str:
     """One command through redis-cli; its output (stripped)."""
-    out = subprocess.run([procs.redis_cli_bin(), "-p", str(server.port), *args],
-                         capture_output=True, text=True, timeout=timeout, check=False)
+    out = subprocess.run(
+        [procs.redis_cli_bin(), "-p", str(server.port), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     return out.stdout.strip()
 
 
@@ -88,33 +93,49 @@ def wait_ok(nodes: Sequence[ServerProcess], timeout: float = FORM_TIMEOUT) -> No
             pending.pop(0)
             continue
         if time.monotonic() > deadline:
-            pytest.fail(f"{node} never reached cluster_state:ok with {len(nodes)} nodes:\n"
-                        f"{info}\n{logs(nodes)}")
+            pytest.fail(
+                f"{node} never reached cluster_state:ok with {len(nodes)} nodes:\n"
+                f"{info}\n{logs(nodes)}"
+            )
         time.sleep(0.1)
 
 
 def create(nodes: Sequence[ServerProcess], replicas: int) -> str:
     """`redis-cli --cluster create` over `nodes`; its output. Fails the test if it fails."""
-    argv = [procs.redis_cli_bin(), "--cluster", "create",
-            *(f"127.0.0.1:{n.port}" for n in nodes),
-            "--cluster-replicas", str(replicas), "--cluster-yes"]
-    out = subprocess.run(argv, capture_output=True, text=True, timeout=FORM_TIMEOUT,
-                         check=False)
+    argv = [
+        procs.redis_cli_bin(),
+        "--cluster",
+        "create",
+        *(f"127.0.0.1:{n.port}" for n in nodes),
+        "--cluster-replicas",
+        str(replicas),
+        "--cluster-yes",
+    ]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=FORM_TIMEOUT, check=False)
     if out.returncode != 0:
-        pytest.fail(f"redis-cli --cluster create failed ({out.returncode}):\n{out.stdout}\n"
-                    f"{out.stderr}\n{logs(nodes)}")
+        pytest.fail(
+            f"redis-cli --cluster create failed ({out.returncode}):\n{out.stdout}\n"
+            f"{out.stderr}\n{logs(nodes)}"
+        )
     return out.stdout
 
 
 @contextmanager
-def cluster(kind: str, directory: Path, masters: int = 3, replicas: int = 1,
-            node_timeout: int = 2000, *extra: str) -> Iterator[list[ServerProcess]]:
+def cluster(
+    kind: str,
+    directory: Path,
+    masters: int = 3,
+    replicas: int = 1,
+    node_timeout: int = 2000,
+    *extra: str,
+) -> Iterator[list[ServerProcess]]:
     """A formed cluster of `masters * (1 + replicas)` nodes; every node stopped at the end."""
     nodes: list[ServerProcess] = []
     try:
         while len(nodes) < masters * (1 + replicas):  # one by one: a failure stops the rest
-            nodes.append(start_node(kind, directory, "--cluster-node-timeout",
-                                    str(node_timeout), *extra))
+            nodes.append(
+                start_node(kind, directory, "--cluster-node-timeout", str(node_timeout), *extra)
+            )
         create(nodes, replicas)
         wait_ok(nodes)
         yield nodes
@@ -125,8 +146,7 @@ def cluster(kind: str, directory: Path, masters: int = 3, replicas: int = 1,
 
 # --- RELIABILITY.md S-3: the settled cluster -------------------------------------------------
 def _nodes_lines(server: ServerProcess) -> list[list[str]]:
-    return [line.split() for line in call(server, "CLUSTER", "NODES").splitlines()
-            if line.strip()]
+    return [line.split() for line in call(server, "CLUSTER", "NODES").splitlines() if line.strip()]
 
 
 def _info(server: ServerProcess) -> dict[str, str]:
@@ -185,8 +205,7 @@ def wait_settled(nodes: Sequence[ServerProcess], timeout: float = FORM_TIMEOUT) 
         if not problems:
             return
         if time.monotonic() > deadline:
-            pytest.fail("cluster never settled (S-3):\n" + "\n".join(problems) + "\n"
-                        + logs(nodes))
+            pytest.fail("cluster never settled (S-3):\n" + "\n".join(problems) + "\n" + logs(nodes))
         time.sleep(0.2)
 
 

@@ -1,10 +1,10 @@
 """Test helpers for the pure core: run commands through `Engine.execute`, no sockets.
 
-    h = Harness()                      # fresh engine, one client, a fixed fake clock
-    assert h("SET", "k", "v") == b"OK"
-    assert h.error("GET") == "ERR wrong number of arguments for 'get' command"
-    h.advance(1500)                    # move the clock 1.5 s
-    other = h.client_harness()         # a second client on the same engine
+h = Harness()                      # fresh engine, one client, a fixed fake clock
+assert h("SET", "k", "v") == b"OK"
+assert h.error("GET") == "ERR wrong number of arguments for 'get' command"
+h.advance(1500)                    # move the clock 1.5 s
+other = h.client_harness()         # a second client on the same engine
 """
 
 from __future__ import annotations

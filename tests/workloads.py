@@ -102,9 +102,11 @@ def check_w2(history: W2History, final: Sequence[bytes | str]) -> list[str]:
     if phantoms:
         problems.append(f"phantoms in the final list: {phantoms[:5]}")
     for i, read in enumerate(history.reads):
-        if read != final_list[:len(read)]:
-            problems.append(f"read #{i} ({len(read)} values) is not a prefix of the final "
-                            f"list, first difference at {_first_difference(read, final_list)}")
+        if read != final_list[: len(read)]:
+            problems.append(
+                f"read #{i} ({len(read)} values) is not a prefix of the final "
+                f"list, first difference at {_first_difference(read, final_list)}"
+            )
     return problems
 
 

@@ -160,8 +160,13 @@ class ClusterBus:
     def closed(self, link: Link) -> None:
         """The shell lost a link (peer closed, error, failed connect)."""
         node = link.node
-        if (not link.inbound and not link.up and node is not None and not node.ping_sent
-                and not node.flags & NodeFlag.HANDSHAKE):
+        if (
+            not link.inbound
+            and not link.up
+            and node is not None
+            and not node.ping_sent
+            and not node.flags & NodeFlag.HANDSHAKE
+        ):
             # A connect that failed before any ping went out: count it as a pending ping,
             # or failure detection would never start (as Redis does on a connect error).
             # Handshake nodes are never failure-checked; CLUSTER NODES shows them with no
@@ -227,22 +232,31 @@ class ClusterBus:
     def links_memory(self) -> int:
         """INFO's mem_cluster_links: Redis's fixed size of a link (its struct and receive
         buffer) plus what each one buffers."""
-        return sum(_LINK_BASE_MEMORY + len(link.out) + link.reader.buffered
-                   for link in self.all_links())
+        return sum(
+            _LINK_BASE_MEMORY + len(link.out) + link.reader.buffered for link in self.all_links()
+        )
 
     def links(self) -> list[dict[bytes, object]]:
         """CLUSTER LINKS: for every node, the link to it, then the link from it."""
         out: list[dict[bytes, object]] = []
         for node in self.state.nodes.values():
-            for direction, link in ((b"to", self.outbound.get(node)),
-                                    (b"from", self.inbound.get(node))):
+            for direction, link in (
+                (b"to", self.outbound.get(node)),
+                (b"from", self.inbound.get(node)),
+            ):
                 if link is None:
                     continue
                 used = len(link.out)
-                out.append({b"direction": direction, b"node": node.name.encode(),
-                            b"create-time": link.ctime,
-                            b"events": b"rw" if used else b"r",
-                            b"send-buffer-allocated": used, b"send-buffer-used": used})
+                out.append(
+                    {
+                        b"direction": direction,
+                        b"node": node.name.encode(),
+                        b"create-time": link.ctime,
+                        b"events": b"rw" if used else b"r",
+                        b"send-buffer-allocated": used,
+                        b"send-buffer-used": used,
+                    }
+                )
         return out
 
     # --- sending ---------------------------------------------------------------------------------
@@ -253,14 +267,23 @@ class ClusterBus:
         myself = state.myself
         master = myself.master if myself.is_replica else myself
         return Header(
-            type=msg_type, sender=myself.name, current_epoch=state.current_epoch,
+            type=msg_type,
+            sender=myself.name,
+            current_epoch=state.current_epoch,
             config_epoch=master.config_epoch if master is not None else myself.config_epoch,
-            offset=cluster.my_offset(), slots=self.bitmap(master),
+            offset=cluster.my_offset(),
+            slots=self.bitmap(master),
             master=myself.master.name if myself.is_replica and myself.master else None,
-            ip=cluster.engine.config.str("cluster-announce-ip"), port=myself.port,
-            cport=myself.cport, pport=myself.pport, flags=int(myself.flags),
-            state_ok=state.ok, mflags=mflags | self.failover.mflags(),
-            hostname=myself.hostname, shard_id=myself.shard_id)
+            ip=cluster.engine.config.str("cluster-announce-ip"),
+            port=myself.port,
+            cport=myself.cport,
+            pport=myself.pport,
+            flags=int(myself.flags),
+            state_ok=state.ok,
+            mflags=mflags | self.failover.mflags(),
+            hostname=myself.hostname,
+            shard_id=myself.shard_id,
+        )
 
     def bitmap(self, node: ClusterNode | None) -> bytes:
         """`slots_bitmap` of `node`, cached until a slot changes owner."""
@@ -305,8 +328,10 @@ class ClusterBus:
             if node.flags & (NodeFlag.MYSELF | NodeFlag.HANDSHAKE):
                 continue
             if local_replicas_only and not (
-                    node.is_replica and node.master is not None
-                    and (node.master is myself or node.master is myself.master)):
+                node.is_replica
+                and node.master is not None
+                and (node.master is myself or node.master is myself.master)
+            ):
                 continue
             self.send_ping(link, MsgType.PONG)
 
@@ -327,8 +352,13 @@ class ClusterBus:
         while fresh > 0 and len(chosen) < wanted and tries > 0:
             tries -= 1
             node = rng.choice(nodes)
-            if (node is myself or node.flags & NodeFlag.PFAIL or node.flags & _NO_GOSSIP
-                    or (not node.link and not node.numslots) or node.name in chosen):
+            if (
+                node is myself
+                or node.flags & NodeFlag.PFAIL
+                or node.flags & _NO_GOSSIP
+                or (not node.link and not node.numslots)
+                or node.name in chosen
+            ):
                 continue
             chosen[node.name] = node
             fresh -= 1
@@ -340,9 +370,22 @@ class ClusterBus:
                 continue
             chosen[node.name] = node
             pfail_wanted -= 1
-        msg = Message(self.header(msg_type), gossip=[
-            Gossip(n.name, n.ping_sent // 1000, n.pong_received // 1000, n.ip, n.port, n.cport,
-                   n.pport, int(n.flags)) for n in chosen.values()])
+        msg = Message(
+            self.header(msg_type),
+            gossip=[
+                Gossip(
+                    n.name,
+                    n.ping_sent // 1000,
+                    n.pong_received // 1000,
+                    n.ip,
+                    n.port,
+                    n.cport,
+                    n.pport,
+                    int(n.flags),
+                )
+                for n in chosen.values()
+            ],
+        )
         if link.node is not None and msg_type == MsgType.PING:
             link.node.ping_sent = self.now
         self._queue(link, msg)
@@ -352,15 +395,20 @@ class ClusterBus:
         link = self.outbound.get(node)
         if link is None:
             return
-        self._queue(link, Message(self.header(MsgType.UPDATE), node=about.name,
-                                  config_epoch=about.config_epoch,
-                                  slots=self.bitmap(about)))
+        self._queue(
+            link,
+            Message(
+                self.header(MsgType.UPDATE),
+                node=about.name,
+                config_epoch=about.config_epoch,
+                slots=self.bitmap(about),
+            ),
+        )
 
     def publish(self, channel: bytes, message: bytes, *, shard: bool = False) -> None:
         """PUBLISH reaches every node; SPUBLISH the other nodes of my shard."""
         if not shard:
-            self.broadcast(Message(self.header(MsgType.PUBLISH), channel=channel,
-                                   payload=message))
+            self.broadcast(Message(self.header(MsgType.PUBLISH), channel=channel, payload=message))
             return
         myself = self.state.myself
         master = myself.master if myself.is_replica else myself
@@ -407,8 +455,13 @@ class ClusterBus:
             ping_delay = now - node.ping_sent
             data_delay = now - node.data_received
             link = self.outbound.get(node)
-            if (link is not None and now - link.ctime > timeout and node.ping_sent
-                    and ping_delay > timeout / 2 and data_delay > timeout / 2):
+            if (
+                link is not None
+                and now - link.ctime > timeout
+                and node.ping_sent
+                and ping_delay > timeout / 2
+                and data_delay > timeout / 2
+            ):
                 # The link looks stuck: reconnect, the ping stays pending.
                 self.free(link)
                 link = None
@@ -431,9 +484,12 @@ class ClusterBus:
         for direction, table in (("to", self.outbound), ("from", self.inbound)):
             link = table.get(node)
             if link is not None and len(link.out) > limit:
-                self._log("warning", f"Freeing cluster link({direction} node {node.name}, "
-                                     f"used memory: {len(link.out)}) due to exceeding send "
-                                     f"buffer memory limit.")
+                self._log(
+                    "warning",
+                    f"Freeing cluster link({direction} node {node.name}, "
+                    f"used memory: {len(link.out)}) due to exceeding send "
+                    f"buffer memory limit.",
+                )
                 self.free(link)
                 self.state.links_buffer_limit_exceeded += 1
 
@@ -445,8 +501,11 @@ class ClusterBus:
         best: ClusterNode | None = None
         for _ in range(_RANDOM_PING_SAMPLES):
             node = self.rng.choice(nodes)
-            if (node not in self.outbound or node.ping_sent
-                    or node.flags & (NodeFlag.MYSELF | NodeFlag.HANDSHAKE)):
+            if (
+                node not in self.outbound
+                or node.ping_sent
+                or node.flags & (NodeFlag.MYSELF | NodeFlag.HANDSHAKE)
+            ):
                 continue
             if best is None or node.pong_received < best.pong_received:
                 best = node
@@ -496,8 +555,9 @@ class ClusterBus:
             self._process_fail(msg, sender)
         elif kind in (MsgType.PUBLISH, MsgType.PUBLISHSHARD):
             if sender is not None:
-                self.cluster.engine.pubsub.publish(msg.channel, msg.payload,
-                                                   shard=kind == MsgType.PUBLISHSHARD)
+                self.cluster.engine.pubsub.publish(
+                    msg.channel, msg.payload, shard=kind == MsgType.PUBLISHSHARD
+                )
         elif kind == MsgType.FAILOVER_AUTH_REQUEST:
             if sender is not None:
                 self.failover.auth_request(sender, msg)
@@ -519,18 +579,29 @@ class ClusterBus:
         if kind in (MsgType.PING, MsgType.MEET):
             # Our own address: the one a MEET reached us at (only nodes that know our
             # official address send it), or that of any ping while we have none.
-            if ((kind == MsgType.MEET or not myself.ip) and link.local_ip
-                    and not cluster.engine.config.str("cluster-announce-ip")
-                    and myself.ip != link.local_ip):
+            if (
+                (kind == MsgType.MEET or not myself.ip)
+                and link.local_ip
+                and not cluster.engine.config.str("cluster-announce-ip")
+                and myself.ip != link.local_ip
+            ):
                 myself.ip = link.local_ip
                 self._log("warning", f"IP address for this node updated to {myself.ip}")
                 state.todo |= TODO_SAVE_CONFIG
             if sender is None and kind == MsgType.MEET:
                 # Added as a handshake node: the rest comes with its pongs.
-                state.add_node(ClusterNode(
-                    random_name(self.rng), NodeFlag.HANDSHAKE, self.now,
-                    ip=hdr.ip or link.peer_ip, port=hdr.port, cport=hdr.cport, pport=hdr.pport,
-                    shard_id=random_name(self.rng)))
+                state.add_node(
+                    ClusterNode(
+                        random_name(self.rng),
+                        NodeFlag.HANDSHAKE,
+                        self.now,
+                        ip=hdr.ip or link.peer_ip,
+                        port=hdr.port,
+                        cport=hdr.cport,
+                        pport=hdr.pport,
+                        shard_id=random_name(self.rng),
+                    )
+                )
                 state.todo |= TODO_SAVE_CONFIG
                 self._process_gossip(link, msg)
             self.send_ping(link, MsgType.PONG)
@@ -551,9 +622,12 @@ class ClusterBus:
                 state.todo |= TODO_SAVE_CONFIG
             elif node.name != hdr.sender:
                 # Someone else answers at that address now.
-                self._log("debug", f"PONG contains mismatching sender ID. About node "
-                                   f"{node.name} added {self.now - node.ctime} ms ago, "
-                                   f"having flags {int(node.flags)}")
+                self._log(
+                    "debug",
+                    f"PONG contains mismatching sender ID. About node "
+                    f"{node.name} added {self.now - node.ctime} ms ago, "
+                    f"having flags {int(node.flags)}",
+                )
                 node.flags |= NodeFlag.NOADDR
                 node.ip = ""
                 node.port = node.cport = node.pport = 0
@@ -564,12 +638,17 @@ class ClusterBus:
             return  # we met ourselves (a MEET to our own address): the handshake is gone
         if sender is not None:
             sender.flags = (sender.flags & ~NodeFlag.NOFAILOVER) | (
-                NodeFlag(hdr.flags) & NodeFlag.NOFAILOVER)
+                NodeFlag(hdr.flags) & NodeFlag.NOFAILOVER
+            )
             if hdr.hostname != sender.hostname:
                 sender.hostname = hdr.hostname
                 state.todo |= TODO_SAVE_CONFIG
-        if (sender is not None and kind == MsgType.PING and not sender.in_handshake
-                and self._update_address(sender, link, hdr)):
+        if (
+            sender is not None
+            and kind == MsgType.PING
+            and not sender.in_handshake
+            and self._update_address(sender, link, hdr)
+        ):
             state.todo |= _SAVE_STATE
         if not link.inbound and kind == MsgType.PONG:
             assert link.node is not None
@@ -595,12 +674,14 @@ class ClusterBus:
                 if owner is None or owner is sender:
                     continue
                 if owner.config_epoch > hdr.config_epoch:
-                    self._log("verbose", f"Node {sender.name} has old slots configuration, "
-                                         f"sending an UPDATE message about {owner.name}")
+                    self._log(
+                        "verbose",
+                        f"Node {sender.name} has old slots configuration, "
+                        f"sending an UPDATE message about {owner.name}",
+                    )
                     self.send_update(sender, owner)
                     break
-        if (myself.is_master and sender.is_master
-                and hdr.config_epoch == myself.config_epoch):
+        if myself.is_master and sender.is_master and hdr.config_epoch == myself.config_epoch:
             self._epoch_collision(sender)
         self._process_gossip(link, msg)
         if kind != MsgType.MEET:
@@ -615,8 +696,9 @@ class ClusterBus:
         master = state.lookup(hdr.master)
         if sender.is_master:
             state.del_node_slots(sender)
-            sender.flags = (sender.flags & ~(NodeFlag.MASTER | NodeFlag.MIGRATE_TO)
-                            ) | NodeFlag.SLAVE
+            sender.flags = (
+                sender.flags & ~(NodeFlag.MASTER | NodeFlag.MIGRATE_TO)
+            ) | NodeFlag.SLAVE
             state.todo |= _SAVE_STATE
         if master is not None and sender.master is not master:
             state.attach_replica(master, sender)
@@ -629,8 +711,7 @@ class ClusterBus:
         followed it with that flag set ran its pending election against it (found by the
         seeded simulation, cluster_cli/simulate.py). Redis keeps the flag."""
         if node.is_replica and node.flags & NodeFlag.FAIL:
-            self._log("notice", f"Clear FAIL state for node {node.name}: replica turned "
-                                f"master.")
+            self._log("notice", f"Clear FAIL state for node {node.name}: replica turned master.")
             node.flags &= ~NodeFlag.FAIL
         self.state.set_as_master(node)
 
@@ -640,8 +721,7 @@ class ClusterBus:
         if self.outbound.get(node) is link:
             return False
         ip = hdr.ip or link.peer_ip
-        if (node.ip, node.port, node.cport, node.pport) == (ip, hdr.port, hdr.cport,
-                                                             hdr.pport):
+        if (node.ip, node.port, node.cport, node.pport) == (ip, hdr.port, hdr.cport, hdr.pport):
             return False
         node.ip, node.port, node.cport, node.pport = ip, hdr.port, hdr.cport, hdr.pport
         old = self.outbound.get(node)
@@ -673,31 +753,53 @@ class ClusterBus:
                 # Added under the name and flags the sender knows it by (no handshake: the
                 # address may belong to another node by now); only a known sender is
                 # trusted, and a forgotten node stays away for a while.
-                if (sender is not None and not flags & NodeFlag.NOADDR
-                        and not state.blacklisted(g.name, now)):
-                    state.add_node(ClusterNode(
-                        g.name, flags & ~NodeFlag.MYSELF, now, ip=g.ip, port=g.port,
-                        cport=g.cport, pport=g.pport, shard_id=random_name(self.rng)))
+                if (
+                    sender is not None
+                    and not flags & NodeFlag.NOADDR
+                    and not state.blacklisted(g.name, now)
+                ):
+                    state.add_node(
+                        ClusterNode(
+                            g.name,
+                            flags & ~NodeFlag.MYSELF,
+                            now,
+                            ip=g.ip,
+                            port=g.port,
+                            cport=g.cport,
+                            pport=g.pport,
+                            shard_id=random_name(self.rng),
+                        )
+                    )
                     state.todo |= TODO_SAVE_CONFIG
                 continue
             if sender is not None and sender.is_master and node is not myself:
                 if flags & _DOWN:
                     if sender.name not in node.fail_reports:
-                        self._log("verbose", f"Node {sender.name} reported node {node.name} "
-                                             f"as not reachable.")
+                        self._log(
+                            "verbose",
+                            f"Node {sender.name} reported node {node.name} as not reachable.",
+                        )
                     node.fail_reports[sender.name] = now
                     self.mark_failing_if_needed(node)
                 elif node.fail_reports.pop(sender.name, None) is not None:
-                    self._log("verbose", f"Node {sender.name} reported node {node.name} is "
-                                         f"back online.")
-            if (not flags & _DOWN and not node.ping_sent
-                    and not state.failure_reports(node, now, timeout)):
+                    self._log(
+                        "verbose", f"Node {sender.name} reported node {node.name} is back online."
+                    )
+            if (
+                not flags & _DOWN
+                and not node.ping_sent
+                and not state.failure_reports(node, now, timeout)
+            ):
                 pong = g.pong_received * 1000
                 if node.pong_received < pong <= now + 500:
                     node.pong_received = pong
-            if (node.flags & _DOWN and not flags & (NodeFlag.NOADDR | _DOWN)
-                    and (node.ip.lower() != g.ip.lower() or node.port != g.port
-                         or node.cport != g.cport)):
+            if (
+                node.flags & _DOWN
+                and not flags & (NodeFlag.NOADDR | _DOWN)
+                and (
+                    node.ip.lower() != g.ip.lower() or node.port != g.port or node.cport != g.cport
+                )
+            ):
                 # It is unreachable from here but fine for the sender at another address.
                 old = self.outbound.get(node)
                 if old is not None:
@@ -728,21 +830,30 @@ class ClusterBus:
         over for a while."""
         if node.is_replica or not node.numslots:
             role = "replica" if node.is_replica else "master without slots"
-            self._log("notice", f"Clear FAIL state for node {node.name}: {role} is reachable "
-                                f"again.")
+            self._log(
+                "notice", f"Clear FAIL state for node {node.name}: {role} is reachable again."
+            )
             node.flags &= ~NodeFlag.FAIL
             self.state.todo |= _SAVE_STATE
-        if (node.is_master and node.numslots
-                and self.now - node.fail_time > self._node_timeout() * FAIL_UNDO_TIME_MULT):
-            self._log("notice", f"Clear FAIL state for node {node.name}: is reachable again "
-                                f"and nobody is serving its slots after some time.")
+        if (
+            node.is_master
+            and node.numslots
+            and self.now - node.fail_time > self._node_timeout() * FAIL_UNDO_TIME_MULT
+        ):
+            self._log(
+                "notice",
+                f"Clear FAIL state for node {node.name}: is reachable again "
+                f"and nobody is serving its slots after some time.",
+            )
             node.flags &= ~NodeFlag.FAIL
             self.state.todo |= _SAVE_STATE
 
     def _process_fail(self, msg: Message, sender: ClusterNode | None) -> None:
         if sender is None:
-            self._log("notice", f"Ignoring FAIL message from unknown node "
-                                f"{msg.header.sender} about {msg.node}")
+            self._log(
+                "notice",
+                f"Ignoring FAIL message from unknown node {msg.header.sender} about {msg.node}",
+            )
             return
         failing = self.state.lookup(msg.node)
         if failing is None or failing.flags & (NodeFlag.FAIL | NodeFlag.MYSELF):
@@ -775,8 +886,11 @@ class ClusterBus:
         state.current_epoch += 1
         myself.config_epoch = state.current_epoch
         state.todo |= TODO_SAVE_CONFIG | TODO_FSYNC_CONFIG
-        self._log("verbose", f"WARNING: configEpoch collision with node {sender.name} "
-                             f"({sender.hostname}). configEpoch set to {myself.config_epoch}")
+        self._log(
+            "verbose",
+            f"WARNING: configEpoch collision with node {sender.name} "
+            f"({sender.hostname}). configEpoch set to {myself.config_epoch}",
+        )
 
     def update_slots_config(self, sender: ClusterNode, epoch: int, bitmap: bytes) -> None:
         """clusterUpdateSlotsConfigWith: `sender` claims the slots of `bitmap` with config
@@ -812,21 +926,37 @@ class ClusterBus:
             state.todo |= _SAVE_STATE | TODO_FSYNC_CONFIG
         if lost:
             cluster.slots_removed(lost)
-        if (new_master is not None and current is not None and not current.numslots
-                and (cluster.engine.config.bool("cluster-allow-replica-migration")
-                     or len(claimed) == moved_ours)):
-            self._log("warning", f"Configuration change detected. Reconfiguring myself as a "
-                                 f"replica of {sender.name}")
+        if (
+            new_master is not None
+            and current is not None
+            and not current.numslots
+            and (
+                cluster.engine.config.bool("cluster-allow-replica-migration")
+                or len(claimed) == moved_ours
+            )
+        ):
+            self._log(
+                "warning",
+                f"Configuration change detected. Reconfiguring myself as a "
+                f"replica of {sender.name}",
+            )
             cluster.set_master(sender)
             state.todo |= _SAVE_STATE | TODO_FSYNC_CONFIG
-        elif (myself.is_replica and myself.master is not None
-              and myself.master.master is not None and myself.master.master is not myself):
+        elif (
+            myself.is_replica
+            and myself.master is not None
+            and myself.master.master is not None
+            and myself.master.master is not myself
+        ):
             # My master turned replica (it lost its slots before their new owner's claim
             # reached me, so nothing above moved me): follow its master rather than stay a
             # sub-replica for good (found by the seeded simulation).
             grandmaster = myself.master.master
-            self._log("warning", f"I'm a sub-replica! Reconfiguring myself as a replica of "
-                                 f"grandmaster {grandmaster.name}")
+            self._log(
+                "warning",
+                f"I'm a sub-replica! Reconfiguring myself as a replica of "
+                f"grandmaster {grandmaster.name}",
+            )
             cluster.set_master(grandmaster)
             state.todo |= _SAVE_STATE | TODO_FSYNC_CONFIG
         elif dirty:

@@ -160,27 +160,50 @@ def encode(msg: Message) -> bytes:
     h = msg.header
     slots = h.slots or bytes(SLOT_BITMAP_LEN)
     parts = [
-        _FIXED.pack(VERSION, h.type, h.current_epoch, h.config_epoch, h.offset, _name(h.sender),
-                    _name(h.master), h.flags, 1 if h.state_ok else 0, h.mflags, h.port, h.cport,
-                    h.pport, slots),
-        _short(h.ip), _short(h.hostname), _short(h.shard_id),
+        _FIXED.pack(
+            VERSION,
+            h.type,
+            h.current_epoch,
+            h.config_epoch,
+            h.offset,
+            _name(h.sender),
+            _name(h.master),
+            h.flags,
+            1 if h.state_ok else 0,
+            h.mflags,
+            h.port,
+            h.cport,
+            h.pport,
+            slots,
+        ),
+        _short(h.ip),
+        _short(h.hostname),
+        _short(h.shard_id),
     ]
     kind = h.type
     if kind in (MsgType.PING, MsgType.PONG, MsgType.MEET):
         parts.append(_U16.pack(len(msg.gossip)))
         for g in msg.gossip:
             ip = g.ip.encode()
-            parts.append(_GOSSIP.pack(_name(g.name), g.ping_sent, g.pong_received, g.port,
-                                      g.cport, g.pport, g.flags))
+            parts.append(
+                _GOSSIP.pack(
+                    _name(g.name), g.ping_sent, g.pong_received, g.port, g.cport, g.pport, g.flags
+                )
+            )
             parts.append(_U8.pack(len(ip)) + ip)
     elif kind == MsgType.FAIL:
         parts.append(_name(msg.node))
     elif kind in (MsgType.PUBLISH, MsgType.PUBLISHSHARD):
-        parts += [_U32.pack(len(msg.channel)), msg.channel, _U32.pack(len(msg.payload)),
-                  msg.payload]
+        parts += [
+            _U32.pack(len(msg.channel)),
+            msg.channel,
+            _U32.pack(len(msg.payload)),
+            msg.payload,
+        ]
     elif kind == MsgType.UPDATE:
-        parts.append(_UPDATE.pack(msg.config_epoch, _name(msg.node),
-                                  msg.slots or bytes(SLOT_BITMAP_LEN)))
+        parts.append(
+            _UPDATE.pack(msg.config_epoch, _name(msg.node), msg.slots or bytes(SLOT_BITMAP_LEN))
+        )
     payload = b"".join(parts)
     return _PREFIX.pack(SIGNATURE, _PREFIX.size + len(payload)) + payload
 
@@ -199,7 +222,7 @@ class _Cursor:
         end = self.pos + n
         if end > len(self.data):
             raise CodecError("truncated bus message")
-        chunk = self.data[self.pos:end]
+        chunk = self.data[self.pos : end]
         self.pos = end
         return chunk
 
@@ -222,30 +245,65 @@ def _text_name(raw: bytes) -> str:
 def decode(payload: bytes) -> Message:
     """A frame's payload (after the prefix) as a Message."""
     cur = _Cursor(payload)
-    (version, kind, current_epoch, config_epoch, offset, sender, master, flags, state_ok,
-     mflags, port, cport, pport, slots) = cur.unpack(_FIXED)
+    (
+        version,
+        kind,
+        current_epoch,
+        config_epoch,
+        offset,
+        sender,
+        master,
+        flags,
+        state_ok,
+        mflags,
+        port,
+        cport,
+        pport,
+        slots,
+    ) = cur.unpack(_FIXED)
     if version != VERSION:
         raise CodecError(f"unsupported bus version {version}")
     try:
         msg_type = MsgType(kind)
     except ValueError:
         raise CodecError(f"unknown bus message type {kind}") from None
-    header = Header(type=msg_type, sender=_text_name(sender), current_epoch=current_epoch,
-                    config_epoch=config_epoch, offset=offset, slots=slots,
-                    master=_text_name(master) or None, ip=cur.short(), port=port, cport=cport,
-                    pport=pport, flags=flags, state_ok=bool(state_ok), mflags=mflags)
+    header = Header(
+        type=msg_type,
+        sender=_text_name(sender),
+        current_epoch=current_epoch,
+        config_epoch=config_epoch,
+        offset=offset,
+        slots=slots,
+        master=_text_name(master) or None,
+        ip=cur.short(),
+        port=port,
+        cport=cport,
+        pport=pport,
+        flags=flags,
+        state_ok=bool(state_ok),
+        mflags=mflags,
+    )
     header.hostname = cur.short()
     header.shard_id = cur.short()
     msg = Message(header)
     if msg_type in (MsgType.PING, MsgType.PONG, MsgType.MEET):
         (count,) = _U16.unpack(cur.take(2))
         for _ in range(count):
-            name, ping_sent, pong_received, g_port, g_cport, g_pport, g_flags = (
-                cur.unpack(_GOSSIP))
+            name, ping_sent, pong_received, g_port, g_cport, g_pport, g_flags = cur.unpack(_GOSSIP)
             (ip_len,) = _U8.unpack(cur.take(1))
             ip = cur.take(ip_len).decode(errors="replace")
-            msg.gossip.append(Gossip(_text_name(name), ping_sent, pong_received, ip, g_port,
-                                     g_cport, g_pport, g_flags))
+            msg.gossip.append(
+                Gossip(
+                    _text_name(name),
+                    ping_sent,
+                    pong_received,
+                    ip,
+                    g_port,
+                    g_cport,
+                    g_pport,
+                    g_flags,
+                )
+            )
     elif msg_type == MsgType.FAIL:
         msg.node = _text_name(cur.take(NAME_LEN))
     elif msg_type in (MsgType.PUBLISH, MsgType.PUBLISHSHARD):
@@ -284,7 +342,7 @@ class FrameReader:
                 raise CodecError(f"bad bus frame length {total}")
             if len(buffer) - start < total:
                 break
-            out.append(decode(bytes(buffer[start + _PREFIX.size:start + total])))
+            out.append(decode(bytes(buffer[start + _PREFIX.size : start + total])))
             start += total
         if start:
             del buffer[:start]

@@ -26,16 +26,19 @@ def _ranges_text(ranges: list[tuple[int, int]]) -> str:
     return "".join(f" {a}" if a == b else f" {a}-{b}" for a, b in ranges)
 
 
-def node_line(state: ClusterState, node: ClusterNode,
-              ranges: list[tuple[int, int]] | None = None) -> str:
+def node_line(
+    state: ClusterState, node: ClusterNode, ranges: list[tuple[int, int]] | None = None
+) -> str:
     """clusterGenNodeDescription: one NODES line, without its newline."""
     address = f"{node.ip}:{node.port}@{node.cport}"
     if node.hostname:
         address += "," + node.hostname
     master = node.master.name if node.master is not None else "-"
     link = "connected" if node.link or node is state.myself else "disconnected"
-    line = (f"{node.name} {address} {flags_text(node.flags)} {master} {node.ping_sent} "
-            f"{node.pong_received} {node.epoch()} {link}")
+    line = (
+        f"{node.name} {address} {flags_text(node.flags)} {master} {node.ping_sent} "
+        f"{node.pong_received} {node.epoch()} {link}"
+    )
     line += _ranges_text(state.slot_ranges(node) if ranges is None else ranges)
     if node is state.myself and (state.migrating or state.importing):
         # Slot order, each slot once: a slot cannot be both (SETSLOT closes the other).
@@ -52,9 +55,11 @@ def nodes_text(state: ClusterState, *, skip_handshake: bool = False) -> bytes:
     ranges: dict[str, list[tuple[int, int]]] = {}
     for first, last, owner in state.owner_runs():
         ranges.setdefault(owner.name, []).append((first, last))
-    lines = [node_line(state, node, ranges.get(node.name, []))
-             for node in state.nodes.values()
-             if not (skip_handshake and node.flags & NodeFlag.HANDSHAKE)]
+    lines = [
+        node_line(state, node, ranges.get(node.name, []))
+        for node in state.nodes.values()
+        if not (skip_handshake and node.flags & NodeFlag.HANDSHAKE)
+    ]
     return "".join(line + "\n" for line in lines).encode()
 
 
@@ -83,11 +88,13 @@ def info_text(state: ClusterState) -> bytes:
         f"cluster_my_epoch:{state.myself.epoch()}",
     ]
     for direction, counts in (("sent", state.stats_sent), ("received", state.stats_received)):
-        lines += [f"cluster_stats_messages_{name}_{direction}:{count}"
-                  for name, count in zip(MESSAGE_TYPES, counts, strict=True) if count]
+        lines += [
+            f"cluster_stats_messages_{name}_{direction}:{count}"
+            for name, count in zip(MESSAGE_TYPES, counts, strict=True)
+            if count
+        ]
         lines.append(f"cluster_stats_messages_{direction}:{sum(counts)}")
-    lines.append(f"total_cluster_links_buffer_limit_exceeded:"
-                 f"{state.links_buffer_limit_exceeded}")
+    lines.append(f"total_cluster_links_buffer_limit_exceeded:{state.links_buffer_limit_exceeded}")
     return "".join(line + "\r\n" for line in lines).encode()
 
 
@@ -108,10 +115,15 @@ def _slots_node(node: ClusterNode, endpoint_type: str, resp_version: int) -> byt
         metadata[b"ip"] = node.ip.encode()
     if endpoint_type != "hostname" and node.hostname:
         metadata[b"hostname"] = node.hostname.encode()
-    return b"".join((b"*4\r\n", resp.bulk_or_null(None if endpoint is None else endpoint.encode(),
-                                                  resp_version),
-                     resp.integer(node.port), resp.bulk(node.name.encode()),
-                     resp.encode(metadata, resp_version)))
+    return b"".join(
+        (
+            b"*4\r\n",
+            resp.bulk_or_null(None if endpoint is None else endpoint.encode(), resp_version),
+            resp.integer(node.port),
+            resp.bulk(node.name.encode()),
+            resp.encode(metadata, resp_version),
+        )
+    )
 
 
 def _replica_available(state: ClusterState, node: ClusterNode, my_offset: int) -> bool:
@@ -121,8 +133,9 @@ def _replica_available(state: ClusterState, node: ClusterNode, my_offset: int) -
     return (my_offset if node is state.myself else node.repl_offset) != 0
 
 
-def slots_reply(state: ClusterState, resp_version: int, endpoint_type: str,
-                my_offset: int) -> bytes:
+def slots_reply(
+    state: ClusterState, resp_version: int, endpoint_type: str, my_offset: int
+) -> bytes:
     """CLUSTER SLOTS: one entry per run of slots with the same master."""
     runs = state.owner_runs()
     out = [resp.array_header(len(runs))]
@@ -135,8 +148,9 @@ def slots_reply(state: ClusterState, resp_version: int, endpoint_type: str,
     return b"".join(out)
 
 
-def _shard_node(state: ClusterState, node: ClusterNode, endpoint_type: str,
-                my_offset: int) -> dict[bytes, object]:
+def _shard_node(
+    state: ClusterState, node: ClusterNode, endpoint_type: str, my_offset: int
+) -> dict[bytes, object]:
     """addNodeDetailsToShardReply (a non-TLS cluster: `port`, never `tls-port`)."""
     details: dict[bytes, object] = {b"id": node.name.encode()}
     if node.port:
@@ -158,8 +172,9 @@ def _shard_node(state: ClusterState, node: ClusterNode, endpoint_type: str,
     return details
 
 
-def shards_reply(state: ClusterState, resp_version: int, endpoint_type: str,
-                 my_offset: int) -> bytes:
+def shards_reply(
+    state: ClusterState, resp_version: int, endpoint_type: str, my_offset: int
+) -> bytes:
     """CLUSTER SHARDS: one map per master (slot-less ones too): its slots as a flat list of
     bounds, and its nodes, master first."""
     ranges: dict[str, list[int]] = {}
@@ -169,8 +184,7 @@ def shards_reply(state: ClusterState, resp_version: int, endpoint_type: str,
     for node in state.nodes.values():
         if not node.flags & NodeFlag.MASTER:
             continue
-        members = [_shard_node(state, n, endpoint_type, my_offset)
-                   for n in (node, *node.replicas)]
+        members = [_shard_node(state, n, endpoint_type, my_offset) for n in (node, *node.replicas)]
         shards.append({b"slots": ranges.get(node.name, []), b"nodes": members})
     return resp.encode(shards, resp_version)
 

@@ -49,7 +49,7 @@ CANT_EXPIRED: Final = 3
 CANT_WAITING_VOTES: Final = 4
 _CANT_TEXT: Final = {
     CANT_DATA_AGE: "Disconnected from master for longer than allowed. Please check the "
-                   "'cluster-replica-validity-factor' configuration option.",
+    "'cluster-replica-validity-factor' configuration option.",
     CANT_WAITING_DELAY: "Waiting the delay before I can start a new failover.",
     CANT_EXPIRED: "Failover attempt expired.",
     CANT_WAITING_VOTES: "Waiting for votes, but majority still not reached.",
@@ -125,8 +125,9 @@ class Failover:
         cluster = self.cluster
         error = cluster.save_config()
         if error is not None:
-            self._log("warning", f"Could not save the cluster config file "
-                                 f"{cluster.config_path}: {error}")
+            self._log(
+                "warning", f"Could not save the cluster config file {cluster.config_path}: {error}"
+            )
 
     def rank(self) -> int:
         """clusterGetSlaveRank: replicas of my master that may fail over and processed
@@ -136,8 +137,11 @@ class Failover:
         if master is None:
             return 0
         mine = self.cluster.my_offset()
-        return sum(1 for r in master.replicas if r is not myself
-                   and not r.flags & NodeFlag.NOFAILOVER and r.repl_offset > mine)
+        return sum(
+            1
+            for r in master.replicas
+            if r is not myself and not r.flags & NodeFlag.NOFAILOVER and r.repl_offset > mine
+        )
 
     def _data_age(self, now: int) -> int:
         """How long ago we heard from our master, in ms (a link down counts from when it
@@ -154,8 +158,11 @@ class Failover:
             return
         self.cant_reason = reason
         master = self.cluster.state.myself.master
-        if (master is not None and master.failed
-                and now - master.fail_time < self._node_timeout() + _NOLOG_AFTER_FAIL_MS):
+        if (
+            master is not None
+            and master.failed
+            and now - master.fail_time < self._node_timeout() + _NOLOG_AFTER_FAIL_MS
+        ):
             return
         self._cant_logged_ms = now
         self._log("warning", f"Currently unable to failover: {_CANT_TEXT[reason]}")
@@ -175,9 +182,13 @@ class Failover:
         manual = self.mf_end != 0 and self.mf_can_start
         auth_timeout = max(node_timeout * 2, 2000)
         auth_retry_time = auth_timeout * 2
-        if (myself.is_master or master is None or (not master.failed and not manual)
-                or (config.bool("cluster-replica-no-failover") and not manual)
-                or master.numslots == 0):
+        if (
+            myself.is_master
+            or master is None
+            or (not master.failed and not manual)
+            or (config.bool("cluster-replica-no-failover") and not manual)
+            or master.numslots == 0
+        ):
             self.cant_reason = CANT_NONE
             return
         data_age = self._data_age(now)
@@ -185,8 +196,11 @@ class Failover:
         if data_age > node_timeout:
             data_age -= node_timeout
         factor = config.int("cluster-replica-validity-factor")
-        if (factor and data_age > config.int("repl-ping-replica-period") * 1000
-                + node_timeout * factor and not manual):
+        if (
+            factor
+            and data_age > config.int("repl-ping-replica-period") * 1000 + node_timeout * factor
+            and not manual
+        ):
             self._cant_failover(CANT_DATA_AGE, now)
             return
         if auth_age > auth_retry_time:
@@ -201,9 +215,12 @@ class Failover:
             if self.mf_end:
                 self.auth_time = now
                 self.auth_rank = 0
-            self._log("warning", f"Start of election delayed for {self.auth_time - now} "
-                                f"milliseconds (rank #{self.auth_rank}, offset "
-                                f"{self.cluster.my_offset()}).")
+            self._log(
+                "warning",
+                f"Start of election delayed for {self.auth_time - now} "
+                f"milliseconds (rank #{self.auth_rank}, offset "
+                f"{self.cluster.my_offset()}).",
+            )
             # The other replicas learn my offset, and may rank themselves after me.
             self.bus.broadcast_pong(local_replicas_only=True)
             if not self.mf_end:
@@ -215,8 +232,10 @@ class Failover:
                 added = (new_rank - self.auth_rank) * 1000
                 self.auth_time += added
                 self.auth_rank = new_rank
-                self._log("warning", f"Replica rank updated to #{new_rank}, added {added} "
-                                    f"milliseconds of delay.")
+                self._log(
+                    "warning",
+                    f"Replica rank updated to #{new_rank}, added {added} milliseconds of delay.",
+                )
         if now < self.auth_time:
             self._cant_failover(CANT_WAITING_DELAY, now)
             return
@@ -236,8 +255,9 @@ class Failover:
             self._log("warning", "Failover election won: I'm the new master.")
             if myself.config_epoch < self.auth_epoch:
                 myself.config_epoch = self.auth_epoch
-                self._log("warning", f"configEpoch set to {myself.config_epoch} after "
-                                    f"successful failover")
+                self._log(
+                    "warning", f"configEpoch set to {myself.config_epoch} after successful failover"
+                )
             cluster.promote_myself()
             self.reset_manual()
         else:
@@ -256,9 +276,13 @@ class Failover:
         (or a later one) while its requests are out, once per master (a duplicate, or a
         late ack arriving before the next attempt asked, adds nothing: Redis counts those);
         a possible quorum is checked at once."""
-        if (sender.is_master and sender.numslots > 0 and self.auth_sent
-                and msg.header.current_epoch >= self.auth_epoch
-                and sender.name not in self._voters):
+        if (
+            sender.is_master
+            and sender.numslots > 0
+            and self.auth_sent
+            and msg.header.current_epoch >= self.auth_epoch
+            and sender.name not in self._voters
+        ):
             self._voters.add(sender.name)
             self.auth_count += 1
             if self.auth_count >= self.cluster.state.size // 2 + 1:
@@ -280,33 +304,51 @@ class Failover:
             state.todo |= TODO_SAVE_CONFIG
         current = state.current_epoch
         if header.current_epoch < current:
-            self._log("warning", f"Failover auth denied to {name}: reqEpoch "
-                                 f"({header.current_epoch}) < curEpoch({current})")
+            self._log(
+                "warning",
+                f"Failover auth denied to {name}: reqEpoch "
+                f"({header.current_epoch}) < curEpoch({current})",
+            )
             return
         if state.last_vote_epoch == current:
-            self._log("warning", f"Failover auth denied to {name}: already voted for epoch "
-                                 f"{current}")
+            self._log(
+                "warning", f"Failover auth denied to {name}: already voted for epoch {current}"
+            )
             return
         master = sender.master
-        if sender.is_master or master is None or (
-                not master.failed and not header.mflags & MF_FORCEACK):
-            why = ("it is a master node" if sender.is_master
-                   else "I don't know its master" if master is None else "its master is up")
+        if (
+            sender.is_master
+            or master is None
+            or (not master.failed and not header.mflags & MF_FORCEACK)
+        ):
+            why = (
+                "it is a master node"
+                if sender.is_master
+                else "I don't know its master"
+                if master is None
+                else "its master is up"
+            )
             self._log("warning", f"Failover auth denied to {name}: {why}")
             return
         now = self._now()
         cooldown = self._node_timeout() * 2
         if now - master.voted_time < cooldown:
-            self._log("warning", f"Failover auth denied to {name}: can't vote about this "
-                                 f"master before {cooldown - (now - master.voted_time)} "
-                                 f"milliseconds")
+            self._log(
+                "warning",
+                f"Failover auth denied to {name}: can't vote about this "
+                f"master before {cooldown - (now - master.voted_time)} "
+                f"milliseconds",
+            )
             return
         for slot in bitmap_slots(header.slots):
             owner = state.slots[slot]
             if owner is None or owner.config_epoch <= header.config_epoch:
                 continue
-            self._log("warning", f"Failover auth denied to {name}: slot {slot} epoch "
-                                 f"({owner.config_epoch}) > reqEpoch ({header.config_epoch})")
+            self._log(
+                "warning",
+                f"Failover auth denied to {name}: slot {slot} epoch "
+                f"({owner.config_epoch}) > reqEpoch ({header.config_epoch})",
+            )
             return
         state.last_vote_epoch = current
         master.voted_time = now
@@ -339,8 +381,9 @@ class Failover:
         self.mf_end = now + MF_TIMEOUT_MS
         self.mf_replica = sender
         engine = self.cluster.engine
-        engine.observer.pause_clients(now + MF_TIMEOUT_MS * MF_PAUSE_MULT, pause_all=False,
-                                      purpose="failover")
+        engine.observer.pause_clients(
+            now + MF_TIMEOUT_MS * MF_PAUSE_MULT, pause_all=False, purpose="failover"
+        )
         self.cluster.mf_pause = True
         self._log("warning", f"Manual failover requested by replica {sender.name}.")
         self._ping_replica()
@@ -362,11 +405,18 @@ class Failover:
         header = msg.header
         sender.repl_offset = header.offset
         myself = self.cluster.state.myself
-        if (self.mf_end and myself.is_replica and myself.master is sender
-                and header.mflags & MF_PAUSED and self.mf_master_offset == -1):
+        if (
+            self.mf_end
+            and myself.is_replica
+            and myself.master is sender
+            and header.mflags & MF_PAUSED
+            and self.mf_master_offset == -1
+        ):
             self.mf_master_offset = header.offset
-            self._log("warning", f"Received replication offset for paused master manual "
-                                 f"failover: {header.offset}")
+            self._log(
+                "warning",
+                f"Received replication offset for paused master manual failover: {header.offset}",
+            )
             self.handle_manual()
 
     def handle_manual(self) -> None:
@@ -376,8 +426,9 @@ class Failover:
             return
         if self.mf_master_offset == self.cluster.my_offset():
             self.mf_can_start = True
-            self._log("warning", "All master replication stream processed, manual failover "
-                                 "can start.")
+            self._log(
+                "warning", "All master replication stream processed, manual failover can start."
+            )
             self.handle_failover()
 
     def reset_manual(self) -> None:
@@ -409,8 +460,13 @@ class Failover:
                 self.reset_manual()  # my role changed under it (clusterSetMaster resets)
         master = myself.master
         repl = cluster.engine.replication
-        if (myself.is_replica and repl.master_host is None and master is not None
-                and not master.flags & NodeFlag.NOADDR and master.ip):
+        if (
+            myself.is_replica
+            and repl.master_host is None
+            and master is not None
+            and not master.flags & NodeFlag.NOADDR
+            and master.ip
+        ):
             # A replica per nodes.conf whose replication is off (start-up): follow it.
             repl.set_master(master.ip, master.port)
         if self.mf_end and self.mf_end < now:
@@ -429,13 +485,17 @@ class Failover:
         myself = state.myself
         mymaster = myself.master
         if mymaster is None or not self.cluster.engine.config.bool(
-                "cluster-allow-replica-migration"):
+            "cluster-allow-replica-migration"
+        ):
             return
         orphaned = False
         max_replicas = 0
         for node in state.nodes.values():
-            if (node.flags & (NodeFlag.MYSELF | NodeFlag.NOADDR | NodeFlag.HANDSHAKE)
-                    or not node.is_master or node.failed):
+            if (
+                node.flags & (NodeFlag.MYSELF | NodeFlag.NOADDR | NodeFlag.HANDSHAKE)
+                or not node.is_master
+                or node.failed
+            ):
                 continue
             ok = _working_replicas(node)
             if ok == 0 and node.numslots > 0 and node.flags & NodeFlag.MIGRATE_TO:
@@ -446,8 +506,9 @@ class Failover:
             return
         if not state.ok:
             return
-        ok_here = sum(1 for r in mymaster.replicas
-                      if not r.flags & (NodeFlag.FAIL | NodeFlag.PFAIL))
+        ok_here = sum(
+            1 for r in mymaster.replicas if not r.flags & (NodeFlag.FAIL | NodeFlag.PFAIL)
+        )
         if ok_here <= self.cluster.engine.config.int("cluster-migration-barrier"):
             return
         # The candidate: the smallest name among the replicas of the masters with the
@@ -456,8 +517,12 @@ class Failover:
         candidate = myself
         for node in state.nodes.values():
             ok = _working_replicas(node) if node.is_master else 0
-            is_orphaned = (node.is_master and not node.failed
-                           and bool(node.flags & NodeFlag.MIGRATE_TO) and ok == 0)
+            is_orphaned = (
+                node.is_master
+                and not node.failed
+                and bool(node.flags & NodeFlag.MIGRATE_TO)
+                and ok == 0
+            )
             if is_orphaned:
                 if target is None and node.numslots > 0:
                     target = node
@@ -469,8 +534,11 @@ class Failover:
                 for replica in node.replicas:
                     if replica.name < candidate.name:
                         candidate = replica
-        if (target is not None and candidate is myself
-                and now - target.orphaned_time > MIGRATION_DELAY_MS):
+        if (
+            target is not None
+            and candidate is myself
+            and now - target.orphaned_time > MIGRATION_DELAY_MS
+        ):
             self._log("warning", f"Migrating to orphaned master {target.name}")
             self.cluster.set_master(target)
 

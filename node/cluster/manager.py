@@ -54,13 +54,24 @@ Argv = list[bytes]
 CRON_PERIOD_MS: Final = 100  # clusterCron runs ten times a second
 _BUS_PORT_OFFSET: Final = 10000
 # Commands whose write bit comes from the script they run (evalGetCommandFlags).
-_SCRIPT_RUNNERS: Final = frozenset({"eval", "eval_ro", "evalsha", "evalsha_ro", "fcall",
-                                    "fcall_ro"})
-_WATCHED_CONFIGS: Final = frozenset({
-    "port", "cluster-announce-ip", "cluster-announce-port", "cluster-announce-bus-port",
-    "cluster-announce-hostname", "cluster-port", "cluster-replica-no-failover",
-    "cluster-allow-reads-when-down", "cluster-allow-pubsubshard-when-down",
-    "cluster-preferred-endpoint-type", "cluster-require-full-coverage"})
+_SCRIPT_RUNNERS: Final = frozenset(
+    {"eval", "eval_ro", "evalsha", "evalsha_ro", "fcall", "fcall_ro"}
+)
+_WATCHED_CONFIGS: Final = frozenset(
+    {
+        "port",
+        "cluster-announce-ip",
+        "cluster-announce-port",
+        "cluster-announce-bus-port",
+        "cluster-announce-hostname",
+        "cluster-port",
+        "cluster-replica-no-failover",
+        "cluster-allow-reads-when-down",
+        "cluster-allow-pubsubshard-when-down",
+        "cluster-preferred-endpoint-type",
+        "cluster-require-full-coverage",
+    }
+)
 
 
 class Bus(Protocol):
@@ -150,9 +161,14 @@ class Cluster:
 
         def one_key(client: Client, argv: Argv) -> bytes | Block:
             state = self.state
-            if (client.asking or index >= len(argv)
-                    or state.slots[key_slot(argv[index])] is not state.myself
-                    or not state.ok or state.migrating or state.importing):
+            if (
+                client.asking
+                or index >= len(argv)
+                or state.slots[key_slot(argv[index])] is not state.myself
+                or not state.ok
+                or state.migrating
+                or state.importing
+            ):
                 if self._routed is not argv:
                     self.route(client, spec, argv)
             return handler(client, argv)
@@ -166,8 +182,11 @@ class Cluster:
         config = self.engine.config
         myself = self.state.myself
         myself.port = config.int("cluster-announce-port") or config.int("port")
-        myself.cport = (config.int("cluster-announce-bus-port") or config.int("cluster-port")
-                        or config.int("port") + _BUS_PORT_OFFSET)
+        myself.cport = (
+            config.int("cluster-announce-bus-port")
+            or config.int("cluster-port")
+            or config.int("port") + _BUS_PORT_OFFSET
+        )
         myself.hostname = config.str("cluster-announce-hostname")
         if config.str("cluster-announce-ip"):
             myself.ip = config.str("cluster-announce-ip")
@@ -197,11 +216,14 @@ class Cluster:
         try:
             text = storage.read_file(self.config_path)
             warnings: list[str] = []
-            loaded = None if text is None else nodes_conf.load(text, engine.now_ms,
-                                                               engine.rng, warnings)
+            loaded = (
+                None if text is None else nodes_conf.load(text, engine.now_ms, engine.rng, warnings)
+            )
         except (OSError, nodes_conf.NodesConfError) as exc:
-            engine.log("warning", f"Unrecoverable error: corrupted cluster config file "
-                                  f"\"{self.config_path}\": {exc}")
+            engine.log(
+                "warning",
+                f'Unrecoverable error: corrupted cluster config file "{self.config_path}": {exc}',
+            )
             return False
         for warning in warnings:
             engine.log("warning", warning)
@@ -226,8 +248,10 @@ class Cluster:
         if state.myself.flags & NodeFlag.SLAVE:
             return True
         if any(db.data for db in engine.keyspace.dbs[1:]):
-            engine.log("warning", "You can't have keys in a DB different than DB 0 when in "
-                                  "Cluster mode. Exiting.")
+            engine.log(
+                "warning",
+                "You can't have keys in a DB different than DB 0 when in Cluster mode. Exiting.",
+            )
             return False
         db = engine.keyspace.dbs[0]
         db.keys_in_slot(0)  # brings the index up to date with the loaded data
@@ -238,12 +262,17 @@ class Cluster:
             if owner is state.myself or slot in state.importing:
                 continue
             if owner is None:
-                engine.log("warning", f"I have keys for unassigned slot {slot}. Taking "
-                                      f"responsibility for it.")
+                engine.log(
+                    "warning",
+                    f"I have keys for unassigned slot {slot}. Taking responsibility for it.",
+                )
                 state.add_slot(slot, state.myself)
             else:
-                engine.log("warning", f"I have keys for slot {slot}, but the slot is assigned "
-                                      f"to another node. Setting it to importing state.")
+                engine.log(
+                    "warning",
+                    f"I have keys for slot {slot}, but the slot is assigned "
+                    f"to another node. Setting it to importing state.",
+                )
                 state.importing[slot] = owner
             state.todo |= TODO_SAVE_CONFIG | TODO_FSYNC_CONFIG | TODO_UPDATE_STATE
         return True
@@ -276,8 +305,9 @@ class Cluster:
         if todo & (TODO_SAVE_CONFIG | TODO_FSYNC_CONFIG):
             error = self.save_config()
             if error is not None:
-                self.engine.log("warning", f"Could not save the cluster config file "
-                                           f"{self.config_path}: {error}")
+                self.engine.log(
+                    "warning", f"Could not save the cluster config file {self.config_path}: {error}"
+                )
 
     def cron(self) -> None:
         """The non-bus part of clusterCron, ten times a second: forget handshakes that never
@@ -304,9 +334,11 @@ class Cluster:
         config = self.engine.config
         state = self.state
         was_ok = state.ok
-        state.update_state(self.engine.now_ms,
-                           full_coverage=config.bool("cluster-require-full-coverage"),
-                           node_timeout=config.int("cluster-node-timeout"))
+        state.update_state(
+            self.engine.now_ms,
+            full_coverage=config.bool("cluster-require-full-coverage"),
+            node_timeout=config.int("cluster-node-timeout"),
+        )
         if state.ok != was_ok:
             self.engine.log("warning", f"Cluster state changed: {'ok' if state.ok else 'fail'}")
 
@@ -334,8 +366,11 @@ class Cluster:
         if asking:
             # Good for one command, or until the MULTI it preceded ends (resetClient).
             name = spec.fullname
-            if name != "asking" and name != "multi" and (
-                    client.multi is None or name in ("exec", "discard", "reset")):
+            if (
+                name != "asking"
+                and name != "multi"
+                and (client.multi is None or name in ("exec", "discard", "reset"))
+            ):
                 client.asking = False
         plan = self._plans.get(spec.fullname) or self.plan(spec)
         router = self.router
@@ -344,8 +379,11 @@ class Cluster:
             # The hot case: one key, in a slot of ours with no migration, the cluster up.
             state = self.state
             slot = key_slot(argv[index])
-            if (state.slots[slot] is state.myself and state.ok
-                    and not (state.migrating or state.importing)):
+            if (
+                state.slots[slot] is state.myself
+                and state.ok
+                and not (state.migrating or state.importing)
+            ):
                 router.slot = slot
                 return
         router.slot = -1
@@ -356,8 +394,9 @@ class Cluster:
         if "M" in client.flags or client.id == AOF_CLIENT_ID:
             return  # our master's stream and the AOF are obeyed (mustObeyClient)
         write = plan.write if spec.fullname not in _SCRIPT_RUNNERS else self._writes(spec, argv)
-        request = Request(write, plan.shard_pubsub, plan.migrate, asking or plan.asking,
-                          "r" in client.flags)
+        request = Request(
+            write, plan.shard_pubsub, plan.migrate, asking or plan.asking, "r" in client.flags
+        )
         denied = router.check(client.db, request, plan.keys(argv))
         if denied is not None:
             raise CommandError(denied)
@@ -382,8 +421,9 @@ class Cluster:
             discard_transaction(client)
             raise CommandError(denied)
 
-    def script_denied(self, caller: Client, spec: CommandSpec, argv: Argv,
-                      allow_cross_slot: bool) -> str | None:
+    def script_denied(
+        self, caller: Client, spec: CommandSpec, argv: Argv, allow_cross_slot: bool
+    ) -> str | None:
         """scriptVerifyClusterState: a command run by a script must stay on this node and
         (unless the script allows cross-slot keys) in the slot the script started with.
         None when allowed, else the error text."""
@@ -392,14 +432,21 @@ class Cluster:
         plan = self.plan(spec)
         router = self.router
         outer_slot = router.slot
-        request = Request(spec.is_write, plan.shard_pubsub, plan.migrate,
-                          self.command_asking or plan.asking, "r" in caller.flags)
+        request = Request(
+            spec.is_write,
+            plan.shard_pubsub,
+            plan.migrate,
+            self.command_asking or plan.asking,
+            "r" in caller.flags,
+        )
         denied = router.check(caller.db, request, plan.keys(argv) if plan.keys else ())
         slot, router.slot = router.slot, outer_slot
         if denied is not None:
             if denied == errors.CLUSTER_DOWN_READONLY:
-                return ("ERR Script attempted to execute a write command while the cluster "
-                        "is down and readonly")
+                return (
+                    "ERR Script attempted to execute a write command while the cluster "
+                    "is down and readonly"
+                )
             if denied == errors.CLUSTER_DOWN:
                 return "ERR Script attempted to execute a command while the cluster is down"
             return "ERR Script attempted to access a non local key in a cluster node"
@@ -425,13 +472,20 @@ class Cluster:
             else:
                 slot = key_slot(blocked.block.keys[0])
                 owner = state.slots[slot]
-                if ("r" in client.flags and not blocked.spec.is_write
-                        and myself.flags & NodeFlag.SLAVE and myself.master is owner):
+                if (
+                    "r" in client.flags
+                    and not blocked.spec.is_write
+                    and myself.flags & NodeFlag.SLAVE
+                    and myself.master is owner
+                ):
                     owner = myself
                 if owner is myself or slot in state.importing:
                     continue
-                message = (errors.CLUSTER_UNBOUND if owner is None
-                           else self.router.redirect("MOVED", slot, owner))
+                message = (
+                    errors.CLUSTER_UNBOUND
+                    if owner is None
+                    else self.router.redirect("MOVED", slot, owner)
+                )
             engine.count_error(message)
             engine.unblock(client, resp.error(message))
 
@@ -481,8 +535,9 @@ class Cluster:
         self.update_state()
         error = self.save_config()
         if error is not None:
-            self.engine.log("warning", f"Could not save the cluster config file "
-                                       f"{self.config_path}: {error}")
+            self.engine.log(
+                "warning", f"Could not save the cluster config file {self.config_path}: {error}"
+            )
         self.bus.broadcast_pong()
 
     def keys_in_slot(self, slot: int) -> dict[bytes, None]:
@@ -511,6 +566,10 @@ class Cluster:
         for channel in [ch for ch in pubsub.shard_channels if key_slot(ch) in slots]:
             for client in list(pubsub.shard_channels.get(channel, ())):
                 pubsub.unsubscribe(client, channel, shard=True)
-                client.out.append(resp.push_header(3, client.resp) + resp.bulk(b"sunsubscribe")
-                                  + resp.bulk(channel) + resp.integer(len(client.shard_channels)))
+                client.out.append(
+                    resp.push_header(3, client.resp)
+                    + resp.bulk(b"sunsubscribe")
+                    + resp.bulk(channel)
+                    + resp.integer(len(client.shard_channels))
+                )
                 engine.woken.append(client)

@@ -34,8 +34,9 @@ if TYPE_CHECKING:
 Argv = list[bytes]
 IDLE_CLOSE_MS: Final = 10_000  # MIGRATE_SOCKET_CACHE_TTL
 CONNECT_ERROR: Final = "IOERR error or timeout connecting to the client"
-_KEYS_NOT_EMPTY: Final = ("ERR When using MIGRATE KEYS option, the key argument must be set "
-                          "to the empty string")
+_KEYS_NOT_EMPTY: Final = (
+    "ERR When using MIGRATE KEYS option, the key argument must be set to the empty string"
+)
 
 
 class TargetError(Exception):
@@ -122,8 +123,11 @@ def migrate(c: Client, argv: Argv, connector: Connector | None) -> bytes:
     if timeout <= 0:
         timeout = 1000
     db = c.db
-    found = [(key, value) for key in argv[opts.first_key:opts.first_key + opts.num_keys]
-             if (value := db.lookup_read(key)) is not None]
+    found = [
+        (key, value)
+        for key in argv[opts.first_key : opts.first_key + opts.num_keys]
+        if (value := db.lookup_read(key)) is not None
+    ]
     if not found:
         return b"+NOKEY\r\n"
     if connector is None:
@@ -146,15 +150,24 @@ def migrate(c: Client, argv: Argv, connector: Connector | None) -> bytes:
             raise CommandError(f"IOERR error or timeout {exc.stage} to target instance") from None
 
 
-def _exchange(c: Client, link: Link, found: list[tuple[bytes, object]], opts: _Options,
-              db_index: int, timeout: int) -> bytes:
+def _exchange(
+    c: Client,
+    link: Link,
+    found: list[tuple[bytes, object]],
+    opts: _Options,
+    db_index: int,
+    timeout: int,
+) -> bytes:
     """Send the pipeline, read every reply, delete what the target acknowledged."""
     engine = c.engine
     config = engine.config
     commands: list[bytes] = []
     if opts.password is not None:
-        auth = [b"AUTH", opts.password] if opts.username is None else [
-            b"AUTH", opts.username, opts.password]
+        auth = (
+            [b"AUTH", opts.password]
+            if opts.username is None
+            else [b"AUTH", opts.username, opts.password]
+        )
         commands.append(encode_command(auth))
     select = link.last_db != db_index
     if select:
@@ -186,8 +199,14 @@ def _exchange(c: Client, link: Link, found: list[tuple[bytes, object]], opts: _O
     return resp.OK
 
 
-def _replies(c: Client, link: Link, found: list[tuple[bytes, object]], opts: _Options,
-             before: tuple[bytes, bytes], timeout: int) -> str | None:
+def _replies(
+    c: Client,
+    link: Link,
+    found: list[tuple[bytes, object]],
+    opts: _Options,
+    before: tuple[bytes, bytes],
+    timeout: int,
+) -> str | None:
     """Read the RESTORE replies, deleting each acknowledged key (unless COPY); the first
     error the target sent (AUTH's and SELECT's first), if any."""
     engine = c.engine

@@ -27,10 +27,17 @@ from node.cluster.state import (
 )
 from node.proto.resp import split_args
 
-_FLAG_BY_WORD = {"myself": NodeFlag.MYSELF, "master": NodeFlag.MASTER,
-                 "slave": NodeFlag.SLAVE, "fail?": NodeFlag.PFAIL, "fail": NodeFlag.FAIL,
-                 "handshake": NodeFlag.HANDSHAKE, "noaddr": NodeFlag.NOADDR,
-                 "nofailover": NodeFlag.NOFAILOVER, "noflags": NodeFlag(0)}
+_FLAG_BY_WORD = {
+    "myself": NodeFlag.MYSELF,
+    "master": NodeFlag.MASTER,
+    "slave": NodeFlag.SLAVE,
+    "fail?": NodeFlag.PFAIL,
+    "fail": NodeFlag.FAIL,
+    "handshake": NodeFlag.HANDSHAKE,
+    "noaddr": NodeFlag.NOADDR,
+    "nofailover": NodeFlag.NOFAILOVER,
+    "noflags": NodeFlag(0),
+}
 _BUS_PORT_OFFSET = 10000
 
 
@@ -41,12 +48,13 @@ class NodesConfError(Exception):
 def dump(state: ClusterState) -> bytes:
     """The file's whole text (clusterSaveConfig)."""
     return nodes_text(state, skip_handshake=True) + (
-        b"vars currentEpoch %d lastVoteEpoch %d\n" % (state.current_epoch,
-                                                      state.last_vote_epoch))
+        b"vars currentEpoch %d lastVoteEpoch %d\n" % (state.current_epoch, state.last_vote_epoch)
+    )
 
 
-def load(text: bytes, now: int, rng: random.Random,
-         warn: list[str] | None = None) -> ClusterState | None:
+def load(
+    text: bytes, now: int, rng: random.Random, warn: list[str] | None = None
+) -> ClusterState | None:
     """The state a file describes; None when it is empty (a fresh identity is needed).
     Unknown `vars` are skipped with a message appended to `warn`. Raises NodesConfError."""
     if not text.strip():
@@ -88,8 +96,9 @@ class _Loader:
     def get(self, name: str) -> ClusterNode:
         node = self.nodes.get(name)
         if node is None:
-            node = self.nodes[name] = ClusterNode(name, NodeFlag(0), self.now,
-                                                  shard_id=random_name(self.rng))
+            node = self.nodes[name] = ClusterNode(
+                name, NodeFlag(0), self.now, shard_id=random_name(self.rng)
+            )
         return node
 
     def vars(self, words: list[str], warn: list[str] | None) -> None:

@@ -51,8 +51,11 @@ NOT_ROUTED: Final = Plan(None)
 
 def plan_for(spec: CommandSpec) -> Plan:
     """A command's routing plan (callers cache it: the table never changes)."""
-    channels = tuple(dataclasses.replace(s, flags=s.flags & ~KeyFlag.NOT_KEY)
-                     for s in spec.keys if s.flags & KeyFlag.NOT_KEY)
+    channels = tuple(
+        dataclasses.replace(s, flags=s.flags & ~KeyFlag.NOT_KEY)
+        for s in spec.keys
+        if s.flags & KeyFlag.NOT_KEY
+    )
     if not spec.keys and not spec.movable_keys and spec.getkeys is None:
         return NOT_ROUTED
     keys: KeysOf
@@ -64,8 +67,13 @@ def plan_for(spec: CommandSpec) -> Plan:
             found = keys_from_specs(channels, argv, partial=True) or []
             return [argv[i] for i in spec.key_positions(argv)] + [argv[i] for i, _ in found]
 
-    elif (only is not None and only.begin == "index" and only.find == "range"
-          and only.lastkey == 0 and not only.flags & KeyFlag.INCOMPLETE):
+    elif (
+        only is not None
+        and only.begin == "index"
+        and only.find == "range"
+        and only.lastkey == 0
+        and not only.flags & KeyFlag.INCOMPLETE
+    ):
         index = only.index  # one key at a fixed place: the hot case
 
         def keys(argv: Argv) -> list[bytes]:
@@ -76,8 +84,14 @@ def plan_for(spec: CommandSpec) -> Plan:
         def keys(argv: Argv) -> list[bytes]:
             return [argv[i] for i in spec.key_positions(argv)]
 
-    return Plan(keys, index, bool(channels), spec.is_write, bool(spec.flags & Flag.ASKING),
-                spec.fullname == "migrate")
+    return Plan(
+        keys,
+        index,
+        bool(channels),
+        spec.is_write,
+        bool(spec.flags & Flag.ASKING),
+        spec.fullname == "migrate",
+    )
 
 
 @dataclass(slots=True)
@@ -150,8 +164,12 @@ class Router:
             return self.redirect("ASK", slot, state.migrating[slot])
         if importing and request.asking:
             return errors.TRYAGAIN if multiple and missing else None
-        if ((request.readonly or request.shard_pubsub) and not request.write
-                and myself.flags & NodeFlag.SLAVE and myself.master is owner):
+        if (
+            (request.readonly or request.shard_pubsub)
+            and not request.write
+            and myself.flags & NodeFlag.SLAVE
+            and myself.master is owner
+        ):
             return None
         if owner is not myself:
             return self.redirect("MOVED", slot, owner)

@@ -22,8 +22,19 @@ from typing import Final
 SLOT_COUNT: Final = 16384
 NAME_LEN: Final = 40
 # Bus message types, in Redis's CLUSTERMSG_TYPE_* order (CLUSTER INFO's stats lines).
-MESSAGE_TYPES: Final = ("ping", "pong", "meet", "fail", "publish", "auth-req", "auth-ack",
-                        "update", "mfstart", "module", "publishshard")
+MESSAGE_TYPES: Final = (
+    "ping",
+    "pong",
+    "meet",
+    "fail",
+    "publish",
+    "auth-req",
+    "auth-ack",
+    "update",
+    "mfstart",
+    "module",
+    "publishshard",
+)
 # clusterUpdateState's delays (cluster.h).
 WRITABLE_DELAY_MS: Final = 2000
 MIN_REJOIN_DELAY_MS: Final = 500
@@ -48,10 +59,16 @@ class NodeFlag(enum.IntFlag):
 
 NO_FLAGS: Final = NodeFlag(0)
 # The flags CLUSTER NODES prints, in its order (representClusterNodeFlags).
-FLAG_WORDS: Final = ((NodeFlag.MYSELF, "myself"), (NodeFlag.MASTER, "master"),
-                     (NodeFlag.SLAVE, "slave"), (NodeFlag.PFAIL, "fail?"),
-                     (NodeFlag.FAIL, "fail"), (NodeFlag.HANDSHAKE, "handshake"),
-                     (NodeFlag.NOADDR, "noaddr"), (NodeFlag.NOFAILOVER, "nofailover"))
+FLAG_WORDS: Final = (
+    (NodeFlag.MYSELF, "myself"),
+    (NodeFlag.MASTER, "master"),
+    (NodeFlag.SLAVE, "slave"),
+    (NodeFlag.PFAIL, "fail?"),
+    (NodeFlag.FAIL, "fail"),
+    (NodeFlag.HANDSHAKE, "handshake"),
+    (NodeFlag.NOADDR, "noaddr"),
+    (NodeFlag.NOFAILOVER, "nofailover"),
+)
 
 # What the engine must do before the next event-loop turn sleeps.
 TODO_SAVE_CONFIG: Final = 1
@@ -150,8 +167,11 @@ class ClusterState:
     @classmethod
     def fresh(cls, rng: random.Random, now: int) -> ClusterState:
         """A brand new identity: a master with a random name that knows no other node."""
-        return cls(ClusterNode(random_name(rng), NodeFlag.MYSELF | NodeFlag.MASTER, now,
-                               shard_id=random_name(rng)))
+        return cls(
+            ClusterNode(
+                random_name(rng), NodeFlag.MYSELF | NodeFlag.MASTER, now, shard_id=random_name(rng)
+            )
+        )
 
     # --- the node table ---------------------------------------------------------------------
     def lookup(self, name: str) -> ClusterNode | None:
@@ -338,15 +358,15 @@ class ClusterState:
         if not self._first_update_ms:
             self._first_update_ms = now
         myself = self.myself
-        if (myself.is_master and not self.ok
-                and now - self._first_update_ms < WRITABLE_DELAY_MS):
+        if myself.is_master and not self.ok and now - self._first_update_ms < WRITABLE_DELAY_MS:
             return
         ok = True
         if full_coverage:
             # Over the distinct owners: a flag test per slot costs ~10 ms in Python.
             owners = set(self.slots)
             ok = None not in owners and not any(
-                n.flags & NodeFlag.FAIL for n in owners if n is not None)
+                n.flags & NodeFlag.FAIL for n in owners if n is not None
+            )
         size = reachable = 0
         for node in self.nodes.values():
             if node.flags & NodeFlag.MASTER and node.numslots:

@@ -25,10 +25,27 @@ from node.engine.engine import VERSION, Engine
 Lines = list[tuple[str, object]]
 
 # Sections in output order; "default" is all but commandstats and latencystats.
-ORDER: Final = ("server", "clients", "memory", "persistence", "stats", "replication", "cpu",
-                "modules", "commandstats", "errorstats", "latencystats", "cluster", "keyspace")
-_TITLES: Final = {"cpu": "CPU", "commandstats": "Commandstats", "errorstats": "Errorstats",
-                  "latencystats": "Latencystats"}
+ORDER: Final = (
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "commandstats",
+    "errorstats",
+    "latencystats",
+    "cluster",
+    "keyspace",
+)
+_TITLES: Final = {
+    "cpu": "CPU",
+    "commandstats": "Commandstats",
+    "errorstats": "Errorstats",
+    "latencystats": "Latencystats",
+}
 DEFAULT: Final = frozenset(ORDER) - {"commandstats", "latencystats"}
 _AVG_TTL_SAMPLE: Final = 20
 # A hex id as Redis prints its build's (clients read it as a string, never a number).
@@ -82,20 +99,30 @@ def _server(e: Engine) -> Lines:
     p, cfg, now = e.process_info, e.config, e.now_ms
     uptime = (now - e.started_ms) // 1000
     return [
-        ("redis_version", VERSION), ("redis_git_sha1", "00000000"), ("redis_git_dirty", 0),
+        ("redis_version", VERSION),
+        ("redis_git_sha1", "00000000"),
+        ("redis_git_dirty", 0),
         ("redis_build_id", _BUILD_ID),
         ("redis_mode", "cluster" if cfg.bool("cluster-enabled") else "standalone"),
-        ("os", p.get("os", "")), ("arch_bits", p.get("arch_bits", "64")),
+        ("os", p.get("os", "")),
+        ("arch_bits", p.get("arch_bits", "64")),
         ("monotonic_clock", "POSIX clock_gettime"),
         ("multiplexing_api", p.get("multiplexing_api", "epoll")),
-        ("atomicvar_api", "c11-builtin"), ("gcc_version", "0.0.0"),
-        ("process_id", p.get("process_id", "0")), ("process_supervised", p.get("process_supervised", "no")),
-        ("run_id", e.run_id), ("tcp_port", cfg.int("port") or cfg.int("tls-port")), ("server_time_usec", now * 1000),
-        ("uptime_in_seconds", uptime), ("uptime_in_days", uptime // 86400),
-        ("hz", e.effective_hz()), ("configured_hz", cfg.int("hz")),
+        ("atomicvar_api", "c11-builtin"),
+        ("gcc_version", "0.0.0"),
+        ("process_id", p.get("process_id", "0")),
+        ("process_supervised", p.get("process_supervised", "no")),
+        ("run_id", e.run_id),
+        ("tcp_port", cfg.int("port") or cfg.int("tls-port")),
+        ("server_time_usec", now * 1000),
+        ("uptime_in_seconds", uptime),
+        ("uptime_in_days", uptime // 86400),
+        ("hz", e.effective_hz()),
+        ("configured_hz", cfg.int("hz")),
         ("lru_clock", (now // 1000) & ((1 << 24) - 1)),
         ("executable", p.get("executable", "")),
-        ("config_file", p.get("config_file", cfg.source_file)), ("io_threads_active", 0),
+        ("config_file", p.get("config_file", cfg.source_file)),
+        ("io_threads_active", 0),
     ]
 
 
@@ -110,7 +137,8 @@ def _clients(e: Engine) -> Lines:
         ("client_recent_max_input_buffer", e.observer.recent_max_input),
         ("client_recent_max_output_buffer", e.observer.recent_max_output),
         ("blocked_clients", len(e.blocked)),
-        ("tracking_clients", e.tracking.clients), ("clients_in_timeout_table", timed),
+        ("tracking_clients", e.tracking.clients),
+        ("clients_in_timeout_table", timed),
     ]
 
 
@@ -127,35 +155,56 @@ def _memory(e: Engine) -> Lines:
     scripts_eval, functions = scripting.scripts_memory(), scripting.functions_memory()
     clients = e.memory.clients.by_kind()  # the shell's buffers, asked now
     return [
-        ("used_memory", used), ("used_memory_human", bytes_to_human(used)),
-        ("used_memory_rss", rss), ("used_memory_rss_human", bytes_to_human(rss)),
-        ("used_memory_peak", peak), ("used_memory_peak_human", bytes_to_human(peak)),
+        ("used_memory", used),
+        ("used_memory_human", bytes_to_human(used)),
+        ("used_memory_rss", rss),
+        ("used_memory_rss_human", bytes_to_human(rss)),
+        ("used_memory_peak", peak),
+        ("used_memory_peak_human", bytes_to_human(peak)),
         ("used_memory_peak_perc", f"{_perc(used, peak)}%"),
-        ("used_memory_overhead", startup), ("used_memory_startup", startup),
+        ("used_memory_overhead", startup),
+        ("used_memory_startup", startup),
         ("used_memory_dataset", dataset),
         ("used_memory_dataset_perc", f"{_perc(dataset, used - startup)}%"),
-        ("allocator_allocated", used), ("allocator_active", rss), ("allocator_resident", rss),
-        ("total_system_memory", total), ("total_system_memory_human", bytes_to_human(total)),
+        ("allocator_allocated", used),
+        ("allocator_active", rss),
+        ("allocator_resident", rss),
+        ("total_system_memory", total),
+        ("total_system_memory_human", bytes_to_human(total)),
         # One Lua VM runs both scripts and functions: the two VM figures are an idle 7.0's.
-        ("used_memory_lua", 32768), ("used_memory_vm_eval", 32768),
-        ("used_memory_lua_human", "32.00K"), ("used_memory_scripts_eval", scripts_eval),
+        ("used_memory_lua", 32768),
+        ("used_memory_vm_eval", 32768),
+        ("used_memory_lua_human", "32.00K"),
+        ("used_memory_scripts_eval", scripts_eval),
         ("number_of_cached_scripts", len(scripting.scripts)),
         ("number_of_functions", len(scripting.functions)),
-        ("number_of_libraries", len(scripting.libraries)), ("used_memory_vm_functions", 33792),
-        ("used_memory_vm_total", 66560), ("used_memory_vm_total_human", "65.00K"),
-        ("used_memory_functions", functions), ("used_memory_scripts", scripts_eval + functions),
+        ("number_of_libraries", len(scripting.libraries)),
+        ("used_memory_vm_functions", 33792),
+        ("used_memory_vm_total", 66560),
+        ("used_memory_vm_total_human", "65.00K"),
+        ("used_memory_functions", functions),
+        ("used_memory_scripts", scripts_eval + functions),
         ("used_memory_scripts_human", bytes_to_human(scripts_eval + functions)),
-        ("maxmemory", maxmemory), ("maxmemory_human", bytes_to_human(maxmemory)),
+        ("maxmemory", maxmemory),
+        ("maxmemory_human", bytes_to_human(maxmemory)),
         ("maxmemory_policy", e.config.str("maxmemory-policy")),
-        ("allocator_frag_ratio", "1.00"), ("allocator_frag_bytes", 0),
-        ("allocator_rss_ratio", "1.00"), ("allocator_rss_bytes", 0),
-        ("rss_overhead_ratio", "1.00"), ("rss_overhead_bytes", 0),
+        ("allocator_frag_ratio", "1.00"),
+        ("allocator_frag_bytes", 0),
+        ("allocator_rss_ratio", "1.00"),
+        ("allocator_rss_bytes", 0),
+        ("rss_overhead_ratio", "1.00"),
+        ("rss_overhead_bytes", 0),
         ("mem_fragmentation_ratio", f"{rss / used if used else 0:.2f}"),
         ("mem_fragmentation_bytes", rss - used),
-        ("mem_not_counted_for_evict", 0), ("mem_replication_backlog", 0),
-        ("mem_total_replication_buffers", 0), ("mem_clients_slaves", clients[1]),
-        ("mem_clients_normal", clients[0]), ("mem_cluster_links", 0 if e.cluster is None else e.cluster.bus.links_memory()), ("mem_aof_buffer", 0),
-        ("mem_allocator", "libc"), ("active_defrag_running", 0),
+        ("mem_not_counted_for_evict", 0),
+        ("mem_replication_backlog", 0),
+        ("mem_total_replication_buffers", 0),
+        ("mem_clients_slaves", clients[1]),
+        ("mem_clients_normal", clients[0]),
+        ("mem_cluster_links", 0 if e.cluster is None else e.cluster.bus.links_memory()),
+        ("mem_aof_buffer", 0),
+        ("mem_allocator", "libc"),
+        ("active_defrag_running", 0),
         ("lazyfree_pending_objects", e.memory.lazyfree.pending_objects),
         ("lazyfreed_objects", e.memory.lazyfree.freed_objects),
     ]
@@ -178,38 +227,53 @@ def _stats(e: Engine) -> Lines:
         ("total_connections_received", s.connections_received),
         ("total_commands_processed", o.total_commands()),
         ("instantaneous_ops_per_sec", o.ops_metric.rate()),
-        ("total_net_input_bytes", o.net_input), ("total_net_output_bytes", o.net_output),
-        ("total_net_repl_input_bytes", 0), ("total_net_repl_output_bytes", 0),
+        ("total_net_input_bytes", o.net_input),
+        ("total_net_output_bytes", o.net_output),
+        ("total_net_repl_input_bytes", 0),
+        ("total_net_repl_output_bytes", 0),
         ("instantaneous_input_kbps", f"{o.input_metric.rate() / 1024:.2f}"),
         ("instantaneous_output_kbps", f"{o.output_metric.rate() / 1024:.2f}"),
-        ("instantaneous_input_repl_kbps", "0.00"), ("instantaneous_output_repl_kbps", "0.00"),
+        ("instantaneous_input_repl_kbps", "0.00"),
+        ("instantaneous_output_repl_kbps", "0.00"),
         ("rejected_connections", s.rejected_connections),
-        ("sync_full", primary.sync_full), ("sync_partial_ok", primary.sync_partial_ok),
+        ("sync_full", primary.sync_full),
+        ("sync_partial_ok", primary.sync_partial_ok),
         ("sync_partial_err", primary.sync_partial_err),
-        ("expired_keys", e.keyspace.expired_keys), ("expired_stale_perc", "0.00"),
-        ("expired_time_cap_reached_count", 0), ("expire_cycle_cpu_milliseconds", o.expire_cycle_us // 1000),
+        ("expired_keys", e.keyspace.expired_keys),
+        ("expired_stale_perc", "0.00"),
+        ("expired_time_cap_reached_count", 0),
+        ("expire_cycle_cpu_milliseconds", o.expire_cycle_us // 1000),
         ("evicted_keys", e.memory.evictor.evicted_keys),
         ("evicted_clients", e.memory.clients.evicted_clients),
         ("total_eviction_exceeded_time", exceeded_ms[0]),
         ("current_eviction_exceeded_time", exceeded_ms[1]),
         ("keyspace_hits", o.keyspace_hits()),
         ("keyspace_misses", sum(db.misses for db in dbs)),
-        ("pubsub_channels", len(pubsub.channels)), ("pubsub_patterns", len(pubsub.patterns)),
+        ("pubsub_channels", len(pubsub.channels)),
+        ("pubsub_patterns", len(pubsub.patterns)),
         ("pubsubshard_channels", len(pubsub.shard_channels)),
         ("latest_fork_usec", e.persistence.last_fork_us),
-        ("total_forks", e.persistence.total_forks), ("migrate_cached_sockets", 0),
-        ("slave_expires_tracked_keys", 0), ("active_defrag_hits", 0),
-        ("active_defrag_misses", 0), ("active_defrag_key_hits", 0),
-        ("active_defrag_key_misses", 0), ("total_active_defrag_time", 0),
-        ("current_active_defrag_time", 0), ("tracking_total_keys", len(e.tracking.table)),
+        ("total_forks", e.persistence.total_forks),
+        ("migrate_cached_sockets", 0),
+        ("slave_expires_tracked_keys", 0),
+        ("active_defrag_hits", 0),
+        ("active_defrag_misses", 0),
+        ("active_defrag_key_hits", 0),
+        ("active_defrag_key_misses", 0),
+        ("total_active_defrag_time", 0),
+        ("current_active_defrag_time", 0),
+        ("tracking_total_keys", len(e.tracking.table)),
         ("tracking_total_items", e.tracking.items),
         ("tracking_total_prefixes", len(e.tracking.prefixes)),
         ("unexpected_error_replies", s.unexpected_error_replies),
-        ("total_error_replies", s.errors), ("dump_payload_sanitizations", 0),
+        ("total_error_replies", s.errors),
+        ("dump_payload_sanitizations", 0),
         ("total_reads_processed", o.reads_processed),
         ("total_writes_processed", o.writes_processed),
-        ("io_threaded_reads_processed", 0), ("io_threaded_writes_processed", 0),
-        ("reply_buffer_shrinks", 0), ("reply_buffer_expands", 0),
+        ("io_threaded_reads_processed", 0),
+        ("io_threaded_writes_processed", 0),
+        ("reply_buffer_shrinks", 0),
+        ("reply_buffer_expands", 0),
     ]
 
 
@@ -218,8 +282,14 @@ def _replication(e: Engine) -> Lines:
 
 
 def _cpu(e: Engine) -> Lines:
-    names = ("used_cpu_sys", "used_cpu_user", "used_cpu_sys_children",
-             "used_cpu_user_children", "used_cpu_sys_main_thread", "used_cpu_user_main_thread")
+    names = (
+        "used_cpu_sys",
+        "used_cpu_user",
+        "used_cpu_sys_children",
+        "used_cpu_user_children",
+        "used_cpu_sys_main_thread",
+        "used_cpu_user_main_thread",
+    )
     return [(name, e.process_info.get(name, "0.000000")) for name in names]
 
 
@@ -238,18 +308,28 @@ def _commandstats(e: Engine) -> Lines:
     for name, st in e.observer.commands.items():
         if st.calls or st.rejected or st.failed:
             per_call = _f32(_f32(st.usec) / _f32(st.calls)) if st.calls else 0.0
-            out.append((f"cmdstat_{name}",
-                        f"calls={st.calls},usec={st.usec},usec_per_call={per_call:.2f},"
-                        f"rejected_calls={st.rejected},failed_calls={st.failed}"))
+            out.append(
+                (
+                    f"cmdstat_{name}",
+                    f"calls={st.calls},usec={st.usec},usec_per_call={per_call:.2f},"
+                    f"rejected_calls={st.rejected},failed_calls={st.failed}",
+                )
+            )
     return out
 
 
 def _latencystats(e: Engine) -> Lines:
     percentiles = e.observer.percentiles
-    return [(f"latency_percentiles_usec_{name}",
-             ",".join(f"p{format_percentile(p)}={h.value_at_percentile(p) / 1000:.3f}"
-                      for p in percentiles))
-            for name, h in e.observer.histograms()]
+    return [
+        (
+            f"latency_percentiles_usec_{name}",
+            ",".join(
+                f"p{format_percentile(p)}={h.value_at_percentile(p) / 1000:.3f}"
+                for p in percentiles
+            ),
+        )
+        for name, h in e.observer.histograms()
+    ]
 
 
 def _errorstats(e: Engine) -> Lines:
@@ -269,17 +349,30 @@ def _keyspace(e: Engine) -> Lines:
             continue
         # Redis's avg_ttl is an estimate the expiry cycle keeps; a small sample gives the
         # same kind of figure without walking every key.
-        sample = [when - now for _, when in zip(range(_AVG_TTL_SAMPLE), db.expires.values(),
-                                               strict=False) if when > now]
+        sample = [
+            when - now
+            for _, when in zip(range(_AVG_TTL_SAMPLE), db.expires.values(), strict=False)
+            if when > now
+        ]
         avg = sum(sample) // len(sample) if sample else 0
-        out.append((f"db{db.index}", f"keys={len(db.data)},expires={len(db.expires)},"
-                                     f"avg_ttl={avg}"))
+        out.append(
+            (f"db{db.index}", f"keys={len(db.data)},expires={len(db.expires)},avg_ttl={avg}")
+        )
     return out
 
 
 _BUILDERS: Final[dict[str, Callable[[Engine], Lines]]] = {
-    "server": _server, "clients": _clients, "memory": _memory, "persistence": _persistence,
-    "stats": _stats, "replication": _replication, "cpu": _cpu, "modules": _none,
-    "commandstats": _commandstats, "errorstats": _errorstats, "latencystats": _latencystats,
-    "cluster": _cluster, "keyspace": _keyspace,
+    "server": _server,
+    "clients": _clients,
+    "memory": _memory,
+    "persistence": _persistence,
+    "stats": _stats,
+    "replication": _replication,
+    "cpu": _cpu,
+    "modules": _none,
+    "commandstats": _commandstats,
+    "errorstats": _errorstats,
+    "latencystats": _latencystats,
+    "cluster": _cluster,
+    "keyspace": _keyspace,
 }

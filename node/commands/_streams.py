@@ -44,8 +44,9 @@ def string2ull(raw: bytes) -> int | None:
     return -value & SEQ_MASK if negative else value
 
 
-def _parse(raw: bytes, missing_seq: int, strict: bool,
-           allow_auto_seq: bool = False) -> tuple[int, bool] | None:
+def _parse(
+    raw: bytes, missing_seq: int, strict: bool, allow_auto_seq: bool = False
+) -> tuple[int, bool] | None:
     """(id, sequence given) or None. `allow_auto_seq` accepts XADD's `<ms>-*`."""
     if len(raw) > _ID_MAX_LEN:
         return None

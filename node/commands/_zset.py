@@ -150,29 +150,36 @@ def items_reply(items: list[Item], withscores: bool, proto: int) -> bytes:
         return head + b"".join([b"$%d\r\n%s\r\n" % (len(m), m) for m, _ in items])
     if proto == 2:
         return flat_items_reply(items, 2)
-    return head + b"".join([b"*2\r\n$%d\r\n%s\r\n,%.17g\r\n" % (len(m), m, s)
-                            for m, s in items])
+    return head + b"".join([b"*2\r\n$%d\r\n%s\r\n,%.17g\r\n" % (len(m), m, s) for m, s in items])
 
 
 def flat_items_reply(items: list[Item], proto: int) -> bytes:
     """[member, score, member, score, ...] with scores as `proto` doubles."""
     head = b"*%d\r\n" % (2 * len(items))
     if proto == 3:
-        return head + b"".join([b"$%d\r\n%s\r\n,%.17g\r\n" % (len(m), m, s)
-                                for m, s in items])
+        return head + b"".join([b"$%d\r\n%s\r\n,%.17g\r\n" % (len(m), m, s) for m, s in items])
     # Bytes %-formatting is slow; joining cached "$<len>" headers halves the cost.
     parts = [head]
     extend = parts.extend
     for m, s in items:
         text = b"%.17g" % s
         n = len(m)
-        extend((_BULK_HEADERS[n] if n < 64 else b"$%d\r\n" % n, m, b"\r\n",
-                _BULK_HEADERS[len(text)], text, b"\r\n"))
+        extend(
+            (
+                _BULK_HEADERS[n] if n < 64 else b"$%d\r\n" % n,
+                m,
+                b"\r\n",
+                _BULK_HEADERS[len(text)],
+                text,
+                b"\r\n",
+            )
+        )
     return b"".join(parts)
 
 
-def pop_first(c: Client, keys: list[bytes], from_max: bool,
-              count: int) -> tuple[bytes, list[Item]] | None:
+def pop_first(
+    c: Client, keys: list[bytes], from_max: bool, count: int
+) -> tuple[bytes, list[Item]] | None:
     """The non-blocking core of ZPOPMIN/ZPOPMAX/ZMPOP/BZPOPMIN/BZPOPMAX/BZMPOP: pop up to
     `count` elements from the first of `keys` holding a sorted set (WRONGTYPE stops the
     search, as in Redis). None when every key is missing. Deletes the key when emptied."""
@@ -207,8 +214,7 @@ def bzpop_reply(key: bytes, item: Item, proto: int) -> bytes:
     member, score = item
     text = format_double(score)
     score_part = b",%s\r\n" % text if proto == 3 else b"$%d\r\n%s\r\n" % (len(text), text)
-    return b"*3\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n%s" % (len(key), key, len(member), member,
-                                                    score_part)
+    return b"*3\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n%s" % (len(key), key, len(member), member, score_part)
 
 
 def mpop_reply(key: bytes, items: list[Item], proto: int) -> bytes:

@@ -73,11 +73,18 @@ def _setbit_event(c: Client, key: bytes) -> None:
 
 
 # --- SETBIT / GETBIT -------------------------------------------------------------------------
-@NODE.command("setbit", 4, Flag.WRITE | Flag.DENYOOM, group="bitmap", since="2.2.0",
-              summary="Sets or clears the bit at offset in the string value stored at key",
-              complexity="O(1)", acl=Acl.BITMAP,
-              keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.UPDATE)],
-              args=(docs.key("key", 0), docs.integer("offset"), docs.integer("value")))
+@NODE.command(
+    "setbit",
+    4,
+    Flag.WRITE | Flag.DENYOOM,
+    group="bitmap",
+    since="2.2.0",
+    summary="Sets or clears the bit at offset in the string value stored at key",
+    complexity="O(1)",
+    acl=Acl.BITMAP,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.UPDATE)],
+    args=(docs.key("key", 0), docs.integer("offset"), docs.integer("value")),
+)
 def setbit(c: Client, argv: Argv) -> bytes:
     offset = _bit_offset(c, argv[2])
     bit = string2ll(argv[3])
@@ -98,10 +105,18 @@ def setbit(c: Client, argv: Argv) -> bytes:
     return resp.ONE if old else resp.ZERO
 
 
-@NODE.command("getbit", 3, Flag.READONLY | Flag.FAST, group="bitmap", since="2.2.0",
-              summary="Returns the bit value at offset in the string value stored at key",
-              complexity="O(1)", acl=Acl.BITMAP, keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
-              args=(docs.key("key", 0), docs.integer("offset")))
+@NODE.command(
+    "getbit",
+    3,
+    Flag.READONLY | Flag.FAST,
+    group="bitmap",
+    since="2.2.0",
+    summary="Returns the bit value at offset in the string value stored at key",
+    complexity="O(1)",
+    acl=Acl.BITMAP,
+    keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
+    args=(docs.key("key", 0), docs.integer("offset")),
+)
 def getbit(c: Client, argv: Argv) -> bytes:
     offset = _bit_offset(c, argv[2])
     value = get_string(c, argv[1])
@@ -143,16 +158,34 @@ def _bits(data: bytes | bytearray, first: int, last: int) -> tuple[int, int]:
     return segment & ((1 << width) - 1), width
 
 
-@NODE.command("bitcount", -2, Flag.READONLY, group="bitmap", since="2.6.0",
-              summary="Count set bits in a string", complexity="O(N)", acl=Acl.BITMAP,
-              keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
-              history=(("7.0.0", "Added the `BYTE|BIT` option."),),
-              args=(docs.key("key", 0),
-                    docs.block("index", docs.integer("start"), docs.integer("end"),
-                               docs.oneof("index_unit", docs.token("byte", "BYTE"),
-                                          docs.token("bit", "BIT"), optional=True,
-                                          since="7.0.0"),
-                               optional=True)))
+@NODE.command(
+    "bitcount",
+    -2,
+    Flag.READONLY,
+    group="bitmap",
+    since="2.6.0",
+    summary="Count set bits in a string",
+    complexity="O(N)",
+    acl=Acl.BITMAP,
+    keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
+    history=(("7.0.0", "Added the `BYTE|BIT` option."),),
+    args=(
+        docs.key("key", 0),
+        docs.block(
+            "index",
+            docs.integer("start"),
+            docs.integer("end"),
+            docs.oneof(
+                "index_unit",
+                docs.token("byte", "BYTE"),
+                docs.token("bit", "BIT"),
+                optional=True,
+                since="7.0.0",
+            ),
+            optional=True,
+        ),
+    ),
+)
 def bitcount(c: Client, argv: Argv) -> bytes:
     value = get_string(c, argv[1])  # a missing key counts 0 before the range is read
     if value is None:
@@ -172,18 +205,39 @@ def bitcount(c: Client, argv: Argv) -> bytes:
     return resp.integer(bits.bit_count())
 
 
-@NODE.command("bitpos", -3, Flag.READONLY, group="bitmap", since="2.8.7",
-              summary="Find first bit set or clear in a string", complexity="O(N)",
-              acl=Acl.BITMAP, keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
-              history=(("7.0.0", "Added the `BYTE|BIT` option."),),
-              args=(docs.key("key", 0), docs.integer("bit"),
-                    docs.block("index", docs.integer("start"),
-                               docs.block("end_index", docs.integer("end"),
-                                          docs.oneof("index_unit", docs.token("byte", "BYTE"),
-                                                     docs.token("bit", "BIT"), optional=True,
-                                                     since="7.0.0"),
-                                          optional=True),
-                               optional=True)))
+@NODE.command(
+    "bitpos",
+    -3,
+    Flag.READONLY,
+    group="bitmap",
+    since="2.8.7",
+    summary="Find first bit set or clear in a string",
+    complexity="O(N)",
+    acl=Acl.BITMAP,
+    keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
+    history=(("7.0.0", "Added the `BYTE|BIT` option."),),
+    args=(
+        docs.key("key", 0),
+        docs.integer("bit"),
+        docs.block(
+            "index",
+            docs.integer("start"),
+            docs.block(
+                "end_index",
+                docs.integer("end"),
+                docs.oneof(
+                    "index_unit",
+                    docs.token("byte", "BYTE"),
+                    docs.token("bit", "BIT"),
+                    optional=True,
+                    since="7.0.0",
+                ),
+                optional=True,
+            ),
+            optional=True,
+        ),
+    ),
+)
 def bitpos(c: Client, argv: Argv) -> bytes:
     bit = int_arg(argv[2])
     if bit not in (0, 1):
@@ -215,13 +269,21 @@ def bitpos(c: Client, argv: Argv) -> bytes:
 
 
 # --- BITOP -----------------------------------------------------------------------------------
-@NODE.command("bitop", -4, Flag.WRITE | Flag.DENYOOM, group="bitmap", since="2.6.0",
-              summary="Perform bitwise operations between strings", complexity="O(N)",
-              acl=Acl.BITMAP,
-              keys=[key_at(2, KeyFlag.OW | KeyFlag.UPDATE),
-                    key_at(3, KeyFlag.RO | KeyFlag.ACCESS, lastkey=-1)],
-              args=(docs.string("operation"), docs.key("destkey", 0),
-                    docs.key("key", 1, multiple=True)))
+@NODE.command(
+    "bitop",
+    -4,
+    Flag.WRITE | Flag.DENYOOM,
+    group="bitmap",
+    since="2.6.0",
+    summary="Perform bitwise operations between strings",
+    complexity="O(N)",
+    acl=Acl.BITMAP,
+    keys=[
+        key_at(2, KeyFlag.OW | KeyFlag.UPDATE),
+        key_at(3, KeyFlag.RO | KeyFlag.ACCESS, lastkey=-1),
+    ],
+    args=(docs.string("operation"), docs.key("destkey", 0), docs.key("key", 1, multiple=True)),
+)
 def bitop(c: Client, argv: Argv) -> bytes:
     op = argv[1].lower()
     if op not in (b"and", b"or", b"xor", b"not"):
@@ -311,7 +373,8 @@ def _parse_bitfield(c: Client, argv: Argv, read_only: bool) -> list[_FieldOp]:
 def _get_field(data: bytes | bytearray, op: _FieldOp) -> int:
     last = op.offset + op.width - 1
     padded = bytes(data[op.offset >> 3 : (last >> 3) + 1]).ljust(
-        (last >> 3) - (op.offset >> 3) + 1, b"\0")
+        (last >> 3) - (op.offset >> 3) + 1, b"\0"
+    )
     value, _ = _bits(padded, op.offset & 7, (op.offset & 7) + op.width - 1)
     if op.signed and value >> (op.width - 1):
         value -= 1 << op.width
@@ -333,8 +396,12 @@ def _reads_as_too_high(op: _FieldOp, value: int) -> bool:
     """Redis's signed check computes `max - value` in int64 arithmetic: for a SET value so
     far below a narrow field's range that the difference passes INT64_MAX, it wraps negative
     and the check reports an overflow upwards (so SAT stores the maximum, not the minimum)."""
-    return op.signed and op.kind == b"set" and op.width < 64 and (
-        (1 << (op.width - 1)) - 1 - value > (1 << 63) - 1)
+    return (
+        op.signed
+        and op.kind == b"set"
+        and op.width < 64
+        and ((1 << (op.width - 1)) - 1 - value > (1 << 63) - 1)
+    )
 
 
 def _fit(op: _FieldOp, value: int) -> int | None:
@@ -405,46 +472,89 @@ def _bitfield_keys(argv: Argv) -> list[KeyRef]:
     return [(1, KeyFlag.RO | KeyFlag.ACCESS)]
 
 
-@NODE.command("bitfield", -2, Flag.WRITE | Flag.DENYOOM, group="bitmap", since="3.2.0",
-              summary="Perform arbitrary bitfield integer operations on strings",
-              complexity="O(1) for each subcommand specified", acl=Acl.BITMAP,
-              keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.UPDATE
-                           | KeyFlag.VARIABLE_FLAGS,
-                           notes="This command allows both access and modification of the key")],
-              getkeys=_bitfield_keys,
-              args=(docs.key("key", 0),
-                    docs.oneof("operation",
-                               docs.block("encoding_offset", docs.string("encoding"),
-                                          docs.integer("offset"), token="GET"),
-                               docs.block("write",
-                                          docs.oneof("wrap_sat_fail",
-                                                     docs.token("wrap", "WRAP"),
-                                                     docs.token("sat", "SAT"),
-                                                     docs.token("fail", "FAIL"),
-                                                     token="OVERFLOW", optional=True),
-                                          docs.oneof("write_operation",
-                                                     docs.block("encoding_offset_value",
-                                                                docs.string("encoding"),
-                                                                docs.integer("offset"),
-                                                                docs.integer("value"),
-                                                                token="SET"),
-                                                     docs.block("encoding_offset_increment",
-                                                                docs.string("encoding"),
-                                                                docs.integer("offset"),
-                                                                docs.integer("increment"),
-                                                                token="INCRBY"))),
-                               optional=True, multiple=True)))
+@NODE.command(
+    "bitfield",
+    -2,
+    Flag.WRITE | Flag.DENYOOM,
+    group="bitmap",
+    since="3.2.0",
+    summary="Perform arbitrary bitfield integer operations on strings",
+    complexity="O(1) for each subcommand specified",
+    acl=Acl.BITMAP,
+    keys=[
+        key_at(
+            1,
+            KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.UPDATE | KeyFlag.VARIABLE_FLAGS,
+            notes="This command allows both access and modification of the key",
+        )
+    ],
+    getkeys=_bitfield_keys,
+    args=(
+        docs.key("key", 0),
+        docs.oneof(
+            "operation",
+            docs.block(
+                "encoding_offset", docs.string("encoding"), docs.integer("offset"), token="GET"
+            ),
+            docs.block(
+                "write",
+                docs.oneof(
+                    "wrap_sat_fail",
+                    docs.token("wrap", "WRAP"),
+                    docs.token("sat", "SAT"),
+                    docs.token("fail", "FAIL"),
+                    token="OVERFLOW",
+                    optional=True,
+                ),
+                docs.oneof(
+                    "write_operation",
+                    docs.block(
+                        "encoding_offset_value",
+                        docs.string("encoding"),
+                        docs.integer("offset"),
+                        docs.integer("value"),
+                        token="SET",
+                    ),
+                    docs.block(
+                        "encoding_offset_increment",
+                        docs.string("encoding"),
+                        docs.integer("offset"),
+                        docs.integer("increment"),
+                        token="INCRBY",
+                    ),
+                ),
+            ),
+            optional=True,
+            multiple=True,
+        ),
+    ),
+)
 def bitfield(c: Client, argv: Argv) -> bytes:
     return _bitfield(c, argv, read_only=False)
 
 
-@NODE.command("bitfield_ro", -2, Flag.READONLY | Flag.FAST, group="bitmap", since="6.0.0",
-              summary="Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD",
-              complexity="O(1) for each subcommand specified", acl=Acl.BITMAP,
-              keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
-              args=(docs.key("key", 0),
-                    docs.block("encoding_offset", docs.string("encoding"),
-                               docs.integer("offset"), token="GET", optional=True,
-                               multiple=True, multiple_token=True)))
+@NODE.command(
+    "bitfield_ro",
+    -2,
+    Flag.READONLY | Flag.FAST,
+    group="bitmap",
+    since="6.0.0",
+    summary="Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD",
+    complexity="O(1) for each subcommand specified",
+    acl=Acl.BITMAP,
+    keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
+    args=(
+        docs.key("key", 0),
+        docs.block(
+            "encoding_offset",
+            docs.string("encoding"),
+            docs.integer("offset"),
+            token="GET",
+            optional=True,
+            multiple=True,
+            multiple_token=True,
+        ),
+    ),
+)
 def bitfield_ro(c: Client, argv: Argv) -> bytes:
     return _bitfield(c, argv, read_only=True)

@@ -44,8 +44,9 @@ from node.proto.slots import key_slot
 Argv = list[bytes]
 _ADMIN: Final = Flag.ADMIN | Flag.STALE | Flag.NO_ASYNC_LOADING
 _CHANGED: Final = TODO_UPDATE_STATE | TODO_SAVE_CONFIG
-_SETSLOT_SYNTAX: Final = ("ERR Invalid CLUSTER SETSLOT action or number of arguments. Try "
-                          "CLUSTER HELP")
+_SETSLOT_SYNTAX: Final = (
+    "ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP"
+)
 _HELP: Final = (
     b"ADDSLOTS <slot> [<slot> ...]",
     b"    Assign slots to current node.",
@@ -155,69 +156,131 @@ def _del_slots(cluster: Cluster, slots: list[int]) -> None:
         cluster.slots_removed(served)
 
 
-NODE.container("cluster", group="cluster", since="3.0.0",
-               summary="A container for cluster commands", complexity="Depends on subcommand.")
+NODE.container(
+    "cluster",
+    group="cluster",
+    since="3.0.0",
+    summary="A container for cluster commands",
+    complexity="Depends on subcommand.",
+)
 
 
-@NODE.command("help", 2, Flag.LOADING | Flag.STALE, group="cluster", since="5.0.0",
-              summary="Show helpful text about the different subcommands", complexity="O(1)",
-              container="cluster")
+@NODE.command(
+    "help",
+    2,
+    Flag.LOADING | Flag.STALE,
+    group="cluster",
+    since="5.0.0",
+    summary="Show helpful text about the different subcommands",
+    complexity="O(1)",
+    container="cluster",
+)
 def cluster_help(c: Client, argv: Argv) -> bytes:
     _cluster(c)
     return resp.help_reply(argv[0], _HELP)
 
 
 # --- reading the state ----------------------------------------------------------------------
-@NODE.command("info", 2, Flag.STALE, group="cluster", since="3.0.0",
-              summary="Provides info about Redis Cluster node state", complexity="O(1)",
-              tips=("nondeterministic_output",), container="cluster")
+@NODE.command(
+    "info",
+    2,
+    Flag.STALE,
+    group="cluster",
+    since="3.0.0",
+    summary="Provides info about Redis Cluster node state",
+    complexity="O(1)",
+    tips=("nondeterministic_output",),
+    container="cluster",
+)
 def cluster_info(c: Client, argv: Argv) -> bytes:
     return resp.verbatim(describe.info_text(_cluster(c).state), c.resp)
 
 
-@NODE.command("myid", 2, Flag.STALE, group="cluster", since="3.0.0",
-              summary="Return the node id", complexity="O(1)", container="cluster")
+@NODE.command(
+    "myid",
+    2,
+    Flag.STALE,
+    group="cluster",
+    since="3.0.0",
+    summary="Return the node id",
+    complexity="O(1)",
+    container="cluster",
+)
 def cluster_myid(c: Client, argv: Argv) -> bytes:
     return resp.bulk(_cluster(c).state.myself.name.encode())
 
 
-@NODE.command("myshardid", 2, Flag.STALE, group="cluster", since="7.2.0",
-              summary="Returns the shard ID of a node.", complexity="O(1)",
-              tips=("nondeterministic_output",), container="cluster")
+@NODE.command(
+    "myshardid",
+    2,
+    Flag.STALE,
+    group="cluster",
+    since="7.2.0",
+    summary="Returns the shard ID of a node.",
+    complexity="O(1)",
+    tips=("nondeterministic_output",),
+    container="cluster",
+)
 def cluster_myshardid(c: Client, argv: Argv) -> bytes:
     return resp.bulk(_cluster(c).state.myself.shard_id.encode())
 
 
-@NODE.command("nodes", 2, Flag.STALE, group="cluster", since="3.0.0",
-              summary="Get Cluster config for the node",
-              complexity="O(N) where N is the total number of Cluster nodes",
-              tips=("nondeterministic_output",), container="cluster")
+@NODE.command(
+    "nodes",
+    2,
+    Flag.STALE,
+    group="cluster",
+    since="3.0.0",
+    summary="Get Cluster config for the node",
+    complexity="O(N) where N is the total number of Cluster nodes",
+    tips=("nondeterministic_output",),
+    container="cluster",
+)
 def cluster_nodes(c: Client, argv: Argv) -> bytes:
     return resp.verbatim(describe.nodes_text(_cluster(c).state), c.resp)
 
 
-@NODE.command("slots", 2, Flag.STALE, group="cluster", since="3.0.0",
-              summary="Get array of Cluster slot to node mappings",
-              complexity="O(N) where N is the total number of Cluster nodes",
-              tips=("nondeterministic_output",),
-              history=(("4.0.0", "Added node IDs."),
-                       ("7.0.0", "Added additional networking metadata field.")),
-              doc_flags=("deprecated",), deprecated_since="7.0.0",
-              replaced_by="`CLUSTER SHARDS`", container="cluster")
+@NODE.command(
+    "slots",
+    2,
+    Flag.STALE,
+    group="cluster",
+    since="3.0.0",
+    summary="Get array of Cluster slot to node mappings",
+    complexity="O(N) where N is the total number of Cluster nodes",
+    tips=("nondeterministic_output",),
+    history=(
+        ("4.0.0", "Added node IDs."),
+        ("7.0.0", "Added additional networking metadata field."),
+    ),
+    doc_flags=("deprecated",),
+    deprecated_since="7.0.0",
+    replaced_by="`CLUSTER SHARDS`",
+    container="cluster",
+)
 def cluster_slots(c: Client, argv: Argv) -> bytes:
     cluster = _cluster(c)
-    return describe.slots_reply(cluster.state, c.resp, cluster.router.endpoint_type,
-                                cluster.my_offset())
+    return describe.slots_reply(
+        cluster.state, c.resp, cluster.router.endpoint_type, cluster.my_offset()
+    )
 
 
-@NODE.command("shards", 2, Flag.STALE, group="cluster", since="7.0.0",
-              summary="Get array of cluster slots to node mappings",
-              complexity="O(N) where N is the total number of cluster nodes",
-              tips=("nondeterministic_output",), container="cluster")
+@NODE.command(
+    "shards",
+    2,
+    Flag.STALE,
+    group="cluster",
+    since="7.0.0",
+    summary="Get array of cluster slots to node mappings",
+    complexity="O(N) where N is the total number of cluster nodes",
+    tips=("nondeterministic_output",),
+    container="cluster",
+)
 def cluster_shards(c: Client, argv: Argv) -> bytes:
     cluster = _cluster(c)
-    return describe.shards_reply(cluster.state, c.resp, cluster.router.endpoint_type,
-                                 cluster.my_offset())
+    return describe.shards_reply(
+        cluster.state, c.resp, cluster.router.endpoint_type, cluster.my_offset()
+    )
 
 
 def _replicas(c: Client, argv: Argv) -> bytes:
@@ -230,35 +293,68 @@ def _replicas(c: Client, argv: Argv) -> bytes:
     return describe.replicas_reply(cluster.state, node)
 
 
-@NODE.command("replicas", 3, Flag.ADMIN | Flag.STALE, group="cluster", since="5.0.0",
-              summary="List replica nodes of the specified master node", complexity="O(1)",
-              tips=("nondeterministic_output",), container="cluster",
-              args=(docs.string("node-id"),))
+@NODE.command(
+    "replicas",
+    3,
+    Flag.ADMIN | Flag.STALE,
+    group="cluster",
+    since="5.0.0",
+    summary="List replica nodes of the specified master node",
+    complexity="O(1)",
+    tips=("nondeterministic_output",),
+    container="cluster",
+    args=(docs.string("node-id"),),
+)
 def cluster_replicas(c: Client, argv: Argv) -> bytes:
     return _replicas(c, argv)
 
 
-@NODE.command("slaves", 3, Flag.ADMIN | Flag.STALE, group="cluster", since="3.0.0",
-              summary="List replica nodes of the specified master node", complexity="O(1)",
-              tips=("nondeterministic_output",), doc_flags=("deprecated",),
-              deprecated_since="5.0.0", replaced_by="`CLUSTER REPLICAS`", container="cluster",
-              args=(docs.string("node-id"),))
+@NODE.command(
+    "slaves",
+    3,
+    Flag.ADMIN | Flag.STALE,
+    group="cluster",
+    since="3.0.0",
+    summary="List replica nodes of the specified master node",
+    complexity="O(1)",
+    tips=("nondeterministic_output",),
+    doc_flags=("deprecated",),
+    deprecated_since="5.0.0",
+    replaced_by="`CLUSTER REPLICAS`",
+    container="cluster",
+    args=(docs.string("node-id"),),
+)
 def cluster_slaves(c: Client, argv: Argv) -> bytes:
     return _replicas(c, argv)
 
 
-@NODE.command("keyslot", 3, Flag.STALE, group="cluster", since="3.0.0",
-              summary="Returns the hash slot of the specified key",
-              complexity="O(N) where N is the number of bytes in the key", container="cluster",
-              args=(docs.string("key"),))
+@NODE.command(
+    "keyslot",
+    3,
+    Flag.STALE,
+    group="cluster",
+    since="3.0.0",
+    summary="Returns the hash slot of the specified key",
+    complexity="O(N) where N is the number of bytes in the key",
+    container="cluster",
+    args=(docs.string("key"),),
+)
 def cluster_keyslot(c: Client, argv: Argv) -> bytes:
     _cluster(c)
     return resp.integer(key_slot(argv[2]))
 
 
-@NODE.command("countkeysinslot", 3, Flag.STALE, group="cluster", since="3.0.0",
-              summary="Return the number of local keys in the specified hash slot",
-              complexity="O(1)", container="cluster", args=(docs.integer("slot"),))
+@NODE.command(
+    "countkeysinslot",
+    3,
+    Flag.STALE,
+    group="cluster",
+    since="3.0.0",
+    summary="Return the number of local keys in the specified hash slot",
+    complexity="O(1)",
+    container="cluster",
+    args=(docs.integer("slot"),),
+)
 def cluster_countkeysinslot(c: Client, argv: Argv) -> bytes:
     cluster = _cluster(c)
     slot = int_arg(argv[2])
@@ -267,11 +363,18 @@ def cluster_countkeysinslot(c: Client, argv: Argv) -> bytes:
     return resp.integer(len(cluster.keys_in_slot(slot)))
 
 
-@NODE.command("getkeysinslot", 4, Flag.STALE, group="cluster", since="3.0.0",
-              summary="Return local key names in the specified hash slot",
-              complexity="O(log(N)) where N is the number of requested keys",
-              tips=("nondeterministic_output",), container="cluster",
-              args=(docs.integer("slot"), docs.integer("count")))
+@NODE.command(
+    "getkeysinslot",
+    4,
+    Flag.STALE,
+    group="cluster",
+    since="3.0.0",
+    summary="Return local key names in the specified hash slot",
+    complexity="O(log(N)) where N is the number of requested keys",
+    tips=("nondeterministic_output",),
+    container="cluster",
+    args=(docs.integer("slot"), docs.integer("count")),
+)
 def cluster_getkeysinslot(c: Client, argv: Argv) -> bytes:
     cluster = _cluster(c)
     slot = int_arg(argv[2])
@@ -287,32 +390,49 @@ def cluster_getkeysinslot(c: Client, argv: Argv) -> bytes:
     return resp.bulk_array(out)
 
 
-@NODE.command("count-failure-reports", 3, Flag.ADMIN | Flag.STALE, group="cluster",
-              since="3.0.0",
-              summary="Return the number of failure reports active for a given node",
-              complexity="O(N) where N is the number of failure reports",
-              tips=("nondeterministic_output",), container="cluster",
-              args=(docs.string("node-id"),))
+@NODE.command(
+    "count-failure-reports",
+    3,
+    Flag.ADMIN | Flag.STALE,
+    group="cluster",
+    since="3.0.0",
+    summary="Return the number of failure reports active for a given node",
+    complexity="O(N) where N is the number of failure reports",
+    tips=("nondeterministic_output",),
+    container="cluster",
+    args=(docs.string("node-id"),),
+)
 def cluster_count_failure_reports(c: Client, argv: Argv) -> bytes:
     cluster = _cluster(c)
     node = _node(cluster, argv[2])
     if node is None:
         raise CommandError(f"ERR Unknown node {_text(argv[2])}")
-    return resp.integer(cluster.state.failure_reports(
-        node, c.engine.now_ms, c.engine.config.int("cluster-node-timeout")))
+    return resp.integer(
+        cluster.state.failure_reports(
+            node, c.engine.now_ms, c.engine.config.int("cluster-node-timeout")
+        )
+    )
 
 
-@NODE.command("links", 2, Flag.STALE, group="cluster", since="7.0.0",
-              summary="Returns a list of all TCP links to and from peer nodes in cluster",
-              complexity="O(N) where N is the total number of Cluster nodes",
-              tips=("nondeterministic_output",), container="cluster")
+@NODE.command(
+    "links",
+    2,
+    Flag.STALE,
+    group="cluster",
+    since="7.0.0",
+    summary="Returns a list of all TCP links to and from peer nodes in cluster",
+    complexity="O(N) where N is the total number of Cluster nodes",
+    tips=("nondeterministic_output",),
+    container="cluster",
+)
 def cluster_links(c: Client, argv: Argv) -> bytes:
     return resp.encode(_cluster(c).bus.links(), c.resp)
 
 
 # --- slots ----------------------------------------------------------------------------------
-def _claim(state_slots: list[ClusterNode | None], counted: set[int], delete: bool,
-           first: int, last: int) -> None:
+def _claim(
+    state_slots: list[ClusterNode | None], counted: set[int], delete: bool, first: int, last: int
+) -> None:
     """checkSlotAssignmentsOrReply for first..last."""
     for slot in range(first, last + 1):
         if delete and state_slots[slot] is None:
@@ -355,52 +475,93 @@ def _addslotsrange(c: Client, argv: Argv, delete: bool) -> bytes:
     for i in range(2, len(argv), 2):
         first, last = _slot(argv[i]), _slot(argv[i + 1])
         if first > last:
-            raise CommandError(f"ERR start slot number {first} is greater than end slot "
-                               f"number {last}")
+            raise CommandError(
+                f"ERR start slot number {first} is greater than end slot number {last}"
+            )
         _claim(cluster.state.slots, counted, delete, first, last)
     _update_slots(cluster, counted, delete)
     return resp.OK
 
 
-_RANGE_ARGS: Final = (docs.block("start-slot_end-slot", docs.integer("start-slot"),
-                                 docs.integer("end-slot"), multiple=True),)
+_RANGE_ARGS: Final = (
+    docs.block(
+        "start-slot_end-slot", docs.integer("start-slot"), docs.integer("end-slot"), multiple=True
+    ),
+)
 
 
-@NODE.command("addslots", -3, _ADMIN, group="cluster", since="3.0.0",
-              summary="Assign new hash slots to receiving node",
-              complexity="O(N) where N is the total number of hash slot arguments",
-              container="cluster", args=(docs.integer("slot", multiple=True),))
+@NODE.command(
+    "addslots",
+    -3,
+    _ADMIN,
+    group="cluster",
+    since="3.0.0",
+    summary="Assign new hash slots to receiving node",
+    complexity="O(N) where N is the total number of hash slot arguments",
+    container="cluster",
+    args=(docs.integer("slot", multiple=True),),
+)
 def cluster_addslots(c: Client, argv: Argv) -> bytes:
     return _addslots(c, argv, delete=False)
 
 
-@NODE.command("delslots", -3, _ADMIN, group="cluster", since="3.0.0",
-              summary="Set hash slots as unbound in receiving node",
-              complexity="O(N) where N is the total number of hash slot arguments",
-              container="cluster", args=(docs.integer("slot", multiple=True),))
+@NODE.command(
+    "delslots",
+    -3,
+    _ADMIN,
+    group="cluster",
+    since="3.0.0",
+    summary="Set hash slots as unbound in receiving node",
+    complexity="O(N) where N is the total number of hash slot arguments",
+    container="cluster",
+    args=(docs.integer("slot", multiple=True),),
+)
 def cluster_delslots(c: Client, argv: Argv) -> bytes:
     return _addslots(c, argv, delete=True)
 
 
-@NODE.command("addslotsrange", -4, _ADMIN, group="cluster", since="7.0.0",
-              summary="Assign new hash slots to receiving node",
-              complexity="O(N) where N is the total number of the slots between the start "
-              "slot and end slot arguments.", container="cluster", args=_RANGE_ARGS)
+@NODE.command(
+    "addslotsrange",
+    -4,
+    _ADMIN,
+    group="cluster",
+    since="7.0.0",
+    summary="Assign new hash slots to receiving node",
+    complexity="O(N) where N is the total number of the slots between the start "
+    "slot and end slot arguments.",
+    container="cluster",
+    args=_RANGE_ARGS,
+)
 def cluster_addslotsrange(c: Client, argv: Argv) -> bytes:
     return _addslotsrange(c, argv, delete=False)
 
 
-@NODE.command("delslotsrange", -4, _ADMIN, group="cluster", since="7.0.0",
-              summary="Set hash slots as unbound in receiving node",
-              complexity="O(N) where N is the total number of the slots between the start "
-              "slot and end slot arguments.", container="cluster", args=_RANGE_ARGS)
+@NODE.command(
+    "delslotsrange",
+    -4,
+    _ADMIN,
+    group="cluster",
+    since="7.0.0",
+    summary="Set hash slots as unbound in receiving node",
+    complexity="O(N) where N is the total number of the slots between the start "
+    "slot and end slot arguments.",
+    container="cluster",
+    args=_RANGE_ARGS,
+)
 def cluster_delslotsrange(c: Client, argv: Argv) -> bytes:
     return _addslotsrange(c, argv, delete=True)
 
 
-@NODE.command("flushslots", 2, _ADMIN, group="cluster", since="3.0.0",
-              summary="Delete a node's own slots information", complexity="O(1)",
-              container="cluster")
+@NODE.command(
+    "flushslots",
+    2,
+    _ADMIN,
+    group="cluster",
+    since="3.0.0",
+    summary="Delete a node's own slots information",
+    complexity="O(1)",
+    container="cluster",
+)
 def cluster_flushslots(c: Client, argv: Argv) -> bytes:
     cluster = _cluster(c)
     if c.engine.keyspace.dbs[0].data:
@@ -411,15 +572,26 @@ def cluster_flushslots(c: Client, argv: Argv) -> bytes:
     return resp.OK
 
 
-@NODE.command("setslot", -4, _ADMIN, group="cluster", since="3.0.0",
-              summary="Bind a hash slot to a specific node", complexity="O(1)",
-              container="cluster",
-              args=(docs.integer("slot"),
-                    docs.oneof("subcommand",
-                               docs.string("node-id", token="IMPORTING"),
-                               docs.string("node-id", token="MIGRATING"),
-                               docs.string("node-id", token="NODE"),
-                               docs.token("stable", "STABLE"))))
+@NODE.command(
+    "setslot",
+    -4,
+    _ADMIN,
+    group="cluster",
+    since="3.0.0",
+    summary="Bind a hash slot to a specific node",
+    complexity="O(1)",
+    container="cluster",
+    args=(
+        docs.integer("slot"),
+        docs.oneof(
+            "subcommand",
+            docs.string("node-id", token="IMPORTING"),
+            docs.string("node-id", token="MIGRATING"),
+            docs.string("node-id", token="NODE"),
+            docs.token("stable", "STABLE"),
+        ),
+    ),
+)
 def cluster_setslot(c: Client, argv: Argv) -> bytes:
     cluster = _cluster(c)
     state = cluster.state
@@ -464,17 +636,25 @@ def _setslot_node(c: Client, cluster: Cluster, slot: int, name: bytes) -> None:
         raise CommandError("ERR Target node is not a master")
     keys = len(cluster.keys_in_slot(slot))
     if state.slots[slot] is myself and node is not myself and keys:
-        raise CommandError(f"ERR Can't assign hashslot {slot} to a different node while I "
-                           f"still hold keys for this hash slot.")
+        raise CommandError(
+            f"ERR Can't assign hashslot {slot} to a different node while I "
+            f"still hold keys for this hash slot."
+        )
     if not keys:
         state.migrating.pop(slot, None)
     was_mine = state.slots[slot] is myself
     _del_slots(cluster, [slot])
     state.add_slot(slot, node)
-    if (was_mine and node is not myself and not myself.numslots
-            and c.engine.config.bool("cluster-allow-replica-migration")):
-        c.engine.log("warning", f"Configuration change detected. Reconfiguring myself as a "
-                                f"replica of {node.name}")
+    if (
+        was_mine
+        and node is not myself
+        and not myself.numslots
+        and c.engine.config.bool("cluster-allow-replica-migration")
+    ):
+        c.engine.log(
+            "warning",
+            f"Configuration change detected. Reconfiguring myself as a replica of {node.name}",
+        )
         cluster.set_master(node)
         state.todo |= TODO_FSYNC_CONFIG  # saved with the SETSLOT's own changes
     if node is myself and slot in state.importing:
@@ -485,9 +665,17 @@ def _setslot_node(c: Client, cluster: Cluster, slot: int, name: bytes) -> None:
 
 
 # --- epochs and the node table -----------------------------------------------------------------
-@NODE.command("bumpepoch", 2, _ADMIN, group="cluster", since="3.0.0",
-              summary="Advance the cluster config epoch", complexity="O(1)",
-              tips=("nondeterministic_output",), container="cluster")
+@NODE.command(
+    "bumpepoch",
+    2,
+    _ADMIN,
+    group="cluster",
+    since="3.0.0",
+    summary="Advance the cluster config epoch",
+    complexity="O(1)",
+    tips=("nondeterministic_output",),
+    container="cluster",
+)
 def cluster_bumpepoch(c: Client, argv: Argv) -> bytes:
     cluster = _cluster(c)
     state = cluster.state
@@ -497,9 +685,17 @@ def cluster_bumpepoch(c: Client, argv: Argv) -> bytes:
     return resp.status(b"%s %d" % (word, state.myself.config_epoch))
 
 
-@NODE.command("set-config-epoch", 3, _ADMIN, group="cluster", since="3.0.0",
-              summary="Set the configuration epoch in a new node", complexity="O(1)",
-              container="cluster", args=(docs.integer("config-epoch"),))
+@NODE.command(
+    "set-config-epoch",
+    3,
+    _ADMIN,
+    group="cluster",
+    since="3.0.0",
+    summary="Set the configuration epoch in a new node",
+    complexity="O(1)",
+    container="cluster",
+    args=(docs.integer("config-epoch"),),
+)
 def cluster_set_config_epoch(c: Client, argv: Argv) -> bytes:
     cluster = _cluster(c)
     state = cluster.state
@@ -507,8 +703,10 @@ def cluster_set_config_epoch(c: Client, argv: Argv) -> bytes:
     if epoch < 0:
         raise CommandError(f"ERR Invalid config epoch specified: {epoch}")
     if len(state.nodes) > 1:
-        raise CommandError("ERR The user can assign a config epoch only when the node does "
-                           "not know any other node.")
+        raise CommandError(
+            "ERR The user can assign a config epoch only when the node does "
+            "not know any other node."
+        )
     if state.myself.config_epoch:
         raise CommandError("ERR Node config epoch is already non-zero")
     state.myself.config_epoch = epoch
@@ -518,9 +716,16 @@ def cluster_set_config_epoch(c: Client, argv: Argv) -> bytes:
     return resp.OK
 
 
-@NODE.command("saveconfig", 2, _ADMIN, group="cluster", since="3.0.0",
-              summary="Forces the node to save cluster state on disk", complexity="O(1)",
-              container="cluster")
+@NODE.command(
+    "saveconfig",
+    2,
+    _ADMIN,
+    group="cluster",
+    since="3.0.0",
+    summary="Forces the node to save cluster state on disk",
+    complexity="O(1)",
+    container="cluster",
+)
 def cluster_saveconfig(c: Client, argv: Argv) -> bytes:
     error = _cluster(c).save_config()
     if error is not None:
@@ -528,12 +733,22 @@ def cluster_saveconfig(c: Client, argv: Argv) -> bytes:
     return resp.OK
 
 
-@NODE.command("meet", -4, _ADMIN, group="cluster", since="3.0.0",
-              summary="Force a node cluster to handshake with another node", complexity="O(1)",
-              history=(("4.0.0", "Added the optional `cluster_bus_port` argument."),),
-              container="cluster",
-              args=(docs.string("ip"), docs.integer("port"),
-                    docs.integer("cluster_bus_port", optional=True, since="4.0.0")))
+@NODE.command(
+    "meet",
+    -4,
+    _ADMIN,
+    group="cluster",
+    since="3.0.0",
+    summary="Force a node cluster to handshake with another node",
+    complexity="O(1)",
+    history=(("4.0.0", "Added the optional `cluster_bus_port` argument."),),
+    container="cluster",
+    args=(
+        docs.string("ip"),
+        docs.integer("port"),
+        docs.integer("cluster_bus_port", optional=True, since="4.0.0"),
+    ),
+)
 def cluster_meet(c: Client, argv: Argv) -> bytes:
     cluster = _cluster(c)
     if len(argv) > 5:
@@ -552,22 +767,38 @@ def cluster_meet(c: Client, argv: Argv) -> bytes:
     except (UnicodeDecodeError, ValueError):
         ip = ""
     if not ip or not 0 < port <= 65535 or not 0 < cport <= 65535:
-        raise CommandError(f"ERR Invalid node address specified: {_text(argv[2])}:"
-                           f"{_text(argv[3])}")
+        raise CommandError(f"ERR Invalid node address specified: {_text(argv[2])}:{_text(argv[3])}")
     state = cluster.state
     # clusterStartHandshake: nothing new while a handshake to that address is pending.
-    if not any(n.flags & NodeFlag.HANDSHAKE and n.ip == ip and n.port == port
-               and n.cport == cport for n in state.nodes.values()):
-        state.add_node(ClusterNode(random_name(c.engine.rng),
-                                   NodeFlag.HANDSHAKE | NodeFlag.MEET, c.engine.now_ms,
-                                   ip=ip, port=port, cport=cport,
-                                   shard_id=random_name(c.engine.rng)))
+    if not any(
+        n.flags & NodeFlag.HANDSHAKE and n.ip == ip and n.port == port and n.cport == cport
+        for n in state.nodes.values()
+    ):
+        state.add_node(
+            ClusterNode(
+                random_name(c.engine.rng),
+                NodeFlag.HANDSHAKE | NodeFlag.MEET,
+                c.engine.now_ms,
+                ip=ip,
+                port=port,
+                cport=cport,
+                shard_id=random_name(c.engine.rng),
+            )
+        )
     return resp.OK
 
 
-@NODE.command("forget", 3, _ADMIN, group="cluster", since="3.0.0",
-              summary="Remove a node from the nodes table", complexity="O(1)",
-              container="cluster", args=(docs.string("node-id"),))
+@NODE.command(
+    "forget",
+    3,
+    _ADMIN,
+    group="cluster",
+    since="3.0.0",
+    summary="Remove a node from the nodes table",
+    complexity="O(1)",
+    container="cluster",
+    args=(docs.string("node-id"),),
+)
 def cluster_forget(c: Client, argv: Argv) -> bytes:
     cluster = _cluster(c)
     state = cluster.state
@@ -585,9 +816,17 @@ def cluster_forget(c: Client, argv: Argv) -> bytes:
     return resp.OK
 
 
-@NODE.command("replicate", 3, _ADMIN, group="cluster", since="3.0.0",
-              summary="Reconfigure a node as a replica of the specified master node",
-              complexity="O(1)", container="cluster", args=(docs.string("node-id"),))
+@NODE.command(
+    "replicate",
+    3,
+    _ADMIN,
+    group="cluster",
+    since="3.0.0",
+    summary="Reconfigure a node as a replica of the specified master node",
+    complexity="O(1)",
+    container="cluster",
+    args=(docs.string("node-id"),),
+)
 def cluster_replicate(c: Client, argv: Argv) -> bytes:
     cluster = _cluster(c)
     state = cluster.state
@@ -600,18 +839,30 @@ def cluster_replicate(c: Client, argv: Argv) -> bytes:
         raise CommandError("ERR I can only replicate a master, not a replica.")
     myself = state.myself
     if myself.flags & NodeFlag.MASTER and (myself.numslots or c.engine.keyspace.dbs[0].data):
-        raise CommandError("ERR To set a master the node must be empty and without assigned "
-                           "slots.")
+        raise CommandError("ERR To set a master the node must be empty and without assigned slots.")
     cluster.set_master(node)
     _changed(cluster)
     return resp.OK
 
 
-@NODE.command("failover", -2, _ADMIN, group="cluster", since="3.0.0",
-              summary="Forces a replica to perform a manual failover of its master.",
-              complexity="O(1)", container="cluster",
-              args=(docs.oneof("options", docs.token("force", "FORCE"),
-                               docs.token("takeover", "TAKEOVER"), optional=True),))
+@NODE.command(
+    "failover",
+    -2,
+    _ADMIN,
+    group="cluster",
+    since="3.0.0",
+    summary="Forces a replica to perform a manual failover of its master.",
+    complexity="O(1)",
+    container="cluster",
+    args=(
+        docs.oneof(
+            "options",
+            docs.token("force", "FORCE"),
+            docs.token("takeover", "TAKEOVER"),
+            optional=True,
+        ),
+    ),
+)
 def cluster_failover(c: Client, argv: Argv) -> bytes:
     cluster = _cluster(c)
     if len(argv) > 3:
@@ -634,8 +885,12 @@ def cluster_failover(c: Client, argv: Argv) -> bytes:
         c.engine.log("warning", "Taking over the master (user request).")
         _takeover(cluster)
     else:
-        c.engine.log("warning", "Forced failover user request accepted." if mode == "force"
-                     else "Manual failover user request accepted.")
+        c.engine.log(
+            "warning",
+            "Forced failover user request accepted."
+            if mode == "force"
+            else "Manual failover user request accepted.",
+        )
         cluster.bus.manual_failover(mode)
     return resp.OK
 
@@ -649,12 +904,22 @@ def _takeover(cluster: Cluster) -> None:
     cluster.promote_myself()
 
 
-@NODE.command("reset", -2, Flag.ADMIN | Flag.NOSCRIPT | Flag.STALE, group="cluster",
-              since="3.0.0", summary="Reset a Redis Cluster node",
-              complexity="O(N) where N is the number of known nodes. The command may execute "
-              "a FLUSHALL as a side effect.", container="cluster",
-              args=(docs.oneof("hard_soft", docs.token("hard", "HARD"),
-                               docs.token("soft", "SOFT"), optional=True),))
+@NODE.command(
+    "reset",
+    -2,
+    Flag.ADMIN | Flag.NOSCRIPT | Flag.STALE,
+    group="cluster",
+    since="3.0.0",
+    summary="Reset a Redis Cluster node",
+    complexity="O(N) where N is the number of known nodes. The command may execute "
+    "a FLUSHALL as a side effect.",
+    container="cluster",
+    args=(
+        docs.oneof(
+            "hard_soft", docs.token("hard", "HARD"), docs.token("soft", "SOFT"), optional=True
+        ),
+    ),
+)
 def cluster_reset(c: Client, argv: Argv) -> bytes:
     cluster = _cluster(c)
     if len(argv) > 3:
@@ -669,8 +934,7 @@ def cluster_reset(c: Client, argv: Argv) -> bytes:
     state = cluster.state
     myself = state.myself
     if myself.flags & NodeFlag.MASTER and c.db.data:
-        raise CommandError("ERR CLUSTER RESET can't be called with master nodes containing "
-                           "keys")
+        raise CommandError("ERR CLUSTER RESET can't be called with master nodes containing keys")
     if myself.flags & NodeFlag.SLAVE:
         state.set_as_master(myself)
         engine.replication.unset_master()
@@ -686,9 +950,16 @@ def cluster_reset(c: Client, argv: Argv) -> bytes:
 
 
 # --- per-connection flags ----------------------------------------------------------------------
-@NODE.command("asking", 1, Flag.FAST, group="cluster", since="3.0.0",
-              summary="Sent by cluster clients after an -ASK redirect", complexity="O(1)",
-              acl=Acl.CONNECTION)
+@NODE.command(
+    "asking",
+    1,
+    Flag.FAST,
+    group="cluster",
+    since="3.0.0",
+    summary="Sent by cluster clients after an -ASK redirect",
+    complexity="O(1)",
+    acl=Acl.CONNECTION,
+)
 def asking(c: Client, argv: Argv) -> bytes:
     _cluster(c)
     # Inside EXEC or a script it would only last until the command around it ends.
@@ -697,10 +968,16 @@ def asking(c: Client, argv: Argv) -> bytes:
     return resp.OK
 
 
-@NODE.command("readonly", 1, Flag.LOADING | Flag.STALE | Flag.FAST, group="cluster",
-              since="3.0.0",
-              summary="Enables read queries for a connection to a cluster replica node",
-              complexity="O(1)", acl=Acl.CONNECTION)
+@NODE.command(
+    "readonly",
+    1,
+    Flag.LOADING | Flag.STALE | Flag.FAST,
+    group="cluster",
+    since="3.0.0",
+    summary="Enables read queries for a connection to a cluster replica node",
+    complexity="O(1)",
+    acl=Acl.CONNECTION,
+)
 def readonly(c: Client, argv: Argv) -> bytes:
     _cluster(c)
     if "r" not in c.flags:
@@ -708,10 +985,16 @@ def readonly(c: Client, argv: Argv) -> bytes:
     return resp.OK
 
 
-@NODE.command("readwrite", 1, Flag.LOADING | Flag.STALE | Flag.FAST, group="cluster",
-              since="3.0.0",
-              summary="Disables read queries for a connection to a cluster replica node",
-              complexity="O(1)", acl=Acl.CONNECTION)
+@NODE.command(
+    "readwrite",
+    1,
+    Flag.LOADING | Flag.STALE | Flag.FAST,
+    group="cluster",
+    since="3.0.0",
+    summary="Disables read queries for a connection to a cluster replica node",
+    complexity="O(1)",
+    acl=Acl.CONNECTION,
+)
 def readwrite(c: Client, argv: Argv) -> bytes:
     _cluster(c)
     c.flags = c.flags.replace("r", "")
@@ -739,54 +1022,82 @@ def _migrate_keys(argv: Argv) -> list[KeyRef]:
 _KEY_FLAGS: Final = KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE
 
 
-@NODE.command("migrate", -6, Flag.WRITE, group="generic", since="2.6.0",
-              summary="Atomically transfer a key from a Redis instance to another one.",
-              complexity="This command actually executes a DUMP+DEL in the source instance, "
-              "and a RESTORE in the target instance. See the pages of these commands for time "
-              "complexity. Also an O(N) data transfer between the two instances is performed.",
-              acl=Acl.KEYSPACE | Acl.DANGEROUS,
-              keys=[key_at(3, _KEY_FLAGS),
-                    keys_by_keyword(b"KEYS", -2, _KEY_FLAGS | KeyFlag.INCOMPLETE)],
-              getkeys=_migrate_keys, tips=("nondeterministic_output",),
-              history=(("3.0.0", "Added the `COPY` and `REPLACE` options."),
-                       ("3.0.6", "Added the `KEYS` option."),
-                       ("4.0.7", "Added the `AUTH` option."),
-                       ("6.0.0", "Added the `AUTH2` option.")),
-              args=(docs.string("host"), docs.integer("port"),
-                    docs.oneof("key_or_empty_string", docs.key("key", 0),
-                               docs.token("empty_string", "")),
-                    docs.integer("destination-db"), docs.integer("timeout"),
-                    docs.token("copy", "COPY", optional=True, since="3.0.0"),
-                    docs.token("replace", "REPLACE", optional=True, since="3.0.0"),
-                    docs.oneof("authentication",
-                               docs.string("password", token="AUTH", optional=True,
-                                           since="4.0.7"),
-                               docs.block("username_password", docs.string("username"),
-                                          docs.string("password"), token="AUTH2",
-                                          optional=True, since="6.0.0"),
-                               optional=True),
-                    docs.key("key", 1, token="KEYS", optional=True, multiple=True,
-                             since="3.0.6")))
+@NODE.command(
+    "migrate",
+    -6,
+    Flag.WRITE,
+    group="generic",
+    since="2.6.0",
+    summary="Atomically transfer a key from a Redis instance to another one.",
+    complexity="This command actually executes a DUMP+DEL in the source instance, "
+    "and a RESTORE in the target instance. See the pages of these commands for time "
+    "complexity. Also an O(N) data transfer between the two instances is performed.",
+    acl=Acl.KEYSPACE | Acl.DANGEROUS,
+    keys=[key_at(3, _KEY_FLAGS), keys_by_keyword(b"KEYS", -2, _KEY_FLAGS | KeyFlag.INCOMPLETE)],
+    getkeys=_migrate_keys,
+    tips=("nondeterministic_output",),
+    history=(
+        ("3.0.0", "Added the `COPY` and `REPLACE` options."),
+        ("3.0.6", "Added the `KEYS` option."),
+        ("4.0.7", "Added the `AUTH` option."),
+        ("6.0.0", "Added the `AUTH2` option."),
+    ),
+    args=(
+        docs.string("host"),
+        docs.integer("port"),
+        docs.oneof("key_or_empty_string", docs.key("key", 0), docs.token("empty_string", "")),
+        docs.integer("destination-db"),
+        docs.integer("timeout"),
+        docs.token("copy", "COPY", optional=True, since="3.0.0"),
+        docs.token("replace", "REPLACE", optional=True, since="3.0.0"),
+        docs.oneof(
+            "authentication",
+            docs.string("password", token="AUTH", optional=True, since="4.0.7"),
+            docs.block(
+                "username_password",
+                docs.string("username"),
+                docs.string("password"),
+                token="AUTH2",
+                optional=True,
+                since="6.0.0",
+            ),
+            optional=True,
+        ),
+        docs.key("key", 1, token="KEYS", optional=True, multiple=True, since="3.0.6"),
+    ),
+)
 def migrate_command(c: Client, argv: Argv) -> bytes:
     return migrate.migrate(c, argv, c.engine.migrate_connector)
 
 
-NODE.command("restore-asking", -4, Flag.WRITE | Flag.DENYOOM | Flag.ASKING, group="server",
-             since="3.0.0", summary="An internal command for migrating keys in a cluster",
-             complexity="O(1) to create the new key and additional O(N*M) to reconstruct the "
-             "serialized value, where N is the number of Redis objects composing the value "
-             "and M their average size. For small string values the time complexity is thus "
-             "O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the "
-             "complexity is O(N*M*log(N)) because inserting values into sorted sets is "
-             "O(log(N)).",
-             acl=Acl.KEYSPACE | Acl.DANGEROUS, keys=[key_at(1, KeyFlag.OW | KeyFlag.UPDATE)],
-             history=(("3.0.0", "Added the `REPLACE` modifier."),
-                      ("5.0.0", "Added the `ABSTTL` modifier."),
-                      ("5.0.0", "Added the `IDLETIME` and `FREQ` options.")),
-             doc_flags=("syscmd",),
-             args=(docs.key("key", 0), docs.integer("ttl"), docs.string("serialized-value"),
-                   docs.token("replace", "REPLACE", optional=True, since="3.0.0"),
-                   docs.token("absttl", "ABSTTL", optional=True, since="5.0.0"),
-                   docs.integer("seconds", token="IDLETIME", optional=True, since="5.0.0"),
-                   docs.integer("frequency", token="FREQ", optional=True, since="5.0.0")),
-             )(restore)
+NODE.command(
+    "restore-asking",
+    -4,
+    Flag.WRITE | Flag.DENYOOM | Flag.ASKING,
+    group="server",
+    since="3.0.0",
+    summary="An internal command for migrating keys in a cluster",
+    complexity="O(1) to create the new key and additional O(N*M) to reconstruct the "
+    "serialized value, where N is the number of Redis objects composing the value "
+    "and M their average size. For small string values the time complexity is thus "
+    "O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the "
+    "complexity is O(N*M*log(N)) because inserting values into sorted sets is "
+    "O(log(N)).",
+    acl=Acl.KEYSPACE | Acl.DANGEROUS,
+    keys=[key_at(1, KeyFlag.OW | KeyFlag.UPDATE)],
+    history=(
+        ("3.0.0", "Added the `REPLACE` modifier."),
+        ("5.0.0", "Added the `ABSTTL` modifier."),
+        ("5.0.0", "Added the `IDLETIME` and `FREQ` options."),
+    ),
+    doc_flags=("syscmd",),
+    args=(
+        docs.key("key", 0),
+        docs.integer("ttl"),
+        docs.string("serialized-value"),
+        docs.token("replace", "REPLACE", optional=True, since="3.0.0"),
+        docs.token("absttl", "ABSTTL", optional=True, since="5.0.0"),
+        docs.integer("seconds", token="IDLETIME", optional=True, since="5.0.0"),
+        docs.integer("frequency", token="FREQ", optional=True, since="5.0.0"),
+    ),
+)(restore)

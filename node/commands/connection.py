@@ -36,15 +36,21 @@ Argv = list[bytes]
 
 _CLIENT_FLAGS: Final = Flag.NOSCRIPT | Flag.LOADING | Flag.STALE
 _CLIENT_ADMIN: Final = Flag.ADMIN | _CLIENT_FLAGS
-_NO_AUTH_FLAGS: Final = (Flag.NOSCRIPT | Flag.LOADING | Flag.STALE | Flag.FAST | Flag.NO_AUTH
-                         | Flag.ALLOW_BUSY)
+_NO_AUTH_FLAGS: Final = (
+    Flag.NOSCRIPT | Flag.LOADING | Flag.STALE | Flag.FAST | Flag.NO_AUTH | Flag.ALLOW_BUSY
+)
 # validateClientName: a name is printable ASCII without spaces ('!'..'~').
 _NAME_CHARS: Final = bytes(range(0x21, 0x7F))
 # catClientInfoString's flag letters, in its order; "N" when none applies.
 _FLAG_ORDER: Final = "OSMPxbtRBdcuAUreT"
 # getClientTypeByName (strcasecmp): "slave" is the old name of "replica".
-_CLIENT_TYPES: Final = {b"NORMAL": "normal", b"SLAVE": "replica", b"REPLICA": "replica",
-                        b"PUBSUB": "pubsub", b"MASTER": "master"}
+_CLIENT_TYPES: Final = {
+    b"NORMAL": "normal",
+    b"SLAVE": "replica",
+    b"REPLICA": "replica",
+    b"PUBSUB": "pubsub",
+    b"MASTER": "master",
+}
 _RESET: Final = resp.status(b"RESET")
 
 
@@ -63,10 +69,18 @@ def _on_off(raw: bytes) -> bool:
 
 
 # --- PING ECHO QUIT SELECT --------------------------------------------------------------
-@NODE.command("ping", -1, Flag.FAST | Flag.SENTINEL, group="connection", since="1.0.0",
-              summary="Ping the server", complexity="O(1)", acl=Acl.CONNECTION,
-              tips=("request_policy:all_shards", "response_policy:all_succeeded"),
-              args=(docs.string("message", optional=True),))
+@NODE.command(
+    "ping",
+    -1,
+    Flag.FAST | Flag.SENTINEL,
+    group="connection",
+    since="1.0.0",
+    summary="Ping the server",
+    complexity="O(1)",
+    acl=Acl.CONNECTION,
+    tips=("request_policy:all_shards", "response_policy:all_succeeded"),
+    args=(docs.string("message", optional=True),),
+)
 def ping(c: Client, argv: Argv) -> bytes:
     if len(argv) > 2:
         raise errors.wrong_arity("ping")
@@ -77,23 +91,47 @@ def ping(c: Client, argv: Argv) -> bytes:
     return resp.PONG
 
 
-@NODE.command("echo", 2, Flag.LOADING | Flag.STALE | Flag.FAST, group="connection",
-              since="1.0.0", summary="Echo the given string", complexity="O(1)",
-              acl=Acl.CONNECTION, args=(docs.string("message"),))
+@NODE.command(
+    "echo",
+    2,
+    Flag.LOADING | Flag.STALE | Flag.FAST,
+    group="connection",
+    since="1.0.0",
+    summary="Echo the given string",
+    complexity="O(1)",
+    acl=Acl.CONNECTION,
+    args=(docs.string("message"),),
+)
 def echo(c: Client, argv: Argv) -> bytes:
     return resp.bulk(argv[1])
 
 
-@NODE.command("quit", -1, _NO_AUTH_FLAGS, group="connection", since="1.0.0",
-              summary="Close the connection", complexity="O(1)", acl=Acl.CONNECTION)
+@NODE.command(
+    "quit",
+    -1,
+    _NO_AUTH_FLAGS,
+    group="connection",
+    since="1.0.0",
+    summary="Close the connection",
+    complexity="O(1)",
+    acl=Acl.CONNECTION,
+)
 def quit_(c: Client, argv: Argv) -> bytes:
     c.close_after_reply = True
     return resp.OK
 
 
-@NODE.command("select", 2, Flag.LOADING | Flag.STALE | Flag.FAST, group="connection",
-              since="1.0.0", summary="Change the selected database for the current connection",
-              complexity="O(1)", acl=Acl.CONNECTION, args=(docs.integer("index"),))
+@NODE.command(
+    "select",
+    2,
+    Flag.LOADING | Flag.STALE | Flag.FAST,
+    group="connection",
+    since="1.0.0",
+    summary="Change the selected database for the current connection",
+    complexity="O(1)",
+    acl=Acl.CONNECTION,
+    args=(docs.integer("index"),),
+)
 def select(c: Client, argv: Argv) -> bytes:
     index = int_arg(argv[1])
     if not -(2**31) <= index < 2**31:  # getIntFromObjectOrReply: a C int
@@ -113,13 +151,18 @@ def _authenticate(c: Client, user: bytes, password: bytes, argv: Argv) -> None:
         raise CommandError(errors.WRONGPASS)
 
 
-@NODE.command("auth", -2, _NO_AUTH_FLAGS, group="connection", since="1.0.0",
-              summary="Authenticate to the server",
-              complexity="O(N) where N is the number of passwords defined for the user",
-              acl=Acl.CONNECTION,
-              history=(("6.0.0", "Added ACL style (username and password)."),),
-              args=(docs.string("username", since="6.0.0", optional=True),
-                    docs.string("password")))
+@NODE.command(
+    "auth",
+    -2,
+    _NO_AUTH_FLAGS,
+    group="connection",
+    since="1.0.0",
+    summary="Authenticate to the server",
+    complexity="O(N) where N is the number of passwords defined for the user",
+    acl=Acl.CONNECTION,
+    history=(("6.0.0", "Added ACL style (username and password)."),),
+    args=(docs.string("username", since="6.0.0", optional=True), docs.string("password")),
+)
 def auth(c: Client, argv: Argv) -> bytes:
     if len(argv) > 3:
         raise CommandError(errors.SYNTAX)
@@ -134,17 +177,38 @@ def auth(c: Client, argv: Argv) -> bytes:
     return resp.OK
 
 
-@NODE.command("hello", -1, _NO_AUTH_FLAGS, group="connection", since="6.0.0",
-              summary="Handshake with Redis", complexity="O(1)", acl=Acl.CONNECTION,
-              history=(("6.2.0", "`protover` made optional; when called without arguments "
-                                 "the command reports the current connection's context."),),
-              args=(docs.block(
-                  "arguments",
-                  docs.integer("protover"),
-                  docs.block("username_password", docs.string("username"),
-                             docs.string("password"), token="AUTH", optional=True),
-                  docs.string("clientname", token="SETNAME", optional=True),
-                  optional=True),))
+@NODE.command(
+    "hello",
+    -1,
+    _NO_AUTH_FLAGS,
+    group="connection",
+    since="6.0.0",
+    summary="Handshake with Redis",
+    complexity="O(1)",
+    acl=Acl.CONNECTION,
+    history=(
+        (
+            "6.2.0",
+            "`protover` made optional; when called without arguments "
+            "the command reports the current connection's context.",
+        ),
+    ),
+    args=(
+        docs.block(
+            "arguments",
+            docs.integer("protover"),
+            docs.block(
+                "username_password",
+                docs.string("username"),
+                docs.string("password"),
+                token="AUTH",
+                optional=True,
+            ),
+            docs.string("clientname", token="SETNAME", optional=True),
+            optional=True,
+        ),
+    ),
+)
 def hello(c: Client, argv: Argv) -> bytes:
     version = 0
     if len(argv) > 1:
@@ -175,19 +239,30 @@ def hello(c: Client, argv: Argv) -> bytes:
     if version:
         c.resp = version
     engine = c.engine
-    return resp.encode({
-        "server": "redis",
-        "version": VERSION,
-        "proto": c.resp,
-        "id": c.id,
-        "mode": "cluster" if engine.config.bool("cluster-enabled") else "standalone",
-        "role": "master" if engine.replication.master_host is None else "replica",
-        "modules": [],
-    }, c.resp)
+    return resp.encode(
+        {
+            "server": "redis",
+            "version": VERSION,
+            "proto": c.resp,
+            "id": c.id,
+            "mode": "cluster" if engine.config.bool("cluster-enabled") else "standalone",
+            "role": "master" if engine.replication.master_host is None else "replica",
+            "modules": [],
+        },
+        c.resp,
+    )
 
 
-@NODE.command("reset", 1, _NO_AUTH_FLAGS, group="connection", since="6.2.0",
-              summary="Reset the connection", complexity="O(1)", acl=Acl.CONNECTION)
+@NODE.command(
+    "reset",
+    1,
+    _NO_AUTH_FLAGS,
+    group="connection",
+    since="6.2.0",
+    summary="Reset the connection",
+    complexity="O(1)",
+    acl=Acl.CONNECTION,
+)
 def reset(c: Client, argv: Argv) -> bytes:
     # Redis's clearClientConnectionState. NO-EVICT survives a RESET in 7.0 (checked against
     # 7.0.15); NO-TOUCH (7.2) does not.
@@ -209,19 +284,29 @@ def reset(c: Client, argv: Argv) -> bytes:
 
 
 # --- CLIENT -----------------------------------------------------------------------------
-NODE.container("client", group="connection", since="2.4.0",
-               summary="A container for client connection commands",
-               complexity="Depends on subcommand.")
+NODE.container(
+    "client",
+    group="connection",
+    since="2.4.0",
+    summary="A container for client connection commands",
+    complexity="Depends on subcommand.",
+)
 
 
 def client_flags(cl: Client) -> str:
     present = set(cl.flags)
-    for letter, on in (("x", cl.multi is not None), ("b", cl.blocked is not None),
-                       ("P", cl.pubsub_mode), ("t", bool(cl.tracking & tracking.ON)),
-                       ("R", bool(cl.tracking & tracking.BROKEN_REDIR)),
-                       ("B", bool(cl.tracking & tracking.BCAST)),
-                       ("d", cl.watch_dirty), ("c", cl.close_after_reply),
-                       ("e", cl.no_evict), ("T", cl.no_touch)):
+    for letter, on in (
+        ("x", cl.multi is not None),
+        ("b", cl.blocked is not None),
+        ("P", cl.pubsub_mode),
+        ("t", bool(cl.tracking & tracking.ON)),
+        ("R", bool(cl.tracking & tracking.BROKEN_REDIR)),
+        ("B", bool(cl.tracking & tracking.BCAST)),
+        ("d", cl.watch_dirty),
+        ("c", cl.close_after_reply),
+        ("e", cl.no_evict),
+        ("T", cl.no_touch),
+    ):
         if on:
             present.add(letter)
     return "".join(letter for letter in _FLAG_ORDER if letter in present) or "N"
@@ -257,35 +342,73 @@ def client_line(cl: Client, now_ms: int, argv: Argv | None = None) -> bytes:
     multi = -1 if cl.multi is None else len(cl.multi)
     cmd = cl.last_command.fullname if cl.last_command is not None else "NULL"
     redir = cl.tracking_redirect if cl.tracking & tracking.ON else -1
-    return b"".join((
-        b"id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d "
-        % (cl.id, cl.addr.encode(), cl.laddr.encode(), cl.fd, cl.name,
-           (now_ms - cl.created_ms) // 1000, max(0, now_ms - cl.last_interaction_ms) // 1000,
-           client_flags(cl).encode(), cl.db.index, len(cl.channels), len(cl.patterns)),
-        b"ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=%d rbs=1024 rbp=%d "
-        % (len(cl.shard_channels), multi, mem.qbuf, mem.qbuf_free, mem.argv_mem,
-           mem.multi_mem, mem.qbuf),
-        b"obl=%d oll=%d omem=%d tot-mem=%d events=r cmd=%s user=%s redir=%d resp=%d\n"
-        % (mem.obl, mem.oll, mem.omem, mem.tot_mem, cmd.encode(), cl.user.name, redir,
-           cl.resp),
-    ))
+    return b"".join(
+        (
+            b"id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d "
+            % (
+                cl.id,
+                cl.addr.encode(),
+                cl.laddr.encode(),
+                cl.fd,
+                cl.name,
+                (now_ms - cl.created_ms) // 1000,
+                max(0, now_ms - cl.last_interaction_ms) // 1000,
+                client_flags(cl).encode(),
+                cl.db.index,
+                len(cl.channels),
+                len(cl.patterns),
+            ),
+            b"ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=%d rbs=1024 rbp=%d "
+            % (
+                len(cl.shard_channels),
+                multi,
+                mem.qbuf,
+                mem.qbuf_free,
+                mem.argv_mem,
+                mem.multi_mem,
+                mem.qbuf,
+            ),
+            b"obl=%d oll=%d omem=%d tot-mem=%d events=r cmd=%s user=%s redir=%d resp=%d\n"
+            % (mem.obl, mem.oll, mem.omem, mem.tot_mem, cmd.encode(), cl.user.name, redir, cl.resp),
+        )
+    )
 
 
-@NODE.command("id", 2, _CLIENT_FLAGS, group="connection", since="5.0.0",
-              summary="Returns the client ID for the current connection", complexity="O(1)",
-              acl=Acl.CONNECTION, container="client")
+@NODE.command(
+    "id",
+    2,
+    _CLIENT_FLAGS,
+    group="connection",
+    since="5.0.0",
+    summary="Returns the client ID for the current connection",
+    complexity="O(1)",
+    acl=Acl.CONNECTION,
+    container="client",
+)
 def client_id(c: Client, argv: Argv) -> bytes:
     return resp.integer(c.id)
 
 
-@NODE.command("unblock", -3, Flag.ADMIN | Flag.NOSCRIPT | Flag.LOADING | Flag.STALE,
-              group="connection", since="5.0.0",
-              summary="Unblock a client blocked in a blocking command from a different connection",
-              complexity="O(log N) where N is the number of client connections",
-              acl=Acl.CONNECTION, container="client",
-              args=(docs.integer("client-id"),
-                    docs.oneof("timeout_error", docs.token("timeout", "TIMEOUT"),
-                               docs.token("error", "ERROR"), optional=True)))
+@NODE.command(
+    "unblock",
+    -3,
+    Flag.ADMIN | Flag.NOSCRIPT | Flag.LOADING | Flag.STALE,
+    group="connection",
+    since="5.0.0",
+    summary="Unblock a client blocked in a blocking command from a different connection",
+    complexity="O(log N) where N is the number of client connections",
+    acl=Acl.CONNECTION,
+    container="client",
+    args=(
+        docs.integer("client-id"),
+        docs.oneof(
+            "timeout_error",
+            docs.token("timeout", "TIMEOUT"),
+            docs.token("error", "ERROR"),
+            optional=True,
+        ),
+    ),
+)
 def client_unblock(c: Client, argv: Argv) -> bytes:
     client_id = int_arg(argv[2])
     as_error = False
@@ -300,38 +423,69 @@ def client_unblock(c: Client, argv: Argv) -> bytes:
     if target is None or target.blocked is None or target.blocked.block.postponed:
         # A client CLIENT PAUSE holds is not blocked on anything it could be released from.
         return resp.ZERO
-    reply = (resp.error("UNBLOCKED client unblocked via CLIENT UNBLOCK") if as_error
-             else target.blocked.block.on_timeout)
+    reply = (
+        resp.error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+        if as_error
+        else target.blocked.block.on_timeout
+    )
     c.engine.unblock(target, reply)
     return resp.ONE
 
 
-@NODE.command("info", 2, _CLIENT_FLAGS, group="connection", since="6.2.0",
-              summary="Returns information about the current client connection.",
-              complexity="O(1)", acl=Acl.CONNECTION, tips=("nondeterministic_output",),
-              container="client")
+@NODE.command(
+    "info",
+    2,
+    _CLIENT_FLAGS,
+    group="connection",
+    since="6.2.0",
+    summary="Returns information about the current client connection.",
+    complexity="O(1)",
+    acl=Acl.CONNECTION,
+    tips=("nondeterministic_output",),
+    container="client",
+)
 def client_info(c: Client, argv: Argv) -> bytes:
     return resp.verbatim(client_line(c, c.engine.now_ms, argv), c.resp)
 
 
-@NODE.command("list", -2, _CLIENT_ADMIN, group="connection", since="2.4.0",
-              summary="Get the list of client connections",
-              complexity="O(N) where N is the number of client connections",
-              acl=Acl.CONNECTION, tips=("nondeterministic_output",),
-              history=(("2.8.12", "Added unique client `id` field."),
-                       ("5.0.0", "Added optional `TYPE` filter."),
-                       ("6.0.0", "Added `user` field."),
-                       ("6.2.0", "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and "
-                                 "the optional `ID` filter."),
-                       ("7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."),
-                       ("7.0.3", "Added `ssub` field.")),
-              args=(docs.oneof("normal_master_replica_pubsub",
-                               docs.token("normal", "NORMAL"), docs.token("master", "MASTER"),
-                               docs.token("replica", "REPLICA"), docs.token("pubsub", "PUBSUB"),
-                               token="TYPE", since="5.0.0", optional=True),
-                    docs.block("id", docs.integer("client-id", multiple=True), token="ID",
-                               since="6.2.0", optional=True)),
-              container="client")
+@NODE.command(
+    "list",
+    -2,
+    _CLIENT_ADMIN,
+    group="connection",
+    since="2.4.0",
+    summary="Get the list of client connections",
+    complexity="O(N) where N is the number of client connections",
+    acl=Acl.CONNECTION,
+    tips=("nondeterministic_output",),
+    history=(
+        ("2.8.12", "Added unique client `id` field."),
+        ("5.0.0", "Added optional `TYPE` filter."),
+        ("6.0.0", "Added `user` field."),
+        (
+            "6.2.0",
+            "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter.",
+        ),
+        ("7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."),
+        ("7.0.3", "Added `ssub` field."),
+    ),
+    args=(
+        docs.oneof(
+            "normal_master_replica_pubsub",
+            docs.token("normal", "NORMAL"),
+            docs.token("master", "MASTER"),
+            docs.token("replica", "REPLICA"),
+            docs.token("pubsub", "PUBSUB"),
+            token="TYPE",
+            since="5.0.0",
+            optional=True,
+        ),
+        docs.block(
+            "id", docs.integer("client-id", multiple=True), token="ID", since="6.2.0", optional=True
+        ),
+    ),
+    container="client",
+)
 def client_list(c: Client, argv: Argv) -> bytes:
     clients = c.engine.clients
     if len(argv) == 4 and option(argv[2]) == b"TYPE":
@@ -385,44 +539,65 @@ def _kill_filter(c: Client, argv: Argv) -> tuple[dict[str, object], bool]:
 
 
 def _matches(cl: Client, filters: dict[str, object]) -> bool:
-    return all((
-        filters.get("addr", cl.addr.encode()) == cl.addr.encode(),
-        filters.get("laddr", cl.laddr.encode()) == cl.laddr.encode(),
-        filters.get("type", client_type(cl)) == client_type(cl),
-        filters.get("id", cl.id) == cl.id,
-        filters.get("user", cl.user) is cl.user,
-    ))
+    return all(
+        (
+            filters.get("addr", cl.addr.encode()) == cl.addr.encode(),
+            filters.get("laddr", cl.laddr.encode()) == cl.laddr.encode(),
+            filters.get("type", client_type(cl)) == client_type(cl),
+            filters.get("id", cl.id) == cl.id,
+            filters.get("user", cl.user) is cl.user,
+        )
+    )
 
 
-@NODE.command("kill", -3, _CLIENT_ADMIN, group="connection", since="2.4.0",
-              summary="Kill the connection of a client",
-              complexity="O(N) where N is the number of client connections",
-              acl=Acl.CONNECTION,
-              history=(("2.8.12", "Added new filter format."),
-                       ("2.8.12", "`ID` option."),
-                       ("3.2.0", "Added `master` type in for `TYPE` option."),
-                       ("5.0.0", "Replaced `slave` `TYPE` with `replica`. `slave` still "
-                                 "supported for backward compatibility."),
-                       ("6.2.0", "`LADDR` option.")),
-              args=(docs.oneof(
-                  "filter",
-                  docs.string("ip:port", deprecated_since="2.8.12"),
-                  docs.oneof(
-                      "new-format",
-                      docs.integer("client-id", token="ID", since="2.8.12", optional=True),
-                      docs.oneof("normal_master_slave_pubsub",
-                                 docs.token("normal", "NORMAL"),
-                                 docs.token("master", "MASTER", since="3.2.0"),
-                                 docs.token("slave", "SLAVE"),
-                                 docs.token("replica", "REPLICA", since="5.0.0"),
-                                 docs.token("pubsub", "PUBSUB"),
-                                 token="TYPE", since="2.8.12", optional=True),
-                      docs.string("username", token="USER", optional=True),
-                      docs.string("ip:port", token="ADDR", optional=True),
-                      docs.string("ip:port", token="LADDR", since="6.2.0", optional=True),
-                      docs.string("yes/no", token="SKIPME", optional=True),
-                      multiple=True)),),
-              container="client")
+@NODE.command(
+    "kill",
+    -3,
+    _CLIENT_ADMIN,
+    group="connection",
+    since="2.4.0",
+    summary="Kill the connection of a client",
+    complexity="O(N) where N is the number of client connections",
+    acl=Acl.CONNECTION,
+    history=(
+        ("2.8.12", "Added new filter format."),
+        ("2.8.12", "`ID` option."),
+        ("3.2.0", "Added `master` type in for `TYPE` option."),
+        (
+            "5.0.0",
+            "Replaced `slave` `TYPE` with `replica`. `slave` still "
+            "supported for backward compatibility.",
+        ),
+        ("6.2.0", "`LADDR` option."),
+    ),
+    args=(
+        docs.oneof(
+            "filter",
+            docs.string("ip:port", deprecated_since="2.8.12"),
+            docs.oneof(
+                "new-format",
+                docs.integer("client-id", token="ID", since="2.8.12", optional=True),
+                docs.oneof(
+                    "normal_master_slave_pubsub",
+                    docs.token("normal", "NORMAL"),
+                    docs.token("master", "MASTER", since="3.2.0"),
+                    docs.token("slave", "SLAVE"),
+                    docs.token("replica", "REPLICA", since="5.0.0"),
+                    docs.token("pubsub", "PUBSUB"),
+                    token="TYPE",
+                    since="2.8.12",
+                    optional=True,
+                ),
+                docs.string("username", token="USER", optional=True),
+                docs.string("ip:port", token="ADDR", optional=True),
+                docs.string("ip:port", token="LADDR", since="6.2.0", optional=True),
+                docs.string("yes/no", token="SKIPME", optional=True),
+                multiple=True,
+            ),
+        ),
+    ),
+    container="client",
+)
 def client_kill(c: Client, argv: Argv) -> bytes:
     old_form = len(argv) == 3
     if old_form:
@@ -449,9 +624,18 @@ def client_kill(c: Client, argv: Argv) -> bytes:
     return resp.integer(killed)
 
 
-@NODE.command("setname", 3, _CLIENT_FLAGS, group="connection", since="2.6.9",
-              summary="Set the current connection name", complexity="O(1)",
-              acl=Acl.CONNECTION, args=(docs.string("connection-name"),), container="client")
+@NODE.command(
+    "setname",
+    3,
+    _CLIENT_FLAGS,
+    group="connection",
+    since="2.6.9",
+    summary="Set the current connection name",
+    complexity="O(1)",
+    acl=Acl.CONNECTION,
+    args=(docs.string("connection-name"),),
+    container="client",
+)
 def client_setname(c: Client, argv: Argv) -> bytes:
     name = argv[2]
     if name.translate(None, _NAME_CHARS):
@@ -460,19 +644,40 @@ def client_setname(c: Client, argv: Argv) -> bytes:
     return resp.OK
 
 
-@NODE.command("getname", 2, _CLIENT_FLAGS, group="connection", since="2.6.9",
-              summary="Get the current connection name", complexity="O(1)",
-              acl=Acl.CONNECTION, container="client")
+@NODE.command(
+    "getname",
+    2,
+    _CLIENT_FLAGS,
+    group="connection",
+    since="2.6.9",
+    summary="Get the current connection name",
+    complexity="O(1)",
+    acl=Acl.CONNECTION,
+    container="client",
+)
 def client_getname(c: Client, argv: Argv) -> bytes:
     return resp.bulk_or_null(c.name or None, c.resp)
 
 
-@NODE.command("reply", 3, _CLIENT_FLAGS, group="connection", since="3.2.0",
-              summary="Instruct the server whether to reply to commands", complexity="O(1)",
-              acl=Acl.CONNECTION,
-              args=(docs.oneof("on_off_skip", docs.token("on", "ON"), docs.token("off", "OFF"),
-                               docs.token("skip", "SKIP")),),
-              container="client")
+@NODE.command(
+    "reply",
+    3,
+    _CLIENT_FLAGS,
+    group="connection",
+    since="3.2.0",
+    summary="Instruct the server whether to reply to commands",
+    complexity="O(1)",
+    acl=Acl.CONNECTION,
+    args=(
+        docs.oneof(
+            "on_off_skip",
+            docs.token("on", "ON"),
+            docs.token("off", "OFF"),
+            docs.token("skip", "SKIP"),
+        ),
+    ),
+    container="client",
+)
 def client_reply(c: Client, argv: Argv) -> bytes:
     # OFF and SKIP answer nothing: the engine drops this command's (empty) reply in the new
     # mode; SKIP_NEXT then turns into "skip the next command's reply".
@@ -490,15 +695,28 @@ def client_reply(c: Client, argv: Argv) -> bytes:
     return b""
 
 
-@NODE.command("pause", -3, _CLIENT_ADMIN, group="connection", since="2.9.50",
-              summary="Stop processing commands from clients for some time",
-              complexity="O(1)", acl=Acl.CONNECTION,
-              history=(("6.2.0", "`CLIENT PAUSE WRITE` mode added along with the `mode` "
-                                 "option."),),
-              args=(docs.integer("timeout"),
-                    docs.oneof("mode", docs.token("write", "WRITE"), docs.token("all", "ALL"),
-                               since="6.2.0", optional=True)),
-              container="client")
+@NODE.command(
+    "pause",
+    -3,
+    _CLIENT_ADMIN,
+    group="connection",
+    since="2.9.50",
+    summary="Stop processing commands from clients for some time",
+    complexity="O(1)",
+    acl=Acl.CONNECTION,
+    history=(("6.2.0", "`CLIENT PAUSE WRITE` mode added along with the `mode` option."),),
+    args=(
+        docs.integer("timeout"),
+        docs.oneof(
+            "mode",
+            docs.token("write", "WRITE"),
+            docs.token("all", "ALL"),
+            since="6.2.0",
+            optional=True,
+        ),
+    ),
+    container="client",
+)
 def client_pause(c: Client, argv: Argv) -> bytes:
     if len(argv) > 4:
         raise CommandError(errors.SUBCOMMAND_SYNTAX.format(_text(argv[1]), "CLIENT"))
@@ -513,43 +731,73 @@ def client_pause(c: Client, argv: Argv) -> bytes:
     return resp.OK
 
 
-@NODE.command("unpause", 2, _CLIENT_ADMIN, group="connection", since="6.2.0",
-              summary="Resume processing of clients that were paused",
-              complexity="O(N) Where N is the number of paused clients", acl=Acl.CONNECTION,
-              container="client")
+@NODE.command(
+    "unpause",
+    2,
+    _CLIENT_ADMIN,
+    group="connection",
+    since="6.2.0",
+    summary="Resume processing of clients that were paused",
+    complexity="O(N) Where N is the number of paused clients",
+    acl=Acl.CONNECTION,
+    container="client",
+)
 def client_unpause(c: Client, argv: Argv) -> bytes:
     c.engine.observer.end_pause()
     return resp.OK
 
 
-@NODE.command("no-evict", 3, _CLIENT_ADMIN, group="connection", since="7.0.0",
-              summary="Set client eviction mode for the current connection", complexity="O(1)",
-              acl=Acl.CONNECTION,
-              args=(docs.oneof("enabled", docs.token("on", "ON"), docs.token("off", "OFF")),),
-              container="client")
+@NODE.command(
+    "no-evict",
+    3,
+    _CLIENT_ADMIN,
+    group="connection",
+    since="7.0.0",
+    summary="Set client eviction mode for the current connection",
+    complexity="O(1)",
+    acl=Acl.CONNECTION,
+    args=(docs.oneof("enabled", docs.token("on", "ON"), docs.token("off", "OFF")),),
+    container="client",
+)
 def client_no_evict(c: Client, argv: Argv) -> bytes:
     c.no_evict = _on_off(argv[2])
     return resp.OK
 
 
-@NODE.command("no-touch", 3, _CLIENT_FLAGS, group="connection", since="7.2.0",
-              summary="Controls whether commands sent by the client affect the LRU/LFU of "
-                      "accessed keys.",
-              complexity="O(1)", acl=Acl.CONNECTION,
-              args=(docs.oneof("enabled", docs.token("on", "ON"), docs.token("off", "OFF")),),
-              container="client")
+@NODE.command(
+    "no-touch",
+    3,
+    _CLIENT_FLAGS,
+    group="connection",
+    since="7.2.0",
+    summary="Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
+    complexity="O(1)",
+    acl=Acl.CONNECTION,
+    args=(docs.oneof("enabled", docs.token("on", "ON"), docs.token("off", "OFF")),),
+    container="client",
+)
 def client_no_touch(c: Client, argv: Argv) -> bytes:
     c.no_touch = _on_off(argv[2])
     return resp.OK
 
 
-@NODE.command("setinfo", 4, _CLIENT_FLAGS | Flag.SENTINEL, group="connection", since="7.2.0",
-              summary="Sets information specific to the client or connection.",
-              complexity="O(1)", acl=Acl.CONNECTION,
-              tips=("request_policy:all_nodes", "response_policy:all_succeeded"),
-              args=(docs.oneof("attr", docs.string("libname", token="LIB-NAME"),
-                               docs.string("libver", token="LIB-VER")),),
-              container="client")
+@NODE.command(
+    "setinfo",
+    4,
+    _CLIENT_FLAGS | Flag.SENTINEL,
+    group="connection",
+    since="7.2.0",
+    summary="Sets information specific to the client or connection.",
+    complexity="O(1)",
+    acl=Acl.CONNECTION,
+    tips=("request_policy:all_nodes", "response_policy:all_succeeded"),
+    args=(
+        docs.oneof(
+            "attr", docs.string("libname", token="LIB-NAME"), docs.string("libver", token="LIB-VER")
+        ),
+    ),
+    container="client",
+)
 def client_setinfo(c: Client, argv: Argv) -> bytes:
     attr, value = option(argv[2]), argv[3]
     if attr not in (b"LIB-NAME", b"LIB-VER"):
@@ -564,8 +812,12 @@ def client_setinfo(c: Client, argv: Argv) -> bytes:
 
 
 # --- client-side caching (node/engine/tracking.py) ------------------------------------
-_TRACKING_OPTIONS: Final = {b"BCAST": tracking.BCAST, b"OPTIN": tracking.OPTIN,
-                            b"OPTOUT": tracking.OPTOUT, b"NOLOOP": tracking.NOLOOP}
+_TRACKING_OPTIONS: Final = {
+    b"BCAST": tracking.BCAST,
+    b"OPTIN": tracking.OPTIN,
+    b"OPTOUT": tracking.OPTOUT,
+    b"NOLOOP": tracking.NOLOOP,
+}
 
 
 def _c_text(raw: bytes) -> str:
@@ -587,11 +839,13 @@ def _prefix_collision(c: Client, prefixes: list[bytes]) -> tuple[str, bool] | No
         for existing in c.tracking_prefixes:
             if _overlap(existing, prefix):
                 return errors.TRACKING_PREFIX_OVERLAPS_EXISTING.format(
-                    _c_text(prefix), _c_text(existing)), True
-        for later in prefixes[i + 1:]:
+                    _c_text(prefix), _c_text(existing)
+                ), True
+        for later in prefixes[i + 1 :]:
             if _overlap(prefix, later):
                 return errors.TRACKING_PREFIX_OVERLAPS_GIVEN.format(
-                    _c_text(prefix), _c_text(later)), i == 0
+                    _c_text(prefix), _c_text(later)
+                ), i == 0
     return None
 
 
@@ -606,24 +860,32 @@ def _tracking_checks(c: Client, options: int, prefixes: list[bytes]) -> None:
         raise CommandError(errors.TRACKING_OPT_WITH_BCAST)
     if options & opt_in_out == opt_in_out:
         raise CommandError(errors.TRACKING_OPTIN_AND_OPTOUT)
-    if ((options & tracking.OPTIN and c.tracking & tracking.OPTOUT)
-            or (options & tracking.OPTOUT and c.tracking & tracking.OPTIN)):
+    if (options & tracking.OPTIN and c.tracking & tracking.OPTOUT) or (
+        options & tracking.OPTOUT and c.tracking & tracking.OPTIN
+    ):
         raise CommandError(errors.TRACKING_OPT_SWITCH)
 
 
-@NODE.command("tracking", -3, _CLIENT_FLAGS, group="connection", since="6.0.0",
-              summary="Enable or disable server assisted client side caching support",
-              complexity="O(1). Some options may introduce additional complexity.",
-              acl=Acl.CONNECTION,
-              args=(docs.oneof("status", docs.token("on", "ON"), docs.token("off", "OFF")),
-                    docs.integer("client-id", token="REDIRECT", optional=True),
-                    docs.string("prefix", token="PREFIX", optional=True, multiple=True,
-                                multiple_token=True),
-                    docs.token("bcast", "BCAST", optional=True),
-                    docs.token("optin", "OPTIN", optional=True),
-                    docs.token("optout", "OPTOUT", optional=True),
-                    docs.token("noloop", "NOLOOP", optional=True)),
-              container="client")
+@NODE.command(
+    "tracking",
+    -3,
+    _CLIENT_FLAGS,
+    group="connection",
+    since="6.0.0",
+    summary="Enable or disable server assisted client side caching support",
+    complexity="O(1). Some options may introduce additional complexity.",
+    acl=Acl.CONNECTION,
+    args=(
+        docs.oneof("status", docs.token("on", "ON"), docs.token("off", "OFF")),
+        docs.integer("client-id", token="REDIRECT", optional=True),
+        docs.string("prefix", token="PREFIX", optional=True, multiple=True, multiple_token=True),
+        docs.token("bcast", "BCAST", optional=True),
+        docs.token("optin", "OPTIN", optional=True),
+        docs.token("optout", "OPTOUT", optional=True),
+        docs.token("noloop", "NOLOOP", optional=True),
+    ),
+    container="client",
+)
 def client_tracking(c: Client, argv: Argv) -> bytes:
     engine = c.engine
     redirect, options = 0, 0
@@ -669,11 +931,18 @@ def client_tracking(c: Client, argv: Argv) -> bytes:
     return reported + resp.OK
 
 
-@NODE.command("caching", 3, _CLIENT_FLAGS, group="connection", since="6.0.0",
-              summary="Instruct the server about tracking or not keys in the next request",
-              complexity="O(1)", acl=Acl.CONNECTION,
-              args=(docs.oneof("mode", docs.token("yes", "YES"), docs.token("no", "NO")),),
-              container="client")
+@NODE.command(
+    "caching",
+    3,
+    _CLIENT_FLAGS,
+    group="connection",
+    since="6.0.0",
+    summary="Instruct the server about tracking or not keys in the next request",
+    complexity="O(1)",
+    acl=Acl.CONNECTION,
+    args=(docs.oneof("mode", docs.token("yes", "YES"), docs.token("no", "NO")),),
+    container="client",
+)
 def client_caching(c: Client, argv: Argv) -> bytes:
     if not c.tracking & tracking.ON:
         raise CommandError(errors.CACHING_NOT_TRACKING)
@@ -691,22 +960,42 @@ def client_caching(c: Client, argv: Argv) -> bytes:
     return resp.OK
 
 
-@NODE.command("getredir", 2, _CLIENT_FLAGS, group="connection", since="6.0.0",
-              summary="Get tracking notifications redirection client ID if any",
-              complexity="O(1)", acl=Acl.CONNECTION, container="client")
+@NODE.command(
+    "getredir",
+    2,
+    _CLIENT_FLAGS,
+    group="connection",
+    since="6.0.0",
+    summary="Get tracking notifications redirection client ID if any",
+    complexity="O(1)",
+    acl=Acl.CONNECTION,
+    container="client",
+)
 def client_getredir(c: Client, argv: Argv) -> bytes:
     return resp.integer(c.tracking_redirect if c.tracking & tracking.ON else -1)
 
 
-_TRACKING_FLAG_NAMES: Final = ((tracking.BCAST, b"bcast"), (tracking.OPTIN, b"optin"),
-                               (tracking.OPTOUT, b"optout"), (tracking.NOLOOP, b"noloop"),
-                               (tracking.BROKEN_REDIR, b"broken_redirect"))
+_TRACKING_FLAG_NAMES: Final = (
+    (tracking.BCAST, b"bcast"),
+    (tracking.OPTIN, b"optin"),
+    (tracking.OPTOUT, b"optout"),
+    (tracking.NOLOOP, b"noloop"),
+    (tracking.BROKEN_REDIR, b"broken_redirect"),
+)
 
 
-@NODE.command("trackinginfo", 2, _CLIENT_FLAGS, group="connection", since="6.2.0",
-              summary="Return information about server assisted client side caching for the "
-                      "current connection",
-              complexity="O(1)", acl=Acl.CONNECTION, container="client")
+@NODE.command(
+    "trackinginfo",
+    2,
+    _CLIENT_FLAGS,
+    group="connection",
+    since="6.2.0",
+    summary="Return information about server assisted client side caching for the "
+    "current connection",
+    complexity="O(1)",
+    acl=Acl.CONNECTION,
+    container="client",
+)
 def client_trackinginfo(c: Client, argv: Argv) -> bytes:
     flags = c.tracking
     names = [b"on" if flags & tracking.ON else b"off"]
@@ -715,13 +1004,18 @@ def client_trackinginfo(c: Client, argv: Argv) -> bytes:
             names.append(name)
             if flags & tracking.CACHING and bit in (tracking.OPTIN, tracking.OPTOUT):
                 names.append(b"caching-yes" if bit == tracking.OPTIN else b"caching-no")
-    return b"".join((
-        resp.map_header(3, c.resp),
-        resp.bulk(b"flags"), resp.set_header(len(names), c.resp),
-        *(resp.bulk(name) for name in names),
-        resp.bulk(b"redirect"), resp.integer(c.tracking_redirect if flags & tracking.ON else -1),
-        resp.bulk(b"prefixes"), resp.bulk_array(c.tracking_prefixes),
-    ))
+    return b"".join(
+        (
+            resp.map_header(3, c.resp),
+            resp.bulk(b"flags"),
+            resp.set_header(len(names), c.resp),
+            *(resp.bulk(name) for name in names),
+            resp.bulk(b"redirect"),
+            resp.integer(c.tracking_redirect if flags & tracking.ON else -1),
+            resp.bulk(b"prefixes"),
+            resp.bulk_array(c.tracking_prefixes),
+        )
+    )
 
 
 _CLIENT_HELP: Final = (
@@ -773,8 +1067,16 @@ _CLIENT_HELP: Final = (
 )
 
 
-@NODE.command("help", 2, Flag.LOADING | Flag.STALE, group="connection", since="5.0.0",
-              summary="Show helpful text about the different subcommands", complexity="O(1)",
-              acl=Acl.CONNECTION, container="client")
+@NODE.command(
+    "help",
+    2,
+    Flag.LOADING | Flag.STALE,
+    group="connection",
+    since="5.0.0",
+    summary="Show helpful text about the different subcommands",
+    complexity="O(1)",
+    acl=Acl.CONNECTION,
+    container="client",
+)
 def client_help(c: Client, argv: Argv) -> bytes:
     return resp.help_reply(argv[0], _CLIENT_HELP)

@@ -53,8 +53,13 @@ def _text(raw: bytes) -> str:
 
 
 # --- SLOWLOG ------------------------------------------------------------------------------
-NODE.container("slowlog", group="server", since="2.2.12",
-               summary="A container for slow log commands", complexity="Depends on subcommand.")
+NODE.container(
+    "slowlog",
+    group="server",
+    since="2.2.12",
+    summary="A container for slow log commands",
+    complexity="Depends on subcommand.",
+)
 
 _SLOWLOG_HELP: Final = (
     b"GET [<count>]",
@@ -69,12 +74,19 @@ _SLOWLOG_HELP: Final = (
 )
 
 
-@NODE.command("get", -2, Flag.ADMIN | Flag.LOADING | Flag.STALE, group="server",
-              since="2.2.12", summary="Get the slow log's entries",
-              complexity="O(N) where N is the number of entries returned",
-              tips=("request_policy:all_nodes", "nondeterministic_output"),
-              history=(("4.0.0", "Added client IP address, port and name to the reply."),),
-              args=(docs.integer("count", optional=True),), container="slowlog")
+@NODE.command(
+    "get",
+    -2,
+    Flag.ADMIN | Flag.LOADING | Flag.STALE,
+    group="server",
+    since="2.2.12",
+    summary="Get the slow log's entries",
+    complexity="O(N) where N is the number of entries returned",
+    tips=("request_policy:all_nodes", "nondeterministic_output"),
+    history=(("4.0.0", "Added client IP address, port and name to the reply."),),
+    args=(docs.integer("count", optional=True),),
+    container="slowlog",
+)
 def slowlog_get(c: Client, argv: Argv) -> bytes:
     if len(argv) > 3:
         raise CommandError(errors.SUBCOMMAND_SYNTAX.format(_text(argv[1]), "SLOWLOG"))
@@ -89,47 +101,75 @@ def slowlog_get(c: Client, argv: Argv) -> bytes:
     chosen = list(entries)[:count]
     out = [resp.array_header(len(chosen))]
     for entry in chosen:
-        out.append(b"*6\r\n%s%s%s" % (resp.integer(entry.id), resp.integer(entry.time),
-                                      resp.integer(entry.duration)))
+        out.append(
+            b"*6\r\n%s%s%s"
+            % (resp.integer(entry.id), resp.integer(entry.time), resp.integer(entry.duration))
+        )
         out.append(resp.bulk_array(entry.argv))
         out.append(resp.bulk(entry.addr.encode()))
         out.append(resp.bulk(entry.name))
     return b"".join(out)
 
 
-@NODE.command("len", 2, Flag.ADMIN | Flag.LOADING | Flag.STALE, group="server",
-              since="2.2.12", summary="Get the slow log's length", complexity="O(1)",
-              tips=("request_policy:all_nodes", "response_policy:agg_sum",
-                    "nondeterministic_output"),
-              container="slowlog")
+@NODE.command(
+    "len",
+    2,
+    Flag.ADMIN | Flag.LOADING | Flag.STALE,
+    group="server",
+    since="2.2.12",
+    summary="Get the slow log's length",
+    complexity="O(1)",
+    tips=("request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"),
+    container="slowlog",
+)
 def slowlog_len(c: Client, argv: Argv) -> bytes:
     return resp.integer(len(c.engine.observer.slowlog))
 
 
-@NODE.command("reset", 2, Flag.ADMIN | Flag.LOADING | Flag.STALE, group="server",
-              since="2.2.12", summary="Clear all entries from the slow log",
-              complexity="O(N) where N is the number of entries in the slowlog",
-              tips=("request_policy:all_nodes", "response_policy:all_succeeded"),
-              container="slowlog")
+@NODE.command(
+    "reset",
+    2,
+    Flag.ADMIN | Flag.LOADING | Flag.STALE,
+    group="server",
+    since="2.2.12",
+    summary="Clear all entries from the slow log",
+    complexity="O(N) where N is the number of entries in the slowlog",
+    tips=("request_policy:all_nodes", "response_policy:all_succeeded"),
+    container="slowlog",
+)
 def slowlog_reset(c: Client, argv: Argv) -> bytes:
     c.engine.observer.slowlog.clear()
     return resp.OK
 
 
-@NODE.command("help", 2, Flag.LOADING | Flag.STALE, group="server", since="6.2.0",
-              summary="Show helpful text about the different subcommands", complexity="O(1)",
-              container="slowlog")
+@NODE.command(
+    "help",
+    2,
+    Flag.LOADING | Flag.STALE,
+    group="server",
+    since="6.2.0",
+    summary="Show helpful text about the different subcommands",
+    complexity="O(1)",
+    container="slowlog",
+)
 def slowlog_help(c: Client, argv: Argv) -> bytes:
     return resp.help_reply(argv[0], _SLOWLOG_HELP)
 
 
 # --- LATENCY ------------------------------------------------------------------------------
-NODE.container("latency", group="server", since="2.8.13",
-               summary="A container for latency diagnostics commands",
-               complexity="Depends on subcommand.")
+NODE.container(
+    "latency",
+    group="server",
+    since="2.8.13",
+    summary="A container for latency diagnostics commands",
+    complexity="Depends on subcommand.",
+)
 
-_LATENCY_TIPS: Final = ("nondeterministic_output", "request_policy:all_nodes",
-                        "response_policy:special")
+_LATENCY_TIPS: Final = (
+    "nondeterministic_output",
+    "request_policy:all_nodes",
+    "response_policy:special",
+)
 _LATENCY_HELP: Final = (
     b"DOCTOR",
     b"    Return a human readable latency analysis report.",
@@ -152,11 +192,27 @@ _GRAPH_ROWS: Final = 4
 _SPARK_FILL: Final = b"_o#"
 
 
-def _latency_command(name: str, arity: int, summary: str, *,
-                     complexity: str = "O(1)", tips: tuple[str, ...] = _LATENCY_TIPS,
-                     args: tuple[docs.Arg, ...] = ()) -> Callable[[Handler], Handler]:
-    return NODE.command(name, arity, _ADMIN, group="server", since="2.8.13", summary=summary,
-                        complexity=complexity, tips=tips, args=args, container="latency")
+def _latency_command(
+    name: str,
+    arity: int,
+    summary: str,
+    *,
+    complexity: str = "O(1)",
+    tips: tuple[str, ...] = _LATENCY_TIPS,
+    args: tuple[docs.Arg, ...] = (),
+) -> Callable[[Handler], Handler]:
+    return NODE.command(
+        name,
+        arity,
+        _ADMIN,
+        group="server",
+        since="2.8.13",
+        summary=summary,
+        complexity=complexity,
+        tips=tips,
+        args=args,
+        container="latency",
+    )
 
 
 @_latency_command("latest", 2, "Return the latest latency samples for all events.")
@@ -165,23 +221,36 @@ def latency_latest(c: Client, argv: Argv) -> bytes:
     out = [resp.array_header(len(events))]
     for event, series in events.items():
         time_s, ms = series.samples[-1]
-        out.append(b"*4\r\n%s%s%s%s" % (resp.bulk(event.encode()), resp.integer(time_s),
-                                        resp.integer(ms), resp.integer(series.max)))
+        out.append(
+            b"*4\r\n%s%s%s%s"
+            % (
+                resp.bulk(event.encode()),
+                resp.integer(time_s),
+                resp.integer(ms),
+                resp.integer(series.max),
+            )
+        )
     return b"".join(out)
 
 
-@_latency_command("history", 3, "Return timestamp-latency samples for the event.",
-                  args=(docs.string("event"),))
+@_latency_command(
+    "history", 3, "Return timestamp-latency samples for the event.", args=(docs.string("event"),)
+)
 def latency_history(c: Client, argv: Argv) -> bytes:
     series = c.engine.observer.latency.get(_text(argv[2]))
     samples = list(series.samples) if series is not None else []
     return resp.array_header(len(samples)) + b"".join(
-        b"*2\r\n%s%s" % (resp.integer(t), resp.integer(ms)) for t, ms in samples)
+        b"*2\r\n%s%s" % (resp.integer(t), resp.integer(ms)) for t, ms in samples
+    )
 
 
-@_latency_command("reset", -2, "Reset latency data for one or more events.",
-                  tips=("request_policy:all_nodes", "response_policy:all_succeeded"),
-                  args=(docs.string("event", optional=True, multiple=True),))
+@_latency_command(
+    "reset",
+    -2,
+    "Reset latency data for one or more events.",
+    tips=("request_policy:all_nodes", "response_policy:all_succeeded"),
+    args=(docs.string("event", optional=True, multiple=True),),
+)
 def latency_reset(c: Client, argv: Argv) -> bytes:
     events = c.engine.observer.latency
     if len(argv) == 2:
@@ -218,7 +287,7 @@ def sparkline(samples: list[tuple[int, bytes]], columns: int, rows: int) -> byte
     for offset in range(0, len(samples), columns):
         if offset:
             out.append(b"\n")
-        block = samples[offset:offset + columns]
+        block = samples[offset : offset + columns]
         levels = [min(max(int((v - low) * steps / relmax), 0), steps - 1) for v, _ in block]
         for row in range(rows):
             chars = bytearray(b" " * len(block))
@@ -230,13 +299,14 @@ def sparkline(samples: list[tuple[int, bytes]], columns: int, rows: int) -> byte
                     chars[j] = ord("|")
             out.append(bytes(chars) + b"\n")
         out.append(b" " * len(block) + b"\n")  # label_margin_top
-        out.extend(bytes(label[depth] if depth < len(label) else 0x20 for _, label in block)
-                   + b"\n" for depth in range(max(len(label) for _, label in block)))
+        out.extend(
+            bytes(label[depth] if depth < len(label) else 0x20 for _, label in block) + b"\n"
+            for depth in range(max(len(label) for _, label in block))
+        )
     return b"".join(out)
 
 
-@_latency_command("graph", 3, "Return a latency graph for the event.",
-                  args=(docs.string("event"),))
+@_latency_command("graph", 3, "Return a latency graph for the event.", args=(docs.string("event"),))
 def latency_graph(c: Client, argv: Argv) -> bytes:
     event = _text(argv[2])
     series = c.engine.observer.latency.get(event)
@@ -246,7 +316,12 @@ def latency_graph(c: Client, argv: Argv) -> bytes:
     samples = [(ms, _spark_label(now - t)) for t, ms in series.samples]
     values = [ms for ms, _ in samples]
     graph = b"%s - high %d ms, low %d ms (all time high %d ms)\n%s\n" % (
-        argv[2], max(values), min(values), series.max, b"-" * _GRAPH_COLUMNS)
+        argv[2],
+        max(values),
+        min(values),
+        series.max,
+        b"-" * _GRAPH_COLUMNS,
+    )
     return resp.verbatim(graph + sparkline(samples, _GRAPH_COLUMNS, _GRAPH_ROWS), c.resp)
 
 
@@ -261,19 +336,34 @@ def _event_stats(series: LatencySeries, now_s: int) -> tuple[int, int, int, floa
 
 # Advice per event kind, in the order the report lists it.
 _ADVICE: Final = (
-    ("slowlog-off", "- Potentially slow commands were seen while the Slow Log is disabled: "
-                    "enable it with 'CONFIG SET slowlog-log-slower-than {threshold}'."),
-    ("slowlog-tuning", "- The Slow Log only records commands slower than the latency monitor "
-                       "threshold; lower it with 'CONFIG SET slowlog-log-slower-than "
-                       "{threshold}'."),
+    (
+        "slowlog-off",
+        "- Potentially slow commands were seen while the Slow Log is disabled: "
+        "enable it with 'CONFIG SET slowlog-log-slower-than {threshold}'.",
+    ),
+    (
+        "slowlog-tuning",
+        "- The Slow Log only records commands slower than the latency monitor "
+        "threshold; lower it with 'CONFIG SET slowlog-log-slower-than "
+        "{threshold}'.",
+    ),
     ("slowlog-inspect", "- SLOWLOG GET lists the slow commands and their arguments."),
-    ("scheduler", "- Fast commands were slow: the process did not get the CPU in time. "
-                  "Lower the system load or give the server a machine of its own."),
+    (
+        "scheduler",
+        "- Fast commands were slow: the process did not get the CPU in time. "
+        "Lower the system load or give the server a machine of its own.",
+    ),
     ("hz", "- A higher 'hz' (CONFIG SET hz 100) makes the expiry of keys more incremental."),
-    ("large-objects", "- Deleting, expiring or evicting large values blocks the server; split "
-                      "them into smaller keys, or free them lazily (UNLINK, lazyfree-*)."),
-    ("mass-eviction", "- Sudden memory pressure (a lower maxmemory, large intersections or "
-                      "restores) makes the server evict many keys at once."),
+    (
+        "large-objects",
+        "- Deleting, expiring or evicting large values blocks the server; split "
+        "them into smaller keys, or free them lazily (UNLINK, lazyfree-*).",
+    ),
+    (
+        "mass-eviction",
+        "- Sudden memory pressure (a lower maxmemory, large intersections or "
+        "restores) makes the server evict many keys at once.",
+    ),
 )
 
 
@@ -283,24 +373,32 @@ def latency_report(c: Client) -> str:
     observer = engine.observer
     events = observer.latency
     if not events and not observer.latency_threshold:
-        return ("I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this "
-                "Redis instance. You may use \"CONFIG SET latency-monitor-threshold "
-                "<milliseconds>.\" in order to enable it. If we weren't in a deep space "
-                "mission I'd suggest to take a look at "
-                "https://redis.io/topics/latency-monitor.\n")
+        return (
+            "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this "
+            'Redis instance. You may use "CONFIG SET latency-monitor-threshold '
+            "<milliseconds>.\" in order to enable it. If we weren't in a deep space "
+            "mission I'd suggest to take a look at "
+            "https://redis.io/topics/latency-monitor.\n"
+        )
     if not events:
-        return ("Dave, no latency spike was observed during the lifetime of this Redis "
-                "instance, not in the slightest bit. I honestly think you ought to sit down "
-                "calmly, take a stress pill, and think things over.\n")
+        return (
+            "Dave, no latency spike was observed during the lifetime of this Redis "
+            "instance, not in the slightest bit. I honestly think you ought to sit down "
+            "calmly, take a stress pill, and think things over.\n"
+        )
     advice: set[str] = set()
-    lines = ["Dave, I have observed latency spikes in this Redis instance. You don't mind "
-             "talking about it, do you Dave?\n\n"]
+    lines = [
+        "Dave, I have observed latency spikes in this Redis instance. You don't mind "
+        "talking about it, do you Dave?\n\n"
+    ]
     now = engine.now_ms // 1000
     for number, (event, series) in enumerate(events.items(), 1):
         samples, avg, mad, period = _event_stats(series, now)
-        lines.append(f"{number}. {event}: {samples} latency spikes (average {avg}ms, mean "
-                     f"deviation {mad}ms, period {period:.2f} sec). Worst all time event "
-                     f"{series.max}ms.\n")
+        lines.append(
+            f"{number}. {event}: {samples} latency spikes (average {avg}ms, mean "
+            f"deviation {mad}ms, period {period:.2f} sec). Worst all time event "
+            f"{series.max}ms.\n"
+        )
         if event == "command":
             slower_than = observer.slowlog_slower_than
             if slower_than < 0:
@@ -311,21 +409,23 @@ def latency_report(c: Client) -> str:
         elif event == "fast-command":
             advice.add("scheduler")
         elif event == "expire-cycle":
-            advice |= {"hz", "large-objects"} if engine.config.int("hz") < 100 else {
-                "large-objects"}
+            advice |= (
+                {"hz", "large-objects"} if engine.config.int("hz") < 100 else {"large-objects"}
+            )
         elif event == "eviction-del":
             advice.add("large-objects")
         elif event == "eviction-cycle":
             advice.add("mass-eviction")
     if not advice:
-        lines.append("\nWhile there are latency events logged, I'm not able to suggest any "
-                     "easy fix. Please use the Redis community to get some help, providing "
-                     "this report in your help request.\n")
+        lines.append(
+            "\nWhile there are latency events logged, I'm not able to suggest any "
+            "easy fix. Please use the Redis community to get some help, providing "
+            "this report in your help request.\n"
+        )
         return "".join(lines)
     lines.append("\nI have a few advices for you:\n\n")
     threshold = observer.latency_threshold * 1000
-    lines.extend(text.format(threshold=threshold) + "\n"
-                 for key, text in _ADVICE if key in advice)
+    lines.extend(text.format(threshold=threshold) + "\n" for key, text in _ADVICE if key in advice)
     return "".join(lines)
 
 
@@ -334,13 +434,18 @@ def latency_doctor(c: Client, argv: Argv) -> bytes:
     return resp.verbatim(latency_report(c).encode(), c.resp)
 
 
-@NODE.command("histogram", -2, _ADMIN, group="server", since="7.0.0",
-              summary="Return the cumulative distribution of latencies of a subset of "
-                      "commands or all.",
-              complexity="O(N) where N is the number of commands with latency information "
-                         "being retrieved.",
-              tips=_LATENCY_TIPS, args=(docs.string("command", optional=True, multiple=True),),
-              container="latency")
+@NODE.command(
+    "histogram",
+    -2,
+    _ADMIN,
+    group="server",
+    since="7.0.0",
+    summary="Return the cumulative distribution of latencies of a subset of commands or all.",
+    complexity="O(N) where N is the number of commands with latency information being retrieved.",
+    tips=_LATENCY_TIPS,
+    args=(docs.string("command", optional=True, multiple=True),),
+    container="latency",
+)
 def latency_histogram(c: Client, argv: Argv) -> bytes:
     observer = c.engine.observer
     histograms = dict(observer.histograms())
@@ -367,16 +472,29 @@ def latency_histogram(c: Client, argv: Argv) -> bytes:
     return b"".join(out)
 
 
-@NODE.command("help", 2, Flag.LOADING | Flag.STALE, group="server", since="2.8.13",
-              summary="Show helpful text about the different subcommands.", complexity="O(1)",
-              container="latency")
+@NODE.command(
+    "help",
+    2,
+    Flag.LOADING | Flag.STALE,
+    group="server",
+    since="2.8.13",
+    summary="Show helpful text about the different subcommands.",
+    complexity="O(1)",
+    container="latency",
+)
 def latency_help(c: Client, argv: Argv) -> bytes:
     return resp.help_reply(argv[0], _LATENCY_HELP)
 
 
 # --- MONITOR ROLE -------------------------------------------------------------------------
-@NODE.command("monitor", 1, _ADMIN, group="server", since="1.0.0",
-              summary="Listen for all requests received by the server in real time")
+@NODE.command(
+    "monitor",
+    1,
+    _ADMIN,
+    group="server",
+    since="1.0.0",
+    summary="Listen for all requests received by the server in real time",
+)
 def monitor(c: Client, argv: Argv) -> bytes:
     engine = c.engine
     if engine.no_blocking:  # inside MULTI/EXEC: a reply per command is expected
@@ -387,10 +505,16 @@ def monitor(c: Client, argv: Argv) -> bytes:
     return resp.OK
 
 
-@NODE.command("role", 1, Flag.NOSCRIPT | Flag.LOADING | Flag.STALE | Flag.FAST,
-              group="server", since="2.8.12",
-              summary="Return the role of the instance in the context of replication",
-              complexity="O(1)", acl=Acl.ADMIN | Acl.DANGEROUS)
+@NODE.command(
+    "role",
+    1,
+    Flag.NOSCRIPT | Flag.LOADING | Flag.STALE | Flag.FAST,
+    group="server",
+    since="2.8.12",
+    summary="Return the role of the instance in the context of replication",
+    complexity="O(1)",
+    acl=Acl.ADMIN | Acl.DANGEROUS,
+)
 def role(c: Client, argv: Argv) -> bytes:
     return c.engine.replication.role(c)  # node/replication/state.py
 
@@ -463,8 +587,7 @@ _DEBUG_HELP: Final = (
     b"    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
     b"      file to the database.",
     b"RESTART [<milliseconds>]",
-    b"    Graceful restart: save config, db, restart after a <milliseconds> delay "
-    b"(default 0).",
+    b"    Graceful restart: save config, db, restart after a <milliseconds> delay (default 0).",
     b"SDSLEN <key>",
     b"    Show low level SDS string info representing `key` and value.",
     b"SEGFAULT",
@@ -496,19 +619,18 @@ _DEBUG_HELP: Final = (
     b"REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
     b"    Sets the time (in milliseconds) to wait between client reply buffer peak resets.",
     b"    In case NEVER is provided the last observed peak will never be reset",
-    b"    In case RESET is provided the peak reset time will be restored to the default "
-    b"value",
+    b"    In case RESET is provided the peak reset time will be restored to the default value",
     b"REPLYBUFFER RESIZING <0|1>",
     b"    Enable or disable the reply buffer resize cron job",
     b"CLUSTERLINK KILL <to|from|all> <node-id>",
     b"    Kills the link based on the direction to/from (both) with the provided node.",
 )
 # The 64-bit sizes redis-server 7.0.15 reports for DEBUG STRUCTSIZE.
-_STRUCTSIZE: Final = (b"bits:64 robj:16 dictentry:24 sdshdr5:1 sdshdr8:3 sdshdr16:5 "
-                      b"sdshdr32:9 sdshdr64:17 ")
+_STRUCTSIZE: Final = (
+    b"bits:64 robj:16 dictentry:24 sdshdr5:1 sdshdr8:3 sdshdr16:5 sdshdr32:9 sdshdr64:17 "
+)
 # Object type numbers (OBJ_STRING ... OBJ_STREAM) as DEBUG DIGEST mixes them in.
-_TYPE_CODES: Final = {b"string": 0, b"list": 1, b"set": 2, b"zset": 3, b"hash": 4,
-                      b"stream": 6}
+_TYPE_CODES: Final = {b"string": 0, b"list": 1, b"set": 2, b"zset": 3, b"hash": 4, b"stream": 6}
 _NO_KEY: Final = "ERR no such key"
 
 
@@ -594,15 +716,23 @@ def _debug_object(c: Client, argv: Argv) -> bytes:
     if encoding == b"quicklist":
         nodes = rdb.quicklist_nodes(cast(ListValue, value), limits.list_fill)
         size = sum(len(n) if isinstance(n, bytes) else len(listpack_encode(n)) for n in nodes)
-        extra = b" ql_nodes:%d ql_avg_node:%.2f ql_listpack_max:%d ql_compressed:%d " \
-                b"ql_uncompressed_size:%d" % (len(nodes), len(cast(ListValue, value)) / len(nodes),
-                                              limits.list_fill,
-                                              int(config.int("list-compress-depth") != 0), size)
+        extra = (
+            b" ql_nodes:%d ql_avg_node:%.2f ql_listpack_max:%d ql_compressed:%d "
+            b"ql_uncompressed_size:%d"
+            % (
+                len(nodes),
+                len(cast(ListValue, value)) / len(nodes),
+                limits.list_fill,
+                int(config.int("list-compress-depth") != 0),
+                size,
+            )
+        )
     lru, idle = c.engine.memory.clock.debug_fields(db.index, argv[2])
-    return resp.status(b"Value at:0x%x refcount:%d encoding:%s serializedlength:%d lru:%d "
-                       b"lru_seconds_idle:%d%s" % (
-                           id(value), object_refcount_of(value, config), encoding, saved,
-                           lru, idle, extra))
+    return resp.status(
+        b"Value at:0x%x refcount:%d encoding:%s serializedlength:%d lru:%d "
+        b"lru_seconds_idle:%d%s"
+        % (id(value), object_refcount_of(value, config), encoding, saved, lru, idle, extra)
+    )
 
 
 def _positive(raw: bytes) -> int:
@@ -641,22 +771,29 @@ def _debug_protocol(c: Client, argv: Argv) -> bytes:
         b"NULL": lambda: resp.null(c.resp),
         b"ARRAY": lambda: b"*3\r\n:0\r\n:1\r\n:2\r\n",
         b"SET": lambda: resp.set_header(3, c.resp) + b":0\r\n:1\r\n:2\r\n",
-        b"MAP": lambda: resp.map_header(3, c.resp) + b"".join(
-            resp.integer(j) + resp.boolean(j == 1, c.resp) for j in range(3)),
-        b"ATTRIB": lambda: (b"|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n"
-                            if r3 else b"") + resp.bulk(
-            b"Some real reply following the attribute"),
-        b"PUSH": lambda: b">2\r\n$16\r\nserver-cpu-usage\r\n:42\r\n" + resp.bulk(
-            b"Some real reply following the push reply"),
+        b"MAP": lambda: (
+            resp.map_header(3, c.resp)
+            + b"".join(resp.integer(j) + resp.boolean(j == 1, c.resp) for j in range(3))
+        ),
+        b"ATTRIB": lambda: (
+            (b"|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n" if r3 else b"")
+            + resp.bulk(b"Some real reply following the attribute")
+        ),
+        b"PUSH": lambda: (
+            b">2\r\n$16\r\nserver-cpu-usage\r\n:42\r\n"
+            + resp.bulk(b"Some real reply following the push reply")
+        ),
         b"VERBATIM": lambda: resp.verbatim(b"This is a verbatim\nstring", c.resp),
         b"TRUE": lambda: resp.boolean(True, c.resp),
         b"FALSE": lambda: resp.boolean(False, c.resp),
     }
     reply = replies.get(kind)
     if reply is None:
-        raise CommandError("ERR Wrong protocol type name. Please use one of the following: "
-                           "string|integer|double|bignum|null|array|set|map|attrib|push|"
-                           "verbatim|true|false")
+        raise CommandError(
+            "ERR Wrong protocol type name. Please use one of the following: "
+            "string|integer|double|bignum|null|array|set|map|attrib|push|"
+            "verbatim|true|false"
+        )
     if kind == b"PUSH" and not r3:
         raise CommandError("ERR RESP2 is not supported by this command")
     return reply()
@@ -671,8 +808,9 @@ def _debug_reload(c: Client, argv: Argv) -> bytes:
         elif word == b"NOSAVE":
             save = False
         elif word != b"MERGE":  # loading never fails on a duplicate key here
-            raise CommandError("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and "
-                               "NOSAVE options.")
+            raise CommandError(
+                "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."
+            )
     engine = c.engine
     persistence = engine.persistence
     if save and not persistence.save():
@@ -725,8 +863,7 @@ def _debug_quicklist_threshold(c: Client, argv: Argv) -> bytes:
     except ConfigError:
         size = -1
     if not 0 <= size <= 4 * 1024**3:
-        raise CommandError("ERR argument must be a memory value bigger than 1 and smaller "
-                           "than 4gb")
+        raise CommandError("ERR argument must be a memory value bigger than 1 and smaller than 4gb")
     return resp.OK
 
 
@@ -816,10 +953,11 @@ def _debug_sdslen(c: Client, argv: Argv) -> bytes:
     else:  # a raw argument, trimmed to its length when it was stored
         val_size, val_avail = sds_size(n), 0
     key_size = sds_size(len(key))
-    return resp.status(b"key_sds_len:%d, key_sds_avail:%d, key_zmalloc: %d, val_sds_len:%d, "
-                       b"val_sds_avail:%d, val_zmalloc: %d" % (
-                           len(key), _sds_avail(key_size, len(key), len(key)), key_size, n,
-                           val_avail, val_size))
+    return resp.status(
+        b"key_sds_len:%d, key_sds_avail:%d, key_zmalloc: %d, val_sds_len:%d, "
+        b"val_sds_avail:%d, val_zmalloc: %d"
+        % (len(key), _sds_avail(key_size, len(key), len(key)), key_size, n, val_avail, val_size)
+    )
 
 
 def _debug_drop_filter(c: Client, argv: Argv) -> bytes:
@@ -835,8 +973,10 @@ _DEBUG: Final[dict[bytes, tuple[Callable[[Client, Argv], bytes], Callable[[int],
     b"RELOAD": (_debug_reload, lambda n: n >= 2),
     b"OBJECT": (_debug_object, lambda n: n == 3),
     b"POPULATE": (_debug_populate, lambda n: 3 <= n <= 5),
-    b"DIGEST": (lambda c, argv: resp.status(dataset_digest(c.engine.keyspace.dbs).hex().encode()),
-                lambda n: n == 2),
+    b"DIGEST": (
+        lambda c, argv: resp.status(dataset_digest(c.engine.keyspace.dbs).hex().encode()),
+        lambda n: n == 2,
+    ),
     b"DIGEST-VALUE": (_debug_digest_value, lambda n: n >= 2),
     b"PROTOCOL": (_debug_protocol, lambda n: n == 3),
     b"SLEEP": (_debug_sleep, lambda n: n == 3),
@@ -848,8 +988,10 @@ _DEBUG: Final[dict[bytes, tuple[Callable[[Client, Argv], bytes], Callable[[int],
     b"ERROR": (_debug_error, lambda n: n == 3),
     b"STRUCTSIZE": (lambda c, argv: resp.bulk(_STRUCTSIZE), lambda n: n == 2),
     b"CHANGE-REPL-ID": (_ok, lambda n: n == 2),
-    b"STRINGMATCH-TEST": (lambda c, argv: resp.status(
-        b"Apparently Redis did not crash: test passed"), lambda n: n == 2),
+    b"STRINGMATCH-TEST": (
+        lambda c, argv: resp.status(b"Apparently Redis did not crash: test passed"),
+        lambda n: n == 2,
+    ),
     b"SET-DISABLE-DENY-SCRIPTS": (_ok, lambda n: n == 3),
     b"CONFIG-REWRITE-FORCE-ALL": (_debug_config_rewrite_all, lambda n: n == 2),
     b"PAUSE-CRON": (_ok, lambda n: n == 3),
@@ -861,12 +1003,18 @@ _DEBUG: Final[dict[bytes, tuple[Callable[[Client, Argv], bytes], Callable[[int],
 }
 
 
-@NODE.command("debug", -2, _ADMIN | Flag.PROTECTED, group="server", since="1.0.0",
-              summary="A container for debugging commands", complexity="Depends on subcommand.",
-              doc_flags=("syscmd",))
+@NODE.command(
+    "debug",
+    -2,
+    _ADMIN | Flag.PROTECTED,
+    group="server",
+    since="1.0.0",
+    summary="A container for debugging commands",
+    complexity="Depends on subcommand.",
+    doc_flags=("syscmd",),
+)
 def debug(c: Client, argv: Argv) -> bytes:
     entry = _DEBUG.get(option(argv[1]))
     if entry is None or not entry[1](len(argv)):
         raise CommandError(errors.SUBCOMMAND_SYNTAX.format(_text(argv[1]), "DEBUG"))
     return entry[0](c, argv)
-

@@ -28,14 +28,18 @@ Argv = list[bytes]
 _FCALL_FLAGS: Final = Flag.NOSCRIPT | Flag.STALE | Flag.SKIP_MONITOR | Flag.NO_MANDATORY_KEYS
 _NOTES: Final = "We cannot tell how the keys will be used so we assume the worst, {}"
 _ALL_SHARDS_OK: Final = ("request_policy:all_shards", "response_policy:all_succeeded")
-_FLUSH_ARG: Final = (docs.oneof("async", docs.token("async", "ASYNC"),
-                                docs.token("sync", "SYNC"), optional=True),)
+_FLUSH_ARG: Final = (
+    docs.oneof("async", docs.token("async", "ASYNC"), docs.token("sync", "SYNC"), optional=True),
+)
 
 
 def _args() -> tuple[docs.Arg, ...]:
-    return (docs.string("function"), docs.integer("numkeys"),
-            docs.key("key", 0, optional=True, multiple=True),
-            docs.string("arg", optional=True, multiple=True))
+    return (
+        docs.string("function"),
+        docs.integer("numkeys"),
+        docs.key("key", 0, optional=True, multiple=True),
+        docs.string("arg", optional=True, multiple=True),
+    )
 
 
 def _fcall(c: Client, argv: Argv, read_only: bool) -> bytes:
@@ -54,29 +58,46 @@ def _fcall(c: Client, argv: Argv, read_only: bool) -> bytes:
     return scripting.fcall(c, argv, function, numkeys, read_only)
 
 
-@NODE.command("fcall", -3, _FCALL_FLAGS | Flag.MAY_REPLICATE, group="scripting", since="7.0.0",
-              summary="Invoke a function",
-              complexity="Depends on the function that is executed.", acl=Acl.SCRIPTING,
-              keys=keys_spec(KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.UPDATE,
-                             _NOTES.format("RW and UPDATE")),
-              args=_args())
+@NODE.command(
+    "fcall",
+    -3,
+    _FCALL_FLAGS | Flag.MAY_REPLICATE,
+    group="scripting",
+    since="7.0.0",
+    summary="Invoke a function",
+    complexity="Depends on the function that is executed.",
+    acl=Acl.SCRIPTING,
+    keys=keys_spec(KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.UPDATE, _NOTES.format("RW and UPDATE")),
+    args=_args(),
+)
 def fcall(c: Client, argv: Argv) -> bytes:
     return _fcall(c, argv, False)
 
 
-@NODE.command("fcall_ro", -3, Flag.READONLY | _FCALL_FLAGS, group="scripting",
-              since="7.0.0", summary="Invoke a read-only function",
-              complexity="Depends on the function that is executed.", acl=Acl.SCRIPTING,
-              keys=keys_spec(KeyFlag.RO | KeyFlag.ACCESS, _NOTES.format("RO and ACCESS")),
-              args=_args())
+@NODE.command(
+    "fcall_ro",
+    -3,
+    Flag.READONLY | _FCALL_FLAGS,
+    group="scripting",
+    since="7.0.0",
+    summary="Invoke a read-only function",
+    complexity="Depends on the function that is executed.",
+    acl=Acl.SCRIPTING,
+    keys=keys_spec(KeyFlag.RO | KeyFlag.ACCESS, _NOTES.format("RO and ACCESS")),
+    args=_args(),
+)
 def fcall_ro(c: Client, argv: Argv) -> bytes:
     return _fcall(c, argv, True)
 
 
 # --- FUNCTION ----------------------------------------------------------------------------
-NODE.container("function", group="scripting", since="7.0.0",
-               summary="A container for function commands",
-               complexity="Depends on subcommand.")
+NODE.container(
+    "function",
+    group="scripting",
+    since="7.0.0",
+    summary="A container for function commands",
+    complexity="Depends on subcommand.",
+)
 
 _FUNCTION_HELP: Final = (
     b"LOAD [REPLACE] <FUNCTION CODE>",
@@ -90,8 +111,7 @@ _FUNCTION_HELP: Final = (
     b"    * Library description",
     b"    * Functions list",
     b"    * Library code (if WITHCODE is given)",
-    b"    It also possible to get only function that matches a pattern using LIBRARYNAME "
-    b"argument.",
+    b"    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
     b"STATS",
     b"    Return information about the current function running:",
     b"    * Function name",
@@ -115,8 +135,7 @@ _FUNCTION_HELP: Final = (
     b"restore policy to",
     b"    control how to handle existing libraries (default APPEND):",
     b"    * FLUSH: delete all existing libraries.",
-    b"    * APPEND: appends the restored libraries to the existing libraries. On collision, "
-    b"abort.",
+    b"    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
     b"    * REPLACE: appends the restored libraries to the existing libraries, On collision, "
     b"replace the old",
     b"      libraries with the new libraries (notice that even on this option there is a "
@@ -125,30 +144,46 @@ _FUNCTION_HELP: Final = (
 )
 
 
-@NODE.command("load", -3, Flag.WRITE | Flag.DENYOOM | Flag.NOSCRIPT, group="scripting",
-              since="7.0.0",
-              summary="Create a function with the given arguments (name, code, description)",
-              complexity="O(1) (considering compilation time is redundant)",
-              acl=Acl.SCRIPTING, tips=_ALL_SHARDS_OK,
-              args=(docs.token("replace", "REPLACE", optional=True),
-                    docs.string("function-code")),
-              container="function")
+@NODE.command(
+    "load",
+    -3,
+    Flag.WRITE | Flag.DENYOOM | Flag.NOSCRIPT,
+    group="scripting",
+    since="7.0.0",
+    summary="Create a function with the given arguments (name, code, description)",
+    complexity="O(1) (considering compilation time is redundant)",
+    acl=Acl.SCRIPTING,
+    tips=_ALL_SHARDS_OK,
+    args=(docs.token("replace", "REPLACE", optional=True), docs.string("function-code")),
+    container="function",
+)
 def function_load(c: Client, argv: Argv) -> bytes:
     replace = False
     for word in argv[2:-1]:  # options before the code, which is last
         if option(word) != b"REPLACE":
-            raise CommandError("ERR Unknown option given: "
-                               + word.split(b"\0", 1)[0].decode("utf-8", "surrogateescape"))
+            raise CommandError(
+                "ERR Unknown option given: "
+                + word.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+            )
         replace = True
     library = c.engine.scripting.create_library(argv[-1], replace)
     c.engine.dirty += 1
     return resp.bulk(library.name)
 
 
-@NODE.command("delete", 3, Flag.WRITE | Flag.NOSCRIPT, group="scripting", since="7.0.0",
-              summary="Delete a function by name", complexity="O(1)", acl=Acl.SCRIPTING,
-              tips=_ALL_SHARDS_OK, args=(docs.string("library-name"),),
-              container="function")
+@NODE.command(
+    "delete",
+    3,
+    Flag.WRITE | Flag.NOSCRIPT,
+    group="scripting",
+    since="7.0.0",
+    summary="Delete a function by name",
+    complexity="O(1)",
+    acl=Acl.SCRIPTING,
+    tips=_ALL_SHARDS_OK,
+    args=(docs.string("library-name"),),
+    container="function",
+)
 def function_delete(c: Client, argv: Argv) -> bytes:
     scripting = c.engine.scripting
     library = scripting.libraries.get(argv[2])
@@ -159,27 +194,46 @@ def function_delete(c: Client, argv: Argv) -> bytes:
     return resp.OK
 
 
-@NODE.command("flush", -2, Flag.WRITE | Flag.NOSCRIPT, group="scripting", since="7.0.0",
-              summary="Deleting all functions",
-              complexity="O(N) where N is the number of functions deleted",
-              acl=Acl.SCRIPTING, tips=_ALL_SHARDS_OK, args=_FLUSH_ARG, container="function")
+@NODE.command(
+    "flush",
+    -2,
+    Flag.WRITE | Flag.NOSCRIPT,
+    group="scripting",
+    since="7.0.0",
+    summary="Deleting all functions",
+    complexity="O(N) where N is the number of functions deleted",
+    acl=Acl.SCRIPTING,
+    tips=_ALL_SHARDS_OK,
+    args=_FLUSH_ARG,
+    container="function",
+)
 def function_flush(c: Client, argv: Argv) -> bytes:
     if len(argv) > 3:
-        raise CommandError(errors.SUBCOMMAND_SYNTAX.format(
-            argv[1].decode("utf-8", "surrogateescape"), "FUNCTION"))
+        raise CommandError(
+            errors.SUBCOMMAND_SYNTAX.format(argv[1].decode("utf-8", "surrogateescape"), "FUNCTION")
+        )
     flush_mode(argv, "ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
     c.engine.scripting.flush_functions()
     c.engine.dirty += 1
     return resp.OK
 
 
-@NODE.command("list", -2, Flag.NOSCRIPT, group="scripting", since="7.0.0",
-              summary="List information about all the functions",
-              complexity="O(N) where N is the number of functions", acl=Acl.SCRIPTING,
-              tips=("nondeterministic_output_order",),
-              args=(docs.string("library-name-pattern", token="LIBRARYNAME", optional=True),
-                    docs.token("withcode", "WITHCODE", optional=True)),
-              container="function")
+@NODE.command(
+    "list",
+    -2,
+    Flag.NOSCRIPT,
+    group="scripting",
+    since="7.0.0",
+    summary="List information about all the functions",
+    complexity="O(N) where N is the number of functions",
+    acl=Acl.SCRIPTING,
+    tips=("nondeterministic_output_order",),
+    args=(
+        docs.string("library-name-pattern", token="LIBRARYNAME", optional=True),
+        docs.token("withcode", "WITHCODE", optional=True),
+    ),
+    container="function",
+)
 def function_list(c: Client, argv: Argv) -> bytes:
     with_code = False
     pattern: bytes | None = None
@@ -194,20 +248,31 @@ def function_list(c: Client, argv: Argv) -> bytes:
             i += 1
             pattern = argv[i]
         else:
-            raise CommandError("ERR Unknown argument "
-                               + argv[i].split(b"\0", 1)[0].decode("utf-8", "surrogateescape"))
+            raise CommandError(
+                "ERR Unknown argument "
+                + argv[i].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+            )
         i += 1
-    libraries = [lib for lib in c.engine.scripting.libraries.values()
-                 if pattern is None or match(pattern, lib.name, nocase=True)]
+    libraries = [
+        lib
+        for lib in c.engine.scripting.libraries.values()
+        if pattern is None or match(pattern, lib.name, nocase=True)
+    ]
     return resp.array_header(len(libraries)) + b"".join(
-        _library_reply(library, with_code, c.resp) for library in libraries)
+        _library_reply(library, with_code, c.resp) for library in libraries
+    )
 
 
 def _library_reply(library: Library, with_code: bool, protocol: int) -> bytes:
-    out = [resp.map_header(4 if with_code else 3, protocol),
-           resp.bulk(b"library_name"), resp.bulk(library.name),
-           resp.bulk(b"engine"), resp.bulk(b"LUA"),
-           resp.bulk(b"functions"), resp.array_header(len(library.functions))]
+    out = [
+        resp.map_header(4 if with_code else 3, protocol),
+        resp.bulk(b"library_name"),
+        resp.bulk(library.name),
+        resp.bulk(b"engine"),
+        resp.bulk(b"LUA"),
+        resp.bulk(b"functions"),
+        resp.array_header(len(library.functions)),
+    ]
     out.extend(_function_reply(function, protocol) for function in library.functions.values())
     if with_code:
         out += [resp.bulk(b"library_code"), resp.bulk(library.code)]
@@ -216,19 +281,31 @@ def _library_reply(library: Library, with_code: bool, protocol: int) -> bytes:
 
 def _function_reply(function: Function, protocol: int) -> bytes:
     flags = [name for name in SCRIPT_FLAGS if name in function.flags]
-    return b"".join([
-        resp.map_header(3, protocol),
-        resp.bulk(b"name"), resp.bulk(function.name),
-        resp.bulk(b"description"), resp.bulk_or_null(function.description, protocol),
-        resp.bulk(b"flags"), resp.set_header(len(flags), protocol),
-        *(resp.status(flag) for flag in flags),
-    ])
+    return b"".join(
+        [
+            resp.map_header(3, protocol),
+            resp.bulk(b"name"),
+            resp.bulk(function.name),
+            resp.bulk(b"description"),
+            resp.bulk_or_null(function.description, protocol),
+            resp.bulk(b"flags"),
+            resp.set_header(len(flags), protocol),
+            *(resp.status(flag) for flag in flags),
+        ]
+    )
 
 
-@NODE.command("dump", 2, Flag.NOSCRIPT, group="scripting", since="7.0.0",
-              summary="Dump all functions into a serialized binary payload",
-              complexity="O(N) where N is the number of functions", acl=Acl.SCRIPTING,
-              container="function")
+@NODE.command(
+    "dump",
+    2,
+    Flag.NOSCRIPT,
+    group="scripting",
+    since="7.0.0",
+    summary="Dump all functions into a serialized binary payload",
+    complexity="O(N) where N is the number of functions",
+    acl=Acl.SCRIPTING,
+    container="function",
+)
 def function_dump(c: Client, argv: Argv) -> bytes:
     from node.persistence import rdb
 
@@ -236,25 +313,40 @@ def function_dump(c: Client, argv: Argv) -> bytes:
     return resp.bulk(rdb.dump_functions(codes, c.engine.config.bool("rdbcompression")))
 
 
-@NODE.command("restore", -3, Flag.WRITE | Flag.DENYOOM | Flag.NOSCRIPT, group="scripting",
-              since="7.0.0", summary="Restore all the functions on the given payload",
-              complexity="O(N) where N is the number of functions on the payload",
-              acl=Acl.SCRIPTING, tips=_ALL_SHARDS_OK,
-              args=(docs.string("serialized-value"),
-                    docs.oneof("policy", docs.token("flush", "FLUSH"),
-                               docs.token("append", "APPEND"),
-                               docs.token("replace", "REPLACE"), optional=True)),
-              container="function")
+@NODE.command(
+    "restore",
+    -3,
+    Flag.WRITE | Flag.DENYOOM | Flag.NOSCRIPT,
+    group="scripting",
+    since="7.0.0",
+    summary="Restore all the functions on the given payload",
+    complexity="O(N) where N is the number of functions on the payload",
+    acl=Acl.SCRIPTING,
+    tips=_ALL_SHARDS_OK,
+    args=(
+        docs.string("serialized-value"),
+        docs.oneof(
+            "policy",
+            docs.token("flush", "FLUSH"),
+            docs.token("append", "APPEND"),
+            docs.token("replace", "REPLACE"),
+            optional=True,
+        ),
+    ),
+    container="function",
+)
 def function_restore(c: Client, argv: Argv) -> bytes:
     from node.persistence import blobs, rdb
 
     if len(argv) > 4:
-        raise CommandError(errors.SUBCOMMAND_SYNTAX.format(
-            argv[1].decode("utf-8", "surrogateescape"), "FUNCTION"))
+        raise CommandError(
+            errors.SUBCOMMAND_SYNTAX.format(argv[1].decode("utf-8", "surrogateescape"), "FUNCTION")
+        )
     policy = option(argv[3]) if len(argv) == 4 else b"APPEND"
     if policy not in (b"FLUSH", b"APPEND", b"REPLACE"):
-        raise CommandError("ERR Wrong restore policy given, value should be either FLUSH, "
-                           "APPEND or REPLACE.")
+        raise CommandError(
+            "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE."
+        )
     payload = argv[2]
     if not rdb.payload_ok(payload):
         raise CommandError("ERR DUMP payload version or checksum are wrong")
@@ -262,8 +354,14 @@ def function_restore(c: Client, argv: Argv) -> bytes:
         codes = rdb.restore_functions(payload)
     except blobs.FormatError as exc:
         reason = str(exc)
-        raise CommandError("ERR " + (reason if reason == "given type is not a function"
-                                     else "Failed loading library payload")) from None
+        raise CommandError(
+            "ERR "
+            + (
+                reason
+                if reason == "given type is not a function"
+                else "Failed loading library payload"
+            )
+        ) from None
     scripting = c.engine.scripting
     libraries: dict[bytes, Library] = {}
     functions: dict[bytes, Function] = {}
@@ -276,8 +374,12 @@ def function_restore(c: Client, argv: Argv) -> bytes:
     return resp.OK
 
 
-def _join(libraries: dict[bytes, Library], functions: dict[bytes, Function],
-          new: dict[bytes, Library], replace: bool) -> None:
+def _join(
+    libraries: dict[bytes, Library],
+    functions: dict[bytes, Function],
+    new: dict[bytes, Library],
+    replace: bool,
+) -> None:
     """libraryJoin: add the restored libraries; a name collision fails (APPEND) or replaces
     the old library (REPLACE); a function name collision fails either way, leaving the
     current libraries as they were."""
@@ -287,33 +389,45 @@ def _join(libraries: dict[bytes, Library], functions: dict[bytes, Function],
         if old is not None:
             if not replace:
                 _restore(replaced, libraries, functions)
-                raise CommandError("ERR Library " + library.name.decode(
-                    "utf-8", "surrogateescape") + " already exists")
+                raise CommandError(
+                    "ERR Library "
+                    + library.name.decode("utf-8", "surrogateescape")
+                    + " already exists"
+                )
             unlink_library(old, libraries, functions)
             replaced.append(old)
     for library in new.values():
         for key, function in library.functions.items():
             if key in functions:
                 _restore(replaced, libraries, functions)
-                raise CommandError("ERR Function " + function.name.decode(
-                    "utf-8", "surrogateescape") + " already exists")
+                raise CommandError(
+                    "ERR Function "
+                    + function.name.decode("utf-8", "surrogateescape")
+                    + " already exists"
+                )
     for library in new.values():
         link_library(library, libraries, functions)
 
 
-def _restore(replaced: list[Library], libraries: dict[bytes, Library],
-             functions: dict[bytes, Function]) -> None:
+def _restore(
+    replaced: list[Library], libraries: dict[bytes, Library], functions: dict[bytes, Function]
+) -> None:
     for library in replaced:
         link_library(library, libraries, functions)
 
 
-@NODE.command("stats", 2, Flag.NOSCRIPT | Flag.ALLOW_BUSY, group="scripting", since="7.0.0",
-              summary="Return information about the function currently running (name, "
-                      "description, duration)",
-              complexity="O(1)", acl=Acl.SCRIPTING,
-              tips=("nondeterministic_output", "request_policy:all_shards",
-                    "response_policy:special"),
-              container="function")
+@NODE.command(
+    "stats",
+    2,
+    Flag.NOSCRIPT | Flag.ALLOW_BUSY,
+    group="scripting",
+    since="7.0.0",
+    summary="Return information about the function currently running (name, description, duration)",
+    complexity="O(1)",
+    acl=Acl.SCRIPTING,
+    tips=("nondeterministic_output", "request_policy:all_shards", "response_policy:special"),
+    container="function",
+)
 def function_stats(c: Client, argv: Argv) -> bytes:
     scripting = c.engine.scripting
     out = [resp.map_header(2, c.resp), resp.bulk(b"running_script")]
@@ -322,28 +436,55 @@ def function_stats(c: Client, argv: Argv) -> bytes:
         out.append(resp.null(c.resp))
     else:
         duration = c.engine.monotonic_ms() - run.start_ms
-        out += [resp.map_header(3, c.resp), resp.bulk(b"name"), resp.bulk(run.name),
-                resp.bulk(b"command"), resp.bulk_array(run.argv),
-                resp.bulk(b"duration_ms"), resp.integer(duration)]
-    out += [resp.bulk(b"engines"), resp.map_header(1, c.resp), resp.bulk(b"LUA"),
-            resp.map_header(2, c.resp),
-            resp.bulk(b"libraries_count"), resp.integer(len(scripting.libraries)),
-            resp.bulk(b"functions_count"), resp.integer(len(scripting.functions))]
+        out += [
+            resp.map_header(3, c.resp),
+            resp.bulk(b"name"),
+            resp.bulk(run.name),
+            resp.bulk(b"command"),
+            resp.bulk_array(run.argv),
+            resp.bulk(b"duration_ms"),
+            resp.integer(duration),
+        ]
+    out += [
+        resp.bulk(b"engines"),
+        resp.map_header(1, c.resp),
+        resp.bulk(b"LUA"),
+        resp.map_header(2, c.resp),
+        resp.bulk(b"libraries_count"),
+        resp.integer(len(scripting.libraries)),
+        resp.bulk(b"functions_count"),
+        resp.integer(len(scripting.functions)),
+    ]
     return b"".join(out)
 
 
-@NODE.command("kill", 2, Flag.NOSCRIPT | Flag.ALLOW_BUSY, group="scripting", since="7.0.0",
-              summary="Kill the function currently in execution.", complexity="O(1)",
-              acl=Acl.SCRIPTING,
-              tips=("request_policy:all_shards", "response_policy:one_succeeded"),
-              container="function")
+@NODE.command(
+    "kill",
+    2,
+    Flag.NOSCRIPT | Flag.ALLOW_BUSY,
+    group="scripting",
+    since="7.0.0",
+    summary="Kill the function currently in execution.",
+    complexity="O(1)",
+    acl=Acl.SCRIPTING,
+    tips=("request_policy:all_shards", "response_policy:one_succeeded"),
+    container="function",
+)
 def function_kill(c: Client, argv: Argv) -> bytes:
     c.engine.scripting.kill(eval_mode=False)
     return resp.OK
 
 
-@NODE.command("help", 2, Flag.LOADING | Flag.STALE, group="scripting", since="7.0.0",
-              summary="Show helpful text about the different subcommands",
-              complexity="O(1)", acl=Acl.SCRIPTING, container="function")
+@NODE.command(
+    "help",
+    2,
+    Flag.LOADING | Flag.STALE,
+    group="scripting",
+    since="7.0.0",
+    summary="Show helpful text about the different subcommands",
+    complexity="O(1)",
+    acl=Acl.SCRIPTING,
+    container="function",
+)
 def function_help(c: Client, argv: Argv) -> bytes:
     return resp.help_reply(argv[0], _FUNCTION_HELP)

@@ -87,8 +87,9 @@ def _deleted(c: Client, key: bytes) -> None:
 def _lonlat(raw_lon: bytes, raw_lat: bytes) -> tuple[float, float]:
     """extractLongLatOrReply: two doubles inside the Mercator limits."""
     lon, lat = double_arg(raw_lon), double_arg(raw_lat)
-    if not (geohash.LONG_MIN <= lon <= geohash.LONG_MAX
-            and geohash.LAT_MIN <= lat <= geohash.LAT_MAX):
+    if not (
+        geohash.LONG_MIN <= lon <= geohash.LONG_MAX and geohash.LAT_MIN <= lat <= geohash.LAT_MAX
+    ):
         raise CommandError(f"ERR invalid longitude,latitude pair {lon:f},{lat:f}")
     return lon, lat
 
@@ -137,23 +138,46 @@ def _position(score: float, proto: int) -> bytes:
 
 # --- GEOADD ---------------------------------------------------------------------------------
 _KEY: Final = docs.key("key")
-_UNIT_ARG: Final = docs.oneof("unit", docs.token("m", "M"), docs.token("km", "KM"),
-                              docs.token("ft", "FT"), docs.token("mi", "MI"))
+_UNIT_ARG: Final = docs.oneof(
+    "unit",
+    docs.token("m", "M"),
+    docs.token("km", "KM"),
+    docs.token("ft", "FT"),
+    docs.token("mi", "MI"),
+)
 _GEO_RO: Final = KeyFlag.RO | KeyFlag.ACCESS
 
 
-@NODE.command("geoadd", -5, Flag.WRITE | Flag.DENYOOM, group="geo", since="3.2.0",
-              summary="Add one or more geospatial items in the geospatial index represented using a sorted set",
-              complexity="O(log(N)) for each item added, where N is the number of elements in the sorted set.",
-              acl=Acl.GEO, keys=[key_at(1, KeyFlag.RW | KeyFlag.UPDATE)],
-              history=(("6.2.0", "Added the `CH`, `NX` and `XX` options."),),
-              args=(_KEY,
-                    docs.oneof("condition", docs.token("nx", "NX"), docs.token("xx", "XX"),
-                               optional=True, since="6.2.0"),
-                    docs.token("change", "CH", optional=True, since="6.2.0"),
-                    docs.block("longitude_latitude_member", docs.double("longitude"),
-                               docs.double("latitude"), docs.string("member"),
-                               multiple=True)))
+@NODE.command(
+    "geoadd",
+    -5,
+    Flag.WRITE | Flag.DENYOOM,
+    group="geo",
+    since="3.2.0",
+    summary="Add one or more geospatial items in the geospatial index represented using a sorted set",
+    complexity="O(log(N)) for each item added, where N is the number of elements in the sorted set.",
+    acl=Acl.GEO,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.UPDATE)],
+    history=(("6.2.0", "Added the `CH`, `NX` and `XX` options."),),
+    args=(
+        _KEY,
+        docs.oneof(
+            "condition",
+            docs.token("nx", "NX"),
+            docs.token("xx", "XX"),
+            optional=True,
+            since="6.2.0",
+        ),
+        docs.token("change", "CH", optional=True, since="6.2.0"),
+        docs.block(
+            "longitude_latitude_member",
+            docs.double("longitude"),
+            docs.double("latitude"),
+            docs.string("member"),
+            multiple=True,
+        ),
+    ),
+)
 def geoadd(c: Client, argv: Argv) -> bytes:
     first = 2
     nx = xx = False
@@ -178,13 +202,30 @@ def geoadd(c: Client, argv: Argv) -> bytes:
 
 
 # --- GEODIST / GEOHASH / GEOPOS ------------------------------------------------------------------
-@NODE.command("geodist", -4, Flag.READONLY, group="geo", since="3.2.0",
-              summary="Returns the distance between two members of a geospatial index",
-              complexity="O(log(N))", acl=Acl.GEO, keys=[key_at(1, _GEO_RO)],
-              args=(_KEY, docs.string("member1"), docs.string("member2"),
-                    docs.oneof("unit", docs.token("m", "M"), docs.token("km", "KM"),
-                               docs.token("ft", "FT"), docs.token("mi", "MI"),
-                               optional=True)))
+@NODE.command(
+    "geodist",
+    -4,
+    Flag.READONLY,
+    group="geo",
+    since="3.2.0",
+    summary="Returns the distance between two members of a geospatial index",
+    complexity="O(log(N))",
+    acl=Acl.GEO,
+    keys=[key_at(1, _GEO_RO)],
+    args=(
+        _KEY,
+        docs.string("member1"),
+        docs.string("member2"),
+        docs.oneof(
+            "unit",
+            docs.token("m", "M"),
+            docs.token("km", "KM"),
+            docs.token("ft", "FT"),
+            docs.token("mi", "MI"),
+            optional=True,
+        ),
+    ),
+)
 def geodist(c: Client, argv: Argv) -> bytes:
     to_meters = 1.0
     if len(argv) == 5:
@@ -197,16 +238,22 @@ def geodist(c: Client, argv: Argv) -> bytes:
     first, second = zs.score(argv[2]), zs.score(argv[3])
     if first is None or second is None:
         return resp.null(c.resp)
-    meters = geohash.distance(*geohash.score_to_lonlat(first),
-                              *geohash.score_to_lonlat(second))
+    meters = geohash.distance(*geohash.score_to_lonlat(first), *geohash.score_to_lonlat(second))
     return resp.bulk(_distance_text(meters / to_meters))
 
 
-@NODE.command("geohash", -2, Flag.READONLY, group="geo", since="3.2.0",
-              summary="Returns members of a geospatial index as standard geohash strings",
-              complexity="O(log(N)) for each member requested, where N is the number of elements in the sorted set.",
-              acl=Acl.GEO, keys=[key_at(1, _GEO_RO)],
-              args=(_KEY, docs.string("member", multiple=True)))
+@NODE.command(
+    "geohash",
+    -2,
+    Flag.READONLY,
+    group="geo",
+    since="3.2.0",
+    summary="Returns members of a geospatial index as standard geohash strings",
+    complexity="O(log(N)) for each member requested, where N is the number of elements in the sorted set.",
+    acl=Acl.GEO,
+    keys=[key_at(1, _GEO_RO)],
+    args=(_KEY, docs.string("member", multiple=True)),
+)
 def geohash_(c: Client, argv: Argv) -> bytes:
     zs = _read_zset(c, argv[1])
     null = resp.null(c.resp)
@@ -217,11 +264,18 @@ def geohash_(c: Client, argv: Argv) -> bytes:
     return b"".join(parts)
 
 
-@NODE.command("geopos", -2, Flag.READONLY, group="geo", since="3.2.0",
-              summary="Returns longitude and latitude of members of a geospatial index",
-              complexity="O(N) where N is the number of members requested.",
-              acl=Acl.GEO, keys=[key_at(1, _GEO_RO)],
-              args=(_KEY, docs.string("member", multiple=True)))
+@NODE.command(
+    "geopos",
+    -2,
+    Flag.READONLY,
+    group="geo",
+    since="3.2.0",
+    summary="Returns longitude and latitude of members of a geospatial index",
+    complexity="O(N) where N is the number of members requested.",
+    acl=Acl.GEO,
+    keys=[key_at(1, _GEO_RO)],
+    args=(_KEY, docs.string("member", multiple=True)),
+)
 def geopos(c: Client, argv: Argv) -> bytes:
     zs = _read_zset(c, argv[1])
     null = resp.null_array(c.resp)
@@ -282,8 +336,11 @@ def _search(c: Client, argv: Argv, src: int, flags: int) -> bytes:
     _parse_options(argv, base, flags, zs, opts)
 
     if opts.store is not None and (opts.withdist or opts.withhash or opts.withcoord):
-        raise CommandError(STORE_WITH.format(
-            "GEOSEARCHSTORE" if flags & _SEARCHSTORE else "STORE option in GEORADIUS"))
+        raise CommandError(
+            STORE_WITH.format(
+                "GEOSEARCHSTORE" if flags & _SEARCHSTORE else "STORE option in GEORADIUS"
+            )
+        )
     name = argv[0].decode("utf-8", "surrogateescape")
     if flags & _SEARCH and not (opts.frommember or opts.fromlonlat):
         raise CommandError(NEED_FROM.format(name))
@@ -315,8 +372,7 @@ def _search(c: Client, argv: Argv, src: int, flags: int) -> bytes:
     return _store(c, opts.store, points, opts.storedist, event)
 
 
-def _parse_options(argv: Argv, base: int, flags: int, zs: ZSet | None,
-                   opts: _Options) -> None:
+def _parse_options(argv: Argv, base: int, flags: int, zs: ZSet | None, opts: _Options) -> None:
     """The option loop: each word is recognized only where its variant allows it and when
     its arguments are there; anything else is a syntax error at that point."""
     search = bool(flags & _SEARCH)
@@ -348,14 +404,12 @@ def _parse_options(argv: Argv, base: int, flags: int, zs: ZSet | None,
             i += 1
         elif word == b"STOREDIST" and search and flags & _SEARCHSTORE:
             opts.storedist = True
-        elif (word == b"FROMMEMBER" and i + 1 < remaining and search
-              and not opts.fromlonlat):
+        elif word == b"FROMMEMBER" and i + 1 < remaining and search and not opts.fromlonlat:
             if zs is not None:
                 opts.center = _member_lonlat(zs, argv[base + i + 1])
             opts.frommember = True
             i += 1
-        elif (word == b"FROMLONLAT" and i + 2 < remaining and search
-              and not opts.frommember):
+        elif word == b"FROMLONLAT" and i + 2 < remaining and search and not opts.frommember:
             opts.center = _lonlat(argv[base + i + 1], argv[base + i + 2])
             opts.fromlonlat = True
             i += 2
@@ -443,8 +497,7 @@ def _search_reply(points: list[_Point], opts: _Options, proto: int) -> bytes:
     return b"".join(parts)
 
 
-def _store(c: Client, dst: bytes, points: list[_Point], storedist: bool,
-           event: bytes) -> bytes:
+def _store(c: Client, dst: bytes, points: list[_Point], storedist: bool, event: bytes) -> bytes:
     """STORE/STOREDIST: the matches as a new sorted set (scored by hash or by distance in
     the request's unit); nothing found deletes the destination."""
     if not points:
@@ -462,105 +515,204 @@ def _store(c: Client, dst: bytes, points: list[_Point], storedist: bool,
 # --- declarations ------------------------------------------------------------------------------
 _RADIUS_COMPLEXITY: Final = (
     "O(N+log(M)) where N is the number of elements inside the bounding box of the circular "
-    "area delimited by center and radius and M is the number of items inside the index.")
+    "area delimited by center and radius and M is the number of items inside the index."
+)
 _SEARCH_COMPLEXITY: Final = (
     "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area "
-    "around the shape provided as the filter and M is the number of items inside the shape")
-_WITH: Final = (docs.token("withcoord", "WITHCOORD", optional=True),
-                docs.token("withdist", "WITHDIST", optional=True),
-                docs.token("withhash", "WITHHASH", optional=True))
-_ORDER: Final = docs.oneof("order", docs.token("asc", "ASC"), docs.token("desc", "DESC"),
-                           optional=True)
-_COUNT: Final = docs.block("count", docs.integer("count", token="COUNT"),
-                           docs.token("any", "ANY", optional=True), optional=True)
-_COUNT_ANY_SINCE: Final = docs.block("count", docs.integer("count", token="COUNT"),
-                                     docs.token("any", "ANY", optional=True, since="6.2.0"),
-                                     optional=True)
-_FROM: Final = docs.oneof("from", docs.string("member", token="FROMMEMBER"),
-                          docs.block("longitude_latitude", docs.double("longitude"),
-                                     docs.double("latitude"), token="FROMLONLAT"))
-_BY: Final = docs.oneof("by",
-                        docs.block("circle", docs.double("radius", token="BYRADIUS"),
-                                   _UNIT_ARG),
-                        docs.block("box", docs.double("width", token="BYBOX"),
-                                   docs.double("height"), _UNIT_ARG))
-_STORE_ARGS: Final = (docs.key("key", 1, token="STORE", optional=True),
-                      docs.key("key", 2, token="STOREDIST", optional=True))
+    "around the shape provided as the filter and M is the number of items inside the shape"
+)
+_WITH: Final = (
+    docs.token("withcoord", "WITHCOORD", optional=True),
+    docs.token("withdist", "WITHDIST", optional=True),
+    docs.token("withhash", "WITHHASH", optional=True),
+)
+_ORDER: Final = docs.oneof(
+    "order", docs.token("asc", "ASC"), docs.token("desc", "DESC"), optional=True
+)
+_COUNT: Final = docs.block(
+    "count",
+    docs.integer("count", token="COUNT"),
+    docs.token("any", "ANY", optional=True),
+    optional=True,
+)
+_COUNT_ANY_SINCE: Final = docs.block(
+    "count",
+    docs.integer("count", token="COUNT"),
+    docs.token("any", "ANY", optional=True, since="6.2.0"),
+    optional=True,
+)
+_FROM: Final = docs.oneof(
+    "from",
+    docs.string("member", token="FROMMEMBER"),
+    docs.block(
+        "longitude_latitude", docs.double("longitude"), docs.double("latitude"), token="FROMLONLAT"
+    ),
+)
+_BY: Final = docs.oneof(
+    "by",
+    docs.block("circle", docs.double("radius", token="BYRADIUS"), _UNIT_ARG),
+    docs.block("box", docs.double("width", token="BYBOX"), docs.double("height"), _UNIT_ARG),
+)
+_STORE_ARGS: Final = (
+    docs.key("key", 1, token="STORE", optional=True),
+    docs.key("key", 2, token="STOREDIST", optional=True),
+)
 _UPPERCASE_UNITS: Final = ("7.0.0", "Added support for uppercase unit names.")
-
-
 
 
 def _store_keys(startfrom: int) -> list[KeySpec]:
     """The source key, then the optional STORE/STOREDIST destinations found by keyword."""
-    return [key_at(1, _GEO_RO),
-            keys_by_keyword(b"STORE", startfrom, KeyFlag.OW | KeyFlag.UPDATE, lastkey=0),
-            keys_by_keyword(b"STOREDIST", startfrom, KeyFlag.OW | KeyFlag.UPDATE, lastkey=0)]
+    return [
+        key_at(1, _GEO_RO),
+        keys_by_keyword(b"STORE", startfrom, KeyFlag.OW | KeyFlag.UPDATE, lastkey=0),
+        keys_by_keyword(b"STOREDIST", startfrom, KeyFlag.OW | KeyFlag.UPDATE, lastkey=0),
+    ]
 
 
-@NODE.command("georadius", -6, Flag.WRITE | Flag.DENYOOM, group="geo", since="3.2.0",
-              summary="Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a point",
-              complexity=_RADIUS_COMPLEXITY, acl=Acl.GEO, keys=_store_keys(6),
-              history=(("6.2.0", "Added the `ANY` option for `COUNT`."), _UPPERCASE_UNITS),
-              doc_flags=("deprecated",), deprecated_since="6.2.0",
-              replaced_by="`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument",
-              args=(_KEY, docs.double("longitude"), docs.double("latitude"),
-                    docs.double("radius"), _UNIT_ARG, *_WITH, _COUNT_ANY_SINCE, _ORDER,
-                    *_STORE_ARGS))
+@NODE.command(
+    "georadius",
+    -6,
+    Flag.WRITE | Flag.DENYOOM,
+    group="geo",
+    since="3.2.0",
+    summary="Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a point",
+    complexity=_RADIUS_COMPLEXITY,
+    acl=Acl.GEO,
+    keys=_store_keys(6),
+    history=(("6.2.0", "Added the `ANY` option for `COUNT`."), _UPPERCASE_UNITS),
+    doc_flags=("deprecated",),
+    deprecated_since="6.2.0",
+    replaced_by="`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument",
+    args=(
+        _KEY,
+        docs.double("longitude"),
+        docs.double("latitude"),
+        docs.double("radius"),
+        _UNIT_ARG,
+        *_WITH,
+        _COUNT_ANY_SINCE,
+        _ORDER,
+        *_STORE_ARGS,
+    ),
+)
 def georadius(c: Client, argv: Argv) -> bytes:
     return _search(c, argv, 1, _COORDS)
 
 
-@NODE.command("georadius_ro", -6, Flag.READONLY, group="geo", since="3.2.10",
-              summary="A read-only variant for GEORADIUS",
-              complexity=_RADIUS_COMPLEXITY, acl=Acl.GEO, keys=[key_at(1, _GEO_RO)],
-              history=(("6.2.0", "Added the `ANY` option for `COUNT`."),),
-              doc_flags=("deprecated",), deprecated_since="6.2.0",
-              replaced_by="`GEOSEARCH` with the `BYRADIUS` argument",
-              args=(_KEY, docs.double("longitude"), docs.double("latitude"),
-                    docs.double("radius"), _UNIT_ARG, *_WITH, _COUNT_ANY_SINCE, _ORDER))
+@NODE.command(
+    "georadius_ro",
+    -6,
+    Flag.READONLY,
+    group="geo",
+    since="3.2.10",
+    summary="A read-only variant for GEORADIUS",
+    complexity=_RADIUS_COMPLEXITY,
+    acl=Acl.GEO,
+    keys=[key_at(1, _GEO_RO)],
+    history=(("6.2.0", "Added the `ANY` option for `COUNT`."),),
+    doc_flags=("deprecated",),
+    deprecated_since="6.2.0",
+    replaced_by="`GEOSEARCH` with the `BYRADIUS` argument",
+    args=(
+        _KEY,
+        docs.double("longitude"),
+        docs.double("latitude"),
+        docs.double("radius"),
+        _UNIT_ARG,
+        *_WITH,
+        _COUNT_ANY_SINCE,
+        _ORDER,
+    ),
+)
 def georadius_ro(c: Client, argv: Argv) -> bytes:
     return _search(c, argv, 1, _COORDS | _NOSTORE)
 
 
-@NODE.command("georadiusbymember", -5, Flag.WRITE | Flag.DENYOOM, group="geo", since="3.2.0",
-              summary="Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a member",
-              complexity=_RADIUS_COMPLEXITY, acl=Acl.GEO, keys=_store_keys(5),
-              history=(_UPPERCASE_UNITS,),
-              doc_flags=("deprecated",), deprecated_since="6.2.0",
-              replaced_by="`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` arguments",
-              args=(_KEY, docs.string("member"), docs.double("radius"), _UNIT_ARG, *_WITH,
-                    _COUNT, _ORDER, *_STORE_ARGS))
+@NODE.command(
+    "georadiusbymember",
+    -5,
+    Flag.WRITE | Flag.DENYOOM,
+    group="geo",
+    since="3.2.0",
+    summary="Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a member",
+    complexity=_RADIUS_COMPLEXITY,
+    acl=Acl.GEO,
+    keys=_store_keys(5),
+    history=(_UPPERCASE_UNITS,),
+    doc_flags=("deprecated",),
+    deprecated_since="6.2.0",
+    replaced_by="`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` arguments",
+    args=(
+        _KEY,
+        docs.string("member"),
+        docs.double("radius"),
+        _UNIT_ARG,
+        *_WITH,
+        _COUNT,
+        _ORDER,
+        *_STORE_ARGS,
+    ),
+)
 def georadiusbymember(c: Client, argv: Argv) -> bytes:
     return _search(c, argv, 1, _MEMBER)
 
 
-@NODE.command("georadiusbymember_ro", -5, Flag.READONLY, group="geo", since="3.2.10",
-              summary="A read-only variant for GEORADIUSBYMEMBER",
-              complexity=_RADIUS_COMPLEXITY, acl=Acl.GEO, keys=[key_at(1, _GEO_RO)],
-              doc_flags=("deprecated",), deprecated_since="6.2.0",
-              replaced_by="`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments",
-              args=(_KEY, docs.string("member"), docs.double("radius"), _UNIT_ARG, *_WITH,
-                    _COUNT, _ORDER))
+@NODE.command(
+    "georadiusbymember_ro",
+    -5,
+    Flag.READONLY,
+    group="geo",
+    since="3.2.10",
+    summary="A read-only variant for GEORADIUSBYMEMBER",
+    complexity=_RADIUS_COMPLEXITY,
+    acl=Acl.GEO,
+    keys=[key_at(1, _GEO_RO)],
+    doc_flags=("deprecated",),
+    deprecated_since="6.2.0",
+    replaced_by="`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments",
+    args=(_KEY, docs.string("member"), docs.double("radius"), _UNIT_ARG, *_WITH, _COUNT, _ORDER),
+)
 def georadiusbymember_ro(c: Client, argv: Argv) -> bytes:
     return _search(c, argv, 1, _MEMBER | _NOSTORE)
 
 
-@NODE.command("geosearch", -7, Flag.READONLY, group="geo", since="6.2.0",
-              summary="Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle.",
-              complexity=_SEARCH_COMPLEXITY, acl=Acl.GEO, keys=[key_at(1, _GEO_RO)],
-              history=(_UPPERCASE_UNITS,),
-              args=(_KEY, _FROM, _BY, _ORDER, _COUNT, *_WITH))
+@NODE.command(
+    "geosearch",
+    -7,
+    Flag.READONLY,
+    group="geo",
+    since="6.2.0",
+    summary="Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle.",
+    complexity=_SEARCH_COMPLEXITY,
+    acl=Acl.GEO,
+    keys=[key_at(1, _GEO_RO)],
+    history=(_UPPERCASE_UNITS,),
+    args=(_KEY, _FROM, _BY, _ORDER, _COUNT, *_WITH),
+)
 def geosearch(c: Client, argv: Argv) -> bytes:
     return _search(c, argv, 1, _SEARCH)
 
 
-@NODE.command("geosearchstore", -8, Flag.WRITE | Flag.DENYOOM, group="geo", since="6.2.0",
-              summary="Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle, and store the result in another key.",
-              complexity=_SEARCH_COMPLEXITY, acl=Acl.GEO,
-              keys=[key_at(1, KeyFlag.OW | KeyFlag.UPDATE), key_at(2, _GEO_RO)],
-              history=(_UPPERCASE_UNITS,),
-              args=(docs.key("destination"), docs.key("source", 1), _FROM, _BY, _ORDER,
-                    _COUNT, docs.token("storedist", "STOREDIST", optional=True)))
+@NODE.command(
+    "geosearchstore",
+    -8,
+    Flag.WRITE | Flag.DENYOOM,
+    group="geo",
+    since="6.2.0",
+    summary="Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle, and store the result in another key.",
+    complexity=_SEARCH_COMPLEXITY,
+    acl=Acl.GEO,
+    keys=[key_at(1, KeyFlag.OW | KeyFlag.UPDATE), key_at(2, _GEO_RO)],
+    history=(_UPPERCASE_UNITS,),
+    args=(
+        docs.key("destination"),
+        docs.key("source", 1),
+        _FROM,
+        _BY,
+        _ORDER,
+        _COUNT,
+        docs.token("storedist", "STOREDIST", optional=True),
+    ),
+)
 def geosearchstore(c: Client, argv: Argv) -> bytes:
     return _search(c, argv, 2, _SEARCH | _SEARCHSTORE)

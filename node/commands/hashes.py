@@ -33,8 +33,7 @@ from node.proto.errors import CommandError
 Argv = list[bytes]
 
 _KEY = docs.key("key", 0)
-_FIELD_VALUES = docs.block("field_value", docs.string("field"), docs.string("value"),
-                           multiple=True)
+_FIELD_VALUES = docs.block("field_value", docs.string("field"), docs.string("value"), multiple=True)
 # HRANDFIELD's negative count with WITHVALUES is refused below -LONG_MAX/2 (the reply
 # would need more than LONG_MAX elements).
 _WITHVALUES_MIN_COUNT: Final = -(LLONG_MAX // 2)
@@ -81,8 +80,9 @@ def _check_encoding(c: Client, h: HashValue, written: Argv, start: int) -> None:
         h.hashtable = True
 
 
-def _set_one(c: Client, key: bytes, h: HashValue | None, field: bytes, value: bytes,
-             event: bytes) -> None:
+def _set_one(
+    c: Client, key: bytes, h: HashValue | None, field: bytes, value: bytes, event: bytes
+) -> None:
     """Write one field (HSETNX, HINCRBY*), creating the hash when `h` is None."""
     if h is None:
         h = HashValue()
@@ -136,32 +136,55 @@ def _hset(c: Client, argv: Argv, name: str) -> int:
     return added
 
 
-@NODE.command("hset", -4, Flag.WRITE | Flag.DENYOOM | Flag.FAST, group="hash", since="2.0.0",
-              summary="Set the string value of a hash field",
-              complexity="O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.",
-              acl=Acl.HASH, keys=[key_at(1, KeyFlag.RW | KeyFlag.UPDATE)],
-              history=(("4.0.0", "Accepts multiple `field` and `value` arguments."),),
-              args=(_KEY, _FIELD_VALUES))
+@NODE.command(
+    "hset",
+    -4,
+    Flag.WRITE | Flag.DENYOOM | Flag.FAST,
+    group="hash",
+    since="2.0.0",
+    summary="Set the string value of a hash field",
+    complexity="O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.",
+    acl=Acl.HASH,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.UPDATE)],
+    history=(("4.0.0", "Accepts multiple `field` and `value` arguments."),),
+    args=(_KEY, _FIELD_VALUES),
+)
 def hset(c: Client, argv: Argv) -> bytes:
     return resp.integer(_hset(c, argv, "hset"))
 
 
-@NODE.command("hmset", -4, Flag.WRITE | Flag.DENYOOM | Flag.FAST, group="hash", since="2.0.0",
-              summary="Set multiple hash fields to multiple values",
-              complexity="O(N) where N is the number of fields being set.",
-              acl=Acl.HASH, keys=[key_at(1, KeyFlag.RW | KeyFlag.UPDATE)],
-              doc_flags=("deprecated",), deprecated_since="4.0.0",
-              replaced_by="`HSET` with multiple field-value pairs",
-              args=(_KEY, _FIELD_VALUES))
+@NODE.command(
+    "hmset",
+    -4,
+    Flag.WRITE | Flag.DENYOOM | Flag.FAST,
+    group="hash",
+    since="2.0.0",
+    summary="Set multiple hash fields to multiple values",
+    complexity="O(N) where N is the number of fields being set.",
+    acl=Acl.HASH,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.UPDATE)],
+    doc_flags=("deprecated",),
+    deprecated_since="4.0.0",
+    replaced_by="`HSET` with multiple field-value pairs",
+    args=(_KEY, _FIELD_VALUES),
+)
 def hmset(c: Client, argv: Argv) -> bytes:
     _hset(c, argv, "hmset")
     return resp.OK
 
 
-@NODE.command("hsetnx", 4, Flag.WRITE | Flag.DENYOOM | Flag.FAST, group="hash", since="2.0.0",
-              summary="Set the value of a hash field, only if the field does not exist",
-              complexity="O(1)", acl=Acl.HASH, keys=[key_at(1, KeyFlag.RW | KeyFlag.INSERT)],
-              args=(_KEY, docs.string("field"), docs.string("value")))
+@NODE.command(
+    "hsetnx",
+    4,
+    Flag.WRITE | Flag.DENYOOM | Flag.FAST,
+    group="hash",
+    since="2.0.0",
+    summary="Set the value of a hash field, only if the field does not exist",
+    complexity="O(1)",
+    acl=Acl.HASH,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.INSERT)],
+    args=(_KEY, docs.string("field"), docs.string("value")),
+)
 def hsetnx(c: Client, argv: Argv) -> bytes:
     key, field = argv[1], argv[2]
     h = _get_hash(c, key)
@@ -171,12 +194,19 @@ def hsetnx(c: Client, argv: Argv) -> bytes:
     return resp.ONE
 
 
-@NODE.command("hdel", -3, Flag.WRITE | Flag.FAST, group="hash", since="2.0.0",
-              summary="Delete one or more hash fields",
-              complexity="O(N) where N is the number of fields to be removed.",
-              acl=Acl.HASH, keys=[key_at(1, KeyFlag.RW | KeyFlag.DELETE)],
-              history=(("2.4.0", "Accepts multiple `field` arguments."),),
-              args=(_KEY, docs.string("field", multiple=True)))
+@NODE.command(
+    "hdel",
+    -3,
+    Flag.WRITE | Flag.FAST,
+    group="hash",
+    since="2.0.0",
+    summary="Delete one or more hash fields",
+    complexity="O(N) where N is the number of fields to be removed.",
+    acl=Acl.HASH,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.DELETE)],
+    history=(("2.4.0", "Accepts multiple `field` arguments."),),
+    args=(_KEY, docs.string("field", multiple=True)),
+)
 def hdel(c: Client, argv: Argv) -> bytes:
     key = argv[1]
     h = _get_hash(c, key)
@@ -199,11 +229,18 @@ def hdel(c: Client, argv: Argv) -> bytes:
     return resp.integer(deleted)
 
 
-@NODE.command("hincrby", 4, Flag.WRITE | Flag.DENYOOM | Flag.FAST, group="hash",
-              since="2.0.0", summary="Increment the integer value of a hash field by the given number",
-              complexity="O(1)", acl=Acl.HASH,
-              keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.UPDATE)],
-              args=(_KEY, docs.string("field"), docs.integer("increment")))
+@NODE.command(
+    "hincrby",
+    4,
+    Flag.WRITE | Flag.DENYOOM | Flag.FAST,
+    group="hash",
+    since="2.0.0",
+    summary="Increment the integer value of a hash field by the given number",
+    complexity="O(1)",
+    acl=Acl.HASH,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.UPDATE)],
+    args=(_KEY, docs.string("field"), docs.integer("increment")),
+)
 def hincrby(c: Client, argv: Argv) -> bytes:
     increment = int_arg(argv[3])
     key, field = argv[1], argv[2]
@@ -222,11 +259,18 @@ def hincrby(c: Client, argv: Argv) -> bytes:
     return resp.integer(total)
 
 
-@NODE.command("hincrbyfloat", 4, Flag.WRITE | Flag.DENYOOM | Flag.FAST, group="hash",
-              since="2.6.0", summary="Increment the float value of a hash field by the given amount",
-              complexity="O(1)", acl=Acl.HASH,
-              keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.UPDATE)],
-              args=(_KEY, docs.string("field"), docs.double("increment")))
+@NODE.command(
+    "hincrbyfloat",
+    4,
+    Flag.WRITE | Flag.DENYOOM | Flag.FAST,
+    group="hash",
+    since="2.6.0",
+    summary="Increment the float value of a hash field by the given amount",
+    complexity="O(1)",
+    acl=Acl.HASH,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.UPDATE)],
+    args=(_KEY, docs.string("field"), docs.double("increment")),
+)
 def hincrbyfloat(c: Client, argv: Argv) -> bytes:
     increment = _longdouble.parse(argv[3])
     if increment is None:
@@ -252,10 +296,18 @@ def hincrbyfloat(c: Client, argv: Argv) -> bytes:
 
 
 # ==== reads ==================================================================================
-@NODE.command("hget", 3, Flag.READONLY | Flag.FAST, group="hash", since="2.0.0",
-              summary="Get the value of a hash field", complexity="O(1)", acl=Acl.HASH,
-              keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
-              args=(_KEY, docs.string("field")))
+@NODE.command(
+    "hget",
+    3,
+    Flag.READONLY | Flag.FAST,
+    group="hash",
+    since="2.0.0",
+    summary="Get the value of a hash field",
+    complexity="O(1)",
+    acl=Acl.HASH,
+    keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
+    args=(_KEY, docs.string("field")),
+)
 def hget(c: Client, argv: Argv) -> bytes:
     h = c.db.lookup_read(argv[1])
     if h is None:
@@ -266,39 +318,73 @@ def hget(c: Client, argv: Argv) -> bytes:
     return b"$%d\r\n%s\r\n" % (len(value), value)
 
 
-@NODE.command("hmget", -3, Flag.READONLY | Flag.FAST, group="hash", since="2.0.0",
-              summary="Get the values of all the given hash fields",
-              complexity="O(N) where N is the number of fields being requested.",
-              acl=Acl.HASH, keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
-              args=(_KEY, docs.string("field", multiple=True)))
+@NODE.command(
+    "hmget",
+    -3,
+    Flag.READONLY | Flag.FAST,
+    group="hash",
+    since="2.0.0",
+    summary="Get the values of all the given hash fields",
+    complexity="O(N) where N is the number of fields being requested.",
+    acl=Acl.HASH,
+    keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
+    args=(_KEY, docs.string("field", multiple=True)),
+)
 def hmget(c: Client, argv: Argv) -> bytes:
     h: dict[bytes, bytes] = _read_hash(c, argv[1]) or {}
     r = c.resp
     return resp.array_header(len(argv) - 2) + b"".join(
-        [resp.bulk_or_null(h.get(field), r) for field in argv[2:]])
+        [resp.bulk_or_null(h.get(field), r) for field in argv[2:]]
+    )
 
 
-@NODE.command("hlen", 2, Flag.READONLY | Flag.FAST, group="hash", since="2.0.0",
-              summary="Get the number of fields in a hash", complexity="O(1)", acl=Acl.HASH,
-              keys=[key_at(1, KeyFlag.RO)], args=(_KEY,))
+@NODE.command(
+    "hlen",
+    2,
+    Flag.READONLY | Flag.FAST,
+    group="hash",
+    since="2.0.0",
+    summary="Get the number of fields in a hash",
+    complexity="O(1)",
+    acl=Acl.HASH,
+    keys=[key_at(1, KeyFlag.RO)],
+    args=(_KEY,),
+)
 def hlen(c: Client, argv: Argv) -> bytes:
     h = _read_hash(c, argv[1])
     return resp.integer(len(h)) if h is not None else resp.ZERO
 
 
-@NODE.command("hstrlen", 3, Flag.READONLY | Flag.FAST, group="hash", since="3.2.0",
-              summary="Get the length of the value of a hash field", complexity="O(1)",
-              acl=Acl.HASH, keys=[key_at(1, KeyFlag.RO)],
-              args=(_KEY, docs.string("field")))
+@NODE.command(
+    "hstrlen",
+    3,
+    Flag.READONLY | Flag.FAST,
+    group="hash",
+    since="3.2.0",
+    summary="Get the length of the value of a hash field",
+    complexity="O(1)",
+    acl=Acl.HASH,
+    keys=[key_at(1, KeyFlag.RO)],
+    args=(_KEY, docs.string("field")),
+)
 def hstrlen(c: Client, argv: Argv) -> bytes:
     h = _read_hash(c, argv[1])
     value = h.get(argv[2]) if h is not None else None
     return resp.integer(len(value)) if value is not None else resp.ZERO
 
 
-@NODE.command("hexists", 3, Flag.READONLY | Flag.FAST, group="hash", since="2.0.0",
-              summary="Determine if a hash field exists", complexity="O(1)", acl=Acl.HASH,
-              keys=[key_at(1, KeyFlag.RO)], args=(_KEY, docs.string("field")))
+@NODE.command(
+    "hexists",
+    3,
+    Flag.READONLY | Flag.FAST,
+    group="hash",
+    since="2.0.0",
+    summary="Determine if a hash field exists",
+    complexity="O(1)",
+    acl=Acl.HASH,
+    keys=[key_at(1, KeyFlag.RO)],
+    args=(_KEY, docs.string("field")),
+)
 def hexists(c: Client, argv: Argv) -> bytes:
     h = _read_hash(c, argv[1])
     return resp.ONE if h is not None and argv[2] in h else resp.ZERO
@@ -309,39 +395,84 @@ _WHOLE_HASH_COST: Final = "O(N) where N is the size of the hash."
 _UNORDERED: Final = ("nondeterministic_output_order",)
 
 
-@NODE.command("hkeys", 2, Flag.READONLY, group="hash", since="2.0.0",
-              summary="Get all the fields in a hash", complexity=_WHOLE_HASH_COST,
-              acl=Acl.HASH, keys=_WHOLE_HASH_KEYS, tips=_UNORDERED, args=(_KEY,))
+@NODE.command(
+    "hkeys",
+    2,
+    Flag.READONLY,
+    group="hash",
+    since="2.0.0",
+    summary="Get all the fields in a hash",
+    complexity=_WHOLE_HASH_COST,
+    acl=Acl.HASH,
+    keys=_WHOLE_HASH_KEYS,
+    tips=_UNORDERED,
+    args=(_KEY,),
+)
 def hkeys(c: Client, argv: Argv) -> bytes:
     h: dict[bytes, bytes] = _read_hash(c, argv[1]) or {}
     return resp.array_header(len(h)) + _bulks(h)
 
 
-@NODE.command("hvals", 2, Flag.READONLY, group="hash", since="2.0.0",
-              summary="Get all the values in a hash", complexity=_WHOLE_HASH_COST,
-              acl=Acl.HASH, keys=_WHOLE_HASH_KEYS, tips=_UNORDERED, args=(_KEY,))
+@NODE.command(
+    "hvals",
+    2,
+    Flag.READONLY,
+    group="hash",
+    since="2.0.0",
+    summary="Get all the values in a hash",
+    complexity=_WHOLE_HASH_COST,
+    acl=Acl.HASH,
+    keys=_WHOLE_HASH_KEYS,
+    tips=_UNORDERED,
+    args=(_KEY,),
+)
 def hvals(c: Client, argv: Argv) -> bytes:
     h: dict[bytes, bytes] = _read_hash(c, argv[1]) or {}
     return resp.array_header(len(h)) + _bulks(h.values())
 
 
-@NODE.command("hgetall", 2, Flag.READONLY, group="hash", since="2.0.0",
-              summary="Get all the fields and values in a hash", complexity=_WHOLE_HASH_COST,
-              acl=Acl.HASH, keys=_WHOLE_HASH_KEYS, tips=_UNORDERED, args=(_KEY,))
+@NODE.command(
+    "hgetall",
+    2,
+    Flag.READONLY,
+    group="hash",
+    since="2.0.0",
+    summary="Get all the fields and values in a hash",
+    complexity=_WHOLE_HASH_COST,
+    acl=Acl.HASH,
+    keys=_WHOLE_HASH_KEYS,
+    tips=_UNORDERED,
+    args=(_KEY,),
+)
 def hgetall(c: Client, argv: Argv) -> bytes:
     h: dict[bytes, bytes] = _read_hash(c, argv[1]) or {}
     return resp.map_header(len(h), c.resp) + b"".join(
-        [b"$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(f), f, len(v), v) for f, v in h.items()])
+        [b"$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(f), f, len(v), v) for f, v in h.items()]
+    )
 
 
 # ==== HRANDFIELD =============================================================================
-@NODE.command("hrandfield", -2, Flag.READONLY, group="hash", since="6.2.0",
-              summary="Get one or multiple random fields from a hash",
-              complexity="O(N) where N is the number of fields returned", acl=Acl.HASH,
-              keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)], tips=("nondeterministic_output",),
-              args=(_KEY, docs.block("options", docs.integer("count"),
-                                     docs.token("withvalues", "WITHVALUES", optional=True),
-                                     optional=True)))
+@NODE.command(
+    "hrandfield",
+    -2,
+    Flag.READONLY,
+    group="hash",
+    since="6.2.0",
+    summary="Get one or multiple random fields from a hash",
+    complexity="O(N) where N is the number of fields returned",
+    acl=Acl.HASH,
+    keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
+    tips=("nondeterministic_output",),
+    args=(
+        _KEY,
+        docs.block(
+            "options",
+            docs.integer("count"),
+            docs.token("withvalues", "WITHVALUES", optional=True),
+            optional=True,
+        ),
+    ),
+)
 def hrandfield(c: Client, argv: Argv) -> bytes:
     if len(argv) == 2:
         h = _read_hash(c, argv[1])
@@ -381,14 +512,24 @@ def hrandfield(c: Client, argv: Argv) -> bytes:
 
 
 # ==== HSCAN ==================================================================================
-@NODE.command("hscan", -3, Flag.READONLY, group="hash", since="2.8.0",
-              summary="Incrementally iterate hash fields and associated values",
-              complexity="O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
-              acl=Acl.HASH, keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
-              tips=("nondeterministic_output",),
-              args=(_KEY, docs.integer("cursor"),
-                    docs.pattern("pattern", token="MATCH", optional=True),
-                    docs.integer("count", token="COUNT", optional=True)))
+@NODE.command(
+    "hscan",
+    -3,
+    Flag.READONLY,
+    group="hash",
+    since="2.8.0",
+    summary="Incrementally iterate hash fields and associated values",
+    complexity="O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
+    acl=Acl.HASH,
+    keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
+    tips=("nondeterministic_output",),
+    args=(
+        _KEY,
+        docs.integer("cursor"),
+        docs.pattern("pattern", token="MATCH", optional=True),
+        docs.integer("count", token="COUNT", optional=True),
+    ),
+)
 def hscan(c: Client, argv: Argv) -> bytes:
     cursor = parse_cursor(argv[2])
     h = _read_hash(c, argv[1])

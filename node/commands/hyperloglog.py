@@ -94,11 +94,18 @@ def _merged_registers(c: Client, keys: Argv) -> tuple[bytes, bool]:
 
 
 # --- PFADD / PFCOUNT / PFMERGE --------------------------------------------------------------
-@NODE.command("pfadd", -2, Flag.WRITE | Flag.DENYOOM | Flag.FAST, group="hyperloglog",
-              since="2.8.9", summary="Adds the specified elements to the specified HyperLogLog.",
-              complexity="O(1) to add every element.", acl=Acl.HYPERLOGLOG,
-              keys=[key_at(1, KeyFlag.RW | KeyFlag.INSERT)],
-              args=(docs.key("key", 0), docs.string("element", optional=True, multiple=True)))
+@NODE.command(
+    "pfadd",
+    -2,
+    Flag.WRITE | Flag.DENYOOM | Flag.FAST,
+    group="hyperloglog",
+    since="2.8.9",
+    summary="Adds the specified elements to the specified HyperLogLog.",
+    complexity="O(1) to add every element.",
+    acl=Acl.HYPERLOGLOG,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.INSERT)],
+    args=(docs.key("key", 0), docs.string("element", optional=True, multiple=True)),
+)
 def pfadd(c: Client, argv: Argv) -> bytes:
     key = argv[1]
     buf, created = _open_or_create(c, key)
@@ -122,18 +129,29 @@ def pfadd(c: Client, argv: Argv) -> bytes:
     return resp.ONE
 
 
-@NODE.command("pfcount", -2, Flag.READONLY | Flag.MAY_REPLICATE, group="hyperloglog",
-              since="2.8.9",
-              summary="Return the approximated cardinality of the set(s) observed by the "
-                      "HyperLogLog at key(s).",
-              complexity="O(1) with a very small average constant time when called with a "
-                         "single key. O(N) with N being the number of keys, and much bigger "
-                         "constant times, when called with multiple keys.",
-              acl=Acl.HYPERLOGLOG,
-              keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS, lastkey=-1,
-                           notes="RW because it may change the internal representation of the "
-                                 "key, and propagate to replicas")],
-              args=(docs.key("key", 0, multiple=True),))
+@NODE.command(
+    "pfcount",
+    -2,
+    Flag.READONLY | Flag.MAY_REPLICATE,
+    group="hyperloglog",
+    since="2.8.9",
+    summary="Return the approximated cardinality of the set(s) observed by the "
+    "HyperLogLog at key(s).",
+    complexity="O(1) with a very small average constant time when called with a "
+    "single key. O(N) with N being the number of keys, and much bigger "
+    "constant times, when called with multiple keys.",
+    acl=Acl.HYPERLOGLOG,
+    keys=[
+        key_at(
+            1,
+            KeyFlag.RW | KeyFlag.ACCESS,
+            lastkey=-1,
+            notes="RW because it may change the internal representation of the "
+            "key, and propagate to replicas",
+        )
+    ],
+    args=(docs.key("key", 0, multiple=True),),
+)
 def pfcount(c: Client, argv: Argv) -> bytes:
     if len(argv) > 2:  # the union's estimate; nothing is cached
         merged, _ = _merged_registers(c, argv[1:])
@@ -154,13 +172,21 @@ def pfcount(c: Client, argv: Argv) -> bytes:
     return _signed(card)
 
 
-@NODE.command("pfmerge", -2, Flag.WRITE | Flag.DENYOOM, group="hyperloglog", since="2.8.9",
-              summary="Merge N different HyperLogLogs into a single one.",
-              complexity="O(N) to merge N HyperLogLogs, but with high constant times.",
-              acl=Acl.HYPERLOGLOG,
-              keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.INSERT),
-                    key_at(2, KeyFlag.RO | KeyFlag.ACCESS, lastkey=-1)],
-              args=(docs.key("destkey", 0), docs.key("sourcekey", 1, multiple=True)))
+@NODE.command(
+    "pfmerge",
+    -2,
+    Flag.WRITE | Flag.DENYOOM,
+    group="hyperloglog",
+    since="2.8.9",
+    summary="Merge N different HyperLogLogs into a single one.",
+    complexity="O(N) to merge N HyperLogLogs, but with high constant times.",
+    acl=Acl.HYPERLOGLOG,
+    keys=[
+        key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.INSERT),
+        key_at(2, KeyFlag.RO | KeyFlag.ACCESS, lastkey=-1),
+    ],
+    args=(docs.key("destkey", 0), docs.key("sourcekey", 1, multiple=True)),
+)
 def pfmerge(c: Client, argv: Argv) -> bytes:
     key = argv[1]
     # The destination is an input too, so it is validated with the sources.
@@ -177,10 +203,19 @@ def pfmerge(c: Client, argv: Argv) -> bytes:
 
 
 # --- PFDEBUG / PFSELFTEST -------------------------------------------------------------------
-@NODE.command("pfdebug", 3, Flag.WRITE | Flag.DENYOOM | Flag.ADMIN, group="hyperloglog",
-              since="2.8.9", summary="Internal commands for debugging HyperLogLog values",
-              complexity="N/A", acl=Acl.HYPERLOGLOG, keys=[key_at(2, KeyFlag.RW | KeyFlag.ACCESS)],
-              doc_flags=("syscmd",), args=(docs.string("subcommand"), docs.key("key", 0)))
+@NODE.command(
+    "pfdebug",
+    3,
+    Flag.WRITE | Flag.DENYOOM | Flag.ADMIN,
+    group="hyperloglog",
+    since="2.8.9",
+    summary="Internal commands for debugging HyperLogLog values",
+    complexity="N/A",
+    acl=Acl.HYPERLOGLOG,
+    keys=[key_at(2, KeyFlag.RW | KeyFlag.ACCESS)],
+    doc_flags=("syscmd",),
+    args=(docs.string("subcommand"), docs.key("key", 0)),
+)
 def pfdebug(c: Client, argv: Argv) -> bytes:
     sub, key = argv[1].split(b"\0", 1)[0].lower(), argv[2]  # strcasecmp on a C string
     # Redis looks the key up, checks and unshares it before it reads the subcommand.
@@ -213,9 +248,17 @@ def pfdebug(c: Client, argv: Argv) -> bytes:
 _SELFTEST_CHECKPOINTS: Final = 5  # cardinalities 1, 10, ... 10**4 (Redis goes to 10**7)
 
 
-@NODE.command("pfselftest", 1, Flag.ADMIN, group="hyperloglog", since="2.8.9",
-              summary="An internal command for testing HyperLogLog values", complexity="N/A",
-              acl=Acl.HYPERLOGLOG, doc_flags=("syscmd",))
+@NODE.command(
+    "pfselftest",
+    1,
+    Flag.ADMIN,
+    group="hyperloglog",
+    since="2.8.9",
+    summary="An internal command for testing HyperLogLog values",
+    complexity="N/A",
+    acl=Acl.HYPERLOGLOG,
+    doc_flags=("syscmd",),
+)
 def pfselftest(c: Client, argv: Argv) -> bytes:
     failure = _selftest(c)
     if failure is not None:
@@ -239,7 +282,7 @@ def _selftest(c: Client) -> str | None:
     for index, value in enumerate(expected):
         if got[index] != value:
             return f"Register {index} should be {value} but is {got[index]}"
-    dense[hll.HDR_SIZE:] = bytes(hll.DENSE_SIZE - hll.HDR_SIZE)
+    dense[hll.HDR_SIZE :] = bytes(hll.DENSE_SIZE - hll.HDR_SIZE)
     sparse = hll.new_sparse()
     max_bytes = c.engine.config.int("hll-sparse-max-bytes")
     relerr = 1.04 / math.sqrt(hll.REGISTERS)

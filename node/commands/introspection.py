@@ -45,8 +45,11 @@ KEY_FLAG_NAMES: Final[dict[KeyFlag, bytes]] = {
     flag: (flag.name or "").encode() if flag <= KeyFlag.RM else (flag.name or "").lower().encode()
     for flag in KeyFlag
 }
-_ARG_FLAGS: Final = (("optional", b"optional"), ("multiple", b"multiple"),
-                     ("multiple_token", b"multiple_token"))
+_ARG_FLAGS: Final = (
+    ("optional", b"optional"),
+    ("multiple", b"multiple"),
+    ("multiple_token", b"multiple_token"),
+)
 _DOC_FLAGS: Final = ("deprecated", "syscmd")
 
 INVALID_COMMAND: Final = "ERR Invalid command specified"
@@ -99,18 +102,30 @@ def _key_spec(spec: KeySpec, proto: int) -> bytes:
     if spec.begin == "index":
         begin = _map([(b"index", resp.integer(spec.index))], proto)
     elif spec.begin == "keyword":
-        begin = _map([(b"keyword", resp.bulk(spec.keyword)),
-                      (b"startfrom", resp.integer(spec.startfrom))], proto)
+        begin = _map(
+            [(b"keyword", resp.bulk(spec.keyword)), (b"startfrom", resp.integer(spec.startfrom))],
+            proto,
+        )
     else:
         begin = _map([], proto)
     if spec.find == "range":
-        find = _map([(b"lastkey", resp.integer(spec.lastkey)),
-                     (b"keystep", resp.integer(spec.keystep)),
-                     (b"limit", resp.integer(spec.limit))], proto)
+        find = _map(
+            [
+                (b"lastkey", resp.integer(spec.lastkey)),
+                (b"keystep", resp.integer(spec.keystep)),
+                (b"limit", resp.integer(spec.limit)),
+            ],
+            proto,
+        )
     elif spec.find == "keynum":
-        find = _map([(b"keynumidx", resp.integer(spec.keynumidx)),
-                     (b"firstkey", resp.integer(spec.firstkey)),
-                     (b"keystep", resp.integer(spec.keystep))], proto)
+        find = _map(
+            [
+                (b"keynumidx", resp.integer(spec.keynumidx)),
+                (b"firstkey", resp.integer(spec.firstkey)),
+                (b"keystep", resp.integer(spec.keystep)),
+            ],
+            proto,
+        )
     else:
         find = _map([], proto)
     fields = [(b"notes", _text(spec.notes))] if spec.notes else []
@@ -175,8 +190,11 @@ def _argument(arg: docs.Arg, proto: int) -> bytes:
 
 def command_docs(spec: CommandSpec, proto: int) -> bytes:
     """One COMMAND DOCS value (the map that follows the command's name)."""
-    fields = [(b"summary", _text(spec.summary)), (b"since", _text(spec.since)),
-              (b"group", _text(spec.group))]
+    fields = [
+        (b"summary", _text(spec.summary)),
+        (b"since", _text(spec.since)),
+        (b"group", _text(spec.group)),
+    ]
     if spec.complexity:
         fields.append((b"complexity", _text(spec.complexity)))
     if spec.doc_flags:
@@ -187,8 +205,9 @@ def command_docs(spec: CommandSpec, proto: int) -> bytes:
     if spec.replaced_by:
         fields.append((b"replaced_by", _text(spec.replaced_by)))
     if spec.history:
-        entries = b"".join(b"*2\r\n" + _text(version) + _text(change)
-                           for version, change in spec.history)
+        entries = b"".join(
+            b"*2\r\n" + _text(version) + _text(change) for version, change in spec.history
+        )
         fields.append((b"history", resp.set_header(len(spec.history), proto) + entries))
     if spec.args:
         fields.append((b"arguments", _arguments(spec.args, proto)))
@@ -223,10 +242,17 @@ def by_argv(table: CommandTable, argv: Argv) -> CommandSpec | None:
 
 
 # --- the commands ------------------------------------------------------------------------
-@NODE.command("command", -1, Flag.LOADING | Flag.STALE | Flag.SENTINEL, group="server",
-              since="2.8.13", summary="Get array of Redis command details",
-              complexity="O(N) where N is the total number of Redis commands",
-              acl=Acl.CONNECTION, tips=("nondeterministic_output_order",))
+@NODE.command(
+    "command",
+    -1,
+    Flag.LOADING | Flag.STALE | Flag.SENTINEL,
+    group="server",
+    since="2.8.13",
+    summary="Get array of Redis command details",
+    complexity="O(N) where N is the total number of Redis commands",
+    acl=Acl.CONNECTION,
+    tips=("nondeterministic_output_order",),
+)
 def command(c: Client, argv: Argv) -> bytes:
     return _all_info(c)
 
@@ -236,23 +262,35 @@ def _all_info(c: Client) -> bytes:
     return resp.array_header(len(table)) + b"".join(command_info(s, c.resp) for s in table)
 
 
-@NODE.command("count", 2, Flag.LOADING | Flag.STALE | Flag.SENTINEL, group="server",
-              since="2.8.13", summary="Get total number of Redis commands", complexity="O(1)",
-              acl=Acl.CONNECTION, container="command")
+@NODE.command(
+    "count",
+    2,
+    Flag.LOADING | Flag.STALE | Flag.SENTINEL,
+    group="server",
+    since="2.8.13",
+    summary="Get total number of Redis commands",
+    complexity="O(1)",
+    acl=Acl.CONNECTION,
+    container="command",
+)
 def command_count(c: Client, argv: Argv) -> bytes:
     return resp.integer(len(c.engine.table))
 
 
-@NODE.command("info", -2, Flag.LOADING | Flag.STALE | Flag.SENTINEL, group="server",
-              since="2.8.13",
-              summary="Get array of specific Redis command details, or all when no argument "
-                      "is given.",
-              complexity="O(N) where N is the number of commands to look up",
-              acl=Acl.CONNECTION, tips=("nondeterministic_output_order",),
-              history=(("7.0.0", "Allowed to be called with no argument to get info on all "
-                                 "commands."),),
-              args=(docs.string("command-name", optional=True, multiple=True),),
-              container="command")
+@NODE.command(
+    "info",
+    -2,
+    Flag.LOADING | Flag.STALE | Flag.SENTINEL,
+    group="server",
+    since="2.8.13",
+    summary="Get array of specific Redis command details, or all when no argument is given.",
+    complexity="O(N) where N is the number of commands to look up",
+    acl=Acl.CONNECTION,
+    tips=("nondeterministic_output_order",),
+    history=(("7.0.0", "Allowed to be called with no argument to get info on all commands."),),
+    args=(docs.string("command-name", optional=True, multiple=True),),
+    container="command",
+)
 def command_info_(c: Client, argv: Argv) -> bytes:
     if len(argv) == 2:
         return _all_info(c)
@@ -264,12 +302,19 @@ def command_info_(c: Client, argv: Argv) -> bytes:
     return b"".join(parts)
 
 
-@NODE.command("docs", -2, Flag.LOADING | Flag.STALE | Flag.SENTINEL, group="server",
-              since="7.0.0", summary="Get array of specific Redis command documentation",
-              complexity="O(N) where N is the number of commands to look up",
-              acl=Acl.CONNECTION, tips=("nondeterministic_output_order",),
-              args=(docs.string("command-name", optional=True, multiple=True),),
-              container="command")
+@NODE.command(
+    "docs",
+    -2,
+    Flag.LOADING | Flag.STALE | Flag.SENTINEL,
+    group="server",
+    since="7.0.0",
+    summary="Get array of specific Redis command documentation",
+    complexity="O(N) where N is the number of commands to look up",
+    acl=Acl.CONNECTION,
+    tips=("nondeterministic_output_order",),
+    args=(docs.string("command-name", optional=True, multiple=True),),
+    container="command",
+)
 def command_docs_(c: Client, argv: Argv) -> bytes:
     table = c.engine.table
     if len(argv) == 2:
@@ -279,15 +324,28 @@ def command_docs_(c: Client, argv: Argv) -> bytes:
     return _docs_map(found, c.resp)
 
 
-@NODE.command("list", -2, Flag.LOADING | Flag.STALE | Flag.SENTINEL, group="server",
-              since="7.0.0", summary="Get an array of Redis command names",
-              complexity="O(N) where N is the total number of Redis commands",
-              acl=Acl.CONNECTION, tips=("nondeterministic_output_order",),
-              args=(docs.oneof("filterby", docs.string("module-name", token="MODULE"),
-                               docs.string("category", token="ACLCAT"),
-                               docs.pattern("pattern", token="PATTERN"),
-                               token="FILTERBY", optional=True),),
-              container="command")
+@NODE.command(
+    "list",
+    -2,
+    Flag.LOADING | Flag.STALE | Flag.SENTINEL,
+    group="server",
+    since="7.0.0",
+    summary="Get an array of Redis command names",
+    complexity="O(N) where N is the total number of Redis commands",
+    acl=Acl.CONNECTION,
+    tips=("nondeterministic_output_order",),
+    args=(
+        docs.oneof(
+            "filterby",
+            docs.string("module-name", token="MODULE"),
+            docs.string("category", token="ACLCAT"),
+            docs.pattern("pattern", token="PATTERN"),
+            token="FILTERBY",
+            optional=True,
+        ),
+    ),
+    container="command",
+)
 def command_list(c: Client, argv: Argv) -> bytes:
     # Redis reads any number of FILTERBY clauses but only one can fit: each must be the last.
     keep: CommandFilter | None = None
@@ -330,19 +388,32 @@ def _named_like(pattern: bytes) -> CommandFilter:
     return lambda spec: match(pattern, spec.fullname.encode(), nocase=True)
 
 
-@NODE.command("getkeys", -4, Flag.LOADING | Flag.STALE | Flag.SENTINEL, group="server",
-              since="2.8.13", summary="Extract keys given a full Redis command",
-              complexity="O(N) where N is the number of arguments to the command",
-              acl=Acl.CONNECTION, container="command")
+@NODE.command(
+    "getkeys",
+    -4,
+    Flag.LOADING | Flag.STALE | Flag.SENTINEL,
+    group="server",
+    since="2.8.13",
+    summary="Extract keys given a full Redis command",
+    complexity="O(N) where N is the number of arguments to the command",
+    acl=Acl.CONNECTION,
+    container="command",
+)
 def command_getkeys(c: Client, argv: Argv) -> bytes:
     return _getkeys(c, argv, with_flags=False)
 
 
-@NODE.command("getkeysandflags", -4, Flag.LOADING | Flag.STALE | Flag.SENTINEL,
-              group="server", since="7.0.0",
-              summary="Extract keys and access flags given a full Redis command",
-              complexity="O(N) where N is the number of arguments to the command",
-              acl=Acl.CONNECTION, container="command")
+@NODE.command(
+    "getkeysandflags",
+    -4,
+    Flag.LOADING | Flag.STALE | Flag.SENTINEL,
+    group="server",
+    since="7.0.0",
+    summary="Extract keys and access flags given a full Redis command",
+    complexity="O(N) where N is the number of arguments to the command",
+    acl=Acl.CONNECTION,
+    container="command",
+)
 def command_getkeysandflags(c: Client, argv: Argv) -> bytes:
     return _getkeys(c, argv, with_flags=True)
 
@@ -367,12 +438,20 @@ def _getkeys(c: Client, argv: Argv, *, with_flags: bool) -> bytes:
         return resp.bulk_array(request[pos] for pos, _ in found)
     return resp.array_header(len(found)) + b"".join(
         b"*2\r\n" + resp.bulk(request[pos]) + _status_set(key_flag_names(flags), c.resp)
-        for pos, flags in found)
+        for pos, flags in found
+    )
 
 
-@NODE.command("help", 2, Flag.LOADING | Flag.STALE | Flag.SENTINEL, group="server",
-              since="5.0.0", summary="Show helpful text about the different subcommands",
-              complexity="O(1)", acl=Acl.CONNECTION, container="command")
+@NODE.command(
+    "help",
+    2,
+    Flag.LOADING | Flag.STALE | Flag.SENTINEL,
+    group="server",
+    since="5.0.0",
+    summary="Show helpful text about the different subcommands",
+    complexity="O(1)",
+    acl=Acl.CONNECTION,
+    container="command",
+)
 def command_help(c: Client, argv: Argv) -> bytes:
     return resp.help_reply(argv[0], _HELP)
-

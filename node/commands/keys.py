@@ -134,26 +134,42 @@ def _delete_keys(c: Client, argv: Argv, lazy: bool) -> bytes:
     return resp.integer(removed)
 
 
-@NODE.command("del", -2, Flag.WRITE, group="generic", since="1.0.0",
-              summary="Delete a key",
-              complexity="O(N) where N is the number of keys that will be removed. When a key "
-              "to remove holds a value other than a string, the individual complexity for this "
-              "key is O(M) where M is the number of elements in the list, set, sorted set or "
-              "hash. Removing a single key that holds a string value is O(1).",
-              acl=Acl.KEYSPACE, keys=[key_at(1, KeyFlag.RM | KeyFlag.DELETE, lastkey=-1)],
-              tips=_MULTI_SHARD_SUM, args=(docs.key("key", multiple=True),))
+@NODE.command(
+    "del",
+    -2,
+    Flag.WRITE,
+    group="generic",
+    since="1.0.0",
+    summary="Delete a key",
+    complexity="O(N) where N is the number of keys that will be removed. When a key "
+    "to remove holds a value other than a string, the individual complexity for this "
+    "key is O(M) where M is the number of elements in the list, set, sorted set or "
+    "hash. Removing a single key that holds a string value is O(1).",
+    acl=Acl.KEYSPACE,
+    keys=[key_at(1, KeyFlag.RM | KeyFlag.DELETE, lastkey=-1)],
+    tips=_MULTI_SHARD_SUM,
+    args=(docs.key("key", multiple=True),),
+)
 def del_(c: Client, argv: Argv) -> bytes:
     return _delete_keys(c, argv, c.engine.config.bool("lazyfree-lazy-user-del"))
 
 
-@NODE.command("unlink", -2, Flag.WRITE | Flag.FAST, group="generic", since="4.0.0",
-              summary="Delete a key asynchronously in another thread. Otherwise it is just as "
-              "DEL, but non blocking.",
-              complexity="O(1) for each key removed regardless of its size. Then the command "
-              "does O(N) work in a different thread in order to reclaim memory, where N is the "
-              "number of allocations the deleted objects where composed of.",
-              acl=Acl.KEYSPACE, keys=[key_at(1, KeyFlag.RM | KeyFlag.DELETE, lastkey=-1)],
-              tips=_MULTI_SHARD_SUM, args=(docs.key("key", multiple=True),))
+@NODE.command(
+    "unlink",
+    -2,
+    Flag.WRITE | Flag.FAST,
+    group="generic",
+    since="4.0.0",
+    summary="Delete a key asynchronously in another thread. Otherwise it is just as "
+    "DEL, but non blocking.",
+    complexity="O(1) for each key removed regardless of its size. Then the command "
+    "does O(N) work in a different thread in order to reclaim memory, where N is the "
+    "number of allocations the deleted objects where composed of.",
+    acl=Acl.KEYSPACE,
+    keys=[key_at(1, KeyFlag.RM | KeyFlag.DELETE, lastkey=-1)],
+    tips=_MULTI_SHARD_SUM,
+    args=(docs.key("key", multiple=True),),
+)
 def unlink(c: Client, argv: Argv) -> bytes:
     return _delete_keys(c, argv, True)
 
@@ -167,29 +183,54 @@ def _count_existing(c: Client, argv: Argv) -> bytes:
     return resp.integer(found)
 
 
-@NODE.command("exists", -2, Flag.READONLY | Flag.FAST, group="generic", since="1.0.0",
-              summary="Determine if a key exists",
-              complexity="O(N) where N is the number of keys to check.", acl=Acl.KEYSPACE,
-              keys=[key_at(1, KeyFlag.RO, lastkey=-1)], tips=_MULTI_SHARD_SUM,
-              args=(docs.key("key", multiple=True),),
-              history=(("3.0.3", "Accepts multiple `key` arguments."),))
+@NODE.command(
+    "exists",
+    -2,
+    Flag.READONLY | Flag.FAST,
+    group="generic",
+    since="1.0.0",
+    summary="Determine if a key exists",
+    complexity="O(N) where N is the number of keys to check.",
+    acl=Acl.KEYSPACE,
+    keys=[key_at(1, KeyFlag.RO, lastkey=-1)],
+    tips=_MULTI_SHARD_SUM,
+    args=(docs.key("key", multiple=True),),
+    history=(("3.0.3", "Accepts multiple `key` arguments."),),
+)
 def exists(c: Client, argv: Argv) -> bytes:
     return _count_existing(c, argv)
 
 
-@NODE.command("touch", -2, Flag.READONLY | Flag.FAST, group="generic", since="3.2.1",
-              summary="Alters the last access time of a key(s). Returns the number of existing "
-              "keys specified.",
-              complexity="O(N) where N is the number of keys that will be touched.",
-              acl=Acl.KEYSPACE, keys=[key_at(1, KeyFlag.RO, lastkey=-1)],
-              tips=_MULTI_SHARD_SUM, args=(docs.key("key", multiple=True),))
+@NODE.command(
+    "touch",
+    -2,
+    Flag.READONLY | Flag.FAST,
+    group="generic",
+    since="3.2.1",
+    summary="Alters the last access time of a key(s). Returns the number of existing "
+    "keys specified.",
+    complexity="O(N) where N is the number of keys that will be touched.",
+    acl=Acl.KEYSPACE,
+    keys=[key_at(1, KeyFlag.RO, lastkey=-1)],
+    tips=_MULTI_SHARD_SUM,
+    args=(docs.key("key", multiple=True),),
+)
 def touch(c: Client, argv: Argv) -> bytes:
     return _count_existing(c, argv)
 
 
-@NODE.command("type", 2, Flag.READONLY | Flag.FAST, group="generic", since="1.0.0",
-              summary="Determine the type stored at key", complexity="O(1)",
-              acl=Acl.KEYSPACE, keys=[key_at(1, KeyFlag.RO)], args=(docs.key("key"),))
+@NODE.command(
+    "type",
+    2,
+    Flag.READONLY | Flag.FAST,
+    group="generic",
+    since="1.0.0",
+    summary="Determine the type stored at key",
+    complexity="O(1)",
+    acl=Acl.KEYSPACE,
+    keys=[key_at(1, KeyFlag.RO)],
+    args=(docs.key("key"),),
+)
 def type_(c: Client, argv: Argv) -> bytes:
     return resp.status(type_name(c.db.lookup_read(argv[1])))
 
@@ -220,36 +261,66 @@ def _rename(c: Client, argv: Argv, nx: bool) -> bytes:
     return resp.ONE if nx else resp.OK
 
 
-@NODE.command("rename", 3, Flag.WRITE, group="generic", since="1.0.0",
-              summary="Rename a key", complexity="O(1)", acl=Acl.KEYSPACE,
-              keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE),
-                    key_at(2, KeyFlag.OW | KeyFlag.UPDATE)],
-              args=_RENAME_KEYS)
+@NODE.command(
+    "rename",
+    3,
+    Flag.WRITE,
+    group="generic",
+    since="1.0.0",
+    summary="Rename a key",
+    complexity="O(1)",
+    acl=Acl.KEYSPACE,
+    keys=[
+        key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE),
+        key_at(2, KeyFlag.OW | KeyFlag.UPDATE),
+    ],
+    args=_RENAME_KEYS,
+)
 def rename(c: Client, argv: Argv) -> bytes:
     return _rename(c, argv, nx=False)
 
 
-@NODE.command("renamenx", 3, Flag.WRITE | Flag.FAST, group="generic", since="1.0.0",
-              summary="Rename a key, only if the new key does not exist", complexity="O(1)",
-              acl=Acl.KEYSPACE,
-              keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE),
-                    key_at(2, KeyFlag.OW | KeyFlag.INSERT)],
-              args=_RENAME_KEYS,
-              history=(("3.2.0", "The command no longer returns an error when source and "
-                        "destination names are the same."),))
+@NODE.command(
+    "renamenx",
+    3,
+    Flag.WRITE | Flag.FAST,
+    group="generic",
+    since="1.0.0",
+    summary="Rename a key, only if the new key does not exist",
+    complexity="O(1)",
+    acl=Acl.KEYSPACE,
+    keys=[
+        key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE),
+        key_at(2, KeyFlag.OW | KeyFlag.INSERT),
+    ],
+    args=_RENAME_KEYS,
+    history=(
+        (
+            "3.2.0",
+            "The command no longer returns an error when source and "
+            "destination names are the same.",
+        ),
+    ),
+)
 def renamenx(c: Client, argv: Argv) -> bytes:
     return _rename(c, argv, nx=True)
 
 
 # --- KEYS, SCAN, RANDOMKEY ----------------------------------------------------------------
-@NODE.command("keys", 2, Flag.READONLY, group="generic", since="1.0.0",
-              summary="Find all keys matching the given pattern",
-              complexity="O(N) with N being the number of keys in the database, under the "
-              "assumption that the key names in the database and the given pattern have "
-              "limited length.",
-              acl=Acl.KEYSPACE | Acl.DANGEROUS,
-              tips=("request_policy:all_shards", "nondeterministic_output_order"),
-              args=(docs.pattern("pattern"),))
+@NODE.command(
+    "keys",
+    2,
+    Flag.READONLY,
+    group="generic",
+    since="1.0.0",
+    summary="Find all keys matching the given pattern",
+    complexity="O(N) with N being the number of keys in the database, under the "
+    "assumption that the key names in the database and the given pattern have "
+    "limited length.",
+    acl=Acl.KEYSPACE | Acl.DANGEROUS,
+    tips=("request_policy:all_shards", "nondeterministic_output_order"),
+    args=(docs.pattern("pattern"),),
+)
 def keys(c: Client, argv: Argv) -> bytes:
     db, pattern = c.db, argv[1]
     now, expires = c.engine.now_ms, db.expires
@@ -262,17 +333,26 @@ def keys(c: Client, argv: Argv) -> bytes:
     return resp.bulk_array(found)
 
 
-@NODE.command("scan", -2, Flag.READONLY, group="generic", since="2.8.0",
-              summary="Incrementally iterate the keys space",
-              complexity="O(1) for every call. O(N) for a complete iteration, including enough "
-              "command calls for the cursor to return back to 0. N is the number of elements "
-              "inside the collection.",
-              acl=Acl.KEYSPACE, tips=("nondeterministic_output", "request_policy:special"),
-              args=(docs.integer("cursor"),
-                    docs.pattern("pattern", token="MATCH", optional=True),
-                    docs.integer("count", token="COUNT", optional=True),
-                    docs.string("type", token="TYPE", since="6.0.0", optional=True)),
-              history=(("6.0.0", "Added the `TYPE` subcommand."),))
+@NODE.command(
+    "scan",
+    -2,
+    Flag.READONLY,
+    group="generic",
+    since="2.8.0",
+    summary="Incrementally iterate the keys space",
+    complexity="O(1) for every call. O(N) for a complete iteration, including enough "
+    "command calls for the cursor to return back to 0. N is the number of elements "
+    "inside the collection.",
+    acl=Acl.KEYSPACE,
+    tips=("nondeterministic_output", "request_policy:special"),
+    args=(
+        docs.integer("cursor"),
+        docs.pattern("pattern", token="MATCH", optional=True),
+        docs.integer("count", token="COUNT", optional=True),
+        docs.string("type", token="TYPE", since="6.0.0", optional=True),
+    ),
+    history=(("6.0.0", "Added the `TYPE` subcommand."),),
+)
 def scan(c: Client, argv: Argv) -> bytes:
     cursor = _scan.parse_cursor(argv[1])
     opts = _scan.parse_options(argv, 2, allow_type=True)
@@ -290,26 +370,48 @@ def scan(c: Client, argv: Argv) -> bytes:
     return _scan.scan_reply(next_cursor, found)
 
 
-@NODE.command("randomkey", 1, Flag.READONLY, group="generic", since="1.0.0",
-              summary="Return a random key from the keyspace", complexity="O(1)",
-              acl=Acl.KEYSPACE, tips=("request_policy:all_shards", "nondeterministic_output"))
+@NODE.command(
+    "randomkey",
+    1,
+    Flag.READONLY,
+    group="generic",
+    since="1.0.0",
+    summary="Return a random key from the keyspace",
+    complexity="O(1)",
+    acl=Acl.KEYSPACE,
+    tips=("request_policy:all_shards", "nondeterministic_output"),
+)
 def randomkey(c: Client, argv: Argv) -> bytes:
     return resp.bulk_or_null(c.db.random_key(c.engine.rng), c.resp)
 
 
 # --- OBJECT -------------------------------------------------------------------------------
-NODE.container("object", group="generic", since="2.2.3",
-               summary="A container for object introspection commands",
-               complexity="Depends on subcommand.")
-
+NODE.container(
+    "object",
+    group="generic",
+    since="2.2.3",
+    summary="A container for object introspection commands",
+    complexity="Depends on subcommand.",
+)
 
 
 def _object_subcommand(name: str, since: str, summary: str) -> Callable[[Handler], Handler]:
     """OBJECT ENCODING/REFCOUNT/IDLETIME/FREQ share everything but these."""
-    return NODE.command(name, 3, Flag.READONLY, group="generic", since=since, summary=summary,
-                        complexity="O(1)", acl=Acl.KEYSPACE, keys=[key_at(2, KeyFlag.RO)],
-                        tips=("nondeterministic_output",), args=(docs.key("key"),),
-                        container="object")
+    return NODE.command(
+        name,
+        3,
+        Flag.READONLY,
+        group="generic",
+        since=since,
+        summary=summary,
+        complexity="O(1)",
+        acl=Acl.KEYSPACE,
+        keys=[key_at(2, KeyFlag.RO)],
+        tips=("nondeterministic_output",),
+        args=(docs.key("key"),),
+        container="object",
+    )
+
 
 _OBJECT_HELP: Final = (
     b"ENCODING <key>",
@@ -337,8 +439,7 @@ def object_encoding(c: Client, argv: Argv) -> bytes:
     return resp.bulk(cast(Container, value).encoding())
 
 
-@_object_subcommand("refcount", "2.2.3",
-                    "Get the number of references to the value of the key")
+@_object_subcommand("refcount", "2.2.3", "Get the number of references to the value of the key")
 def object_refcount(c: Client, argv: Argv) -> bytes:
     value = c.db.lookup(argv[2])
     if value is None:
@@ -350,8 +451,9 @@ def object_refcount_of(value: object, config: Config) -> int:
     """A value's refcount as Redis reports it (OBJECT REFCOUNT, DEBUG OBJECT)."""
     if value.__class__ is bytes:
         number = string2ll(value)
-        shared_ok = (not config.int("maxmemory")
-                     or not config.str("maxmemory-policy").endswith(("-lru", "-lfu")))
+        shared_ok = not config.int("maxmemory") or not config.str("maxmemory-policy").endswith(
+            ("-lru", "-lfu")
+        )
         if number is not None and 0 <= number < _SHARED_INTEGERS and shared_ok:
             return _SHARED_REFCOUNT
     return 1
@@ -368,8 +470,9 @@ def object_idletime(c: Client, argv: Argv) -> bytes:
     return resp.integer(c.engine.memory.clock.idle_ms(c.db.index, argv[2]) // 1000)
 
 
-@_object_subcommand("freq", "4.0.0",
-                    "Get the logarithmic access frequency counter of a Redis object")
+@_object_subcommand(
+    "freq", "4.0.0", "Get the logarithmic access frequency counter of a Redis object"
+)
 def object_freq(c: Client, argv: Argv) -> bytes:
     if c.db.lookup(argv[2]) is None:
         return resp.null(c.resp)
@@ -378,27 +481,50 @@ def object_freq(c: Client, argv: Argv) -> bytes:
     return resp.integer(c.engine.memory.clock.frequency(c.db.index, argv[2]))
 
 
-@NODE.command("help", 2, Flag.LOADING | Flag.STALE, group="generic", since="6.2.0",
-              summary="Show helpful text about the different subcommands", complexity="O(1)",
-              acl=Acl.KEYSPACE, container="object")
+@NODE.command(
+    "help",
+    2,
+    Flag.LOADING | Flag.STALE,
+    group="generic",
+    since="6.2.0",
+    summary="Show helpful text about the different subcommands",
+    complexity="O(1)",
+    acl=Acl.KEYSPACE,
+    container="object",
+)
 def object_help(c: Client, argv: Argv) -> bytes:
     return resp.help_reply(argv[0], _OBJECT_HELP)
 
 
 # --- EXPIRE family ------------------------------------------------------------------------
 _EXPIRE_CONDITION: Final = docs.oneof(
-    "condition", docs.token("nx", "NX"), docs.token("xx", "XX"), docs.token("gt", "GT"),
-    docs.token("lt", "LT"), since="7.0.0", optional=True)
+    "condition",
+    docs.token("nx", "NX"),
+    docs.token("xx", "XX"),
+    docs.token("gt", "GT"),
+    docs.token("lt", "LT"),
+    since="7.0.0",
+    optional=True,
+)
 _EXPIRE_HISTORY: Final = (("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."),)
 
 
-def _expire_command(name: str, since: str, summary: str,
-                    when: docs.Arg) -> Callable[[Handler], Handler]:
-    return NODE.command(name, -3, Flag.WRITE | Flag.FAST, group="generic", since=since,
-                        summary=summary, complexity="O(1)", acl=Acl.KEYSPACE,
-                        keys=[key_at(1, KeyFlag.RW | KeyFlag.UPDATE)],
-                        args=(docs.key("key"), when, _EXPIRE_CONDITION),
-                        history=_EXPIRE_HISTORY)
+def _expire_command(
+    name: str, since: str, summary: str, when: docs.Arg
+) -> Callable[[Handler], Handler]:
+    return NODE.command(
+        name,
+        -3,
+        Flag.WRITE | Flag.FAST,
+        group="generic",
+        since=since,
+        summary=summary,
+        complexity="O(1)",
+        acl=Acl.KEYSPACE,
+        keys=[key_at(1, KeyFlag.RW | KeyFlag.UPDATE)],
+        args=(docs.key("key"), when, _EXPIRE_CONDITION),
+        history=_EXPIRE_HISTORY,
+    )
 
 
 def _expire_condition(argv: Argv) -> frozenset[bytes]:
@@ -460,27 +586,34 @@ def _expire(c: Client, argv: Argv, base_ms: int, unit_ms: int) -> bytes:
     return resp.ONE
 
 
-@_expire_command("expire", "1.0.0", "Set a key's time to live in seconds",
-                 docs.integer("seconds"))
+@_expire_command("expire", "1.0.0", "Set a key's time to live in seconds", docs.integer("seconds"))
 def expire(c: Client, argv: Argv) -> bytes:
     return _expire(c, argv, c.engine.now_ms, 1000)
 
 
-@_expire_command("pexpire", "2.6.0", "Set a key's time to live in milliseconds",
-                 docs.integer("milliseconds"))
+@_expire_command(
+    "pexpire", "2.6.0", "Set a key's time to live in milliseconds", docs.integer("milliseconds")
+)
 def pexpire(c: Client, argv: Argv) -> bytes:
     return _expire(c, argv, c.engine.now_ms, 1)
 
 
-@_expire_command("expireat", "1.2.0", "Set the expiration for a key as a UNIX timestamp",
-                 docs.unix_time("unix-time-seconds"))
+@_expire_command(
+    "expireat",
+    "1.2.0",
+    "Set the expiration for a key as a UNIX timestamp",
+    docs.unix_time("unix-time-seconds"),
+)
 def expireat(c: Client, argv: Argv) -> bytes:
     return _expire(c, argv, 0, 1000)
 
 
-@_expire_command("pexpireat", "2.6.0",
-                 "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
-                 docs.unix_time("unix-time-milliseconds"))
+@_expire_command(
+    "pexpireat",
+    "2.6.0",
+    "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
+    docs.unix_time("unix-time-milliseconds"),
+)
 def pexpireat(c: Client, argv: Argv) -> bytes:
     return _expire(c, argv, 0, 1)
 
@@ -496,16 +629,24 @@ def _ttl(c: Client, argv: Argv, ms: bool, absolute: bool) -> bytes:
     return resp.integer(value if ms else (value + 500) // 1000)  # seconds are rounded
 
 
-
-
-def _ttl_command(name: str, since: str, summary: str, *,
-                 relative: bool) -> Callable[[Handler], Handler]:
+def _ttl_command(
+    name: str, since: str, summary: str, *, relative: bool
+) -> Callable[[Handler], Handler]:
     # TTL/PTTL (relative) carry a tip and a history entry that the 7.0 EXPIRETIMEs do not.
-    return NODE.command(name, 2, Flag.READONLY | Flag.FAST, group="generic", since=since,
-                        summary=summary, complexity="O(1)", acl=Acl.KEYSPACE,
-                        keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)], args=(docs.key("key"),),
-                        tips=("nondeterministic_output",) if relative else (),
-                        history=(("2.8.0", "Added the -2 reply."),) if relative else ())
+    return NODE.command(
+        name,
+        2,
+        Flag.READONLY | Flag.FAST,
+        group="generic",
+        since=since,
+        summary=summary,
+        complexity="O(1)",
+        acl=Acl.KEYSPACE,
+        keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
+        args=(docs.key("key"),),
+        tips=("nondeterministic_output",) if relative else (),
+        history=(("2.8.0", "Added the -2 reply."),) if relative else (),
+    )
 
 
 @_ttl_command("ttl", "1.0.0", "Get the time to live for a key in seconds", relative=True)
@@ -513,28 +654,38 @@ def ttl(c: Client, argv: Argv) -> bytes:
     return _ttl(c, argv, ms=False, absolute=False)
 
 
-@_ttl_command("pttl", "2.6.0", "Get the time to live for a key in milliseconds",
-              relative=True)
+@_ttl_command("pttl", "2.6.0", "Get the time to live for a key in milliseconds", relative=True)
 def pttl(c: Client, argv: Argv) -> bytes:
     return _ttl(c, argv, ms=True, absolute=False)
 
 
-@_ttl_command("expiretime", "7.0.0", "Get the expiration Unix timestamp for a key",
-              relative=False)
+@_ttl_command("expiretime", "7.0.0", "Get the expiration Unix timestamp for a key", relative=False)
 def expiretime(c: Client, argv: Argv) -> bytes:
     return _ttl(c, argv, ms=False, absolute=True)
 
 
-@_ttl_command("pexpiretime", "7.0.0",
-              "Get the expiration Unix timestamp for a key in milliseconds", relative=False)
+@_ttl_command(
+    "pexpiretime",
+    "7.0.0",
+    "Get the expiration Unix timestamp for a key in milliseconds",
+    relative=False,
+)
 def pexpiretime(c: Client, argv: Argv) -> bytes:
     return _ttl(c, argv, ms=True, absolute=True)
 
 
-@NODE.command("persist", 2, Flag.WRITE | Flag.FAST, group="generic", since="2.2.0",
-              summary="Remove the expiration from a key", complexity="O(1)",
-              acl=Acl.KEYSPACE, keys=[key_at(1, KeyFlag.RW | KeyFlag.UPDATE)],
-              args=(docs.key("key"),))
+@NODE.command(
+    "persist",
+    2,
+    Flag.WRITE | Flag.FAST,
+    group="generic",
+    since="2.2.0",
+    summary="Remove the expiration from a key",
+    complexity="O(1)",
+    acl=Acl.KEYSPACE,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.UPDATE)],
+    args=(docs.key("key"),),
+)
 def persist(c: Client, argv: Argv) -> bytes:
     db = c.db
     if db.lookup(argv[1]) is None or not db.persist(argv[1]):
@@ -545,16 +696,24 @@ def persist(c: Client, argv: Argv) -> bytes:
 
 
 # --- COPY, MOVE ---------------------------------------------------------------------------
-@NODE.command("copy", -3, Flag.WRITE | Flag.DENYOOM, group="generic", since="6.2.0",
-              summary="Copy a key",
-              complexity="O(N) worst case for collections, where N is the number of nested "
-              "items. O(1) for string values.",
-              acl=Acl.KEYSPACE,
-              keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS),
-                    key_at(2, KeyFlag.OW | KeyFlag.UPDATE)],
-              args=(docs.key("source"), docs.key("destination", 1),
-                    docs.integer("destination-db", token="DB", optional=True),
-                    docs.token("replace", "REPLACE", optional=True)))
+@NODE.command(
+    "copy",
+    -3,
+    Flag.WRITE | Flag.DENYOOM,
+    group="generic",
+    since="6.2.0",
+    summary="Copy a key",
+    complexity="O(N) worst case for collections, where N is the number of nested "
+    "items. O(1) for string values.",
+    acl=Acl.KEYSPACE,
+    keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS), key_at(2, KeyFlag.OW | KeyFlag.UPDATE)],
+    args=(
+        docs.key("source"),
+        docs.key("destination", 1),
+        docs.integer("destination-db", token="DB", optional=True),
+        docs.token("replace", "REPLACE", optional=True),
+    ),
+)
 def copy(c: Client, argv: Argv) -> bytes:
     src = dst = c.db
     replace = False
@@ -590,10 +749,18 @@ def copy(c: Client, argv: Argv) -> bytes:
     return resp.ONE
 
 
-@NODE.command("move", 3, Flag.WRITE | Flag.FAST, group="generic", since="1.0.0",
-              summary="Move a key to another database", complexity="O(1)", acl=Acl.KEYSPACE,
-              keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.UPDATE)],
-              args=(docs.key("key"), docs.integer("db")))
+@NODE.command(
+    "move",
+    3,
+    Flag.WRITE | Flag.FAST,
+    group="generic",
+    since="1.0.0",
+    summary="Move a key to another database",
+    complexity="O(1)",
+    acl=Acl.KEYSPACE,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.UPDATE)],
+    args=(docs.key("key"), docs.integer("db")),
+)
 def move(c: Client, argv: Argv) -> bytes:
     if c.engine.config.bool("cluster-enabled"):
         raise CommandError(errors.MOVE_CLUSTER)
@@ -616,12 +783,18 @@ def move(c: Client, argv: Argv) -> bytes:
 
 
 # --- SWAPDB, FLUSHDB, FLUSHALL, DBSIZE ----------------------------------------------------
-@NODE.command("swapdb", 3, Flag.WRITE | Flag.FAST, group="server", since="4.0.0",
-              summary="Swaps two Redis databases",
-              complexity="O(N) where N is the count of clients watching or blocking on keys "
-              "from both databases.",
-              acl=Acl.KEYSPACE | Acl.DANGEROUS,
-              args=(docs.integer("index1"), docs.integer("index2")))
+@NODE.command(
+    "swapdb",
+    3,
+    Flag.WRITE | Flag.FAST,
+    group="server",
+    since="4.0.0",
+    summary="Swaps two Redis databases",
+    complexity="O(N) where N is the count of clients watching or blocking on keys "
+    "from both databases.",
+    acl=Acl.KEYSPACE | Acl.DANGEROUS,
+    args=(docs.integer("index1"), docs.integer("index2")),
+)
 def swapdb(c: Client, argv: Argv) -> bytes:
     if c.engine.config.bool("cluster-enabled"):
         raise CommandError(errors.SWAPDB_CLUSTER)
@@ -637,10 +810,18 @@ def swapdb(c: Client, argv: Argv) -> bytes:
     return resp.OK
 
 
-_FLUSH_MODE: Final = (docs.oneof("async", docs.token("async", "ASYNC", since="4.0.0"),
-                                 docs.token("sync", "SYNC", since="6.2.0"), optional=True),)
-_FLUSH_HISTORY: Final = (("4.0.0", "Added the `ASYNC` flushing mode modifier."),
-                         ("6.2.0", "Added the `SYNC` flushing mode modifier."))
+_FLUSH_MODE: Final = (
+    docs.oneof(
+        "async",
+        docs.token("async", "ASYNC", since="4.0.0"),
+        docs.token("sync", "SYNC", since="6.2.0"),
+        optional=True,
+    ),
+)
+_FLUSH_HISTORY: Final = (
+    ("4.0.0", "Added the `ASYNC` flushing mode modifier."),
+    ("6.2.0", "Added the `SYNC` flushing mode modifier."),
+)
 _FLUSH_TIPS: Final = ("request_policy:all_shards", "response_policy:all_succeeded")
 
 
@@ -666,11 +847,19 @@ def _flush(c: Client, argv: Argv, dbs: list[Database]) -> int:
     return removed
 
 
-@NODE.command("flushdb", -1, Flag.WRITE, group="server", since="1.0.0",
-              summary="Remove all keys from the current database",
-              complexity="O(N) where N is the number of keys in the selected database",
-              acl=Acl.KEYSPACE | Acl.DANGEROUS, tips=_FLUSH_TIPS, args=_FLUSH_MODE,
-              history=_FLUSH_HISTORY)
+@NODE.command(
+    "flushdb",
+    -1,
+    Flag.WRITE,
+    group="server",
+    since="1.0.0",
+    summary="Remove all keys from the current database",
+    complexity="O(N) where N is the number of keys in the selected database",
+    acl=Acl.KEYSPACE | Acl.DANGEROUS,
+    tips=_FLUSH_TIPS,
+    args=_FLUSH_MODE,
+    history=_FLUSH_HISTORY,
+)
 def flushdb(c: Client, argv: Argv) -> bytes:
     removed = _flush(c, argv, [c.db])
     c.engine.tracking.flush()
@@ -678,11 +867,19 @@ def flushdb(c: Client, argv: Argv) -> bytes:
     return resp.OK
 
 
-@NODE.command("flushall", -1, Flag.WRITE, group="server", since="1.0.0",
-              summary="Remove all keys from all databases",
-              complexity="O(N) where N is the total number of keys in all databases",
-              acl=Acl.KEYSPACE | Acl.DANGEROUS, tips=_FLUSH_TIPS, args=_FLUSH_MODE,
-              history=_FLUSH_HISTORY)
+@NODE.command(
+    "flushall",
+    -1,
+    Flag.WRITE,
+    group="server",
+    since="1.0.0",
+    summary="Remove all keys from all databases",
+    complexity="O(N) where N is the total number of keys in all databases",
+    acl=Acl.KEYSPACE | Acl.DANGEROUS,
+    tips=_FLUSH_TIPS,
+    args=_FLUSH_MODE,
+    history=_FLUSH_HISTORY,
+)
 def flushall(c: Client, argv: Argv) -> bytes:
     removed = _flush(c, argv, c.engine.keyspace.dbs)
     c.engine.tracking.flush()
@@ -694,8 +891,16 @@ def flushall(c: Client, argv: Argv) -> bytes:
     return resp.OK
 
 
-@NODE.command("dbsize", 1, Flag.READONLY | Flag.FAST, group="server", since="1.0.0",
-              summary="Return the number of keys in the selected database", complexity="O(1)",
-              acl=Acl.KEYSPACE, tips=("request_policy:all_shards", "response_policy:agg_sum"))
+@NODE.command(
+    "dbsize",
+    1,
+    Flag.READONLY | Flag.FAST,
+    group="server",
+    since="1.0.0",
+    summary="Return the number of keys in the selected database",
+    complexity="O(1)",
+    acl=Acl.KEYSPACE,
+    tips=("request_policy:all_shards", "response_policy:agg_sum"),
+)
 def dbsize(c: Client, argv: Argv) -> bytes:
     return resp.integer(len(c.db.data))

@@ -122,36 +122,57 @@ def _push(c: Client, key: bytes, values: Argv, left: bool, *, create: bool = Tru
 
 
 # --- pushes ------------------------------------------------------------------------------
-@NODE.command("lpush", -3, Flag.WRITE | Flag.DENYOOM | Flag.FAST, group="list", since="1.0.0",
-              summary="Prepend one or multiple elements to a list",
-              complexity="O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
-              acl=Acl.LIST, keys=[key_at(1, KeyFlag.RW | KeyFlag.INSERT)],
-              history=(("2.4.0", "Accepts multiple `element` arguments."),),
-              args=(docs.key("key", 0), docs.string("element", multiple=True)))
+@NODE.command(
+    "lpush",
+    -3,
+    Flag.WRITE | Flag.DENYOOM | Flag.FAST,
+    group="list",
+    since="1.0.0",
+    summary="Prepend one or multiple elements to a list",
+    complexity="O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+    acl=Acl.LIST,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.INSERT)],
+    history=(("2.4.0", "Accepts multiple `element` arguments."),),
+    args=(docs.key("key", 0), docs.string("element", multiple=True)),
+)
 def lpush(c: Client, argv: Argv) -> bytes:
     length = _push(c, argv[1], argv[2:], True)
     c.engine.dirty += len(argv) - 2
     return resp.integer(length)
 
 
-@NODE.command("rpush", -3, Flag.WRITE | Flag.DENYOOM | Flag.FAST, group="list", since="1.0.0",
-              summary="Append one or multiple elements to a list",
-              complexity="O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
-              acl=Acl.LIST, keys=[key_at(1, KeyFlag.RW | KeyFlag.INSERT)],
-              history=(("2.4.0", "Accepts multiple `element` arguments."),),
-              args=(docs.key("key", 0), docs.string("element", multiple=True)))
+@NODE.command(
+    "rpush",
+    -3,
+    Flag.WRITE | Flag.DENYOOM | Flag.FAST,
+    group="list",
+    since="1.0.0",
+    summary="Append one or multiple elements to a list",
+    complexity="O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+    acl=Acl.LIST,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.INSERT)],
+    history=(("2.4.0", "Accepts multiple `element` arguments."),),
+    args=(docs.key("key", 0), docs.string("element", multiple=True)),
+)
 def rpush(c: Client, argv: Argv) -> bytes:
     length = _push(c, argv[1], argv[2:], False)
     c.engine.dirty += len(argv) - 2
     return resp.integer(length)
 
 
-@NODE.command("lpushx", -3, Flag.WRITE | Flag.DENYOOM | Flag.FAST, group="list", since="2.2.0",
-              summary="Prepend an element to a list, only if the list exists",
-              complexity="O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
-              acl=Acl.LIST, keys=[key_at(1, KeyFlag.RW | KeyFlag.INSERT)],
-              history=(("4.0.0", "Accepts multiple `element` arguments."),),
-              args=(docs.key("key", 0), docs.string("element", multiple=True)))
+@NODE.command(
+    "lpushx",
+    -3,
+    Flag.WRITE | Flag.DENYOOM | Flag.FAST,
+    group="list",
+    since="2.2.0",
+    summary="Prepend an element to a list, only if the list exists",
+    complexity="O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+    acl=Acl.LIST,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.INSERT)],
+    history=(("4.0.0", "Accepts multiple `element` arguments."),),
+    args=(docs.key("key", 0), docs.string("element", multiple=True)),
+)
 def lpushx(c: Client, argv: Argv) -> bytes:
     length = _push(c, argv[1], argv[2:], True, create=False)
     if length:
@@ -159,12 +180,19 @@ def lpushx(c: Client, argv: Argv) -> bytes:
     return resp.integer(length)
 
 
-@NODE.command("rpushx", -3, Flag.WRITE | Flag.DENYOOM | Flag.FAST, group="list", since="2.2.0",
-              summary="Append an element to a list, only if the list exists",
-              complexity="O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
-              acl=Acl.LIST, keys=[key_at(1, KeyFlag.RW | KeyFlag.INSERT)],
-              history=(("4.0.0", "Accepts multiple `element` arguments."),),
-              args=(docs.key("key", 0), docs.string("element", multiple=True)))
+@NODE.command(
+    "rpushx",
+    -3,
+    Flag.WRITE | Flag.DENYOOM | Flag.FAST,
+    group="list",
+    since="2.2.0",
+    summary="Append an element to a list, only if the list exists",
+    complexity="O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+    acl=Acl.LIST,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.INSERT)],
+    history=(("4.0.0", "Accepts multiple `element` arguments."),),
+    args=(docs.key("key", 0), docs.string("element", multiple=True)),
+)
 def rpushx(c: Client, argv: Argv) -> bytes:
     length = _push(c, argv[1], argv[2:], False, create=False)
     if length:
@@ -192,38 +220,70 @@ def _pop_command(c: Client, argv: Argv, left: bool) -> bytes:
 _POP_ARGS = (docs.key("key", 0), docs.integer("count", optional=True, since="6.2.0"))
 
 
-@NODE.command("lpop", -2, Flag.WRITE | Flag.FAST, group="list", since="1.0.0",
-              summary="Remove and get the first elements in a list",
-              complexity="O(N) where N is the number of elements returned",
-              acl=Acl.LIST, keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE)],
-              history=(("6.2.0", "Added the `count` argument."),), args=_POP_ARGS)
+@NODE.command(
+    "lpop",
+    -2,
+    Flag.WRITE | Flag.FAST,
+    group="list",
+    since="1.0.0",
+    summary="Remove and get the first elements in a list",
+    complexity="O(N) where N is the number of elements returned",
+    acl=Acl.LIST,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE)],
+    history=(("6.2.0", "Added the `count` argument."),),
+    args=_POP_ARGS,
+)
 def lpop(c: Client, argv: Argv) -> bytes:
     return _pop_command(c, argv, True)
 
 
-@NODE.command("rpop", -2, Flag.WRITE | Flag.FAST, group="list", since="1.0.0",
-              summary="Remove and get the last elements in a list",
-              complexity="O(N) where N is the number of elements returned",
-              acl=Acl.LIST, keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE)],
-              history=(("6.2.0", "Added the `count` argument."),), args=_POP_ARGS)
+@NODE.command(
+    "rpop",
+    -2,
+    Flag.WRITE | Flag.FAST,
+    group="list",
+    since="1.0.0",
+    summary="Remove and get the last elements in a list",
+    complexity="O(N) where N is the number of elements returned",
+    acl=Acl.LIST,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE)],
+    history=(("6.2.0", "Added the `count` argument."),),
+    args=_POP_ARGS,
+)
 def rpop(c: Client, argv: Argv) -> bytes:
     return _pop_command(c, argv, False)
 
 
 # --- reads and edits ---------------------------------------------------------------------
-@NODE.command("llen", 2, Flag.READONLY | Flag.FAST, group="list", since="1.0.0",
-              summary="Get the length of a list", complexity="O(1)", acl=Acl.LIST,
-              keys=[key_at(1, KeyFlag.RO)], args=(docs.key("key", 0),))
+@NODE.command(
+    "llen",
+    2,
+    Flag.READONLY | Flag.FAST,
+    group="list",
+    since="1.0.0",
+    summary="Get the length of a list",
+    complexity="O(1)",
+    acl=Acl.LIST,
+    keys=[key_at(1, KeyFlag.RO)],
+    args=(docs.key("key", 0),),
+)
 def llen(c: Client, argv: Argv) -> bytes:
     lst = _read_list(c, argv[1])
     return resp.integer(len(lst) if lst is not None else 0)
 
 
-@NODE.command("lindex", 3, Flag.READONLY, group="list", since="1.0.0",
-              summary="Get an element from a list by its index",
-              complexity="O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).",
-              acl=Acl.LIST, keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
-              args=(docs.key("key", 0), docs.integer("index")))
+@NODE.command(
+    "lindex",
+    3,
+    Flag.READONLY,
+    group="list",
+    since="1.0.0",
+    summary="Get an element from a list by its index",
+    complexity="O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).",
+    acl=Acl.LIST,
+    keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
+    args=(docs.key("key", 0), docs.integer("index")),
+)
 def lindex(c: Client, argv: Argv) -> bytes:
     index = int_arg(argv[2])
     lst = _read_list(c, argv[1])
@@ -232,11 +292,18 @@ def lindex(c: Client, argv: Argv) -> bytes:
     return resp.bulk(lst[index])
 
 
-@NODE.command("lset", 4, Flag.WRITE | Flag.DENYOOM, group="list", since="1.0.0",
-              summary="Set the value of an element in a list by its index",
-              complexity="O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).",
-              acl=Acl.LIST, keys=[key_at(1, KeyFlag.RW | KeyFlag.UPDATE)],
-              args=(docs.key("key", 0), docs.integer("index"), docs.string("element")))
+@NODE.command(
+    "lset",
+    4,
+    Flag.WRITE | Flag.DENYOOM,
+    group="list",
+    since="1.0.0",
+    summary="Set the value of an element in a list by its index",
+    complexity="O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).",
+    acl=Acl.LIST,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.UPDATE)],
+    args=(docs.key("key", 0), docs.integer("index"), docs.string("element")),
+)
 def lset(c: Client, argv: Argv) -> bytes:
     index = int_arg(argv[2])
     lst = _get_list(c, argv[1])
@@ -262,11 +329,18 @@ def _clamp_range(start: int, stop: int, length: int) -> tuple[int, int] | None:
     return start, min(stop, length - 1)
 
 
-@NODE.command("lrange", 4, Flag.READONLY, group="list", since="1.0.0",
-              summary="Get a range of elements from a list",
-              complexity="O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.",
-              acl=Acl.LIST, keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
-              args=(docs.key("key", 0), docs.integer("start"), docs.integer("stop")))
+@NODE.command(
+    "lrange",
+    4,
+    Flag.READONLY,
+    group="list",
+    since="1.0.0",
+    summary="Get a range of elements from a list",
+    complexity="O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.",
+    acl=Acl.LIST,
+    keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
+    args=(docs.key("key", 0), docs.integer("start"), docs.integer("stop")),
+)
 def lrange(c: Client, argv: Argv) -> bytes:
     start, stop = int_arg(argv[2]), int_arg(argv[3])
     lst = _read_list(c, argv[1])
@@ -284,11 +358,18 @@ def lrange(c: Client, argv: Argv) -> bytes:
     return resp.bulk_array(items)
 
 
-@NODE.command("ltrim", 4, Flag.WRITE, group="list", since="1.0.0",
-              summary="Trim a list to the specified range",
-              complexity="O(N) where N is the number of elements to be removed by the operation.",
-              acl=Acl.LIST, keys=[key_at(1, KeyFlag.RW | KeyFlag.DELETE)],
-              args=(docs.key("key", 0), docs.integer("start"), docs.integer("stop")))
+@NODE.command(
+    "ltrim",
+    4,
+    Flag.WRITE,
+    group="list",
+    since="1.0.0",
+    summary="Trim a list to the specified range",
+    complexity="O(N) where N is the number of elements to be removed by the operation.",
+    acl=Acl.LIST,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.DELETE)],
+    args=(docs.key("key", 0), docs.integer("start"), docs.integer("stop")),
+)
 def ltrim(c: Client, argv: Argv) -> bytes:
     start, stop = int_arg(argv[2]), int_arg(argv[3])
     lst = _get_list(c, argv[1])
@@ -316,11 +397,18 @@ def ltrim(c: Client, argv: Argv) -> bytes:
     return resp.OK
 
 
-@NODE.command("lrem", 4, Flag.WRITE, group="list", since="1.0.0",
-              summary="Remove elements from a list",
-              complexity="O(N+M) where N is the length of the list and M is the number of elements removed.",
-              acl=Acl.LIST, keys=[key_at(1, KeyFlag.RW | KeyFlag.DELETE)],
-              args=(docs.key("key", 0), docs.integer("count"), docs.string("element")))
+@NODE.command(
+    "lrem",
+    4,
+    Flag.WRITE,
+    group="list",
+    since="1.0.0",
+    summary="Remove elements from a list",
+    complexity="O(N+M) where N is the length of the list and M is the number of elements removed.",
+    acl=Acl.LIST,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.DELETE)],
+    args=(docs.key("key", 0), docs.integer("count"), docs.string("element")),
+)
 def lrem(c: Client, argv: Argv) -> bytes:
     count = int_arg(argv[2])
     element = argv[3]
@@ -350,14 +438,23 @@ def lrem(c: Client, argv: Argv) -> bytes:
     return resp.integer(removed)
 
 
-@NODE.command("linsert", 5, Flag.WRITE | Flag.DENYOOM, group="list", since="2.2.0",
-              summary="Insert an element before or after another element in a list",
-              complexity="O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).",
-              acl=Acl.LIST, keys=[key_at(1, KeyFlag.RW | KeyFlag.INSERT)],
-              args=(docs.key("key", 0),
-                    docs.oneof("where", docs.token("before", "BEFORE"),
-                               docs.token("after", "AFTER")),
-                    docs.string("pivot"), docs.string("element")))
+@NODE.command(
+    "linsert",
+    5,
+    Flag.WRITE | Flag.DENYOOM,
+    group="list",
+    since="2.2.0",
+    summary="Insert an element before or after another element in a list",
+    complexity="O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).",
+    acl=Acl.LIST,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.INSERT)],
+    args=(
+        docs.key("key", 0),
+        docs.oneof("where", docs.token("before", "BEFORE"), docs.token("after", "AFTER")),
+        docs.string("pivot"),
+        docs.string("element"),
+    ),
+)
 def linsert(c: Client, argv: Argv) -> bytes:
     where = argv[2].lower()
     if where not in (b"before", b"after"):
@@ -376,14 +473,24 @@ def linsert(c: Client, argv: Argv) -> bytes:
     return resp.integer(len(lst))
 
 
-@NODE.command("lpos", -3, Flag.READONLY, group="list", since="6.0.6",
-              summary="Return the index of matching elements on a list",
-              complexity="O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.",
-              acl=Acl.LIST, keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
-              args=(docs.key("key", 0), docs.string("element"),
-                    docs.integer("rank", token="RANK", optional=True),
-                    docs.integer("num-matches", token="COUNT", optional=True),
-                    docs.integer("len", token="MAXLEN", optional=True)))
+@NODE.command(
+    "lpos",
+    -3,
+    Flag.READONLY,
+    group="list",
+    since="6.0.6",
+    summary="Return the index of matching elements on a list",
+    complexity="O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.",
+    acl=Acl.LIST,
+    keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
+    args=(
+        docs.key("key", 0),
+        docs.string("element"),
+        docs.integer("rank", token="RANK", optional=True),
+        docs.integer("num-matches", token="COUNT", optional=True),
+        docs.integer("len", token="MAXLEN", optional=True),
+    ),
+)
 def lpos(c: Client, argv: Argv) -> bytes:
     rank, count, maxlen = 1, None, 0
     i = 3
@@ -396,7 +503,8 @@ def lpos(c: Client, argv: Argv) -> bytes:
             if rank == 0:
                 raise CommandError(
                     "ERR RANK can't be zero: use 1 to start from the first match, 2 from the "
-                    "second ... or use negative to start from the end of the list")
+                    "second ... or use negative to start from the end of the list"
+                )
         elif opt == b"count":
             count = int_arg(argv[i + 1])
             if count < 0:
@@ -461,26 +569,49 @@ def _move(c: Client, src: bytes, dst: bytes, from_left: bool, to_left: bool) -> 
     return value
 
 
-_LMOVE_KEYS = [key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE),
-               key_at(2, KeyFlag.RW | KeyFlag.INSERT)]
+_LMOVE_KEYS = [
+    key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE),
+    key_at(2, KeyFlag.RW | KeyFlag.INSERT),
+]
 
 
-@NODE.command("lmove", 5, Flag.WRITE | Flag.DENYOOM, group="list", since="6.2.0",
-              summary="Pop an element from a list, push it to another list and return it",
-              complexity="O(1)", acl=Acl.LIST, keys=_LMOVE_KEYS,
-              args=(docs.key("source", 0), docs.key("destination", 1),
-                    docs.oneof("wherefrom", *_WHERE), docs.oneof("whereto", *_WHERE)))
+@NODE.command(
+    "lmove",
+    5,
+    Flag.WRITE | Flag.DENYOOM,
+    group="list",
+    since="6.2.0",
+    summary="Pop an element from a list, push it to another list and return it",
+    complexity="O(1)",
+    acl=Acl.LIST,
+    keys=_LMOVE_KEYS,
+    args=(
+        docs.key("source", 0),
+        docs.key("destination", 1),
+        docs.oneof("wherefrom", *_WHERE),
+        docs.oneof("whereto", *_WHERE),
+    ),
+)
 def lmove(c: Client, argv: Argv) -> bytes:
     from_left, to_left = _where(argv[3]), _where(argv[4])
     return resp.bulk_or_null(_move(c, argv[1], argv[2], from_left, to_left), c.resp)
 
 
-@NODE.command("rpoplpush", 3, Flag.WRITE | Flag.DENYOOM, group="list", since="1.2.0",
-              summary="Remove the last element in a list, prepend it to another list and return it",
-              complexity="O(1)", acl=Acl.LIST, keys=_LMOVE_KEYS,
-              doc_flags=("deprecated",), deprecated_since="6.2.0",
-              replaced_by="`LMOVE` with the `RIGHT` and `LEFT` arguments",
-              args=(docs.key("source", 0), docs.key("destination", 1)))
+@NODE.command(
+    "rpoplpush",
+    3,
+    Flag.WRITE | Flag.DENYOOM,
+    group="list",
+    since="1.2.0",
+    summary="Remove the last element in a list, prepend it to another list and return it",
+    complexity="O(1)",
+    acl=Acl.LIST,
+    keys=_LMOVE_KEYS,
+    doc_flags=("deprecated",),
+    deprecated_since="6.2.0",
+    replaced_by="`LMOVE` with the `RIGHT` and `LEFT` arguments",
+    args=(docs.key("source", 0), docs.key("destination", 1)),
+)
 def rpoplpush(c: Client, argv: Argv) -> bytes:
     return resp.bulk_or_null(_move(c, argv[1], argv[2], False, True), c.resp)
 
@@ -513,22 +644,31 @@ def _mpop(c: Client, keys: list[bytes], left: bool, count: int | None) -> bytes 
         if lst is not None:
             popped = _pop_many(c, key, lst, left, count or 1)
             # Propagated as the pop it was, with the number of elements it took.
-            c.engine.propagate_as(c, [[b"LPOP" if left else b"RPOP", key,
-                                       b"%d" % len(popped)]])
+            c.engine.propagate_as(c, [[b"LPOP" if left else b"RPOP", key, b"%d" % len(popped)]])
             return b"*2\r\n" + resp.bulk(key) + resp.bulk_array(popped)
     return None
 
 
-_MPOP_ARGS = (docs.integer("numkeys"), docs.key("key", 0, multiple=True),
-              docs.oneof("where", *_WHERE), docs.integer("count", token="COUNT", optional=True))
+_MPOP_ARGS = (
+    docs.integer("numkeys"),
+    docs.key("key", 0, multiple=True),
+    docs.oneof("where", *_WHERE),
+    docs.integer("count", token="COUNT", optional=True),
+)
 
 
-@NODE.command("lmpop", -4, Flag.WRITE, group="list", since="7.0.0",
-              summary="Pop elements from a list",
-              complexity="O(N+M) where N is the number of provided keys and M is the number of elements returned.",
-              acl=Acl.LIST,
-              keys=[keys_by_count(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE)],
-              args=_MPOP_ARGS)
+@NODE.command(
+    "lmpop",
+    -4,
+    Flag.WRITE,
+    group="list",
+    since="7.0.0",
+    summary="Pop elements from a list",
+    complexity="O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+    acl=Acl.LIST,
+    keys=[keys_by_count(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE)],
+    args=_MPOP_ARGS,
+)
 def lmpop(c: Client, argv: Argv) -> bytes:
     keys, left, count = _mpop_args(argv, 1)
     reply = _mpop(c, keys, left, count)
@@ -552,70 +692,118 @@ _BPOP_ARGS = (docs.key("key", 0, multiple=True), docs.double("timeout"))
 _BPOP_HISTORY = (("6.0.0", "`timeout` is interpreted as a double instead of an integer."),)
 
 
-@NODE.command("blpop", -3, Flag.WRITE | Flag.NOSCRIPT | Flag.BLOCKING, group="list",
-              since="2.0.0",
-              summary="Remove and get the first element in a list, or block until one is available",
-              complexity="O(N) where N is the number of provided keys.", acl=Acl.LIST,
-              keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE, lastkey=-2)],
-              history=_BPOP_HISTORY, args=_BPOP_ARGS)
+@NODE.command(
+    "blpop",
+    -3,
+    Flag.WRITE | Flag.NOSCRIPT | Flag.BLOCKING,
+    group="list",
+    since="2.0.0",
+    summary="Remove and get the first element in a list, or block until one is available",
+    complexity="O(N) where N is the number of provided keys.",
+    acl=Acl.LIST,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE, lastkey=-2)],
+    history=_BPOP_HISTORY,
+    args=_BPOP_ARGS,
+)
 def blpop(c: Client, argv: Argv) -> bytes | Block:
     return _blocking_pop(c, argv, True)
 
 
-@NODE.command("brpop", -3, Flag.WRITE | Flag.NOSCRIPT | Flag.BLOCKING, group="list",
-              since="2.0.0",
-              summary="Remove and get the last element in a list, or block until one is available",
-              complexity="O(N) where N is the number of provided keys.", acl=Acl.LIST,
-              keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE, lastkey=-2)],
-              history=_BPOP_HISTORY, args=_BPOP_ARGS)
+@NODE.command(
+    "brpop",
+    -3,
+    Flag.WRITE | Flag.NOSCRIPT | Flag.BLOCKING,
+    group="list",
+    since="2.0.0",
+    summary="Remove and get the last element in a list, or block until one is available",
+    complexity="O(N) where N is the number of provided keys.",
+    acl=Acl.LIST,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE, lastkey=-2)],
+    history=_BPOP_HISTORY,
+    args=_BPOP_ARGS,
+)
 def brpop(c: Client, argv: Argv) -> bytes | Block:
     return _blocking_pop(c, argv, False)
 
 
-def _blocking_move(c: Client, src: bytes, dst: bytes, from_left: bool, to_left: bool,
-                   timeout: bytes, argv_where: list[bytes]) -> bytes | Block:
+def _blocking_move(
+    c: Client,
+    src: bytes,
+    dst: bytes,
+    from_left: bool,
+    to_left: bool,
+    timeout: bytes,
+    argv_where: list[bytes],
+) -> bytes | Block:
     """BLMOVE (`argv_where`: its two direction words) and BRPOPLPUSH (none)."""
     deadline = timeout_to_deadline(timeout, c.engine.now_ms)
     value = _move(c, src, dst, from_left, to_left)
     if value is not None:
         # Propagated as the plain move, served at once or after blocking.
-        c.engine.propagate_as(c, [[b"LMOVE", src, dst, *argv_where] if argv_where
-                                  else [b"RPOPLPUSH", src, dst]])
+        c.engine.propagate_as(
+            c, [[b"LMOVE", src, dst, *argv_where] if argv_where else [b"RPOPLPUSH", src, dst]]
+        )
         return resp.bulk(value)
     if c.engine.no_blocking:
         return resp.null(c.resp)  # inside MULTI Redis answers a null bulk, not an array
     return Block((src,), deadline, resp.null_array(c.resp))
 
 
-@NODE.command("blmove", 6, Flag.WRITE | Flag.DENYOOM | Flag.NOSCRIPT | Flag.BLOCKING,
-              group="list", since="6.2.0",
-              summary="Pop an element from a list, push it to another list and return it; or block until one is available",
-              complexity="O(1)", acl=Acl.LIST, keys=_LMOVE_KEYS,
-              args=(docs.key("source", 0), docs.key("destination", 1),
-                    docs.oneof("wherefrom", *_WHERE), docs.oneof("whereto", *_WHERE),
-                    docs.double("timeout")))
+@NODE.command(
+    "blmove",
+    6,
+    Flag.WRITE | Flag.DENYOOM | Flag.NOSCRIPT | Flag.BLOCKING,
+    group="list",
+    since="6.2.0",
+    summary="Pop an element from a list, push it to another list and return it; or block until one is available",
+    complexity="O(1)",
+    acl=Acl.LIST,
+    keys=_LMOVE_KEYS,
+    args=(
+        docs.key("source", 0),
+        docs.key("destination", 1),
+        docs.oneof("wherefrom", *_WHERE),
+        docs.oneof("whereto", *_WHERE),
+        docs.double("timeout"),
+    ),
+)
 def blmove(c: Client, argv: Argv) -> bytes | Block:
     from_left, to_left = _where(argv[3]), _where(argv[4])
     return _blocking_move(c, argv[1], argv[2], from_left, to_left, argv[5], argv[3:5])
 
 
-@NODE.command("brpoplpush", 4, Flag.WRITE | Flag.DENYOOM | Flag.NOSCRIPT | Flag.BLOCKING,
-              group="list", since="2.2.0",
-              summary="Pop an element from a list, push it to another list and return it; or block until one is available",
-              complexity="O(1)", acl=Acl.LIST, keys=_LMOVE_KEYS,
-              history=_BPOP_HISTORY, doc_flags=("deprecated",), deprecated_since="6.2.0",
-              replaced_by="`BLMOVE` with the `RIGHT` and `LEFT` arguments",
-              args=(docs.key("source", 0), docs.key("destination", 1), docs.double("timeout")))
+@NODE.command(
+    "brpoplpush",
+    4,
+    Flag.WRITE | Flag.DENYOOM | Flag.NOSCRIPT | Flag.BLOCKING,
+    group="list",
+    since="2.2.0",
+    summary="Pop an element from a list, push it to another list and return it; or block until one is available",
+    complexity="O(1)",
+    acl=Acl.LIST,
+    keys=_LMOVE_KEYS,
+    history=_BPOP_HISTORY,
+    doc_flags=("deprecated",),
+    deprecated_since="6.2.0",
+    replaced_by="`BLMOVE` with the `RIGHT` and `LEFT` arguments",
+    args=(docs.key("source", 0), docs.key("destination", 1), docs.double("timeout")),
+)
 def brpoplpush(c: Client, argv: Argv) -> bytes | Block:
     return _blocking_move(c, argv[1], argv[2], False, True, argv[3], [])
 
 
-@NODE.command("blmpop", -5, Flag.WRITE | Flag.BLOCKING, group="list", since="7.0.0",
-              summary="Pop elements from a list, or block until one is available",
-              complexity="O(N+M) where N is the number of provided keys and M is the number of elements returned.",
-              acl=Acl.LIST,
-              keys=[keys_by_count(2, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE)],
-              args=(docs.double("timeout"), *_MPOP_ARGS))
+@NODE.command(
+    "blmpop",
+    -5,
+    Flag.WRITE | Flag.BLOCKING,
+    group="list",
+    since="7.0.0",
+    summary="Pop elements from a list, or block until one is available",
+    complexity="O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+    acl=Acl.LIST,
+    keys=[keys_by_count(2, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE)],
+    args=(docs.double("timeout"), *_MPOP_ARGS),
+)
 def blmpop(c: Client, argv: Argv) -> bytes | Block:
     deadline = timeout_to_deadline(argv[1], c.engine.now_ms)
     keys, left, count = _mpop_args(argv, 2)

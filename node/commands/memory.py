@@ -48,9 +48,13 @@ _MEMORY_HELP: Final = (
     b"    sampled up to <count> times (default: 5, 0 means sample all).",
 )
 
-NODE.container("memory", group="server", since="4.0.0",
-               summary="A container for memory diagnostics commands",
-               complexity="Depends on subcommand.")
+NODE.container(
+    "memory",
+    group="server",
+    since="4.0.0",
+    summary="A container for memory diagnostics commands",
+    complexity="Depends on subcommand.",
+)
 
 
 def _float32(x: float) -> float:
@@ -95,11 +99,18 @@ class Overhead:
 
 
 # --- USAGE ----------------------------------------------------------------------------------
-@NODE.command("usage", -3, Flag.READONLY, group="server", since="4.0.0",
-              summary="Estimate the memory usage of a key",
-              complexity="O(N) where N is the number of samples.",
-              keys=[key_at(2, KeyFlag.RO)], container="memory",
-              args=(docs.key("key"), docs.integer("count", token="SAMPLES", optional=True)))
+@NODE.command(
+    "usage",
+    -3,
+    Flag.READONLY,
+    group="server",
+    since="4.0.0",
+    summary="Estimate the memory usage of a key",
+    complexity="O(N) where N is the number of samples.",
+    keys=[key_at(2, KeyFlag.RO)],
+    container="memory",
+    args=(docs.key("key"), docs.integer("count", token="SAMPLES", optional=True)),
+)
 def memory_usage(c: Client, argv: Argv) -> bytes:
     samples = _DEFAULT_SAMPLES
     i = 3
@@ -118,10 +129,17 @@ def memory_usage(c: Client, argv: Argv) -> bytes:
 
 
 # --- STATS ----------------------------------------------------------------------------------
-@NODE.command("stats", 2, NO_FLAGS, group="server", since="4.0.0",
-              summary="Show memory usage details", complexity="O(1)",
-              tips=("nondeterministic_output", "request_policy:all_shards",
-                    "response_policy:special"), container="memory")
+@NODE.command(
+    "stats",
+    2,
+    NO_FLAGS,
+    group="server",
+    since="4.0.0",
+    summary="Show memory usage details",
+    complexity="O(1)",
+    tips=("nondeterministic_output", "request_policy:all_shards", "response_policy:special"),
+    container="memory",
+)
 def memory_stats(c: Client, argv: Argv) -> bytes:
     mh = Overhead(c.engine)
     r = c.resp
@@ -130,53 +148,80 @@ def memory_stats(c: Client, argv: Argv) -> bytes:
         encoded = resp.double(value, r) if isinstance(value, float) else resp.integer(value)
         return resp.bulk(name) + encoded
 
-    parts = [resp.map_header(27 + len(mh.dbs), r),
-             field(b"peak.allocated", mh.peak), field(b"total.allocated", mh.total),
-             field(b"startup.allocated", mh.startup), field(b"replication.backlog", 0),
-             field(b"clients.slaves", mh.clients[1]),
-             field(b"clients.normal", mh.clients[0]),
-             field(b"cluster.links", 0), field(b"aof.buffer", 0),
-             field(b"lua.caches", mh.lua_caches),
-             field(b"functions.caches", mh.functions_caches)]
+    parts = [
+        resp.map_header(27 + len(mh.dbs), r),
+        field(b"peak.allocated", mh.peak),
+        field(b"total.allocated", mh.total),
+        field(b"startup.allocated", mh.startup),
+        field(b"replication.backlog", 0),
+        field(b"clients.slaves", mh.clients[1]),
+        field(b"clients.normal", mh.clients[0]),
+        field(b"cluster.links", 0),
+        field(b"aof.buffer", 0),
+        field(b"lua.caches", mh.lua_caches),
+        field(b"functions.caches", mh.functions_caches),
+    ]
     for index, main, expires in mh.dbs:
-        parts += [resp.bulk(b"db.%d" % index), resp.map_header(3, r),
-                  field(b"overhead.hashtable.main", main),
-                  field(b"overhead.hashtable.expires", expires),
-                  field(b"overhead.hashtable.slot-to-keys", 0)]
-    parts += [field(b"overhead.total", mh.overhead), field(b"keys.count", mh.keys),
-              field(b"keys.bytes-per-key", mh.bytes_per_key),
-              field(b"dataset.bytes", mh.dataset),
-              field(b"dataset.percentage", mh.dataset_perc),
-              field(b"peak.percentage", mh.peak_perc),
-              field(b"allocator.allocated", mh.total), field(b"allocator.active", mh.rss),
-              field(b"allocator.resident", mh.rss),
-              field(b"allocator-fragmentation.ratio", 1.0),
-              field(b"allocator-fragmentation.bytes", 0),
-              field(b"allocator-rss.ratio", 1.0), field(b"allocator-rss.bytes", 0),
-              field(b"rss-overhead.ratio", 1.0), field(b"rss-overhead.bytes", 0),
-              field(b"fragmentation", mh.frag), field(b"fragmentation.bytes", mh.frag_bytes)]
+        parts += [
+            resp.bulk(b"db.%d" % index),
+            resp.map_header(3, r),
+            field(b"overhead.hashtable.main", main),
+            field(b"overhead.hashtable.expires", expires),
+            field(b"overhead.hashtable.slot-to-keys", 0),
+        ]
+    parts += [
+        field(b"overhead.total", mh.overhead),
+        field(b"keys.count", mh.keys),
+        field(b"keys.bytes-per-key", mh.bytes_per_key),
+        field(b"dataset.bytes", mh.dataset),
+        field(b"dataset.percentage", mh.dataset_perc),
+        field(b"peak.percentage", mh.peak_perc),
+        field(b"allocator.allocated", mh.total),
+        field(b"allocator.active", mh.rss),
+        field(b"allocator.resident", mh.rss),
+        field(b"allocator-fragmentation.ratio", 1.0),
+        field(b"allocator-fragmentation.bytes", 0),
+        field(b"allocator-rss.ratio", 1.0),
+        field(b"allocator-rss.bytes", 0),
+        field(b"rss-overhead.ratio", 1.0),
+        field(b"rss-overhead.bytes", 0),
+        field(b"fragmentation", mh.frag),
+        field(b"fragmentation.bytes", mh.frag_bytes),
+    ]
     return b"".join(parts)
 
 
 # --- DOCTOR ---------------------------------------------------------------------------------
-_NO_ISSUES: Final = (b"Hi Sam, I can't find any memory issue in your instance. I can only "
-                     b"account for what occurs on this base.\n")
-_EMPTY: Final = (b"Hi Sam, this instance is empty or is using very little memory, my issues "
-                 b"detector can't be used in these conditions. Please, leave for your mission "
-                 b"on Earth and fill it with some data. The new Sam and I will be back to our "
-                 b"programming as soon as I finished rebooting.\n")
+_NO_ISSUES: Final = (
+    b"Hi Sam, I can't find any memory issue in your instance. I can only "
+    b"account for what occurs on this base.\n"
+)
+_EMPTY: Final = (
+    b"Hi Sam, this instance is empty or is using very little memory, my issues "
+    b"detector can't be used in these conditions. Please, leave for your mission "
+    b"on Earth and fill it with some data. The new Sam and I will be back to our "
+    b"programming as soon as I finished rebooting.\n"
+)
 _ISSUES_HEAD: Final = b"Sam, I detected a few issues in this Redis instance memory implants:\n\n"
 _ISSUES_TAIL: Final = b"I'm here to keep you safe, Sam. I want to help you.\n"
-_BIG_PEAK: Final = (b" * Peak memory: the peak is more than 150% of the memory used now. "
-                    b"Freed memory stays with the process and is reused as data comes back; "
-                    b"MEMORY PURGE may hand some of it back to the system.\n\n")
-_HIGH_FRAG: Final = (b" * High total RSS: the resident set is more than 1.4 times the memory "
-                     b"in use (usually what is left of a peak, see above). The allocator is "
-                     b"\"libc\".\n\n")
-_BIG_CLIENT_BUF: Final = (b" * Big client buffers: the clients' output buffers average more "
-                          b"than 200K each; CLIENT LIST shows which clients hold them.\n\n")
-_MANY_SCRIPTS: Final = (b" * Many scripts: more than 1000 scripts are cached; SCRIPT FLUSH "
-                        b"drops them (EVALSHA of loaded scripts keeps the cache small).\n\n")
+_BIG_PEAK: Final = (
+    b" * Peak memory: the peak is more than 150% of the memory used now. "
+    b"Freed memory stays with the process and is reused as data comes back; "
+    b"MEMORY PURGE may hand some of it back to the system.\n\n"
+)
+_HIGH_FRAG: Final = (
+    b" * High total RSS: the resident set is more than 1.4 times the memory "
+    b"in use (usually what is left of a peak, see above). The allocator is "
+    b'"libc".\n\n'
+)
+_BIG_CLIENT_BUF: Final = (
+    b" * Big client buffers: the clients' output buffers average more "
+    b"than 200K each; CLIENT LIST shows which clients hold them.\n\n"
+)
+_MANY_SCRIPTS: Final = (
+    b" * Many scripts: more than 1000 scripts are cached; SCRIPT FLUSH "
+    b"drops them (EVALSHA of loaded scripts keeps the cache small).\n\n"
+)
 
 
 def doctor_report(engine: Engine) -> bytes:
@@ -200,36 +245,62 @@ def doctor_report(engine: Engine) -> bytes:
     return _ISSUES_HEAD + b"".join(issues) + _ISSUES_TAIL
 
 
-@NODE.command("doctor", 2, NO_FLAGS, group="server", since="4.0.0",
-              summary="Outputs memory problems report", complexity="O(1)",
-              tips=("nondeterministic_output", "request_policy:all_shards",
-                    "response_policy:special"), container="memory")
+@NODE.command(
+    "doctor",
+    2,
+    NO_FLAGS,
+    group="server",
+    since="4.0.0",
+    summary="Outputs memory problems report",
+    complexity="O(1)",
+    tips=("nondeterministic_output", "request_policy:all_shards", "response_policy:special"),
+    container="memory",
+)
 def memory_doctor(c: Client, argv: Argv) -> bytes:
     return resp.verbatim(doctor_report(c.engine), c.resp)
 
 
 # --- MALLOC-STATS, PURGE, HELP --------------------------------------------------------------
-@NODE.command("malloc-stats", 2, NO_FLAGS, group="server", since="4.0.0",
-              summary="Show allocator internal stats",
-              complexity="Depends on how much memory is allocated, could be slow",
-              tips=("nondeterministic_output", "request_policy:all_shards",
-                    "response_policy:special"), container="memory")
+@NODE.command(
+    "malloc-stats",
+    2,
+    NO_FLAGS,
+    group="server",
+    since="4.0.0",
+    summary="Show allocator internal stats",
+    complexity="Depends on how much memory is allocated, could be slow",
+    tips=("nondeterministic_output", "request_policy:all_shards", "response_policy:special"),
+    container="memory",
+)
 def memory_malloc_stats(c: Client, argv: Argv) -> bytes:
     return resp.bulk(_MALLOC_STATS)
 
 
-@NODE.command("purge", 2, NO_FLAGS, group="server", since="4.0.0",
-              summary="Ask the allocator to release memory",
-              complexity="Depends on how much memory is allocated, could be slow",
-              tips=("request_policy:all_shards", "response_policy:all_succeeded"),
-              container="memory")
+@NODE.command(
+    "purge",
+    2,
+    NO_FLAGS,
+    group="server",
+    since="4.0.0",
+    summary="Ask the allocator to release memory",
+    complexity="Depends on how much memory is allocated, could be slow",
+    tips=("request_policy:all_shards", "response_policy:all_succeeded"),
+    container="memory",
+)
 def memory_purge(c: Client, argv: Argv) -> bytes:
     c.engine.memory.purge_requested = True
     return resp.OK
 
 
-@NODE.command("help", 2, Flag.LOADING | Flag.STALE, group="server", since="4.0.0",
-              summary="Show helpful text about the different subcommands", complexity="O(1)",
-              container="memory")
+@NODE.command(
+    "help",
+    2,
+    Flag.LOADING | Flag.STALE,
+    group="server",
+    since="4.0.0",
+    summary="Show helpful text about the different subcommands",
+    complexity="O(1)",
+    container="memory",
+)
 def memory_help(c: Client, argv: Argv) -> bytes:
     return resp.help_reply(argv[0], _MEMORY_HELP)

@@ -35,21 +35,40 @@ _HELP: Final = (
     b"    Unload a module.",
 )
 
-NODE.container("module", group="server", since="4.0.0",
-               summary="A container for module commands", complexity="Depends on subcommand.")
+NODE.container(
+    "module",
+    group="server",
+    since="4.0.0",
+    summary="A container for module commands",
+    complexity="Depends on subcommand.",
+)
 
 
-@NODE.command("help", 2, Flag.LOADING | Flag.STALE, group="server", since="5.0.0",
-              summary="Show helpful text about the different subcommands", complexity="O(1)",
-              container="module")
+@NODE.command(
+    "help",
+    2,
+    Flag.LOADING | Flag.STALE,
+    group="server",
+    since="5.0.0",
+    summary="Show helpful text about the different subcommands",
+    complexity="O(1)",
+    container="module",
+)
 def module_help(c: Client, argv: Argv) -> bytes:
     return resp.help_reply(argv[0], _HELP)
 
 
-@NODE.command("list", 2, Flag.ADMIN | Flag.NOSCRIPT, group="server", since="4.0.0",
-              summary="List all modules loaded by the server",
-              complexity="O(N) where N is the number of loaded modules.",
-              tips=("nondeterministic_output_order",), container="module")
+@NODE.command(
+    "list",
+    2,
+    Flag.ADMIN | Flag.NOSCRIPT,
+    group="server",
+    since="4.0.0",
+    summary="List all modules loaded by the server",
+    complexity="O(N) where N is the number of loaded modules.",
+    tips=("nondeterministic_output_order",),
+    container="module",
+)
 def module_list(c: Client, argv: Argv) -> bytes:
     return resp.array_header(0)
 
@@ -60,28 +79,59 @@ def _cannot_load(c: Client, path: bytes) -> NoReturn:
     raise CommandError(_LOAD_FAILED)
 
 
-@NODE.command("load", -3, _CHANGE, group="server", since="4.0.0", summary="Load a module",
-              complexity="O(1)", container="module",
-              args=(docs.string("path"), docs.string("arg", optional=True, multiple=True)))
+@NODE.command(
+    "load",
+    -3,
+    _CHANGE,
+    group="server",
+    since="4.0.0",
+    summary="Load a module",
+    complexity="O(1)",
+    container="module",
+    args=(docs.string("path"), docs.string("arg", optional=True, multiple=True)),
+)
 def module_load(c: Client, argv: Argv) -> bytes:
     return _cannot_load(c, argv[2])
 
 
-@NODE.command("loadex", -3, _CHANGE, group="server", since="7.0.0",
-              summary="Load a module with extended parameters", complexity="O(1)",
-              container="module",
-              args=(docs.string("path"),
-                    docs.block("configs", docs.string("name"), docs.string("value"),
-                               token="CONFIG", optional=True, multiple=True,
-                               multiple_token=True),
-                    docs.block("args", docs.string("arg"), token="ARGS", optional=True,
-                               multiple=True)))
+@NODE.command(
+    "loadex",
+    -3,
+    _CHANGE,
+    group="server",
+    since="7.0.0",
+    summary="Load a module with extended parameters",
+    complexity="O(1)",
+    container="module",
+    args=(
+        docs.string("path"),
+        docs.block(
+            "configs",
+            docs.string("name"),
+            docs.string("value"),
+            token="CONFIG",
+            optional=True,
+            multiple=True,
+            multiple_token=True,
+        ),
+        docs.block("args", docs.string("arg"), token="ARGS", optional=True, multiple=True),
+    ),
+)
 def module_loadex(c: Client, argv: Argv) -> bytes:
     # Redis parses CONFIG/ARGS first, but every outcome is the same error (and a log line).
     return _cannot_load(c, argv[2])
 
 
-@NODE.command("unload", 3, _CHANGE, group="server", since="4.0.0", summary="Unload a module",
-              complexity="O(1)", container="module", args=(docs.string("name"),))
+@NODE.command(
+    "unload",
+    3,
+    _CHANGE,
+    group="server",
+    since="4.0.0",
+    summary="Unload a module",
+    complexity="O(1)",
+    container="module",
+    args=(docs.string("name"),),
+)
 def module_unload(c: Client, argv: Argv) -> bytes:
     raise CommandError("ERR Error unloading module: no such module with that name")

@@ -27,41 +27,62 @@ Argv = list[bytes]
 
 
 # --- DUMP / RESTORE -------------------------------------------------------------------------
-@NODE.command("dump", 2, Flag.READONLY, group="generic", since="2.6.0",
-              summary="Return a serialized version of the value stored at the specified key.",
-              complexity="O(1) to access the key and additional O(N*M) to serialize it, where "
-              "N is the number of Redis objects composing the value and M their average size. "
-              "For small string values the time complexity is thus O(1)+O(1*M) where M is "
-              "small, so simply O(1).",
-              acl=Acl.KEYSPACE, keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
-              tips=("nondeterministic_output",), args=(docs.key("key"),))
+@NODE.command(
+    "dump",
+    2,
+    Flag.READONLY,
+    group="generic",
+    since="2.6.0",
+    summary="Return a serialized version of the value stored at the specified key.",
+    complexity="O(1) to access the key and additional O(N*M) to serialize it, where "
+    "N is the number of Redis objects composing the value and M their average size. "
+    "For small string values the time complexity is thus O(1)+O(1*M) where M is "
+    "small, so simply O(1).",
+    acl=Acl.KEYSPACE,
+    keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
+    tips=("nondeterministic_output",),
+    args=(docs.key("key"),),
+)
 def dump(c: Client, argv: Argv) -> bytes:
     value = c.db.lookup_read(argv[1])
     if value is None:
         return resp.null(c.resp)
     config = c.engine.config
-    return resp.bulk(rdb.dump_payload(value, config.bool("rdbcompression"),
-                                      rdb.Limits.from_config(config)))
+    return resp.bulk(
+        rdb.dump_payload(value, config.bool("rdbcompression"), rdb.Limits.from_config(config))
+    )
 
 
-@NODE.command("restore", -4, Flag.WRITE | Flag.DENYOOM, group="generic", since="2.6.0",
-              summary="Create a key using the provided serialized value, previously obtained "
-              "using DUMP.",
-              complexity="O(1) to create the new key and additional O(N*M) to reconstruct the "
-              "serialized value, where N is the number of Redis objects composing the value "
-              "and M their average size. For small string values the time complexity is thus "
-              "O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values "
-              "the complexity is O(N*M*log(N)) because inserting values into sorted sets is "
-              "O(log(N)).",
-              acl=Acl.KEYSPACE | Acl.DANGEROUS, keys=[key_at(1, KeyFlag.OW | KeyFlag.UPDATE)],
-              history=(("3.0.0", "Added the `REPLACE` modifier."),
-                       ("5.0.0", "Added the `ABSTTL` modifier."),
-                       ("5.0.0", "Added the `IDLETIME` and `FREQ` options.")),
-              args=(docs.key("key"), docs.integer("ttl"), docs.string("serialized-value"),
-                    docs.token("replace", "REPLACE", optional=True, since="3.0.0"),
-                    docs.token("absttl", "ABSTTL", optional=True, since="5.0.0"),
-                    docs.integer("seconds", token="IDLETIME", optional=True, since="5.0.0"),
-                    docs.integer("frequency", token="FREQ", optional=True, since="5.0.0")))
+@NODE.command(
+    "restore",
+    -4,
+    Flag.WRITE | Flag.DENYOOM,
+    group="generic",
+    since="2.6.0",
+    summary="Create a key using the provided serialized value, previously obtained using DUMP.",
+    complexity="O(1) to create the new key and additional O(N*M) to reconstruct the "
+    "serialized value, where N is the number of Redis objects composing the value "
+    "and M their average size. For small string values the time complexity is thus "
+    "O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values "
+    "the complexity is O(N*M*log(N)) because inserting values into sorted sets is "
+    "O(log(N)).",
+    acl=Acl.KEYSPACE | Acl.DANGEROUS,
+    keys=[key_at(1, KeyFlag.OW | KeyFlag.UPDATE)],
+    history=(
+        ("3.0.0", "Added the `REPLACE` modifier."),
+        ("5.0.0", "Added the `ABSTTL` modifier."),
+        ("5.0.0", "Added the `IDLETIME` and `FREQ` options."),
+    ),
+    args=(
+        docs.key("key"),
+        docs.integer("ttl"),
+        docs.string("serialized-value"),
+        docs.token("replace", "REPLACE", optional=True, since="3.0.0"),
+        docs.token("absttl", "ABSTTL", optional=True, since="5.0.0"),
+        docs.integer("seconds", token="IDLETIME", optional=True, since="5.0.0"),
+        docs.integer("frequency", token="FREQ", optional=True, since="5.0.0"),
+    ),
+)
 def restore(c: Client, argv: Argv) -> bytes:
     replace = absttl = False
     idle = freq = -1
@@ -123,18 +144,31 @@ def restore(c: Client, argv: Argv) -> bytes:
 
 
 # --- SAVE / BGSAVE ------------------------------------------------------------------------
-@NODE.command("save", 1, Flag.ADMIN | Flag.NOSCRIPT | Flag.NO_ASYNC_LOADING | Flag.NO_MULTI,
-              group="server", since="1.0.0", summary="Synchronously save the dataset to disk",
-              complexity="O(N) where N is the total number of keys in all databases")
+@NODE.command(
+    "save",
+    1,
+    Flag.ADMIN | Flag.NOSCRIPT | Flag.NO_ASYNC_LOADING | Flag.NO_MULTI,
+    group="server",
+    since="1.0.0",
+    summary="Synchronously save the dataset to disk",
+    complexity="O(N) where N is the total number of keys in all databases",
+)
 def save(c: Client, argv: Argv) -> bytes:
     c.engine.persistence.save_command()
     return resp.OK
 
 
-@NODE.command("bgsave", -1, Flag.ADMIN | Flag.NOSCRIPT | Flag.NO_ASYNC_LOADING,
-              group="server", since="1.0.0", summary="Asynchronously save the dataset to disk",
-              complexity="O(1)", history=(("3.2.2", "Added the `SCHEDULE` option."),),
-              args=(docs.token("schedule", "SCHEDULE", optional=True, since="3.2.2"),))
+@NODE.command(
+    "bgsave",
+    -1,
+    Flag.ADMIN | Flag.NOSCRIPT | Flag.NO_ASYNC_LOADING,
+    group="server",
+    since="1.0.0",
+    summary="Asynchronously save the dataset to disk",
+    complexity="O(1)",
+    history=(("3.2.2", "Added the `SCHEDULE` option."),),
+    args=(docs.token("schedule", "SCHEDULE", optional=True, since="3.2.2"),),
+)
 def bgsave(c: Client, argv: Argv) -> bytes:
     schedule = len(argv) == 2 and option(argv[1]) == b"SCHEDULE"
     if len(argv) > 1 and not schedule:
@@ -143,8 +177,14 @@ def bgsave(c: Client, argv: Argv) -> bytes:
     return c.engine.persistence.bgsave_command(schedule, c.engine.no_blocking > 0)
 
 
-@NODE.command("bgrewriteaof", 1, Flag.ADMIN | Flag.NOSCRIPT | Flag.NO_ASYNC_LOADING,
-              group="server", since="1.0.0", summary="Asynchronously rewrite the append-only file",
-              complexity="O(1)")
+@NODE.command(
+    "bgrewriteaof",
+    1,
+    Flag.ADMIN | Flag.NOSCRIPT | Flag.NO_ASYNC_LOADING,
+    group="server",
+    since="1.0.0",
+    summary="Asynchronously rewrite the append-only file",
+    complexity="O(1)",
+)
 def bgrewriteaof(c: Client, argv: Argv) -> bytes:
     return c.engine.persistence.aof.rewrite_command(c.engine.no_blocking > 0)

@@ -36,10 +36,16 @@ def _count(c: Client) -> int:
     return len(c.channels) + len(c.patterns)
 
 
-@NODE.command("subscribe", -2, _SUB_FLAGS, group="pubsub", since="2.0.0",
-              summary="Listen for messages published to the given channels",
-              complexity="O(N) where N is the number of channels to subscribe to.",
-              args=(docs.string("channel", multiple=True),))
+@NODE.command(
+    "subscribe",
+    -2,
+    _SUB_FLAGS,
+    group="pubsub",
+    since="2.0.0",
+    summary="Listen for messages published to the given channels",
+    complexity="O(N) where N is the number of channels to subscribe to.",
+    args=(docs.string("channel", multiple=True),),
+)
 def subscribe(c: Client, argv: Argv) -> bytes:
     pubsub = c.engine.pubsub
     out = []
@@ -49,10 +55,16 @@ def subscribe(c: Client, argv: Argv) -> bytes:
     return b"".join(out)
 
 
-@NODE.command("unsubscribe", -1, _SUB_FLAGS, group="pubsub", since="2.0.0",
-              summary="Stop listening for messages posted to the given channels",
-              complexity="O(N) where N is the number of clients already subscribed to a channel.",
-              args=(docs.string("channel", optional=True, multiple=True),))
+@NODE.command(
+    "unsubscribe",
+    -1,
+    _SUB_FLAGS,
+    group="pubsub",
+    since="2.0.0",
+    summary="Stop listening for messages posted to the given channels",
+    complexity="O(N) where N is the number of clients already subscribed to a channel.",
+    args=(docs.string("channel", optional=True, multiple=True),),
+)
 def unsubscribe(c: Client, argv: Argv) -> bytes:
     pubsub = c.engine.pubsub
     channels = argv[1:] or list(c.channels)
@@ -65,10 +77,16 @@ def unsubscribe(c: Client, argv: Argv) -> bytes:
     return b"".join(out)
 
 
-@NODE.command("psubscribe", -2, _SUB_FLAGS, group="pubsub", since="2.0.0",
-              summary="Listen for messages published to channels matching the given patterns",
-              complexity="O(N) where N is the number of patterns the client is already subscribed to.",
-              args=(docs.block("pattern", docs.pattern("pattern"), multiple=True),))
+@NODE.command(
+    "psubscribe",
+    -2,
+    _SUB_FLAGS,
+    group="pubsub",
+    since="2.0.0",
+    summary="Listen for messages published to channels matching the given patterns",
+    complexity="O(N) where N is the number of patterns the client is already subscribed to.",
+    args=(docs.block("pattern", docs.pattern("pattern"), multiple=True),),
+)
 def psubscribe(c: Client, argv: Argv) -> bytes:
     pubsub = c.engine.pubsub
     out = []
@@ -78,10 +96,16 @@ def psubscribe(c: Client, argv: Argv) -> bytes:
     return b"".join(out)
 
 
-@NODE.command("punsubscribe", -1, _SUB_FLAGS, group="pubsub", since="2.0.0",
-              summary="Stop listening for messages posted to channels matching the given patterns",
-              complexity="O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).",
-              args=(docs.pattern("pattern", optional=True, multiple=True),))
+@NODE.command(
+    "punsubscribe",
+    -1,
+    _SUB_FLAGS,
+    group="pubsub",
+    since="2.0.0",
+    summary="Stop listening for messages posted to channels matching the given patterns",
+    complexity="O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).",
+    args=(docs.pattern("pattern", optional=True, multiple=True),),
+)
 def punsubscribe(c: Client, argv: Argv) -> bytes:
     pubsub = c.engine.pubsub
     patterns = argv[1:] or list(c.patterns)
@@ -94,11 +118,17 @@ def punsubscribe(c: Client, argv: Argv) -> bytes:
     return b"".join(out)
 
 
-@NODE.command("ssubscribe", -2, _SUB_FLAGS, group="pubsub", since="7.0.0",
-              summary="Listen for messages published to the given shard channels",
-              complexity="O(N) where N is the number of shard channels to subscribe to.",
-              keys=[key_at(1, KeyFlag.NOT_KEY, lastkey=-1)],
-              args=(docs.string("shardchannel", multiple=True),))
+@NODE.command(
+    "ssubscribe",
+    -2,
+    _SUB_FLAGS,
+    group="pubsub",
+    since="7.0.0",
+    summary="Listen for messages published to the given shard channels",
+    complexity="O(N) where N is the number of shard channels to subscribe to.",
+    keys=[key_at(1, KeyFlag.NOT_KEY, lastkey=-1)],
+    args=(docs.string("shardchannel", multiple=True),),
+)
 def ssubscribe(c: Client, argv: Argv) -> bytes:
     pubsub = c.engine.pubsub
     out = []
@@ -108,11 +138,17 @@ def ssubscribe(c: Client, argv: Argv) -> bytes:
     return b"".join(out)
 
 
-@NODE.command("sunsubscribe", -1, _SUB_FLAGS, group="pubsub", since="7.0.0",
-              summary="Stop listening for messages posted to the given shard channels",
-              complexity="O(N) where N is the number of clients already subscribed to a shard channel.",
-              keys=[key_at(1, KeyFlag.NOT_KEY, lastkey=-1)],
-              args=(docs.string("shardchannel", optional=True, multiple=True),))
+@NODE.command(
+    "sunsubscribe",
+    -1,
+    _SUB_FLAGS,
+    group="pubsub",
+    since="7.0.0",
+    summary="Stop listening for messages posted to the given shard channels",
+    complexity="O(N) where N is the number of clients already subscribed to a shard channel.",
+    keys=[key_at(1, KeyFlag.NOT_KEY, lastkey=-1)],
+    args=(docs.string("shardchannel", optional=True, multiple=True),),
+)
 def sunsubscribe(c: Client, argv: Argv) -> bytes:
     pubsub = c.engine.pubsub
     channels = argv[1:] or list(c.shard_channels)
@@ -125,10 +161,16 @@ def sunsubscribe(c: Client, argv: Argv) -> bytes:
     return b"".join(out)
 
 
-@NODE.command("publish", 3, _PUB_FLAGS, group="pubsub", since="2.0.0",
-              summary="Post a message to a channel",
-              complexity="O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).",
-              args=(docs.string("channel"), docs.string("message")))
+@NODE.command(
+    "publish",
+    3,
+    _PUB_FLAGS,
+    group="pubsub",
+    since="2.0.0",
+    summary="Post a message to a channel",
+    complexity="O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).",
+    args=(docs.string("channel"), docs.string("message")),
+)
 def publish(c: Client, argv: Argv) -> bytes:
     cluster = c.engine.cluster
     if cluster is not None:  # every node's subscribers get it (clusterPropagatePublish)
@@ -136,11 +178,17 @@ def publish(c: Client, argv: Argv) -> bytes:
     return resp.integer(c.engine.pubsub.publish(argv[1], argv[2]))
 
 
-@NODE.command("spublish", 3, _PUB_FLAGS, group="pubsub", since="7.0.0",
-              summary="Post a message to a shard channel",
-              complexity="O(N) where N is the number of clients subscribed to the receiving shard channel.",
-              keys=[key_at(1, KeyFlag.NOT_KEY)],
-              args=(docs.string("shardchannel"), docs.string("message")))
+@NODE.command(
+    "spublish",
+    3,
+    _PUB_FLAGS,
+    group="pubsub",
+    since="7.0.0",
+    summary="Post a message to a shard channel",
+    complexity="O(N) where N is the number of clients subscribed to the receiving shard channel.",
+    keys=[key_at(1, KeyFlag.NOT_KEY)],
+    args=(docs.string("shardchannel"), docs.string("message")),
+)
 def spublish(c: Client, argv: Argv) -> bytes:
     cluster = c.engine.cluster
     if cluster is not None:  # the other nodes of my shard (clusterPropagatePublishShard)
@@ -149,14 +197,20 @@ def spublish(c: Client, argv: Argv) -> bytes:
 
 
 # --- PUBSUB introspection -------------------------------------------------------------
-NODE.container("pubsub", group="pubsub", since="2.8.0",
-               summary="A container for Pub/Sub commands", complexity="Depends on subcommand.")
+NODE.container(
+    "pubsub",
+    group="pubsub",
+    since="2.8.0",
+    summary="A container for Pub/Sub commands",
+    complexity="Depends on subcommand.",
+)
 
 
 def _too_many(argv: Argv, most: int) -> None:
     if len(argv) > most:
-        raise CommandError(errors.SUBCOMMAND_SYNTAX.format(
-            argv[1].decode("utf-8", "surrogateescape"), "PUBSUB"))
+        raise CommandError(
+            errors.SUBCOMMAND_SYNTAX.format(argv[1].decode("utf-8", "surrogateescape"), "PUBSUB")
+        )
 
 
 def _matching(names: list[bytes], argv: Argv) -> bytes:
@@ -167,18 +221,32 @@ def _matching(names: list[bytes], argv: Argv) -> bytes:
     return resp.bulk_array(names)
 
 
-@NODE.command("channels", -2, _INFO_FLAGS, group="pubsub", since="2.8.0",
-              summary="List active channels",
-              complexity="O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)",
-              args=(docs.pattern("pattern", optional=True),), container="pubsub")
+@NODE.command(
+    "channels",
+    -2,
+    _INFO_FLAGS,
+    group="pubsub",
+    since="2.8.0",
+    summary="List active channels",
+    complexity="O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)",
+    args=(docs.pattern("pattern", optional=True),),
+    container="pubsub",
+)
 def pubsub_channels(c: Client, argv: Argv) -> bytes:
     return _matching(list(c.engine.pubsub.channels), argv)
 
 
-@NODE.command("shardchannels", -2, _INFO_FLAGS, group="pubsub", since="7.0.0",
-              summary="List active shard channels",
-              complexity="O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).",
-              args=(docs.pattern("pattern", optional=True),), container="pubsub")
+@NODE.command(
+    "shardchannels",
+    -2,
+    _INFO_FLAGS,
+    group="pubsub",
+    since="7.0.0",
+    summary="List active shard channels",
+    complexity="O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).",
+    args=(docs.pattern("pattern", optional=True),),
+    container="pubsub",
+)
 def pubsub_shardchannels(c: Client, argv: Argv) -> bytes:
     return _matching(list(c.engine.pubsub.shard_channels), argv)
 
@@ -191,26 +259,46 @@ def _numsub(table: dict[bytes, dict[Client, None]], channels: Argv) -> bytes:
     return b"".join(parts)
 
 
-@NODE.command("numsub", -2, _INFO_FLAGS, group="pubsub", since="2.8.0",
-              summary="Get the count of subscribers for channels",
-              complexity="O(N) for the NUMSUB subcommand, where N is the number of requested channels",
-              args=(docs.string("channel", optional=True, multiple=True),), container="pubsub")
+@NODE.command(
+    "numsub",
+    -2,
+    _INFO_FLAGS,
+    group="pubsub",
+    since="2.8.0",
+    summary="Get the count of subscribers for channels",
+    complexity="O(N) for the NUMSUB subcommand, where N is the number of requested channels",
+    args=(docs.string("channel", optional=True, multiple=True),),
+    container="pubsub",
+)
 def pubsub_numsub(c: Client, argv: Argv) -> bytes:
     return _numsub(c.engine.pubsub.channels, argv[2:])
 
 
-@NODE.command("shardnumsub", -2, _INFO_FLAGS, group="pubsub", since="7.0.0",
-              summary="Get the count of subscribers for shard channels",
-              complexity="O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels",
-              args=(docs.string("shardchannel", optional=True, multiple=True),),
-              container="pubsub")
+@NODE.command(
+    "shardnumsub",
+    -2,
+    _INFO_FLAGS,
+    group="pubsub",
+    since="7.0.0",
+    summary="Get the count of subscribers for shard channels",
+    complexity="O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels",
+    args=(docs.string("shardchannel", optional=True, multiple=True),),
+    container="pubsub",
+)
 def pubsub_shardnumsub(c: Client, argv: Argv) -> bytes:
     return _numsub(c.engine.pubsub.shard_channels, argv[2:])
 
 
-@NODE.command("numpat", 2, _INFO_FLAGS, group="pubsub", since="2.8.0",
-              summary="Get the count of unique patterns pattern subscriptions",
-              complexity="O(1)", container="pubsub")
+@NODE.command(
+    "numpat",
+    2,
+    _INFO_FLAGS,
+    group="pubsub",
+    since="2.8.0",
+    summary="Get the count of unique patterns pattern subscriptions",
+    complexity="O(1)",
+    container="pubsub",
+)
 def pubsub_numpat(c: Client, argv: Argv) -> bytes:
     return resp.integer(len(c.engine.pubsub.patterns))
 
@@ -230,8 +318,15 @@ _PUBSUB_HELP: Final = (
 )
 
 
-@NODE.command("help", 2, Flag.LOADING | Flag.STALE, group="pubsub", since="6.2.0",
-              summary="Show helpful text about the different subcommands",
-              complexity="O(1)", container="pubsub")
+@NODE.command(
+    "help",
+    2,
+    Flag.LOADING | Flag.STALE,
+    group="pubsub",
+    since="6.2.0",
+    summary="Show helpful text about the different subcommands",
+    complexity="O(1)",
+    container="pubsub",
+)
 def pubsub_help(c: Client, argv: Argv) -> bytes:
     return resp.help_reply(argv[0], _PUBSUB_HELP)

@@ -170,22 +170,38 @@ class KeySpec:
     notes: str = ""
 
 
-def key_at(index: int, flags: KeyFlag, *, lastkey: int = 0, step: int = 1, limit: int = 0,
-           notes: str = "") -> KeySpec:
-    return KeySpec(flags, "index", index, lastkey=lastkey, keystep=step, limit=limit,
-                   notes=notes)
+def key_at(
+    index: int, flags: KeyFlag, *, lastkey: int = 0, step: int = 1, limit: int = 0, notes: str = ""
+) -> KeySpec:
+    return KeySpec(flags, "index", index, lastkey=lastkey, keystep=step, limit=limit, notes=notes)
 
 
-def keys_by_keyword(keyword: bytes, startfrom: int, flags: KeyFlag, *, lastkey: int = -1,
-                    step: int = 1, limit: int = 0) -> KeySpec:
-    return KeySpec(flags, "keyword", keyword=keyword, startfrom=startfrom, lastkey=lastkey,
-                   keystep=step, limit=limit)
+def keys_by_keyword(
+    keyword: bytes,
+    startfrom: int,
+    flags: KeyFlag,
+    *,
+    lastkey: int = -1,
+    step: int = 1,
+    limit: int = 0,
+) -> KeySpec:
+    return KeySpec(
+        flags,
+        "keyword",
+        keyword=keyword,
+        startfrom=startfrom,
+        lastkey=lastkey,
+        keystep=step,
+        limit=limit,
+    )
 
 
-def keys_by_count(index: int, flags: KeyFlag, *, keynumidx: int = 0, firstkey: int = 1,
-                  step: int = 1) -> KeySpec:
-    return KeySpec(flags, "index", index, find="keynum", keynumidx=keynumidx,
-                   firstkey=firstkey, keystep=step)
+def keys_by_count(
+    index: int, flags: KeyFlag, *, keynumidx: int = 0, firstkey: int = 1, step: int = 1
+) -> KeySpec:
+    return KeySpec(
+        flags, "index", index, find="keynum", keynumidx=keynumidx, firstkey=firstkey, keystep=step
+    )
 
 
 @dataclass(slots=True)
@@ -241,7 +257,8 @@ class CommandSpec:
         # VARIABLE_FLAGS specs cannot give per-request flags, so `getkeys` answers first;
         # without one the specs are used anyway, as Redis does for module commands.
         self.specs_first = real_keys and (
-            self.getkeys is None or not any(s.flags & KeyFlag.VARIABLE_FLAGS for s in self.keys))
+            self.getkeys is None or not any(s.flags & KeyFlag.VARIABLE_FLAGS for s in self.keys)
+        )
         for sub in self.subcommands.values():
             sub.finalize()
 
@@ -300,8 +317,9 @@ class CommandSpec:
         return [pos for pos, _ in self.keys_and_flags(argv)]
 
 
-def keys_from_specs(specs: tuple[KeySpec, ...], argv: Argv, *,
-                    partial: bool = False) -> list[KeyRef] | None:
+def keys_from_specs(
+    specs: tuple[KeySpec, ...], argv: Argv, *, partial: bool = False
+) -> list[KeyRef] | None:
     """Redis's getKeysUsingKeySpecs. None when a spec does not fit argv or is INCOMPLETE,
     unless `partial` (GET_KEYSPEC_RETURN_PARTIAL): then such specs are skipped, keeping the
     keys of the others. NOT_KEY specs (channels) are never searched."""
@@ -414,19 +432,49 @@ class CommandTable:
         # bytes lookup; filled with lower/UPPER/Title spellings so clients' usual casing hits.
         self.lookup: dict[bytes, CommandSpec] = {}
 
-    def command(self, name: str, arity: int, flags: Flag, *, group: str, since: str,
-                summary: str, acl: Acl = NO_ACL, keys: tuple[KeySpec, ...] | list[KeySpec] = (),
-                complexity: str = "", tips: tuple[str, ...] = (), args: tuple[Arg, ...] = (),
-                history: tuple[tuple[str, str], ...] = (), doc_flags: tuple[str, ...] = (),
-                deprecated_since: str = "", replaced_by: str = "",
-                getkeys: GetKeys | None = None,
-                container: str | None = None) -> Callable[[Handler], Handler]:
+    def command(
+        self,
+        name: str,
+        arity: int,
+        flags: Flag,
+        *,
+        group: str,
+        since: str,
+        summary: str,
+        acl: Acl = NO_ACL,
+        keys: tuple[KeySpec, ...] | list[KeySpec] = (),
+        complexity: str = "",
+        tips: tuple[str, ...] = (),
+        args: tuple[Arg, ...] = (),
+        history: tuple[tuple[str, str], ...] = (),
+        doc_flags: tuple[str, ...] = (),
+        deprecated_since: str = "",
+        replaced_by: str = "",
+        getkeys: GetKeys | None = None,
+        container: str | None = None,
+    ) -> Callable[[Handler], Handler]:
         """Declare a command; use as a decorator on its handler."""
 
         def register(fn: Handler) -> Handler:
-            spec = CommandSpec(name, arity, flags, fn, group, since, summary, complexity, acl,
-                               tuple(keys), tips, args, history, doc_flags, deprecated_since,
-                               replaced_by, getkeys)
+            spec = CommandSpec(
+                name,
+                arity,
+                flags,
+                fn,
+                group,
+                since,
+                summary,
+                complexity,
+                acl,
+                tuple(keys),
+                tips,
+                args,
+                history,
+                doc_flags,
+                deprecated_since,
+                replaced_by,
+                getkeys,
+            )
             self.add(spec, container)
             return fn
 
@@ -449,12 +497,22 @@ class CommandTable:
             self.lookup[variant.encode()] = spec
         spec.finalize()
 
-    def container(self, name: str, *, group: str, since: str, summary: str,
-                  acl: Acl = NO_ACL, complexity: str = "", arity: int = -2,
-                  flags: Flag = NO_FLAGS) -> CommandSpec:
+    def container(
+        self,
+        name: str,
+        *,
+        group: str,
+        since: str,
+        summary: str,
+        acl: Acl = NO_ACL,
+        complexity: str = "",
+        arity: int = -2,
+        flags: Flag = NO_FLAGS,
+    ) -> CommandSpec:
         """Declare a command that only dispatches to subcommands (CONFIG, CLIENT, ...)."""
-        spec = CommandSpec(name, arity, flags, _dispatched_by_subcommand, group, since, summary,
-                           complexity, acl)
+        spec = CommandSpec(
+            name, arity, flags, _dispatched_by_subcommand, group, since, summary, complexity, acl
+        )
         self.add(spec)
         spec.fast = False  # always dispatched through its subcommands
         return spec

@@ -52,18 +52,27 @@ def _text(raw: bytes) -> str:
 
 
 # --- CONFIG -----------------------------------------------------------------------------
-NODE.container("config", group="server", since="2.0.0",
-               summary="A container for server configuration commands",
-               complexity="Depends on subcommand.")
+NODE.container(
+    "config",
+    group="server",
+    since="2.0.0",
+    summary="A container for server configuration commands",
+    complexity="Depends on subcommand.",
+)
 
 
-@NODE.command("get", -3, _ADMIN, group="server", since="2.0.0",
-              summary="Get the values of configuration parameters",
-              complexity="O(N) when N is the number of configuration parameters provided",
-              history=(("7.0.0", "Added the ability to pass multiple pattern parameters in one "
-                                 "call"),),
-              args=(docs.block("parameter", docs.string("parameter"), multiple=True),),
-              container="config")
+@NODE.command(
+    "get",
+    -3,
+    _ADMIN,
+    group="server",
+    since="2.0.0",
+    summary="Get the values of configuration parameters",
+    complexity="O(N) when N is the number of configuration parameters provided",
+    history=(("7.0.0", "Added the ability to pass multiple pattern parameters in one call"),),
+    args=(docs.block("parameter", docs.string("parameter"), multiple=True),),
+    container="config",
+)
 def config_get(c: Client, argv: Argv) -> bytes:
     found: dict[str, tuple[str, Param]] = {}  # lower-case name -> (name as reported, param)
     for raw in argv[2:]:
@@ -81,8 +90,9 @@ def config_get(c: Client, argv: Argv) -> bytes:
     out = [resp.map_header(len(found), c.resp)]
     for name, param in found.values():
         out.append(resp.bulk(name.encode("utf-8", "surrogateescape")))
-        out.append(resp.bulk(format_value(param, values[param.name]).encode(
-            "utf-8", "surrogateescape")))
+        out.append(
+            resp.bulk(format_value(param, values[param.name]).encode("utf-8", "surrogateescape"))
+        )
     return b"".join(out)
 
 
@@ -117,21 +127,31 @@ def _checked_pairs(c: Client, argv: Argv) -> list[tuple[str, str]]:
         else:
             pairs.append((name.lower(), _text(argv[i + 1])))
     if unknown is not None:
-        raise CommandError(errors.CONFIG_SET_UNKNOWN.format(
-            unknown.split(b"\0", 1)[0].decode("utf-8", "replace")))
+        raise CommandError(
+            errors.CONFIG_SET_UNKNOWN.format(unknown.split(b"\0", 1)[0].decode("utf-8", "replace"))
+        )
     if failure is not None:
         raise CommandError(errors.CONFIG_SET_FAILED.format(*failure))
     return pairs
 
 
-@NODE.command("set", -4, _ADMIN, group="server", since="2.0.0",
-              summary="Set configuration parameters to the given values",
-              complexity="O(N) when N is the number of configuration parameters provided",
-              tips=("request_policy:all_nodes", "response_policy:all_succeeded"),
-              history=(("7.0.0", "Added the ability to set multiple parameters in one call."),),
-              args=(docs.block("parameter_value", docs.string("parameter"),
-                               docs.string("value"), multiple=True),),
-              container="config")
+@NODE.command(
+    "set",
+    -4,
+    _ADMIN,
+    group="server",
+    since="2.0.0",
+    summary="Set configuration parameters to the given values",
+    complexity="O(N) when N is the number of configuration parameters provided",
+    tips=("request_policy:all_nodes", "response_policy:all_succeeded"),
+    history=(("7.0.0", "Added the ability to set multiple parameters in one call."),),
+    args=(
+        docs.block(
+            "parameter_value", docs.string("parameter"), docs.string("value"), multiple=True
+        ),
+    ),
+    container="config",
+)
 def config_set(c: Client, argv: Argv) -> bytes:
     if len(argv) % 2:
         raise CommandError(errors.SYNTAX)
@@ -163,8 +183,11 @@ def _apply_all(engine: Engine, before: dict[str, ConfigValue]) -> None:
         for applier in config.appliers:
             applier(before)
     except ConfigApplyError as exc:
-        engine.log("warning", f"Failed applying new configuration. Possibly related to new "
-                              f"{exc.name} setting. Restoring previous settings.")
+        engine.log(
+            "warning",
+            f"Failed applying new configuration. Possibly related to new "
+            f"{exc.name} setting. Restoring previous settings.",
+        )
         failed = {name: config.values[name] for name in before}
         for name, value in before.items():
             config.values[name] = value
@@ -178,9 +201,16 @@ def _apply_all(engine: Engine, before: dict[str, ConfigValue]) -> None:
         raise CommandError(errors.CONFIG_SET_FAILED.format(exc.name, exc)) from None
 
 
-@NODE.command("resetstat", 2, _ADMIN, group="server", since="2.0.0",
-              summary="Reset the stats returned by INFO", complexity="O(1)",
-              container="config")
+@NODE.command(
+    "resetstat",
+    2,
+    _ADMIN,
+    group="server",
+    since="2.0.0",
+    summary="Reset the stats returned by INFO",
+    complexity="O(1)",
+    container="config",
+)
 def config_resetstat(c: Client, argv: Argv) -> bytes:
     engine = c.engine
     engine.stats = Stats()
@@ -196,16 +226,26 @@ def rewrite_config_file(engine: Engine, *, force_all: bool = False) -> None:
     path = engine.config.source_file
     storage = engine.persistence.storage
     old = storage.read_file(path)
-    text = config_rewrite.rewrite((old or b"").decode("utf-8", "surrogateescape"),
-                                  engine.config, [("user", engine.acl.rewrite_lines())],
-                                  force_all=force_all)
+    text = config_rewrite.rewrite(
+        (old or b"").decode("utf-8", "surrogateescape"),
+        engine.config,
+        [("user", engine.acl.rewrite_lines())],
+        force_all=force_all,
+    )
     data = text.encode("utf-8", "surrogateescape")
     storage.write_file(path, lambda sink: sink(data))
 
 
-@NODE.command("rewrite", 2, _ADMIN, group="server", since="2.8.0",
-              summary="Rewrite the configuration file with the in memory configuration",
-              complexity="O(1)", container="config")
+@NODE.command(
+    "rewrite",
+    2,
+    _ADMIN,
+    group="server",
+    since="2.8.0",
+    summary="Rewrite the configuration file with the in memory configuration",
+    complexity="O(1)",
+    container="config",
+)
 def config_rewrite_(c: Client, argv: Argv) -> bytes:
     engine = c.engine
     if not engine.config.source_file:
@@ -231,55 +271,89 @@ _CONFIG_HELP: Final = (
 )
 
 
-@NODE.command("help", 2, Flag.LOADING | Flag.STALE, group="server", since="5.0.0",
-              summary="Show helpful text about the different subcommands", complexity="O(1)",
-              container="config")
+@NODE.command(
+    "help",
+    2,
+    Flag.LOADING | Flag.STALE,
+    group="server",
+    since="5.0.0",
+    summary="Show helpful text about the different subcommands",
+    complexity="O(1)",
+    container="config",
+)
 def config_help(c: Client, argv: Argv) -> bytes:
     return resp.help_reply(argv[0], _CONFIG_HELP)
 
 
 # --- INFO TIME LASTSAVE SHUTDOWN --------------------------------------------------------
-@NODE.command("info", -1, Flag.LOADING | Flag.STALE, group="server", since="1.0.0",
-              summary="Get information and statistics about the server", complexity="O(1)",
-              acl=Acl.DANGEROUS,
-              tips=("nondeterministic_output", "request_policy:all_shards",
-                    "response_policy:special"),
-              history=(("7.0.0", "Added support for taking multiple section arguments."),),
-              args=(docs.string("section", optional=True, multiple=True),))
+@NODE.command(
+    "info",
+    -1,
+    Flag.LOADING | Flag.STALE,
+    group="server",
+    since="1.0.0",
+    summary="Get information and statistics about the server",
+    complexity="O(1)",
+    acl=Acl.DANGEROUS,
+    tips=("nondeterministic_output", "request_policy:all_shards", "response_policy:special"),
+    history=(("7.0.0", "Added support for taking multiple section arguments."),),
+    args=(docs.string("section", optional=True, multiple=True),),
+)
 def info(c: Client, argv: Argv) -> bytes:
     text = _info.render(c.engine, _info.sections_for(argv[1:]))
     return resp.verbatim(text, c.resp)
 
 
-@NODE.command("time", 1, Flag.LOADING | Flag.STALE | Flag.FAST, group="server",
-              since="2.6.0", summary="Return the current server time", complexity="O(1)",
-              tips=("nondeterministic_output",))
+@NODE.command(
+    "time",
+    1,
+    Flag.LOADING | Flag.STALE | Flag.FAST,
+    group="server",
+    since="2.6.0",
+    summary="Return the current server time",
+    complexity="O(1)",
+    tips=("nondeterministic_output",),
+)
 def time_(c: Client, argv: Argv) -> bytes:
     # The engine's clock has millisecond resolution; the microseconds are its multiple.
     now = c.engine.now_ms
     return resp.bulk_array((b"%d" % (now // 1000), b"%d" % (now % 1000 * 1000)))
 
 
-@NODE.command("lastsave", 1, Flag.LOADING | Flag.STALE | Flag.FAST, group="server",
-              since="1.0.0", summary="Get the UNIX time stamp of the last successful save to "
-                                     "disk",
-              complexity="O(1)", acl=Acl.ADMIN | Acl.DANGEROUS,
-              tips=("nondeterministic_output",))
+@NODE.command(
+    "lastsave",
+    1,
+    Flag.LOADING | Flag.STALE | Flag.FAST,
+    group="server",
+    since="1.0.0",
+    summary="Get the UNIX time stamp of the last successful save to disk",
+    complexity="O(1)",
+    acl=Acl.ADMIN | Acl.DANGEROUS,
+    tips=("nondeterministic_output",),
+)
 def lastsave(c: Client, argv: Argv) -> bytes:
     return resp.integer(_info.last_save_s(c.engine))
 
 
-@NODE.command("shutdown", -1, _ADMIN | Flag.NO_MULTI | Flag.ALLOW_BUSY, group="server",
-              since="1.0.0",
-              summary="Synchronously save the dataset to disk and then shut down the server",
-              complexity="O(N) when saving, where N is the total number of keys in all "
-                         "databases when saving data, otherwise O(1)",
-              history=(("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers."),),
-              args=(docs.oneof("nosave_save", docs.token("nosave", "NOSAVE"),
-                               docs.token("save", "SAVE"), optional=True),
-                    docs.token("now", "NOW", since="7.0.0", optional=True),
-                    docs.token("force", "FORCE", since="7.0.0", optional=True),
-                    docs.token("abort", "ABORT", since="7.0.0", optional=True)))
+@NODE.command(
+    "shutdown",
+    -1,
+    _ADMIN | Flag.NO_MULTI | Flag.ALLOW_BUSY,
+    group="server",
+    since="1.0.0",
+    summary="Synchronously save the dataset to disk and then shut down the server",
+    complexity="O(N) when saving, where N is the total number of keys in all "
+    "databases when saving data, otherwise O(1)",
+    history=(("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers."),),
+    args=(
+        docs.oneof(
+            "nosave_save", docs.token("nosave", "NOSAVE"), docs.token("save", "SAVE"), optional=True
+        ),
+        docs.token("now", "NOW", since="7.0.0", optional=True),
+        docs.token("force", "FORCE", since="7.0.0", optional=True),
+        docs.token("abort", "ABORT", since="7.0.0", optional=True),
+    ),
+)
 def shutdown(c: Client, argv: Argv) -> bytes | Block:
     words: set[bytes] = set()
     for raw in argv[1:]:

@@ -74,7 +74,9 @@ def _set_reply(c: Client, items: list[bytes]) -> bytes:
     return resp.set_header(len(items), c.resp) + _bulks(items)
 
 
-def _built_order(members: dict[bytes, None], max_intset: int, *, intset: bool = True) -> list[bytes]:
+def _built_order(
+    members: dict[bytes, None], max_intset: int, *, intset: bool = True
+) -> list[bytes]:
     """The order in which Redis replies a set it has just built from `members`."""
     if intset and fits_intset(members, max_intset):
         return sorted(members, key=int)
@@ -92,12 +94,19 @@ def _count_arg(raw: bytes) -> int:
 
 
 # ==== single-set commands ===================================================================
-@NODE.command("sadd", -3, Flag.WRITE | Flag.DENYOOM | Flag.FAST, group="set", since="1.0.0",
-              summary="Add one or more members to a set",
-              complexity="O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
-              acl=Acl.SET, keys=[key_at(1, KeyFlag.RW | KeyFlag.INSERT)],
-              history=(("2.4.0", "Accepts multiple `member` arguments."),),
-              args=(_KEY, docs.string("member", multiple=True)))
+@NODE.command(
+    "sadd",
+    -3,
+    Flag.WRITE | Flag.DENYOOM | Flag.FAST,
+    group="set",
+    since="1.0.0",
+    summary="Add one or more members to a set",
+    complexity="O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+    acl=Acl.SET,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.INSERT)],
+    history=(("2.4.0", "Accepts multiple `member` arguments."),),
+    args=(_KEY, docs.string("member", multiple=True)),
+)
 def sadd(c: Client, argv: Argv) -> bytes:
     key, db = argv[1], c.db
     members = db.lookup(key)  # inlined _get_set: SADD is a hot path
@@ -119,12 +128,19 @@ def sadd(c: Client, argv: Argv) -> bytes:
     return resp.integer(added)
 
 
-@NODE.command("srem", -3, Flag.WRITE | Flag.FAST, group="set", since="1.0.0",
-              summary="Remove one or more members from a set",
-              complexity="O(N) where N is the number of members to be removed.",
-              acl=Acl.SET, keys=[key_at(1, KeyFlag.RW | KeyFlag.DELETE)],
-              history=(("2.4.0", "Accepts multiple `member` arguments."),),
-              args=(_KEY, docs.string("member", multiple=True)))
+@NODE.command(
+    "srem",
+    -3,
+    Flag.WRITE | Flag.FAST,
+    group="set",
+    since="1.0.0",
+    summary="Remove one or more members from a set",
+    complexity="O(N) where N is the number of members to be removed.",
+    acl=Acl.SET,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.DELETE)],
+    history=(("2.4.0", "Accepts multiple `member` arguments."),),
+    args=(_KEY, docs.string("member", multiple=True)),
+)
 def srem(c: Client, argv: Argv) -> bytes:
     key = argv[1]
     members = _get_set(c, key)
@@ -137,51 +153,91 @@ def srem(c: Client, argv: Argv) -> bytes:
     return resp.integer(removed)
 
 
-@NODE.command("scard", 2, Flag.READONLY | Flag.FAST, group="set", since="1.0.0",
-              summary="Get the number of members in a set", complexity="O(1)", acl=Acl.SET,
-              keys=[key_at(1, KeyFlag.RO)], args=(_KEY,))
+@NODE.command(
+    "scard",
+    2,
+    Flag.READONLY | Flag.FAST,
+    group="set",
+    since="1.0.0",
+    summary="Get the number of members in a set",
+    complexity="O(1)",
+    acl=Acl.SET,
+    keys=[key_at(1, KeyFlag.RO)],
+    args=(_KEY,),
+)
 def scard(c: Client, argv: Argv) -> bytes:
     members = _read_set(c, argv[1])
     return resp.integer(len(members)) if members is not None else resp.ZERO
 
 
-@NODE.command("sismember", 3, Flag.READONLY | Flag.FAST, group="set", since="1.0.0",
-              summary="Determine if a given value is a member of a set", complexity="O(1)",
-              acl=Acl.SET, keys=[key_at(1, KeyFlag.RO)],
-              args=(_KEY, docs.string("member")))
+@NODE.command(
+    "sismember",
+    3,
+    Flag.READONLY | Flag.FAST,
+    group="set",
+    since="1.0.0",
+    summary="Determine if a given value is a member of a set",
+    complexity="O(1)",
+    acl=Acl.SET,
+    keys=[key_at(1, KeyFlag.RO)],
+    args=(_KEY, docs.string("member")),
+)
 def sismember(c: Client, argv: Argv) -> bytes:
     members = _read_set(c, argv[1])
     return resp.ONE if members is not None and argv[2] in members else resp.ZERO
 
 
-@NODE.command("smismember", -3, Flag.READONLY | Flag.FAST, group="set", since="6.2.0",
-              summary="Returns the membership associated with the given elements for a set",
-              complexity="O(N) where N is the number of elements being checked for membership",
-              acl=Acl.SET, keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
-              args=(_KEY, docs.string("member", multiple=True)))
+@NODE.command(
+    "smismember",
+    -3,
+    Flag.READONLY | Flag.FAST,
+    group="set",
+    since="6.2.0",
+    summary="Returns the membership associated with the given elements for a set",
+    complexity="O(N) where N is the number of elements being checked for membership",
+    acl=Acl.SET,
+    keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
+    args=(_KEY, docs.string("member", multiple=True)),
+)
 def smismember(c: Client, argv: Argv) -> bytes:
     members: dict[bytes, None] = _read_set(c, argv[1]) or {}
     return resp.array_header(len(argv) - 2) + b"".join(
-        [resp.ONE if m in members else resp.ZERO for m in argv[2:]])
+        [resp.ONE if m in members else resp.ZERO for m in argv[2:]]
+    )
 
 
-@NODE.command("smembers", 2, Flag.READONLY, group="set", since="1.0.0",
-              summary="Get all the members in a set",
-              complexity="O(N) where N is the set cardinality.", acl=Acl.SET,
-              keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
-              tips=("nondeterministic_output_order",), args=(_KEY,))
+@NODE.command(
+    "smembers",
+    2,
+    Flag.READONLY,
+    group="set",
+    since="1.0.0",
+    summary="Get all the members in a set",
+    complexity="O(N) where N is the set cardinality.",
+    acl=Acl.SET,
+    keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
+    tips=("nondeterministic_output_order",),
+    args=(_KEY,),
+)
 def smembers(c: Client, argv: Argv) -> bytes:
     members = _read_set(c, argv[1])
     return _set_reply(c, members.ordered() if members is not None else [])
 
 
-@NODE.command("srandmember", -2, Flag.READONLY, group="set", since="1.0.0",
-              summary="Get one or multiple random members from a set",
-              complexity="Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
-              acl=Acl.SET, keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
-              tips=("nondeterministic_output",),
-              history=(("2.6.0", "Added the optional `count` argument."),),
-              args=(_KEY, docs.integer("count", since="2.6.0", optional=True)))
+@NODE.command(
+    "srandmember",
+    -2,
+    Flag.READONLY,
+    group="set",
+    since="1.0.0",
+    summary="Get one or multiple random members from a set",
+    complexity="Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
+    acl=Acl.SET,
+    keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
+    tips=("nondeterministic_output",),
+    history=(("2.6.0", "Added the optional `count` argument."),),
+    args=(_KEY, docs.integer("count", since="2.6.0", optional=True)),
+)
 def srandmember(c: Client, argv: Argv) -> bytes:
     if len(argv) > 3:
         raise CommandError(errors.SYNTAX)
@@ -204,13 +260,20 @@ def srandmember(c: Client, argv: Argv) -> bytes:
     return resp.array_header(len(picked)) + _bulks(picked)
 
 
-@NODE.command("spop", -2, Flag.WRITE | Flag.FAST, group="set", since="1.0.0",
-              summary="Remove and return one or multiple random members from a set",
-              complexity="Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
-              acl=Acl.SET, keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE)],
-              tips=("nondeterministic_output",),
-              history=(("3.2.0", "Added the `count` argument."),),
-              args=(_KEY, docs.integer("count", since="3.2.0", optional=True)))
+@NODE.command(
+    "spop",
+    -2,
+    Flag.WRITE | Flag.FAST,
+    group="set",
+    since="1.0.0",
+    summary="Remove and return one or multiple random members from a set",
+    complexity="Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
+    acl=Acl.SET,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE)],
+    tips=("nondeterministic_output",),
+    history=(("3.2.0", "Added the `count` argument."),),
+    args=(_KEY, docs.integer("count", since="3.2.0", optional=True)),
+)
 def spop(c: Client, argv: Argv) -> bytes:
     if len(argv) > 3:
         raise CommandError(errors.SYNTAX)
@@ -262,11 +325,21 @@ def _after_removal(c: Client, key: bytes, members: SetValue, event: bytes) -> No
         _event(c, b"del", key, notify.GENERIC)
 
 
-@NODE.command("smove", 4, Flag.WRITE | Flag.FAST, group="set", since="1.0.0",
-              summary="Move a member from one set to another", complexity="O(1)", acl=Acl.SET,
-              keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE),
-                    key_at(2, KeyFlag.RW | KeyFlag.INSERT)],
-              args=(docs.key("source", 0), docs.key("destination", 1), docs.string("member")))
+@NODE.command(
+    "smove",
+    4,
+    Flag.WRITE | Flag.FAST,
+    group="set",
+    since="1.0.0",
+    summary="Move a member from one set to another",
+    complexity="O(1)",
+    acl=Acl.SET,
+    keys=[
+        key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE),
+        key_at(2, KeyFlag.RW | KeyFlag.INSERT),
+    ],
+    args=(docs.key("source", 0), docs.key("destination", 1), docs.string("member")),
+)
 def smove(c: Client, argv: Argv) -> bytes:
     src_key, dst_key, member = argv[1], argv[2], argv[3]
     db = c.db
@@ -338,22 +411,36 @@ def _store(c: Client, dst_key: bytes, result: SetValue, event: bytes) -> bytes:
     return resp.integer(len(result))
 
 
-@NODE.command("sinter", -2, Flag.READONLY, group="set", since="1.0.0",
-              summary="Intersect multiple sets",
-              complexity="O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
-              acl=Acl.SET, keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS, lastkey=-1)],
-              tips=("nondeterministic_output_order",), args=(_KEYS,))
+@NODE.command(
+    "sinter",
+    -2,
+    Flag.READONLY,
+    group="set",
+    since="1.0.0",
+    summary="Intersect multiple sets",
+    complexity="O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+    acl=Acl.SET,
+    keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS, lastkey=-1)],
+    tips=("nondeterministic_output_order",),
+    args=(_KEYS,),
+)
 def sinter(c: Client, argv: Argv) -> bytes:
     sets = _sets_or_none(c, argv[1:])
     return _set_reply(c, _intersect(sets) if sets is not None else [])
 
 
-@NODE.command("sintercard", -3, Flag.READONLY, group="set", since="7.0.0",
-              summary="Intersect multiple sets and return the cardinality of the result",
-              complexity="O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
-              acl=Acl.SET, keys=[keys_by_count(1, KeyFlag.RO | KeyFlag.ACCESS)],
-              args=(docs.integer("numkeys"), _KEYS,
-                    docs.integer("limit", token="LIMIT", optional=True)))
+@NODE.command(
+    "sintercard",
+    -3,
+    Flag.READONLY,
+    group="set",
+    since="7.0.0",
+    summary="Intersect multiple sets and return the cardinality of the result",
+    complexity="O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+    acl=Acl.SET,
+    keys=[keys_by_count(1, KeyFlag.RO | KeyFlag.ACCESS)],
+    args=(docs.integer("numkeys"), _KEYS, docs.integer("limit", token="LIMIT", optional=True)),
+)
 def sintercard(c: Client, argv: Argv) -> bytes:
     numkeys = string2ll(argv[1])
     if numkeys is None or numkeys < 1:
@@ -371,17 +458,25 @@ def sintercard(c: Client, argv: Argv) -> bytes:
             i += 2
         else:
             raise CommandError(errors.SYNTAX)
-    sets = _sets_or_none(c, argv[2:2 + numkeys])
+    sets = _sets_or_none(c, argv[2 : 2 + numkeys])
     return resp.integer(len(_intersect(sets, limit)) if sets is not None else 0)
 
 
-@NODE.command("sinterstore", -3, Flag.WRITE | Flag.DENYOOM, group="set", since="1.0.0",
-              summary="Intersect multiple sets and store the resulting set in a key",
-              complexity="O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
-              acl=Acl.SET,
-              keys=[key_at(1, KeyFlag.RW | KeyFlag.UPDATE),
-                    key_at(2, KeyFlag.RO | KeyFlag.ACCESS, lastkey=-1)],
-              args=_STORE_ARGS)
+@NODE.command(
+    "sinterstore",
+    -3,
+    Flag.WRITE | Flag.DENYOOM,
+    group="set",
+    since="1.0.0",
+    summary="Intersect multiple sets and store the resulting set in a key",
+    complexity="O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+    acl=Acl.SET,
+    keys=[
+        key_at(1, KeyFlag.RW | KeyFlag.UPDATE),
+        key_at(2, KeyFlag.RO | KeyFlag.ACCESS, lastkey=-1),
+    ],
+    args=_STORE_ARGS,
+)
 def sinterstore(c: Client, argv: Argv) -> bytes:
     sets = _sets_or_none(c, argv[2:])
     members = _intersect(sets) if sets is not None else []
@@ -430,59 +525,105 @@ def _union_diff_store(c: Client, argv: Argv, diff: bool) -> bytes:
     sets = _sets_or_missing(c, argv[2:])
     max_intset = _max_intset(c)
     members, intset = _diff(sets, max_intset) if diff else (_union(sets), True)
-    return _store(c, argv[1], SetValue.build(members, max_intset, intset=intset),
-                  b"sdiffstore" if diff else b"sunionstore")
+    return _store(
+        c,
+        argv[1],
+        SetValue.build(members, max_intset, intset=intset),
+        b"sdiffstore" if diff else b"sunionstore",
+    )
 
 
-@NODE.command("sunion", -2, Flag.READONLY, group="set", since="1.0.0",
-              summary="Add multiple sets",
-              complexity="O(N) where N is the total number of elements in all given sets.",
-              acl=Acl.SET, keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS, lastkey=-1)],
-              tips=("nondeterministic_output_order",), args=(_KEYS,))
+@NODE.command(
+    "sunion",
+    -2,
+    Flag.READONLY,
+    group="set",
+    since="1.0.0",
+    summary="Add multiple sets",
+    complexity="O(N) where N is the total number of elements in all given sets.",
+    acl=Acl.SET,
+    keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS, lastkey=-1)],
+    tips=("nondeterministic_output_order",),
+    args=(_KEYS,),
+)
 def sunion(c: Client, argv: Argv) -> bytes:
     return _union_diff_reply(c, argv, diff=False)
 
 
-@NODE.command("sunionstore", -3, Flag.WRITE | Flag.DENYOOM, group="set", since="1.0.0",
-              summary="Add multiple sets and store the resulting set in a key",
-              complexity="O(N) where N is the total number of elements in all given sets.",
-              acl=Acl.SET,
-              keys=[key_at(1, KeyFlag.OW | KeyFlag.UPDATE),
-                    key_at(2, KeyFlag.RO | KeyFlag.ACCESS, lastkey=-1)],
-              args=_STORE_ARGS)
+@NODE.command(
+    "sunionstore",
+    -3,
+    Flag.WRITE | Flag.DENYOOM,
+    group="set",
+    since="1.0.0",
+    summary="Add multiple sets and store the resulting set in a key",
+    complexity="O(N) where N is the total number of elements in all given sets.",
+    acl=Acl.SET,
+    keys=[
+        key_at(1, KeyFlag.OW | KeyFlag.UPDATE),
+        key_at(2, KeyFlag.RO | KeyFlag.ACCESS, lastkey=-1),
+    ],
+    args=_STORE_ARGS,
+)
 def sunionstore(c: Client, argv: Argv) -> bytes:
     return _union_diff_store(c, argv, diff=False)
 
 
-@NODE.command("sdiff", -2, Flag.READONLY, group="set", since="1.0.0",
-              summary="Subtract multiple sets",
-              complexity="O(N) where N is the total number of elements in all given sets.",
-              acl=Acl.SET, keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS, lastkey=-1)],
-              tips=("nondeterministic_output_order",), args=(_KEYS,))
+@NODE.command(
+    "sdiff",
+    -2,
+    Flag.READONLY,
+    group="set",
+    since="1.0.0",
+    summary="Subtract multiple sets",
+    complexity="O(N) where N is the total number of elements in all given sets.",
+    acl=Acl.SET,
+    keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS, lastkey=-1)],
+    tips=("nondeterministic_output_order",),
+    args=(_KEYS,),
+)
 def sdiff(c: Client, argv: Argv) -> bytes:
     return _union_diff_reply(c, argv, diff=True)
 
 
-@NODE.command("sdiffstore", -3, Flag.WRITE | Flag.DENYOOM, group="set", since="1.0.0",
-              summary="Subtract multiple sets and store the resulting set in a key",
-              complexity="O(N) where N is the total number of elements in all given sets.",
-              acl=Acl.SET,
-              keys=[key_at(1, KeyFlag.OW | KeyFlag.UPDATE),
-                    key_at(2, KeyFlag.RO | KeyFlag.ACCESS, lastkey=-1)],
-              args=_STORE_ARGS)
+@NODE.command(
+    "sdiffstore",
+    -3,
+    Flag.WRITE | Flag.DENYOOM,
+    group="set",
+    since="1.0.0",
+    summary="Subtract multiple sets and store the resulting set in a key",
+    complexity="O(N) where N is the total number of elements in all given sets.",
+    acl=Acl.SET,
+    keys=[
+        key_at(1, KeyFlag.OW | KeyFlag.UPDATE),
+        key_at(2, KeyFlag.RO | KeyFlag.ACCESS, lastkey=-1),
+    ],
+    args=_STORE_ARGS,
+)
 def sdiffstore(c: Client, argv: Argv) -> bytes:
     return _union_diff_store(c, argv, diff=True)
 
 
 # ==== SSCAN =================================================================================
-@NODE.command("sscan", -3, Flag.READONLY, group="set", since="2.8.0",
-              summary="Incrementally iterate Set elements",
-              complexity="O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
-              acl=Acl.SET, keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
-              tips=("nondeterministic_output",),
-              args=(_KEY, docs.integer("cursor"),
-                    docs.pattern("pattern", token="MATCH", optional=True),
-                    docs.integer("count", token="COUNT", optional=True)))
+@NODE.command(
+    "sscan",
+    -3,
+    Flag.READONLY,
+    group="set",
+    since="2.8.0",
+    summary="Incrementally iterate Set elements",
+    complexity="O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
+    acl=Acl.SET,
+    keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
+    tips=("nondeterministic_output",),
+    args=(
+        _KEY,
+        docs.integer("cursor"),
+        docs.pattern("pattern", token="MATCH", optional=True),
+        docs.integer("count", token="COUNT", optional=True),
+    ),
+)
 def sscan(c: Client, argv: Argv) -> bytes:
     cursor = parse_cursor(argv[2])
     members = _read_set(c, argv[1])

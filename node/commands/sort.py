@@ -103,9 +103,9 @@ def _by_pattern(c: Client, pattern: bytes, element: bytes) -> bytes | None:
     field: bytes | None = None
     key_end = len(pattern)
     if arrow >= 0 and arrow + 2 < len(text):
-        field = pattern[arrow + 2:]  # the field runs to the end of the whole argument
+        field = pattern[arrow + 2 :]  # the field runs to the end of the whole argument
         key_end = arrow
-    value = c.db.lookup_read(pattern[:star] + element + pattern[star + 1:key_end])
+    value = c.db.lookup_read(pattern[:star] + element + pattern[star + 1 : key_end])
     if value is None:
         return None
     if field is not None:
@@ -135,7 +135,8 @@ def _inexact_tiny(text: bytes, value: float) -> bool:
         mantissa, _, exponent = literal[2:].lower().partition("p")
         whole, _, frac = mantissa.partition(".")
         exact = Fraction(int(whole + frac or "0", 16)) * Fraction(2) ** (
-            int(exponent or "0") - 4 * len(frac))
+            int(exponent or "0") - 4 * len(frac)
+        )
     else:
         exact = Fraction(literal)
     if negative:
@@ -213,7 +214,7 @@ def _sort(c: Client, argv: Argv, *, readonly: bool) -> bytes:
         if failed:
             raise CommandError(NOT_DOUBLE)
 
-    chosen = elements[start:end + 1] if end >= start else []
+    chosen = elements[start : end + 1] if end >= start else []
     if store is None:
         return _reply(c, chosen, gets)
     return _store(c, store, chosen, gets)
@@ -234,8 +235,16 @@ def _in_order(value: ListValue | ZSet, start: int, end: int, desc: bool) -> list
     return list(islice(reversed(value) if desc else iter(value), start, end + 1))
 
 
-def _sort_elements(c: Client, elements: list[bytes], by: bytes | None, alpha: bool,
-                   desc: bool, storing: bool, start: int, end: int) -> bool:
+def _sort_elements(
+    c: Client,
+    elements: list[bytes],
+    by: bytes | None,
+    alpha: bool,
+    desc: bool,
+    storing: bool,
+    start: int,
+    end: int,
+) -> bool:
     """Sort in place as sortCommandGeneric does; True if a numeric weight was invalid
     (Redis sorts anyway, then fails)."""
     if not alpha:
@@ -300,8 +309,7 @@ def _reply(c: Client, chosen: list[bytes], gets: list[bytes]) -> bytes:
 
 def _store(c: Client, dst: bytes, chosen: list[bytes], gets: list[bytes]) -> bytes:
     if gets:
-        items = [_by_pattern(c, pattern, element) or b""
-                 for element in chosen for pattern in gets]
+        items = [_by_pattern(c, pattern, element) or b"" for element in chosen for pattern in gets]
     else:
         items = chosen
     engine = c.engine
@@ -320,40 +328,66 @@ def _store(c: Client, dst: bytes, chosen: list[bytes], gets: list[bytes]) -> byt
 # --- declarations ------------------------------------------------------------------------------
 _COMPLEXITY: Final = (
     "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the "
-    "number of returned elements. When the elements are not sorted, complexity is O(N).")
+    "number of returned elements. When the elements are not sorted, complexity is O(N)."
+)
 _BY_GET_SPEC: Final = KeySpec(
-    _RO_ACCESS, begin="unknown", find="unknown",
+    _RO_ACCESS,
+    begin="unknown",
+    find="unknown",
     notes="For the optional BY/GET keyword. It is marked 'unknown' because the key names "
-          "derive from the content of the key we sort")
+    "derive from the content of the key we sort",
+)
 _STORE_SPEC: Final = KeySpec(
-    _STORE_FLAGS, begin="unknown", find="unknown",
+    _STORE_FLAGS,
+    begin="unknown",
+    find="unknown",
     notes="For the optional STORE keyword. It is marked 'unknown' because the keyword can "
-          "appear anywhere in the argument array")
+    "appear anywhere in the argument array",
+)
 _ARGS: Final = (
     docs.key("key"),
     docs.pattern("pattern", key_spec_index=1, token="BY", optional=True),
-    docs.block("offset_count", docs.integer("offset"), docs.integer("count"), token="LIMIT",
-               optional=True),
-    docs.pattern("pattern", key_spec_index=1, token="GET", optional=True, multiple=True,
-                 multiple_token=True),
+    docs.block(
+        "offset_count", docs.integer("offset"), docs.integer("count"), token="LIMIT", optional=True
+    ),
+    docs.pattern(
+        "pattern", key_spec_index=1, token="GET", optional=True, multiple=True, multiple_token=True
+    ),
     docs.oneof("order", docs.token("asc", "ASC"), docs.token("desc", "DESC"), optional=True),
     docs.token("sorting", "ALPHA", optional=True),
 )
 _ACL: Final = Acl.SET | Acl.SORTEDSET | Acl.LIST | Acl.DANGEROUS
 
 
-@NODE.command("sort", -2, Flag.WRITE | Flag.DENYOOM, group="generic", since="1.0.0",
-              summary="Sort the elements in a list, set or sorted set",
-              complexity=_COMPLEXITY, acl=_ACL,
-              keys=[key_at(1, _RO_ACCESS), _BY_GET_SPEC, _STORE_SPEC], getkeys=_sort_keys,
-              args=(*_ARGS, docs.key("destination", 2, token="STORE", optional=True)))
+@NODE.command(
+    "sort",
+    -2,
+    Flag.WRITE | Flag.DENYOOM,
+    group="generic",
+    since="1.0.0",
+    summary="Sort the elements in a list, set or sorted set",
+    complexity=_COMPLEXITY,
+    acl=_ACL,
+    keys=[key_at(1, _RO_ACCESS), _BY_GET_SPEC, _STORE_SPEC],
+    getkeys=_sort_keys,
+    args=(*_ARGS, docs.key("destination", 2, token="STORE", optional=True)),
+)
 def sort(c: Client, argv: Argv) -> bytes:
     return _sort(c, argv, readonly=False)
 
 
-@NODE.command("sort_ro", -2, Flag.READONLY, group="generic", since="7.0.0",
-              summary="Sort the elements in a list, set or sorted set. Read-only variant of SORT.",
-              complexity=_COMPLEXITY, acl=_ACL,
-              keys=[key_at(1, _RO_ACCESS), _BY_GET_SPEC], getkeys=_sort_ro_keys, args=_ARGS)
+@NODE.command(
+    "sort_ro",
+    -2,
+    Flag.READONLY,
+    group="generic",
+    since="7.0.0",
+    summary="Sort the elements in a list, set or sorted set. Read-only variant of SORT.",
+    complexity=_COMPLEXITY,
+    acl=_ACL,
+    keys=[key_at(1, _RO_ACCESS), _BY_GET_SPEC],
+    getkeys=_sort_ro_keys,
+    args=_ARGS,
+)
 def sort_ro(c: Client, argv: Argv) -> bytes:
     return _sort(c, argv, readonly=True)

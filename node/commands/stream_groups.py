@@ -57,8 +57,7 @@ _AUTOCLAIM_MEMORY_LIMIT: Final = 2**47
 
 
 def _subcommand_syntax(argv: Argv) -> CommandError:
-    return CommandError(errors.SUBCOMMAND_SYNTAX.format(
-        c_text(argv[1]), c_text(argv[0]).upper()))
+    return CommandError(errors.SUBCOMMAND_SYNTAX.format(c_text(argv[1]), c_text(argv[0]).upper()))
 
 
 def _consumer(c: Client, key: bytes, group: Group, name: bytes) -> Consumer:
@@ -73,9 +72,13 @@ def _consumer(c: Client, key: bytes, group: Group, name: bytes) -> Consumer:
 
 
 # --- XGROUP -----------------------------------------------------------------------------
-NODE.container("xgroup", group="stream", since="5.0.0",
-               summary="A container for consumer groups commands",
-               complexity="Depends on subcommand.")
+NODE.container(
+    "xgroup",
+    group="stream",
+    since="5.0.0",
+    summary="A container for consumer groups commands",
+    complexity="Depends on subcommand.",
+)
 
 
 def _xgroup_target(c: Client, argv: Argv) -> tuple[Stream | None, Group | None, bool, int]:
@@ -111,14 +114,26 @@ def _xgroup_target(c: Client, argv: Argv) -> tuple[Stream | None, Group | None, 
 _GROUP_ID: Final = docs.oneof("id", docs.string("id"), docs.token("new_id", "$"))
 
 
-@NODE.command("create", -5, Flag.WRITE | Flag.DENYOOM, group="stream", since="5.0.0",
-              summary="Create a consumer group.", complexity="O(1)", acl=Acl.STREAM,
-              keys=[key_at(2, KeyFlag.RW | KeyFlag.INSERT)],
-              history=(("7.0.0", "Added the `entries_read` named argument."),),
-              container="xgroup",
-              args=(docs.key("key", 0), docs.string("groupname"), _GROUP_ID,
-                    docs.token("mkstream", "MKSTREAM", optional=True),
-                    docs.integer("entries_read", token="ENTRIESREAD", optional=True)))
+@NODE.command(
+    "create",
+    -5,
+    Flag.WRITE | Flag.DENYOOM,
+    group="stream",
+    since="5.0.0",
+    summary="Create a consumer group.",
+    complexity="O(1)",
+    acl=Acl.STREAM,
+    keys=[key_at(2, KeyFlag.RW | KeyFlag.INSERT)],
+    history=(("7.0.0", "Added the `entries_read` named argument."),),
+    container="xgroup",
+    args=(
+        docs.key("key", 0),
+        docs.string("groupname"),
+        _GROUP_ID,
+        docs.token("mkstream", "MKSTREAM", optional=True),
+        docs.integer("entries_read", token="ENTRIESREAD", optional=True),
+    ),
+)
 def xgroup_create(c: Client, argv: Argv) -> bytes:
     stream, _, _, entries_read = _xgroup_target(c, argv)
     if len(argv) > 8:
@@ -138,13 +153,25 @@ def xgroup_create(c: Client, argv: Argv) -> bytes:
     return resp.OK
 
 
-@NODE.command("setid", -5, Flag.WRITE, group="stream", since="5.0.0",
-              summary="Set a consumer group to an arbitrary last delivered ID value.",
-              complexity="O(1)", acl=Acl.STREAM, keys=[key_at(2, KeyFlag.RW | KeyFlag.UPDATE)],
-              history=(("7.0.0", "Added the optional `entries_read` argument."),),
-              container="xgroup",
-              args=(docs.key("key", 0), docs.string("groupname"), _GROUP_ID,
-                    docs.integer("entries_read", token="ENTRIESREAD", optional=True)))
+@NODE.command(
+    "setid",
+    -5,
+    Flag.WRITE,
+    group="stream",
+    since="5.0.0",
+    summary="Set a consumer group to an arbitrary last delivered ID value.",
+    complexity="O(1)",
+    acl=Acl.STREAM,
+    keys=[key_at(2, KeyFlag.RW | KeyFlag.UPDATE)],
+    history=(("7.0.0", "Added the optional `entries_read` argument."),),
+    container="xgroup",
+    args=(
+        docs.key("key", 0),
+        docs.string("groupname"),
+        _GROUP_ID,
+        docs.integer("entries_read", token="ENTRIESREAD", optional=True),
+    ),
+)
 def xgroup_setid(c: Client, argv: Argv) -> bytes:
     stream, group, _, entries_read = _xgroup_target(c, argv)
     if len(argv) not in (5, 7):
@@ -161,11 +188,19 @@ def xgroup_setid(c: Client, argv: Argv) -> bytes:
     return resp.OK
 
 
-@NODE.command("destroy", 4, Flag.WRITE, group="stream", since="5.0.0",
-              summary="Destroy a consumer group.",
-              complexity="O(N) where N is the number of entries in the group's pending entries list (PEL).",
-              acl=Acl.STREAM, keys=[key_at(2, KeyFlag.RW | KeyFlag.DELETE)],
-              container="xgroup", args=(docs.key("key", 0), docs.string("groupname")))
+@NODE.command(
+    "destroy",
+    4,
+    Flag.WRITE,
+    group="stream",
+    since="5.0.0",
+    summary="Destroy a consumer group.",
+    complexity="O(N) where N is the number of entries in the group's pending entries list (PEL).",
+    acl=Acl.STREAM,
+    keys=[key_at(2, KeyFlag.RW | KeyFlag.DELETE)],
+    container="xgroup",
+    args=(docs.key("key", 0), docs.string("groupname")),
+)
 def xgroup_destroy(c: Client, argv: Argv) -> bytes:
     stream, group, _, _ = _xgroup_target(c, argv)
     if stream is None or group is None:
@@ -177,11 +212,19 @@ def xgroup_destroy(c: Client, argv: Argv) -> bytes:
     return resp.ONE
 
 
-@NODE.command("createconsumer", 5, Flag.WRITE | Flag.DENYOOM, group="stream", since="6.2.0",
-              summary="Create a consumer in a consumer group.", complexity="O(1)",
-              acl=Acl.STREAM, keys=[key_at(2, KeyFlag.RW | KeyFlag.INSERT)],
-              container="xgroup",
-              args=(docs.key("key", 0), docs.string("groupname"), docs.string("consumername")))
+@NODE.command(
+    "createconsumer",
+    5,
+    Flag.WRITE | Flag.DENYOOM,
+    group="stream",
+    since="6.2.0",
+    summary="Create a consumer in a consumer group.",
+    complexity="O(1)",
+    acl=Acl.STREAM,
+    keys=[key_at(2, KeyFlag.RW | KeyFlag.INSERT)],
+    container="xgroup",
+    args=(docs.key("key", 0), docs.string("groupname"), docs.string("consumername")),
+)
 def xgroup_createconsumer(c: Client, argv: Argv) -> bytes:
     _, group, _, _ = _xgroup_target(c, argv)
     assert group is not None
@@ -193,11 +236,19 @@ def xgroup_createconsumer(c: Client, argv: Argv) -> bytes:
     return resp.ONE
 
 
-@NODE.command("delconsumer", 5, Flag.WRITE, group="stream", since="5.0.0",
-              summary="Delete a consumer from a consumer group.", complexity="O(1)",
-              acl=Acl.STREAM, keys=[key_at(2, KeyFlag.RW | KeyFlag.DELETE)],
-              container="xgroup",
-              args=(docs.key("key", 0), docs.string("groupname"), docs.string("consumername")))
+@NODE.command(
+    "delconsumer",
+    5,
+    Flag.WRITE,
+    group="stream",
+    since="5.0.0",
+    summary="Delete a consumer from a consumer group.",
+    complexity="O(1)",
+    acl=Acl.STREAM,
+    keys=[key_at(2, KeyFlag.RW | KeyFlag.DELETE)],
+    container="xgroup",
+    args=(docs.key("key", 0), docs.string("groupname"), docs.string("consumername")),
+)
 def xgroup_delconsumer(c: Client, argv: Argv) -> bytes:
     _, group, _, _ = _xgroup_target(c, argv)
     assert group is not None
@@ -229,19 +280,34 @@ _XGROUP_HELP: Final = (
 )
 
 
-@NODE.command("help", 2, Flag.LOADING | Flag.STALE, group="stream", since="5.0.0",
-              summary="Show helpful text about the different subcommands", complexity="O(1)",
-              acl=Acl.STREAM, container="xgroup")
+@NODE.command(
+    "help",
+    2,
+    Flag.LOADING | Flag.STALE,
+    group="stream",
+    since="5.0.0",
+    summary="Show helpful text about the different subcommands",
+    complexity="O(1)",
+    acl=Acl.STREAM,
+    container="xgroup",
+)
 def xgroup_help(c: Client, argv: Argv) -> bytes:
     return resp.help_reply(argv[0], _XGROUP_HELP)
 
 
 # --- XACK, XPENDING ---------------------------------------------------------------------
-@NODE.command("xack", -4, Flag.WRITE | Flag.FAST, group="stream", since="5.0.0",
-              summary="Marks a pending message as correctly processed, effectively removing it from the pending entries list of the consumer group. Return value of the command is the number of messages successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL.",
-              complexity="O(1) for each message ID processed.", acl=Acl.STREAM,
-              keys=[key_at(1, KeyFlag.RW | KeyFlag.UPDATE)],
-              args=(docs.key("key", 0), docs.string("group"), docs.string("id", multiple=True)))
+@NODE.command(
+    "xack",
+    -4,
+    Flag.WRITE | Flag.FAST,
+    group="stream",
+    since="5.0.0",
+    summary="Marks a pending message as correctly processed, effectively removing it from the pending entries list of the consumer group. Return value of the command is the number of messages successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL.",
+    complexity="O(1) for each message ID processed.",
+    acl=Acl.STREAM,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.UPDATE)],
+    args=(docs.key("key", 0), docs.string("group"), docs.string("id", multiple=True)),
+)
 def xack(c: Client, argv: Argv) -> bytes:
     stream = read_stream(c, argv[1])
     group = stream.groups.get(argv[2]) if stream is not None else None
@@ -258,27 +324,48 @@ def _pending_summary(c: Client, group: Group) -> bytes:
     if not pel:
         null = resp.null(c.resp)
         return b"*4\r\n" + resp.ZERO + null + null + resp.null_array(c.resp)
-    owners = [(name, len(consumer.pel)) for name, consumer in sorted(group.consumers.items())
-              if consumer.pel]
-    parts = [b"*4\r\n", resp.integer(len(pel)), id_reply(pel.peekitem(0)[0]),
-             id_reply(pel.peekitem(-1)[0]), resp.array_header(len(owners))]
+    owners = [
+        (name, len(consumer.pel))
+        for name, consumer in sorted(group.consumers.items())
+        if consumer.pel
+    ]
+    parts = [
+        b"*4\r\n",
+        resp.integer(len(pel)),
+        id_reply(pel.peekitem(0)[0]),
+        id_reply(pel.peekitem(-1)[0]),
+        resp.array_header(len(owners)),
+    ]
     parts.extend(b"*2\r\n" + resp.bulk(name) + resp.bulk(b"%d" % n) for name, n in owners)
     return b"".join(parts)
 
 
-@NODE.command("xpending", -3, Flag.READONLY, group="stream", since="5.0.0",
-              summary="Return information and entries from a stream consumer group pending entries list, that are messages fetched but never acknowledged.",
-              complexity="O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer.",
-              acl=Acl.STREAM, keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
-              tips=("nondeterministic_output",),
-              history=(("6.2.0", "Added the `IDLE` option and exclusive range intervals."),),
-              args=(docs.key("key", 0), docs.string("group"),
-                    docs.block("filters",
-                               docs.integer("min-idle-time", token="IDLE", optional=True,
-                                            since="6.2.0"),
-                               docs.string("start"), docs.string("end"),
-                               docs.integer("count"),
-                               docs.string("consumer", optional=True), optional=True)))
+@NODE.command(
+    "xpending",
+    -3,
+    Flag.READONLY,
+    group="stream",
+    since="5.0.0",
+    summary="Return information and entries from a stream consumer group pending entries list, that are messages fetched but never acknowledged.",
+    complexity="O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer.",
+    acl=Acl.STREAM,
+    keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
+    tips=("nondeterministic_output",),
+    history=(("6.2.0", "Added the `IDLE` option and exclusive range intervals."),),
+    args=(
+        docs.key("key", 0),
+        docs.string("group"),
+        docs.block(
+            "filters",
+            docs.integer("min-idle-time", token="IDLE", optional=True, since="6.2.0"),
+            docs.string("start"),
+            docs.string("end"),
+            docs.integer("count"),
+            docs.string("consumer", optional=True),
+            optional=True,
+        ),
+    ),
+)
 def xpending(c: Client, argv: Argv) -> bytes:
     argc = len(argv)
     if argc != 3 and not 6 <= argc <= 9:
@@ -317,8 +404,13 @@ def xpending(c: Client, argv: Argv) -> bytes:
             continue
         count -= 1
         name = nack.consumer.name if nack.consumer is not None else b""
-        parts.append(b"*4\r\n" + id_reply(sid) + resp.bulk(name)
-                     + resp.integer(max(idle, 0)) + resp.integer(nack.delivery_count))
+        parts.append(
+            b"*4\r\n"
+            + id_reply(sid)
+            + resp.bulk(name)
+            + resp.integer(max(idle, 0))
+            + resp.integer(nack.delivery_count)
+        )
     return resp.array_header(len(parts)) + b"".join(parts)
 
 
@@ -362,19 +454,31 @@ def _claimed(stream: Stream, sid: int, justid: bool) -> bytes:
     return entry_reply(sid, flat)
 
 
-@NODE.command("xclaim", -6, Flag.WRITE | Flag.FAST, group="stream", since="5.0.0",
-              summary="Changes (or acquires) ownership of a message in a consumer group, as if the message was delivered to the specified consumer.",
-              complexity="O(log N) with N being the number of messages in the PEL of the consumer group.",
-              acl=Acl.STREAM, keys=[key_at(1, KeyFlag.RW | KeyFlag.UPDATE)],
-              tips=("nondeterministic_output",),
-              args=(docs.key("key", 0), docs.string("group"), docs.string("consumer"),
-                    docs.string("min-idle-time"), docs.string("id", multiple=True),
-                    docs.integer("ms", token="IDLE", optional=True),
-                    docs.unix_time("unix-time-milliseconds", token="TIME", optional=True),
-                    docs.integer("count", token="RETRYCOUNT", optional=True),
-                    docs.token("force", "FORCE", optional=True),
-                    docs.token("justid", "JUSTID", optional=True),
-                    docs.string("id", token="LASTID", optional=True)))
+@NODE.command(
+    "xclaim",
+    -6,
+    Flag.WRITE | Flag.FAST,
+    group="stream",
+    since="5.0.0",
+    summary="Changes (or acquires) ownership of a message in a consumer group, as if the message was delivered to the specified consumer.",
+    complexity="O(log N) with N being the number of messages in the PEL of the consumer group.",
+    acl=Acl.STREAM,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.UPDATE)],
+    tips=("nondeterministic_output",),
+    args=(
+        docs.key("key", 0),
+        docs.string("group"),
+        docs.string("consumer"),
+        docs.string("min-idle-time"),
+        docs.string("id", multiple=True),
+        docs.integer("ms", token="IDLE", optional=True),
+        docs.unix_time("unix-time-milliseconds", token="TIME", optional=True),
+        docs.integer("count", token="RETRYCOUNT", optional=True),
+        docs.token("force", "FORCE", optional=True),
+        docs.token("justid", "JUSTID", optional=True),
+        docs.string("id", token="LASTID", optional=True),
+    ),
+)
 def xclaim(c: Client, argv: Argv) -> bytes:
     stream, group = stream_and_group(c, argv[1], argv[2])
     min_idle = max(int_arg(argv[4], errors.XCLAIM_MIN_IDLE), 0)
@@ -426,15 +530,33 @@ def xclaim(c: Client, argv: Argv) -> bytes:
     return resp.array_header(len(parts)) + b"".join(parts)
 
 
-@NODE.command("xautoclaim", -6, Flag.WRITE | Flag.FAST, group="stream", since="6.2.0",
-              summary="Changes (or acquires) ownership of messages in a consumer group, as if the messages were delivered to the specified consumer.",
-              complexity="O(1) if COUNT is small.", acl=Acl.STREAM,
-              keys=[key_at(1, KeyFlag.RW | KeyFlag.DELETE)], tips=("nondeterministic_output",),
-              history=(("7.0.0", "Added an element to the reply array, containing deleted entries the command cleared from the PEL"),),
-              args=(docs.key("key", 0), docs.string("group"), docs.string("consumer"),
-                    docs.string("min-idle-time"), docs.string("start"),
-                    docs.integer("count", token="COUNT", optional=True),
-                    docs.token("justid", "JUSTID", optional=True)))
+@NODE.command(
+    "xautoclaim",
+    -6,
+    Flag.WRITE | Flag.FAST,
+    group="stream",
+    since="6.2.0",
+    summary="Changes (or acquires) ownership of messages in a consumer group, as if the messages were delivered to the specified consumer.",
+    complexity="O(1) if COUNT is small.",
+    acl=Acl.STREAM,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.DELETE)],
+    tips=("nondeterministic_output",),
+    history=(
+        (
+            "7.0.0",
+            "Added an element to the reply array, containing deleted entries the command cleared from the PEL",
+        ),
+    ),
+    args=(
+        docs.key("key", 0),
+        docs.string("group"),
+        docs.string("consumer"),
+        docs.string("min-idle-time"),
+        docs.string("start"),
+        docs.integer("count", token="COUNT", optional=True),
+        docs.token("justid", "JUSTID", optional=True),
+    ),
+)
 def xautoclaim(c: Client, argv: Argv) -> bytes:
     min_idle = max(int_arg(argv[4], errors.XAUTOCLAIM_MIN_IDLE), 0)
     start = parse_start(argv[5])
@@ -457,14 +579,30 @@ def xautoclaim(c: Client, argv: Argv) -> bytes:
     stream, group = stream_and_group(c, argv[1], argv[2])
     if count * 16 >= _AUTOCLAIM_MEMORY_LIMIT:
         raise CommandError(errors.XAUTOCLAIM_COUNT_MEMORY)
-    claimed, deleted, cursor = _autoclaim(c, argv[1], stream, group, argv[3], start, count,
-                                          min_idle, justid)
-    return (b"*3\r\n" + id_reply(cursor) + resp.array_header(len(claimed)) + b"".join(claimed)
-            + resp.array_header(len(deleted)) + b"".join(id_reply(s) for s in deleted))
+    claimed, deleted, cursor = _autoclaim(
+        c, argv[1], stream, group, argv[3], start, count, min_idle, justid
+    )
+    return (
+        b"*3\r\n"
+        + id_reply(cursor)
+        + resp.array_header(len(claimed))
+        + b"".join(claimed)
+        + resp.array_header(len(deleted))
+        + b"".join(id_reply(s) for s in deleted)
+    )
 
 
-def _autoclaim(c: Client, key: bytes, stream: Stream, group: Group, name: bytes, start: int,
-               count: int, min_idle: int, justid: bool) -> tuple[list[bytes], list[int], int]:
+def _autoclaim(
+    c: Client,
+    key: bytes,
+    stream: Stream,
+    group: Group,
+    name: bytes,
+    start: int,
+    count: int,
+    min_idle: int,
+    justid: bool,
+) -> tuple[list[bytes], list[int], int]:
     """XAUTOCLAIM's scan of the PEL from `start`: at most `count` entries claimed or found
     deleted, and at most ten times that many looked at. Returns (claimed replies, deleted
     IDs, the next cursor or 0)."""
@@ -502,9 +640,13 @@ def _autoclaim(c: Client, key: bytes, stream: Stream, group: Group, name: bytes,
 
 
 # --- XINFO ------------------------------------------------------------------------------
-NODE.container("xinfo", group="stream", since="5.0.0",
-               summary="A container for stream introspection commands",
-               complexity="Depends on subcommand.")
+NODE.container(
+    "xinfo",
+    group="stream",
+    since="5.0.0",
+    summary="A container for stream introspection commands",
+    complexity="Depends on subcommand.",
+)
 
 
 def _info_stream(c: Client, key: bytes) -> Stream:
@@ -551,8 +693,13 @@ def _full_group(c: Client, stream: Stream, name: bytes, group: Group, count: int
         if count and len(pending) == count:
             break
         owner = nack.consumer.name if nack.consumer is not None else b""
-        pending.append(b"*4\r\n" + id_reply(sid) + resp.bulk(owner)
-                       + resp.integer(nack.delivery_time) + resp.integer(nack.delivery_count))
+        pending.append(
+            b"*4\r\n"
+            + id_reply(sid)
+            + resp.bulk(owner)
+            + resp.integer(nack.delivery_time)
+            + resp.integer(nack.delivery_count)
+        )
     consumers = []
     for cname, consumer in sorted(group.consumers.items()):
         own: list[bytes] = []
@@ -560,21 +707,34 @@ def _full_group(c: Client, stream: Stream, name: bytes, group: Group, count: int
             if count and len(own) == count:
                 break
             nack = group.pel[sid]
-            own.append(b"*3\r\n" + id_reply(sid) + resp.integer(nack.delivery_time)
-                       + resp.integer(nack.delivery_count))
-        consumers.append(resp.map_header(4, c.resp) + b"".join([
-            _field(b"name", resp.bulk(cname)),
-            _field(b"seen-time", resp.integer(consumer.seen_time)),
-            _field(b"pel-count", resp.integer(len(consumer.pel))),
-            _field(b"pending", _array(own))]))
-    return resp.map_header(7, c.resp) + b"".join([
-        _field(b"name", resp.bulk(name)),
-        _field(b"last-delivered-id", id_reply(group.last_id)),
-        _field(b"entries-read", _entries_read(c, group)),
-        _field(b"lag", _int_or_null(c, stream.lag(group))),
-        _field(b"pel-count", resp.integer(len(group.pel))),
-        _field(b"pending", _array(pending)),
-        _field(b"consumers", _array(consumers))])
+            own.append(
+                b"*3\r\n"
+                + id_reply(sid)
+                + resp.integer(nack.delivery_time)
+                + resp.integer(nack.delivery_count)
+            )
+        consumers.append(
+            resp.map_header(4, c.resp)
+            + b"".join(
+                [
+                    _field(b"name", resp.bulk(cname)),
+                    _field(b"seen-time", resp.integer(consumer.seen_time)),
+                    _field(b"pel-count", resp.integer(len(consumer.pel))),
+                    _field(b"pending", _array(own)),
+                ]
+            )
+        )
+    return resp.map_header(7, c.resp) + b"".join(
+        [
+            _field(b"name", resp.bulk(name)),
+            _field(b"last-delivered-id", id_reply(group.last_id)),
+            _field(b"entries-read", _entries_read(c, group)),
+            _field(b"lag", _int_or_null(c, stream.lag(group))),
+            _field(b"pel-count", resp.integer(len(group.pel))),
+            _field(b"pending", _array(pending)),
+            _field(b"consumers", _array(consumers)),
+        ]
+    )
 
 
 def _entries_read(c: Client, group: Group) -> bytes:
@@ -582,15 +742,31 @@ def _entries_read(c: Client, group: Group) -> bytes:
     return _int_or_null(c, None if read == INVALID_ENTRIES_READ else read)
 
 
-@NODE.command("stream", -3, Flag.READONLY, group="stream", since="5.0.0",
-              summary="Get information about a stream", complexity="O(1)", acl=Acl.STREAM,
-              keys=[key_at(2, KeyFlag.RO | KeyFlag.ACCESS)],
-              history=(("6.0.0", "Added the `FULL` modifier."),
-                       ("7.0.0", "Added the `max-deleted-entry-id`, `entries-added`, `recorded-first-entry-id`, `entries-read` and `lag` fields")),
-              container="xinfo",
-              args=(docs.key("key", 0),
-                    docs.block("full", docs.integer("count", token="COUNT", optional=True),
-                               token="FULL", optional=True)))
+@NODE.command(
+    "stream",
+    -3,
+    Flag.READONLY,
+    group="stream",
+    since="5.0.0",
+    summary="Get information about a stream",
+    complexity="O(1)",
+    acl=Acl.STREAM,
+    keys=[key_at(2, KeyFlag.RO | KeyFlag.ACCESS)],
+    history=(
+        ("6.0.0", "Added the `FULL` modifier."),
+        (
+            "7.0.0",
+            "Added the `max-deleted-entry-id`, `entries-added`, `recorded-first-entry-id`, `entries-read` and `lag` fields",
+        ),
+    ),
+    container="xinfo",
+    args=(
+        docs.key("key", 0),
+        docs.block(
+            "full", docs.integer("count", token="COUNT", optional=True), token="FULL", optional=True
+        ),
+    ),
+)
 def xinfo_stream(c: Client, argv: Argv) -> bytes:
     stream = _info_stream(c, argv[2])
     options = argv[3:]
@@ -616,36 +792,61 @@ def xinfo_stream(c: Client, argv: Argv) -> bytes:
             break
         entries.append(entry_reply(sid, flat))
     head.append(_field(b"entries", _array(entries)))
-    groups = [_full_group(c, stream, name, group, count)
-              for name, group in sorted(stream.groups.items())]
+    groups = [
+        _full_group(c, stream, name, group, count) for name, group in sorted(stream.groups.items())
+    ]
     head.append(_field(b"groups", _array(groups)))
     return resp.map_header(len(head), c.resp) + b"".join(head)
 
 
-@NODE.command("groups", 3, Flag.READONLY, group="stream", since="5.0.0",
-              summary="List the consumer groups of a stream", complexity="O(1)",
-              acl=Acl.STREAM, keys=[key_at(2, KeyFlag.RO | KeyFlag.ACCESS)],
-              history=(("7.0.0", "Added the `entries-read` and `lag` fields"),),
-              container="xinfo", args=(docs.key("key", 0),))
+@NODE.command(
+    "groups",
+    3,
+    Flag.READONLY,
+    group="stream",
+    since="5.0.0",
+    summary="List the consumer groups of a stream",
+    complexity="O(1)",
+    acl=Acl.STREAM,
+    keys=[key_at(2, KeyFlag.RO | KeyFlag.ACCESS)],
+    history=(("7.0.0", "Added the `entries-read` and `lag` fields"),),
+    container="xinfo",
+    args=(docs.key("key", 0),),
+)
 def xinfo_groups(c: Client, argv: Argv) -> bytes:
     stream = _info_stream(c, argv[2])
     parts = [resp.array_header(len(stream.groups))]
     for name, group in sorted(stream.groups.items()):
-        parts.append(resp.map_header(6, c.resp) + b"".join([
-            _field(b"name", resp.bulk(name)),
-            _field(b"consumers", resp.integer(len(group.consumers))),
-            _field(b"pending", resp.integer(len(group.pel))),
-            _field(b"last-delivered-id", id_reply(group.last_id)),
-            _field(b"entries-read", _entries_read(c, group)),
-            _field(b"lag", _int_or_null(c, stream.lag(group)))]))
+        parts.append(
+            resp.map_header(6, c.resp)
+            + b"".join(
+                [
+                    _field(b"name", resp.bulk(name)),
+                    _field(b"consumers", resp.integer(len(group.consumers))),
+                    _field(b"pending", resp.integer(len(group.pel))),
+                    _field(b"last-delivered-id", id_reply(group.last_id)),
+                    _field(b"entries-read", _entries_read(c, group)),
+                    _field(b"lag", _int_or_null(c, stream.lag(group))),
+                ]
+            )
+        )
     return b"".join(parts)
 
 
-@NODE.command("consumers", 4, Flag.READONLY, group="stream", since="5.0.0",
-              summary="List the consumers in a consumer group", complexity="O(1)",
-              acl=Acl.STREAM, keys=[key_at(2, KeyFlag.RO | KeyFlag.ACCESS)],
-              tips=("nondeterministic_output",), container="xinfo",
-              args=(docs.key("key", 0), docs.string("groupname")))
+@NODE.command(
+    "consumers",
+    4,
+    Flag.READONLY,
+    group="stream",
+    since="5.0.0",
+    summary="List the consumers in a consumer group",
+    complexity="O(1)",
+    acl=Acl.STREAM,
+    keys=[key_at(2, KeyFlag.RO | KeyFlag.ACCESS)],
+    tips=("nondeterministic_output",),
+    container="xinfo",
+    args=(docs.key("key", 0), docs.string("groupname")),
+)
 def xinfo_consumers(c: Client, argv: Argv) -> bytes:
     stream = _info_stream(c, argv[2])
     group = stream.groups.get(argv[3])
@@ -654,10 +855,16 @@ def xinfo_consumers(c: Client, argv: Argv) -> bytes:
     now = c.engine.now_ms
     parts = [resp.array_header(len(group.consumers))]
     for name, consumer in sorted(group.consumers.items()):
-        parts.append(resp.map_header(3, c.resp) + b"".join([
-            _field(b"name", resp.bulk(name)),
-            _field(b"pending", resp.integer(len(consumer.pel))),
-            _field(b"idle", resp.integer(max(now - consumer.seen_time, 0)))]))
+        parts.append(
+            resp.map_header(3, c.resp)
+            + b"".join(
+                [
+                    _field(b"name", resp.bulk(name)),
+                    _field(b"pending", resp.integer(len(consumer.pel))),
+                    _field(b"idle", resp.integer(max(now - consumer.seen_time, 0))),
+                ]
+            )
+        )
     return b"".join(parts)
 
 
@@ -671,8 +878,16 @@ _XINFO_HELP: Final = (
 )
 
 
-@NODE.command("help", 2, Flag.LOADING | Flag.STALE, group="stream", since="5.0.0",
-              summary="Show helpful text about the different subcommands", complexity="O(1)",
-              acl=Acl.STREAM, container="xinfo")
+@NODE.command(
+    "help",
+    2,
+    Flag.LOADING | Flag.STALE,
+    group="stream",
+    since="5.0.0",
+    summary="Show helpful text about the different subcommands",
+    complexity="O(1)",
+    acl=Acl.STREAM,
+    container="xinfo",
+)
 def xinfo_help(c: Client, argv: Argv) -> bytes:
     return resp.help_reply(argv[0], _XINFO_HELP)

@@ -183,29 +183,49 @@ def _new_id(c: Client, stream: Stream, args: _AddTrimArgs) -> int:
 
 _TRIM_ARG: Final = docs.block(
     "trim",
-    docs.oneof("strategy", docs.token("maxlen", "MAXLEN"),
-               docs.token("minid", "MINID", since="6.2.0")),
-    docs.oneof("operator", docs.token("equal", "="), docs.token("approximately", "~"),
-               optional=True),
+    docs.oneof(
+        "strategy", docs.token("maxlen", "MAXLEN"), docs.token("minid", "MINID", since="6.2.0")
+    ),
+    docs.oneof(
+        "operator", docs.token("equal", "="), docs.token("approximately", "~"), optional=True
+    ),
     docs.string("threshold"),
-    docs.integer("count", token="LIMIT", optional=True, since="6.2.0"))
+    docs.integer("count", token="LIMIT", optional=True, since="6.2.0"),
+)
 
 
-@NODE.command("xadd", -5, Flag.WRITE | Flag.DENYOOM | Flag.FAST, group="stream", since="5.0.0",
-              summary="Appends a new entry to a stream",
-              complexity="O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.",
-              acl=Acl.STREAM,
-              keys=[key_at(1, KeyFlag.RW | KeyFlag.UPDATE,
-                           notes="UPDATE instead of INSERT because of the optional trimming feature")],
-              tips=("nondeterministic_output",),
-              history=(("6.2.0", "Added the `NOMKSTREAM` option, `MINID` trimming strategy and the `LIMIT` option."),
-                       ("7.0.0", "Added support for the `<ms>-*` explicit ID form.")),
-              args=(docs.key("key", 0),
-                    docs.token("nomkstream", "NOMKSTREAM", optional=True, since="6.2.0"),
-                    docs.block("trim", *_TRIM_ARG.children, optional=True),
-                    docs.oneof("id_or_auto", docs.token("auto_id", "*"), docs.string("id")),
-                    docs.block("field_value", docs.string("field"), docs.string("value"),
-                               multiple=True)))
+@NODE.command(
+    "xadd",
+    -5,
+    Flag.WRITE | Flag.DENYOOM | Flag.FAST,
+    group="stream",
+    since="5.0.0",
+    summary="Appends a new entry to a stream",
+    complexity="O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.",
+    acl=Acl.STREAM,
+    keys=[
+        key_at(
+            1,
+            KeyFlag.RW | KeyFlag.UPDATE,
+            notes="UPDATE instead of INSERT because of the optional trimming feature",
+        )
+    ],
+    tips=("nondeterministic_output",),
+    history=(
+        (
+            "6.2.0",
+            "Added the `NOMKSTREAM` option, `MINID` trimming strategy and the `LIMIT` option.",
+        ),
+        ("7.0.0", "Added support for the `<ms>-*` explicit ID form."),
+    ),
+    args=(
+        docs.key("key", 0),
+        docs.token("nomkstream", "NOMKSTREAM", optional=True, since="6.2.0"),
+        docs.block("trim", *_TRIM_ARG.children, optional=True),
+        docs.oneof("id_or_auto", docs.token("auto_id", "*"), docs.string("id")),
+        docs.block("field_value", docs.string("field"), docs.string("value"), multiple=True),
+    ),
+)
 def xadd(c: Client, argv: Argv) -> bytes:
     args = _parse_add_trim(c, argv, xadd=True)
     fields_at = args.idpos + 1
@@ -229,8 +249,9 @@ def xadd(c: Client, argv: Argv) -> bytes:
     if sum(map(len, flat)) > _LISTPACK_MAX_SIZE:
         raise CommandError(errors.XADD_TOO_LARGE)
     config = c.engine.config
-    stream.append(sid, flat, config.int("stream-node-max-entries"),
-                  config.int("stream-node-max-bytes"))
+    stream.append(
+        sid, flat, config.int("stream-node-max-entries"), config.int("stream-node-max-bytes")
+    )
     c.engine.dirty += 1
     stream_event(c, b"xadd", key)
     if args.trims and _trim(stream, args):
@@ -246,13 +267,20 @@ def xadd(c: Client, argv: Argv) -> bytes:
     return id_reply(sid)
 
 
-@NODE.command("xtrim", -4, Flag.WRITE, group="stream", since="5.0.0",
-              summary="Trims the stream to (approximately if '~' is passed) a certain size",
-              complexity="O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.",
-              acl=Acl.STREAM, keys=[key_at(1, KeyFlag.RW | KeyFlag.DELETE)],
-              tips=("nondeterministic_output",),
-              history=(("6.2.0", "Added the `MINID` trimming strategy and the `LIMIT` option."),),
-              args=(docs.key("key", 0), _TRIM_ARG))
+@NODE.command(
+    "xtrim",
+    -4,
+    Flag.WRITE,
+    group="stream",
+    since="5.0.0",
+    summary="Trims the stream to (approximately if '~' is passed) a certain size",
+    complexity="O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.",
+    acl=Acl.STREAM,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.DELETE)],
+    tips=("nondeterministic_output",),
+    history=(("6.2.0", "Added the `MINID` trimming strategy and the `LIMIT` option."),),
+    args=(docs.key("key", 0), _TRIM_ARG),
+)
 def xtrim(c: Client, argv: Argv) -> bytes:
     args = _parse_add_trim(c, argv, xadd=False)
     stream = get_stream(c, argv[1])
@@ -269,9 +297,18 @@ def xtrim(c: Client, argv: Argv) -> bytes:
 
 
 # --- XLEN, XRANGE, XREVRANGE, XDEL ------------------------------------------------------
-@NODE.command("xlen", 2, Flag.READONLY | Flag.FAST, group="stream", since="5.0.0",
-              summary="Return the number of entries in a stream", complexity="O(1)",
-              acl=Acl.STREAM, keys=[key_at(1, KeyFlag.RO)], args=(docs.key("key", 0),))
+@NODE.command(
+    "xlen",
+    2,
+    Flag.READONLY | Flag.FAST,
+    group="stream",
+    since="5.0.0",
+    summary="Return the number of entries in a stream",
+    complexity="O(1)",
+    acl=Acl.STREAM,
+    keys=[key_at(1, KeyFlag.RO)],
+    args=(docs.key("key", 0),),
+)
 def xlen(c: Client, argv: Argv) -> bytes:
     stream = read_stream(c, argv[1])
     return resp.integer(stream.length if stream is not None else 0)
@@ -304,33 +341,62 @@ def _range_command(c: Client, argv: Argv, rev: bool) -> bytes:
 _RANGE_HISTORY: Final = (("6.2.0", "Added exclusive ranges."),)
 
 
-@NODE.command("xrange", -4, Flag.READONLY, group="stream", since="5.0.0",
-              summary="Return a range of elements in a stream, with IDs matching the specified IDs interval",
-              complexity="O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).",
-              acl=Acl.STREAM, keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
-              history=_RANGE_HISTORY,
-              args=(docs.key("key", 0), docs.string("start"), docs.string("end"),
-                    docs.integer("count", token="COUNT", optional=True)))
+@NODE.command(
+    "xrange",
+    -4,
+    Flag.READONLY,
+    group="stream",
+    since="5.0.0",
+    summary="Return a range of elements in a stream, with IDs matching the specified IDs interval",
+    complexity="O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).",
+    acl=Acl.STREAM,
+    keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
+    history=_RANGE_HISTORY,
+    args=(
+        docs.key("key", 0),
+        docs.string("start"),
+        docs.string("end"),
+        docs.integer("count", token="COUNT", optional=True),
+    ),
+)
 def xrange(c: Client, argv: Argv) -> bytes:
     return _range_command(c, argv, rev=False)
 
 
-@NODE.command("xrevrange", -4, Flag.READONLY, group="stream", since="5.0.0",
-              summary="Return a range of elements in a stream, with IDs matching the specified IDs interval, in reverse order (from greater to smaller IDs) compared to XRANGE",
-              complexity="O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).",
-              acl=Acl.STREAM, keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
-              history=_RANGE_HISTORY,
-              args=(docs.key("key", 0), docs.string("end"), docs.string("start"),
-                    docs.integer("count", token="COUNT", optional=True)))
+@NODE.command(
+    "xrevrange",
+    -4,
+    Flag.READONLY,
+    group="stream",
+    since="5.0.0",
+    summary="Return a range of elements in a stream, with IDs matching the specified IDs interval, in reverse order (from greater to smaller IDs) compared to XRANGE",
+    complexity="O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).",
+    acl=Acl.STREAM,
+    keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
+    history=_RANGE_HISTORY,
+    args=(
+        docs.key("key", 0),
+        docs.string("end"),
+        docs.string("start"),
+        docs.integer("count", token="COUNT", optional=True),
+    ),
+)
 def xrevrange(c: Client, argv: Argv) -> bytes:
     return _range_command(c, argv, rev=True)
 
 
-@NODE.command("xdel", -3, Flag.WRITE | Flag.FAST, group="stream", since="5.0.0",
-              summary="Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist.",
-              complexity="O(1) for each single item to delete in the stream, regardless of the stream size.",
-              acl=Acl.STREAM, keys=[key_at(1, KeyFlag.RW | KeyFlag.DELETE)],
-              args=(docs.key("key", 0), docs.string("id", multiple=True)))
+@NODE.command(
+    "xdel",
+    -3,
+    Flag.WRITE | Flag.FAST,
+    group="stream",
+    since="5.0.0",
+    summary="Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist.",
+    complexity="O(1) for each single item to delete in the stream, regardless of the stream size.",
+    acl=Acl.STREAM,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.DELETE)],
+    args=(docs.key("key", 0), docs.string("id", multiple=True)),
+)
 def xdel(c: Client, argv: Argv) -> bytes:
     stream = get_stream(c, argv[1])
     if stream is None:
@@ -352,15 +418,24 @@ def xdel(c: Client, argv: Argv) -> bytes:
 
 
 # --- XSETID -----------------------------------------------------------------------------
-@NODE.command("xsetid", -3, Flag.WRITE | Flag.DENYOOM | Flag.FAST, group="stream",
-              since="5.0.0", summary="An internal command for replicating stream values",
-              complexity="O(1)", acl=Acl.STREAM, keys=[key_at(1, KeyFlag.RW | KeyFlag.UPDATE)],
-              history=(("7.0.0", "Added the `entries_added` and `max_deleted_entry_id` arguments."),),
-              args=(docs.key("key", 0), docs.string("last-id"),
-                    docs.integer("entries_added", token="ENTRIESADDED", optional=True,
-                                 since="7.0.0"),
-                    docs.string("max_deleted_entry_id", token="MAXDELETEDID", optional=True,
-                                since="7.0.0")))
+@NODE.command(
+    "xsetid",
+    -3,
+    Flag.WRITE | Flag.DENYOOM | Flag.FAST,
+    group="stream",
+    since="5.0.0",
+    summary="An internal command for replicating stream values",
+    complexity="O(1)",
+    acl=Acl.STREAM,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.UPDATE)],
+    history=(("7.0.0", "Added the `entries_added` and `max_deleted_entry_id` arguments."),),
+    args=(
+        docs.key("key", 0),
+        docs.string("last-id"),
+        docs.integer("entries_added", token="ENTRIESADDED", optional=True, since="7.0.0"),
+        docs.string("max_deleted_entry_id", token="MAXDELETEDID", optional=True, since="7.0.0"),
+    ),
+)
 def xsetid(c: Client, argv: Argv) -> bytes:
     sid = parse_id(argv[2])
     entries_added = -1
@@ -425,8 +500,9 @@ def _parse_read(c: Client, argv: Argv, grouped: bool) -> _ReadArgs:
         opt = option(argv[i])
         if opt == b"BLOCK" and more:
             if c.engine.scripting.is_script_client(c):  # refused outright, not run unblocked
-                raise CommandError(f"ERR {_text(argv[0])} command is not allowed with BLOCK "
-                                   "option from scripts")
+                raise CommandError(
+                    f"ERR {_text(argv[0])} command is not allowed with BLOCK option from scripts"
+                )
             i += 1
             deadline = timeout_to_deadline(argv[i], c.engine.now_ms, seconds=False)
         elif opt == b"COUNT" and more:
@@ -454,8 +530,16 @@ def _parse_read(c: Client, argv: Argv, grouped: bool) -> _ReadArgs:
     if grouped and group is None:
         raise CommandError(errors.XREADGROUP_MISSING_GROUP)
     half = (argc - streams_at) // 2
-    return _ReadArgs(argv[streams_at:streams_at + half], [], count, deadline, group,
-                     consumer, noack, streams_at)
+    return _ReadArgs(
+        argv[streams_at : streams_at + half],
+        [],
+        count,
+        deadline,
+        group,
+        consumer,
+        noack,
+        streams_at,
+    )
 
 
 def _resolve_ids(c: Client, argv: Argv, args: _ReadArgs) -> list[Group]:
@@ -469,8 +553,7 @@ def _resolve_ids(c: Client, argv: Argv, args: _ReadArgs) -> list[Group]:
         if args.group is not None:
             group = stream.groups.get(args.group) if stream is not None else None
             if stream is None or group is None:
-                raise CommandError(errors.XREADGROUP_NOGROUP.format(
-                    _text(key), _text(args.group)))
+                raise CommandError(errors.XREADGROUP_NOGROUP.format(_text(key), _text(args.group)))
             groups.append(group)
         text = _cstr(raw)
         if text == b"$":
@@ -510,8 +593,15 @@ def _consumer(c: Client, key: bytes, group: Group, name: bytes) -> None:
         consumer.seen_time = c.engine.now_ms
 
 
-def _read_new(c: Client, stream: Stream, after: int, count: int,
-              group: Group | None = None, consumer: bytes = b"", noack: bool = False) -> bytes:
+def _read_new(
+    c: Client,
+    stream: Stream,
+    after: int,
+    count: int,
+    group: Group | None = None,
+    consumer: bytes = b"",
+    noack: bool = False,
+) -> bytes:
     """streamReplyWithRange from `after` (exclusive): the entries array; with a group, each
     entry is delivered to the consumer (its PEL, unless NOACK) and moves the group on."""
     start = (after + 1) & MAX_ID  # a max ID wraps to 0-0, as streamIncrID leaves it
@@ -530,8 +620,9 @@ def _read_new(c: Client, stream: Stream, after: int, count: int,
     return resp.array_header(len(parts)) + b"".join(parts)
 
 
-def _read_history(c: Client, stream: Stream, after: int, count: int, group: Group,
-                  consumer: bytes) -> bytes:
+def _read_history(
+    c: Client, stream: Stream, after: int, count: int, group: Group, consumer: bytes
+) -> bytes:
     """The consumer's own pending entries after `after`; deleted ones come as [id, nil]."""
     start = (after + 1) & MAX_ID
     now = c.engine.now_ms
@@ -568,8 +659,7 @@ def _serve_now(c: Client, args: _ReadArgs, groups: list[Group]) -> list[tuple[by
             body = _read_history(c, stream, after, args.count, group, args.consumer)
         elif stream.length and stream.last_valid_id() > group.last_id:
             _consumer(c, key, group, args.consumer)
-            body = _read_new(c, stream, group.last_id, args.count, group, args.consumer,
-                             args.noack)
+            body = _read_new(c, stream, group.last_id, args.count, group, args.consumer, args.noack)
         else:
             continue
         c.engine.dirty += 1
@@ -599,8 +689,7 @@ def _serve_blocked(c: Client, args: _ReadArgs) -> bytes | None:
                 raise CommandError(errors.XREADGROUP_GROUP_GONE)
             if stream.last_id > group.last_id:
                 _consumer(c, key, group, args.consumer)
-                body = _read_new(c, stream, group.last_id, count, group, args.consumer,
-                                 args.noack)
+                body = _read_new(c, stream, group.last_id, count, group, args.consumer, args.noack)
                 return _streams_reply(c, [(key, body)])
         if woken is not None:
             break
@@ -616,8 +705,13 @@ def _block(c: Client, argv: Argv, args: _ReadArgs, deadline: int) -> Block:
         pos = args.streams_at + n + k
         if _cstr(argv[pos]) == b"$":
             retry[pos] = format_id(args.ids[k])
-    return Block(tuple(args.keys), deadline, resp.null_array(c.resp), retry,
-                 wake_on_delete=args.group is not None)
+    return Block(
+        tuple(args.keys),
+        deadline,
+        resp.null_array(c.resp),
+        retry,
+        wake_on_delete=args.group is not None,
+    )
 
 
 def _xread(c: Client, argv: Argv, grouped: bool) -> bytes | Block:
@@ -627,7 +721,7 @@ def _xread(c: Client, argv: Argv, grouped: bool) -> bytes | Block:
             args.ids = [_GT] * len(args.keys)  # a parked XREADGROUP only ever waits on >
         else:
             n = len(args.keys)
-            args.ids = [parse_id(raw) for raw in argv[args.streams_at + n:]]
+            args.ids = [parse_id(raw) for raw in argv[args.streams_at + n :]]
         reply = _serve_blocked(c, args)
         return reply if reply is not None else c.blocked.block
     groups = _resolve_ids(c, argv, args)
@@ -639,34 +733,48 @@ def _xread(c: Client, argv: Argv, grouped: bool) -> bytes | Block:
     return resp.null_array(c.resp)
 
 
-_STREAMS_ARG: Final = docs.block("streams", docs.key("key", 0, multiple=True),
-                                 docs.string("id", multiple=True), token="STREAMS")
+_STREAMS_ARG: Final = docs.block(
+    "streams", docs.key("key", 0, multiple=True), docs.string("id", multiple=True), token="STREAMS"
+)
 
 
-@NODE.command("xread", -4, Flag.READONLY | Flag.BLOCKING, group="stream", since="5.0.0",
-              summary="Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.",
-              complexity="For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.",
-              acl=Acl.STREAM,
-              keys=[keys_by_keyword(b"STREAMS", 1, KeyFlag.RO | KeyFlag.ACCESS, lastkey=-1,
-                                    step=1, limit=2)],
-              args=(docs.integer("count", token="COUNT", optional=True),
-                    docs.integer("milliseconds", token="BLOCK", optional=True),
-                    _STREAMS_ARG))
+@NODE.command(
+    "xread",
+    -4,
+    Flag.READONLY | Flag.BLOCKING,
+    group="stream",
+    since="5.0.0",
+    summary="Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.",
+    complexity="For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.",
+    acl=Acl.STREAM,
+    keys=[keys_by_keyword(b"STREAMS", 1, KeyFlag.RO | KeyFlag.ACCESS, lastkey=-1, step=1, limit=2)],
+    args=(
+        docs.integer("count", token="COUNT", optional=True),
+        docs.integer("milliseconds", token="BLOCK", optional=True),
+        _STREAMS_ARG,
+    ),
+)
 def xread(c: Client, argv: Argv) -> bytes | Block:
     return _xread(c, argv, grouped=False)
 
 
-@NODE.command("xreadgroup", -7, Flag.WRITE | Flag.BLOCKING, group="stream", since="5.0.0",
-              summary="Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.",
-              complexity="For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.",
-              acl=Acl.STREAM,
-              keys=[keys_by_keyword(b"STREAMS", 4, KeyFlag.RO | KeyFlag.ACCESS, lastkey=-1,
-                                    step=1, limit=2)],
-              args=(docs.block("group_consumer", docs.string("group"), docs.string("consumer"),
-                               token="GROUP"),
-                    docs.integer("count", token="COUNT", optional=True),
-                    docs.integer("milliseconds", token="BLOCK", optional=True),
-                    docs.token("noack", "NOACK", optional=True),
-                    _STREAMS_ARG))
+@NODE.command(
+    "xreadgroup",
+    -7,
+    Flag.WRITE | Flag.BLOCKING,
+    group="stream",
+    since="5.0.0",
+    summary="Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.",
+    complexity="For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.",
+    acl=Acl.STREAM,
+    keys=[keys_by_keyword(b"STREAMS", 4, KeyFlag.RO | KeyFlag.ACCESS, lastkey=-1, step=1, limit=2)],
+    args=(
+        docs.block("group_consumer", docs.string("group"), docs.string("consumer"), token="GROUP"),
+        docs.integer("count", token="COUNT", optional=True),
+        docs.integer("milliseconds", token="BLOCK", optional=True),
+        docs.token("noack", "NOACK", optional=True),
+        _STREAMS_ARG,
+    ),
+)
 def xreadgroup(c: Client, argv: Argv) -> bytes | Block:
     return _xread(c, argv, grouped=True)

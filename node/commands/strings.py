@@ -37,8 +37,15 @@ _EXPIRY: Final = _EX | _PX | _EXAT | _PXAT
 _ABSOLUTE: Final = _EXAT | _PXAT
 _SECONDS: Final = _EX | _EXAT
 _OPTIONS: Final = {
-    b"NX": _NX, b"XX": _XX, b"GET": _GET, b"KEEPTTL": _KEEPTTL, b"PERSIST": _PERSIST,
-    b"EX": _EX, b"PX": _PX, b"EXAT": _EXAT, b"PXAT": _PXAT,
+    b"NX": _NX,
+    b"XX": _XX,
+    b"GET": _GET,
+    b"KEEPTTL": _KEEPTTL,
+    b"PERSIST": _PERSIST,
+    b"EX": _EX,
+    b"PX": _PX,
+    b"EXAT": _EXAT,
+    b"PXAT": _PXAT,
 }
 # The other options each command takes, with the options each one cannot follow
 # (EX/PX/EXAT/PXAT are taken by both and exclude each other, KEEPTTL and PERSIST).
@@ -83,10 +90,18 @@ def _check_length(c: Client, size: int) -> None:
 
 
 # ==== GET / SET ==============================================================================
-@NODE.command("get", 2, Flag.READONLY | Flag.FAST, group="string", since="1.0.0",
-              summary="Get the value of a key", complexity="O(1)",
-              acl=Acl.STRING, keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
-              args=(docs.key("key"),))
+@NODE.command(
+    "get",
+    2,
+    Flag.READONLY | Flag.FAST,
+    group="string",
+    since="1.0.0",
+    summary="Get the value of a key",
+    complexity="O(1)",
+    acl=Acl.STRING,
+    keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
+    args=(docs.key("key"),),
+)
 def get(c: Client, argv: Argv) -> bytes:
     # Fast path: a plain string in a database without TTLs needs nothing of
     # Database.lookup_read but the dict probe; not even its hit count, which INFO derives
@@ -141,8 +156,16 @@ def _expire_at(c: Client, raw: bytes, flags: int, command: str) -> int:
     return when
 
 
-def _set(c: Client, key: bytes, value: bytes, flags: int, expire: bytes | None, command: str,
-         ok: bytes = resp.OK, abort: bytes | None = None) -> bytes:
+def _set(
+    c: Client,
+    key: bytes,
+    value: bytes,
+    flags: int,
+    expire: bytes | None,
+    command: str,
+    ok: bytes = resp.OK,
+    abort: bytes | None = None,
+) -> bytes:
     """Redis's setGenericCommand: SET with options, SETNX, SETEX and PSETEX."""
     when = _expire_at(c, expire, flags, command) if expire is not None else None
     db = c.db
@@ -172,27 +195,51 @@ def _set_keys(argv: Argv) -> list[KeyRef]:
     return [(1, KeyFlag.OW | KeyFlag.UPDATE)]
 
 
-@NODE.command("set", -3, Flag.WRITE | Flag.DENYOOM, group="string", since="1.0.0",
-              summary="Set the string value of a key", complexity="O(1)", acl=Acl.STRING,
-              keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.UPDATE | KeyFlag.VARIABLE_FLAGS,
-                           notes="RW and ACCESS due to the optional `GET` argument")],
-              getkeys=_set_keys,
-              history=(("2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."),
-                       ("6.0.0", "Added the `KEEPTTL` option."),
-                       ("6.2.0", "Added the `GET`, `EXAT` and `PXAT` option."),
-                       ("7.0.0", "Allowed the `NX` and `GET` options to be used together.")),
-              args=(docs.key("key"), docs.string("value"),
-                    docs.oneof("condition", docs.token("nx", "NX"), docs.token("xx", "XX"),
-                               since="2.6.12", optional=True),
-                    docs.token("get", "GET", since="6.2.0", optional=True),
-                    docs.oneof("expiration",
-                               docs.integer("seconds", token="EX", since="2.6.12"),
-                               docs.integer("milliseconds", token="PX", since="2.6.12"),
-                               docs.unix_time("unix-time-seconds", token="EXAT", since="6.2.0"),
-                               docs.unix_time("unix-time-milliseconds", token="PXAT",
-                                              since="6.2.0"),
-                               docs.token("keepttl", "KEEPTTL", since="6.0.0"),
-                               optional=True)))
+@NODE.command(
+    "set",
+    -3,
+    Flag.WRITE | Flag.DENYOOM,
+    group="string",
+    since="1.0.0",
+    summary="Set the string value of a key",
+    complexity="O(1)",
+    acl=Acl.STRING,
+    keys=[
+        key_at(
+            1,
+            KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.UPDATE | KeyFlag.VARIABLE_FLAGS,
+            notes="RW and ACCESS due to the optional `GET` argument",
+        )
+    ],
+    getkeys=_set_keys,
+    history=(
+        ("2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."),
+        ("6.0.0", "Added the `KEEPTTL` option."),
+        ("6.2.0", "Added the `GET`, `EXAT` and `PXAT` option."),
+        ("7.0.0", "Allowed the `NX` and `GET` options to be used together."),
+    ),
+    args=(
+        docs.key("key"),
+        docs.string("value"),
+        docs.oneof(
+            "condition",
+            docs.token("nx", "NX"),
+            docs.token("xx", "XX"),
+            since="2.6.12",
+            optional=True,
+        ),
+        docs.token("get", "GET", since="6.2.0", optional=True),
+        docs.oneof(
+            "expiration",
+            docs.integer("seconds", token="EX", since="2.6.12"),
+            docs.integer("milliseconds", token="PX", since="2.6.12"),
+            docs.unix_time("unix-time-seconds", token="EXAT", since="6.2.0"),
+            docs.unix_time("unix-time-milliseconds", token="PXAT", since="6.2.0"),
+            docs.token("keepttl", "KEEPTTL", since="6.0.0"),
+            optional=True,
+        ),
+    ),
+)
 def set_(c: Client, argv: Argv) -> bytes:
     if len(argv) == 3:
         c.db.set_value(argv[1], argv[2])
@@ -205,36 +252,69 @@ def set_(c: Client, argv: Argv) -> bytes:
     return _set(c, argv[1], argv[2], flags, expire, "set")
 
 
-@NODE.command("setnx", 3, Flag.WRITE | Flag.DENYOOM | Flag.FAST, group="string", since="1.0.0",
-              summary="Set the value of a key, only if the key does not exist",
-              complexity="O(1)", acl=Acl.STRING, keys=[key_at(1, KeyFlag.OW | KeyFlag.INSERT)],
-              args=(docs.key("key"), docs.string("value")))
+@NODE.command(
+    "setnx",
+    3,
+    Flag.WRITE | Flag.DENYOOM | Flag.FAST,
+    group="string",
+    since="1.0.0",
+    summary="Set the value of a key, only if the key does not exist",
+    complexity="O(1)",
+    acl=Acl.STRING,
+    keys=[key_at(1, KeyFlag.OW | KeyFlag.INSERT)],
+    args=(docs.key("key"), docs.string("value")),
+)
 def setnx(c: Client, argv: Argv) -> bytes:
     return _set(c, argv[1], argv[2], _NX, None, "setnx", resp.ONE, resp.ZERO)
 
 
-@NODE.command("setex", 4, Flag.WRITE | Flag.DENYOOM, group="string", since="2.0.0",
-              summary="Set the value and expiration of a key", complexity="O(1)",
-              acl=Acl.STRING, keys=[key_at(1, KeyFlag.OW | KeyFlag.UPDATE)],
-              args=(docs.key("key"), docs.integer("seconds"), docs.string("value")))
+@NODE.command(
+    "setex",
+    4,
+    Flag.WRITE | Flag.DENYOOM,
+    group="string",
+    since="2.0.0",
+    summary="Set the value and expiration of a key",
+    complexity="O(1)",
+    acl=Acl.STRING,
+    keys=[key_at(1, KeyFlag.OW | KeyFlag.UPDATE)],
+    args=(docs.key("key"), docs.integer("seconds"), docs.string("value")),
+)
 def setex(c: Client, argv: Argv) -> bytes:
     return _set(c, argv[1], argv[3], _EX, argv[2], "setex")
 
 
-@NODE.command("psetex", 4, Flag.WRITE | Flag.DENYOOM, group="string", since="2.6.0",
-              summary="Set the value and expiration in milliseconds of a key",
-              complexity="O(1)", acl=Acl.STRING, keys=[key_at(1, KeyFlag.OW | KeyFlag.UPDATE)],
-              args=(docs.key("key"), docs.integer("milliseconds"), docs.string("value")))
+@NODE.command(
+    "psetex",
+    4,
+    Flag.WRITE | Flag.DENYOOM,
+    group="string",
+    since="2.6.0",
+    summary="Set the value and expiration in milliseconds of a key",
+    complexity="O(1)",
+    acl=Acl.STRING,
+    keys=[key_at(1, KeyFlag.OW | KeyFlag.UPDATE)],
+    args=(docs.key("key"), docs.integer("milliseconds"), docs.string("value")),
+)
 def psetex(c: Client, argv: Argv) -> bytes:
     return _set(c, argv[1], argv[3], _PX, argv[2], "psetex")
 
 
-@NODE.command("getset", 3, Flag.WRITE | Flag.DENYOOM | Flag.FAST, group="string",
-              since="1.0.0", summary="Set the string value of a key and return its old value",
-              complexity="O(1)", acl=Acl.STRING,
-              keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.UPDATE)],
-              args=(docs.key("key"), docs.string("value")), doc_flags=("deprecated",),
-              deprecated_since="6.2.0", replaced_by="`SET` with the `!GET` argument")
+@NODE.command(
+    "getset",
+    3,
+    Flag.WRITE | Flag.DENYOOM | Flag.FAST,
+    group="string",
+    since="1.0.0",
+    summary="Set the string value of a key and return its old value",
+    complexity="O(1)",
+    acl=Acl.STRING,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.UPDATE)],
+    args=(docs.key("key"), docs.string("value")),
+    doc_flags=("deprecated",),
+    deprecated_since="6.2.0",
+    replaced_by="`SET` with the `!GET` argument",
+)
 def getset(c: Client, argv: Argv) -> bytes:
     old = get_string(c, argv[1])
     c.db.set_value(argv[1], argv[2])
@@ -243,19 +323,35 @@ def getset(c: Client, argv: Argv) -> bytes:
     return resp.bulk_or_null(old, c.resp)
 
 
-@NODE.command("getex", -2, Flag.WRITE | Flag.FAST, group="string", since="6.2.0",
-              summary="Get the value of a key and optionally set its expiration",
-              complexity="O(1)", acl=Acl.STRING,
-              keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.UPDATE,
-                           notes="RW and UPDATE because it changes the TTL")],
-              args=(docs.key("key"),
-                    docs.oneof("expiration",
-                               docs.integer("seconds", token="EX"),
-                               docs.integer("milliseconds", token="PX"),
-                               docs.unix_time("unix-time-seconds", token="EXAT"),
-                               docs.unix_time("unix-time-milliseconds", token="PXAT"),
-                               docs.token("persist", "PERSIST"),
-                               optional=True)))
+@NODE.command(
+    "getex",
+    -2,
+    Flag.WRITE | Flag.FAST,
+    group="string",
+    since="6.2.0",
+    summary="Get the value of a key and optionally set its expiration",
+    complexity="O(1)",
+    acl=Acl.STRING,
+    keys=[
+        key_at(
+            1,
+            KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.UPDATE,
+            notes="RW and UPDATE because it changes the TTL",
+        )
+    ],
+    args=(
+        docs.key("key"),
+        docs.oneof(
+            "expiration",
+            docs.integer("seconds", token="EX"),
+            docs.integer("milliseconds", token="PX"),
+            docs.unix_time("unix-time-seconds", token="EXAT"),
+            docs.unix_time("unix-time-milliseconds", token="PXAT"),
+            docs.token("persist", "PERSIST"),
+            optional=True,
+        ),
+    ),
+)
 def getex(c: Client, argv: Argv) -> bytes:
     flags, expire = _parse_options(argv, 2, _GETEX_OPTIONS)
     key = argv[1]
@@ -283,10 +379,18 @@ def getex(c: Client, argv: Argv) -> bytes:
     return reply
 
 
-@NODE.command("getdel", 2, Flag.WRITE | Flag.FAST, group="string", since="6.2.0",
-              summary="Get the value of a key and delete the key", complexity="O(1)",
-              acl=Acl.STRING, keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE)],
-              args=(docs.key("key"),))
+@NODE.command(
+    "getdel",
+    2,
+    Flag.WRITE | Flag.FAST,
+    group="string",
+    since="6.2.0",
+    summary="Get the value of a key and delete the key",
+    complexity="O(1)",
+    acl=Acl.STRING,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE)],
+    args=(docs.key("key"),),
+)
 def getdel(c: Client, argv: Argv) -> bytes:
     value = get_string(c, argv[1])
     if value is None:
@@ -299,12 +403,19 @@ def getdel(c: Client, argv: Argv) -> bytes:
 
 
 # ==== many keys ==============================================================================
-@NODE.command("mget", -2, Flag.READONLY | Flag.FAST, group="string", since="1.0.0",
-              summary="Get the values of all the given keys",
-              complexity="O(N) where N is the number of keys to retrieve.", acl=Acl.STRING,
-              keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS, lastkey=-1)],
-              tips=("request_policy:multi_shard",),
-              args=(docs.key("key", multiple=True),))
+@NODE.command(
+    "mget",
+    -2,
+    Flag.READONLY | Flag.FAST,
+    group="string",
+    since="1.0.0",
+    summary="Get the values of all the given keys",
+    complexity="O(N) where N is the number of keys to retrieve.",
+    acl=Acl.STRING,
+    keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS, lastkey=-1)],
+    tips=("request_policy:multi_shard",),
+    args=(docs.key("key", multiple=True),),
+)
 def mget(c: Client, argv: Argv) -> bytes:
     lookup = c.db.lookup_read
     null = resp.null(c.resp)
@@ -330,25 +441,37 @@ def _mset(c: Client, argv: Argv, name: str) -> None:
     engine.dirty += (len(argv) - 1) // 2
 
 
-@NODE.command("mset", -3, Flag.WRITE | Flag.DENYOOM, group="string", since="1.0.1",
-              summary="Set multiple keys to multiple values",
-              complexity="O(N) where N is the number of keys to set.", acl=Acl.STRING,
-              keys=[key_at(1, KeyFlag.OW | KeyFlag.UPDATE, lastkey=-1, step=2)],
-              tips=("request_policy:multi_shard", "response_policy:all_succeeded"),
-              args=(docs.block("key_value", docs.key("key"), docs.string("value"),
-                               multiple=True),))
+@NODE.command(
+    "mset",
+    -3,
+    Flag.WRITE | Flag.DENYOOM,
+    group="string",
+    since="1.0.1",
+    summary="Set multiple keys to multiple values",
+    complexity="O(N) where N is the number of keys to set.",
+    acl=Acl.STRING,
+    keys=[key_at(1, KeyFlag.OW | KeyFlag.UPDATE, lastkey=-1, step=2)],
+    tips=("request_policy:multi_shard", "response_policy:all_succeeded"),
+    args=(docs.block("key_value", docs.key("key"), docs.string("value"), multiple=True),),
+)
 def mset(c: Client, argv: Argv) -> bytes:
     _mset(c, argv, "mset")
     return resp.OK
 
 
-@NODE.command("msetnx", -3, Flag.WRITE | Flag.DENYOOM, group="string", since="1.0.1",
-              summary="Set multiple keys to multiple values, only if none of the keys exist",
-              complexity="O(N) where N is the number of keys to set.", acl=Acl.STRING,
-              keys=[key_at(1, KeyFlag.OW | KeyFlag.INSERT, lastkey=-1, step=2)],
-              tips=("request_policy:multi_shard", "response_policy:agg_min"),
-              args=(docs.block("key_value", docs.key("key"), docs.string("value"),
-                               multiple=True),))
+@NODE.command(
+    "msetnx",
+    -3,
+    Flag.WRITE | Flag.DENYOOM,
+    group="string",
+    since="1.0.1",
+    summary="Set multiple keys to multiple values, only if none of the keys exist",
+    complexity="O(N) where N is the number of keys to set.",
+    acl=Acl.STRING,
+    keys=[key_at(1, KeyFlag.OW | KeyFlag.INSERT, lastkey=-1, step=2)],
+    tips=("request_policy:multi_shard", "response_policy:agg_min"),
+    args=(docs.block("key_value", docs.key("key"), docs.string("value"), multiple=True),),
+)
 def msetnx(c: Client, argv: Argv) -> bytes:
     if len(argv) % 2 == 0:
         raise errors.wrong_arity("msetnx")
@@ -361,14 +484,21 @@ def msetnx(c: Client, argv: Argv) -> bytes:
 
 
 # ==== in-place changes =======================================================================
-@NODE.command("append", 3, Flag.WRITE | Flag.DENYOOM | Flag.FAST, group="string",
-              since="2.0.0", summary="Append a value to a key",
-              complexity="O(1). The amortized time complexity is O(1) assuming the appended "
-                         "value is small and the already present value is of any size, since "
-                         "the dynamic string library used by Redis will double the free space "
-                         "available on every reallocation.",
-              acl=Acl.STRING, keys=[key_at(1, KeyFlag.RW | KeyFlag.INSERT)],
-              args=(docs.key("key"), docs.string("value")))
+@NODE.command(
+    "append",
+    3,
+    Flag.WRITE | Flag.DENYOOM | Flag.FAST,
+    group="string",
+    since="2.0.0",
+    summary="Append a value to a key",
+    complexity="O(1). The amortized time complexity is O(1) assuming the appended "
+    "value is small and the already present value is of any size, since "
+    "the dynamic string library used by Redis will double the free space "
+    "available on every reallocation.",
+    acl=Acl.STRING,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.INSERT)],
+    args=(docs.key("key"), docs.string("value")),
+)
 def append(c: Client, argv: Argv) -> bytes:
     db, key, tail = c.db, argv[1], argv[2]
     value = db.lookup(key)
@@ -390,14 +520,21 @@ def append(c: Client, argv: Argv) -> bytes:
     return resp.integer(len(value))
 
 
-@NODE.command("setrange", 4, Flag.WRITE | Flag.DENYOOM, group="string", since="2.2.0",
-              summary="Overwrite part of a string at key starting at the specified offset",
-              complexity="O(1), not counting the time taken to copy the new string in place. "
-                         "Usually, this string is very small so the amortized complexity is "
-                         "O(1). Otherwise, complexity is O(M) with M being the length of the "
-                         "value argument.",
-              acl=Acl.STRING, keys=[key_at(1, KeyFlag.RW | KeyFlag.UPDATE)],
-              args=(docs.key("key"), docs.integer("offset"), docs.string("value")))
+@NODE.command(
+    "setrange",
+    4,
+    Flag.WRITE | Flag.DENYOOM,
+    group="string",
+    since="2.2.0",
+    summary="Overwrite part of a string at key starting at the specified offset",
+    complexity="O(1), not counting the time taken to copy the new string in place. "
+    "Usually, this string is very small so the amortized complexity is "
+    "O(1). Otherwise, complexity is O(M) with M being the length of the "
+    "value argument.",
+    acl=Acl.STRING,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.UPDATE)],
+    args=(docs.key("key"), docs.integer("offset"), docs.string("value")),
+)
 def setrange(c: Client, argv: Argv) -> bytes:
     offset = int_arg(argv[2])
     if offset < 0:
@@ -417,7 +554,7 @@ def setrange(c: Client, argv: Argv) -> bytes:
         value = old if isinstance(old, bytearray) else bytearray(old)
         if len(value) < offset:
             value += bytes(offset - len(value))  # Redis zero-pads up to the offset
-    value[offset:offset + len(patch)] = patch
+    value[offset : offset + len(patch)] = patch
     if value is found:
         db.touch(key)
     else:
@@ -428,9 +565,18 @@ def setrange(c: Client, argv: Argv) -> bytes:
 
 
 # ==== reads ==================================================================================
-@NODE.command("strlen", 2, Flag.READONLY | Flag.FAST, group="string", since="2.2.0",
-              summary="Get the length of the value stored in a key", complexity="O(1)",
-              acl=Acl.STRING, keys=[key_at(1, KeyFlag.RO)], args=(docs.key("key"),))
+@NODE.command(
+    "strlen",
+    2,
+    Flag.READONLY | Flag.FAST,
+    group="string",
+    since="2.2.0",
+    summary="Get the length of the value stored in a key",
+    complexity="O(1)",
+    acl=Acl.STRING,
+    keys=[key_at(1, KeyFlag.RO)],
+    args=(docs.key("key"),),
+)
 def strlen(c: Client, argv: Argv) -> bytes:
     value = get_string(c, argv[1])
     return resp.integer(len(value)) if value is not None else resp.ZERO
@@ -444,19 +590,37 @@ _RANGE_COMPLEXITY: Final = (
 _RANGE_ARGS: Final = (docs.key("key"), docs.integer("start"), docs.integer("end"))
 
 
-@NODE.command("getrange", 4, Flag.READONLY, group="string", since="2.4.0",
-              summary="Get a substring of the string stored at a key",
-              complexity=_RANGE_COMPLEXITY, acl=Acl.STRING,
-              keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)], args=_RANGE_ARGS)
+@NODE.command(
+    "getrange",
+    4,
+    Flag.READONLY,
+    group="string",
+    since="2.4.0",
+    summary="Get a substring of the string stored at a key",
+    complexity=_RANGE_COMPLEXITY,
+    acl=Acl.STRING,
+    keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
+    args=_RANGE_ARGS,
+)
 def getrange(c: Client, argv: Argv) -> bytes:
     return _getrange(c, argv)
 
 
-@NODE.command("substr", 4, Flag.READONLY, group="string", since="1.0.0",
-              summary="Get a substring of the string stored at a key",
-              complexity=_RANGE_COMPLEXITY, acl=Acl.STRING,
-              keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)], args=_RANGE_ARGS,
-              doc_flags=("deprecated",), deprecated_since="2.0.0", replaced_by="`GETRANGE`")
+@NODE.command(
+    "substr",
+    4,
+    Flag.READONLY,
+    group="string",
+    since="1.0.0",
+    summary="Get a substring of the string stored at a key",
+    complexity=_RANGE_COMPLEXITY,
+    acl=Acl.STRING,
+    keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS)],
+    args=_RANGE_ARGS,
+    doc_flags=("deprecated",),
+    deprecated_since="2.0.0",
+    replaced_by="`GETRANGE`",
+)
 def substr(c: Client, argv: Argv) -> bytes:
     return _getrange(c, argv)
 
@@ -476,7 +640,7 @@ def _getrange(c: Client, argv: Argv) -> bytes:
     end = min(end, size - 1)
     if start > end or not size:
         return resp.EMPTY_BULK
-    return resp.bulk(value[start:end + 1])
+    return resp.bulk(value[start : end + 1])
 
 
 # ==== counters ===============================================================================
@@ -487,8 +651,12 @@ def _incr(c: Client, key: bytes, delta: int) -> bytes:
     found = db.lookup(key) if db.expires else db.data.get(key)
     if found is None:
         current = 0
-    elif (found.__class__ is bytes and found.isdigit() and len(found) < 19
-          and (found[0] != 48 or len(found) == 1)):
+    elif (
+        found.__class__ is bytes
+        and found.isdigit()
+        and len(found) < 19
+        and (found[0] != 48 or len(found) == 1)
+    ):
         current = int(found)  # string2ll's common case inlined: a call costs ~700 instructions
     else:
         parsed = string2ll(_wrongtype_unless_string(found))
@@ -511,32 +679,66 @@ _COUNTER_FLAGS: Final = Flag.WRITE | Flag.DENYOOM | Flag.FAST
 _COUNTER_KEYS: Final = (key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.UPDATE),)
 
 
-@NODE.command("incr", 2, _COUNTER_FLAGS, group="string", since="1.0.0",
-              summary="Increment the integer value of a key by one",
-              args=(docs.key("key"),), complexity="O(1)", acl=Acl.STRING, keys=_COUNTER_KEYS)
+@NODE.command(
+    "incr",
+    2,
+    _COUNTER_FLAGS,
+    group="string",
+    since="1.0.0",
+    summary="Increment the integer value of a key by one",
+    args=(docs.key("key"),),
+    complexity="O(1)",
+    acl=Acl.STRING,
+    keys=_COUNTER_KEYS,
+)
 def incr(c: Client, argv: Argv) -> bytes:
     return _incr(c, argv[1], 1)
 
 
-@NODE.command("decr", 2, _COUNTER_FLAGS, group="string", since="1.0.0",
-              summary="Decrement the integer value of a key by one",
-              args=(docs.key("key"),), complexity="O(1)", acl=Acl.STRING, keys=_COUNTER_KEYS)
+@NODE.command(
+    "decr",
+    2,
+    _COUNTER_FLAGS,
+    group="string",
+    since="1.0.0",
+    summary="Decrement the integer value of a key by one",
+    args=(docs.key("key"),),
+    complexity="O(1)",
+    acl=Acl.STRING,
+    keys=_COUNTER_KEYS,
+)
 def decr(c: Client, argv: Argv) -> bytes:
     return _incr(c, argv[1], -1)
 
 
-@NODE.command("incrby", 3, _COUNTER_FLAGS, group="string", since="1.0.0",
-              summary="Increment the integer value of a key by the given amount",
-              args=(docs.key("key"), docs.integer("increment")),
-              complexity="O(1)", acl=Acl.STRING, keys=_COUNTER_KEYS)
+@NODE.command(
+    "incrby",
+    3,
+    _COUNTER_FLAGS,
+    group="string",
+    since="1.0.0",
+    summary="Increment the integer value of a key by the given amount",
+    args=(docs.key("key"), docs.integer("increment")),
+    complexity="O(1)",
+    acl=Acl.STRING,
+    keys=_COUNTER_KEYS,
+)
 def incrby(c: Client, argv: Argv) -> bytes:
     return _incr(c, argv[1], int_arg(argv[2]))
 
 
-@NODE.command("decrby", 3, _COUNTER_FLAGS, group="string", since="1.0.0",
-              summary="Decrement the integer value of a key by the given number",
-              args=(docs.key("key"), docs.integer("decrement")),
-              complexity="O(1)", acl=Acl.STRING, keys=_COUNTER_KEYS)
+@NODE.command(
+    "decrby",
+    3,
+    _COUNTER_FLAGS,
+    group="string",
+    since="1.0.0",
+    summary="Decrement the integer value of a key by the given number",
+    args=(docs.key("key"), docs.integer("decrement")),
+    complexity="O(1)",
+    acl=Acl.STRING,
+    keys=_COUNTER_KEYS,
+)
 def decrby(c: Client, argv: Argv) -> bytes:
     delta = int_arg(argv[2])
     if delta == LLONG_MIN:  # its negation does not fit an int64
@@ -544,15 +746,26 @@ def decrby(c: Client, argv: Argv) -> bytes:
     return _incr(c, argv[1], -delta)
 
 
-@NODE.command("incrbyfloat", 3, _COUNTER_FLAGS, group="string", since="2.6.0",
-              summary="Increment the float value of a key by the given amount",
-              args=(docs.key("key"), docs.double("increment")),
-              complexity="O(1)", acl=Acl.STRING, keys=_COUNTER_KEYS)
+@NODE.command(
+    "incrbyfloat",
+    3,
+    _COUNTER_FLAGS,
+    group="string",
+    since="2.6.0",
+    summary="Increment the float value of a key by the given amount",
+    args=(docs.key("key"), docs.double("increment")),
+    complexity="O(1)",
+    acl=Acl.STRING,
+    keys=_COUNTER_KEYS,
+)
 def incrbyfloat(c: Client, argv: Argv) -> bytes:
     db, key = c.db, argv[1]
     found = db.lookup(key)
-    current = (_longdouble.parse(_wrongtype_unless_string(found)) if found is not None
-               else _longdouble.ZERO)
+    current = (
+        _longdouble.parse(_wrongtype_unless_string(found))
+        if found is not None
+        else _longdouble.ZERO
+    )
     increment = _longdouble.parse(argv[2])
     if current is None or increment is None:
         raise CommandError(errors.NOT_FLOAT)
@@ -569,15 +782,25 @@ def incrbyfloat(c: Client, argv: Argv) -> bytes:
 
 
 # ==== LCS ====================================================================================
-@NODE.command("lcs", -3, Flag.READONLY, group="string", since="7.0.0",
-              summary="Find longest common substring",
-              complexity="O(N*M) where N and M are the lengths of s1 and s2, respectively",
-              acl=Acl.STRING, keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS, lastkey=1)],
-              args=(docs.key("key1"), docs.key("key2"),
-                    docs.token("len", "LEN", optional=True),
-                    docs.token("idx", "IDX", optional=True),
-                    docs.integer("len", token="MINMATCHLEN", optional=True),
-                    docs.token("withmatchlen", "WITHMATCHLEN", optional=True)))
+@NODE.command(
+    "lcs",
+    -3,
+    Flag.READONLY,
+    group="string",
+    since="7.0.0",
+    summary="Find longest common substring",
+    complexity="O(N*M) where N and M are the lengths of s1 and s2, respectively",
+    acl=Acl.STRING,
+    keys=[key_at(1, KeyFlag.RO | KeyFlag.ACCESS, lastkey=1)],
+    args=(
+        docs.key("key1"),
+        docs.key("key2"),
+        docs.token("len", "LEN", optional=True),
+        docs.token("idx", "IDX", optional=True),
+        docs.integer("len", token="MINMATCHLEN", optional=True),
+        docs.token("withmatchlen", "WITHMATCHLEN", optional=True),
+    ),
+)
 def lcs(c: Client, argv: Argv) -> bytes:
     texts = []
     for key in (argv[1], argv[2]):
@@ -617,8 +840,10 @@ def lcs(c: Client, argv: Argv) -> bytes:
     kept = [r for r in ranges if r[4] >= min_len]
     out.append(resp.array_header(len(kept)))
     for a_start, a_end, b_start, b_end, length in kept:
-        out.append(b"*%d\r\n*2\r\n:%d\r\n:%d\r\n*2\r\n:%d\r\n:%d\r\n"
-                   % (3 if with_len else 2, a_start, a_end, b_start, b_end))
+        out.append(
+            b"*%d\r\n*2\r\n:%d\r\n:%d\r\n*2\r\n:%d\r\n:%d\r\n"
+            % (3 if with_len else 2, a_start, a_end, b_start, b_end)
+        )
         if with_len:
             out.append(resp.integer(length))
     out.append(resp.bulk(b"len"))
@@ -657,8 +882,9 @@ def _lcs_rows(s1: bytes, s2: bytes) -> list[bytes]:
     return rows
 
 
-def _lcs_walk(s1: bytes, s2: bytes,
-              rows: list[bytes]) -> tuple[bytes, list[tuple[int, int, int, int, int]]]:
+def _lcs_walk(
+    s1: bytes, s2: bytes, rows: list[bytes]
+) -> tuple[bytes, list[tuple[int, int, int, int, int]]]:
     """Redis's walk from the table's far corner: the common subsequence and its matching
     ranges (a_start, a_end, b_start, b_end, length), last ones first, as Redis emits them."""
     i, j = len(s1), len(s2)

@@ -28,9 +28,16 @@ def discard_transaction(c: Client) -> None:
     c.engine.unwatch(c)
 
 
-@NODE.command("multi", 1, _ALWAYS | Flag.FAST | Flag.ALLOW_BUSY, group="transactions",
-              since="1.2.0", summary="Mark the start of a transaction block",
-              complexity="O(1)", acl=Acl.TRANSACTION)
+@NODE.command(
+    "multi",
+    1,
+    _ALWAYS | Flag.FAST | Flag.ALLOW_BUSY,
+    group="transactions",
+    since="1.2.0",
+    summary="Mark the start of a transaction block",
+    complexity="O(1)",
+    acl=Acl.TRANSACTION,
+)
 def multi(c: Client, argv: Argv) -> bytes:
     if c.multi is not None:
         raise CommandError("ERR MULTI calls can not be nested")
@@ -39,9 +46,16 @@ def multi(c: Client, argv: Argv) -> bytes:
     return resp.OK
 
 
-@NODE.command("exec", 1, _ALWAYS | Flag.SKIP_SLOWLOG, group="transactions", since="1.2.0",
-              summary="Execute all commands issued after MULTI",
-              complexity="Depends on commands in the transaction", acl=Acl.TRANSACTION)
+@NODE.command(
+    "exec",
+    1,
+    _ALWAYS | Flag.SKIP_SLOWLOG,
+    group="transactions",
+    since="1.2.0",
+    summary="Execute all commands issued after MULTI",
+    complexity="Depends on commands in the transaction",
+    acl=Acl.TRANSACTION,
+)
 def exec_(c: Client, argv: Argv) -> bytes:
     queued = c.multi
     if queued is None:
@@ -77,9 +91,16 @@ def exec_(c: Client, argv: Argv) -> bytes:
     return resp.array_header(len(queued)) + b"".join(replies)
 
 
-@NODE.command("discard", 1, _ALWAYS | Flag.FAST | Flag.ALLOW_BUSY, group="transactions",
-              since="2.0.0", summary="Discard all commands issued after MULTI",
-              complexity="O(N), when N is the number of queued commands", acl=Acl.TRANSACTION)
+@NODE.command(
+    "discard",
+    1,
+    _ALWAYS | Flag.FAST | Flag.ALLOW_BUSY,
+    group="transactions",
+    since="2.0.0",
+    summary="Discard all commands issued after MULTI",
+    complexity="O(N), when N is the number of queued commands",
+    acl=Acl.TRANSACTION,
+)
 def discard(c: Client, argv: Argv) -> bytes:
     if c.multi is None:
         raise CommandError("ERR DISCARD without MULTI")
@@ -87,12 +108,18 @@ def discard(c: Client, argv: Argv) -> bytes:
     return resp.OK
 
 
-@NODE.command("watch", -2, _ALWAYS | Flag.FAST | Flag.ALLOW_BUSY, group="transactions",
-              since="2.2.0",
-              summary="Watch the given keys to determine execution of the MULTI/EXEC block",
-              complexity="O(1) for every key.", acl=Acl.TRANSACTION,
-              keys=[key_at(1, KeyFlag.RO, lastkey=-1)],
-              args=(docs.key("key", 0, multiple=True),))
+@NODE.command(
+    "watch",
+    -2,
+    _ALWAYS | Flag.FAST | Flag.ALLOW_BUSY,
+    group="transactions",
+    since="2.2.0",
+    summary="Watch the given keys to determine execution of the MULTI/EXEC block",
+    complexity="O(1) for every key.",
+    acl=Acl.TRANSACTION,
+    keys=[key_at(1, KeyFlag.RO, lastkey=-1)],
+    args=(docs.key("key", 0, multiple=True),),
+)
 def watch(c: Client, argv: Argv) -> bytes:
     if c.multi is not None:
         raise CommandError("ERR WATCH inside MULTI is not allowed")
@@ -101,9 +128,16 @@ def watch(c: Client, argv: Argv) -> bytes:
     return resp.OK
 
 
-@NODE.command("unwatch", 1, _ALWAYS | Flag.FAST | Flag.ALLOW_BUSY, group="transactions",
-              since="2.2.0", summary="Forget about all watched keys", complexity="O(1)",
-              acl=Acl.TRANSACTION)
+@NODE.command(
+    "unwatch",
+    1,
+    _ALWAYS | Flag.FAST | Flag.ALLOW_BUSY,
+    group="transactions",
+    since="2.2.0",
+    summary="Forget about all watched keys",
+    complexity="O(1)",
+    acl=Acl.TRANSACTION,
+)
 def unwatch(c: Client, argv: Argv) -> bytes:
     c.engine.unwatch(c)
     return resp.OK

@@ -43,8 +43,8 @@ WEIGHT_NOT_FLOAT: Final = "ERR weight value is not a float"
 LIMIT_NEGATIVE: Final = "ERR LIMIT can't be negative"
 OUT_OF_RANGE: Final = "ERR value is out of range"
 COUNT_RANGE: Final = (
-    "ERR value is out of range, value must between -9223372036854775807 and "
-    "9223372036854775807")
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+)
 
 UNION, INTER, DIFF = 0, 1, 2
 _SUM, _MIN, _MAX = 0, 1, 2
@@ -53,19 +53,28 @@ _AGGREGATES: Final = {b"SUM": _SUM, b"MIN": _MIN, b"MAX": _MAX}
 _RO: Final = KeyFlag.RO | KeyFlag.ACCESS
 _NUMKEYS: Final = docs.integer("numkeys")
 _WEIGHTS: Final = docs.integer("weight", token="WEIGHTS", optional=True, multiple=True)
-_AGGREGATE: Final = docs.oneof("aggregate", docs.token("sum", "SUM"), docs.token("min", "MIN"),
-                               docs.token("max", "MAX"), token="AGGREGATE", optional=True)
+_AGGREGATE: Final = docs.oneof(
+    "aggregate",
+    docs.token("sum", "SUM"),
+    docs.token("min", "MIN"),
+    docs.token("max", "MAX"),
+    token="AGGREGATE",
+    optional=True,
+)
 _WITHSCORES: Final = docs.token("withscores", "WITHSCORES", optional=True)
 _UNION_COMPLEXITY: Final = (
     "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being "
-    "the number of elements in the resulting sorted set.")
+    "the number of elements in the resulting sorted set."
+)
 _INTER_COMPLEXITY: Final = (
     "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the "
     "number of input sorted sets and M being the number of elements in the resulting sorted "
-    "set.")
+    "set."
+)
 _DIFF_COMPLEXITY: Final = (
     "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N "
-    "is the size of the first set, and K is the size of the result set.")
+    "is the size of the first set, and K is the size of the result set."
+)
 
 
 class _Source:
@@ -103,8 +112,9 @@ def _aggregate(target: float, value: float, how: int) -> float:
     return value if value > target else target
 
 
-def _setop(c: Client, argv: Argv, numkeys_idx: int, dst: bytes | None, op: int, *,
-           card: bool = False) -> bytes:
+def _setop(
+    c: Client, argv: Argv, numkeys_idx: int, dst: bytes | None, op: int, *, card: bool = False
+) -> bytes:
     name = argv[0].decode("utf-8", "replace").lower()
     setnum = int_arg(argv[numkeys_idx])
     if setnum < 1:
@@ -112,17 +122,21 @@ def _setop(c: Client, argv: Argv, numkeys_idx: int, dst: bytes | None, op: int, 
     if setnum > len(argv) - (numkeys_idx + 1):
         raise CommandError(errors.SYNTAX)
     sources = []
-    for key in argv[numkeys_idx + 1:numkeys_idx + 1 + setnum]:
+    for key in argv[numkeys_idx + 1 : numkeys_idx + 1 + setnum]:
         value = c.db.lookup_read(key)
         if value is not None and not isinstance(value, (ZSet, SetValue)):
             raise CommandError(errors.WRONGTYPE)
         sources.append(_Source(value))
-    how, withscores, limit = _setop_options(argv, numkeys_idx + 1 + setnum, sources, op,
-                                            dst is None, card)
+    how, withscores, limit = _setop_options(
+        argv, numkeys_idx + 1 + setnum, sources, op, dst is None, card
+    )
     if op == DIFF:
         first = sources[0]
-        items = [(m, s) for m, s in first.pairs()
-                 if not any(src.find(m) is not None for src in sources[1:])]
+        items = [
+            (m, s)
+            for m, s in first.pairs()
+            if not any(src.find(m) is not None for src in sources[1:])
+        ]
     else:
         sources.sort(key=len)  # smallest first; stable, like glibc's merge-sort qsort
         if card:
@@ -136,8 +150,9 @@ def _setop(c: Client, argv: Argv, numkeys_idx: int, dst: bytes | None, op: int, 
     return items_reply(items, withscores, c.resp)
 
 
-def _setop_options(argv: Argv, j: int, sources: list[_Source], op: int, may_withscores: bool,
-                   card: bool) -> tuple[int, bool, int]:
+def _setop_options(
+    argv: Argv, j: int, sources: list[_Source], op: int, may_withscores: bool, card: bool
+) -> tuple[int, bool, int]:
     """The optional arguments after the keys: (aggregate, withscores, limit)."""
     how, withscores, limit = _SUM, False, 0
     while j < len(argv):
@@ -211,28 +226,50 @@ def _score_member(item: Item) -> tuple[float, bytes]:
     return item[1], item[0]
 
 
-@NODE.command("zunion", -3, Flag.READONLY, group="sorted-set", since="6.2.0",
-              acl=Acl.SORTEDSET, summary="Add multiple sorted sets",
-              complexity=_UNION_COMPLEXITY, keys=[keys_by_count(1, _RO)],
-              args=(_NUMKEYS, docs.key("key", multiple=True), _WEIGHTS, _AGGREGATE,
-                    _WITHSCORES))
+@NODE.command(
+    "zunion",
+    -3,
+    Flag.READONLY,
+    group="sorted-set",
+    since="6.2.0",
+    acl=Acl.SORTEDSET,
+    summary="Add multiple sorted sets",
+    complexity=_UNION_COMPLEXITY,
+    keys=[keys_by_count(1, _RO)],
+    args=(_NUMKEYS, docs.key("key", multiple=True), _WEIGHTS, _AGGREGATE, _WITHSCORES),
+)
 def zunion(c: Client, argv: Argv) -> bytes:
     return _setop(c, argv, 1, None, UNION)
 
 
-@NODE.command("zinter", -3, Flag.READONLY, group="sorted-set", since="6.2.0",
-              acl=Acl.SORTEDSET, summary="Intersect multiple sorted sets",
-              complexity=_INTER_COMPLEXITY, keys=[keys_by_count(1, _RO)],
-              args=(_NUMKEYS, docs.key("key", multiple=True), _WEIGHTS, _AGGREGATE,
-                    _WITHSCORES))
+@NODE.command(
+    "zinter",
+    -3,
+    Flag.READONLY,
+    group="sorted-set",
+    since="6.2.0",
+    acl=Acl.SORTEDSET,
+    summary="Intersect multiple sorted sets",
+    complexity=_INTER_COMPLEXITY,
+    keys=[keys_by_count(1, _RO)],
+    args=(_NUMKEYS, docs.key("key", multiple=True), _WEIGHTS, _AGGREGATE, _WITHSCORES),
+)
 def zinter(c: Client, argv: Argv) -> bytes:
     return _setop(c, argv, 1, None, INTER)
 
 
-@NODE.command("zdiff", -3, Flag.READONLY, group="sorted-set", since="6.2.0",
-              acl=Acl.SORTEDSET, summary="Subtract multiple sorted sets",
-              complexity=_DIFF_COMPLEXITY, keys=[keys_by_count(1, _RO)],
-              args=(_NUMKEYS, docs.key("key", multiple=True), _WITHSCORES))
+@NODE.command(
+    "zdiff",
+    -3,
+    Flag.READONLY,
+    group="sorted-set",
+    since="6.2.0",
+    acl=Acl.SORTEDSET,
+    summary="Subtract multiple sorted sets",
+    complexity=_DIFF_COMPLEXITY,
+    keys=[keys_by_count(1, _RO)],
+    args=(_NUMKEYS, docs.key("key", multiple=True), _WITHSCORES),
+)
 def zdiff(c: Client, argv: Argv) -> bytes:
     return _setop(c, argv, 1, None, DIFF)
 
@@ -241,61 +278,102 @@ _STORE_KEYS: Final = [key_at(1, KeyFlag.OW | KeyFlag.UPDATE), keys_by_count(2, _
 _DESTINATION: Final = docs.key("destination")
 
 
-@NODE.command("zunionstore", -4, Flag.WRITE | Flag.DENYOOM, group="sorted-set",
-              since="2.0.0", acl=Acl.SORTEDSET,
-              summary="Add multiple sorted sets and store the resulting sorted set in a new key",
-              complexity=(
-                  "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted "
-                  "sets, and M being the number of elements in the resulting sorted set."),
-              keys=_STORE_KEYS,
-              args=(_DESTINATION, _NUMKEYS, docs.key("key", 1, multiple=True), _WEIGHTS,
-                    _AGGREGATE))
+@NODE.command(
+    "zunionstore",
+    -4,
+    Flag.WRITE | Flag.DENYOOM,
+    group="sorted-set",
+    since="2.0.0",
+    acl=Acl.SORTEDSET,
+    summary="Add multiple sorted sets and store the resulting sorted set in a new key",
+    complexity=(
+        "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted "
+        "sets, and M being the number of elements in the resulting sorted set."
+    ),
+    keys=_STORE_KEYS,
+    args=(_DESTINATION, _NUMKEYS, docs.key("key", 1, multiple=True), _WEIGHTS, _AGGREGATE),
+)
 def zunionstore(c: Client, argv: Argv) -> bytes:
     return _setop(c, argv, 2, argv[1], UNION)
 
 
-@NODE.command("zinterstore", -4, Flag.WRITE | Flag.DENYOOM, group="sorted-set",
-              since="2.0.0", acl=Acl.SORTEDSET,
-              summary="Intersect multiple sorted sets and store the resulting sorted set in a new key",
-              complexity=_INTER_COMPLEXITY, keys=_STORE_KEYS,
-              args=(_DESTINATION, _NUMKEYS, docs.key("key", 1, multiple=True), _WEIGHTS,
-                    _AGGREGATE))
+@NODE.command(
+    "zinterstore",
+    -4,
+    Flag.WRITE | Flag.DENYOOM,
+    group="sorted-set",
+    since="2.0.0",
+    acl=Acl.SORTEDSET,
+    summary="Intersect multiple sorted sets and store the resulting sorted set in a new key",
+    complexity=_INTER_COMPLEXITY,
+    keys=_STORE_KEYS,
+    args=(_DESTINATION, _NUMKEYS, docs.key("key", 1, multiple=True), _WEIGHTS, _AGGREGATE),
+)
 def zinterstore(c: Client, argv: Argv) -> bytes:
     return _setop(c, argv, 2, argv[1], INTER)
 
 
-@NODE.command("zdiffstore", -4, Flag.WRITE | Flag.DENYOOM, group="sorted-set",
-              since="6.2.0", acl=Acl.SORTEDSET,
-              summary="Subtract multiple sorted sets and store the resulting sorted set in a new key",
-              complexity=_DIFF_COMPLEXITY, keys=_STORE_KEYS,
-              args=(_DESTINATION, _NUMKEYS, docs.key("key", 1, multiple=True)))
+@NODE.command(
+    "zdiffstore",
+    -4,
+    Flag.WRITE | Flag.DENYOOM,
+    group="sorted-set",
+    since="6.2.0",
+    acl=Acl.SORTEDSET,
+    summary="Subtract multiple sorted sets and store the resulting sorted set in a new key",
+    complexity=_DIFF_COMPLEXITY,
+    keys=_STORE_KEYS,
+    args=(_DESTINATION, _NUMKEYS, docs.key("key", 1, multiple=True)),
+)
 def zdiffstore(c: Client, argv: Argv) -> bytes:
     return _setop(c, argv, 2, argv[1], DIFF)
 
 
-@NODE.command("zintercard", -3, Flag.READONLY, group="sorted-set", since="7.0.0",
-              acl=Acl.SORTEDSET,
-              summary="Intersect multiple sorted sets and return the cardinality of the result",
-              complexity=(
-                  "O(N*K) worst case with N being the smallest input sorted set, K being the "
-                  "number of input sorted sets."),
-              keys=[keys_by_count(1, _RO)],
-              args=(_NUMKEYS, docs.key("key", multiple=True),
-                    docs.integer("limit", token="LIMIT", optional=True)))
+@NODE.command(
+    "zintercard",
+    -3,
+    Flag.READONLY,
+    group="sorted-set",
+    since="7.0.0",
+    acl=Acl.SORTEDSET,
+    summary="Intersect multiple sorted sets and return the cardinality of the result",
+    complexity=(
+        "O(N*K) worst case with N being the smallest input sorted set, K being the "
+        "number of input sorted sets."
+    ),
+    keys=[keys_by_count(1, _RO)],
+    args=(
+        _NUMKEYS,
+        docs.key("key", multiple=True),
+        docs.integer("limit", token="LIMIT", optional=True),
+    ),
+)
 def zintercard(c: Client, argv: Argv) -> bytes:
     return _setop(c, argv, 1, None, INTER, card=True)
 
 
 # --- ZRANDMEMBER -------------------------------------------------------------------------------
-@NODE.command("zrandmember", -2, Flag.READONLY, group="sorted-set", since="6.2.0",
-              acl=Acl.SORTEDSET,
-              summary="Get one or multiple random elements from a sorted set",
-              complexity="O(N) where N is the number of elements returned",
-              keys=[key_at(1, _RO)], tips=("nondeterministic_output",),
-              args=(docs.key("key"),
-                    docs.block("options", docs.integer("count"),
-                               docs.token("withscores", "WITHSCORES", optional=True),
-                               optional=True)))
+@NODE.command(
+    "zrandmember",
+    -2,
+    Flag.READONLY,
+    group="sorted-set",
+    since="6.2.0",
+    acl=Acl.SORTEDSET,
+    summary="Get one or multiple random elements from a sorted set",
+    complexity="O(N) where N is the number of elements returned",
+    keys=[key_at(1, _RO)],
+    tips=("nondeterministic_output",),
+    args=(
+        docs.key("key"),
+        docs.block(
+            "options",
+            docs.integer("count"),
+            docs.token("withscores", "WITHSCORES", optional=True),
+            optional=True,
+        ),
+    ),
+)
 def zrandmember(c: Client, argv: Argv) -> bytes:
     if len(argv) == 2:
         zs = read_zset(c, argv[1])
@@ -330,17 +408,28 @@ def _random_items(c: Client, zs: ZSet, count: int) -> list[Item]:
 
 
 # --- ZSCAN -------------------------------------------------------------------------------------
-@NODE.command("zscan", -3, Flag.READONLY, group="sorted-set", since="2.8.0",
-              acl=Acl.SORTEDSET,
-              summary="Incrementally iterate sorted sets elements and associated scores",
-              complexity=(
-                  "O(1) for every call. O(N) for a complete iteration, including enough "
-                  "command calls for the cursor to return back to 0. N is the number of "
-                  "elements inside the collection.."),
-              keys=[key_at(1, _RO)], tips=("nondeterministic_output",),
-              args=(docs.key("key"), docs.integer("cursor"),
-                    docs.pattern("pattern", token="MATCH", optional=True),
-                    docs.integer("count", token="COUNT", optional=True)))
+@NODE.command(
+    "zscan",
+    -3,
+    Flag.READONLY,
+    group="sorted-set",
+    since="2.8.0",
+    acl=Acl.SORTEDSET,
+    summary="Incrementally iterate sorted sets elements and associated scores",
+    complexity=(
+        "O(1) for every call. O(N) for a complete iteration, including enough "
+        "command calls for the cursor to return back to 0. N is the number of "
+        "elements inside the collection.."
+    ),
+    keys=[key_at(1, _RO)],
+    tips=("nondeterministic_output",),
+    args=(
+        docs.key("key"),
+        docs.integer("cursor"),
+        docs.pattern("pattern", token="MATCH", optional=True),
+        docs.integer("count", token="COUNT", optional=True),
+    ),
+)
 def zscan(c: Client, argv: Argv) -> bytes:
     cursor = parse_cursor(argv[2])
     zs = read_zset(c, argv[1])

@@ -59,7 +59,8 @@ GT_LT_NX: Final = "ERR GT, LT, and/or NX options at the same time are not compat
 INCR_PAIR: Final = "ERR INCR option supports a single increment-element pair"
 SCORE_NAN: Final = "ERR resulting score is not a number (NaN)"
 LIMIT_NEEDS_BY: Final = (
-    "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX")
+    "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+)
 WITHSCORES_BYLEX: Final = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
 NOT_POSITIVE: Final = "ERR value is out of range, must be positive"
 NUMKEYS: Final = "ERR numkeys should be greater than 0"
@@ -67,8 +68,9 @@ COUNT_POSITIVE: Final = "ERR count should be greater than 0"
 
 _RO: Final = KeyFlag.RO | KeyFlag.ACCESS
 _KEY: Final = docs.key("key")
-_OFFSET_COUNT: Final = docs.block("offset_count", docs.integer("offset"), docs.integer("count"),
-                                  token="LIMIT", optional=True)
+_OFFSET_COUNT: Final = docs.block(
+    "offset_count", docs.integer("offset"), docs.integer("count"), token="LIMIT", optional=True
+)
 _WITHSCORES: Final = docs.token("withscores", "WITHSCORES", optional=True)
 _WHERE: Final = docs.oneof("where", docs.token("min", "MIN"), docs.token("max", "MAX"))
 RANK, BYSCORE, BYLEX = 0, 1, 2
@@ -80,23 +82,42 @@ _ZADD_FLAGS: Final = {b"NX": 0, b"XX": 1, b"GT": 2, b"LT": 3, b"CH": 4, b"INCR":
 _OPTION_INITIALS: Final = frozenset(bytes([ch]) for ch in b"NXGLCInxglci")
 
 
-@NODE.command("zadd", -4, Flag.WRITE | Flag.DENYOOM | Flag.FAST, group="sorted-set",
-              since="1.2.0", acl=Acl.SORTEDSET,
-              summary="Add one or more members to a sorted set, or update its score if it already exists",
-              complexity="O(log(N)) for each item added, where N is the number of elements in the sorted set.",
-              keys=[key_at(1, KeyFlag.RW | KeyFlag.UPDATE)],
-              history=(("2.4.0", "Accepts multiple elements."),
-                       ("3.0.2", "Added the `XX`, `NX`, `CH` and `INCR` options."),
-                       ("6.2.0", "Added the `GT` and `LT` options.")),
-              args=(_KEY,
-                    docs.oneof("condition", docs.token("nx", "NX"), docs.token("xx", "XX"),
-                               since="3.0.2", optional=True),
-                    docs.oneof("comparison", docs.token("gt", "GT"), docs.token("lt", "LT"),
-                               since="6.2.0", optional=True),
-                    docs.token("change", "CH", since="3.0.2", optional=True),
-                    docs.token("increment", "INCR", since="3.0.2", optional=True),
-                    docs.block("score_member", docs.double("score"), docs.string("member"),
-                               multiple=True)))
+@NODE.command(
+    "zadd",
+    -4,
+    Flag.WRITE | Flag.DENYOOM | Flag.FAST,
+    group="sorted-set",
+    since="1.2.0",
+    acl=Acl.SORTEDSET,
+    summary="Add one or more members to a sorted set, or update its score if it already exists",
+    complexity="O(log(N)) for each item added, where N is the number of elements in the sorted set.",
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.UPDATE)],
+    history=(
+        ("2.4.0", "Accepts multiple elements."),
+        ("3.0.2", "Added the `XX`, `NX`, `CH` and `INCR` options."),
+        ("6.2.0", "Added the `GT` and `LT` options."),
+    ),
+    args=(
+        _KEY,
+        docs.oneof(
+            "condition",
+            docs.token("nx", "NX"),
+            docs.token("xx", "XX"),
+            since="3.0.2",
+            optional=True,
+        ),
+        docs.oneof(
+            "comparison",
+            docs.token("gt", "GT"),
+            docs.token("lt", "LT"),
+            since="6.2.0",
+            optional=True,
+        ),
+        docs.token("change", "CH", since="3.0.2", optional=True),
+        docs.token("increment", "INCR", since="3.0.2", optional=True),
+        docs.block("score_member", docs.double("score"), docs.string("member"), multiple=True),
+    ),
+)
 def zadd(c: Client, argv: Argv) -> bytes:
     if len(argv) == 4 and argv[2][:1] not in _OPTION_INITIALS:
         # The common one-pair form without options, in a few steps.
@@ -124,12 +145,18 @@ def zadd(c: Client, argv: Argv) -> bytes:
     return _zadd(c, argv, incr=False)
 
 
-@NODE.command("zincrby", 4, Flag.WRITE | Flag.DENYOOM | Flag.FAST, group="sorted-set",
-              since="1.2.0", acl=Acl.SORTEDSET,
-              summary="Increment the score of a member in a sorted set",
-              complexity="O(log(N)) where N is the number of elements in the sorted set.",
-              keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.UPDATE)],
-              args=(_KEY, docs.integer("increment"), docs.string("member")))
+@NODE.command(
+    "zincrby",
+    4,
+    Flag.WRITE | Flag.DENYOOM | Flag.FAST,
+    group="sorted-set",
+    since="1.2.0",
+    acl=Acl.SORTEDSET,
+    summary="Increment the score of a member in a sorted set",
+    complexity="O(log(N)) where N is the number of elements in the sorted set.",
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.UPDATE)],
+    args=(_KEY, docs.integer("increment"), docs.string("member")),
+)
 def zincrby(c: Client, argv: Argv) -> bytes:
     return _zadd(c, argv, incr=True)
 
@@ -165,7 +192,7 @@ def _zadd(c: Client, argv: Argv, *, incr: bool) -> bytes:
     added = updated = 0
     score = 0.0
     processed = False
-    for score, member in zip(scores, argv[first + 1::2], strict=True):
+    for score, member in zip(scores, argv[first + 1 :: 2], strict=True):
         current = zs.score(member)
         if current is None:
             if xx:
@@ -200,12 +227,19 @@ def _zadd(c: Client, argv: Argv, *, incr: bool) -> bytes:
 
 
 # --- removal, cardinality, scores, ranks -------------------------------------------------------
-@NODE.command("zrem", -3, Flag.WRITE | Flag.FAST, group="sorted-set", since="1.2.0",
-              acl=Acl.SORTEDSET, summary="Remove one or more members from a sorted set",
-              complexity="O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.",
-              keys=[key_at(1, KeyFlag.RW | KeyFlag.DELETE)],
-              history=(("2.4.0", "Accepts multiple elements."),),
-              args=(_KEY, docs.string("member", multiple=True)))
+@NODE.command(
+    "zrem",
+    -3,
+    Flag.WRITE | Flag.FAST,
+    group="sorted-set",
+    since="1.2.0",
+    acl=Acl.SORTEDSET,
+    summary="Remove one or more members from a sorted set",
+    complexity="O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.",
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.DELETE)],
+    history=(("2.4.0", "Accepts multiple elements."),),
+    args=(_KEY, docs.string("member", multiple=True)),
+)
 def zrem(c: Client, argv: Argv) -> bytes:
     key = argv[1]
     zs = get_zset(c, key)
@@ -234,29 +268,53 @@ def _after_removal(c: Client, key: bytes, zs: ZSet, deleted: int, event: bytes) 
     c.engine.dirty += deleted
 
 
-@NODE.command("zcard", 2, Flag.READONLY | Flag.FAST, group="sorted-set", since="1.2.0",
-              acl=Acl.SORTEDSET, summary="Get the number of members in a sorted set",
-              complexity="O(1)", keys=[key_at(1, KeyFlag.RO)], args=(_KEY,))
+@NODE.command(
+    "zcard",
+    2,
+    Flag.READONLY | Flag.FAST,
+    group="sorted-set",
+    since="1.2.0",
+    acl=Acl.SORTEDSET,
+    summary="Get the number of members in a sorted set",
+    complexity="O(1)",
+    keys=[key_at(1, KeyFlag.RO)],
+    args=(_KEY,),
+)
 def zcard(c: Client, argv: Argv) -> bytes:
     zs = read_zset(c, argv[1])
     return resp.integer(len(zs)) if zs is not None else resp.ZERO
 
 
-@NODE.command("zscore", 3, Flag.READONLY | Flag.FAST, group="sorted-set", since="1.2.0",
-              acl=Acl.SORTEDSET,
-              summary="Get the score associated with the given member in a sorted set",
-              complexity="O(1)", keys=[key_at(1, _RO)], args=(_KEY, docs.string("member")))
+@NODE.command(
+    "zscore",
+    3,
+    Flag.READONLY | Flag.FAST,
+    group="sorted-set",
+    since="1.2.0",
+    acl=Acl.SORTEDSET,
+    summary="Get the score associated with the given member in a sorted set",
+    complexity="O(1)",
+    keys=[key_at(1, _RO)],
+    args=(_KEY, docs.string("member")),
+)
 def zscore(c: Client, argv: Argv) -> bytes:
     zs = read_zset(c, argv[1])
     score = zs.score(argv[2]) if zs is not None else None
     return resp.null(c.resp) if score is None else resp.double(score, c.resp)
 
 
-@NODE.command("zmscore", -3, Flag.READONLY | Flag.FAST, group="sorted-set", since="6.2.0",
-              acl=Acl.SORTEDSET,
-              summary="Get the score associated with the given members in a sorted set",
-              complexity="O(N) where N is the number of members being requested.",
-              keys=[key_at(1, _RO)], args=(_KEY, docs.string("member", multiple=True)))
+@NODE.command(
+    "zmscore",
+    -3,
+    Flag.READONLY | Flag.FAST,
+    group="sorted-set",
+    since="6.2.0",
+    acl=Acl.SORTEDSET,
+    summary="Get the score associated with the given members in a sorted set",
+    complexity="O(N) where N is the number of members being requested.",
+    keys=[key_at(1, _RO)],
+    args=(_KEY, docs.string("member", multiple=True)),
+)
 def zmscore(c: Client, argv: Argv) -> bytes:
     zs = read_zset(c, argv[1])
     null = resp.null(c.resp)
@@ -267,19 +325,34 @@ def zmscore(c: Client, argv: Argv) -> bytes:
     return b"".join(parts)
 
 
-@NODE.command("zrank", 3, Flag.READONLY | Flag.FAST, group="sorted-set", since="2.0.0",
-              acl=Acl.SORTEDSET, summary="Determine the index of a member in a sorted set",
-              complexity="O(log(N))", keys=[key_at(1, _RO)],
-              args=(_KEY, docs.string("member")))
+@NODE.command(
+    "zrank",
+    3,
+    Flag.READONLY | Flag.FAST,
+    group="sorted-set",
+    since="2.0.0",
+    acl=Acl.SORTEDSET,
+    summary="Determine the index of a member in a sorted set",
+    complexity="O(log(N))",
+    keys=[key_at(1, _RO)],
+    args=(_KEY, docs.string("member")),
+)
 def zrank(c: Client, argv: Argv) -> bytes:
     return _zrank(c, argv, rev=False)
 
 
-@NODE.command("zrevrank", 3, Flag.READONLY | Flag.FAST, group="sorted-set", since="2.0.0",
-              acl=Acl.SORTEDSET,
-              summary="Determine the index of a member in a sorted set, with scores ordered from high to low",
-              complexity="O(log(N))", keys=[key_at(1, _RO)],
-              args=(_KEY, docs.string("member")))
+@NODE.command(
+    "zrevrank",
+    3,
+    Flag.READONLY | Flag.FAST,
+    group="sorted-set",
+    since="2.0.0",
+    acl=Acl.SORTEDSET,
+    summary="Determine the index of a member in a sorted set, with scores ordered from high to low",
+    complexity="O(log(N))",
+    keys=[key_at(1, _RO)],
+    args=(_KEY, docs.string("member")),
+)
 def zrevrank(c: Client, argv: Argv) -> bytes:
     return _zrank(c, argv, rev=True)
 
@@ -293,12 +366,18 @@ def _zrank(c: Client, argv: Argv, *, rev: bool) -> bytes:
 
 
 # --- counting ------------------------------------------------------------------------------------
-@NODE.command("zcount", 4, Flag.READONLY | Flag.FAST, group="sorted-set", since="2.0.0",
-              acl=Acl.SORTEDSET,
-              summary="Count the members in a sorted set with scores within the given values",
-              complexity="O(log(N)) with N being the number of elements in the sorted set.",
-              keys=[key_at(1, _RO)],
-              args=(_KEY, docs.double("min"), docs.double("max")))
+@NODE.command(
+    "zcount",
+    4,
+    Flag.READONLY | Flag.FAST,
+    group="sorted-set",
+    since="2.0.0",
+    acl=Acl.SORTEDSET,
+    summary="Count the members in a sorted set with scores within the given values",
+    complexity="O(log(N)) with N being the number of elements in the sorted set.",
+    keys=[key_at(1, _RO)],
+    args=(_KEY, docs.double("min"), docs.double("max")),
+)
 def zcount(c: Client, argv: Argv) -> bytes:
     lo, hi = score_bound(argv[2]), score_bound(argv[3])
     zs = read_zset(c, argv[1])
@@ -308,12 +387,18 @@ def zcount(c: Client, argv: Argv) -> bytes:
     return resp.integer(stop - start)
 
 
-@NODE.command("zlexcount", 4, Flag.READONLY | Flag.FAST, group="sorted-set", since="2.8.9",
-              acl=Acl.SORTEDSET,
-              summary="Count the number of members in a sorted set between a given lexicographical range",
-              complexity="O(log(N)) with N being the number of elements in the sorted set.",
-              keys=[key_at(1, _RO)],
-              args=(_KEY, docs.string("min"), docs.string("max")))
+@NODE.command(
+    "zlexcount",
+    4,
+    Flag.READONLY | Flag.FAST,
+    group="sorted-set",
+    since="2.8.9",
+    acl=Acl.SORTEDSET,
+    summary="Count the number of members in a sorted set between a given lexicographical range",
+    complexity="O(log(N)) with N being the number of elements in the sorted set.",
+    keys=[key_at(1, _RO)],
+    args=(_KEY, docs.string("min"), docs.string("max")),
+)
 def zlexcount(c: Client, argv: Argv) -> bytes:
     lo, hi = lex_bound(argv[2]), lex_bound(argv[3])
     zs = read_zset(c, argv[1])
@@ -327,100 +412,180 @@ def zlexcount(c: Client, argv: Argv) -> bytes:
 _RANGE_SUMMARY: Final = (
     "O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
     "elements being returned. If M is constant (e.g. always asking for the first 10 elements "
-    "with LIMIT), you can consider it O(log(N)).")
+    "with LIMIT), you can consider it O(log(N))."
+)
 
 
-@NODE.command("zrange", -4, Flag.READONLY, group="sorted-set", since="1.2.0",
-              acl=Acl.SORTEDSET, summary="Return a range of members in a sorted set",
-              complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
-              keys=[key_at(1, _RO)],
-              history=(("6.2.0", "Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options."),),
-              args=(_KEY, docs.string("start"), docs.string("stop"),
-                    docs.oneof("sortby", docs.token("byscore", "BYSCORE"),
-                               docs.token("bylex", "BYLEX"), since="6.2.0", optional=True),
-                    docs.token("rev", "REV", since="6.2.0", optional=True),
-                    docs.block("offset_count", docs.integer("offset"), docs.integer("count"),
-                               token="LIMIT", since="6.2.0", optional=True),
-                    _WITHSCORES))
+@NODE.command(
+    "zrange",
+    -4,
+    Flag.READONLY,
+    group="sorted-set",
+    since="1.2.0",
+    acl=Acl.SORTEDSET,
+    summary="Return a range of members in a sorted set",
+    complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
+    keys=[key_at(1, _RO)],
+    history=(("6.2.0", "Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options."),),
+    args=(
+        _KEY,
+        docs.string("start"),
+        docs.string("stop"),
+        docs.oneof(
+            "sortby",
+            docs.token("byscore", "BYSCORE"),
+            docs.token("bylex", "BYLEX"),
+            since="6.2.0",
+            optional=True,
+        ),
+        docs.token("rev", "REV", since="6.2.0", optional=True),
+        docs.block(
+            "offset_count",
+            docs.integer("offset"),
+            docs.integer("count"),
+            token="LIMIT",
+            since="6.2.0",
+            optional=True,
+        ),
+        _WITHSCORES,
+    ),
+)
 def zrange(c: Client, argv: Argv) -> bytes:
     return _zrange(c, argv, 1, None, None, None)
 
 
-@NODE.command("zrangestore", -5, Flag.WRITE | Flag.DENYOOM, group="sorted-set",
-              since="6.2.0", acl=Acl.SORTEDSET,
-              summary="Store a range of members from sorted set into another key",
-              complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.",
-              keys=[key_at(1, KeyFlag.OW | KeyFlag.UPDATE), key_at(2, _RO)],
-              args=(docs.key("dst"), docs.key("src", 1), docs.string("min"),
-                    docs.string("max"),
-                    docs.oneof("sortby", docs.token("byscore", "BYSCORE"),
-                               docs.token("bylex", "BYLEX"), optional=True),
-                    docs.token("rev", "REV", optional=True), _OFFSET_COUNT))
+@NODE.command(
+    "zrangestore",
+    -5,
+    Flag.WRITE | Flag.DENYOOM,
+    group="sorted-set",
+    since="6.2.0",
+    acl=Acl.SORTEDSET,
+    summary="Store a range of members from sorted set into another key",
+    complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.",
+    keys=[key_at(1, KeyFlag.OW | KeyFlag.UPDATE), key_at(2, _RO)],
+    args=(
+        docs.key("dst"),
+        docs.key("src", 1),
+        docs.string("min"),
+        docs.string("max"),
+        docs.oneof(
+            "sortby", docs.token("byscore", "BYSCORE"), docs.token("bylex", "BYLEX"), optional=True
+        ),
+        docs.token("rev", "REV", optional=True),
+        _OFFSET_COUNT,
+    ),
+)
 def zrangestore(c: Client, argv: Argv) -> bytes:
     return _zrange(c, argv, 2, argv[1], None, None)
 
 
-@NODE.command("zrangebyscore", -4, Flag.READONLY, group="sorted-set", since="1.0.5",
-              acl=Acl.SORTEDSET, summary="Return a range of members in a sorted set, by score",
-              complexity=_RANGE_SUMMARY, keys=[key_at(1, _RO)],
-              history=(("2.0.0", "Added the `WITHSCORES` modifier."),),
-              doc_flags=("deprecated",), deprecated_since="6.2.0",
-              replaced_by="`ZRANGE` with the `BYSCORE` argument",
-              args=(_KEY, docs.double("min"), docs.double("max"),
-                    docs.token("withscores", "WITHSCORES", since="2.0.0", optional=True),
-                    _OFFSET_COUNT))
+@NODE.command(
+    "zrangebyscore",
+    -4,
+    Flag.READONLY,
+    group="sorted-set",
+    since="1.0.5",
+    acl=Acl.SORTEDSET,
+    summary="Return a range of members in a sorted set, by score",
+    complexity=_RANGE_SUMMARY,
+    keys=[key_at(1, _RO)],
+    history=(("2.0.0", "Added the `WITHSCORES` modifier."),),
+    doc_flags=("deprecated",),
+    deprecated_since="6.2.0",
+    replaced_by="`ZRANGE` with the `BYSCORE` argument",
+    args=(
+        _KEY,
+        docs.double("min"),
+        docs.double("max"),
+        docs.token("withscores", "WITHSCORES", since="2.0.0", optional=True),
+        _OFFSET_COUNT,
+    ),
+)
 def zrangebyscore(c: Client, argv: Argv) -> bytes:
     return _zrange(c, argv, 1, None, BYSCORE, False)
 
 
-@NODE.command("zrevrangebyscore", -4, Flag.READONLY, group="sorted-set", since="2.2.0",
-              acl=Acl.SORTEDSET,
-              summary="Return a range of members in a sorted set, by score, with scores ordered from high to low",
-              complexity=_RANGE_SUMMARY, keys=[key_at(1, _RO)],
-              history=(("2.1.6", "`min` and `max` can be exclusive."),),
-              doc_flags=("deprecated",), deprecated_since="6.2.0",
-              replaced_by="`ZRANGE` with the `REV` and `BYSCORE` arguments",
-              args=(_KEY, docs.double("max"), docs.double("min"), _WITHSCORES, _OFFSET_COUNT))
+@NODE.command(
+    "zrevrangebyscore",
+    -4,
+    Flag.READONLY,
+    group="sorted-set",
+    since="2.2.0",
+    acl=Acl.SORTEDSET,
+    summary="Return a range of members in a sorted set, by score, with scores ordered from high to low",
+    complexity=_RANGE_SUMMARY,
+    keys=[key_at(1, _RO)],
+    history=(("2.1.6", "`min` and `max` can be exclusive."),),
+    doc_flags=("deprecated",),
+    deprecated_since="6.2.0",
+    replaced_by="`ZRANGE` with the `REV` and `BYSCORE` arguments",
+    args=(_KEY, docs.double("max"), docs.double("min"), _WITHSCORES, _OFFSET_COUNT),
+)
 def zrevrangebyscore(c: Client, argv: Argv) -> bytes:
     return _zrange(c, argv, 1, None, BYSCORE, True)
 
 
-@NODE.command("zrangebylex", -4, Flag.READONLY, group="sorted-set", since="2.8.9",
-              acl=Acl.SORTEDSET,
-              summary="Return a range of members in a sorted set, by lexicographical range",
-              complexity=_RANGE_SUMMARY, keys=[key_at(1, _RO)],
-              doc_flags=("deprecated",), deprecated_since="6.2.0",
-              replaced_by="`ZRANGE` with the `BYLEX` argument",
-              args=(_KEY, docs.string("min"), docs.string("max"), _OFFSET_COUNT))
+@NODE.command(
+    "zrangebylex",
+    -4,
+    Flag.READONLY,
+    group="sorted-set",
+    since="2.8.9",
+    acl=Acl.SORTEDSET,
+    summary="Return a range of members in a sorted set, by lexicographical range",
+    complexity=_RANGE_SUMMARY,
+    keys=[key_at(1, _RO)],
+    doc_flags=("deprecated",),
+    deprecated_since="6.2.0",
+    replaced_by="`ZRANGE` with the `BYLEX` argument",
+    args=(_KEY, docs.string("min"), docs.string("max"), _OFFSET_COUNT),
+)
 def zrangebylex(c: Client, argv: Argv) -> bytes:
     return _zrange(c, argv, 1, None, BYLEX, False)
 
 
-@NODE.command("zrevrangebylex", -4, Flag.READONLY, group="sorted-set", since="2.8.9",
-              acl=Acl.SORTEDSET,
-              summary="Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.",
-              complexity=_RANGE_SUMMARY, keys=[key_at(1, _RO)],
-              doc_flags=("deprecated",), deprecated_since="6.2.0",
-              replaced_by="`ZRANGE` with the `REV` and `BYLEX` arguments",
-              args=(_KEY, docs.string("max"), docs.string("min"), _OFFSET_COUNT))
+@NODE.command(
+    "zrevrangebylex",
+    -4,
+    Flag.READONLY,
+    group="sorted-set",
+    since="2.8.9",
+    acl=Acl.SORTEDSET,
+    summary="Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.",
+    complexity=_RANGE_SUMMARY,
+    keys=[key_at(1, _RO)],
+    doc_flags=("deprecated",),
+    deprecated_since="6.2.0",
+    replaced_by="`ZRANGE` with the `REV` and `BYLEX` arguments",
+    args=(_KEY, docs.string("max"), docs.string("min"), _OFFSET_COUNT),
+)
 def zrevrangebylex(c: Client, argv: Argv) -> bytes:
     return _zrange(c, argv, 1, None, BYLEX, True)
 
 
-@NODE.command("zrevrange", -4, Flag.READONLY, group="sorted-set", since="1.2.0",
-              acl=Acl.SORTEDSET,
-              summary="Return a range of members in a sorted set, by index, with scores ordered from high to low",
-              complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
-              keys=[key_at(1, _RO)],
-              doc_flags=("deprecated",), deprecated_since="6.2.0",
-              replaced_by="`ZRANGE` with the `REV` argument",
-              args=(_KEY, docs.integer("start"), docs.integer("stop"), _WITHSCORES))
+@NODE.command(
+    "zrevrange",
+    -4,
+    Flag.READONLY,
+    group="sorted-set",
+    since="1.2.0",
+    acl=Acl.SORTEDSET,
+    summary="Return a range of members in a sorted set, by index, with scores ordered from high to low",
+    complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
+    keys=[key_at(1, _RO)],
+    doc_flags=("deprecated",),
+    deprecated_since="6.2.0",
+    replaced_by="`ZRANGE` with the `REV` argument",
+    args=(_KEY, docs.integer("start"), docs.integer("stop"), _WITHSCORES),
+)
 def zrevrange(c: Client, argv: Argv) -> bytes:
     return _zrange(c, argv, 1, None, RANK, True)
 
 
-def _zrange(c: Client, argv: Argv, keyidx: int, dst: bytes | None, by: int | None,
-            rev: bool | None) -> bytes:
+def _zrange(
+    c: Client, argv: Argv, keyidx: int, dst: bytes | None, by: int | None, rev: bool | None
+) -> bytes:
     """Redis's zrangeGenericCommand. `by`/`rev` are None where the command lets the
     options choose (ZRANGE, ZRANGESTORE), fixed by the legacy commands."""
     withscores = False
@@ -490,8 +655,7 @@ def _rank_items(zs: ZSet, start: int, end: int, rev: bool) -> list[Item]:
     return items
 
 
-def _span_items(zs: ZSet, span: tuple[int, int], rev: bool, offset: int,
-                limit: int) -> list[Item]:
+def _span_items(zs: ZSet, span: tuple[int, int], rev: bool, offset: int, limit: int) -> list[Item]:
     """The elements at positions [lo, hi), walked upwards (downwards when `rev`), minus the
     first `offset`, at most `limit` of them (all when negative)."""
     lo, hi = span
@@ -509,14 +673,22 @@ def _span_items(zs: ZSet, span: tuple[int, int], rev: bool, offset: int,
 # --- removing ranges -------------------------------------------------------------------------
 _REMRANGE_COMPLEXITY: Final = (
     "O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
-    "elements removed by the operation.")
+    "elements removed by the operation."
+)
 
 
-@NODE.command("zremrangebyrank", 4, Flag.WRITE, group="sorted-set", since="2.0.0",
-              acl=Acl.SORTEDSET,
-              summary="Remove all members in a sorted set within the given indexes",
-              complexity=_REMRANGE_COMPLEXITY, keys=[key_at(1, KeyFlag.RW | KeyFlag.DELETE)],
-              args=(_KEY, docs.integer("start"), docs.integer("stop")))
+@NODE.command(
+    "zremrangebyrank",
+    4,
+    Flag.WRITE,
+    group="sorted-set",
+    since="2.0.0",
+    acl=Acl.SORTEDSET,
+    summary="Remove all members in a sorted set within the given indexes",
+    complexity=_REMRANGE_COMPLEXITY,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.DELETE)],
+    args=(_KEY, docs.integer("start"), docs.integer("stop")),
+)
 def zremrangebyrank(c: Client, argv: Argv) -> bytes:
     start, end = int_arg(argv[2]), int_arg(argv[3])
     zs = get_zset(c, argv[1])
@@ -526,11 +698,18 @@ def zremrangebyrank(c: Client, argv: Argv) -> bytes:
     return _remove_span(c, argv[1], zs, span or (0, 0), b"zremrangebyrank")
 
 
-@NODE.command("zremrangebyscore", 4, Flag.WRITE, group="sorted-set", since="1.2.0",
-              acl=Acl.SORTEDSET,
-              summary="Remove all members in a sorted set within the given scores",
-              complexity=_REMRANGE_COMPLEXITY, keys=[key_at(1, KeyFlag.RW | KeyFlag.DELETE)],
-              args=(_KEY, docs.double("min"), docs.double("max")))
+@NODE.command(
+    "zremrangebyscore",
+    4,
+    Flag.WRITE,
+    group="sorted-set",
+    since="1.2.0",
+    acl=Acl.SORTEDSET,
+    summary="Remove all members in a sorted set within the given scores",
+    complexity=_REMRANGE_COMPLEXITY,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.DELETE)],
+    args=(_KEY, docs.double("min"), docs.double("max")),
+)
 def zremrangebyscore(c: Client, argv: Argv) -> bytes:
     lo, hi = score_bound(argv[2]), score_bound(argv[3])
     zs = get_zset(c, argv[1])
@@ -539,11 +718,18 @@ def zremrangebyscore(c: Client, argv: Argv) -> bytes:
     return _remove_span(c, argv[1], zs, score_span(zs, lo, hi), b"zremrangebyscore")
 
 
-@NODE.command("zremrangebylex", 4, Flag.WRITE, group="sorted-set", since="2.8.9",
-              acl=Acl.SORTEDSET,
-              summary="Remove all members in a sorted set between the given lexicographical range",
-              complexity=_REMRANGE_COMPLEXITY, keys=[key_at(1, KeyFlag.RW | KeyFlag.DELETE)],
-              args=(_KEY, docs.string("min"), docs.string("max")))
+@NODE.command(
+    "zremrangebylex",
+    4,
+    Flag.WRITE,
+    group="sorted-set",
+    since="2.8.9",
+    acl=Acl.SORTEDSET,
+    summary="Remove all members in a sorted set between the given lexicographical range",
+    complexity=_REMRANGE_COMPLEXITY,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.DELETE)],
+    args=(_KEY, docs.string("min"), docs.string("max")),
+)
 def zremrangebylex(c: Client, argv: Argv) -> bytes:
     lo, hi = lex_bound(argv[2]), lex_bound(argv[3])
     zs = get_zset(c, argv[1])
@@ -552,8 +738,7 @@ def zremrangebylex(c: Client, argv: Argv) -> bytes:
     return _remove_span(c, argv[1], zs, lex_span(zs, lo, hi), b"zremrangebylex")
 
 
-def _remove_span(c: Client, key: bytes, zs: ZSet, span: tuple[int, int],
-                 event: bytes) -> bytes:
+def _remove_span(c: Client, key: bytes, zs: ZSet, span: tuple[int, int], event: bytes) -> bytes:
     start, stop = span
     if stop <= start:
         return resp.ZERO
@@ -565,28 +750,42 @@ def _remove_span(c: Client, key: bytes, zs: ZSet, span: tuple[int, int],
 # --- pops ------------------------------------------------------------------------------------------
 _POP_COMPLEXITY: Final = (
     "O(log(N)*M) with N being the number of elements in the sorted set, and M being the "
-    "number of elements popped.")
+    "number of elements popped."
+)
 _MPOP_COMPLEXITY: Final = (
     "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of "
-    "elements in the sorted set, and M being the number of elements popped.")
+    "elements in the sorted set, and M being the number of elements popped."
+)
 
 
-@NODE.command("zpopmin", -2, Flag.WRITE | Flag.FAST, group="sorted-set", since="5.0.0",
-              acl=Acl.SORTEDSET,
-              summary="Remove and return members with the lowest scores in a sorted set",
-              complexity=_POP_COMPLEXITY,
-              keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE)],
-              args=(_KEY, docs.integer("count", optional=True)))
+@NODE.command(
+    "zpopmin",
+    -2,
+    Flag.WRITE | Flag.FAST,
+    group="sorted-set",
+    since="5.0.0",
+    acl=Acl.SORTEDSET,
+    summary="Remove and return members with the lowest scores in a sorted set",
+    complexity=_POP_COMPLEXITY,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE)],
+    args=(_KEY, docs.integer("count", optional=True)),
+)
 def zpopmin(c: Client, argv: Argv) -> bytes:
     return _zpop(c, argv, from_max=False)
 
 
-@NODE.command("zpopmax", -2, Flag.WRITE | Flag.FAST, group="sorted-set", since="5.0.0",
-              acl=Acl.SORTEDSET,
-              summary="Remove and return members with the highest scores in a sorted set",
-              complexity=_POP_COMPLEXITY,
-              keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE)],
-              args=(_KEY, docs.integer("count", optional=True)))
+@NODE.command(
+    "zpopmax",
+    -2,
+    Flag.WRITE | Flag.FAST,
+    group="sorted-set",
+    since="5.0.0",
+    acl=Acl.SORTEDSET,
+    summary="Remove and return members with the highest scores in a sorted set",
+    complexity=_POP_COMPLEXITY,
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE)],
+    args=(_KEY, docs.integer("count", optional=True)),
+)
 def zpopmax(c: Client, argv: Argv) -> bytes:
     return _zpop(c, argv, from_max=True)
 
@@ -609,21 +808,32 @@ def _zpop(c: Client, argv: Argv, *, from_max: bool) -> bytes:
     return flat_items_reply(items, c.resp)
 
 
-@NODE.command("zmpop", -4, Flag.WRITE, group="sorted-set", since="7.0.0",
-              acl=Acl.SORTEDSET,
-              summary="Remove and return members with scores in a sorted set",
-              complexity=_MPOP_COMPLEXITY,
-              keys=[keys_by_count(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE)],
-              args=(docs.integer("numkeys"), docs.key("key", multiple=True), _WHERE,
-                    docs.integer("count", token="COUNT", optional=True)))
+@NODE.command(
+    "zmpop",
+    -4,
+    Flag.WRITE,
+    group="sorted-set",
+    since="7.0.0",
+    acl=Acl.SORTEDSET,
+    summary="Remove and return members with scores in a sorted set",
+    complexity=_MPOP_COMPLEXITY,
+    keys=[keys_by_count(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE)],
+    args=(
+        docs.integer("numkeys"),
+        docs.key("key", multiple=True),
+        _WHERE,
+        docs.integer("count", token="COUNT", optional=True),
+    ),
+)
 def zmpop(c: Client, argv: Argv) -> bytes:
     keys, from_max, count = parse_mpop(argv, 1)
     popped = pop_first(c, keys, from_max, count)
     if popped is None:
         return resp.null_array(c.resp)
     # Replicas and the AOF get the pop of the key that served it, as in Redis.
-    c.engine.propagate_as(c, [[b"ZPOPMAX" if from_max else b"ZPOPMIN", popped[0],
-                               b"%d" % len(popped[1])]])  # the count it really popped
+    c.engine.propagate_as(
+        c, [[b"ZPOPMAX" if from_max else b"ZPOPMIN", popped[0], b"%d" % len(popped[1])]]
+    )  # the count it really popped
     return mpop_reply(popped[0], popped[1], c.resp)
 
 
@@ -645,40 +855,67 @@ _BZPOP_KEYS: Final = [key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE, la
 _BZPOP_ARGS: Final = (docs.key("key", multiple=True), docs.double("timeout"))
 
 
-@NODE.command("bzpopmin", -3, Flag.WRITE | Flag.NOSCRIPT | Flag.BLOCKING | Flag.FAST,
-              group="sorted-set", since="5.0.0", acl=Acl.SORTEDSET,
-              summary="Remove and return the member with the lowest score from one or more sorted sets, or block until one is available",
-              complexity="O(log(N)) with N being the number of elements in the sorted set.",
-              keys=_BZPOP_KEYS, history=_BZPOP_HISTORY, args=_BZPOP_ARGS)
+@NODE.command(
+    "bzpopmin",
+    -3,
+    Flag.WRITE | Flag.NOSCRIPT | Flag.BLOCKING | Flag.FAST,
+    group="sorted-set",
+    since="5.0.0",
+    acl=Acl.SORTEDSET,
+    summary="Remove and return the member with the lowest score from one or more sorted sets, or block until one is available",
+    complexity="O(log(N)) with N being the number of elements in the sorted set.",
+    keys=_BZPOP_KEYS,
+    history=_BZPOP_HISTORY,
+    args=_BZPOP_ARGS,
+)
 def bzpopmin(c: Client, argv: Argv) -> bytes | Block:
     return _bzpop(c, argv, from_max=False)
 
 
-@NODE.command("bzpopmax", -3, Flag.WRITE | Flag.NOSCRIPT | Flag.BLOCKING | Flag.FAST,
-              group="sorted-set", since="5.0.0", acl=Acl.SORTEDSET,
-              summary="Remove and return the member with the highest score from one or more sorted sets, or block until one is available",
-              complexity="O(log(N)) with N being the number of elements in the sorted set.",
-              keys=_BZPOP_KEYS, history=_BZPOP_HISTORY, args=_BZPOP_ARGS)
+@NODE.command(
+    "bzpopmax",
+    -3,
+    Flag.WRITE | Flag.NOSCRIPT | Flag.BLOCKING | Flag.FAST,
+    group="sorted-set",
+    since="5.0.0",
+    acl=Acl.SORTEDSET,
+    summary="Remove and return the member with the highest score from one or more sorted sets, or block until one is available",
+    complexity="O(log(N)) with N being the number of elements in the sorted set.",
+    keys=_BZPOP_KEYS,
+    history=_BZPOP_HISTORY,
+    args=_BZPOP_ARGS,
+)
 def bzpopmax(c: Client, argv: Argv) -> bytes | Block:
     return _bzpop(c, argv, from_max=True)
 
 
-@NODE.command("bzmpop", -5, Flag.WRITE | Flag.BLOCKING, group="sorted-set", since="7.0.0",
-              acl=Acl.SORTEDSET,
-              summary="Remove and return members with scores in a sorted set or block until one is available",
-              complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
-              keys=[keys_by_count(2, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE)],
-              args=(docs.double("timeout"), docs.integer("numkeys"),
-                    docs.key("key", multiple=True), _WHERE,
-                    docs.integer("count", token="COUNT", optional=True)))
+@NODE.command(
+    "bzmpop",
+    -5,
+    Flag.WRITE | Flag.BLOCKING,
+    group="sorted-set",
+    since="7.0.0",
+    acl=Acl.SORTEDSET,
+    summary="Remove and return members with scores in a sorted set or block until one is available",
+    complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+    keys=[keys_by_count(2, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE)],
+    args=(
+        docs.double("timeout"),
+        docs.integer("numkeys"),
+        docs.key("key", multiple=True),
+        _WHERE,
+        docs.integer("count", token="COUNT", optional=True),
+    ),
+)
 def bzmpop(c: Client, argv: Argv) -> bytes | Block:
     deadline = timeout_to_deadline(argv[1], c.engine.now_ms)
     keys, from_max, count = parse_mpop(argv, 2)
     popped = pop_first(c, keys, from_max, count)
     if popped is None:
         return Block(tuple(keys), deadline, resp.null_array(c.resp))
-    c.engine.propagate_as(c, [[b"ZPOPMAX" if from_max else b"ZPOPMIN", popped[0],
-                               b"%d" % len(popped[1])]])  # the count it really popped
+    c.engine.propagate_as(
+        c, [[b"ZPOPMAX" if from_max else b"ZPOPMIN", popped[0], b"%d" % len(popped[1])]]
+    )  # the count it really popped
     return mpop_reply(popped[0], popped[1], c.resp)
 
 
@@ -704,4 +941,4 @@ def parse_mpop(argv: Argv, numkeys_idx: int) -> tuple[list[bytes], bool, int]:
             j += 2
         else:
             raise CommandError(errors.SYNTAX)
-    return argv[numkeys_idx + 1:where_idx], where == b"MAX", max(count, 1)
+    return argv[numkeys_idx + 1 : where_idx], where == b"MAX", max(count, 1)

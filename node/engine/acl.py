@@ -45,8 +45,12 @@ if TYPE_CHECKING:
 # Why a request was refused (Redis's ACL_DENIED_*; with several selectors the highest
 # reason wins, so the order matters).
 DENIED_CMD, DENIED_KEY, DENIED_AUTH, DENIED_CHANNEL = 1, 2, 3, 4
-_REASON_NAMES: Final = {DENIED_CMD: b"command", DENIED_KEY: b"key", DENIED_AUTH: b"auth",
-                        DENIED_CHANNEL: b"channel"}
+_REASON_NAMES: Final = {
+    DENIED_CMD: b"command",
+    DENIED_KEY: b"key",
+    DENIED_AUTH: b"auth",
+    DENIED_CHANNEL: b"channel",
+}
 # getAclErrorMessage: what scripts are told (after "The user executing the script ").
 DENIAL_TEXT: Final = {
     DENIED_CMD: "can't run this command or subcommand",
@@ -72,7 +76,8 @@ _CHANNEL_ARGS: Final[dict[str, tuple[int, int, bool, bool]]] = {
 
 # ACLCommandCategories, in Redis's order (ACL CAT, and the best-fit search of describe).
 CATEGORIES: Final[tuple[tuple[bytes, Acl], ...]] = tuple(
-    ((cat.name or "").lower().encode(), cat) for cat in Acl)
+    ((cat.name or "").lower().encode(), cat) for cat in Acl
+)
 
 _INT_MAX: Final = 2**31 - 1
 _SPACES: Final = frozenset(b" \t\n\v\f\r\0")
@@ -82,9 +87,12 @@ LOG_GROUPING_MS: Final = 60000
 NOT_CONFIGURED: Final = (
     "ERR This Redis instance is not configured to use an ACL file. You may want to specify "
     "users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have "
-    "a Redis configuration file set) in order to store users in the Redis configuration.")
-SAVE_FAILED: Final = ("ERR There was an error trying to save the ACLs. Please check the "
-                      "server logs for more information")
+    "a Redis configuration file set) in order to store users in the Redis configuration."
+)
+SAVE_FAILED: Final = (
+    "ERR There was an error trying to save the ACLs. Please check the "
+    "server logs for more information"
+)
 
 
 class RuleError(Exception):
@@ -93,15 +101,21 @@ class RuleError(Exception):
 
 _UNKNOWN = "Unknown command or category name in ACL"
 _SYNTAX = "Syntax error"
-_KEYS_AFTER_ALL = ("Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid "
-                   "and does not have any effect. Try 'resetkeys' to start with an empty list "
-                   "of patterns")
-_CHANNELS_AFTER_ALL = ("Adding a pattern after the * pattern (or the 'allchannels' flag) is not "
-                       "valid and does not have any effect. Try 'resetchannels' to start with "
-                       "an empty list of channels")
+_KEYS_AFTER_ALL = (
+    "Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid "
+    "and does not have any effect. Try 'resetkeys' to start with an empty list "
+    "of patterns"
+)
+_CHANNELS_AFTER_ALL = (
+    "Adding a pattern after the * pattern (or the 'allchannels' flag) is not "
+    "valid and does not have any effect. Try 'resetchannels' to start with "
+    "an empty list of channels"
+)
 _NO_SUCH_PASSWORD = "The password you are trying to remove from the user does not exist"
-_BAD_HASH = ("The password hash must be exactly 64 characters and contain only lowercase "
-             "hexadecimal characters")
+_BAD_HASH = (
+    "The password hash must be exactly 64 characters and contain only lowercase "
+    "hexadecimal characters"
+)
 _DUPLICATE_USER = "Duplicate user found. A user can only be defined once in config files"
 _SUBCOMMAND_FIRSTARG = "Allowing first-arg of a subcommand is not supported"
 
@@ -148,8 +162,10 @@ class CommandIndex:
         self.subs_mask: dict[int, int] = {}
         for spec in sorted(commands, key=lambda s: s.name):
             top = self._assign(spec)
-            subs = [(sub, self._assign(sub))
-                    for sub in sorted(spec.subcommands.values(), key=lambda s: s.name)]
+            subs = [
+                (sub, self._assign(sub))
+                for sub in sorted(spec.subcommands.values(), key=lambda s: s.name)
+            ]
             self.subs_mask[top] = sum(1 << i for _, i in subs)
             self.tree.append((spec, top, subs))
         self.all_bits = (1 << len(self.ids)) - 1
@@ -208,9 +224,16 @@ class Selector:
     allchannels: bool = False
 
     def copy(self) -> Selector:
-        return Selector(self.allowed, self.future, self.allcommands,
-                        {k: list(v) for k, v in self.firstargs.items()}, list(self.keys),
-                        self.allkeys, list(self.channels), self.allchannels)
+        return Selector(
+            self.allowed,
+            self.future,
+            self.allcommands,
+            {k: list(v) for k, v in self.firstargs.items()},
+            list(self.keys),
+            self.allkeys,
+            list(self.channels),
+            self.allchannels,
+        )
 
 
 @dataclass(slots=True)
@@ -384,8 +407,9 @@ class AccessControl:
         elif op[:1] in (b"+", b"-") and op[1:2] != b"@":
             self._command_rule(sel, op)
         elif op[:1] in (b"+", b"-"):
-            i = next((i for i, (name, _) in enumerate(CATEGORIES) if option(name) == word[2:]),
-                     None)
+            i = next(
+                (i for i, (name, _) in enumerate(CATEGORIES) if option(name) == word[2:]), None
+            )
             if i is None:
                 raise RuleError(_UNKNOWN)
             span = self.index.spans[i]
@@ -408,7 +432,7 @@ class AccessControl:
         if op[:1] == b"%":
             perms = 0
             while offset < len(op):
-                letter = op[offset:offset + 1]
+                letter = op[offset : offset + 1]
                 if letter in (b"R", b"r") and not perms & READ:
                     perms |= READ
                 elif letter in (b"W", b"w") and not perms & WRITE:
@@ -488,8 +512,9 @@ class AccessControl:
             raise CommandError("ERR Usernames can't contain spaces or null characters")
         merged, bad = merge_selector_args(args)
         if bad >= 0:
-            raise CommandError("ERR Unmatched parenthesis in acl selector starting at "
-                               f"'{c_text(args[bad])}'.")
+            raise CommandError(
+                f"ERR Unmatched parenthesis in acl selector starting at '{c_text(args[bad])}'."
+            )
         existing = self.users.get(name)
         staged = self.new_user(name)
         if existing is not None:
@@ -498,8 +523,9 @@ class AccessControl:
             try:
                 self.apply(staged, op)
             except RuleError as exc:
-                raise CommandError(f"ERR Error in ACL SETUSER modifier '{c_text(op)}': "
-                                   f"{exc}") from None
+                raise CommandError(
+                    f"ERR Error in ACL SETUSER modifier '{c_text(op)}': {exc}"
+                ) from None
         if existing is None:
             self.users[name] = staged
         else:
@@ -563,8 +589,7 @@ class AccessControl:
             ok |= hmac.compare_digest(digest, stored)
         return user if ok else None
 
-    def authenticate(self, client: Client, name: bytes, password: bytes,
-                     argv: list[bytes]) -> bool:
+    def authenticate(self, client: Client, name: bytes, password: bytes, argv: list[bytes]) -> bool:
         """ACLAuthenticateUser: log the client in, or add an "auth" ACL LOG entry."""
         user = self.check_credentials(name, password)
         if user is None:
@@ -572,8 +597,7 @@ class AccessControl:
             # where Redis still has the client flagged MULTI.
             last = client.last_command
             in_multi = client.multi is not None or (last is not None and last.name == "exec")
-            self.add_log(client, DENIED_AUTH, MULTI if in_multi else TOPLEVEL, argv[0], name,
-                         argv)
+            self.add_log(client, DENIED_AUTH, MULTI if in_multi else TOPLEVEL, argv[0], name, argv)
             return False
         client.user = user
         client.authenticated = True
@@ -597,8 +621,7 @@ class AccessControl:
             engine.disconnect(client)
             engine.clients_to_close.append(client)
 
-    def _kill_pubsub_clients_if_needed(self, new: User, old: User,
-                                       current: Client | None) -> None:
+    def _kill_pubsub_clients_if_needed(self, new: User, old: User, current: Client | None) -> None:
         """ACLKillPubsubClientsIfNeeded: subscribers of `old` whose channels the new rules
         no longer allow are disconnected."""
         if any(s.allchannels for s in new.selectors):
@@ -610,9 +633,10 @@ class AccessControl:
         for client in list(self.engine.clients.values()):
             if client.user is not old or not client.pubsub_mode:
                 continue
-            lost = (any(p not in upcoming for p in client.patterns)
-                    or any(not any(m(ch) for m in matchers)
-                           for ch in (*client.channels, *client.shard_channels)))
+            lost = any(p not in upcoming for p in client.patterns) or any(
+                not any(m(ch) for m in matchers)
+                for ch in (*client.channels, *client.shard_channels)
+            )
             if lost:
                 self._disconnect(client, current)
 
@@ -624,8 +648,11 @@ class AccessControl:
         relevant, last_idx, idx = DENIED_CMD, 0, 0
         for sel in user.selectors:
             reason = 0
-            if (not sel.allcommands and not spec.no_auth
-                    and not self._command_allowed(sel, spec, argv)):
+            if (
+                not sel.allcommands
+                and not spec.no_auth
+                and not self._command_allowed(sel, spec, argv)
+            ):
                 reason = DENIED_CMD
             if not reason and not sel.allkeys and spec.has_keys:
                 if keys is None:
@@ -660,8 +687,7 @@ class AccessControl:
 
     @staticmethod
     def _key_allowed(sel: Selector, key: bytes, flags: KeyFlag) -> bool:
-        need = (READ if flags & KeyFlag.ACCESS else 0) | (
-            WRITE if flags & _WRITE_KEY_FLAGS else 0)
+        need = (READ if flags & KeyFlag.ACCESS else 0) | (WRITE if flags & _WRITE_KEY_FLAGS else 0)
         return any(p.perms & need == need and p.matches(key) for p in sel.keys)
 
     def _channel_denied(self, sel: Selector, spec: CommandSpec, argv: list[bytes]) -> int:
@@ -700,8 +726,9 @@ class AccessControl:
             reason, pos = self.check(client.user, spec, argv)
             if reason:
                 context = MULTI if client.multi is not None else TOPLEVEL
-                self.add_log(client, reason, context, self._object(reason, pos, spec, argv),
-                             None, argv)
+                self.add_log(
+                    client, reason, context, self._object(reason, pos, spec, argv), None, argv
+                )
                 raise CommandError(self._noperm(reason, spec))
         except CommandError as exc:
             if spec.fullname == "exec":
@@ -710,7 +737,8 @@ class AccessControl:
                 client.multi_error = False
                 self.engine.unwatch(client)
                 raise CommandError(
-                    f"EXECABORT Transaction discarded because of: {exc.message}") from None
+                    f"EXECABORT Transaction discarded because of: {exc.message}"
+                ) from None
             raise
 
     @staticmethod
@@ -718,17 +746,22 @@ class AccessControl:
         if reason == DENIED_CMD:
             return f"NOPERM this user has no permissions to run the '{spec.fullname}' command"
         if reason == DENIED_KEY:
-            return "NOPERM this user has no permissions to access one of the keys used as " \
-                   "arguments"
-        return "NOPERM this user has no permissions to access one of the channels used as " \
-               "arguments"
+            return "NOPERM this user has no permissions to access one of the keys used as arguments"
+        return "NOPERM this user has no permissions to access one of the channels used as arguments"
 
     @staticmethod
     def _object(reason: int, pos: int, spec: CommandSpec, argv: list[bytes]) -> bytes:
         return spec.fullname.encode() if reason == DENIED_CMD else argv[pos]
 
-    def denied(self, client: Client, spec: CommandSpec, argv: list[bytes], *,
-               context: bytes | None = None, caller: Client | None = None) -> str | None:
+    def denied(
+        self,
+        client: Client,
+        spec: CommandSpec,
+        argv: list[bytes],
+        *,
+        context: bytes | None = None,
+        caller: Client | None = None,
+    ) -> str | None:
         """The hook for code that runs commands on a client's behalf (scripts):
         None when `client.user` may run `argv`, else Redis's reason text, e.g. "can't run
         this command or subcommand" (scripts reply "The user executing the script " +
@@ -741,8 +774,14 @@ class AccessControl:
         if not reason:
             return None
         if context is not None:
-            self.add_log(caller or client, reason, context,
-                         self._object(reason, pos, spec, argv), client.user.name, argv)
+            self.add_log(
+                caller or client,
+                reason,
+                context,
+                self._object(reason, pos, spec, argv),
+                client.user.name,
+                argv,
+            )
         return DENIAL_TEXT[reason]
 
     def exec_denied(self, client: Client, spec: CommandSpec, argv: list[bytes]) -> str | None:
@@ -754,13 +793,16 @@ class AccessControl:
         if not reason:
             return None
         self.add_log(client, reason, MULTI, self._object(reason, pos, spec, argv), None, argv)
-        why = {DENIED_CMD: "no permission to execute the command or subcommand",
-               DENIED_KEY: "no permission to touch the specified keys",
-               DENIED_CHANNEL: "no permission to access one of the channels used as "
-                               "arguments"}[reason]
-        return ("NOPERM ACLs rules changed between the moment the transaction was "
-                "accumulated and the EXEC call. This command is no longer allowed for the "
-                f"following reason: {why}")
+        why = {
+            DENIED_CMD: "no permission to execute the command or subcommand",
+            DENIED_KEY: "no permission to touch the specified keys",
+            DENIED_CHANNEL: "no permission to access one of the channels used as arguments",
+        }[reason]
+        return (
+            "NOPERM ACLs rules changed between the moment the transaction was "
+            "accumulated and the EXEC call. This command is no longer allowed for the "
+            f"following reason: {why}"
+        )
 
     def dry_run(self, user: User, spec: CommandSpec, argv: list[bytes]) -> bytes | None:
         """ACL DRYRUN's verdict: None (allowed) or the sentence Redis replies with."""
@@ -769,14 +811,24 @@ class AccessControl:
             return None
         if reason == DENIED_CMD:
             return b"This user has no permissions to run the '%s' command" % (
-                spec.fullname.encode())
+                spec.fullname.encode()
+            )
         kind = b"key" if reason == DENIED_KEY else b"channel"
         return b"This user has no permissions to access the '%s' %s" % (
-            argv[pos].split(b"\0", 1)[0], kind)
+            argv[pos].split(b"\0", 1)[0],
+            kind,
+        )
 
     # --- ACL LOG ---------------------------------------------------------------------------
-    def add_log(self, client: Client, reason: int, context: bytes, obj: bytes,
-                username: bytes | None, argv: list[bytes] | None) -> None:
+    def add_log(
+        self,
+        client: Client,
+        reason: int,
+        context: bytes,
+        obj: bytes,
+        username: bytes | None,
+        argv: list[bytes] | None,
+    ) -> None:
         """addACLLogEntry: a similar entry among the last ten within a minute is bumped
         (and moved to the front) instead of adding one."""
         # connection.py imports the engine, so its client formatting is imported late.
@@ -786,29 +838,42 @@ class AccessControl:
         name = client.user.name if username is None else username
         info = client_line(client, now, argv)[:-1]
         for i, entry in enumerate(self.log[:10]):
-            if (entry.reason == reason and entry.context == context
-                    and abs(entry.created_ms - now) <= LOG_GROUPING_MS
-                    and entry.obj == obj and entry.username == name):
+            if (
+                entry.reason == reason
+                and entry.context == context
+                and abs(entry.created_ms - now) <= LOG_GROUPING_MS
+                and entry.obj == obj
+                and entry.username == name
+            ):
                 entry.count += 1
                 entry.created_ms, entry.client_info = now, info
                 self.log.insert(0, self.log.pop(i))
                 return
         self.log.insert(0, LogEntry(1, reason, context, obj, name, now, info))
-        del self.log[max(0, self.engine.config.int("acllog-max-len")):]
+        del self.log[max(0, self.engine.config.int("acllog-max-len")) :]
 
     def log_reply(self, count: int, proto: int) -> bytes:
         now = self.engine.now_ms
-        entries = self.log[:max(0, count)]
+        entries = self.log[: max(0, count)]
         out = [resp.array_header(len(entries))]
         for e in entries:
-            out += (resp.map_header(7, proto),
-                    resp.bulk(b"count"), resp.integer(e.count),
-                    resp.bulk(b"reason"), resp.bulk(_REASON_NAMES[e.reason]),
-                    resp.bulk(b"context"), resp.bulk(e.context),
-                    resp.bulk(b"object"), resp.bulk(e.obj),
-                    resp.bulk(b"username"), resp.bulk(e.username),
-                    resp.bulk(b"age-seconds"), resp.double((now - e.created_ms) / 1000, proto),
-                    resp.bulk(b"client-info"), resp.bulk(e.client_info))
+            out += (
+                resp.map_header(7, proto),
+                resp.bulk(b"count"),
+                resp.integer(e.count),
+                resp.bulk(b"reason"),
+                resp.bulk(_REASON_NAMES[e.reason]),
+                resp.bulk(b"context"),
+                resp.bulk(e.context),
+                resp.bulk(b"object"),
+                resp.bulk(e.obj),
+                resp.bulk(b"username"),
+                resp.bulk(e.username),
+                resp.bulk(b"age-seconds"),
+                resp.double((now - e.created_ms) / 1000, proto),
+                resp.bulk(b"client-info"),
+                resp.bulk(e.client_info),
+            )
         return b"".join(out)
 
     # --- describing users ------------------------------------------------------------------
@@ -851,8 +916,9 @@ class AccessControl:
                     rules.append((b"+" if bit else b"-") + sub.fullname.encode())
                     fake ^= 1 << i
             if not mine:
-                rules.extend(b"+%s|%s" % (spec.name.encode(), first)
-                             for first in sel.firstargs.get(top, ()))
+                rules.extend(
+                    b"+%s|%s" % (spec.name.encode(), first) for first in sel.firstargs.get(top, ())
+                )
         return b" ".join(rules)
 
     @staticmethod
@@ -924,35 +990,42 @@ class AccessControl:
                 continue
             argv = line.split(b" ")
             if argv[0] != b"user" or len(argv) < 2:
-                problems.append(f"{path}:{lineno} should start with user keyword followed by "
-                                "the username. ")
+                problems.append(
+                    f"{path}:{lineno} should start with user keyword followed by the username. "
+                )
                 continue
             name = argv[1]
             if has_spaces(name):
-                problems.append(f"'{path}:{lineno}: username '{c_text(name)}' contains "
-                                "invalid characters. ")
+                problems.append(
+                    f"'{path}:{lineno}: username '{c_text(name)}' contains invalid characters. "
+                )
                 continue
             if name in loaded:
-                problems.append(f"WARNING: Duplicate user '{c_text(name)}' found on line "
-                                f"{lineno}. ")
+                problems.append(
+                    f"WARNING: Duplicate user '{c_text(name)}' found on line {lineno}. "
+                )
                 continue
             user = loaded[name] = self.new_user(name)
             merged, bad = merge_selector_args(argv[2:])
             if bad >= 0:
-                problems.append(f"{path}:{lineno}: Unmatched parenthesis in selector "
-                                "definition.")
+                problems.append(f"{path}:{lineno}: Unmatched parenthesis in selector definition.")
                 continue
             for op in merged:
                 try:
                     self.apply(user, op.strip(b"\t\r\n"))
                 except RuleError as exc:
                     # Only unknown commands are quoted: other rules may hold passwords.
-                    quoted = (f"Error in applying operation '{c_text(op)}': "
-                              if str(exc) == _UNKNOWN else "")
+                    quoted = (
+                        f"Error in applying operation '{c_text(op)}': "
+                        if str(exc) == _UNKNOWN
+                        else ""
+                    )
                     problems.append(f"{path}:{lineno}: {quoted}{exc}. ")
         if problems:
-            return "".join(problems) + ("WARNING: ACL errors detected, no change to the "
-                                        "previously active ACL rules was performed")
+            return "".join(problems) + (
+                "WARNING: ACL errors detected, no change to the "
+                "previously active ACL rules was performed"
+            )
         new_default = loaded.pop(b"default", None) or self._default_user()
         old = self.users
         self.default.copy_from(new_default)
@@ -968,8 +1041,9 @@ class AccessControl:
         assert self.write_file is not None, "the shell injects write_file"
         text = b"".join(line + b"\n" for line in self.config_lines())
         try:
-            self.write_file(self.engine.config.str("aclfile"),
-                            text.decode("utf-8", "surrogateescape"))
+            self.write_file(
+                self.engine.config.str("aclfile"), text.decode("utf-8", "surrogateescape")
+            )
         except OSError as exc:
             self.engine.log("warning", f"Writing ACL file for ACL SAVE: {exc.strerror}")
             return False
@@ -985,21 +1059,22 @@ class AccessControl:
                 "Configuring Redis with users defined in redis.conf and at the same setting "
                 "an ACL file path is invalid. This setup is very likely to lead to "
                 "configuration errors and security holes, please define either an ACL file "
-                "or declare users directly in your redis.conf, but not both.")
+                "or declare users directly in your redis.conf, but not both."
+            )
         seen: set[bytes] = set()
         for words in config.users:
             args = [w.encode("utf-8", "surrogateescape") for w in words]
             name = args[0]
             if name in seen:
-                raise RuleError(f"Error in user declaration '{c_text(name)}': "
-                                f"{_DUPLICATE_USER}")
+                raise RuleError(f"Error in user declaration '{c_text(name)}': {_DUPLICATE_USER}")
             seen.add(name)
             if has_spaces(name):
                 raise RuleError("Spaces not allowed in ACL usernames")
             merged, bad = merge_selector_args(args[1:])
             if bad >= 0:
-                raise RuleError(f"Error in user declaration '{c_text(args[1 + bad])}': "
-                                "Unmatched parenthesis")
+                raise RuleError(
+                    f"Error in user declaration '{c_text(args[1 + bad])}': Unmatched parenthesis"
+                )
             user = self.users.get(name)
             if user is None:
                 user = self.users[name] = self.new_user(name)
@@ -1009,8 +1084,10 @@ class AccessControl:
                 try:
                     self.apply(user, op)
                 except RuleError as exc:
-                    raise RuleError(f"Error loading ACL rule '{c_text(op)}' for the user "
-                                    f"named '{c_text(name)}': {exc}") from None
+                    raise RuleError(
+                        f"Error loading ACL rule '{c_text(op)}' for the user "
+                        f"named '{c_text(name)}': {exc}"
+                    ) from None
         self.users_changed()
         if aclfile:
             problems = self.load_file(None)

@@ -117,10 +117,19 @@ class ClientMemory:
         obl = sum(map(len, client.out)) if client.out else 0
         oll = -(-pending // REPLY_BLOCK)
         omem = pending_alloc + oll * BLOCK_OVERHEAD if pending else 0
-        total = (CONNECTION_BASE + query_alloc + argv_mem + argv_slots + multi_mem + obl + omem
-                 + _tables(client))
-        return Figures(query, max(0, query_alloc - query), argv_mem, multi_mem, obl, oll,
-                       omem, total)
+        total = (
+            CONNECTION_BASE
+            + query_alloc
+            + argv_mem
+            + argv_slots
+            + multi_mem
+            + obl
+            + omem
+            + _tables(client)
+        )
+        return Figures(
+            query, max(0, query_alloc - query), argv_mem, multi_mem, obl, oll, omem, total
+        )
 
     def usage(self, client: Client) -> int:
         """tot-mem: everything `client` costs (`figures`' total, without the rest, since
@@ -133,8 +142,13 @@ class ClientMemory:
             size += sum(map(len, client.out))
         if client.multi:
             size += _multi_mem(client)
-        if (client.channels or client.patterns or client.shard_channels or client.watching
-                or client.tracking_prefixes):
+        if (
+            client.channels
+            or client.patterns
+            or client.shard_channels
+            or client.watching
+            or client.tracking_prefixes
+        ):
             size += _tables(client)
         return size
 
@@ -204,8 +218,10 @@ class ClientMemory:
         for mem, client in candidates:
             if self.total < self.limit:
                 return
-            engine.log("notice", "Evicting client: "
-                       + client_line(client, now)[:-1].decode(errors="replace"))
+            engine.log(
+                "notice",
+                "Evicting client: " + client_line(client, now)[:-1].decode(errors="replace"),
+            )
             engine.disconnect(client)
             engine.clients_to_close.append(client)
             del self._known[client.id]

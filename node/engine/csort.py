@@ -34,7 +34,7 @@ def _msort(a: list[T], lo: int, n: int, cmp: Cmp[T]) -> None:
     mid = lo + n1
     _msort(a, lo, n1, cmp)
     _msort(a, mid, n - n1, cmp)
-    left, right = a[lo:mid], a[mid:lo + n]
+    left, right = a[lo:mid], a[mid : lo + n]
     i = j = 0
     out = lo
     while i < len(left) and j < len(right):
@@ -46,7 +46,7 @@ def _msort(a: list[T], lo: int, n: int, cmp: Cmp[T]) -> None:
             j += 1
         out += 1
     # Whatever remains of the right run is already in place.
-    a[out:out + len(left) - i] = left[i:]
+    a[out : out + len(left) - i] = left[i:]
 
 
 def partial_sort(items: list[T], cmp: Cmp[T], first: int, last: int) -> None:

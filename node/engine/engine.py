@@ -47,9 +47,19 @@ VERSION: Final = "7.0.15"
 # Commands that run immediately inside MULTI instead of being queued (Redis: multi.c).
 _MULTI_IMMEDIATE: Final = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
 # What a RESP2 client may run while subscribed (Redis: processCommand's pubsub check).
-_PUBSUB_CONTEXT: Final = frozenset({"ping", "subscribe", "ssubscribe", "unsubscribe",
-                                    "sunsubscribe", "psubscribe", "punsubscribe", "quit",
-                                    "reset"})
+_PUBSUB_CONTEXT: Final = frozenset(
+    {
+        "ping",
+        "subscribe",
+        "ssubscribe",
+        "unsubscribe",
+        "sunsubscribe",
+        "psubscribe",
+        "punsubscribe",
+        "quit",
+        "reset",
+    }
+)
 
 
 class Stats:
@@ -78,9 +88,15 @@ class Stats:
 class Engine:
     """One node's data server: keyspace + clients + command table."""
 
-    def __init__(self, config: Config, table: CommandTable, rng: random.Random, *,
-                 strict: bool = False,
-                 log: Callable[[str, str], None] = lambda level, msg: None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        table: CommandTable,
+        rng: random.Random,
+        *,
+        strict: bool = False,
+        log: Callable[[str, str], None] = lambda level, msg: None,
+    ) -> None:
         self.config = config
         # ACL rules name commands by their original names (Redis's orig_commands); clients,
         # scripts and the dispatcher by the names rename-command left (ConfigError if bad).
@@ -200,9 +216,12 @@ class Engine:
     def refresh_dispatch(self) -> None:
         """Recompute `full_dispatch` after the disk's health (MISCONF) or other guards
         changed. Propagation needs no detour: the short path records it too."""
-        self.full_dispatch = (not self.persistence.disk_ok()
-                              or self.observing or self.memory.hooked
-                              or self.replication.guarding)
+        self.full_dispatch = (
+            not self.persistence.disk_ok()
+            or self.observing
+            or self.memory.hooked
+            or self.replication.guarding
+        )
 
     def want_propagation(self, consumer: str, on: bool) -> None:
         """A consumer of propagation ("aof", "replication") starts or stops needing it."""
@@ -214,8 +233,9 @@ class Engine:
         self.propagating = bool(wanted)
         self.refresh_dispatch()
 
-    def propagate_as(self, client: Client, commands: list[list[bytes]], *,
-                     force: bool = False) -> None:
+    def propagate_as(
+        self, client: Client, commands: list[list[bytes]], *, force: bool = False
+    ) -> None:
         """Called by a handler: propagate `commands` (in the client's database) instead of
         its own argv -- Redis's rewriteClientCommandVector / alsoPropagate +
         preventCommandPropagation. An empty list propagates nothing of the command itself
@@ -244,15 +264,20 @@ class Engine:
         self._rewrite = None
         return self.dirty, outer
 
-    def _end_unit(self, client: Client, argv: list[bytes], dirty: int,
-                  outer: tuple[list[list[bytes]], bool] | None) -> None:
+    def _end_unit(
+        self,
+        client: Client,
+        argv: list[bytes],
+        dirty: int,
+        outer: tuple[list[list[bytes]], bool] | None,
+    ) -> None:
         """Record what the command changed (its argv, or its `propagate_as` rewrite), and
         when the outermost command ends hand the unit over to `propagated`, wrapped in
         MULTI/EXEC when it holds more than one command (propagatePendingCommands)."""
         rewrite = self._rewrite
         if self.dirty != dirty or (rewrite is not None and rewrite[1]):
             index = client.db.index
-            for command in (rewrite[0] if rewrite is not None else [argv]):
+            for command in rewrite[0] if rewrite is not None else [argv]:
                 self._unit.append((index, command))
         self._rewrite = outer
         self._unit_depth -= 1
@@ -300,8 +325,7 @@ class Engine:
     def protected_mode_denies(self, is_local: bool) -> bool:
         """Redis refuses non-loopback clients when protected mode is on and the default
         user has no password (it checks at accept time and closes)."""
-        return (not is_local and self.config.bool("protected-mode")
-                and self.acl.default.nopass)
+        return not is_local and self.config.bool("protected-mode") and self.acl.default.nopass
 
     def connect(self, addr: str = "", laddr: str = "", is_local: bool = True) -> Client | None:
         """A new connection; None (after counting it) when maxclients is reached."""
@@ -372,12 +396,18 @@ class Engine:
         for argv in commands:
             ran += 1
             st = lookup.get(argv[0])
-            if (st is None or not st.fast or not client.full_access
-                    or client.multi is not None or client.reply_mode != REPLY_ON
-                    or client.pubsub_mode or client.tracking or self.full_dispatch):
+            if (
+                st is None
+                or not st.fast
+                or not client.full_access
+                or client.multi is not None
+                or client.reply_mode != REPLY_ON
+                or client.pubsub_mode
+                or client.tracking
+                or self.full_dispatch
+            ):
                 if run is not None:
-                    observer.account(run, ran - 1 - first, clock() - since, client, commands,
-                                     first)
+                    observer.account(run, ran - 1 - first, clock() - since, client, commands, first)
                     run = None
                 if client.tracking:
                     self._tracked(client, argv, st.spec if st is not None else None)
@@ -390,8 +420,9 @@ class Engine:
                 arity = spec.arity
                 if (len(argv) != arity) if arity > 0 else (len(argv) < -arity):
                     if run is not None:
-                        observer.account(run, ran - 1 - first, clock() - since, client,
-                                         commands, first)
+                        observer.account(
+                            run, ran - 1 - first, clock() - since, client, commands, first
+                        )
                         run = None
                     st.rejected += 1
                     self._reply_error(client, errors.wrong_arity(spec.fullname).message)
@@ -399,8 +430,7 @@ class Engine:
                 if st is not run:
                     now = clock()
                     if run is not None:
-                        observer.account(run, ran - 1 - first, now - since, client, commands,
-                                         first)
+                        observer.account(run, ran - 1 - first, now - since, client, commands, first)
                     run = st
                     since = now
                     first = ran - 1
@@ -515,13 +545,16 @@ class Engine:
                 denied = self.replication.denied(client, spec)  # NOREPLICAS, READONLY...
                 if denied is not None:
                     raise CommandError(denied)
-            if (client.pubsub_mode and client.resp == 2
-                    and spec.fullname not in _PUBSUB_CONTEXT):
+            if client.pubsub_mode and client.resp == 2 and spec.fullname not in _PUBSUB_CONTEXT:
                 raise CommandError(
                     f"ERR Can't execute '{spec.fullname}': only (P|S)SUBSCRIBE / "
-                    "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
-            if client.flags and ("O" in client.flags or "S" in client.flags) and spec.flags & (
-                    Flag.READONLY | Flag.WRITE | Flag.MAY_REPLICATE):
+                    "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+                )
+            if (
+                client.flags
+                and ("O" in client.flags or "S" in client.flags)
+                and spec.flags & (Flag.READONLY | Flag.WRITE | Flag.MAY_REPLICATE)
+            ):
                 # Monitors and replicas are replicas to Redis: no keyspace access for them.
                 raise CommandError("ERR Replica can't interact with the keyspace")
             if self.observing and self.observer.pause_applies(client, spec):
@@ -556,8 +589,9 @@ class Engine:
                 run(client, spec, argv)
             finally:
                 self._end_unit(client, argv, dirty, outer)
-        self.observer.called(client, spec, argv, self.clock_ns() - start, errors_before,
-                             client.blocked is not None)
+        self.observer.called(
+            client, spec, argv, self.clock_ns() - start, errors_before, client.blocked is not None
+        )
 
     def _run(self, client: Client, spec: CommandSpec, argv: list[bytes]) -> None:
         tracking = self.tracking
@@ -720,8 +754,12 @@ class Engine:
         try:
             if self.memory.hooked:
                 replies: list[bytes | Block] = []
-                self.memory.around(client, state.spec, state.argv, lambda: replies.append(
-                    state.spec.handler(client, state.argv)))
+                self.memory.around(
+                    client,
+                    state.spec,
+                    state.argv,
+                    lambda: replies.append(state.spec.handler(client, state.argv)),
+                )
                 reply = replies[0]
             else:
                 reply = state.spec.handler(client, state.argv)

@@ -44,17 +44,34 @@ EVPOOL_SIZE: Final = 16
 # Policy flags (Redis's MAXMEMORY_FLAG_* plus the kind of victim choice).
 LRU, LFU, TTL, RANDOM, ALLKEYS = 1, 2, 4, 8, 16
 POLICIES: Final = {
-    "volatile-lru": LRU, "volatile-lfu": LFU, "volatile-ttl": TTL, "volatile-random": RANDOM,
-    "allkeys-lru": LRU | ALLKEYS, "allkeys-lfu": LFU | ALLKEYS,
-    "allkeys-random": RANDOM | ALLKEYS, "noeviction": 0,
+    "volatile-lru": LRU,
+    "volatile-lfu": LFU,
+    "volatile-ttl": TTL,
+    "volatile-random": RANDOM,
+    "allkeys-lru": LRU | ALLKEYS,
+    "allkeys-lfu": LFU | ALLKEYS,
+    "allkeys-random": RANDOM | ALLKEYS,
+    "noeviction": 0,
 }
 # performEvictions' results.
 EVICT_OK, EVICT_RUNNING, EVICT_FAIL = 0, 1, 2
 # Commands whose lookups do not touch the access clock (Redis's LOOKUP_NOTOUCH).
-NO_TOUCH: Final = frozenset({
-    "exists", "ttl", "pttl", "expiretime", "pexpiretime", "type", "object|encoding",
-    "object|freq", "object|idletime", "object|refcount", "memory|usage", "debug",
-})
+NO_TOUCH: Final = frozenset(
+    {
+        "exists",
+        "ttl",
+        "pttl",
+        "expiretime",
+        "pexpiretime",
+        "type",
+        "object|encoding",
+        "object|freq",
+        "object|idletime",
+        "object|refcount",
+        "memory|usage",
+        "debug",
+    }
+)
 _RANDOM_PICKS: Final = 8  # picks per random choice (some may be keys gone since)
 _EVICTION_COST_US: Final = 5  # about what one eviction costs here, for the time budget
 
@@ -202,13 +219,17 @@ class _Sampler:
         self.picks = 0
         self.misses = 0
 
-    def sample(self, source: dict[bytes, object] | dict[bytes, int], count: int,
-               rng: random.Random) -> list[bytes]:
+    def sample(
+        self, source: dict[bytes, object] | dict[bytes, int], count: int, rng: random.Random
+    ) -> list[bytes]:
         """Up to `count` random keys still in `source` (fewer if picks hit deleted ones;
         none only when a fresh snapshot's picks all missed too)."""
         keys = self.keys
-        rebuild = (not keys or len(source) > 2 * len(keys) + 16
-                   or (self.picks >= 64 and 2 * self.misses > self.picks))
+        rebuild = (
+            not keys
+            or len(source) > 2 * len(keys) + 16
+            or (self.picks >= 64 and 2 * self.misses > self.picks)
+        )
         rand = rng.random
         while True:
             if rebuild:
@@ -217,8 +238,7 @@ class _Sampler:
                 if not keys:
                     return []
             n = len(keys)
-            out = [key for key in [keys[int(rand() * n)] for _ in range(count)]
-                   if key in source]
+            out = [key for key in [keys[int(rand() * n)] for _ in range(count)] if key in source]
             self.picks += count
             self.misses += count - len(out)
             if out or rebuild:
@@ -229,8 +249,9 @@ class _Sampler:
 class Evictor:
     """The eviction pool and performEvictions."""
 
-    def __init__(self, engine: Engine, memory: Memory, clock: AccessClock,
-                 rng: random.Random) -> None:
+    def __init__(
+        self, engine: Engine, memory: Memory, clock: AccessClock, rng: random.Random
+    ) -> None:
         self.engine = engine
         self.memory = memory
         self.clock = clock
@@ -266,8 +287,7 @@ class Evictor:
     def _sample(self, db: Database, count: int = 0) -> list[bytes]:
         volatile = not self.flags & ALLKEYS
         sampler = self._samplers[volatile][db.index]
-        return sampler.sample(db.expires if volatile else db.data, count or self.samples,
-                              self.rng)
+        return sampler.sample(db.expires if volatile else db.data, count or self.samples, self.rng)
 
     # --- choosing a victim ----------------------------------------------------------------
     def _populate(self, db: Database) -> None:
@@ -284,8 +304,11 @@ class Evictor:
             clock = self.clock
             now, default = clock.lru_clock(), clock.default
             get = clock.access[index].get
-            scored = [((now - then) % (LRU_CLOCK_MAX + 1), key)
-                      for key in sampled for then in (get(key, default),)]
+            scored = [
+                ((now - then) % (LRU_CLOCK_MAX + 1), key)
+                for key in sampled
+                for then in (get(key, default),)
+            ]
         else:
             # 255 - the decayed LFU counter (LFUDecrAndReturn, inlined).
             clock = self.clock

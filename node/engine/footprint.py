@@ -96,9 +96,16 @@ def _spread(value: HashValue | SetValue | ListValue) -> list[bytes]:
 
 def _stream_node_cost(node: _Node) -> int:
     getsizeof = sys.getsizeof
-    return (getsizeof(node) + getsizeof(node.ms) + getsizeof(node.seq) + getsizeof(node.flags)
-            + getsizeof(node.firsts) + getsizeof(node.ends) + getsizeof(node.blob)
-            + STREAM_NODE_ENTRY * len(node.flags))
+    return (
+        getsizeof(node)
+        + getsizeof(node.ms)
+        + getsizeof(node.seq)
+        + getsizeof(node.flags)
+        + getsizeof(node.firsts)
+        + getsizeof(node.ends)
+        + getsizeof(node.blob)
+        + STREAM_NODE_ENTRY * len(node.flags)
+    )
 
 
 def structure_cost(value: object) -> int:
@@ -107,7 +114,9 @@ def structure_cost(value: object) -> int:
         return alloc(sys.getsizeof(value))
     if type(value) is ZSet:
         listpack = value.encoding() == b"listpack"
-        return ZSET_BASE + (ZSET_LISTPACK_ELEMENT if listpack else ZSET_SKIPLIST_ELEMENT) * len(value)
+        return ZSET_BASE + (ZSET_LISTPACK_ELEMENT if listpack else ZSET_SKIPLIST_ELEMENT) * len(
+            value
+        )
     if type(value) is Stream:
         size = STREAM_BASE + 8 * len(value.nodes)
         for group in value.groups.values():

@@ -104,8 +104,13 @@ def deinterleave(bits: int) -> tuple[int, int]:
 
 
 # --- encode / decode -----------------------------------------------------------------------
-def encode(lon: float, lat: float, step: int = STEP_MAX, lon_range: Range = GEO_LONG,
-           lat_range: Range = GEO_LAT) -> int | None:
+def encode(
+    lon: float,
+    lat: float,
+    step: int = STEP_MAX,
+    lon_range: Range = GEO_LONG,
+    lat_range: Range = GEO_LAT,
+) -> int | None:
     """geohashEncode: the `2*step`-bit hash of a point, or None outside the Mercator limits
     or the given ranges."""
     if not 0 < step <= 32:
@@ -121,8 +126,7 @@ def encode(lon: float, lat: float, step: int = STEP_MAX, lon_range: Range = GEO_
     return interleave(int(lat_offset * scale), int(lon_offset * scale))
 
 
-def decode(bits: int, step: int, lon_range: Range = GEO_LONG,
-           lat_range: Range = GEO_LAT) -> Area:
+def decode(bits: int, step: int, lon_range: Range = GEO_LONG, lat_range: Range = GEO_LAT) -> Area:
     """geohashDecode: the cell of a hash."""
     lat_index, lon_index = deinterleave(bits)
     cells = float(1 << step)
@@ -255,8 +259,12 @@ def bounding_box(shape: Shape) -> tuple[float, float, float, float]:
     top = _rad_deg(half_w / EARTH_RADIUS_M / _cos(_deg_rad(shape.lat + lat_delta)))
     bottom = _rad_deg(half_w / EARTH_RADIUS_M / _cos(_deg_rad(shape.lat - lat_delta)))
     lon_delta = bottom if shape.lat < 0 else top
-    return (shape.lon - lon_delta, shape.lat - lat_delta,
-            shape.lon + lon_delta, shape.lat + lat_delta)
+    return (
+        shape.lon - lon_delta,
+        shape.lat - lat_delta,
+        shape.lon + lon_delta,
+        shape.lat + lat_delta,
+    )
 
 
 def _move(bits: int, step: int, axis: int, d: int) -> int:
@@ -313,8 +321,12 @@ def search_boxes(shape: Shape) -> list[tuple[float, float]]:
     # Near the edge of its cell the estimated step can leave part of the area outside the
     # 3x3 block: then use cells twice as large.
     north, south, east, west = (decode(b, step) for b in around[:4])
-    if step > 1 and (north.lat_max < max_lat or south.lat_min > min_lat
-                     or east.lon_max < max_lon or west.lon_min > min_lon):
+    if step > 1 and (
+        north.lat_max < max_lat
+        or south.lat_min > min_lat
+        or east.lon_max < max_lon
+        or west.lon_min > min_lon
+    ):
         step -= 1
         bits, around, area = _cells(shape.lon, shape.lat, step)
 

@@ -162,8 +162,9 @@ def _class_regex(members: frozenset[int]) -> bytes:
     start = prev = values[0]
     for b in [*values[1:], -2]:
         if b != prev + 1:
-            parts.append(b"\\x%02x" % start if start == prev
-                         else b"\\x%02x-\\x%02x" % (start, prev))
+            parts.append(
+                b"\\x%02x" % start if start == prev else b"\\x%02x-\\x%02x" % (start, prev)
+            )
             start = b
         prev = b
     return b"[" + b"".join(parts) + b"]"
@@ -191,7 +192,6 @@ def compile_glob(pattern: bytes, nocase: bool = False) -> Callable[[bytes], bool
         # Each middle segment is placed at its leftmost fit and never reconsidered (an
         # atomic group): that is always a correct choice for globs, and it keeps the
         # cost polynomial where plain backtracking would explode on `a*a*a*a*b`.
-        regex = parts[0] + b"".join(b"(?>.*?" + p + b")" for p in parts[1:-1]) \
-            + b".*" + parts[-1]
+        regex = parts[0] + b"".join(b"(?>.*?" + p + b")" for p in parts[1:-1]) + b".*" + parts[-1]
     fullmatch = re.compile(regex, re.DOTALL).fullmatch
     return lambda s: fullmatch(s) is not None

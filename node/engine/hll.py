@@ -57,8 +57,10 @@ _SPAN: Final = bytes(
     (b & 0x3F) + 1 if b < 0x40 else (b & 3) + 1 if b >= 0x80 else 0 for b in range(256)
 )
 _EXPAND: Final = tuple(
-    bytes((b & 0x3F) + 1) if b < 0x40
-    else bytes((((b >> 2) & 0x1F) + 1,)) * ((b & 3) + 1) if b >= 0x80
+    bytes((b & 0x3F) + 1)
+    if b < 0x40
+    else bytes((((b >> 2) & 0x1F) + 1,)) * ((b & 3) + 1)
+    if b >= 0x80
     else b""
     for b in range(256)
 )
@@ -69,6 +71,7 @@ _ZERO_OPS: Final = bytes(range(0x40))
 # found its register (or gone past 16384) by then never will. Bounds the work on huge values.
 _SCAN_LIMIT: Final = HDR_SIZE + 4 * REGISTERS
 _CHUNK: Final = 128  # one-byte opcodes measured at a time while locating a register
+
 
 # Dense packing: every 3 bytes hold 4 registers, a|b<<6|c<<12|d<<18 little-endian. The bytes
 # at offsets 0, 1, 2 (mod 3) are handled as three strided strings; these tables give each
@@ -177,8 +180,12 @@ def _or(a: bytes, b: bytes) -> bytes:
 def _quarters(packed: bytes | bytearray) -> tuple[bytes, bytes, bytes, bytes]:
     """The dense registers 4k, 4k+1, 4k+2 and 4k+3 (k = 0..4095) as four strings."""
     b0, b1, b2 = bytes(packed[0::3]), bytes(packed[1::3]), bytes(packed[2::3])
-    return (b0.translate(_A_OF_0), _or(b0.translate(_B_OF_0), b1.translate(_B_OF_1)),
-            _or(b1.translate(_C_OF_1), b2.translate(_C_OF_2)), b2.translate(_D_OF_2))
+    return (
+        b0.translate(_A_OF_0),
+        _or(b0.translate(_B_OF_0), b1.translate(_B_OF_1)),
+        _or(b1.translate(_C_OF_1), b2.translate(_C_OF_2)),
+        b2.translate(_D_OF_2),
+    )
 
 
 def _unpack(packed: bytes | bytearray) -> bytes:
@@ -377,8 +384,16 @@ def _promote(buf: bytearray, index: int, count: int) -> int:
     return 1
 
 
-def _update(buf: bytearray, index: int, count: int, max_bytes: int,
-            pos: int, first: int, span: int, prev: int | None) -> int:
+def _update(
+    buf: bytearray,
+    index: int,
+    count: int,
+    max_bytes: int,
+    pos: int,
+    first: int,
+    span: int,
+    prev: int | None,
+) -> int:
     """The in-place rewrite of hllSparseSet once the covering opcode is known."""
     if count > _SPARSE_VAL_MAX:
         return _promote(buf, index, count)
@@ -403,7 +418,7 @@ def _update(buf: bytearray, index: int, count: int, max_bytes: int,
     new_len = len(buf) + grow
     if grow > 0 and new_len > max_bytes:
         return _promote(buf, index, count)
-    buf[pos:pos + old_size] = seq
+    buf[pos : pos + old_size] = seq
     if len(buf) > new_len:  # an XZERO cut off by the end: Redis keeps the length arithmetic
         del buf[new_len:]
     return _merge_vals(buf, prev)
@@ -594,7 +609,7 @@ def _estimate(hist: list[int]) -> int:
     if z == 0.0:  # only registers above Q+1: C divides by zero
         return _LLONG_MIN_AS_U64
     x = _ALPHA_INF * m * m / z
-    if not x < 2.0 ** 63:
+    if not x < 2.0**63:
         return _LLONG_MIN_AS_U64
     rounded = math.floor(x)
     if x - rounded >= 0.5:  # llroundl: halves away from zero

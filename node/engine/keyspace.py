@@ -240,8 +240,12 @@ class Database:
         for key in self.blocking:
             if key in self.data:
                 self.mark_ready(key)  # a flushed stream wakes XREADGROUP
-        dropped: list[object] = [self.data, self.expires, self._expire_snapshot,
-                                 *self._scans.values()]
+        dropped: list[object] = [
+            self.data,
+            self.expires,
+            self._expire_snapshot,
+            *self._scans.values(),
+        ]
         self.data = {}
         self.expires = {}
         self._scans.clear()
@@ -292,8 +296,9 @@ class Database:
                 del index[slot]
 
     # --- SCAN ----------------------------------------------------------------------------
-    def scan(self, cursor: int, count: int,
-             accept: Callable[[bytes], bool] | None = None) -> tuple[int, list[bytes]]:
+    def scan(
+        self, cursor: int, count: int, accept: Callable[[bytes], bool] | None = None
+    ) -> tuple[int, list[bytes]]:
         """One SCAN step. Every key present for the whole scan is returned at least once:
         the scan walks a snapshot of the key order taken at cursor 0 and skips keys that
         have gone since. Returns (next cursor, keys); 0 means done. Only the most recently
@@ -316,8 +321,11 @@ class Database:
         end = min(pos + max(count, 1), len(snapshot))
         # Filter before the liveness check, as Redis does: keys that fail the filter are
         # not expired by the scan.
-        out = [key for key in snapshot[pos:end]
-               if (accept is None or accept(key)) and self.lookup(key) is not None]
+        out = [
+            key
+            for key in snapshot[pos:end]
+            if (accept is None or accept(key)) and self.lookup(key) is not None
+        ]
         if end >= len(snapshot):
             self._scans.pop(serial, None)
             return 0, out
@@ -372,8 +380,7 @@ class Keyspace:
         self.serving_master = False
         self.dbs = [Database(i, self) for i in range(databases)]
         # Hook for expiry side effects (propagating DEL, notifications); set by the engine.
-        self.on_expired: Callable[[Database, bytes, object], None] = (
-            lambda db, key, value: None)
+        self.on_expired: Callable[[Database, bytes, object], None] = lambda db, key, value: None
         # Keyspace events (kind, event, key, db index) and client-side cache invalidation
         # (key, modified by the running command rather than by expiry); set by the engine.
         self.notify: Callable[[int, bytes, bytes, int], None] = lambda kind, event, key, db: None

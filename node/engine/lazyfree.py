@@ -36,8 +36,20 @@ from node.engine.types.zset import ZSet
 LAZYFREE_THRESHOLD: Final = 64
 # Freed in one step whatever their size: no elements (strings, numbers) or small ones
 # (tuples: sorted-set pairs, stream field names); never entered: classes, code.
-_LEAVES: Final = (bytes, bytearray, str, int, float, tuple, array, type(None), bool, type,
-                  FunctionType, ModuleType)
+_LEAVES: Final = (
+    bytes,
+    bytearray,
+    str,
+    int,
+    float,
+    tuple,
+    array,
+    type(None),
+    bool,
+    type,
+    FunctionType,
+    ModuleType,
+)
 # Keyspace values: a small one found in a flushed database is freed on the spot.
 _VALUES: Final = frozenset({HashValue, SetValue, ListValue, ZSet, Stream})
 # Queue entry kinds: a value (one Redis object), a flushed database dict (one object per

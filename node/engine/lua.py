@@ -55,12 +55,18 @@ REPL_AOF: Final = 1
 REPL_REPLICA: Final = 2
 _LRAND48_MAX: Final = 2**31 - 1
 # Script and function flags, in Redis's scripts_flags_def order (FUNCTION LIST prints them so).
-SCRIPT_FLAGS: Final = (b"no-writes", b"allow-oom", b"allow-stale", b"no-cluster",
-                       b"allow-cross-slot-keys")
-_NAME_CHARS: Final = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                               b"0123456789_")
-NAME_ERROR: Final = ("Library names can only contain letters, numbers, or underscores(_) and "
-                     "must be at least one character long")
+SCRIPT_FLAGS: Final = (
+    b"no-writes",
+    b"allow-oom",
+    b"allow-stale",
+    b"no-cluster",
+    b"allow-cross-slot-keys",
+)
+_NAME_CHARS: Final = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+NAME_ERROR: Final = (
+    "Library names can only contain letters, numbers, or underscores(_) and "
+    "must be at least one character long"
+)
 
 
 class LuaRaise(Exception):
@@ -176,8 +182,12 @@ class LuaVM:
     def __init__(self, host: Host) -> None:
         self.host = host
         self.lua = lupa51.LuaRuntime(
-            register_eval=False, register_builtins=False, unpack_returned_tuples=True,
-            encoding=None, attribute_handlers=(self._deny_index, self._deny_index))
+            register_eval=False,
+            register_builtins=False,
+            unpack_returned_tuples=True,
+            encoding=None,
+            attribute_handlers=(self._deny_index, self._deny_index),
+        )
         self._funcs: set[int] = set()
         self._callables: list[Callable[..., object]] = []
         self.resp = 2  # the script client's protocol (redis.setresp)
@@ -185,20 +195,33 @@ class LuaVM:
         self._loading: list[Registered] | None = None
         self.eval_json = cjson.Config()
         self.func_json = cjson.Config()
-        self.api: Any = self.lua.execute(lua_sandbox.SANDBOX, self.lua.table_from({
-            b"unwrap": self._unwrap, b"hook": self._hook, b"untail": untail,
-            b"script_resp": self._script_resp}),
-            name=lua_sandbox.CHUNK_NAME)
+        self.api: Any = self.lua.execute(
+            lua_sandbox.SANDBOX,
+            self.lua.table_from(
+                {
+                    b"unwrap": self._unwrap,
+                    b"hook": self._hook,
+                    b"untail": untail,
+                    b"script_resp": self._script_resp,
+                }
+            ),
+            name=lua_sandbox.CHUNK_NAME,
+        )
         # Looked up once: lupa cannot index a Lua table from inside an attribute handler.
         self._where = self.api.where
         self._sethook = self.lua.globals().debug.sethook
         self.view = _View(self.api, self._funcs)
         eval_libs = self._libs(self.eval_json, eval_mode=True)
         func_libs = self._libs(self.func_json, eval_mode=False)
-        load_redis = self._table({b"register_function": self._register_function,
-                                  b"log": self._log, **self._log_levels(),
-                                  b"REDIS_VERSION": REDIS_VERSION,
-                                  b"REDIS_VERSION_NUM": float(REDIS_VERSION_NUM)})
+        load_redis = self._table(
+            {
+                b"register_function": self._register_function,
+                b"log": self._log,
+                **self._log_levels(),
+                b"REDIS_VERSION": REDIS_VERSION,
+                b"REDIS_VERSION_NUM": float(REDIS_VERSION_NUM),
+            }
+        )
         self.api.register(self.lua.table_from(self._callables), NULL)
         envs = self.api.init(eval_libs, func_libs, load_redis)
         self.eval_env = envs[b"eval_env"]
@@ -215,8 +238,9 @@ class LuaVM:
         return fn
 
     def _table(self, entries: Mapping[bytes, object]) -> Any:
-        return self.lua.table_from({k: self._callable(v) if callable(v) else v
-                                    for k, v in entries.items()})
+        return self.lua.table_from(
+            {k: self._callable(v) if callable(v) else v for k, v in entries.items()}
+        )
 
     def _lib(self, fn: Callable[..., object], *bound: object) -> Callable[..., object]:
         """A lualib function as a Lua C function: its errors become Lua errors with the
@@ -228,6 +252,7 @@ class LuaVM:
                 return self._to_lua(fn(*bound, view, *args))
             except LibError as exc:
                 raise LuaRaise(self._lib_message(exc)) from None
+
         return call
 
     def _lib_message(self, exc: LibError) -> bytes:
@@ -238,10 +263,22 @@ class LuaVM:
         if namewhat == b"method":
             narg -= 1
             if narg == 0:
-                return (bytes(position) + b"calling '" + bytes(name) + b"' on bad self ("
-                        + exc.message + b")")
-        return (bytes(position) + b"bad argument #%d to '" % narg + bytes(name) + b"' ("
-                + exc.message + b")")
+                return (
+                    bytes(position)
+                    + b"calling '"
+                    + bytes(name)
+                    + b"' on bad self ("
+                    + exc.message
+                    + b")"
+                )
+        return (
+            bytes(position)
+            + b"bad argument #%d to '" % narg
+            + bytes(name)
+            + b"' ("
+            + exc.message
+            + b")"
+        )
 
     @staticmethod
     def _log_levels() -> dict[bytes, object]:
@@ -249,43 +286,69 @@ class LuaVM:
 
     def _libs(self, json_config: cjson.Config, *, eval_mode: bool) -> Any:
         json: dict[bytes, object] = {
-            name.encode(): self._lib(fn, json_config) for name, fn in cjson.FUNCTIONS.items()}
+            name.encode(): self._lib(fn, json_config) for name, fn in cjson.FUNCTIONS.items()
+        }
         json[b"new"] = self._cjson_new
         json.update({b"_NAME": cjson.NAME, b"_VERSION": cjson.VERSION, b"null": NULL})
         pack: dict[bytes, object] = {
-            name.encode(): self._lib(fn) for name, fn in msgpack.FUNCTIONS.items()}
+            name.encode(): self._lib(fn) for name, fn in msgpack.FUNCTIONS.items()
+        }
         pack.update(msgpack.METADATA)
         redis: dict[bytes, object] = {
-            b"call": self._redis_call, b"pcall": self._redis_pcall,
-            b"log": self._log, **self._log_levels(),
-            b"REDIS_VERSION": REDIS_VERSION, b"REDIS_VERSION_NUM": float(REDIS_VERSION_NUM),
-            b"setresp": self._setresp, b"sha1hex": self._sha1hex,
-            b"error_reply": self._error_reply, b"status_reply": self._status_reply,
-            b"set_repl": self._set_repl, b"REPL_NONE": 0.0, b"REPL_AOF": float(REPL_AOF),
-            b"REPL_SLAVE": float(REPL_REPLICA), b"REPL_REPLICA": float(REPL_REPLICA),
-            b"REPL_ALL": float(REPL_AOF | REPL_REPLICA), b"acl_check_cmd": self._acl_check_cmd,
+            b"call": self._redis_call,
+            b"pcall": self._redis_pcall,
+            b"log": self._log,
+            **self._log_levels(),
+            b"REDIS_VERSION": REDIS_VERSION,
+            b"REDIS_VERSION_NUM": float(REDIS_VERSION_NUM),
+            b"setresp": self._setresp,
+            b"sha1hex": self._sha1hex,
+            b"error_reply": self._error_reply,
+            b"status_reply": self._status_reply,
+            b"set_repl": self._set_repl,
+            b"REPL_NONE": 0.0,
+            b"REPL_AOF": float(REPL_AOF),
+            b"REPL_SLAVE": float(REPL_REPLICA),
+            b"REPL_REPLICA": float(REPL_REPLICA),
+            b"REPL_ALL": float(REPL_AOF | REPL_REPLICA),
+            b"acl_check_cmd": self._acl_check_cmd,
         }
         if eval_mode:
-            redis.update({b"replicate_commands": self._replicate_commands,
-                          b"breakpoint": self._nothing, b"debug": self._nothing})
-        return self.lua.table_from({
-            b"redis": self._table(redis),
-            b"cjson": self._table(json),
-            b"cmsgpack": self._table(pack),
-            b"bit": self._table({n.encode(): self._lib(f) for n, f in bitop.FUNCTIONS.items()}),
-            b"struct": self._table({n.encode(): self._lib(f)
-                                    for n, f in structlib.FUNCTIONS.items()}),
-            b"random": self._callable(self._lib(self._random)),
-            b"randomseed": self._callable(self._lib(self._randomseed)),
-        })
+            redis.update(
+                {
+                    b"replicate_commands": self._replicate_commands,
+                    b"breakpoint": self._nothing,
+                    b"debug": self._nothing,
+                }
+            )
+        return self.lua.table_from(
+            {
+                b"redis": self._table(redis),
+                b"cjson": self._table(json),
+                b"cmsgpack": self._table(pack),
+                b"bit": self._table({n.encode(): self._lib(f) for n, f in bitop.FUNCTIONS.items()}),
+                b"struct": self._table(
+                    {n.encode(): self._lib(f) for n, f in structlib.FUNCTIONS.items()}
+                ),
+                b"random": self._callable(self._lib(self._random)),
+                b"randomseed": self._callable(self._lib(self._randomseed)),
+            }
+        )
 
     def _cjson_new(self, *args: object) -> Any:
         """cjson.new(): a module with its own configuration (it shares cjson.null)."""
         config = cjson.Config()
         entries: dict[bytes, object] = {
-            name.encode(): self._lib(fn, config) for name, fn in cjson.FUNCTIONS.items()}
-        entries.update({b"new": self._cjson_new, b"_NAME": cjson.NAME,
-                        b"_VERSION": cjson.VERSION, b"null": NULL})
+            name.encode(): self._lib(fn, config) for name, fn in cjson.FUNCTIONS.items()
+        }
+        entries.update(
+            {
+                b"new": self._cjson_new,
+                b"_NAME": cjson.NAME,
+                b"_VERSION": cjson.VERSION,
+                b"null": NULL,
+            }
+        )
         known = len(self._callables)
         table = self._table(entries)
         self.api.register(self.lua.table_from(self._callables[known:]))
@@ -311,10 +374,16 @@ class LuaVM:
             node, ready = stack.pop()
             if not ready:
                 stack.append((node, True))
-                children = (list(node) if _is_array(node)  # type: ignore[call-overload]
-                            else [x for kv in _pairs_of(node) for x in kv])
-                stack.extend((c, False) for c in reversed(children)
-                             if isinstance(c, (list, dict)) and id(c) not in done)
+                children = (
+                    list(node)  # type: ignore[call-overload]
+                    if _is_array(node)
+                    else [x for kv in _pairs_of(node) for x in kv]
+                )
+                stack.extend(
+                    (c, False)
+                    for c in reversed(children)
+                    if isinstance(c, (list, dict)) and id(c) not in done
+                )
                 continue
             done[id(node)] = self._make_table(node, done)
         return done[id(root)]
@@ -326,6 +395,7 @@ class LuaVM:
             if isinstance(v, int) and not isinstance(v, bool):
                 return float(v)
             return v
+
         if _is_array(node):
             return self.lua.table_from([leaf(v) for v in node])  # type: ignore[attr-defined]
         pairs = _pairs_of(node)
@@ -336,11 +406,10 @@ class LuaVM:
             if isinstance(key, float) and key != key:
                 raise LuaRaise(b"table index is NaN")
         if all(isinstance(k, (bytes, float, bool)) or k is NULL for k in keys):
-            return self.lua.table_from({k: leaf(v) for k, (_, v) in zip(keys, pairs,
-                                                                          strict=True)})
-        return self.api.table_from_pairs(self.lua.table_from(keys),
-                                         self.lua.table_from([leaf(v) for _, v in pairs]),
-                                         len(keys))
+            return self.lua.table_from({k: leaf(v) for k, (_, v) in zip(keys, pairs, strict=True)})
+        return self.api.table_from_pairs(
+            self.lua.table_from(keys), self.lua.table_from([leaf(v) for _, v in pairs]), len(keys)
+        )
 
     def _error_table(self, message: bytes, ignore_stats: bool = False) -> Any:
         entries: dict[bytes, object] = {b"err": message}
@@ -357,13 +426,13 @@ class LuaVM:
     def _parse(self, data: bytes, pos: int) -> tuple[object, int]:
         kind = data[pos]
         nl = data.index(b"\r\n", pos)
-        line = data[pos + 1:nl]
+        line = data[pos + 1 : nl]
         after = nl + 2
         if kind == 0x24:  # $
             size = int(line)
             if size < 0:
                 return False, after
-            return data[after:after + size], after + size + 2
+            return data[after : after + size], after + size + 2
         if kind == 0x3A:  # :
             return float(int(line)), after
         if kind == 0x2B:  # +
@@ -393,9 +462,10 @@ class LuaVM:
             return self._tagged(b"big_number", line), after
         if kind == 0x3D:  # =
             size = int(line)
-            body = data[after:after + size]
-            return self._tagged(b"verbatim_string", self.lua.table_from(
-                {b"format": body[:3], b"string": body[4:]})), after + size + 2
+            body = data[after : after + size]
+            return self._tagged(
+                b"verbatim_string", self.lua.table_from({b"format": body[:3], b"string": body[4:]})
+            ), after + size + 2
         if kind == 0x7C:  # | attributes are skipped
             count = int(line)
             for _ in range(count * 2):
@@ -412,8 +482,11 @@ class LuaVM:
     def _argv(self, args: tuple[object, ...]) -> list[bytes]:
         """luaArgsToRedisArgv: strings as they are, numbers as "%.17g"."""
         if not args:
-            raise LuaRaise(self._error_table(
-                b"ERR Please specify at least one argument for this redis lib call"))
+            raise LuaRaise(
+                self._error_table(
+                    b"ERR Please specify at least one argument for this redis lib call"
+                )
+            )
         argv = []
         for arg in args:
             if isinstance(arg, bytes):
@@ -421,14 +494,20 @@ class LuaVM:
             elif isinstance(arg, (int, float)) and not isinstance(arg, bool):
                 argv.append(_format_g17(arg))
             else:
-                raise LuaRaise(self._error_table(
-                    b"ERR Lua redis lib command arguments must be strings or integers"))
+                raise LuaRaise(
+                    self._error_table(
+                        b"ERR Lua redis lib command arguments must be strings or integers"
+                    )
+                )
         return argv
 
     def _command(self, args: tuple[object, ...], raise_errors: bool) -> object:
         if not self.host.running:
-            raise LuaRaise(self._error_table(
-                b"ERR redis.call/pcall can only be called inside a script invocation"))
+            raise LuaRaise(
+                self._error_table(
+                    b"ERR redis.call/pcall can only be called inside a script invocation"
+                )
+            )
         try:
             argv = self._argv(args)
         except LuaRaise as exc:
@@ -470,8 +549,7 @@ class LuaVM:
             raise LuaRaise(self._error_table(b"ERR redis.log() requires two arguments or more."))
         level = _lua_number(args[0])
         if level is None:
-            raise LuaRaise(self._error_table(
-                b"ERR First argument must be a number (log level)."))
+            raise LuaRaise(self._error_table(b"ERR First argument must be a number (log level)."))
         if not 0 <= to_int64(level) <= 3:
             raise LuaRaise(self._error_table(b"ERR Invalid debug level."))
         parts = []
@@ -483,8 +561,11 @@ class LuaVM:
 
     def _setresp(self, *args: object) -> None:
         if not self.host.running:
-            raise LuaRaise(self._error_table(
-                b"ERR redis.setresp can only be called inside a script invocation"))
+            raise LuaRaise(
+                self._error_table(
+                    b"ERR redis.setresp can only be called inside a script invocation"
+                )
+            )
         if len(args) != 1:
             raise LuaRaise(self._error_table(b"ERR redis.setresp() requires one argument."))
         version = to_int64(_lua_number(args[0]) or 0.0)
@@ -495,14 +576,21 @@ class LuaVM:
 
     def _set_repl(self, *args: object) -> None:
         if not self.host.running:
-            raise LuaRaise(self._error_table(
-                b"ERR redis.set_repl can only be called inside a script invocation"))
+            raise LuaRaise(
+                self._error_table(
+                    b"ERR redis.set_repl can only be called inside a script invocation"
+                )
+            )
         if len(args) != 1:
             raise LuaRaise(self._error_table(b"ERR redis.set_repl() requires two arguments."))
         flags = to_int64(_lua_number(args[0]) or 0.0)
         if flags & ~(REPL_AOF | REPL_REPLICA):
-            raise LuaRaise(self._error_table(b"ERR Invalid replication flags. Use REPL_AOF, "
-                                             b"REPL_REPLICA, REPL_ALL or REPL_NONE."))
+            raise LuaRaise(
+                self._error_table(
+                    b"ERR Invalid replication flags. Use REPL_AOF, "
+                    b"REPL_REPLICA, REPL_ALL or REPL_NONE."
+                )
+            )
         self.host.set_repl(flags)
 
     def _replicate_commands(self, *args: object) -> bool:
@@ -513,12 +601,16 @@ class LuaVM:
 
     def _acl_check_cmd(self, *args: object) -> bool:
         if not self.host.running:
-            raise LuaRaise(self._error_table(
-                b"ERR redis.acl_check_cmd can only be called inside a script invocation"))
+            raise LuaRaise(
+                self._error_table(
+                    b"ERR redis.acl_check_cmd can only be called inside a script invocation"
+                )
+            )
         allowed = self.host.command_allowed(self._argv(args))
         if allowed is None:
-            raise LuaRaise(self._error_table(
-                b"ERR Invalid command passed to redis.acl_check_cmd()"))
+            raise LuaRaise(
+                self._error_table(b"ERR Invalid command passed to redis.acl_check_cmd()")
+            )
         return allowed
 
     def _random(self, view: object, *args: object) -> float:
@@ -543,8 +635,11 @@ class LuaVM:
 
     def _register_function(self, *args: object) -> None:
         if self._loading is None:
-            raise LuaRaise(self._error_table(
-                b"ERR redis.register_function can only be called on FUNCTION LOAD command"))
+            raise LuaRaise(
+                self._error_table(
+                    b"ERR redis.register_function can only be called on FUNCTION LOAD command"
+                )
+            )
         name, function, flags, description = self._registration(args)
         if not valid_name(name):
             raise LuaRaise(self._error_table(b"ERR " + NAME_ERROR.encode()))
@@ -552,11 +647,14 @@ class LuaVM:
             raise LuaRaise(self._error_table(b"ERR Function already exists in the library"))
         self._loading.append(Registered(name, function, flags, description))
 
-    def _registration(self, args: tuple[object, ...]
-                      ) -> tuple[bytes, object, frozenset[bytes], bytes | None]:
+    def _registration(
+        self, args: tuple[object, ...]
+    ) -> tuple[bytes, object, frozenset[bytes], bytes | None]:
         """luaRegisterFunctionReadArgs: (name, callback) or one table of named arguments."""
+
         def fail(message: bytes) -> LuaRaise:
             return LuaRaise(self._error_table(b"ERR " + message))
+
         if not 1 <= len(args) <= 2:
             raise fail(b"wrong number of arguments to redis.register_function")
         if len(args) == 2:
@@ -567,8 +665,10 @@ class LuaVM:
                 raise fail(b"second argument to redis.register_function must be a function")
             return name, args[1], frozenset(), None
         if self.view.kind(args[0]) != "table":
-            raise fail(b"calling redis.register_function with a single argument is only "
-                       b"applicable to Lua table (representing named arguments).")
+            raise fail(
+                b"calling redis.register_function with a single argument is only "
+                b"applicable to Lua table (representing named arguments)."
+            )
         named: bytes | None = None
         function: object = None
         flags: frozenset[bytes] = frozenset()
@@ -576,28 +676,32 @@ class LuaVM:
         for key, value in self.view.pairs(args[0]):
             word = _lua_string(key)
             if word is None:
-                raise fail(b"named argument key given to redis.register_function is not a "
-                           b"string")
+                raise fail(b"named argument key given to redis.register_function is not a string")
             word = word.lower()
             if word == b"function_name":
                 named = _lua_string(value)
                 if named is None:
-                    raise fail(b"function_name argument given to redis.register_function "
-                               b"must be a string")
+                    raise fail(
+                        b"function_name argument given to redis.register_function must be a string"
+                    )
             elif word == b"description":
                 description = _lua_string(value)
                 if description is None:
-                    raise fail(b"description argument given to redis.register_function must "
-                               b"be a string")
+                    raise fail(
+                        b"description argument given to redis.register_function must be a string"
+                    )
             elif word == b"callback":
                 if self.view.kind(value) != "function":
-                    raise fail(b"callback argument given to redis.register_function must be "
-                               b"a function")
+                    raise fail(
+                        b"callback argument given to redis.register_function must be a function"
+                    )
                 function = value
             elif word == b"flags":
                 if self.view.kind(value) != "table":
-                    raise fail(b"flags argument to redis.register_function must be a table "
-                               b"representing function flags")
+                    raise fail(
+                        b"flags argument to redis.register_function must be a table "
+                        b"representing function flags"
+                    )
                 parsed = self._function_flags(value)
                 if parsed is None:
                     raise fail(b"unknown flag given")
@@ -657,23 +761,51 @@ class LuaVM:
         """An EVAL body (shebang line already blanked) as a function of the eval env."""
         return self.compile(body, b"@user_script", self.eval_env)
 
-    def run_script(self, function: object, keys: list[bytes], argv: list[bytes],
-                   client_resp: int, name: bytes, hook: bool) -> Reply:
+    def run_script(
+        self,
+        function: object,
+        keys: list[bytes],
+        argv: list[bytes],
+        client_resp: int,
+        name: bytes,
+        hook: bool,
+    ) -> Reply:
         self.resp = 2
         try:
-            result = self.api.run_eval(function, self.eval_g, self.eval_env,
-                                       HOOK_EVERY if hook else 0, client_resp, len(keys),
-                                       *keys, *argv)
+            result = self.api.run_eval(
+                function,
+                self.eval_g,
+                self.eval_env,
+                HOOK_EVERY if hook else 0,
+                client_resp,
+                len(keys),
+                *keys,
+                *argv,
+            )
         finally:
             self._sethook()
         return self._finish(result, name)
 
-    def run_function(self, function: object, keys: list[bytes], args: list[bytes],
-                     client_resp: int, name: bytes, hook: bool) -> Reply:
+    def run_function(
+        self,
+        function: object,
+        keys: list[bytes],
+        args: list[bytes],
+        client_resp: int,
+        name: bytes,
+        hook: bool,
+    ) -> Reply:
         self.resp = 2
         try:
-            result = self.api.run_function(function, self.func_env, HOOK_EVERY if hook else 0,
-                                           client_resp, len(keys), *keys, *args)
+            result = self.api.run_function(
+                function,
+                self.func_env,
+                HOOK_EVERY if hook else 0,
+                client_resp,
+                len(keys),
+                *keys,
+                *args,
+            )
         finally:
             self._sethook()
         return self._finish(result, name)
@@ -690,16 +822,23 @@ class LuaVM:
         """luaCallFunction's error reply: "-<err> script: <name>, on <source>:<line>."."""
         if lupa51.lua_type(value) != "table":
             message = _lua_string(value) or b"execution failure"
-            return Reply(resp.error("ERR Error running script " + name.decode(errors="replace")
-                                    + ", " + message[:100].decode(errors="replace")))
+            return Reply(
+                resp.error(
+                    "ERR Error running script "
+                    + name.decode(errors="replace")
+                    + ", "
+                    + message[:100].decode(errors="replace")
+                )
+            )
         text = _lua_string(_field(value, b"err"))
         if text is None:  # Redis 7.0.15 crashes here (error({})); answer something sane
             text = b"ERR unknown error"
         message = _c_string(text)
         source, line = _lua_string(_field(value, b"source")), _lua_string(_field(value, b"line"))
         if source is not None and line is not None:
-            message += (b" script: " + name + b", on " + _c_string(source) + b":"
-                        + _c_string(line) + b".")
+            message += (
+                b" script: " + name + b", on " + _c_string(source) + b":" + _c_string(line) + b"."
+            )
         data = resp.error(message.decode("utf-8", "surrogateescape"))
         counted = [] if _field(value, b"ignore_error_stats_update") is True else [message]
         return Reply(data, counted)
@@ -713,8 +852,9 @@ class LuaVM:
             raise LibraryError(b"Error compiling function: " + exc.message) from None
         self._loading = []
         try:
-            ok, error = _first_two(self.api.run_load(function, self.func_env, self.func_meta,
-                                                     self.load_g, HOOK_EVERY))
+            ok, error = _first_two(
+                self.api.run_load(function, self.func_env, self.func_meta, self.load_g, HOOK_EVERY)
+            )
             registered = self._loading
         finally:
             self._sethook()
@@ -722,8 +862,9 @@ class LuaVM:
             self._loading = None
         if not ok:
             text = _lua_string(error[b"err"]) if lupa51.lua_type(error) == "table" else None
-            raise LibraryError(b"Error registering functions: "
-                               + (text if text is not None else b"unknown error"))
+            raise LibraryError(
+                b"Error registering functions: " + (text if text is not None else b"unknown error")
+            )
         return registered
 
 
@@ -742,13 +883,13 @@ def untail(dump: bytes) -> bytes:
 
     def integer() -> int:
         nonlocal pos
-        value = int.from_bytes(code[pos:pos + 4], "little")
+        value = int.from_bytes(code[pos : pos + 4], "little")
         pos += 4
         return value
 
     def string() -> None:
         nonlocal pos
-        size = int.from_bytes(code[pos:pos + 8], "little")
+        size = int.from_bytes(code[pos : pos + 8], "little")
         pos += 8 + size
 
     def function() -> None:
@@ -807,7 +948,7 @@ def push_error_text(buffer: bytes) -> bytes:
         if space < 0:
             code, message = b"ERR", buffer[1:]
         else:
-            code, message = buffer[1:space], buffer[space + 1:]
+            code, message = buffer[1:space], buffer[space + 1 :]
     else:
         code, message = b"ERR", buffer
     return _c_string(code + b" " + message.strip(b"\r\n"))

@@ -57,11 +57,19 @@ _CROSS_DB: Final = frozenset({"move", "copy"})
 _UNSEEN: Final = object()  # a key's value before a command that did not look
 _DEBUG_RELOADS: Final = frozenset({b"reload", b"populate", b"loadaof"})
 _REFRESH_PER_CRON: Final = 32  # cached per-element costs refreshed per cron tick
-_CONFIGS: Final = frozenset({
-    "maxmemory", "maxmemory-policy", "maxmemory-samples", "maxmemory-eviction-tenacity",
-    "lfu-log-factor", "lfu-decay-time", "lazyfree-lazy-eviction", "lazyfree-lazy-server-del",
-    "replica-ignore-maxmemory",
-})
+_CONFIGS: Final = frozenset(
+    {
+        "maxmemory",
+        "maxmemory-policy",
+        "maxmemory-samples",
+        "maxmemory-eviction-tenacity",
+        "lfu-log-factor",
+        "lfu-decay-time",
+        "lazyfree-lazy-eviction",
+        "lazyfree-lazy-server-del",
+        "replica-ignore-maxmemory",
+    }
+)
 
 
 class Memory:
@@ -128,11 +136,13 @@ class Memory:
         # slot per key and a hooked command path: kept while that path runs anyway (a
         # limit is set) or an LRU policy needs it (BENCHMARKS.md, "OBJECT IDLETIME").
         clock_mode = flags & (evict.LRU | evict.LFU) or (evict.LRU if self.limit else 0)
-        self.clock.configure(clock_mode, config.int("lfu-log-factor"),
-                             config.int("lfu-decay-time"))
-        self.evictor.configure(policy, config.int("maxmemory-samples"),
-                               config.int("maxmemory-eviction-tenacity"),
-                               config.bool("lazyfree-lazy-eviction"))
+        self.clock.configure(clock_mode, config.int("lfu-log-factor"), config.int("lfu-decay-time"))
+        self.evictor.configure(
+            policy,
+            config.int("maxmemory-samples"),
+            config.int("maxmemory-eviction-tenacity"),
+            config.bool("lazyfree-lazy-eviction"),
+        )
         self.server_del = config.bool("lazyfree-lazy-server-del")
         self.replica_ignores = config.bool("replica-ignore-maxmemory")
         # A key's slots: the keyspace table's, and the access clock's while it runs.
@@ -186,15 +196,15 @@ class Memory:
         """Cost every key from scratch (maxmemory switched on, data loaded)."""
         for db in self.engine.keyspace.dbs:
             self.per_element[db.index].clear()
-            self.dataset[db.index] = sum(self.cost(db.index, key, value)
-                                         for key, value in db.data.items())
+            self.dataset[db.index] = sum(
+                self.cost(db.index, key, value) for key, value in db.data.items()
+            )
 
     def used(self) -> int:
         """used_memory: the accounting's total, or the RSS while nothing is accounted."""
         if not self.accounting:
             return self.rss
-        return (self.baseline + sum(self.dataset) + self.client_buffers
-                + self.lazyfree.pending_bytes)
+        return self.baseline + sum(self.dataset) + self.client_buffers + self.lazyfree.pending_bytes
 
     def excess(self) -> int:
         """Bytes over maxmemory, not counting the lazy-free backlog (memory already on its
@@ -235,8 +245,7 @@ class Memory:
     def exceeded_ms(self) -> tuple[int, int]:
         """INFO's total_eviction_exceeded_time and current_eviction_exceeded_time (ms):
         the total includes the span still open."""
-        current = (max(0, self.engine.clock_ns() - self.exceeded_since)
-                   if self.exceeded_since else 0)
+        current = max(0, self.engine.clock_ns() - self.exceeded_since) if self.exceeded_since else 0
         return (self.exceeded_total_ns + current) // 1_000_000, current // 1_000_000
 
     def reset_stats(self) -> None:
@@ -258,8 +267,10 @@ class Memory:
     # --- the OOM guard --------------------------------------------------------------------
     def oom(self, client: Client, spec: CommandSpec) -> bool:
         """processCommand's maxmemory step; True when the command must get the OOM error."""
-        if (self.baseline + sum(self.dataset) + self.client_buffers <= self.limit
-                and not self.evictor.running):
+        if (
+            self.baseline + sum(self.dataset) + self.client_buffers <= self.limit
+            and not self.evictor.running
+        ):
             self.pre_command_oom = False
             if self.exceeded_since and self.may_evict():
                 self._close_exceeded()  # back under the limit: performEvictions' EVICT_OK
@@ -288,8 +299,9 @@ class Memory:
         """`Engine._run` with the command's keys costed, touched and freed."""
         self.around(client, spec, argv, None)
 
-    def around(self, client: Client, spec: CommandSpec, argv: list[bytes],
-               run: Callable[[], object] | None) -> None:
+    def around(
+        self, client: Client, spec: CommandSpec, argv: list[bytes], run: Callable[[], object] | None
+    ) -> None:
         """Run a command between the hooks (see the module docstring): `run`, or
         `Engine._run` when None."""
         keys = _command_keys(spec, argv)
@@ -343,8 +355,14 @@ class Memory:
             if other is not None:
                 self.dataset[other[0]] += self._key_cost(*other) - other_before
 
-    def _around_one(self, client: Client, spec: CommandSpec, argv: list[bytes], key: bytes,
-                    run: Callable[[], object] | None) -> None:
+    def _around_one(
+        self,
+        client: Client,
+        spec: CommandSpec,
+        argv: list[bytes],
+        key: bytes,
+        run: Callable[[], object] | None,
+    ) -> None:
         """`around` for the common command of one key, without the lists."""
         db = client.db
         index = db.index
@@ -389,16 +407,20 @@ class Memory:
 
     def _costs(self, index: int, keys: list[bytes], values: list[object | None]) -> int:
         cost = self.cost
-        return sum(cost(index, key, value) for key, value in zip(keys, values, strict=True)
-                   if value is not None)
+        return sum(
+            cost(index, key, value)
+            for key, value in zip(keys, values, strict=True)
+            if value is not None
+        )
 
     def _key_cost(self, index: int, key: bytes) -> int:
         """A key of another database (MOVE, COPY ... DB): its cost there, booked there."""
         value = self.engine.keyspace.dbs[index].data.get(key)
         return 0 if value is None else self.cost(index, key, value)
 
-    def _touch(self, index: int, keys: list[bytes], before: list[object | None] | None,
-               spec: CommandSpec) -> None:
+    def _touch(
+        self, index: int, keys: list[bytes], before: list[object | None] | None, spec: CommandSpec
+    ) -> None:
         """The access clock after a command: keys it looked up are touched, keys it
         created start afresh, keys it removed are forgotten. `before` (writes only) holds
         the values the keys had before the command."""
@@ -424,8 +446,12 @@ class Memory:
     def _keyless_write(self, client: Client, spec: CommandSpec, argv: list[bytes]) -> None:
         """DEBUG RELOAD and friends replace the dataset behind the hooks: cost it again
         (FLUSHALL, FLUSHDB and SWAPDB call `flushed`/`swapped` themselves)."""
-        if (spec.fullname == "debug" and self.accounting and len(argv) > 1
-                and argv[1].lower() in _DEBUG_RELOADS):
+        if (
+            spec.fullname == "debug"
+            and self.accounting
+            and len(argv) > 1
+            and argv[1].lower() in _DEBUG_RELOADS
+        ):
             self.recount()
 
     # --- whole databases ------------------------------------------------------------------
@@ -498,14 +524,14 @@ class Memory:
         return self.lazyfree.drain(budget) if self.lazyfree else 0
 
 
-def _still_held(value: object, after: list[object | None],
-                other: tuple[int, bytes] | None) -> bool:
+def _still_held(value: object, after: list[object | None], other: tuple[int, bytes] | None) -> bool:
     """Whether a value a command took from one of its keys now sits at another (RENAME)."""
     return any(value is held for held in after) or other is not None
 
 
-def _other_db_key(spec: CommandSpec, argv: list[bytes], ndbs: int,
-                  index: int) -> tuple[int, bytes] | None:
+def _other_db_key(
+    spec: CommandSpec, argv: list[bytes], ndbs: int, index: int
+) -> tuple[int, bytes] | None:
     """MOVE's and COPY ... DB n's key in the other database, when the request names one."""
     if spec.fullname == "move" and len(argv) == 3:
         target, key = argv[2], argv[1]
@@ -530,7 +556,7 @@ def _command_keys(spec: CommandSpec, argv: list[bytes]) -> list[bytes]:
     if first and not spec.movable_keys:
         if last < 0:
             last += len(argv)
-        keys = argv[first:last + 1:step]
+        keys = argv[first : last + 1 : step]
     else:
         keys = [argv[pos] for pos, _ in spec.keys_and_flags(argv)]
     return list(dict.fromkeys(keys)) if len(keys) > 1 else keys

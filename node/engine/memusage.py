@@ -187,11 +187,19 @@ def _zset_size(value: ZSet, samples: int, max_entries: int) -> float:
             flat.append(member)
             flat.append(listpack_score_text(score))
         return ROBJ + jemalloc_size(len(listpack_encode(flat)))
-    base = (ROBJ + _ZSET + _ZSKIPLIST + _DICT + 8 * _dict_slots(n, min(n, max_entries + 1))
-            + jemalloc_size(_ZSKIPLIST_NODE + 16 * _ZSKIPLIST_MAXLEVEL))
+    base = (
+        ROBJ
+        + _ZSET
+        + _ZSKIPLIST
+        + _DICT
+        + 8 * _dict_slots(n, min(n, max_entries + 1))
+        + jemalloc_size(_ZSKIPLIST_NODE + 16 * _ZSKIPLIST_MAXLEVEL)
+    )
     taken = value.items(0, n if samples <= 0 else min(samples, n))
-    sizes = (sds_size(len(m)) + DICT_ENTRY
-             + jemalloc_size(_ZSKIPLIST_NODE + 16 * _skiplist_level(m)) for m, _ in taken)
+    sizes = (
+        sds_size(len(m)) + DICT_ENTRY + jemalloc_size(_ZSKIPLIST_NODE + 16 * _skiplist_level(m))
+        for m, _ in taken
+    )
     return base + _average_times(sizes, n, 0)
 
 

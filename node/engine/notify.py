@@ -31,18 +31,39 @@ KEY_MISS: Final = 1 << 11  # m
 LOADED: Final = 1 << 12  # modules only
 MODULE: Final = 1 << 13  # d
 NEW: Final = 1 << 14  # n
-ALL: Final = (GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM
-              | MODULE)
+ALL: Final = GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE
 
 _LETTERS: Final = {
-    "A": ALL, "g": GENERIC, "$": STRING, "l": LIST, "s": SET, "h": HASH, "z": ZSET,
-    "x": EXPIRED, "e": EVICTED, "K": KEYSPACE, "E": KEYEVENT, "t": STREAM, "m": KEY_MISS,
-    "d": MODULE, "n": NEW,
+    "A": ALL,
+    "g": GENERIC,
+    "$": STRING,
+    "l": LIST,
+    "s": SET,
+    "h": HASH,
+    "z": ZSET,
+    "x": EXPIRED,
+    "e": EVICTED,
+    "K": KEYSPACE,
+    "E": KEYEVENT,
+    "t": STREAM,
+    "m": KEY_MISS,
+    "d": MODULE,
+    "n": NEW,
 }
 # keyspaceEventsFlagsToString's order for the classes "A" stands in for (plus `n`).
-_CLASS_ORDER: Final = (("g", GENERIC), ("$", STRING), ("l", LIST), ("s", SET), ("h", HASH),
-                       ("z", ZSET), ("x", EXPIRED), ("e", EVICTED), ("t", STREAM),
-                       ("d", MODULE), ("n", NEW))
+_CLASS_ORDER: Final = (
+    ("g", GENERIC),
+    ("$", STRING),
+    ("l", LIST),
+    ("s", SET),
+    ("h", HASH),
+    ("z", ZSET),
+    ("x", EXPIRED),
+    ("e", EVICTED),
+    ("t", STREAM),
+    ("d", MODULE),
+    ("n", NEW),
+)
 INVALID_CLASS: Final = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."
 
 

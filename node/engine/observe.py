@@ -80,8 +80,9 @@ class CommandStats:
 class SlowlogEntry:
     __slots__ = ("addr", "argv", "duration", "id", "name", "time")
 
-    def __init__(self, entry_id: int, time_s: int, duration: int, argv: list[bytes],
-                 addr: str, name: bytes) -> None:
+    def __init__(
+        self, entry_id: int, time_s: int, duration: int, argv: list[bytes], addr: str, name: bytes
+    ) -> None:
         self.id = entry_id
         self.time = time_s
         self.duration = duration
@@ -139,8 +140,11 @@ def redact(spec: CommandSpec, argv: list[bytes]) -> list[bytes]:
         out = list(argv)
         for i, word in enumerate(argv):
             upper = word.upper()
-            count = 2 if upper == b"AUTH2" or (name == "hello" and upper == b"AUTH") else (
-                1 if upper == b"AUTH" else 0)
+            count = (
+                2
+                if upper == b"AUTH2" or (name == "hello" and upper == b"AUTH")
+                else (1 if upper == b"AUTH" else 0)
+            )
             for j in range(i + 1, min(i + 1 + count, len(out))):
                 out[j] = REDACTED
         return out
@@ -161,8 +165,10 @@ def slowlog_argv(argv: list[bytes]) -> list[bytes]:
         if kept != count and j == kept - 1:
             out.append(b"... (%d more arguments)" % (count - kept + 1))
         elif len(argv[j]) > SLOWLOG_MAX_STRING:
-            out.append(argv[j][:SLOWLOG_MAX_STRING]
-                       + b"... (%d more bytes)" % (len(argv[j]) - SLOWLOG_MAX_STRING))
+            out.append(
+                argv[j][:SLOWLOG_MAX_STRING]
+                + b"... (%d more bytes)" % (len(argv[j]) - SLOWLOG_MAX_STRING)
+            )
         else:
             out.append(bytes(argv[j]))
     return out
@@ -181,7 +187,8 @@ class Observer:
             for sub in spec.subcommands.values():
                 self.commands[sub.fullname] = CommandStats(sub)
         self.dispatch: dict[bytes, CommandStats] = {
-            name: self.commands[spec.fullname] for name, spec in engine.table.lookup.items()}
+            name: self.commands[spec.fullname] for name, spec in engine.table.lookup.items()
+        }
         self.error_mark = 0  # stats.errors when the last call ended (incrCommandStatsOnError)
         self.slowlog: deque[SlowlogEntry] = deque()
         self.slowlog_next_id = 0
@@ -217,8 +224,13 @@ class Observer:
         # latency sample to take, a histogram bucket from USEC_INDEX); 0 when not tracking.
         self.inline_below = 0
         self.percentiles: tuple[float, ...] = ()
-        for name in ("slowlog-log-slower-than", "slowlog-max-len", "latency-monitor-threshold",
-                     "latency-tracking", "latency-tracking-info-percentiles"):
+        for name in (
+            "slowlog-log-slower-than",
+            "slowlog-max-len",
+            "latency-monitor-threshold",
+            "latency-tracking",
+            "latency-tracking-info-percentiles",
+        ):
             self.refresh_config(name)
         engine.config.listeners.append(self.refresh_config)
 
@@ -240,16 +252,24 @@ class Observer:
         if name == "latency-tracking":
             self.latency_tracking = config.bool(name)
         if name in ("slowlog-log-slower-than", "latency-monitor-threshold", "latency-tracking"):
-            self.inline_below = min(self.notable_usec, len(USEC_INDEX)) if (
-                self.latency_tracking) else 0
+            self.inline_below = (
+                min(self.notable_usec, len(USEC_INDEX)) if (self.latency_tracking) else 0
+            )
         elif name == "latency-tracking-info-percentiles":
             value = config.values[name]
             assert isinstance(value, tuple)
             self.percentiles = tuple(float(str(p)) for p in value)
 
     # --- accounting ------------------------------------------------------------------------
-    def account(self, stats: CommandStats, count: int, elapsed_ns: int, client: Client,
-                commands: list[list[bytes]], start: int) -> None:
+    def account(
+        self,
+        stats: CommandStats,
+        count: int,
+        elapsed_ns: int,
+        client: Client,
+        commands: list[list[bytes]],
+        start: int,
+    ) -> None:
         """A run of `count` fast-path calls of one command (`commands[start:start+count]`)
         took `elapsed_ns`; each is given the average. Called once per run (once per
         command for a client that does not pipeline), so it stays lean: the histogram
@@ -266,13 +286,20 @@ class Observer:
                 stats.histogram.record_usec(duration, count)
         if duration >= self.notable_usec:  # past the slow log's or latency monitor's bar
             if 0 <= self.slowlog_slower_than <= duration:
-                for argv in commands[start:start + count]:
+                for argv in commands[start : start + count]:
                     self.slowlog_push(stats.spec, argv, duration, client)
             if self.latency_threshold and duration // 1000 >= self.latency_threshold:
                 self.latency_sample(stats.spec, duration // 1000)
 
-    def called(self, client: Client, spec: CommandSpec, argv: list[bytes], elapsed_ns: int,
-               errors_before: int, blocked: bool) -> None:
+    def called(
+        self,
+        client: Client,
+        spec: CommandSpec,
+        argv: list[bytes],
+        elapsed_ns: int,
+        errors_before: int,
+        blocked: bool,
+    ) -> None:
         """One call through `Engine.call` is over (Redis's call() epilogue)."""
         engine = self.engine
         stats = self.commands[spec.fullname]
@@ -287,8 +314,9 @@ class Observer:
         if self.monitors and not spec.flags & _NO_MONITOR:
             self.feed_monitors(client, argv, spec)
 
-    def completed(self, client: Client, stats: CommandStats, argv: list[bytes],
-                  duration: int) -> None:
+    def completed(
+        self, client: Client, stats: CommandStats, argv: list[bytes], duration: int
+    ) -> None:
         """Count one call that produced its reply after `duration` usec of work."""
         stats.calls += 1
         stats.usec += duration
@@ -300,8 +328,9 @@ class Observer:
         if self.latency_threshold and duration // 1000 >= self.latency_threshold:
             self.latency_sample(spec, duration // 1000)
 
-    def unblocked(self, client: Client, spec: CommandSpec, argv: list[bytes],
-                  elapsed_ns: int) -> None:
+    def unblocked(
+        self, client: Client, spec: CommandSpec, argv: list[bytes], elapsed_ns: int
+    ) -> None:
         """A parked call got its reply (served or timed out): Redis's updateStatsOnUnblock."""
         self.completed(client, self.commands[spec.fullname], argv, elapsed_ns // 1000)
 
@@ -314,8 +343,11 @@ class Observer:
         """INFO's keyspace_hits: the reads' lookups count their hits (Database.lookup_read),
         except GET's fast path, which would pay an int allocation per call for it: every
         GET call that did not go to the full lookup (`slow_gets`) was such a hit."""
-        return (sum(db.hits for db in self.engine.keyspace.dbs)
-                + self.commands["get"].calls - self.slow_gets)
+        return (
+            sum(db.hits for db in self.engine.keyspace.dbs)
+            + self.commands["get"].calls
+            - self.slow_gets
+        )
 
     def rejected(self, argv: list[bytes]) -> None:
         """A guard refused `argv`: charge the (sub)command it names, if any."""
@@ -346,12 +378,19 @@ class Observer:
             metric.samples.extend([0] * METRIC_SAMPLES)
 
     # --- slow log and latency monitor ---------------------------------------------------------
-    def slowlog_push(self, spec: CommandSpec, argv: list[bytes], duration: int,
-                     client: Client) -> None:
+    def slowlog_push(
+        self, spec: CommandSpec, argv: list[bytes], duration: int, client: Client
+    ) -> None:
         if _needs_redaction(spec):
             argv = redact(spec, argv)
-        entry = SlowlogEntry(self.slowlog_next_id, self.engine.now_ms // 1000, duration,
-                             slowlog_argv(argv), client.addr, client.name)
+        entry = SlowlogEntry(
+            self.slowlog_next_id,
+            self.engine.now_ms // 1000,
+            duration,
+            slowlog_argv(argv),
+            client.addr,
+            client.name,
+        )
         self.slowlog_next_id += 1
         self.slowlog.appendleft(entry)
         while len(self.slowlog) > self.slowlog_max_len:
@@ -390,8 +429,13 @@ class Observer:
             client.flags = client.flags.replace("O", "")
             self._refresh_observing()
 
-    def feed_monitors(self, client: Client | None, argv: list[bytes],
-                      spec: CommandSpec | None = None, db_index: int | None = None) -> None:
+    def feed_monitors(
+        self,
+        client: Client | None,
+        argv: list[bytes],
+        spec: CommandSpec | None = None,
+        db_index: int | None = None,
+    ) -> None:
         """replicationFeedMonitors: one `+<time> [<db> <addr>] "arg" ...` line to every
         MONITOR client. `client` None is a script's own client ("lua")."""
         if not self.monitors:
@@ -406,8 +450,13 @@ class Observer:
             source = "unix:" + client.addr.rsplit(":", 1)[0]
         else:
             source = client.addr
-        line = b"+%d.%06d [%d %s] %s\r\n" % (now // 1000, now % 1000 * 1000, db,
-                                             source.encode(), b" ".join(map(sds_repr, argv)))
+        line = b"+%d.%06d [%d %s] %s\r\n" % (
+            now // 1000,
+            now % 1000 * 1000,
+            db,
+            source.encode(),
+            b" ".join(map(sds_repr, argv)),
+        )
         woken = self.engine.woken
         for monitor in self.monitors:
             monitor.out.append(line)
@@ -422,8 +471,10 @@ class Observer:
     def pause_clients(self, end_ms: int, pause_all: bool, purpose: str = "client") -> None:
         """pauseClients: a later end or a stronger kind extends the purpose's pause."""
         kind, end = self.pauses.get(purpose, (PAUSE_OFF, 0))
-        self.pauses[purpose] = (max(kind, PAUSE_ALL if pause_all else PAUSE_WRITE),
-                                max(end, end_ms))
+        self.pauses[purpose] = (
+            max(kind, PAUSE_ALL if pause_all else PAUSE_WRITE),
+            max(end, end_ms),
+        )
         self._update_pause()
 
     def _update_pause(self) -> None:
@@ -448,7 +499,8 @@ class Observer:
                 if queued_spec is not None and queued_spec.subcommands and len(queued) > 1:
                     queued_spec = queued_spec.subcommands.get(queued[1].lower(), queued_spec)
                 if queued_spec is not None and queued_spec.flags & (
-                        Flag.WRITE | Flag.MAY_REPLICATE):
+                    Flag.WRITE | Flag.MAY_REPLICATE
+                ):
                     return True
         return False
 
@@ -504,6 +556,8 @@ def protected_error(engine: Engine, client: Client, spec: CommandSpec) -> str | 
     mode = engine.config.str(option)
     if mode == "yes" or (mode == "local" and client.is_local):
         return None
-    return (f"ERR {name.upper()} command not allowed. If the {option} option is set "
-            f"to \"local\", you can run it from a local connection, otherwise you need to set "
-            f"this option in the configuration file, and then restart the server.")
+    return (
+        f"ERR {name.upper()} command not allowed. If the {option} option is set "
+        f'to "local", you can run it from a local connection, otherwise you need to set '
+        f"this option in the configuration file, and then restart the server."
+    )

@@ -115,8 +115,10 @@ class PubSub:
         if not shard:
             for pattern, (matches, clients) in self.patterns.items():
                 if clients and matches(channel):
-                    frames = (_frame(2, b"pmessage", pattern, channel, message),
-                              _frame(3, b"pmessage", pattern, channel, message))
+                    frames = (
+                        _frame(2, b"pmessage", pattern, channel, message),
+                        _frame(3, b"pmessage", pattern, channel, message),
+                    )
                     for client in clients:
                         client.out.append(frames[client.resp == 3])
                         woken.append(client)

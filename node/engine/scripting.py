@@ -59,13 +59,17 @@ if TYPE_CHECKING:
 LOAD_TIMEOUT_MS: Final = 500
 KILLED: Final = b"ERR Script killed by user with SCRIPT KILL..."
 LOAD_TIMEOUT: Final = b"ERR FUNCTION LOAD timeout"
-BUSY_EVAL: Final = ("BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
-                    "SHUTDOWN NOSAVE.")
-BUSY_FUNCTION: Final = ("BUSY Redis is busy running a script. You can only call FUNCTION "
-                        "KILL or SHUTDOWN NOSAVE.")
-UNKILLABLE: Final = ("UNKILLABLE Sorry the script already executed write commands against the "
-                     "dataset. You can either wait the script termination or kill the server "
-                     "in a hard way using the SHUTDOWN NOSAVE command.")
+BUSY_EVAL: Final = (
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+)
+BUSY_FUNCTION: Final = (
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+)
+UNKILLABLE: Final = (
+    "UNKILLABLE Sorry the script already executed write commands against the "
+    "dataset. You can either wait the script termination or kill the server "
+    "in a hard way using the SHUTDOWN NOSAVE command."
+)
 NOTBUSY: Final = "NOTBUSY No scripts in execution right now."
 _MASK48: Final = (1 << 48) - 1
 # INFO memory's script figures follow Redis's formulas over jemalloc's size classes: a
@@ -163,8 +167,9 @@ def parse_library_metadata(code: bytes) -> tuple[bytes, bytes, int]:
     for part in parts[1:]:
         if part[:5].lower() == b"name=":
             if name is not None:
-                raise CommandError("ERR Invalid metadata value, name argument was given "
-                                   "multiple times")
+                raise CommandError(
+                    "ERR Invalid metadata value, name argument was given multiple times"
+                )
             name = part[5:]
             continue
         raise CommandError("ERR Invalid metadata value given: " + _text(part))
@@ -207,10 +212,15 @@ class Scripting:
         scripts = self.scripts
         # A body of up to 44 bytes is an embstr argument: one allocation of robj (16),
         # sdshdr8 (3), the bytes and a NUL, of which the robj is not counted.
-        body = sum(jemalloc_size(19 + len(s.body)) - 16 if len(s.body) <= 44
-                   else sds_size(len(s.body)) for s in scripts.values())
-        return (body + len(scripts) * (sds_size(40) + _DICT_ENTRY + _LUA_SCRIPT)
-                + (8 * dict_slots(len(scripts)) if scripts else 0))
+        body = sum(
+            jemalloc_size(19 + len(s.body)) - 16 if len(s.body) <= 44 else sds_size(len(s.body))
+            for s in scripts.values()
+        )
+        return (
+            body
+            + len(scripts) * (sds_size(40) + _DICT_ENTRY + _LUA_SCRIPT)
+            + (8 * dict_slots(len(scripts)) if scripts else 0)
+        )
 
     def functions_memory(self) -> int:
         """functionsMemoryOverhead: the functions dict, each function's and library's
@@ -220,8 +230,12 @@ class Scripting:
         if functions:
             total += 8 * dict_slots(len(functions))
         for f in functions.values():
-            total += (_FUNCTION_INFO + sds_size(len(f.name)) + _LUA_FUNCTION_REF
-                      + (sds_size(len(f.description)) if f.description is not None else 0))
+            total += (
+                _FUNCTION_INFO
+                + sds_size(len(f.name))
+                + _LUA_FUNCTION_REF
+                + (sds_size(len(f.description)) if f.description is not None else 0)
+            )
         for library in self.libraries.values():
             total += _LIBRARY_INFO + sds_size(len(library.name)) + sds_size(len(library.code))
         return total
@@ -238,8 +252,10 @@ class Scripting:
             # The shebang characters go; its line feed stays, so line numbers match.
             function = self.vm.compile_script(body[shebang:])
         except ScriptCompileError as exc:
-            raise CommandError("ERR Error compiling script (new function): "
-                               + exc.message.decode("utf-8", "surrogateescape")) from None
+            raise CommandError(
+                "ERR Error compiling script (new function): "
+                + exc.message.decode("utf-8", "surrogateescape")
+            ) from None
         script = Script(sha, body, flags, function)
         self.scripts[sha] = script
         return script
@@ -273,31 +289,48 @@ class Scripting:
         if self._vm is not None:
             _reset_json(self._vm.eval_json)
 
-    def eval(self, c: Client, argv: list[bytes], script: Script, numkeys: int,
-             read_only: bool) -> bytes:
+    def eval(
+        self, c: Client, argv: list[bytes], script: Script, numkeys: int, read_only: bool
+    ) -> bytes:
         flags = script.flags
         self._check_runnable(flags, read_only)
         declared = flags or frozenset()
-        keys, args = argv[3:3 + numkeys], argv[3 + numkeys:]
-        return self._run(c, argv, script.sha, True, read_only or b"no-writes" in declared,
-                         b"allow-oom" in declared,
-                         lambda vm, hook: vm.run_script(script.function, keys, args, c.resp,
-                                                        script.sha, hook))
+        keys, args = argv[3 : 3 + numkeys], argv[3 + numkeys :]
+        return self._run(
+            c,
+            argv,
+            script.sha,
+            True,
+            read_only or b"no-writes" in declared,
+            b"allow-oom" in declared,
+            lambda vm, hook: vm.run_script(script.function, keys, args, c.resp, script.sha, hook),
+        )
 
     # --- functions ------------------------------------------------------------------------
-    def fcall(self, c: Client, argv: list[bytes], function: Function, numkeys: int,
-              read_only: bool) -> bytes:
+    def fcall(
+        self, c: Client, argv: list[bytes], function: Function, numkeys: int, read_only: bool
+    ) -> bytes:
         self._check_runnable(function.flags, read_only)
-        keys, args = argv[3:3 + numkeys], argv[3 + numkeys:]
-        return self._run(c, argv, function.name, False,
-                         read_only or b"no-writes" in function.flags,
-                         b"allow-oom" in function.flags,
-                         lambda vm, hook: vm.run_function(function.function, keys, args,
-                                                          c.resp, function.name, hook))
+        keys, args = argv[3 : 3 + numkeys], argv[3 + numkeys :]
+        return self._run(
+            c,
+            argv,
+            function.name,
+            False,
+            read_only or b"no-writes" in function.flags,
+            b"allow-oom" in function.flags,
+            lambda vm, hook: vm.run_function(
+                function.function, keys, args, c.resp, function.name, hook
+            ),
+        )
 
-    def create_library(self, code: bytes, replace: bool,
-                       libraries: dict[bytes, Library] | None = None,
-                       functions: dict[bytes, Function] | None = None) -> Library:
+    def create_library(
+        self,
+        code: bytes,
+        replace: bool,
+        libraries: dict[bytes, Library] | None = None,
+        functions: dict[bytes, Function] | None = None,
+    ) -> Library:
         """functionsCreateWithLibraryCtx: load `code` into the given (default: current)
         libraries; raises CommandError with Redis's text."""
         libraries = self.libraries if libraries is None else libraries
@@ -320,7 +353,8 @@ class Scripting:
         library = Library(name, code)
         for entry in registered:
             library.functions[entry.name.lower()] = Function(
-                entry.name, library, entry.function, entry.flags, entry.description)
+                entry.name, library, entry.function, entry.flags, entry.description
+            )
         if old is not None:
             unlink_library(old, libraries, functions)
         link_library(library, libraries, functions)
@@ -365,8 +399,7 @@ class Scripting:
         engine = self.engine
         writes = b"no-writes" not in flags
         memory = engine.memory
-        if (writes and b"allow-oom" not in flags and memory.limit
-                and memory.pre_command_oom):
+        if writes and b"allow-oom" not in flags and memory.limit and memory.pre_command_oom:
             raise CommandError(errors.OOM)
         if writes:
             denied = engine.persistence.write_error()
@@ -375,11 +408,18 @@ class Scripting:
         if b"no-cluster" in flags and engine.config.bool("cluster-enabled"):
             raise CommandError("ERR Can not run script on cluster, 'no-cluster' flag is set.")
         if writes and read_only:
-            raise CommandError("ERR Can not execute a script with write flag using *_ro "
-                               "command.")
+            raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
 
-    def _run(self, c: Client, argv: list[bytes], name: bytes, eval_mode: bool,
-             read_only: bool, allow_oom: bool, call: Callable[[LuaVM, bool], Reply]) -> bytes:
+    def _run(
+        self,
+        c: Client,
+        argv: list[bytes],
+        name: bytes,
+        eval_mode: bool,
+        read_only: bool,
+        allow_oom: bool,
+        call: Callable[[LuaVM, bool], Reply],
+    ) -> bytes:
         engine = self.engine
         engine.propagate_as(c, [])  # only the commands the script runs propagate
         self.run = Run(c, name, argv, eval_mode, read_only, allow_oom, engine.monotonic_ms())
@@ -440,8 +480,9 @@ class Scripting:
         if spec.is_write:
             run.write_dirty = True
         if engine.cluster is not None:  # scriptVerifyClusterState
-            denied = engine.cluster.script_denied(run.caller, spec, argv,
-                                                  self._cross_slot_allowed(run))
+            denied = engine.cluster.script_denied(
+                run.caller, spec, argv, self._cross_slot_allowed(run)
+            )
             if denied is not None:
                 return self._reject(denied)
         client.last_command = spec  # `call` counts the call (INFO commandstats and total)
@@ -458,8 +499,9 @@ class Scripting:
         """The run declared allow-cross-slot-keys (EVAL scripts without a shebang do)."""
         if run.eval_mode:
             script = self.scripts.get(run.name)
-            return script is None or script.flags is None or (
-                b"allow-cross-slot-keys" in script.flags)
+            return (
+                script is None or script.flags is None or (b"allow-cross-slot-keys" in script.flags)
+            )
         function = self.functions.get(run.name.lower())
         return function is not None and b"allow-cross-slot-keys" in function.flags
 
@@ -540,10 +582,13 @@ class Scripting:
             if elapsed < engine.config.int("busy-reply-threshold"):
                 return None
             run.timed_out = True
-            engine.log("warning", f"Slow script detected: still in execution after {elapsed} "
-                                  "milliseconds. You can try killing the script using the "
-                                  f"{'SCRIPT KILL' if run.eval_mode else 'FUNCTION KILL'} "
-                                  f"command. Script name is: {_text(run.name)}.")
+            engine.log(
+                "warning",
+                f"Slow script detected: still in execution after {elapsed} "
+                "milliseconds. You can try killing the script using the "
+                f"{'SCRIPT KILL' if run.eval_mode else 'FUNCTION KILL'} "
+                f"command. Script name is: {_text(run.name)}.",
+            )
         if engine.serve_while_busy is not None:
             engine.serve_while_busy()
         if run.killed or engine.shutdown_requested is not None:
@@ -573,14 +618,16 @@ class Scripting:
         run.killed = True
 
 
-def link_library(library: Library, libraries: dict[bytes, Library],
-                 functions: dict[bytes, Function]) -> None:
+def link_library(
+    library: Library, libraries: dict[bytes, Library], functions: dict[bytes, Function]
+) -> None:
     libraries[library.name] = library
     functions.update(library.functions)
 
 
-def unlink_library(library: Library, libraries: dict[bytes, Library],
-                   functions: dict[bytes, Function]) -> None:
+def unlink_library(
+    library: Library, libraries: dict[bytes, Library], functions: dict[bytes, Function]
+) -> None:
     del libraries[library.name]
     for name in library.functions:
         del functions[name]

@@ -68,8 +68,9 @@ class Client:
         "woff",
     )
 
-    def __init__(self, engine: Engine, client_id: int, addr: str = "", laddr: str = "",
-                 is_local: bool = True) -> None:
+    def __init__(
+        self, engine: Engine, client_id: int, addr: str = "", laddr: str = "", is_local: bool = True
+    ) -> None:
         self.engine = engine
         self.id = client_id
         self.addr = addr

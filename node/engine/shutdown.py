@@ -116,8 +116,10 @@ class Shutdown:
         self._log_replicas()
         save = "save" in flags or ("nosave" not in flags and bool(engine.config.values["save"]))
         if not engine.persistence.prepare_shutdown(save=save, force="force" in flags):
-            engine.log("warning", "Errors trying to shut down the server. Check the logs for "
-                                  "more information.")
+            engine.log(
+                "warning",
+                "Errors trying to shut down the server. Check the logs for more information.",
+            )
             return False
         words = ["save" if save else "nosave"] + [w for w in ("now", "force") if w in flags]
         engine.shutdown_requested = " ".join(words)
@@ -134,11 +136,16 @@ class Shutdown:
             if replica.ack_offset == primary.offset:
                 in_sync += 1
                 continue
-            engine.log("warning", f"Lagging replica {primary.name(replica)} reported offset "
-                                  f"{primary.offset - replica.ack_offset} behind master, "
-                                  f"lag={primary.lag_s(replica)}, state={replica.state.word}.")
-        engine.log("notice", f"{in_sync} of {len(primary.replicas)} replicas are in sync when "
-                             f"shutting down.")
+            engine.log(
+                "warning",
+                f"Lagging replica {primary.name(replica)} reported offset "
+                f"{primary.offset - replica.ack_offset} behind master, "
+                f"lag={primary.lag_s(replica)}, state={replica.state.word}.",
+            )
+        engine.log(
+            "notice",
+            f"{in_sync} of {len(primary.replicas)} replicas are in sync when shutting down.",
+        )
 
     def _end_waiting(self) -> None:
         """abortShutdown: writes resume, the blocked callers get Redis's error."""

@@ -84,8 +84,7 @@ class Tracking:
         self._failed_evictions = 0
 
     # --- CLIENT TRACKING --------------------------------------------------------------
-    def enable(self, client: Client, redirect: int, options: int,
-               prefixes: list[bytes]) -> None:
+    def enable(self, client: Client, redirect: int, options: int, prefixes: list[bytes]) -> None:
         """Redis's enableTracking: flags replaced (CACHING kept), prefixes added."""
         if not client.tracking & ON:
             self.clients += 1
@@ -191,8 +190,7 @@ class Tracking:
             pending, self.pending = self.pending, []
             for key in pending:
                 self._send(client, _FLUSHED[client.resp] if key is None else _key_array([key]))
-        if (client.tracking & CACHING and client.multi is None
-                and argv[0].lower() != b"client"):
+        if client.tracking & CACHING and client.multi is None and argv[0].lower() != b"client":
             client.tracking &= ~CACHING
 
     def broadcast(self) -> None:
@@ -224,8 +222,9 @@ class Tracking:
             if found is None:
                 client.tracking |= BROKEN_REDIR
                 if client.resp == 3:
-                    self._deliver(client, b">2\r\n$21\r\ntracking-redir-broken\r\n:%d\r\n"
-                                  % redirect)
+                    self._deliver(
+                        client, b">2\r\n$21\r\ntracking-redir-broken\r\n:%d\r\n" % redirect
+                    )
                 return
             target = found
         if target.resp == 3:

@@ -162,8 +162,9 @@ class BusShell:
                 link.transport = io
                 assert self._nursery is not None
                 self._nursery.start_soon(self._serve, link, io, False)
-                self.server.log("verbose", f"Accepting cluster node connection from "
-                                           f"{peer[0]}:{peer[1]}")
+                self.server.log(
+                    "verbose", f"Accepting cluster node connection from {peer[0]}:{peer[1]}"
+                )
 
     async def _serve(self, link: Link, io: LinkIO, outbound: bool) -> None:
         with io.scope:  # cancelled at once if the machine dropped the link meanwhile

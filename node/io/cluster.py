@@ -29,16 +29,20 @@ class ConfigLock:
         try:
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o644)
         except OSError as exc:
-            self.log("warning", f"Can't open {self.path} in order to acquire a lock: "
-                                f"{exc.strerror}")
+            self.log(
+                "warning", f"Can't open {self.path} in order to acquire a lock: {exc.strerror}"
+            )
             return False
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            self.log("warning", f"Sorry, the cluster configuration file {self.path} is already "
-                                f"used by a different Redis Cluster node. Please make sure that "
-                                f"different nodes use different cluster configuration files.")
+            self.log(
+                "warning",
+                f"Sorry, the cluster configuration file {self.path} is already "
+                f"used by a different Redis Cluster node. Please make sure that "
+                f"different nodes use different cluster configuration files.",
+            )
             return False
         except OSError as exc:
             os.close(fd)

@@ -44,8 +44,9 @@ def temp_name(path: str, pid: int | None = None) -> str:
 class FileStorage:
     """Files on the local disk and forked children."""
 
-    def __init__(self, log: Callable[[str, str], None],
-                 on_fork_child: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self, log: Callable[[str, str], None], on_fork_child: Callable[[], None] = lambda: None
+    ) -> None:
         self.log = log
         self.on_fork_child = on_fork_child
         self.children: set[int] = set()
@@ -176,8 +177,7 @@ class FileAppend:
     def fsync_in_background(self) -> None:
         if self.fsync_pending():
             return
-        self._worker = threading.Thread(target=self._sync_quietly, name="aof-fsync",
-                                        daemon=True)
+        self._worker = threading.Thread(target=self._sync_quietly, name="aof-fsync", daemon=True)
         self._worker.start()
 
     def _sync_quietly(self) -> None:

@@ -30,8 +30,7 @@ def static_info(config_file: str, multiplexing_api: str) -> dict[str, str]:
         "config_file": os.path.abspath(config_file) if config_file else "",
     }
     try:
-        info["total_system_memory"] = str(os.sysconf("SC_PAGE_SIZE")
-                                          * os.sysconf("SC_PHYS_PAGES"))
+        info["total_system_memory"] = str(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
     except (AttributeError, ValueError, OSError):
         pass
     return info

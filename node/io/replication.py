@@ -78,8 +78,7 @@ class ReplicationShell:
         self._link_sock: socket.socket | None = None  # the connected link's socket
         self._link_epoch = -1
         self.repl.wake = self._wake
-        self.repl.primary.sender = SocketSnapshotSender(self.engine.config.int,
-                                                        self._snapshot_fd)
+        self.repl.primary.sender = SocketSnapshotSender(self.engine.config.int, self._snapshot_fd)
 
     def _wake(self) -> None:
         self._kick.set()
@@ -98,8 +97,11 @@ class ReplicationShell:
                 if self._link_scope is not None and self._link_epoch != repl.link_epoch:
                     self._link_scope.cancel()
                     self._link_scope = None
-                if (self._link_scope is None and repl.master_host is not None
-                        and repl.state == "connect"):
+                if (
+                    self._link_scope is None
+                    and repl.master_host is not None
+                    and repl.state == "connect"
+                ):
                     delay = retry_at - time.monotonic()
                     if delay > 0:
                         with trio.move_on_after(delay):
@@ -109,8 +111,13 @@ class ReplicationShell:
                     retry_at = time.monotonic() + _RETRY_S
                     self._link_epoch = repl.link_epoch
                     self._link_scope = trio.CancelScope()
-                    nursery.start_soon(self._link, self._link_scope, repl.link_epoch,
-                                       repl.master_host, repl.master_port)
+                    nursery.start_soon(
+                        self._link,
+                        self._link_scope,
+                        repl.link_epoch,
+                        repl.master_host,
+                        repl.master_port,
+                    )
                 await self._kick.wait()
                 self._kick = trio.Event()
 
@@ -318,15 +325,16 @@ class ReplicationShell:
         try:
             fd = os.open(path, os.O_RDONLY)
         except OSError as exc:
-            self.server.log("warning", f"SYNC failed. Can't open/stat DB after BGSAVE: "
-                                       f"{exc.strerror}")
+            self.server.log(
+                "warning", f"SYNC failed. Can't open/stat DB after BGSAVE: {exc.strerror}"
+            )
             return False
         try:
             size = os.fstat(fd).st_size
             head = b"$%d\r\n" % size
             while head:
                 try:
-                    head = head[link.sock.send(head):]
+                    head = head[link.sock.send(head) :]
                 except (BlockingIOError, InterruptedError):
                     await trio.lowlevel.wait_writable(link.sock)
             offset = 0
@@ -365,8 +373,12 @@ class ReplicationShell:
             limit = limits.get("slave", (0, 0, 0))
             for link in list(self.links.values()):
                 replica = link.replica
-                if (not link.writing and replica.out and replica.streaming
-                        and replica.send_file is None):
+                if (
+                    not link.writing
+                    and replica.out
+                    and replica.streaming
+                    and replica.send_file is None
+                ):
                     try:
                         sent = link.sock.send(replica.out)
                     except (BlockingIOError, InterruptedError):
@@ -399,8 +411,11 @@ class ReplicationShell:
             link.soft_since = 0
         if over:
             client = replica.client
-            self.server.log("warning", f"Client id={client.id} addr={client.addr} closed for "
-                                       f"overcoming of output buffer limits.")
+            self.server.log(
+                "warning",
+                f"Client id={client.id} addr={client.addr} closed for "
+                f"overcoming of output buffer limits.",
+            )
             self.repl.primary.kill(replica)
             self._drop(link)
         return over
@@ -473,13 +488,15 @@ async def _connect(host: str, port: int) -> socket.socket:
 class SocketSnapshotSender:
     """Diskless snapshots (primary.SnapshotSender): the job a forked child runs."""
 
-    def __init__(self, config_int: Callable[[str], int],
-                 target_fd: Callable[[int], int] = lambda fd: fd) -> None:
+    def __init__(
+        self, config_int: Callable[[str], int], target_fd: Callable[[int], int] = lambda fd: fd
+    ) -> None:
         self.config_int = config_int
         self.target_fd = target_fd  # a replica's socket -> where the child writes for it
 
-    def job(self, targets: list[tuple[int, bytes]], mark: bytes,
-            produce: Producer) -> Callable[[], bool]:
+    def job(
+        self, targets: list[tuple[int, bytes]], mark: bytes, produce: Producer
+    ) -> Callable[[], bool]:
         timeout_ms = self.config_int("repl-timeout") * 1000
         targets = [(self.target_fd(fd), preamble) for fd, preamble in targets]
 

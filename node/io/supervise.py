@@ -22,15 +22,19 @@ Log = Callable[[str, str], None]
 def resolve(mode: str, env: MutableMapping[str, str], log: Log) -> str:
     """The supervision in effect: "systemd", "upstart" or "no"."""
     if mode == "auto":
-        mode = "systemd" if "NOTIFY_SOCKET" in env else "upstart" if "UPSTART_JOB" in env \
-            else "no"
+        mode = "systemd" if "NOTIFY_SOCKET" in env else "upstart" if "UPSTART_JOB" in env else "no"
     if mode == "systemd":
         if "NOTIFY_SOCKET" not in env:
-            log("warning", "systemd supervision requested or auto-detected, but NOTIFY_SOCKET "
-                           "not found!")
+            log(
+                "warning",
+                "systemd supervision requested or auto-detected, but NOTIFY_SOCKET not found!",
+            )
             return "no"
-        log("notice", "Supervised by systemd. Please make sure you set appropriate values for "
-                      "TimeoutStartSec and TimeoutStopSec in your service unit.")
+        log(
+            "notice",
+            "Supervised by systemd. Please make sure you set appropriate values for "
+            "TimeoutStartSec and TimeoutStopSec in your service unit.",
+        )
     elif mode == "upstart":
         if "UPSTART_JOB" not in env:
             log("warning", "upstart supervision requested, but UPSTART_JOB not found!")

@@ -61,12 +61,15 @@ class Manifest:
         return ([self.base] if self.base else []) + self.history + self.incrs
 
     def format(self) -> bytes:
-        return b"".join(b"file %s seq %d type %s\n" % (_quote(f.name), f.seq, f.type.encode())
-                        for f in self.files())
+        return b"".join(
+            b"file %s seq %d type %s\n" % (_quote(f.name), f.seq, f.type.encode())
+            for f in self.files()
+        )
 
     def copy(self) -> Manifest:
-        return Manifest(self.base, list(self.history), list(self.incrs), self.base_seq,
-                        self.incr_seq)
+        return Manifest(
+            self.base, list(self.history), list(self.incrs), self.base_seq, self.incr_seq
+        )
 
     def new_base(self, filename: str, rdb: bool) -> AofFile:
         """A new base: the old one becomes history (getNewBaseFileNameAndMarkPreAsHistory)."""
@@ -121,38 +124,39 @@ def _split_args(line: bytes) -> list[bytes]:
     words: list[bytes] = []
     i, n = 0, len(line)
     while True:
-        while i < n and line[i:i + 1].isspace():
+        while i < n and line[i : i + 1].isspace():
             i += 1
         if i >= n:
             return words
         word = bytearray()
-        quote = line[i:i + 1]
+        quote = line[i : i + 1]
         if quote in (b'"', b"'"):
             i += 1
             while True:
                 if i >= n:
                     raise FormatError("unbalanced quotes in manifest")
-                ch = line[i:i + 1]
+                ch = line[i : i + 1]
                 if ch == quote:
                     i += 1
                     break
                 if ch == b"\\" and quote == b'"' and i + 1 < n:
-                    nxt = line[i + 1:i + 2]
+                    nxt = line[i + 1 : i + 2]
                     if nxt == b"x" and i + 3 < n:
-                        word.append(int(line[i + 2:i + 4], 16))
+                        word.append(int(line[i + 2 : i + 4], 16))
                         i += 4
                         continue
-                    word += {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b",
-                             b"a": b"\a"}.get(nxt, nxt)
+                    word += {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"a": b"\a"}.get(
+                        nxt, nxt
+                    )
                     i += 2
                     continue
                 word += ch
                 i += 1
-            if i < n and not line[i:i + 1].isspace():
+            if i < n and not line[i : i + 1].isspace():
                 raise FormatError("closing quote must be followed by a space")
         else:
-            while i < n and not line[i:i + 1].isspace():
-                word += line[i:i + 1]
+            while i < n and not line[i : i + 1].isspace():
+                word += line[i : i + 1]
                 i += 1
         words.append(bytes(word))
 
@@ -219,7 +223,7 @@ def parse_commands(data: bytes) -> ParsedAof:
     multi_at: tuple[int, int] | None = None  # (commands before MULTI, offset of MULTI)
     truncated = False
     while pos < n:
-        if data[pos:pos + 1] == b"#":
+        if data[pos : pos + 1] == b"#":
             end = data.find(b"\n", pos)
             if end < 0:
                 truncated = True
@@ -241,7 +245,7 @@ def parse_commands(data: bytes) -> ParsedAof:
         valid = pos
     open_multi = multi_at is not None
     if multi_at is not None:
-        del commands[multi_at[0]:]
+        del commands[multi_at[0] :]
         valid = multi_at[1]
     return ParsedAof(commands, valid, truncated, open_multi)
 
@@ -258,7 +262,7 @@ def _line(data: bytes, pos: int) -> tuple[bytes, int]:
 
 
 def _parse_one(data: bytes, pos: int) -> tuple[list[bytes], int]:
-    if data[pos:pos + 1] != b"*":
+    if data[pos : pos + 1] != b"*":
         raise FormatError("Bad file format reading the append only file")
     head, pos = _line(data, pos + 1)
     try:
@@ -271,7 +275,7 @@ def _parse_one(data: bytes, pos: int) -> tuple[list[bytes], int]:
     for _ in range(count):
         if pos >= len(data):
             raise _Truncated
-        if data[pos:pos + 1] != b"$":
+        if data[pos : pos + 1] != b"$":
             raise FormatError("Bad file format reading the append only file")
         head, pos = _line(data, pos + 1)
         try:
@@ -281,7 +285,7 @@ def _parse_one(data: bytes, pos: int) -> tuple[list[bytes], int]:
         end = pos + length
         if end + 2 > len(data):
             raise _Truncated
-        if data[end:end + 2] != b"\r\n":
+        if data[end : end + 2] != b"\r\n":
             raise FormatError("Bad file format reading the append only file")
         argv.append(data[pos:end])
         pos = end + 2
@@ -289,8 +293,9 @@ def _parse_one(data: bytes, pos: int) -> tuple[list[bytes], int]:
 
 
 # --- AOF-format base (aof-use-rdb-preamble no) ------------------------------------------------
-def rewrite_commands(dbs: Iterator[tuple[int, dict[bytes, object], dict[bytes, int]]],
-                     ) -> Iterator[list[bytes]]:
+def rewrite_commands(
+    dbs: Iterator[tuple[int, dict[bytes, object], dict[bytes, int]]],
+) -> Iterator[list[bytes]]:
     """The commands rewriteAppendOnlyFileRio writes to rebuild a keyspace: per database a
     SELECT, then each key's value in batches of 64 items, then its PEXPIREAT."""
     for index, data, expires in dbs:
@@ -306,7 +311,7 @@ def rewrite_commands(dbs: Iterator[tuple[int, dict[bytes, object], dict[bytes, i
 
 def _batches(cmd: bytes, key: bytes, items: list[bytes], per: int) -> Iterator[list[bytes]]:
     for i in range(0, len(items), per):
-        yield [cmd, key, *items[i:i + per]]
+        yield [cmd, key, *items[i : i + per]]
 
 
 def _value_commands(key: bytes, value: object) -> Iterator[list[bytes]]:
@@ -338,18 +343,43 @@ def _stream_commands(key: bytes, stream: Stream) -> Iterator[list[bytes]]:
     else:
         # An empty stream is created by an XADD of a throwaway entry, trimmed at once.
         yield [b"XADD", key, b"MAXLEN", b"0", last, b"x", b"y"]
-    yield [b"XSETID", key, last, b"ENTRIESADDED", b"%d" % stream.entries_added,
-           b"MAXDELETEDID", format_id(stream.max_deleted)]
+    yield [
+        b"XSETID",
+        key,
+        last,
+        b"ENTRIESADDED",
+        b"%d" % stream.entries_added,
+        b"MAXDELETEDID",
+        format_id(stream.max_deleted),
+    ]
     for name in sorted(stream.groups):
         group = stream.groups[name]
-        yield [b"XGROUP", b"CREATE", key, name, format_id(group.last_id), b"ENTRIESREAD",
-               b"%d" % group.entries_read]
+        yield [
+            b"XGROUP",
+            b"CREATE",
+            key,
+            name,
+            format_id(group.last_id),
+            b"ENTRIESREAD",
+            b"%d" % group.entries_read,
+        ]
         for cname in sorted(group.consumers):
             consumer = group.consumers[cname]
             if not consumer.pel:
                 yield [b"XGROUP", b"CREATECONSUMER", key, name, cname]
             for sid in consumer.pel:
                 nack = group.pel[sid]
-                yield [b"XCLAIM", key, name, cname, b"0", format_id(sid), b"TIME",
-                       b"%d" % nack.delivery_time, b"RETRYCOUNT",
-                       b"%d" % nack.delivery_count, b"JUSTID", b"FORCE"]
+                yield [
+                    b"XCLAIM",
+                    key,
+                    name,
+                    cname,
+                    b"0",
+                    format_id(sid),
+                    b"TIME",
+                    b"%d" % nack.delivery_time,
+                    b"RETRYCOUNT",
+                    b"%d" % nack.delivery_count,
+                    b"JUSTID",
+                    b"FORCE",
+                ]

@@ -119,8 +119,9 @@ class AofManager:
             manifest.base = AofFile(self.filename, 1, aof.TYPE_BASE)
             manifest.base_seq = 1
             self._persist_manifest(manifest)
-            self.engine.log("notice", "Successfully migrated an old-style AOF into the AOF "
-                                      "directory")
+            self.engine.log(
+                "notice", "Successfully migrated an old-style AOF into the AOF directory"
+            )
         return manifest
 
     def _load_file(self, entry: AofFile, *, last: bool) -> None:
@@ -137,23 +138,27 @@ class AofManager:
         parsed = aof.parse_commands(data)
         if parsed.truncated or parsed.open_multi:
             if not last:
-                raise FormatError(f"Unexpected end of file reading the append only file "
-                                  f"{entry.name}")
+                raise FormatError(
+                    f"Unexpected end of file reading the append only file {entry.name}"
+                )
             if parsed.truncated and not self.engine.config.bool("aof-load-truncated"):
                 raise FormatError(
                     f"Unexpected end of file reading the append only file {entry.name}. "
                     "You can: 1) Make a backup of your AOF file, then use ./redis-check-aof "
                     "--fix <filename.manifest>. 2) Alternatively you can set the "
                     "'aof-load-truncated' configuration option to yes and restart the "
-                    "server.")
+                    "server."
+                )
             if parsed.open_multi:
-                log("warning", f"Revert incomplete MULTI/EXEC transaction in AOF file "
-                               f"{entry.name}")
+                log("warning", f"Revert incomplete MULTI/EXEC transaction in AOF file {entry.name}")
             else:
-                log("warning", f"!!! Warning: short read while loading the AOF file "
-                               f"{entry.name}!!!")
-                log("warning", f"AOF {entry.name} loaded anyway because aof-load-truncated "
-                               "is enabled")
+                log(
+                    "warning", f"!!! Warning: short read while loading the AOF file {entry.name}!!!"
+                )
+                log(
+                    "warning",
+                    f"AOF {entry.name} loaded anyway because aof-load-truncated is enabled",
+                )
             storage.truncate(path, parsed.valid_length)
         client = Client(self.engine, AOF_CLIENT_ID)
         execute = self.engine.execute
@@ -162,8 +167,12 @@ class AofManager:
             client.out.clear()
             if client.blocked is not None:  # never: nothing can wake it during a load
                 self.engine.unblock(client)
-        log("notice", f"DB loaded from incr file {entry.name}" if entry.type == aof.TYPE_INCR
-            else f"DB loaded from base file {entry.name}")
+        log(
+            "notice",
+            f"DB loaded from incr file {entry.name}"
+            if entry.type == aof.TYPE_INCR
+            else f"DB loaded from base file {entry.name}",
+        )
 
     # --- switching on and off ----------------------------------------------------------------
     def start_after_load(self) -> None:
@@ -230,10 +239,14 @@ class AofManager:
             storage.make_dir(self.directory)
             self._open(self.manifest.new_incr(self.filename))
         except (OSError, FormatError) as exc:
-            self.engine.log("warning", f"Redis needs to enable the AOF but can't open the "
-                                       f"append only file: {exc}")
-            raise CommandError("ERR CONFIG SET failed (possibly related to argument "
-                               "'appendonly') - Failed to enable AOF") from None
+            self.engine.log(
+                "warning",
+                f"Redis needs to enable the AOF but can't open the append only file: {exc}",
+            )
+            raise CommandError(
+                "ERR CONFIG SET failed (possibly related to argument "
+                "'appendonly') - Failed to enable AOF"
+            ) from None
         self.state = AOF_WAIT_REWRITE
         self._set_propagating(True)
         if self.persistence.child is not None or not self.rewrite():
@@ -299,8 +312,7 @@ class AofManager:
                 return
             self.buf = []
             if self.write_error is not None:
-                self.engine.log("warning", "AOF write error looks solved, Redis can write "
-                                           "again.")
+                self.engine.log("warning", "AOF write error looks solved, Redis can write again.")
                 self.write_error = None
                 self.persistence.refresh_disk()
             if policy == "always" or force_fsync:
@@ -359,8 +371,10 @@ class AofManager:
             self.rewrite_failures = 0
             return b"+Background append only file rewriting scheduled\r\n"
         if not self.rewrite():
-            raise CommandError("ERR Can't execute an AOF background rewriting. Please check "
-                               "the server logs for more information.")
+            raise CommandError(
+                "ERR Can't execute an AOF background rewriting. Please check "
+                "the server logs for more information."
+            )
         return b"+Background append only file rewriting started\r\n"
 
     def rewrite(self) -> bool:
@@ -384,12 +398,12 @@ class AofManager:
             storage.write_file(path, produce)
             return True
 
-        pid = self.persistence.fork_child(job, CHILD_AOF,
-                                          lambda ok: self._rewrite_done(ok, preamble), path)
+        pid = self.persistence.fork_child(
+            job, CHILD_AOF, lambda ok: self._rewrite_done(ok, preamble), path
+        )
         if pid is None:
             return False
-        self.engine.log("notice", f"Background append only file rewriting started by pid "
-                                  f"{pid}")
+        self.engine.log("notice", f"Background append only file rewriting started by pid {pid}")
         return True
 
     def _rewrite_done(self, ok: bool, preamble: bool) -> None:
@@ -412,8 +426,9 @@ class AofManager:
         try:
             self._persist_manifest(manifest)
         except OSError as exc:
-            engine.log("warning", f"Error trying to rename the temporary AOF manifest file: "
-                                  f"{exc.strerror}")
+            engine.log(
+                "warning", f"Error trying to rename the temporary AOF manifest file: {exc.strerror}"
+            )
             self.last_rewrite_ok = False
             self.rewrite_failures += 1
             return
@@ -435,8 +450,7 @@ class AofManager:
         storage = self.persistence.storage
         for entry in self.manifest.history:
             storage.remove(self.path(entry.name))
-            self.engine.log("notice", f"Removing the history file {entry.name} in the "
-                                      f"background")
+            self.engine.log("notice", f"Removing the history file {entry.name} in the background")
         self.manifest.history = []
         self._persist_manifest(self.manifest)
 
@@ -480,8 +494,10 @@ class AofManager:
             ("aof_rewrite_in_progress", int(rewriting)),
             ("aof_rewrite_scheduled", int(self.rewrite_scheduled)),
             ("aof_last_rewrite_time_sec", self.last_rewrite_time_s),
-            ("aof_current_rewrite_time_sec",
-             (now - child.start_ms) // 1000 if child is not None and rewriting else -1),
+            (
+                "aof_current_rewrite_time_sec",
+                (now - child.start_ms) // 1000 if child is not None and rewriting else -1,
+            ),
             ("aof_last_bgrewrite_status", "ok" if self.last_rewrite_ok else "err"),
             ("aof_rewrites", self.rewrites),
             ("aof_rewrites_consecutive_failures", self.rewrite_failures),
@@ -496,10 +512,10 @@ class AofManager:
             return []
         pending = self.file is not None and self.file.fsync_pending()
         return [
-            ("aof_current_size", self.current_size()), ("aof_base_size", self.base_size),
+            ("aof_current_size", self.current_size()),
+            ("aof_base_size", self.base_size),
             ("aof_pending_rewrite", int(self.rewrite_scheduled)),
             ("aof_buffer_length", sum(map(len, self.buf))),
             ("aof_pending_bio_fsync", int(pending)),
             ("aof_delayed_fsync", self.delayed_fsyncs),
         ]
-

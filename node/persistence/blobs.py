@@ -112,10 +112,18 @@ def _backlen(size: int) -> bytes:
     if size < 2097151:
         return bytes((size >> 14, ((size >> 7) & 127) | 128, (size & 127) | 128))
     if size < 268435455:
-        return bytes((size >> 21, ((size >> 14) & 127) | 128, ((size >> 7) & 127) | 128,
-                      (size & 127) | 128))
-    return bytes((size >> 28, ((size >> 21) & 127) | 128, ((size >> 14) & 127) | 128,
-                  ((size >> 7) & 127) | 128, (size & 127) | 128))
+        return bytes(
+            (size >> 21, ((size >> 14) & 127) | 128, ((size >> 7) & 127) | 128, (size & 127) | 128)
+        )
+    return bytes(
+        (
+            size >> 28,
+            ((size >> 21) & 127) | 128,
+            ((size >> 14) & 127) | 128,
+            ((size >> 7) & 127) | 128,
+            (size & 127) | 128,
+        )
+    )
 
 
 _SMALL_INTS: Final = tuple(bytes((v, 1)) for v in range(128))
@@ -157,8 +165,7 @@ def listpack_encode(items: Iterable[Item]) -> bytes:
     body = [_lp_entry(item) for item in items]
     total = LP_HEADER + sum(map(len, body)) + 1
     count = min(len(body), _LP_UNKNOWN_COUNT)
-    return b"".join((total.to_bytes(4, "little"), count.to_bytes(2, "little"), *body,
-                     b"\xff"))
+    return b"".join((total.to_bytes(4, "little"), count.to_bytes(2, "little"), *body, b"\xff"))
 
 
 def listpack_decode(blob: bytes) -> list[Item]:
@@ -184,7 +191,7 @@ def listpack_decode(blob: bytes) -> list[Item]:
         elif b < 0xC0:
             length = b & 0x3F
             pos += 1 + length
-            out.append(blob[start + 1:pos])
+            out.append(blob[start + 1 : pos])
         elif b < 0xE0:
             u = ((b & 0x1F) << 8) | _at(blob, pos + 1)
             out.append(u - 0x2000 if u >= 0x1000 else u)
@@ -192,20 +199,20 @@ def listpack_decode(blob: bytes) -> list[Item]:
         elif b < 0xF0:
             length = ((b & 0x0F) << 8) | _at(blob, pos + 1)
             pos += 2 + length
-            out.append(blob[start + 2:pos])
+            out.append(blob[start + 2 : pos])
         elif b == 0xF0:
-            length = int.from_bytes(blob[pos + 1:pos + 5], "little")
+            length = int.from_bytes(blob[pos + 1 : pos + 5], "little")
             pos += 5 + length
-            out.append(blob[start + 5:pos])
+            out.append(blob[start + 5 : pos])
         elif 0xF1 <= b <= 0xF4:
             width = (2, 3, 4, 8)[b - 0xF1]
-            out.append(int.from_bytes(blob[pos + 1:pos + 1 + width], "little", signed=True))
+            out.append(int.from_bytes(blob[pos + 1 : pos + 1 + width], "little", signed=True))
             pos += 1 + width
         else:
             raise FormatError(f"bad listpack encoding byte {b:#x}")
         size = pos - start
         back = _backlen(size)
-        if pos + len(back) > n - 1 or blob[pos:pos + len(back)] != back:
+        if pos + len(back) > n - 1 or blob[pos : pos + len(back)] != back:
             raise FormatError("bad listpack entry back-length")
         pos += len(back)
     if pos != n - 1:
@@ -243,8 +250,10 @@ def intset_decode(blob: bytes) -> list[int]:
     count = int.from_bytes(blob[4:8], "little")
     if width not in (2, 4, 8) or len(blob) != 8 + width * count:
         raise FormatError("bad intset header")
-    out = [int.from_bytes(blob[i:i + width], "little", signed=True)
-           for i in range(8, len(blob), width)]
+    out = [
+        int.from_bytes(blob[i : i + width], "little", signed=True)
+        for i in range(8, len(blob), width)
+    ]
     if any(a >= b for a, b in pairwise(out)):
         raise FormatError("intset not sorted or with duplicates")
     return out
@@ -271,7 +280,7 @@ def ziplist_decode(blob: bytes) -> list[bytes]:
         if b < 254:
             prevlen, pos = b, pos + 1
         else:
-            prevlen, pos = int.from_bytes(blob[pos + 1:pos + 5], "little"), pos + 5
+            prevlen, pos = int.from_bytes(blob[pos + 1 : pos + 5], "little"), pos + 5
         if prevlen != prev:
             raise FormatError("bad ziplist prevlen")
         enc = _at(blob, pos)
@@ -281,12 +290,12 @@ def ziplist_decode(blob: bytes) -> list[bytes]:
         elif top == 1:
             length, pos = ((enc & 0x3F) << 8) | _at(blob, pos + 1), pos + 2
         elif enc == 0x80:
-            length, pos = int.from_bytes(blob[pos + 1:pos + 5], "big"), pos + 5
+            length, pos = int.from_bytes(blob[pos + 1 : pos + 5], "big"), pos + 5
         else:
             width = {0xC0: 2, 0xD0: 4, 0xE0: 8, 0xF0: 3, 0xFE: 1}.get(enc)
             pos += 1
             if width is not None:
-                raw = blob[pos:pos + width]
+                raw = blob[pos : pos + width]
                 if len(raw) != width:
                     raise FormatError("truncated ziplist integer")
                 out.append(b"%d" % int.from_bytes(raw, "little", signed=True))
@@ -297,7 +306,7 @@ def ziplist_decode(blob: bytes) -> list[bytes]:
                 raise FormatError(f"bad ziplist encoding byte {enc:#x}")
             prev = pos - start
             continue
-        value = blob[pos:pos + length]
+        value = blob[pos : pos + length]
         if len(value) != length:
             raise FormatError("truncated ziplist string")
         out.append(value)
@@ -334,14 +343,14 @@ def _zipmap_string(blob: bytes, pos: int, *, with_free: bool) -> tuple[bytes, in
     if b < 254:
         length, pos = b, pos + 1
     elif b == 254:
-        length, pos = int.from_bytes(blob[pos + 1:pos + 5], "little"), pos + 5
+        length, pos = int.from_bytes(blob[pos + 1 : pos + 5], "little"), pos + 5
     else:
         raise FormatError("truncated zipmap")
     free = 0
     if with_free:
         free = _at(blob, pos)
         pos += 1
-    value = blob[pos:pos + length]
+    value = blob[pos : pos + length]
     if len(value) != length or pos + length + free >= len(blob):
         raise FormatError("truncated zipmap")
     return value, pos + length + free

@@ -35,7 +35,8 @@ MISCONF_RDB: Final = (
     "persist to disk. Commands that may modify the data set are disabled, because this "
     "instance is configured to report errors during writes if RDB snapshotting fails "
     "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about "
-    "the RDB error.")
+    "the RDB error."
+)
 
 
 @dataclass
@@ -99,12 +100,20 @@ class Persistence:
         config = engine.config
 
         def produce(sink: Callable[[bytes], None]) -> None:
-            writer = rdb.Writer(sink, compress=config.bool("rdbcompression"),
-                                checksum=config.bool("rdbchecksum"),
-                                limits=rdb.Limits.from_config(config))
-            writer.header(rdb.aux_fields(ctime_s=engine.now_ms // 1000,
-                                         used_mem=engine.used_memory, aof_base=aof_base,
-                                         repl=None if aof_base else self.repl_info()))
+            writer = rdb.Writer(
+                sink,
+                compress=config.bool("rdbcompression"),
+                checksum=config.bool("rdbchecksum"),
+                limits=rdb.Limits.from_config(config),
+            )
+            writer.header(
+                rdb.aux_fields(
+                    ctime_s=engine.now_ms // 1000,
+                    used_mem=engine.used_memory,
+                    aof_base=aof_base,
+                    repl=None if aof_base else self.repl_info(),
+                )
+            )
             for code in self.libraries():
                 writer.function(code)
             rdb.write_keyspace(writer, engine.keyspace)
@@ -119,9 +128,12 @@ class Persistence:
         try:
             self.storage.write_file(self.rdb_path, self.producer())
         except OSError as exc:
-            log("warning", f"Failed opening the temp RDB file temp-{self.rdb_path} (in "
-                           f"server root dir {self.engine.config.str('dir')}) for saving: "
-                           f"{exc.strerror}")
+            log(
+                "warning",
+                f"Failed opening the temp RDB file temp-{self.rdb_path} (in "
+                f"server root dir {self.engine.config.str('dir')}) for saving: "
+                f"{exc.strerror}",
+            )
             return False
         log("notice", "DB saved on disk")
         self.engine.dirty = 0
@@ -147,9 +159,11 @@ class Persistence:
             if schedule or in_exec:
                 self.bgsave_scheduled = True
                 return b"+Background saving scheduled\r\n"
-            raise CommandError("ERR Another child process is active (AOF?): can't BGSAVE "
-                               "right now. Use BGSAVE SCHEDULE in order to schedule a "
-                               "BGSAVE whenever possible.")
+            raise CommandError(
+                "ERR Another child process is active (AOF?): can't BGSAVE "
+                "right now. Use BGSAVE SCHEDULE in order to schedule a "
+                "BGSAVE whenever possible."
+            )
         if not self.bgsave():
             raise CommandError("ERR")
         return b"+Background saving started\r\n"
@@ -174,8 +188,9 @@ class Persistence:
         engine.log("notice", f"Background saving started by pid {pid}")
         return True
 
-    def fork_child(self, job: Callable[[], bool], kind: str, on_done: Callable[[bool], None],
-                   writing: str) -> int | None:
+    def fork_child(
+        self, job: Callable[[], bool], kind: str, on_done: Callable[[bool], None], writing: str
+    ) -> int | None:
         """Run `job` in a forked child (the only one: callers check `child` first);
         `on_done(ok)` runs when cron reaps it. None (logged) if the fork failed."""
         start = self.clock_us()
@@ -238,9 +253,11 @@ class Persistence:
         for point in points:
             assert isinstance(point, tuple)
             seconds, changes = point
-            if (engine.dirty >= changes and since_save > seconds * 1000
-                    and (now - self.last_bgsave_try_ms > BGSAVE_RETRY_DELAY_MS
-                         or self.last_bgsave_ok)):
+            if (
+                engine.dirty >= changes
+                and since_save > seconds * 1000
+                and (now - self.last_bgsave_try_ms > BGSAVE_RETRY_DELAY_MS or self.last_bgsave_ok)
+            ):
                 engine.log("notice", f"{changes} changes in {seconds} seconds. Saving...")
                 self.bgsave()
                 return
@@ -263,8 +280,11 @@ class Persistence:
         """The MISCONF error writes get while the last save failed (None: writes allowed),
         as writeCommandsDeniedByDiskError decides."""
         config = self.engine.config
-        if (not self.last_bgsave_ok and config.bool("stop-writes-on-bgsave-error")
-                and config.values["save"]):
+        if (
+            not self.last_bgsave_ok
+            and config.bool("stop-writes-on-bgsave-error")
+            and config.values["save"]
+        ):
             return MISCONF_RDB
         error = self.aof.error()
         if error is not None:
@@ -279,23 +299,29 @@ class Persistence:
         """Load an RDB image into the (empty) keyspace, dropping keys already expired.
         Returns its AUX fields. Raises FormatError."""
         engine = self.engine
-        report = rdb.load_keyspace(engine.keyspace, data, rdb.Limits.from_config(engine.config),
-                                   now_ms=engine.now_ms)
+        report = rdb.load_keyspace(
+            engine.keyspace, data, rdb.Limits.from_config(engine.config), now_ms=engine.now_ms
+        )
         self.keys_loaded = report.keys_loaded
         self.keys_expired_on_load = report.keys_expired
         functions = report.contents.functions
         if functions:
             if self.load_libraries is None:
-                raise FormatError("the file holds function libraries and this server "
-                                  "cannot load them")
+                raise FormatError(
+                    "the file holds function libraries and this server cannot load them"
+                )
             self.load_libraries(functions)
         aux = report.contents.aux
         version = aux.get(b"redis-ver")
         if version is not None:
-            engine.log("notice", f"Loading RDB produced by version "
-                                 f"{version.decode('utf-8', 'replace')}")
-        engine.log("notice", f"Done loading RDB, keys loaded: {report.keys_loaded}, keys "
-                             f"expired: {report.keys_expired}.")
+            engine.log(
+                "notice", f"Loading RDB produced by version {version.decode('utf-8', 'replace')}"
+            )
+        engine.log(
+            "notice",
+            f"Done loading RDB, keys loaded: {report.keys_loaded}, keys "
+            f"expired: {report.keys_expired}.",
+        )
         return aux
 
     def load_at_startup(self) -> bool:
@@ -311,8 +337,10 @@ class Persistence:
                     return False
             finally:
                 self.loading = False
-            engine.log("notice", f"DB loaded from append only file: "
-                                 f"{(self.clock_us() - start) / 1e6:.3f} seconds")
+            engine.log(
+                "notice",
+                f"DB loaded from append only file: {(self.clock_us() - start) / 1e6:.3f} seconds",
+            )
             try:
                 self.aof.start_after_load()
             except OSError as exc:
@@ -335,8 +363,7 @@ class Persistence:
             return False
         finally:
             self.loading = False
-        engine.log("notice", f"DB loaded from disk: "
-                             f"{(self.clock_us() - start) / 1e6:.3f} seconds")
+        engine.log("notice", f"DB loaded from disk: {(self.clock_us() - start) / 1e6:.3f} seconds")
         self.repl_restore(aux)
         return True
 
@@ -345,9 +372,12 @@ class Persistence:
         False when the save failed and `force` was not given (the server stays up)."""
         engine = self.engine
         if self.child is not None:
-            engine.log("warning", "There is a child saving an .rdb. Killing it!"
-                       if self.child.kind == CHILD_RDB
-                       else "There is a child rewriting the AOF. Killing it!")
+            engine.log(
+                "warning",
+                "There is a child saving an .rdb. Killing it!"
+                if self.child.kind == CHILD_RDB
+                else "There is a child rewriting the AOF. Killing it!",
+            )
             self.kill_child()
         try:
             self.aof.shutdown()
@@ -379,21 +409,29 @@ class Persistence:
         now = engine.now_ms
         rdb_child = child is not None and child.kind == CHILD_RDB
         return [
-            ("loading", int(self.loading)), ("async_loading", 0), ("current_cow_peak", 0),
-            ("current_cow_size", 0), ("current_cow_size_age", 0),
-            ("current_fork_perc", "0.00"), ("current_save_keys_processed", 0),
+            ("loading", int(self.loading)),
+            ("async_loading", 0),
+            ("current_cow_peak", 0),
+            ("current_cow_size", 0),
+            ("current_cow_size_age", 0),
+            ("current_fork_perc", "0.00"),
+            ("current_save_keys_processed", 0),
             ("current_save_keys_total", 0),
             ("rdb_changes_since_last_save", engine.dirty),
             ("rdb_bgsave_in_progress", int(rdb_child)),
             ("rdb_last_save_time", self.last_save_s()),
             ("rdb_last_bgsave_status", "ok" if self.last_bgsave_ok else "err"),
             ("rdb_last_bgsave_time_sec", self.last_bgsave_time_s),
-            ("rdb_current_bgsave_time_sec",
-             (now - child.start_ms) // 1000 if child is not None and rdb_child else -1),
-            ("rdb_saves", self.rdb_saves), ("rdb_last_cow_size", 0),
+            (
+                "rdb_current_bgsave_time_sec",
+                (now - child.start_ms) // 1000 if child is not None and rdb_child else -1,
+            ),
+            ("rdb_saves", self.rdb_saves),
+            ("rdb_last_cow_size", 0),
             ("rdb_last_load_keys_expired", self.keys_expired_on_load),
             ("rdb_last_load_keys_loaded", self.keys_loaded),
             *self.aof.info(),
-            ("module_fork_in_progress", 0), ("module_fork_last_cow_size", 0),
+            ("module_fork_in_progress", 0),
+            ("module_fork_last_cow_size", 0),
             *self.aof.info_tail(),
         ]

@@ -131,12 +131,14 @@ class Limits:
 
     @classmethod
     def from_config(cls, config: Config) -> Limits:
-        return cls(config.int("hash-max-listpack-entries"),
-                   config.int("hash-max-listpack-value"),
-                   config.int("set-max-intset-entries"),
-                   config.int("zset-max-listpack-entries"),
-                   config.int("zset-max-listpack-value"),
-                   config.int("list-max-listpack-size"))
+        return cls(
+            config.int("hash-max-listpack-entries"),
+            config.int("hash-max-listpack-value"),
+            config.int("set-max-intset-entries"),
+            config.int("zset-max-listpack-entries"),
+            config.int("zset-max-listpack-value"),
+            config.int("list-max-listpack-size"),
+        )
 
 
 # --- writing: primitives ---------------------------------------------------------------------
@@ -183,8 +185,9 @@ def encode_string(s: bytes | bytearray, compress: bool) -> bytes:
 class Writer:
     """Builds an RDB stream into `sink` in chunks, keeping the running CRC."""
 
-    def __init__(self, sink: Callable[[bytes], None], *, compress: bool, checksum: bool,
-                 limits: Limits) -> None:
+    def __init__(
+        self, sink: Callable[[bytes], None], *, compress: bool, checksum: bool, limits: Limits
+    ) -> None:
         self.sink = sink
         self.compress = compress
         self.checksum = checksum
@@ -248,16 +251,24 @@ class Writer:
         self.written += 8
 
 
-def aux_fields(*, ctime_s: int, used_mem: int, aof_base: bool,
-               repl: tuple[int, str, int] | None = None) -> list[tuple[bytes, bytes]]:
+def aux_fields(
+    *, ctime_s: int, used_mem: int, aof_base: bool, repl: tuple[int, str, int] | None = None
+) -> list[tuple[bytes, bytes]]:
     """The AUX fields Redis 7.0 writes, in its order; `repl` is (stream db, replid,
     offset) when the node takes part in replication."""
-    fields = [(b"redis-ver", b"7.0.15"), (b"redis-bits", b"64"),
-              (b"ctime", b"%d" % ctime_s), (b"used-mem", b"%d" % used_mem)]
+    fields = [
+        (b"redis-ver", b"7.0.15"),
+        (b"redis-bits", b"64"),
+        (b"ctime", b"%d" % ctime_s),
+        (b"used-mem", b"%d" % used_mem),
+    ]
     if repl is not None:
         db, replid, offset = repl
-        fields += [(b"repl-stream-db", b"%d" % db), (b"repl-id", replid.encode()),
-                   (b"repl-offset", b"%d" % offset)]
+        fields += [
+            (b"repl-stream-db", b"%d" % db),
+            (b"repl-id", replid.encode()),
+            (b"repl-offset", b"%d" % offset),
+        ]
     fields.append((b"aof-base", b"1" if aof_base else b"0"))
     return fields
 
@@ -458,7 +469,10 @@ def _stream_node_items(node: _Node) -> list[Item]:
 
 
 _ENCODERS: Final[dict[type, Callable[[object, bool, Limits], tuple[int, bytes]]]] = {
-    ListValue: _enc_list, SetValue: _enc_set, HashValue: _enc_hash, ZSet: _enc_zset,
+    ListValue: _enc_list,
+    SetValue: _enc_set,
+    HashValue: _enc_hash,
+    ZSet: _enc_zset,
     Stream: _enc_stream,
 }
 
@@ -713,9 +727,9 @@ def _hash_from(pairs: list[tuple[bytes, bytes]], limits: Limits) -> HashValue:
     made = HashValue(pairs)
     if len(made) != len(pairs):
         raise FormatError("duplicate hash field")
-    made.hashtable = (len(made) > limits.hash_entries
-                      or any(len(f) > limits.hash_value or len(v) > limits.hash_value
-                             for f, v in pairs))
+    made.hashtable = len(made) > limits.hash_entries or any(
+        len(f) > limits.hash_value or len(v) > limits.hash_value for f, v in pairs
+    )
     return made
 
 
@@ -759,7 +773,7 @@ def _stream_node(master: int, items: list[Item]) -> _Node:
     """Rebuild a stream node from its listpack elements, validating the layout."""
     try:
         live, deleted, numfields = (_int_item(x) for x in items[:3])
-        fields = tuple(item_bytes(x) for x in items[3:3 + numfields])
+        fields = tuple(item_bytes(x) for x in items[3 : 3 + numfields])
         if len(fields) != numfields or _int_item(items[3 + numfields]) != 0:
             raise FormatError("bad stream master entry")
         master_ms, master_seq = master >> 64, master & SEQ_MASK
@@ -773,13 +787,13 @@ def _stream_node(master: int, items: list[Item]) -> _Node:
             seq = (master_seq + _int_item(items[pos + 2])) & SEQ_MASK
             pos += 3
             if flag & _STREAM_SAMEFIELDS:
-                values = [item_bytes(x) for x in items[pos:pos + numfields]]
+                values = [item_bytes(x) for x in items[pos : pos + numfields]]
                 pos += numfields
                 flat = [x for pair in zip(fields, values, strict=True) for x in pair]
                 expect = numfields + 3
             else:
                 count = _int_item(items[pos])
-                flat = [item_bytes(x) for x in items[pos + 1:pos + 1 + 2 * count]]
+                flat = [item_bytes(x) for x in items[pos + 1 : pos + 1 + 2 * count]]
                 if len(flat) != 2 * count:
                     raise FormatError("truncated stream entry")
                 pos += 1 + 2 * count
@@ -903,8 +917,11 @@ class RdbContents:
     checksum_verified: bool = False
 
 
-def read_rdb(data: bytes, limits: Limits, contents: RdbContents,
-             ) -> Iterator[tuple[int, bytes, object, int | None]]:
+def read_rdb(
+    data: bytes,
+    limits: Limits,
+    contents: RdbContents,
+) -> Iterator[tuple[int, bytes, object, int | None]]:
     """Yield (db index, key, value, expire ms or None) for every key of an RDB image,
     filling `contents` as it goes; the checksum is verified at EOF (before the last key
     is known good, callers finish the iteration before trusting anything)."""
@@ -958,7 +975,7 @@ def read_rdb(data: bytes, limits: Limits, contents: RdbContents,
         pos = r.pos
         n = data[pos] if pos < size else 64
         if n < 64 and pos + 1 + n < size:
-            key = data[pos + 1:pos + 1 + n]
+            key = data[pos + 1 : pos + 1 + n]
             r.pos = pos + 1 + n
         else:
             key = r.string()
@@ -966,7 +983,7 @@ def read_rdb(data: bytes, limits: Limits, contents: RdbContents,
             pos = r.pos
             n = data[pos] if pos < size else 64
             if n < 64 and pos + 1 + n <= size:
-                value: object = data[pos + 1:pos + 1 + n]
+                value: object = data[pos + 1 : pos + 1 + n]
                 r.pos = pos + 1 + n
             else:
                 value = r.string()
@@ -977,7 +994,7 @@ def read_rdb(data: bytes, limits: Limits, contents: RdbContents,
     if version >= 5:
         stored = int.from_bytes(r.take(8), "little")
         if stored:
-            if crc64(data[:r.pos - 8]) != stored:
+            if crc64(data[: r.pos - 8]) != stored:
                 raise FormatError("RDB CRC error")
             contents.checksum_verified = True
 
@@ -989,8 +1006,9 @@ class LoadReport:
     contents: RdbContents = field(default_factory=RdbContents)
 
 
-def load_keyspace(keyspace: Keyspace, data: bytes, limits: Limits, *, now_ms: int,
-                  drop_expired: bool = True) -> LoadReport:
+def load_keyspace(
+    keyspace: Keyspace, data: bytes, limits: Limits, *, now_ms: int, drop_expired: bool = True
+) -> LoadReport:
     """Load an RDB image into `keyspace` (normally empty). Keys whose time has passed are
     skipped when `drop_expired` (a master loading), as Redis does. Raises FormatError
     on bad data, with whatever was read before the error already loaded."""
@@ -998,15 +1016,18 @@ def load_keyspace(keyspace: Keyspace, data: bytes, limits: Limits, *, now_ms: in
     dbs = keyspace.dbs
     for index, key, value, expire in read_rdb(data, limits, report.contents):
         if index >= len(dbs):
-            raise FormatError(f"Data file was created with a Redis server configured to "
-                              f"handle more than {len(dbs)} databases")
+            raise FormatError(
+                f"Data file was created with a Redis server configured to "
+                f"handle more than {len(dbs)} databases"
+            )
         db = dbs[index]
         if expire is not None and drop_expired and expire < now_ms:
             report.keys_expired += 1
             continue
         if key in db.data:
-            raise FormatError(f"RDB has duplicated key '{key.decode('utf-8', 'replace')}' "
-                              f"in DB {index}")
+            raise FormatError(
+                f"RDB has duplicated key '{key.decode('utf-8', 'replace')}' in DB {index}"
+            )
         db.set_value(key, value)
         if expire is not None:
             db.set_expire(key, expire)

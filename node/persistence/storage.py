@@ -133,8 +133,11 @@ class MemoryStorage:
 
     def list_dir(self, path: str) -> list[str]:
         prefix = path.rstrip("/") + "/"
-        return sorted(name[len(prefix):] for name in self.files
-                      if name.startswith(prefix) and "/" not in name[len(prefix):])
+        return sorted(
+            name[len(prefix) :]
+            for name in self.files
+            if name.startswith(prefix) and "/" not in name[len(prefix) :]
+        )
 
     def make_dir(self, path: str) -> None:
         self.dirs.add(path)

@@ -121,23 +121,32 @@ TRACKING_NO_REDIRECT_TARGET = "ERR The client ID you want redirect to does not e
 TRACKING_PREFIX_NEEDS_BCAST = "ERR PREFIX option requires BCAST mode to be enabled"
 TRACKING_BCAST_SWITCH = (
     "ERR You can't switch BCAST mode on/off before disabling tracking for this client, "
-    "and then re-enabling it with a different mode.")
+    "and then re-enabling it with a different mode."
+)
 TRACKING_OPT_WITH_BCAST = "ERR OPTIN and OPTOUT are not compatible with BCAST"
 TRACKING_OPTIN_AND_OPTOUT = "ERR You can't specify both OPTIN mode and OPTOUT mode"
 TRACKING_OPT_SWITCH = (
     "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, "
-    "and then re-enabling it with a different mode.")
+    "and then re-enabling it with a different mode."
+)
 TRACKING_PREFIX_OVERLAPS_EXISTING = (
     "ERR Prefix '{}' overlaps with an existing prefix '{}'. "
-    "Prefixes for a single client must not overlap.")
+    "Prefixes for a single client must not overlap."
+)
 TRACKING_PREFIX_OVERLAPS_GIVEN = (
     "ERR Prefix '{}' overlaps with another provided prefix '{}'. "
-    "Prefixes for a single client must not overlap.")
+    "Prefixes for a single client must not overlap."
+)
 CACHING_NOT_TRACKING = (
     "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN "
-    "or OPTOUT mode enabled")
-CACHING_YES_NOT_OPTIN = "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."
-CACHING_NO_NOT_OPTOUT = "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."
+    "or OPTOUT mode enabled"
+)
+CACHING_YES_NOT_OPTIN = (
+    "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."
+)
+CACHING_NO_NOT_OPTOUT = (
+    "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."
+)
 NO_SUCH_USER = "ERR No such user '{}'"
 CONFIG_SET_UNKNOWN = "ERR Unknown option or number of arguments for CONFIG SET - '{}'"
 CONFIG_SET_FAILED = "ERR CONFIG SET failed (possibly related to argument '{}') - {}"
@@ -232,11 +241,11 @@ XAUTOCLAIM_COUNT_MEMORY = (
 
 # --- replication -----------------------------------------------------------------------
 READONLY_REPLICA = "READONLY You can't write against a read only replica."
-MASTERDOWN = ("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to "
-              "'no'.")
+MASTERDOWN = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
 NOREPLICAS = "NOREPLICAS Not enough good replicas to write."
-UNBLOCKED_ROLE_CHANGE = ("UNBLOCKED force unblock from blocking operation, instance state "
-                         "changed (master -> replica?)")
+UNBLOCKED_ROLE_CHANGE = (
+    "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"
+)
 
 # --- cluster (clusterRedirectClient, cluster.c) -----------------------------------------
 CROSSSLOT = "CROSSSLOT Keys in request don't hash to the same slot"

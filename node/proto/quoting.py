@@ -10,11 +10,19 @@ from __future__ import annotations
 
 from typing import Final
 
-_ESCAPES: Final = {0x5C: b"\\\\", 0x22: b'\\"', 0x0A: b"\\n", 0x0D: b"\\r", 0x09: b"\\t",
-                   0x07: b"\\a", 0x08: b"\\b"}
+_ESCAPES: Final = {
+    0x5C: b"\\\\",
+    0x22: b'\\"',
+    0x0A: b"\\n",
+    0x0D: b"\\r",
+    0x09: b"\\t",
+    0x07: b"\\a",
+    0x08: b"\\b",
+}
 # One rendering per byte value, built once.
 _REPR: Final = tuple(
-    _ESCAPES.get(b, bytes((b,)) if 0x20 <= b <= 0x7E else b"\\x%02x" % b) for b in range(256))
+    _ESCAPES.get(b, bytes((b,)) if 0x20 <= b <= 0x7E else b"\\x%02x" % b) for b in range(256)
+)
 
 
 def sds_repr(data: bytes) -> bytes:

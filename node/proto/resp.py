@@ -74,8 +74,14 @@ class RequestParser:
     def feed(self, data: bytes) -> list[Argv]:
         if self.error is not None:
             return []
-        if (self._slow or self.auth_required or not data or data[0] != 0x2A  # '*'
-                or data[1:7].isdigit() or _HUGE_MULTIBULK.search(data)):
+        if (
+            self._slow
+            or self.auth_required
+            or not data
+            or data[0] != 0x2A  # '*'
+            or data[1:7].isdigit()
+            or _HUGE_MULTIBULK.search(data)
+        ):
             return self._feed_slow(data)
         reader = self._reader
         reader.feed(data)

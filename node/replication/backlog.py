@@ -48,7 +48,7 @@ class Backlog:
 
     def read_from(self, offset: int) -> bytes:
         """The bytes from number `offset` to the end (`can_serve(offset)` must hold)."""
-        return bytes(self.buf[offset - self.first_byte_offset:])
+        return bytes(self.buf[offset - self.first_byte_offset :])
 
     def resize(self, size: int) -> None:
         """CONFIG SET repl-backlog-size: keep the most recent bytes that still fit."""

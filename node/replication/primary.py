@@ -46,8 +46,9 @@ if TYPE_CHECKING:
 ZERO_ID: Final = "0" * 40
 NEWLINE: Final = b"\n"
 _MULTIBULK_HEADERS: Final = tuple(b"*%d\r\n" % n for n in range(64))
-_SELECTS: Final = tuple(b"*2\r\n$6\r\nSELECT\r\n%s%d\r\n" % (BULK_HEADERS[len(b"%d" % i)], i)
-                        for i in range(16))
+_SELECTS: Final = tuple(
+    b"*2\r\n$6\r\nSELECT\r\n%s%d\r\n" % (BULK_HEADERS[len(b"%d" % i)], i) for i in range(16)
+)
 
 
 def random_id(rng: random.Random) -> str:
@@ -73,9 +74,12 @@ class State(enum.Enum):
         return _STATE_WORDS[self]
 
 
-_STATE_WORDS: Final = {State.WAIT_BGSAVE_START: "wait_bgsave",
-                       State.WAIT_BGSAVE_END: "wait_bgsave",
-                       State.SEND_BULK: "send_bulk", State.ONLINE: "online"}
+_STATE_WORDS: Final = {
+    State.WAIT_BGSAVE_START: "wait_bgsave",
+    State.WAIT_BGSAVE_END: "wait_bgsave",
+    State.SEND_BULK: "send_bulk",
+    State.ONLINE: "online",
+}
 
 
 class Conf:
@@ -94,8 +98,20 @@ class Conf:
 class Replica:
     """An attached replica (Redis's client with CLIENT_SLAVE)."""
 
-    __slots__ = ("ack_ms", "ack_offset", "client", "conf", "held", "initial_offset", "out",
-                 "pre_psync", "send_file", "start_on_ack", "state", "streaming")
+    __slots__ = (
+        "ack_ms",
+        "ack_offset",
+        "client",
+        "conf",
+        "held",
+        "initial_offset",
+        "out",
+        "pre_psync",
+        "send_file",
+        "start_on_ack",
+        "state",
+        "streaming",
+    )
 
     def __init__(self, client: Client, conf: Conf, now_ms: int) -> None:
         self.client = client
@@ -123,8 +139,9 @@ class SnapshotSender(Protocol):
     target socket (file descriptor), its preamble (bytes still to send it), then
     `$EOF:<mark>\\r\\n`, the RDB `produce` writes, and the mark. True if any got it all."""
 
-    def job(self, targets: list[tuple[int, bytes]], mark: bytes,
-            produce: Producer) -> Callable[[], bool]: ...
+    def job(
+        self, targets: list[tuple[int, bytes]], mark: bytes, produce: Producer
+    ) -> Callable[[], bool]: ...
 
 
 class Primary:
@@ -167,9 +184,12 @@ class Primary:
         self.replid2 = self.replid
         self.second_offset = self.offset + 1
         self.replid = random_id(self.engine.rng)
-        self.engine.log("warning", f"Setting secondary replication ID to {self.replid2}, "
-                                   f"valid up to offset: {self.second_offset}. New "
-                                   f"replication ID is {self.replid}")
+        self.engine.log(
+            "warning",
+            f"Setting secondary replication ID to {self.replid2}, "
+            f"valid up to offset: {self.second_offset}. New "
+            f"replication ID is {self.replid}",
+        )
 
     def feed(self, entries: list[tuple[int, list[bytes]]]) -> None:
         """replicationFeedSlaves: encode propagated commands (SELECT when the db changes;
@@ -223,8 +243,10 @@ class Primary:
                 conf.port = int_arg(value)
             elif name == b"ip-address":
                 if len(value) >= 256:  # NET_HOST_STR_LEN
-                    raise CommandError(f"ERR REPLCONF ip-address provided by replica instance "
-                                       f"is too long: {len(value)} bytes")
+                    raise CommandError(
+                        f"ERR REPLCONF ip-address provided by replica instance "
+                        f"is too long: {len(value)} bytes"
+                    )
                 conf.ip = value.decode("utf-8", "replace")
             elif name == b"capa":
                 word = value.lower()
@@ -283,46 +305,60 @@ class Primary:
         self._attach(replica)
         if len(self.replicas) == 1 and self.backlog is None:
             self.create_backlog()
-            self.engine.log("notice", f"Replication backlog created, my new replication IDs "
-                                      f"are '{self.replid}' and '{self.replid2}'")
+            self.engine.log(
+                "notice",
+                f"Replication backlog created, my new replication IDs "
+                f"are '{self.replid}' and '{self.replid2}'",
+            )
         persistence = self.engine.persistence
         child = persistence.child
         if child is not None and child.kind == CHILD_RDB and not self.socket_snapshot:
             # A disk snapshot is being made: share it if another replica is recording the
             # stream since its fork (copy what it held), else wait for the next one.
             for other in self.replicas.values():
-                if (other.state is State.WAIT_BGSAVE_END and other is not replica
-                        and (not other.conf.capa_eof or conf.capa_eof)
-                        and (not other.conf.capa_psync2 or conf.capa_psync2)
-                        and (not other.conf.rdb_only or conf.rdb_only)):
+                if (
+                    other.state is State.WAIT_BGSAVE_END
+                    and other is not replica
+                    and (not other.conf.capa_eof or conf.capa_eof)
+                    and (not other.conf.capa_psync2 or conf.capa_psync2)
+                    and (not other.conf.rdb_only or conf.rdb_only)
+                ):
                     replica.held = bytearray(other.held)
                     self._setup_full(replica, other.initial_offset)
                     return
         elif child is None:
             # A diskless sync starts from `start_pending_snapshot` (after the shell took
             # the socket over, and after repl-diskless-sync-delay); a disk one now.
-            if not (self.engine.config.bool("repl-diskless-sync") and conf.capa_eof
-                    and self.sender is not None):
+            if not (
+                self.engine.config.bool("repl-diskless-sync")
+                and conf.capa_eof
+                and self.sender is not None
+            ):
                 self.start_snapshot()
 
     def _try_partial(self, replica: Replica, replid: str, offset: int) -> bool:
         """masterTryPartialResynchronization: +CONTINUE and the backlog from `offset`."""
         backlog = self.backlog
-        if replid != self.replid and not (replid == self.replid2
-                                          and offset <= self.second_offset):
+        if replid != self.replid and not (replid == self.replid2 and offset <= self.second_offset):
             return False
         if backlog is None or not backlog.can_serve(offset):
             return False
         replica.state = State.ONLINE
         replica.streaming = True
         self._attach(replica)
-        line = (b"+CONTINUE %s\r\n" % self.replid.encode() if replica.conf.capa_psync2
-                else b"+CONTINUE\r\n")
+        line = (
+            b"+CONTINUE %s\r\n" % self.replid.encode()
+            if replica.conf.capa_psync2
+            else b"+CONTINUE\r\n"
+        )
         self.send(replica, line + backlog.read_from(offset))
-        self.engine.log("notice", f"Partial resynchronization request from "
-                                  f"{self.name(replica)} accepted. Sending "
-                                  f"{self.offset + 1 - offset} bytes of backlog starting "
-                                  f"from offset {offset}.")
+        self.engine.log(
+            "notice",
+            f"Partial resynchronization request from "
+            f"{self.name(replica)} accepted. Sending "
+            f"{self.offset + 1 - offset} bytes of backlog starting "
+            f"from offset {offset}.",
+        )
         return True
 
     def _attach(self, replica: Replica) -> None:
@@ -355,10 +391,15 @@ class Primary:
             return False
         engine = self.engine
         persistence = engine.persistence
-        socket = (engine.config.bool("repl-diskless-sync") and self.sender is not None
-                  and all(r.conf.capa_eof for r in waiting))
-        engine.log("notice", f"Starting BGSAVE for SYNC with target: "
-                             f"{'replicas sockets' if socket else 'disk'}")
+        socket = (
+            engine.config.bool("repl-diskless-sync")
+            and self.sender is not None
+            and all(r.conf.capa_eof for r in waiting)
+        )
+        engine.log(
+            "notice",
+            f"Starting BGSAVE for SYNC with target: {'replicas sockets' if socket else 'disk'}",
+        )
         if socket:
             assert self.sender is not None
             offset = self.offset
@@ -408,9 +449,12 @@ class Primary:
                 self.engine.log("warning", "SYNC failed. BGSAVE child returned an error")
                 self.kill(replica)
                 continue
-            self.engine.log("notice", f"Streamed RDB transfer with replica "
-                                      f"{self.name(replica)} succeeded (socket). Waiting for "
-                                      f"REPLCONF ACK from slave to enable streaming")
+            self.engine.log(
+                "notice",
+                f"Streamed RDB transfer with replica "
+                f"{self.name(replica)} succeeded (socket). Waiting for "
+                f"REPLCONF ACK from slave to enable streaming",
+            )
             self._put_online(replica)
             replica.start_on_ack = True
 
@@ -423,8 +467,7 @@ class Primary:
     def _put_online(self, replica: Replica) -> None:
         replica.state = State.ONLINE
         replica.ack_ms = self.engine.now_ms  # no false timeout
-        self.engine.log("notice", f"Synchronization with replica {self.name(replica)} "
-                                  f"succeeded")
+        self.engine.log("notice", f"Synchronization with replica {self.name(replica)} succeeded")
 
     def _start_stream(self, replica: Replica) -> None:
         replica.start_on_ack = False
@@ -467,15 +510,19 @@ class Primary:
     # --- acknowledgements, lag, good replicas ----------------------------------------------
     def count_acks(self, offset: int) -> int:
         """replicationCountAcksByOffset: online replicas that acknowledged `offset`."""
-        return sum(1 for r in self.replicas.values()
-                   if r.state is State.ONLINE and r.ack_offset >= offset)
+        return sum(
+            1 for r in self.replicas.values() if r.state is State.ONLINE and r.ack_offset >= offset
+        )
 
     def good_replicas(self) -> int:
         """Online replicas whose last ACK is at most min-replicas-max-lag seconds old."""
         now_s = self.engine.now_ms // 1000
         max_lag = self.engine.config.int("min-replicas-max-lag")
-        return sum(1 for r in self.replicas.values()
-                   if r.state is State.ONLINE and now_s - r.ack_ms // 1000 <= max_lag)
+        return sum(
+            1
+            for r in self.replicas.values()
+            if r.state is State.ONLINE and now_s - r.ack_ms // 1000 <= max_lag
+        )
 
     def lag_s(self, replica: Replica) -> int:
         return self.engine.now_ms // 1000 - replica.ack_ms // 1000
@@ -494,23 +541,36 @@ class Primary:
             self.feed([(-1, [b"PING"])])
         for replica in list(self.replicas.values()):
             if replica.state is State.WAIT_BGSAVE_START or (
-                    replica.state is State.WAIT_BGSAVE_END and not self.socket_snapshot):
+                replica.state is State.WAIT_BGSAVE_END and not self.socket_snapshot
+            ):
                 self.send(replica, NEWLINE)
         timeout_ms = config.int("repl-timeout") * 1000
         for replica in list(self.replicas.values()):
-            if (replica.state is State.ONLINE and not replica.pre_psync
-                    and now - replica.ack_ms > timeout_ms):
-                engine.log("warning", f"Disconnecting timedout replica (streaming sync): "
-                                      f"{self.name(replica)}")
+            if (
+                replica.state is State.ONLINE
+                and not replica.pre_psync
+                and now - replica.ack_ms > timeout_ms
+            ):
+                engine.log(
+                    "warning",
+                    f"Disconnecting timedout replica (streaming sync): {self.name(replica)}",
+                )
                 self.kill(replica)
         ttl = config.int("repl-backlog-ttl")
-        if (is_master and not self.replicas and ttl and self.backlog is not None
-                and now - self.no_replicas_since_ms > ttl * 1000):
+        if (
+            is_master
+            and not self.replicas
+            and ttl
+            and self.backlog is not None
+            and now - self.no_replicas_since_ms > ttl * 1000
+        ):
             self.replid = random_id(engine.rng)
             self.clear_replid2()
             self.backlog = None
-            engine.log("notice", f"Replication backlog freed after {ttl} seconds without "
-                                 f"connected replicas.")
+            engine.log(
+                "notice",
+                f"Replication backlog freed after {ttl} seconds without connected replicas.",
+            )
             self.on_change()
         self.start_pending_snapshot()
 
@@ -526,6 +586,9 @@ class Primary:
         now = self.engine.now_ms
         idle_s = max((now - r.client.last_interaction_ms) // 1000 for r in waiting)
         most = config.int("repl-diskless-sync-max-replicas")
-        if (not config.bool("repl-diskless-sync") or (most and len(waiting) >= most)
-                or idle_s >= config.int("repl-diskless-sync-delay")):
+        if (
+            not config.bool("repl-diskless-sync")
+            or (most and len(waiting) >= most)
+            or idle_s >= config.int("repl-diskless-sync-delay")
+        ):
             self.start_snapshot()

@@ -88,9 +88,16 @@ Event = FullSync | Continue | Payload | Stream | Failed
 class MasterLink:
     """One connection to the master, from the first PING to the stream."""
 
-    def __init__(self, *, port: int, psync_id: str, psync_offset: int,
-                 auth: tuple[str, str] | None = None, ip: str = "",
-                 failover: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        port: int,
+        psync_id: str,
+        psync_offset: int,
+        auth: tuple[str, str] | None = None,
+        ip: str = "",
+        failover: bool = False,
+    ) -> None:
         self.port = port
         self.ip = ip
         self.auth = auth  # (masteruser or "", masterauth)
@@ -127,7 +134,7 @@ class MasterLink:
             if end < 0:
                 return events
             line = bytes(self.buf[:end]).rstrip(b"\r")
-            del self.buf[:end + 1]
+            del self.buf[: end + 1]
             event = self._line(line.decode("utf-8", "replace"))
             if event is not None:
                 events.append(event)
@@ -144,7 +151,8 @@ class MasterLink:
         phase = self.phase
         if phase is Phase.PING:
             if line.startswith("-") and not line.startswith(
-                    ("-NOAUTH", "-NOPERM", "-ERR operation not permitted")):
+                ("-NOAUTH", "-NOPERM", "-ERR operation not permitted")
+            ):
                 return self._fail(f"Error reply to PING from master: '{line}'")
             self._send_handshake()
             return None
@@ -153,8 +161,9 @@ class MasterLink:
             if line.startswith("-"):
                 if what == "auth":
                     return self._fail(f"Unable to AUTH to MASTER: {line}")
-                self.log.append(f"(Non critical) Master does not understand REPLCONF {what}: "
-                                f"{line}")
+                self.log.append(
+                    f"(Non critical) Master does not understand REPLCONF {what}: {line}"
+                )
             if not self.pending_replies:
                 self._send_psync()
             return None
@@ -166,9 +175,11 @@ class MasterLink:
         if line.startswith("-"):
             return self._fail(f"MASTER aborted replication with an error: {line[1:]}")
         if not line.startswith("$"):
-            return self._fail(f"Bad protocol from MASTER, the first byte is not '$' (we "
-                              f"received '{line}'), are you sure the host and port are "
-                              f"right?")
+            return self._fail(
+                f"Bad protocol from MASTER, the first byte is not '$' (we "
+                f"received '{line}'), are you sure the host and port are "
+                f"right?"
+            )
         if line.startswith("$EOF:") and len(line) == 5 + EOF_MARK_LEN:
             self.mark = line[5:].encode()
             self.size = -1
@@ -185,8 +196,11 @@ class MasterLink:
         replies = self.pending_replies
         if self.auth is not None:
             user, password = self.auth
-            argv = [b"AUTH", user.encode(), password.encode()] if user else [
-                b"AUTH", password.encode()]
+            argv = (
+                [b"AUTH", user.encode(), password.encode()]
+                if user
+                else [b"AUTH", password.encode()]
+            )
             out += encode_command(argv)
             replies.append("auth")
         out += encode_command([b"REPLCONF", b"listening-port", b"%d" % self.port])
@@ -220,8 +234,9 @@ class MasterLink:
             self.phase = Phase.STREAM
             return Continue(new_id)
         if line.startswith(("-NOMASTERLINK", "-LOADING")):
-            return self._fail(f"Master is currently unable to PSYNC but should be in the "
-                              f"future: {line}")
+            return self._fail(
+                f"Master is currently unable to PSYNC but should be in the future: {line}"
+            )
         return self._fail(f"Unexpected reply to PSYNC from master: {line}", refused=True)
 
     def _payload(self, data: bytes) -> list[Event]:
@@ -235,9 +250,9 @@ class MasterLink:
         else:
             payload += data
             mark = self.mark
-            if len(payload) < len(mark) or payload[-len(mark):] != mark:
+            if len(payload) < len(mark) or payload[-len(mark) :] != mark:
                 return []
-            del payload[-len(mark):]
+            del payload[-len(mark) :]
             rest = b""
         self.payload = bytearray()
         self.phase = Phase.STREAM

@@ -129,8 +129,9 @@ class Replication:
         config = engine.config
         replica = self.master_host is not None
         self.feeding = not replica and self.primary.backlog is not None
-        self.guarding = replica or (config.int("min-replicas-to-write") > 0
-                                    and config.int("min-replicas-max-lag") > 0)
+        self.guarding = replica or (
+            config.int("min-replicas-to-write") > 0 and config.int("min-replicas-max-lag") > 0
+        )
         engine.keyspace.replica = replica
         engine.want_propagation("replication", self.feeding)
         self.wake()
@@ -154,9 +155,12 @@ class Replication:
                     return errors.NOREPLICAS
             elif config.bool("replica-read-only"):
                 return errors.READONLY_REPLICA
-        if (self.master_host is not None and self.state != "connected"
-                and not config.bool("replica-serve-stale-data")
-                and not spec.flags & Flag.STALE):
+        if (
+            self.master_host is not None
+            and self.state != "connected"
+            and not config.bool("replica-serve-stale-data")
+            and not spec.flags & Flag.STALE
+        ):
             return errors.MASTERDOWN
         return None
 
@@ -175,10 +179,13 @@ class Replication:
             # Our own history is the one to continue: PSYNC with our id and offset.
             primary = self.primary
             self.cached = Cached(primary.replid, primary.offset, 0)
-            engine.log("notice", "Before turning into a replica, using my own master "
-                                 "parameters to synthesize a cached master: I may be able "
-                                 "to synchronize with the new master with just a partial "
-                                 "transfer.")
+            engine.log(
+                "notice",
+                "Before turning into a replica, using my own master "
+                "parameters to synthesize a cached master: I may be able "
+                "to synchronize with the new master with just a partial "
+                "transfer.",
+            )
         self._failover_psync = failover
         self.state = "connect"
         engine.log("notice", f"Connecting to MASTER {host}:{port}")
@@ -254,16 +261,20 @@ class Replication:
             auth = (config.str("masteruser"), password)
         if self.cached is not None:
             psync_id, psync_offset = self.cached.replid, self.cached.offset + 1
-            engine.log("notice", f"Trying a partial resynchronization (request "
-                                 f"{psync_id}:{psync_offset}).")
+            engine.log(
+                "notice", f"Trying a partial resynchronization (request {psync_id}:{psync_offset})."
+            )
         else:
             psync_id, psync_offset = "?", -1
-            engine.log("notice", "Partial resynchronization not possible (no cached "
-                                 "master)")
-        self.link = MasterLink(port=config.int("replica-announce-port") or config.int("port"),
-                               ip=config.str("replica-announce-ip"), auth=auth,
-                               psync_id=psync_id, psync_offset=psync_offset,
-                               failover=self._failover_psync)
+            engine.log("notice", "Partial resynchronization not possible (no cached master)")
+        self.link = MasterLink(
+            port=config.int("replica-announce-port") or config.int("port"),
+            ip=config.str("replica-announce-ip"),
+            auth=auth,
+            psync_id=psync_id,
+            psync_offset=psync_offset,
+            failover=self._failover_psync,
+        )
         self.state = "handshake"
         self.last_io_ms = engine.now_ms
         engine.log("notice", "MASTER <-> REPLICA sync started")
@@ -290,8 +301,7 @@ class Replication:
             elif isinstance(event, FullSync):
                 self._full_sync = event
                 self.state = "sync"
-                self.engine.log("notice", f"Full resync from master: {event.replid}:"
-                                          f"{event.offset}")
+                self.engine.log("notice", f"Full resync from master: {event.replid}:{event.offset}")
                 if self.failover_state == FAILOVER_IN_PROGRESS:
                     self._clear_failover()
             elif isinstance(event, Payload):
@@ -324,15 +334,20 @@ class Replication:
         engine = self.engine
         sync = self._full_sync
         assert sync is not None
-        engine.log("notice", f"MASTER <-> REPLICA sync: receiving {len(data)} bytes from "
-                             f"master")
+        engine.log("notice", f"MASTER <-> REPLICA sync: receiving {len(data)} bytes from master")
         fresh = Keyspace(len(engine.keyspace.dbs))
         try:
-            report = rdb.load_keyspace(fresh, data, rdb.Limits.from_config(engine.config),
-                                       now_ms=engine.now_ms, drop_expired=False)
+            report = rdb.load_keyspace(
+                fresh,
+                data,
+                rdb.Limits.from_config(engine.config),
+                now_ms=engine.now_ms,
+                drop_expired=False,
+            )
         except FormatError as exc:
-            engine.log("warning", f"Failed trying to load the MASTER synchronization DB "
-                                  f"from socket: {exc}")
+            engine.log(
+                "warning", f"Failed trying to load the MASTER synchronization DB from socket: {exc}"
+            )
             return False
         # replicationAttachToNewMaster: what our own replicas have no longer follows.
         self.cached = None
@@ -348,12 +363,14 @@ class Replication:
             # with the master's id and offset, and can continue partially.
             persistence = engine.persistence
             try:
-                persistence.storage.write_file(persistence.rdb_path,
-                                               lambda sink: sink(data))
+                persistence.storage.write_file(persistence.rdb_path, lambda sink: sink(data))
             except OSError as exc:
-                engine.log("warning", f"Failed trying to rename the temp DB into "
-                                      f"{persistence.rdb_path} in MASTER <-> REPLICA "
-                                      f"synchronization: {exc.strerror}")
+                engine.log(
+                    "warning",
+                    f"Failed trying to rename the temp DB into "
+                    f"{persistence.rdb_path} in MASTER <-> REPLICA "
+                    f"synchronization: {exc.strerror}",
+                )
         engine.log("notice", "MASTER <-> REPLICA sync: Flushing old data")
         for db, loaded in zip(engine.keyspace.dbs, fresh.dbs, strict=True):
             db.flush()
@@ -367,16 +384,18 @@ class Replication:
             try:
                 aof.start_at_runtime()
             except CommandError:
-                engine.log("warning", "Failed enabling the AOF after successful master "
-                                      "synchronization!")
+                engine.log(
+                    "warning", "Failed enabling the AOF after successful master synchronization!"
+                )
         stream_db = int(report.contents.aux.get(b"repl-stream-db", b"0") or 0)
         primary.replid = sync.replid
         primary.clear_replid2()
         primary.offset = sync.offset
         primary.backlog = Backlog(engine.config.int("repl-backlog-size"), sync.offset)
         self._start_stream(sync.offset, stream_db)
-        engine.log("notice", f"MASTER <-> REPLICA sync: Finished with success "
-                             f"({report.keys_loaded} keys)")
+        engine.log(
+            "notice", f"MASTER <-> REPLICA sync: Finished with success ({report.keys_loaded} keys)"
+        )
         self.send_ack()  # puts us online on a master that waits for it (EOF payloads)
         return True
 
@@ -396,8 +415,7 @@ class Replication:
             self.engine.log("notice", f"Master replication ID changed to {new_id}")
             primary.kill_all()
         if primary.backlog is None:
-            primary.backlog = Backlog(self.engine.config.int("repl-backlog-size"),
-                                      primary.offset)
+            primary.backlog = Backlog(self.engine.config.int("repl-backlog-size"), primary.offset)
         self.cached = None
         self.engine.log("notice", "Successful partial resynchronization with master.")
         self._start_stream(cached.offset, cached.db)
@@ -406,8 +424,13 @@ class Replication:
         engine = self.engine
         assert self.master_host is not None
         # Not a connection the listener accepted: not counted, never refused (maxclients).
-        master = Client(engine, engine.next_client_id,
-                        f"{self.master_host}:{self.master_port}", self.link_laddr, True)
+        master = Client(
+            engine,
+            engine.next_client_id,
+            f"{self.master_host}:{self.master_port}",
+            self.link_laddr,
+            True,
+        )
         engine.next_client_id += 1
         engine.clients[master.id] = master
         master.fd = self.link_fd
@@ -509,10 +532,11 @@ class Replication:
         itself replies nothing)."""
         if client.id in self.primary.replicas:
             return b""
-        if (len(argv) > 3 and argv[0].lower() == b"psync"
-                and argv[3].lower() == b"failover"):
-            self.engine.log("warning", f"Failover request received for replid "
-                                       f"{argv[1].decode('utf-8', 'replace')}.")
+        if len(argv) > 3 and argv[0].lower() == b"psync" and argv[3].lower() == b"failover":
+            self.engine.log(
+                "warning",
+                f"Failover request received for replid {argv[1].decode('utf-8', 'replace')}.",
+            )
             if self.master_host is None:
                 raise CommandError("ERR PSYNC FAILOVER can't be sent to a master.")
             if argv[1].decode("utf-8", "replace").lower() != self.primary.replid:
@@ -575,8 +599,7 @@ class Replication:
         else:
             primary.replid2, primary.second_offset = replid, offset + 1
             primary.offset += offset
-            primary.backlog = Backlog(self.engine.config.int("repl-backlog-size"),
-                                      primary.offset)
+            primary.backlog = Backlog(self.engine.config.int("repl-backlog-size"), primary.offset)
             primary.no_replicas_since_ms = self.engine.now_ms
             self.refresh()
 
@@ -598,8 +621,9 @@ class Replication:
         """FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms] (7.0's failoverCommand)."""
         engine = self.engine
         if engine.config.bool("cluster-enabled"):
-            raise CommandError("ERR FAILOVER not allowed in cluster mode. Use CLUSTER "
-                               "FAILOVER command instead.")
+            raise CommandError(
+                "ERR FAILOVER not allowed in cluster mode. Use CLUSTER FAILOVER command instead."
+            )
         if len(argv) == 2 and option(argv[1]) == b"ABORT":
             if self.failover_state == NO_FAILOVER:
                 raise CommandError("ERR No failover in progress.")
@@ -633,8 +657,9 @@ class Replication:
         if not self.primary.replicas:
             raise CommandError("ERR FAILOVER requires connected replicas.")
         if force and (not timeout or host is None):
-            raise CommandError("ERR FAILOVER with force option requires both a timeout and "
-                               "target HOST and IP.")
+            raise CommandError(
+                "ERR FAILOVER with force option requires both a timeout and target HOST and IP."
+            )
         if host is not None:
             replica = self._find_replica(host, port)
             if replica is None:
@@ -688,8 +713,10 @@ class Replication:
         target = self.failover_target
         if self.failover_end_ms and self.failover_end_ms <= now:
             if self.failover_force and target is not None:
-                self.engine.log("notice", f"FAILOVER to {target[0]}:{target[1]} time out "
-                                          f"exceeded, failing over.")
+                self.engine.log(
+                    "notice",
+                    f"FAILOVER to {target[0]}:{target[1]} time out exceeded, failing over.",
+                )
                 self._hand_over(target)
             else:
                 self.abort_failover("Replica never caught up before timeout")
@@ -697,12 +724,15 @@ class Replication:
         offset = self.primary.offset
         for replica in self.primary.replicas.values():
             if target is not None and (replica.ip.lower(), replica.conf.port) != (
-                    target[0].lower(), target[1]):
+                target[0].lower(),
+                target[1],
+            ):
                 continue
             if replica.ack_offset == offset:
                 chosen = target or (replica.ip, replica.conf.port)
-                self.engine.log("notice", f"Failover target {chosen[0]}:{chosen[1]} is "
-                                          f"synced, failing over.")
+                self.engine.log(
+                    "notice", f"Failover target {chosen[0]}:{chosen[1]} is synced, failing over."
+                )
                 self._hand_over(chosen)
                 return
 
@@ -728,9 +758,12 @@ class Replication:
                 engine.log("warning", "Timeout connecting to the MASTER...")
                 self._cancel_link()
             elif self.state == "sync" and now - self.last_io_ms > timeout_ms:
-                engine.log("warning", "Timeout receiving bulk data from MASTER... If the "
-                                      "problem persists try to set the 'repl-timeout' "
-                                      "parameter in redis.conf to a larger value.")
+                engine.log(
+                    "warning",
+                    "Timeout receiving bulk data from MASTER... If the "
+                    "problem persists try to set the 'repl-timeout' "
+                    "parameter in redis.conf to a larger value.",
+                )
                 self._cancel_link()
             elif self.master is not None and now - self.last_io_ms > timeout_ms:
                 engine.log("warning", "MASTER timeout: no data nor PING received...")
@@ -746,7 +779,8 @@ class Replication:
                 # for the offset the master announced, which a PING would move.
                 cluster = engine.cluster
                 ping = self.failover_state == NO_FAILOVER and not (
-                    cluster is not None and cluster.mf_pause and engine.observer.paused)
+                    cluster is not None and cluster.mf_pause and engine.observer.paused
+                )
         self.primary.cron(is_master=self.master_host is None, ping=ping)
 
     # --- INFO and ROLE -------------------------------------------------------------------------
@@ -770,47 +804,68 @@ class Replication:
             else:
                 reploff = read_reploff = 1
             lines += [
-                ("role", "slave"), ("master_host", self.master_host),
+                ("role", "slave"),
+                ("master_host", self.master_host),
                 ("master_port", self.master_port),
                 ("master_link_status", "up" if self.state == "connected" else "down"),
-                ("master_last_io_seconds_ago",
-                 (now - self.last_io_ms) // 1000 if self.master is not None else -1),
+                (
+                    "master_last_io_seconds_ago",
+                    (now - self.last_io_ms) // 1000 if self.master is not None else -1,
+                ),
                 ("master_sync_in_progress", int(self.state == "sync")),
-                ("slave_read_repl_offset", read_reploff), ("slave_repl_offset", reploff),
+                ("slave_read_repl_offset", read_reploff),
+                ("slave_repl_offset", reploff),
             ]
             link = self.link
             if self.state == "sync" and link is not None:
                 total = link.size
                 read = link.read_bytes
                 perc = read / total * 100 if total else 0.0
-                lines += [("master_sync_total_bytes", total), ("master_sync_read_bytes", read),
-                          ("master_sync_left_bytes", total - read),
-                          ("master_sync_perc", f"{perc:.2f}"),
-                          ("master_sync_last_io_seconds_ago", (now - self.last_io_ms) // 1000)]
+                lines += [
+                    ("master_sync_total_bytes", total),
+                    ("master_sync_read_bytes", read),
+                    ("master_sync_left_bytes", total - read),
+                    ("master_sync_perc", f"{perc:.2f}"),
+                    ("master_sync_last_io_seconds_ago", (now - self.last_io_ms) // 1000),
+                ]
             if self.state != "connected":
-                lines.append(("master_link_down_since_seconds",
-                              (now - self.down_since_ms) // 1000 if self.down_since_ms else -1))
-            lines += [("slave_priority", config.int("replica-priority")),
-                      ("slave_read_only", int(config.bool("replica-read-only"))),
-                      ("replica_announced", int(config.bool("replica-announced")))]
+                lines.append(
+                    (
+                        "master_link_down_since_seconds",
+                        (now - self.down_since_ms) // 1000 if self.down_since_ms else -1,
+                    )
+                )
+            lines += [
+                ("slave_priority", config.int("replica-priority")),
+                ("slave_read_only", int(config.bool("replica-read-only"))),
+                ("replica_announced", int(config.bool("replica-announced"))),
+            ]
         lines.append(("connected_slaves", len(primary.replicas)))
         if config.int("min-replicas-to-write") and config.int("min-replicas-max-lag"):
             lines.append(("min_slaves_good_slaves", primary.good_replicas()))
         for i, replica in enumerate(primary.replicas.values()):
-            lines.append((f"slave{i}", f"ip={replica.ip},port={replica.conf.port},"
-                                       f"state={replica.state.word},"
-                                       f"offset={replica.ack_offset},"
-                                       f"lag={primary.lag_s(replica)}"))
+            lines.append(
+                (
+                    f"slave{i}",
+                    f"ip={replica.ip},port={replica.conf.port},"
+                    f"state={replica.state.word},"
+                    f"offset={replica.ack_offset},"
+                    f"lag={primary.lag_s(replica)}",
+                )
+            )
         backlog = primary.backlog
         lines += [
             ("master_failover_state", self.failover_state),
-            ("master_replid", primary.replid), ("master_replid2", primary.replid2),
+            ("master_replid", primary.replid),
+            ("master_replid2", primary.replid2),
             ("master_repl_offset", primary.offset),
             ("second_repl_offset", primary.second_offset),
             ("repl_backlog_active", int(backlog is not None)),
             ("repl_backlog_size", config.int("repl-backlog-size")),
-            ("repl_backlog_first_byte_offset",
-             backlog.first_byte_offset if backlog is not None else 0),
+            (
+                "repl_backlog_first_byte_offset",
+                backlog.first_byte_offset if backlog is not None else 0,
+            ),
             ("repl_backlog_histlen", backlog.histlen if backlog is not None else 0),
         ]
         return lines
@@ -819,13 +874,29 @@ class Replication:
         """ROLE's reply."""
         if self.master_host is None:
             online = [r for r in self.primary.replicas.values() if r.state is State.ONLINE]
-            items = [resp.array_header(3) + resp.bulk(r.ip.encode())
-                     + resp.bulk(b"%d" % r.conf.port) + resp.bulk(b"%d" % r.ack_offset)
-                     for r in online]
-            return b"".join((resp.array_header(3), resp.bulk(b"master"),
-                             resp.integer(self.primary.offset),
-                             resp.array_header(len(items)), *items))
-        return b"".join((resp.array_header(5), resp.bulk(b"slave"),
-                         resp.bulk(self.master_host.encode()),
-                         resp.integer(self.master_port), resp.bulk(self.state.encode()),
-                         resp.integer(self.reploff if self.master is not None else -1)))
+            items = [
+                resp.array_header(3)
+                + resp.bulk(r.ip.encode())
+                + resp.bulk(b"%d" % r.conf.port)
+                + resp.bulk(b"%d" % r.ack_offset)
+                for r in online
+            ]
+            return b"".join(
+                (
+                    resp.array_header(3),
+                    resp.bulk(b"master"),
+                    resp.integer(self.primary.offset),
+                    resp.array_header(len(items)),
+                    *items,
+                )
+            )
+        return b"".join(
+            (
+                resp.array_header(5),
+                resp.bulk(b"slave"),
+                resp.bulk(self.master_host.encode()),
+                resp.integer(self.master_port),
+                resp.bulk(self.state.encode()),
+                resp.integer(self.reploff if self.master is not None else -1),
+            )
+        )

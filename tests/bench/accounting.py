@@ -21,8 +21,14 @@ BATCH = 1000
 def _load(conn: Conn, shape: str, scale: int) -> None:
     if shape == "strings":
         for start in range(0, scale, BATCH):
-            conn.call(b"MSET", *[x for i in range(start, start + BATCH)
-                                 for x in (b"key:%012d" % i, b"value:%08d" % i)])
+            conn.call(
+                b"MSET",
+                *[
+                    x
+                    for i in range(start, start + BATCH)
+                    for x in (b"key:%012d" % i, b"value:%08d" % i)
+                ],
+            )
         return
     kind, size = shape.split(":")
     per = int(size)
@@ -53,8 +59,11 @@ def main() -> None:
     used_before, rss_before = used(conn), rss(pid)
     _load(conn, shape, scale)
     grown_used, grown_rss = used(conn) - used_before, rss(pid) - rss_before
-    print(f"{shape:12s} {scale:>10,} elements: used_memory +{grown_used / MB:7.1f} MB, "
-          f"RSS +{grown_rss / MB:7.1f} MB, used/RSS {grown_used / grown_rss:5.2f}", flush=True)
+    print(
+        f"{shape:12s} {scale:>10,} elements: used_memory +{grown_used / MB:7.1f} MB, "
+        f"RSS +{grown_rss / MB:7.1f} MB, used/RSS {grown_used / grown_rss:5.2f}",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

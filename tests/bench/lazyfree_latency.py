@@ -44,7 +44,7 @@ class Conn:
             n = int(line[1:])
             while len(self.buf) < n + 2:
                 self.buf += self.sock.recv(1 << 20)
-            data, self.buf = self.buf[:n], self.buf[n + 2:]
+            data, self.buf = self.buf[:n], self.buf[n + 2 :]
             return data
         if line[:1] == b"-":
             raise RuntimeError(line.decode())
@@ -117,9 +117,12 @@ def measure(port: int, label: str, delete: list[bytes], pinger: Pinger, main: Co
     time.sleep(0.05)
     base_max, base_p99, _ = pinger.window(base_start, start)
     worst, p99, n = pinger.window(start, end)
-    print(f"{label:28s} reply {1000 * (replied - start):8.1f} ms  freed after "
-          f"{1000 * (end - start):8.1f} ms  PING max {worst:7.2f} ms p99 {p99:6.2f} ms "
-          f"({n} pings; idle before: max {base_max:5.2f} p99 {base_p99:5.2f})", flush=True)
+    print(
+        f"{label:28s} reply {1000 * (replied - start):8.1f} ms  freed after "
+        f"{1000 * (end - start):8.1f} ms  PING max {worst:7.2f} ms p99 {p99:6.2f} ms "
+        f"({n} pings; idle before: max {base_max:5.2f} p99 {base_p99:5.2f})",
+        flush=True,
+    )
 
 
 def main() -> None:

@@ -42,8 +42,11 @@ def _fill(h: Harness, kind: str, members: int) -> list[bytes]:
         elif kind == "hash":
             run(b"HSET", b"big", *[x for name in names for x in (name, b"v")])
         elif kind == "zset":
-            run(b"ZADD", b"big", *[x for i, name in enumerate(names, start)
-                                   for x in (b"%d" % i, name)])
+            run(
+                b"ZADD",
+                b"big",
+                *[x for i, name in enumerate(names, start) for x in (b"%d" % i, name)],
+            )
         elif kind == "list":
             run(b"RPUSH", b"big", *names)
         else:
@@ -70,10 +73,13 @@ def measure(kind: str, members: int, budget: int) -> None:
     while memory.lazyfree:
         steps.append(_cpu_ms(lambda: memory.drain(budget)))
     steps.sort()
-    print(f"{kind:5s} {members:>9,}: {eager[0].decode()} {eager_ms:7.1f} ms | "
-          f"{' '.join(a.decode() for a in lazy):14s} {command_ms:6.2f} ms, then "
-          f"{len(steps):5d} steps of {budget}: median {steps[len(steps) // 2]:5.2f} "
-          f"p99 {steps[int(len(steps) * 0.99)]:5.2f} max {steps[-1]:5.2f} ms", flush=True)
+    print(
+        f"{kind:5s} {members:>9,}: {eager[0].decode()} {eager_ms:7.1f} ms | "
+        f"{' '.join(a.decode() for a in lazy):14s} {command_ms:6.2f} ms, then "
+        f"{len(steps):5d} steps of {budget}: median {steps[len(steps) // 2]:5.2f} "
+        f"p99 {steps[int(len(steps) * 0.99)]:5.2f} max {steps[-1]:5.2f} ms",
+        flush=True,
+    )
 
 
 def main() -> None:

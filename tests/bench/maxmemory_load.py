@@ -48,7 +48,7 @@ class Conn:
             n = int(line[1:])
             while len(self.buf) < n + 2:
                 self.buf += self.sock.recv(1 << 20)
-            data, self.buf = self.buf[:n], self.buf[n + 2:]
+            data, self.buf = self.buf[:n], self.buf[n + 2 :]
             return data
         return line
 
@@ -95,8 +95,11 @@ def main() -> None:
             else:
                 size = rng.randrange(16, 513)
                 offset = rng.randrange(0, 1024 - size)
-                batch.append(command(b"SET", b"key:%d" % rng.randrange(KEYSPACE),
-                                     blob[offset:offset + size]))
+                batch.append(
+                    command(
+                        b"SET", b"key:%d" % rng.randrange(KEYSPACE), blob[offset : offset + size]
+                    )
+                )
                 sent += 1
         conn.sock.sendall(b"".join(batch))
         for _ in batch:
@@ -106,11 +109,15 @@ def main() -> None:
         if now - last >= 0.5:
             last = now
             memory, stats = probe.info(b"memory"), probe.info(b"stats")
-            samples.append((now - start, int(memory["used_memory"]), rss(pid),
-                            int(stats["evicted_keys"])))
+            samples.append(
+                (now - start, int(memory["used_memory"]), rss(pid), int(stats["evicted_keys"]))
+            )
             t, used, resident, evicted = samples[-1]
-            print(f"{t:6.1f}s used_memory {used / MB:7.1f} MB  rss {resident / MB:7.1f} MB  "
-                  f"evicted {evicted}", flush=True)
+            print(
+                f"{t:6.1f}s used_memory {used / MB:7.1f} MB  rss {resident / MB:7.1f} MB  "
+                f"evicted {evicted}",
+                flush=True,
+            )
     elapsed = time.monotonic() - start
     memory, stats = probe.info(b"memory"), probe.info(b"stats")
     final_rss = rss(pid)
@@ -118,12 +125,18 @@ def main() -> None:
     peak_rss = max([s[2] for s in samples] + [final_rss])
     kept_hot = sum(1 for key in hot if probe.call(b"EXISTS", key) == b":1")
     dbsize = int(probe.call(b"DBSIZE")[1:])
-    print(f"limit {limit / MB:.1f} MB, policy {policy.decode()}, {sent} writes in "
-          f"{elapsed:.1f} s ({sent / elapsed:.0f}/s), {errors} errors")
-    print(f"used_memory max {peak_used / MB:.1f} MB ({100 * (peak_used - limit) / limit:+.1f}%), "
-          f"end {int(memory['used_memory']) / MB:.1f} MB")
-    print(f"RSS max {peak_rss / MB:.1f} MB ({100 * (peak_rss - limit) / limit:+.1f}% of the "
-          f"limit), end {final_rss / MB:.1f} MB")
+    print(
+        f"limit {limit / MB:.1f} MB, policy {policy.decode()}, {sent} writes in "
+        f"{elapsed:.1f} s ({sent / elapsed:.0f}/s), {errors} errors"
+    )
+    print(
+        f"used_memory max {peak_used / MB:.1f} MB ({100 * (peak_used - limit) / limit:+.1f}%), "
+        f"end {int(memory['used_memory']) / MB:.1f} MB"
+    )
+    print(
+        f"RSS max {peak_rss / MB:.1f} MB ({100 * (peak_rss - limit) / limit:+.1f}% of the "
+        f"limit), end {final_rss / MB:.1f} MB"
+    )
     print(f"keys {dbsize}, evicted {stats['evicted_keys']}, hot keys kept {kept_hot}/{HOT}")
 
 

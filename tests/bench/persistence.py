@@ -82,9 +82,29 @@ def load_seconds(log: str) -> float:
 
 def set_rps(server: procs.ServerProcess, requests: int) -> float:
     bench = procs.find_tool("redis-benchmark", "REDIS_BENCHMARK")
-    out = subprocess.run([bench, "-p", str(server.port), "-t", "set", "-c", "50", "-P", "16",
-                          "-n", str(requests), "-r", "100000", "--csv", "-q"],
-                         capture_output=True, text=True, timeout=600, check=True).stdout
+    out = subprocess.run(
+        [
+            bench,
+            "-p",
+            str(server.port),
+            "-t",
+            "set",
+            "-c",
+            "50",
+            "-P",
+            "16",
+            "-n",
+            str(requests),
+            "-r",
+            "100000",
+            "--csv",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    ).stdout
     row = next(line for line in out.splitlines() if line.startswith('"SET"'))
     return float(row.split(",")[1].strip('"'))
 
@@ -106,15 +126,20 @@ def main() -> None:
                 print(again.log_tail(20), file=sys.stderr)
             again.stop()
             rows.append((name, fork_ms, wall, stall, loaded))
-    print("| server | keys | fork (ms) | BGSAVE wall (s) | worst PING during BGSAVE (ms) "
-          "| load at start-up (s) |\n|---|---|---|---|---|---|")
+    print(
+        "| server | keys | fork (ms) | BGSAVE wall (s) | worst PING during BGSAVE (ms) "
+        "| load at start-up (s) |\n|---|---|---|---|---|---|"
+    )
     for name, fork_ms, wall, stall, loaded in rows:
         print(f"| {name} | {keys:,} | {fork_ms:.1f} | {wall:.2f} | {stall:.1f} | {loaded:.2f} |")
     print("\n| appendfsync | slotd SET rps | redis SET rps | ratio |\n|---|---|---|---|")
     for policy in ("off", "everysec", "always"):
         rates = []
-        aof = (["--appendonly", "yes", "--appendfsync", policy] if policy != "off"
-               else ["--appendonly", "no"])
+        aof = (
+            ["--appendonly", "yes", "--appendfsync", policy]
+            if policy != "off"
+            else ["--appendonly", "no"]
+        )
         for starter in (procs.start_slotd, procs.start_redis):
             with tempfile.TemporaryDirectory() as tmp:
                 server = starter(Path(tmp), *aof)

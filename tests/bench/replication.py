@@ -31,8 +31,10 @@ Starter = Callable[..., procs.ServerProcess]
 def synced(master: procs.ServerProcess, replica: procs.ServerProcess) -> bool:
     with RawClient(*master.addr) as m, RawClient(*replica.addr, timeout=600) as r:
         ri = info(r, "replication")
-        return (ri.get("master_link_status") == "up"
-                and ri["slave_repl_offset"] == info(m, "replication")["master_repl_offset"])
+        return (
+            ri.get("master_link_status") == "up"
+            and ri["slave_repl_offset"] == info(m, "replication")["master_repl_offset"]
+        )
 
 
 def attach(master: procs.ServerProcess, replica: procs.ServerProcess) -> float:
@@ -48,8 +50,9 @@ def attach(master: procs.ServerProcess, replica: procs.ServerProcess) -> float:
 def full_sync(starter: Starter, keys: int, diskless: str) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        master = starter(directory / "m", "--repl-diskless-sync", diskless,
-                         "--repl-diskless-sync-delay", "0")
+        master = starter(
+            directory / "m", "--repl-diskless-sync", diskless, "--repl-diskless-sync-delay", "0"
+        )
         replica = starter(directory / "r")
         try:
             load_keys(master, keys)
@@ -76,12 +79,15 @@ def throughput(starter: Starter, replicas: int) -> float:
 def main() -> None:
     keys = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     servers = (("slotd", procs.start_slotd), ("redis-server", procs.start_redis))
-    print("| sync | keys | slotd (s) | redis-server (s) | ratio (redis/slotd) |\n"
-          "|---|---|---|---|---|")
+    print(
+        "| sync | keys | slotd (s) | redis-server (s) | ratio (redis/slotd) |\n"
+        "|---|---|---|---|---|"
+    )
     for diskless, label in (("yes", "diskless"), ("no", "disk")):
         times = [full_sync(starter, keys, diskless) for _, starter in servers]
-        print(f"| {label} | {keys:,} | {times[0]:.2f} | {times[1]:.2f} | "
-              f"{times[1] / times[0]:.2f} |")
+        print(
+            f"| {label} | {keys:,} | {times[0]:.2f} | {times[1]:.2f} | {times[1] / times[0]:.2f} |"
+        )
     print("\n| replicas | slotd SET rps | redis SET rps | ratio |\n|---|---|---|---|")
     for count in (0, 2):
         rates = [throughput(starter, count) for _, starter in servers]

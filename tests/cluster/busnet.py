@@ -25,8 +25,11 @@ class SimNode:
 
     def __init__(self, index: int, port: int, **config: str) -> None:
         cfg = Config()
-        settings = {"cluster-enabled": "yes", "port": str(port), **{
-            name.replace("_", "-"): value for name, value in config.items()}}
+        settings = {
+            "cluster-enabled": "yes",
+            "port": str(port),
+            **{name.replace("_", "-"): value for name, value in config.items()},
+        }
         for name, value in settings.items():
             cfg.apply(name, [value], startup=True)
         engine = Engine(cfg, load(), random.Random(1000 + index), strict=True)
@@ -66,8 +69,10 @@ class BusNet:
 
     def __init__(self, n: int, *, node_timeout: int = 2000, **config: str) -> None:
         self.now = START_MS
-        self.nodes = [SimNode(i, 30001 + i, cluster_node_timeout=str(node_timeout), **config)
-                      for i in range(n)]
+        self.nodes = [
+            SimNode(i, 30001 + i, cluster_node_timeout=str(node_timeout), **config)
+            for i in range(n)
+        ]
         self.peer: dict[int, tuple[SimNode, Link]] = {}  # id(link) -> the other end
         self.cut: set[frozenset[int]] = set()  # partitioned pairs of node indexes
         for node in self.nodes:
@@ -188,5 +193,4 @@ class BusNet:
         for i, index in enumerate(owners):
             first = i * step
             last = 16383 if i == len(owners) - 1 else first + step - 1
-            assert self.nodes[index].h("CLUSTER", "ADDSLOTSRANGE", str(first),
-                                        str(last)) == b"OK"
+            assert self.nodes[index].h("CLUSTER", "ADDSLOTSRANGE", str(first), str(last)) == b"OK"

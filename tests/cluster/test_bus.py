@@ -30,8 +30,11 @@ def formed(n: int) -> BusNet:
 
 def info(reply: bytes) -> dict[str, str]:
     """CLUSTER INFO or INFO as a dict (section headers skipped)."""
-    return dict(line.split(":", 1) for line in reply.decode().split("\r\n")
-                if line and not line.startswith("#"))
+    return dict(
+        line.split(":", 1)
+        for line in reply.decode().split("\r\n")
+        if line and not line.startswith("#")
+    )
 
 
 def test_meet_starts_a_handshake_shown_in_nodes() -> None:
@@ -40,8 +43,15 @@ def test_meet_starts_a_handshake_shown_in_nodes() -> None:
     lines = net[0].h("CLUSTER", "NODES").decode().splitlines()
     handshake = [line for line in lines if "handshake" in line]
     assert len(handshake) == 1
-    assert handshake[0].split()[1:] == [f"{IP}:30002@40002", "handshake", "-", "0", "0", "0",
-                                        "disconnected"]
+    assert handshake[0].split()[1:] == [
+        f"{IP}:30002@40002",
+        "handshake",
+        "-",
+        "0",
+        "0",
+        "0",
+        "disconnected",
+    ]
     # No address of our own until a peer tells us (CLUSTER NODES shows ":port@cport").
     assert " :30001@40001 myself,master" in net[0].h("CLUSTER", "NODES").decode()
 
@@ -126,7 +136,8 @@ def test_pfail_then_fail_by_majority_then_cleared() -> None:
         assert not node.cluster.state.ok
         assert info(node.h("CLUSTER", "INFO"))["cluster_slots_fail"] == "4096"
     assert info(net[0].h("CLUSTER", "INFO"))["cluster_stats_messages_fail_sent"] != "0" or any(
-        info(n.h("CLUSTER", "INFO")).get("cluster_stats_messages_fail_sent") for n in net.nodes)
+        info(n.h("CLUSTER", "INFO")).get("cluster_stats_messages_fail_sent") for n in net.nodes
+    )
     # Back within 2 * node timeout: a master with slots keeps FAIL until then.
     net.start(3)
     net.run(1000)
@@ -187,7 +198,8 @@ def test_slot_moved_with_bumped_epoch_spreads() -> None:
     net.run(3000)
     for node in net.nodes:
         assert node.cluster.state.slots[0] is node.cluster.state.lookup(b.name) or (
-            node is b and node.cluster.state.slots[0] is node.cluster.state.myself)
+            node is b and node.cluster.state.slots[0] is node.cluster.state.myself
+        )
 
 
 def test_update_message_corrects_a_stale_claim() -> None:
@@ -205,8 +217,10 @@ def test_update_message_corrects_a_stale_claim() -> None:
     s_state.set_slot_owner(0, s_state.myself)
     stale.bus.broadcast_pong()
     net.deliver()
-    sent = sum(int(info(n.h("CLUSTER", "INFO")).get(
-        "cluster_stats_messages_update_sent", "0")) for n in net.nodes)
+    sent = sum(
+        int(info(n.h("CLUSTER", "INFO")).get("cluster_stats_messages_update_sent", "0"))
+        for n in net.nodes
+    )
     assert sent >= 1
     assert int(info(stale.h("CLUSTER", "INFO"))["cluster_stats_messages_update_received"]) >= 1
     assert s_state.slots[0] is s_state.lookup(a.name)
@@ -233,8 +247,11 @@ def test_replica_role_spreads() -> None:
     assert net[3].h("CLUSTER", "REPLICATE", net[0].name) == b"OK"
     net.run(3000)
     for node in net.nodes[:3]:
-        line = next(line for line in node.h("CLUSTER", "NODES").decode().splitlines()
-                    if line.startswith(net[3].name))
+        line = next(
+            line
+            for line in node.h("CLUSTER", "NODES").decode().splitlines()
+            if line.startswith(net[3].name)
+        )
         assert line.split()[2:4] == ["slave", net[0].name]
 
 
@@ -273,9 +290,12 @@ def test_spublish_stays_in_the_shard() -> None:
     net.run(8000)
     assert net[2].h("CLUSTER", "REPLICATE", net[0].name) == b"OK"
     net.run(2000)
-    channel = next(f"ch{i}" for i in range(1000)
-                   if net[0].cluster.state.slots[net[0].h("CLUSTER", "KEYSLOT", f"ch{i}")]
-                   is net[0].cluster.state.myself)
+    channel = next(
+        f"ch{i}"
+        for i in range(1000)
+        if net[0].cluster.state.slots[net[0].h("CLUSTER", "KEYSLOT", f"ch{i}")]
+        is net[0].cluster.state.myself
+    )
     sub = net[2].h.client_harness()
     sub("SSUBSCRIBE", channel)
     sub.client.out.clear()
@@ -342,9 +362,10 @@ def test_malformed_frames_change_nothing_and_close_the_link() -> None:
     net = formed(3)
     before = net[0].h("CLUSTER", "NODES")
     rng = random.Random(7)
-    samples = [encode(Message(net[1].bus.header(kind), node=net[2].name, channel=b"c",
-                              payload=b"p"))
-               for kind in MsgType]
+    samples = [
+        encode(Message(net[1].bus.header(kind), node=net[2].name, channel=b"c", payload=b"p"))
+        for kind in MsgType
+    ]
     rejected = 0
     for _ in range(10000):  # RELIABILITY.md's bus fuzzing count
         frame = bytearray(rng.choice(samples))
@@ -353,7 +374,7 @@ def test_malformed_frames_change_nothing_and_close_the_link() -> None:
             for _ in range(rng.randrange(1, 8)):
                 frame[rng.randrange(len(frame))] = rng.randrange(256)
         elif action == 1:
-            frame = frame[:rng.randrange(len(frame))]
+            frame = frame[: rng.randrange(len(frame))]
         elif action == 2:
             frame[4:8] = rng.randrange(2**32).to_bytes(4, "little")
         else:

@@ -27,15 +27,29 @@ B = "b" * 40
 
 
 def header(kind: MsgType, **kw: object) -> Header:
-    base = Header(type=kind, sender=A, current_epoch=7, config_epoch=3, offset=123456789,
-                  slots=bytes(slot_bitmap([i < 5461 for i in range(16384)])), master=None,
-                  ip="10.0.0.1", port=7000, cport=17000, pport=0, flags=1, state_ok=True)
+    base = Header(
+        type=kind,
+        sender=A,
+        current_epoch=7,
+        config_epoch=3,
+        offset=123456789,
+        slots=bytes(slot_bitmap([i < 5461 for i in range(16384)])),
+        master=None,
+        ip="10.0.0.1",
+        port=7000,
+        cport=17000,
+        pport=0,
+        flags=1,
+        state_ok=True,
+    )
     return dataclasses.replace(base, **kw)  # type: ignore[arg-type]
 
 
 MESSAGES = [
-    Message(header(MsgType.PING), gossip=[Gossip(B, 1700000000, 1700000001, "10.0.0.2", 7001,
-                                                 17001, 0, 4)]),
+    Message(
+        header(MsgType.PING),
+        gossip=[Gossip(B, 1700000000, 1700000001, "10.0.0.2", 7001, 17001, 0, 4)],
+    ),
     Message(header(MsgType.PONG, master=B, mflags=1, hostname="node-1", shard_id="c" * 40)),
     Message(header(MsgType.MEET, ip="")),
     Message(header(MsgType.FAIL), node=B),
@@ -43,8 +57,12 @@ MESSAGES = [
     Message(header(MsgType.PUBLISHSHARD), channel=b"{x}", payload=b""),
     Message(header(MsgType.FAILOVER_AUTH_REQUEST, mflags=2)),
     Message(header(MsgType.FAILOVER_AUTH_ACK, state_ok=False)),
-    Message(header(MsgType.UPDATE), node=B, config_epoch=9,
-            slots=bytes(slot_bitmap([i == 16383 for i in range(16384)]))),
+    Message(
+        header(MsgType.UPDATE),
+        node=B,
+        config_epoch=9,
+        slots=bytes(slot_bitmap([i == 16383 for i in range(16384)])),
+    ),
     Message(header(MsgType.MFSTART, offset=-1)),
 ]
 
@@ -59,7 +77,7 @@ def test_frames_cut_anywhere_reassemble() -> None:
     reader = FrameReader()
     got: list[Message] = []
     for i in range(0, len(stream), 997):
-        got += reader.feed(stream[i:i + 997])
+        got += reader.feed(stream[i : i + 997])
     assert got == MESSAGES and reader.buffered == 0
 
 
@@ -69,11 +87,14 @@ def test_bitmaps() -> None:
     assert bitmap_slots(bytes(bitmap)) == [0, 9, 16383]
 
 
-@pytest.mark.parametrize("stream", [
-    b"GET / HTTP/1.1\r\n\r\n",
-    SIGNATURE + (4).to_bytes(4, "little"),
-    SIGNATURE + (MAX_FRAME + 1).to_bytes(4, "little"),
-])
+@pytest.mark.parametrize(
+    "stream",
+    [
+        b"GET / HTTP/1.1\r\n\r\n",
+        SIGNATURE + (4).to_bytes(4, "little"),
+        SIGNATURE + (MAX_FRAME + 1).to_bytes(4, "little"),
+    ],
+)
 def test_not_a_bus_stream(stream: bytes) -> None:
     with pytest.raises(CodecError):
         FrameReader().feed(stream)

@@ -18,11 +18,13 @@ X = "0123456789012345678901234567890123456789"
 FOO, BAR = key_slot(b"foo"), key_slot(b"bar")
 
 
-def add_node(h: Harness, name: str = B, port: int = 7001,
-             flags: NodeFlag = NodeFlag.MASTER) -> ClusterNode:
+def add_node(
+    h: Harness, name: str = B, port: int = 7001, flags: NodeFlag = NodeFlag.MASTER
+) -> ClusterNode:
     """A node learned (as the bus would) at 127.0.0.1:<port>."""
-    node = ClusterNode(name, flags, h.engine.now_ms, ip="127.0.0.1", port=port,
-                       cport=port + 10000, link=True)
+    node = ClusterNode(
+        name, flags, h.engine.now_ms, ip="127.0.0.1", port=port, cport=port + 10000, link=True
+    )
     cluster_of(h).state.add_node(node)
     return node
 
@@ -32,19 +34,28 @@ def give(h: Harness, slot: int, node: ClusterNode) -> None:
 
 
 # --- without cluster support -------------------------------------------------------------------
-@pytest.mark.parametrize("args", [("CLUSTER", "INFO"), ("CLUSTER", "HELP"),
-                                  ("CLUSTER", "KEYSLOT", "x"), ("ASKING",), ("READONLY",),
-                                  ("READWRITE",), ("CLUSTER", "ADDSLOTS", "1")])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("CLUSTER", "INFO"),
+        ("CLUSTER", "HELP"),
+        ("CLUSTER", "KEYSLOT", "x"),
+        ("ASKING",),
+        ("READONLY",),
+        ("READWRITE",),
+        ("CLUSTER", "ADDSLOTS", "1"),
+    ],
+)
 def test_disabled_without_cluster_mode(args: tuple[str, ...]) -> None:
     assert Harness().error(*args) == "ERR This instance has cluster support disabled"
 
 
 def test_dispatcher_checks_come_first_without_cluster_mode() -> None:
     h = Harness()
-    assert h.error("CLUSTER", "nosuch") == (
-        "ERR unknown subcommand 'nosuch'. Try CLUSTER HELP.")
+    assert h.error("CLUSTER", "nosuch") == ("ERR unknown subcommand 'nosuch'. Try CLUSTER HELP.")
     assert h.error("CLUSTER", "KEYSLOT") == (
-        "ERR wrong number of arguments for 'cluster|keyslot' command")
+        "ERR wrong number of arguments for 'cluster|keyslot' command"
+    )
 
 
 # --- a fresh node --------------------------------------------------------------------------------
@@ -53,7 +64,8 @@ def test_fresh_node_describes_itself() -> None:
     myid = h("CLUSTER", "MYID").decode()
     assert len(myid) == 40 and h("CLUSTER", "MYSHARDID") != myid.encode()
     assert h.raw("CLUSTER", "NODES") == (
-        f"$85\r\n{myid} :6379@16379 myself,master - 0 0 0 connected\n\r\n".encode())
+        f"$85\r\n{myid} :6379@16379 myself,master - 0 0 0 connected\n\r\n".encode()
+    )
     info = h("CLUSTER", "INFO").decode()
     assert info.startswith("cluster_state:fail\r\ncluster_slots_assigned:0\r\n")
     assert "cluster_known_nodes:1\r\ncluster_size:0\r\n" in info
@@ -70,8 +82,13 @@ def test_resp3_nodes_and_info_are_verbatim() -> None:
 
 
 def test_announced_address_and_ports_come_from_the_config() -> None:
-    h = cluster_harness(all_slots=False, port="7000", cluster_announce_ip="10.0.0.1",
-                        cluster_announce_hostname="n1", cluster_port="7100")
+    h = cluster_harness(
+        all_slots=False,
+        port="7000",
+        cluster_announce_ip="10.0.0.1",
+        cluster_announce_hostname="n1",
+        cluster_port="7100",
+    )
     assert b" 10.0.0.1:7000@7100,n1 myself,master " in h("CLUSTER", "NODES")
     h("CONFIG", "SET", "cluster-announce-port", "8000")
     h("CONFIG", "SET", "cluster-announce-bus-port", "9000")
@@ -85,24 +102,35 @@ def test_help_lists_every_subcommand() -> None:
 
 
 # --- slots -----------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("args", "error"), [
-    (("ADDSLOTS", "abc"), "ERR Invalid or out of range slot"),
-    (("ADDSLOTS", "16384"), "ERR Invalid or out of range slot"),
-    (("ADDSLOTS", "-1"), "ERR Invalid or out of range slot"),
-    (("ADDSLOTS", "4", "5", "4"), "ERR Slot 4 specified multiple times"),
-    (("ADDSLOTS", "7", "x"), "ERR Invalid or out of range slot"),
-    (("ADDSLOTS", "3"), "ERR Slot 3 is already busy"),
-    (("ADDSLOTSRANGE", "5"), "ERR wrong number of arguments for 'cluster|addslotsrange' command"),
-    (("ADDSLOTSRANGE", "5", "6", "7"),
-     "ERR wrong number of arguments for 'cluster|addslotsrange' command"),
-    (("ADDSLOTSRANGE", "10", "5"), "ERR start slot number 10 is greater than end slot number 5"),
-    (("ADDSLOTSRANGE", "5", "10", "8", "12"), "ERR Slot 8 specified multiple times"),
-    (("ADDSLOTSRANGE", "1", "10"), "ERR Slot 1 is already busy"),
-    (("DELSLOTS", "100"), "ERR Slot 100 is already unassigned"),
-    (("DELSLOTS", "3", "3"), "ERR Slot 3 specified multiple times"),
-    (("DELSLOTSRANGE", "3", "4"), "ERR Slot 4 is already unassigned"),
-    (("DELSLOTSRANGE", "2", "3", "3", "3"), "ERR Slot 3 specified multiple times"),
-])
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (("ADDSLOTS", "abc"), "ERR Invalid or out of range slot"),
+        (("ADDSLOTS", "16384"), "ERR Invalid or out of range slot"),
+        (("ADDSLOTS", "-1"), "ERR Invalid or out of range slot"),
+        (("ADDSLOTS", "4", "5", "4"), "ERR Slot 4 specified multiple times"),
+        (("ADDSLOTS", "7", "x"), "ERR Invalid or out of range slot"),
+        (("ADDSLOTS", "3"), "ERR Slot 3 is already busy"),
+        (
+            ("ADDSLOTSRANGE", "5"),
+            "ERR wrong number of arguments for 'cluster|addslotsrange' command",
+        ),
+        (
+            ("ADDSLOTSRANGE", "5", "6", "7"),
+            "ERR wrong number of arguments for 'cluster|addslotsrange' command",
+        ),
+        (
+            ("ADDSLOTSRANGE", "10", "5"),
+            "ERR start slot number 10 is greater than end slot number 5",
+        ),
+        (("ADDSLOTSRANGE", "5", "10", "8", "12"), "ERR Slot 8 specified multiple times"),
+        (("ADDSLOTSRANGE", "1", "10"), "ERR Slot 1 is already busy"),
+        (("DELSLOTS", "100"), "ERR Slot 100 is already unassigned"),
+        (("DELSLOTS", "3", "3"), "ERR Slot 3 specified multiple times"),
+        (("DELSLOTSRANGE", "3", "4"), "ERR Slot 4 is already unassigned"),
+        (("DELSLOTSRANGE", "2", "3", "3", "3"), "ERR Slot 3 specified multiple times"),
+    ],
+)
 def test_slot_assignment_errors(args: tuple[str, ...], error: str) -> None:
     h = cluster_harness(all_slots=False)
     assert h("CLUSTER", "ADDSLOTS", "1", "2", "3") == b"OK"
@@ -117,8 +145,10 @@ def test_slot_assignment_shows_in_nodes_slots_and_info() -> None:
     assert h("CLUSTER", "ADDSLOTSRANGE", "5", "10", "11", "12") == b"OK"
     assert h("CLUSTER", "DELSLOTSRANGE", "10", "12") == b"OK"
     assert h("CLUSTER", "NODES").decode().endswith(" connected 1-3 5-9\n")
-    assert h("CLUSTER", "SLOTS") == [[1, 3, [b"", 6379, myid.encode(), []]],
-                                     [5, 9, [b"", 6379, myid.encode(), []]]]
+    assert h("CLUSTER", "SLOTS") == [
+        [1, 3, [b"", 6379, myid.encode(), []]],
+        [5, 9, [b"", 6379, myid.encode(), []]],
+    ]
     h.engine.before_sleep()
     assert "cluster_slots_assigned:8\r\n" in h("CLUSTER", "INFO").decode()
     assert h("CLUSTER", "DELSLOTS", "1", "2") == b"OK"
@@ -131,7 +161,8 @@ def test_flushslots_and_reset_refuse_a_master_holding_keys() -> None:
     h("SET", "foo", "1")
     assert h.error("CLUSTER", "FLUSHSLOTS") == "ERR DB must be empty to perform CLUSTER FLUSHSLOTS."
     assert h.error("CLUSTER", "RESET") == (
-        "ERR CLUSTER RESET can't be called with master nodes containing keys")
+        "ERR CLUSTER RESET can't be called with master nodes containing keys"
+    )
 
 
 def test_keyslot_and_the_per_slot_key_index() -> None:
@@ -159,15 +190,18 @@ def test_keyslot_and_the_per_slot_key_index() -> None:
     assert h("CLUSTER", "GETKEYSINSLOT", slot, 0) == []
 
 
-@pytest.mark.parametrize(("args", "error"), [
-    (("COUNTKEYSINSLOT", "16384"), "ERR Invalid slot"),
-    (("COUNTKEYSINSLOT", "-1"), "ERR Invalid slot"),
-    (("COUNTKEYSINSLOT", "x"), "ERR value is not an integer or out of range"),
-    (("GETKEYSINSLOT", "5", "-1"), "ERR Invalid slot or number of keys"),
-    (("GETKEYSINSLOT", "16384", "1"), "ERR Invalid slot or number of keys"),
-    (("GETKEYSINSLOT", "x", "1"), "ERR value is not an integer or out of range"),
-    (("GETKEYSINSLOT", "1", "x"), "ERR value is not an integer or out of range"),
-])
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (("COUNTKEYSINSLOT", "16384"), "ERR Invalid slot"),
+        (("COUNTKEYSINSLOT", "-1"), "ERR Invalid slot"),
+        (("COUNTKEYSINSLOT", "x"), "ERR value is not an integer or out of range"),
+        (("GETKEYSINSLOT", "5", "-1"), "ERR Invalid slot or number of keys"),
+        (("GETKEYSINSLOT", "16384", "1"), "ERR Invalid slot or number of keys"),
+        (("GETKEYSINSLOT", "x", "1"), "ERR value is not an integer or out of range"),
+        (("GETKEYSINSLOT", "1", "x"), "ERR value is not an integer or out of range"),
+    ],
+)
 def test_slot_key_query_errors(args: tuple[str, ...], error: str) -> None:
     assert cluster_harness().error("CLUSTER", *args) == error
 
@@ -182,23 +216,35 @@ def test_slot_index_follows_a_dataset_swapped_in_wholesale() -> None:
 
 
 # --- SETSLOT -------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("args", "error"), [
-    (("1", "x"), "ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP"),
-    (("x", "stable"), "ERR Invalid or out of range slot"),
-    (("16384", "stable"), "ERR Invalid or out of range slot"),
-    (("1", "stable", "x"),
-     "ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP"),
-    (("1", "migrating"),
-     "ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP"),
-    (("1", "migrating", X), f"ERR I don't know about node {X}"),
-    (("100", "migrating", X), "ERR I'm not the owner of hash slot 100"),
-    (("1", "importing", X), "ERR I'm already the owner of hash slot 1"),
-    (("100", "importing", X), f"ERR I don't know about node {X}"),
-    (("1", "node", X), f"ERR Unknown node {X}"),
-    (("1", "node"), "ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP"),
-    (("1", "foo", "bar"),
-     "ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP"),
-])
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (("1", "x"), "ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP"),
+        (("x", "stable"), "ERR Invalid or out of range slot"),
+        (("16384", "stable"), "ERR Invalid or out of range slot"),
+        (
+            ("1", "stable", "x"),
+            "ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP",
+        ),
+        (
+            ("1", "migrating"),
+            "ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP",
+        ),
+        (("1", "migrating", X), f"ERR I don't know about node {X}"),
+        (("100", "migrating", X), "ERR I'm not the owner of hash slot 100"),
+        (("1", "importing", X), "ERR I'm already the owner of hash slot 1"),
+        (("100", "importing", X), f"ERR I don't know about node {X}"),
+        (("1", "node", X), f"ERR Unknown node {X}"),
+        (
+            ("1", "node"),
+            "ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP",
+        ),
+        (
+            ("1", "foo", "bar"),
+            "ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP",
+        ),
+    ],
+)
 def test_setslot_errors(args: tuple[str, ...], error: str) -> None:
     h = cluster_harness(all_slots=False)
     h("CLUSTER", "ADDSLOTS", "1", "2")
@@ -213,12 +259,15 @@ def test_setslot_targets_must_be_masters_and_setslot_needs_a_master() -> None:
     cluster_of(h).state.attach_replica(master, replica)
     for action in ("migrating", "node"):
         assert h.error("CLUSTER", "SETSLOT", "1", action, "c" * 40) == (
-            "ERR Target node is not a master")
+            "ERR Target node is not a master"
+        )
     assert h.error("CLUSTER", "SETSLOT", "2", "importing", "c" * 40) == (
-        "ERR Target node is not a master")
+        "ERR Target node is not a master"
+    )
     cluster_of(h).state.set_replica_of(cluster_of(h).state.myself, master)
     assert h.error("CLUSTER", "SETSLOT", "1", "stable") == (
-        "ERR Please use SETSLOT only with masters.")
+        "ERR Please use SETSLOT only with masters."
+    )
 
 
 def test_migration_marks_show_in_nodes_and_stable_clears_them() -> None:
@@ -243,7 +292,8 @@ def test_setslot_node_moves_a_slot_away_only_without_keys() -> None:
     h("CLUSTER", "SETSLOT", FOO, "MIGRATING", B)
     assert h.error("CLUSTER", "SETSLOT", FOO, "NODE", B) == (
         f"ERR Can't assign hashslot {FOO} to a different node while I still hold keys for "
-        f"this hash slot.")
+        f"this hash slot."
+    )
     h("DEL", "foo")
     assert h("CLUSTER", "SETSLOT", FOO, "NODE", B) == b"OK"
     state = cluster_of(h).state
@@ -280,9 +330,12 @@ def test_bumpepoch_and_set_config_epoch() -> None:
     h = cluster_harness(all_slots=False)
     assert h.error("CLUSTER", "SET-CONFIG-EPOCH", "-1") == "ERR Invalid config epoch specified: -1"
     assert h.error("CLUSTER", "SET-CONFIG-EPOCH", "x") == (
-        "ERR value is not an integer or out of range")
+        "ERR value is not an integer or out of range"
+    )
     assert h("CLUSTER", "SET-CONFIG-EPOCH", "5") == b"OK"
-    assert h.error("CLUSTER", "SET-CONFIG-EPOCH", "6") == "ERR Node config epoch is already non-zero"
+    assert (
+        h.error("CLUSTER", "SET-CONFIG-EPOCH", "6") == "ERR Node config epoch is already non-zero"
+    )
     assert h.raw("CLUSTER", "BUMPEPOCH") == b"+STILL 5\r\n"
     add_node(h).config_epoch = 5  # a collision: the bus resolves those, BUMPEPOCH does not
     assert h.raw("CLUSTER", "BUMPEPOCH") == b"+STILL 5\r\n"
@@ -295,8 +348,8 @@ def test_set_config_epoch_needs_a_lonely_node() -> None:
     h = cluster_harness(all_slots=False)
     add_node(h)
     assert h.error("CLUSTER", "SET-CONFIG-EPOCH", "1") == (
-        "ERR The user can assign a config epoch only when the node does not know any other "
-        "node.")
+        "ERR The user can assign a config epoch only when the node does not know any other node."
+    )
 
 
 # --- the node table ----------------------------------------------------------------------------------
@@ -310,9 +363,11 @@ def test_node_table_errors() -> None:
     assert h.error("CLUSTER", "FAILOVER") == "ERR You should send CLUSTER FAILOVER to a replica"
     assert h.error("CLUSTER", "FAILOVER", "foo") == "ERR syntax error"
     assert h.error("CLUSTER", "FAILOVER", "force", "x") == (
-        "ERR unknown subcommand or wrong number of arguments for 'FAILOVER'. Try CLUSTER HELP.")
+        "ERR unknown subcommand or wrong number of arguments for 'FAILOVER'. Try CLUSTER HELP."
+    )
     assert h.error("CLUSTER", "reset", "hard", "x") == (
-        "ERR unknown subcommand or wrong number of arguments for 'reset'. Try CLUSTER HELP.")
+        "ERR unknown subcommand or wrong number of arguments for 'reset'. Try CLUSTER HELP."
+    )
     assert h.error("CLUSTER", "RESET", "foo") == "ERR syntax error"
 
 
@@ -323,10 +378,12 @@ def test_replicate_and_the_replica_view() -> None:
     other = add_node(h, "c" * 40, 7002, NodeFlag.SLAVE)
     cluster_of(h).state.attach_replica(master, other)
     assert h.error("CLUSTER", "REPLICATE", "c" * 40) == (
-        "ERR I can only replicate a master, not a replica.")
+        "ERR I can only replicate a master, not a replica."
+    )
     h("CLUSTER", "ADDSLOTS", "1")
     assert h.error("CLUSTER", "REPLICATE", B) == (
-        "ERR To set a master the node must be empty and without assigned slots.")
+        "ERR To set a master the node must be empty and without assigned slots."
+    )
     h("CLUSTER", "DELSLOTS", "1")
     assert h("CLUSTER", "REPLICATE", B) == b"OK"
     myid = h("CLUSTER", "MYID").decode()
@@ -338,7 +395,8 @@ def test_replicate_and_the_replica_view() -> None:
     assert h("CLUSTER", "FAILOVER") == b"OK"  # its master is up: handed to the bus
     master.link = False
     assert h.error("CLUSTER", "FAILOVER") == (
-        "ERR Master is down or failed, please use CLUSTER FAILOVER FORCE")
+        "ERR Master is down or failed, please use CLUSTER FAILOVER FORCE"
+    )
     assert h("CLUSTER", "FAILOVER", "FORCE") == b"OK"  # handed to the bus
 
 
@@ -381,16 +439,21 @@ def test_meet_records_a_handshake_node_until_it_times_out() -> None:
     assert len(h("CLUSTER", "NODES").decode().splitlines()) == 1
 
 
-@pytest.mark.parametrize(("args", "error"), [
-    (("1.2.3", "5"), "ERR Invalid node address specified: 1.2.3:5"),
-    (("127.0.0.1", "x"), "ERR Invalid TCP base port specified: x"),
-    (("127.0.0.1", "70000"), "ERR Invalid node address specified: 127.0.0.1:70000"),
-    (("127.0.0.1", "100", "x"), "ERR Invalid TCP bus port specified: x"),
-    (("127.0.0.1", "100", "70000"), "ERR Invalid node address specified: 127.0.0.1:100"),
-    (("localhost", "100"), "ERR Invalid node address specified: localhost:100"),
-    (("127.0.0.1", "1", "2", "3"),
-     "ERR unknown subcommand or wrong number of arguments for 'meet'. Try CLUSTER HELP."),
-])
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (("1.2.3", "5"), "ERR Invalid node address specified: 1.2.3:5"),
+        (("127.0.0.1", "x"), "ERR Invalid TCP base port specified: x"),
+        (("127.0.0.1", "70000"), "ERR Invalid node address specified: 127.0.0.1:70000"),
+        (("127.0.0.1", "100", "x"), "ERR Invalid TCP bus port specified: x"),
+        (("127.0.0.1", "100", "70000"), "ERR Invalid node address specified: 127.0.0.1:100"),
+        (("localhost", "100"), "ERR Invalid node address specified: localhost:100"),
+        (
+            ("127.0.0.1", "1", "2", "3"),
+            "ERR unknown subcommand or wrong number of arguments for 'meet'. Try CLUSTER HELP.",
+        ),
+    ],
+)
 def test_meet_errors(args: tuple[str, ...], error: str) -> None:
     assert cluster_harness(all_slots=False).error("CLUSTER", "meet", *args) == error
 
@@ -424,8 +487,9 @@ def test_changes_are_saved_before_the_turn_ends_and_load_back() -> None:
     storage = h.engine.persistence.storage
     h("CLUSTER", "ADDSLOTSRANGE", "0", "99")  # saved before its reply
     text = storage.read_file("./nodes.conf")
-    assert text is not None and text.endswith(b" connected 0-99\nvars currentEpoch 0 "
-                                              b"lastVoteEpoch 0\n")
+    assert text is not None and text.endswith(
+        b" connected 0-99\nvars currentEpoch 0 lastVoteEpoch 0\n"
+    )
     add_node(h).config_epoch = 7  # as the bus would learn it, asking for a save
     cluster_of(h).state.todo |= TODO_SAVE_CONFIG
     h.engine.before_sleep()
@@ -436,7 +500,8 @@ def test_changes_are_saved_before_the_turn_ends_and_load_back() -> None:
     assert other("CLUSTER", "MYID") == h("CLUSTER", "MYID")
     assert cluster_of(other).state.current_epoch == 7
     assert other("CLUSTER", "NODES") == h("CLUSTER", "NODES").replace(
-        b" connected\n", b" disconnected\n")
+        b" connected\n", b" disconnected\n"
+    )
 
 
 def test_a_corrupted_config_stops_the_start(caplog: pytest.LogCaptureFixture) -> None:
@@ -452,7 +517,8 @@ def test_saveconfig_reports_disk_errors() -> None:
     assert h("CLUSTER", "SAVECONFIG") == b"OK"
     h.engine.persistence.storage.fail_writes = True  # type: ignore[attr-defined]
     assert h.error("CLUSTER", "SAVECONFIG") == (
-        "ERR error saving the cluster node config: No space left on device")
+        "ERR error saving the cluster node config: No space left on device"
+    )
 
 
 # --- routing through the dispatcher ---------------------------------------------------------------------
@@ -480,7 +546,8 @@ def test_reads_when_down() -> None:
     cluster_of(h).state.ok = False
     assert h("GET", "foo") is None
     assert h.error("SET", "foo", "1") == (
-        "CLUSTERDOWN The cluster is down and only accepts read commands")
+        "CLUSTERDOWN The cluster is down and only accepts read commands"
+    )
 
 
 def test_moved_crossslot_and_the_hot_path() -> None:
@@ -489,7 +556,8 @@ def test_moved_crossslot_and_the_hot_path() -> None:
     assert h("SET", "foo", "1") == b"OK"
     assert h.error("GET", "bar") == f"MOVED {BAR} 127.0.0.1:7001"
     assert h.error("MSET", "foo", "1", "{foo}x") == (
-        "ERR wrong number of arguments for 'mset' command")
+        "ERR wrong number of arguments for 'mset' command"
+    )
     assert h.error("MGET", "foo", "bar") == "CROSSSLOT Keys in request don't hash to the same slot"
     assert h("MGET", "foo", "{foo}x") == [b"1", None]
     assert h("EXISTS", "foo", "foo") == 2
@@ -506,14 +574,16 @@ def test_ask_and_asking_during_a_migration() -> None:
     assert h("GET", "{foo}here") == b"1"
     assert h.error("GET", "foo") == f"ASK {FOO} 127.0.0.1:7001"
     assert h.error("MGET", "foo", "{foo}here") == (
-        "TRYAGAIN Multiple keys request during rehashing of slot")
+        "TRYAGAIN Multiple keys request during rehashing of slot"
+    )
     assert h.error("GET", "bar") == f"MOVED {BAR} 127.0.0.1:7001"
     assert h("ASKING") == b"OK"
     assert h("GET", "bar") is None
     assert h.error("GET", "bar") == f"MOVED {BAR} 127.0.0.1:7001"  # one command only
     h("ASKING")
     assert h.error("MGET", "bar", "{bar}2") == (
-        "TRYAGAIN Multiple keys request during rehashing of slot")
+        "TRYAGAIN Multiple keys request during rehashing of slot"
+    )
     h("ASKING")
     assert h("MGET", "bar", "bar") == [None, None]  # the same key twice is one key
     h("ASKING")
@@ -581,9 +651,11 @@ def test_readonly_replica_routes_scripts_by_their_declared_flags() -> None:
     """evalGetCommandFlags: a script or function with flags is a write unless it declared
     no-writes; one without a shebang keeps EVAL's own flags (not a write: it runs here)."""
     h = cluster_harness(all_slots=False)
-    library = ("#!lua name=lib\nredis.register_function('w', function(k) return 1 end)\n"
-               "redis.register_function{function_name='r', callback=function(k) return 2 "
-               "end, flags={'no-writes'}}")
+    library = (
+        "#!lua name=lib\nredis.register_function('w', function(k) return 1 end)\n"
+        "redis.register_function{function_name='r', callback=function(k) return 2 "
+        "end, flags={'no-writes'}}"
+    )
     assert h("FUNCTION", "LOAD", library) == b"lib"  # loaded while still a master
     master = add_node(h)
     for slot in range(16384):
@@ -612,15 +684,19 @@ def test_scripts_stay_on_local_keys_of_one_slot() -> None:
     call = 'return redis.call("get", KEYS[1])'
     assert h("EVAL", call, "1", "foo") is None
     assert h.error("EVAL", 'return redis.call("get", "bar")', "0").startswith(
-        "ERR Script attempted to access a non local key in a cluster node script: ")
+        "ERR Script attempted to access a non local key in a cluster node script: "
+    )
     assert h.error("EVAL", 'return redis.pcall("get", "bar")', "0") == (
-        "ERR Script attempted to access a non local key in a cluster node")
+        "ERR Script attempted to access a non local key in a cluster node"
+    )
     two = 'redis.call("get", "foo") return redis.call("get", "a")'
     assert h("EVAL", two, "0") is None  # no shebang: cross-slot allowed
     assert h.error("EVAL", "#!lua\n" + two, "0").startswith(
-        "ERR Script attempted to access keys that do not hash to the same slot script: ")
+        "ERR Script attempted to access keys that do not hash to the same slot script: "
+    )
     assert h.error("EVAL", "#!lua\nreturn redis.call('get', 'a')", "1", "foo").startswith(
-        "ERR Script attempted to access keys that do not hash to the same slot")
+        "ERR Script attempted to access keys that do not hash to the same slot"
+    )
     assert h("EVAL", "#!lua flags=allow-cross-slot-keys\n" + two, "0") is None
 
 
@@ -646,15 +722,19 @@ def test_shard_channels_follow_slots() -> None:
     give(h, BAR, add_node(h))
     assert h.error("SPUBLISH", "bar", "m") == f"MOVED {BAR} 127.0.0.1:7001"
     assert h.error("SSUBSCRIBE", "foo", "bar") == (
-        "CROSSSLOT Keys in request don't hash to the same slot")
+        "CROSSSLOT Keys in request don't hash to the same slot"
+    )
     sub = h.client_harness(resp=3)
     assert sub.raw("SSUBSCRIBE", "foo", "{foo}2").startswith(
-        b">3\r\n$10\r\nssubscribe\r\n$3\r\nfoo\r\n:1\r\n")
+        b">3\r\n$10\r\nssubscribe\r\n$3\r\nfoo\r\n:1\r\n"
+    )
     assert h("SPUBLISH", "foo", "m") == 1
     sub.client.out.clear()
     assert h("CLUSTER", "DELSLOTS", FOO) == b"OK"
-    assert sub.client.out == [b">3\r\n$12\r\nsunsubscribe\r\n$3\r\nfoo\r\n:1\r\n",
-                              b">3\r\n$12\r\nsunsubscribe\r\n$6\r\n{foo}2\r\n:0\r\n"]
+    assert sub.client.out == [
+        b">3\r\n$12\r\nsunsubscribe\r\n$3\r\nfoo\r\n:1\r\n",
+        b">3\r\n$12\r\nsunsubscribe\r\n$6\r\n{foo}2\r\n:0\r\n",
+    ]
     assert not sub.client.pubsub_mode
 
 
@@ -663,11 +743,13 @@ def test_command_metadata_of_the_cluster_family() -> None:
     info = h("COMMAND", "INFO", "restore-asking", "migrate", "asking")
     assert info[0][2] == [b"write", b"denyoom", b"asking"]
     assert info[1][2] == [b"write", b"movablekeys"]
-    assert h("COMMAND", "GETKEYS", "MIGRATE", "h", "1", "", "0", "5", "AUTH", "p", "KEYS",
-             "a", "b") == [b"a", b"b"]
+    assert h(
+        "COMMAND", "GETKEYS", "MIGRATE", "h", "1", "", "0", "5", "AUTH", "p", "KEYS", "a", "b"
+    ) == [b"a", b"b"]
     assert h("COMMAND", "GETKEYS", "MIGRATE", "h", "1", "k", "0", "5") == [b"k"]
-    assert isinstance(h("COMMAND", "GETKEYS", "MIGRATE", "h", "1", "k", "0", "5", "KEYS", "a"),
-                      hiredis.ReplyError)
+    assert isinstance(
+        h("COMMAND", "GETKEYS", "MIGRATE", "h", "1", "k", "0", "5", "KEYS", "a"), hiredis.ReplyError
+    )
 
 
 def test_a_lost_slots_keys_can_be_dropped() -> None:
@@ -686,7 +768,8 @@ def test_sort_patterns_are_refused_in_cluster_mode() -> None:
     h("RPUSH", "l", "2", "1")
     assert h.error("SORT", "l", "BY", "w_*") == "ERR BY option of SORT denied in Cluster mode."
     assert h.error("SORT_RO", "l", "GET", "h_*") == (
-        "ERR GET option of SORT denied in Cluster mode.")
+        "ERR GET option of SORT denied in Cluster mode."
+    )
     assert h.error("SORT", "l", "GET", "#") == "ERR GET option of SORT denied in Cluster mode."
     assert h("SORT", "l", "BY", "nosort") == [b"2", b"1"]
     assert h.error("SORT", "l", "bad", "BY", "w_*") == "ERR syntax error"

@@ -19,8 +19,16 @@ def state_of(ip: str = "", port: int = 16430) -> ClusterState:
 
 def two_nodes() -> tuple[ClusterState, ClusterNode]:
     state = state_of("127.0.0.1")
-    b = ClusterNode(B, NodeFlag.MASTER, ip="127.0.0.1", port=16431, cport=26431,
-                    pong_received=1795720896219, config_epoch=1, link=True)
+    b = ClusterNode(
+        B,
+        NodeFlag.MASTER,
+        ip="127.0.0.1",
+        port=16431,
+        cport=26431,
+        pong_received=1795720896219,
+        config_epoch=1,
+        link=True,
+    )
     state.add_node(b)
     for slot in range(101):
         state.add_slot(slot, state.myself)
@@ -31,7 +39,8 @@ def two_nodes() -> tuple[ClusterState, ClusterNode]:
 
 def test_fresh_node_line_has_an_empty_ip_and_no_slots() -> None:
     assert describe.nodes_text(state_of()) == (
-        f"{ME} :16430@26430 myself,master - 0 0 0 connected\n".encode())
+        f"{ME} :16430@26430 myself,master - 0 0 0 connected\n".encode()
+    )
 
 
 def test_nodes_lines_with_open_slots_in_slot_order() -> None:
@@ -39,31 +48,47 @@ def test_nodes_lines_with_open_slots_in_slot_order() -> None:
     state.migrating[5] = b
     for slot in (300, 201, 205):
         state.importing[slot] = b
-    assert describe.nodes_text(state) == (
-        f"{ME} 127.0.0.1:16430@26430 myself,master - 0 0 0 connected 0-100 [5->-{B}] "
-        f"[201-<-{B}] [205-<-{B}] [300-<-{B}]\n"
-        f"{B} 127.0.0.1:16431@26431 master - 0 1795720896219 1 connected 200-202\n").encode()
+    assert (
+        describe.nodes_text(state)
+        == (
+            f"{ME} 127.0.0.1:16430@26430 myself,master - 0 0 0 connected 0-100 [5->-{B}] "
+            f"[201-<-{B}] [205-<-{B}] [300-<-{B}]\n"
+            f"{B} 127.0.0.1:16431@26431 master - 0 1795720896219 1 connected 200-202\n"
+        ).encode()
+    )
 
 
 def test_flags_order_and_noflags() -> None:
-    every = (NodeFlag.NOFAILOVER | NodeFlag.NOADDR | NodeFlag.HANDSHAKE | NodeFlag.FAIL
-             | NodeFlag.PFAIL | NodeFlag.SLAVE | NodeFlag.MASTER | NodeFlag.MYSELF
-             | NodeFlag.MEET)
+    every = (
+        NodeFlag.NOFAILOVER
+        | NodeFlag.NOADDR
+        | NodeFlag.HANDSHAKE
+        | NodeFlag.FAIL
+        | NodeFlag.PFAIL
+        | NodeFlag.SLAVE
+        | NodeFlag.MASTER
+        | NodeFlag.MYSELF
+        | NodeFlag.MEET
+    )
     assert describe.flags_text(every) == (
-        "myself,master,slave,fail?,fail,handshake,noaddr,nofailover")
+        "myself,master,slave,fail?,fail,handshake,noaddr,nofailover"
+    )
     assert describe.flags_text(NodeFlag.MEET) == "noflags"
 
 
 def test_replica_line_shows_master_and_its_epoch_and_hostname() -> None:
     state, b = two_nodes()
-    replica = ClusterNode(C, NodeFlag.SLAVE, ip="::1", port=7002, cport=17002,
-                          hostname="host-c", ping_sent=5)
+    replica = ClusterNode(
+        C, NodeFlag.SLAVE, ip="::1", port=7002, cport=17002, hostname="host-c", ping_sent=5
+    )
     state.add_node(replica)
     state.attach_replica(b, replica)
     assert describe.node_line(state, replica) == (
-        f"{C} ::1:7002@17002,host-c slave {B} 5 0 1 disconnected")
+        f"{C} ::1:7002@17002,host-c slave {B} 5 0 1 disconnected"
+    )
     assert describe.replicas_reply(state, b) == resp.bulk_array(
-        [describe.node_line(state, replica).encode()])
+        [describe.node_line(state, replica).encode()]
+    )
 
 
 def test_info_counts_slots_by_owner_health() -> None:
@@ -80,7 +105,8 @@ def test_info_counts_slots_by_owner_health() -> None:
         b"cluster_stats_messages_pong_sent:4\r\ncluster_stats_messages_sent:4\r\n"
         b"cluster_stats_messages_ping_received:2\r\n"
         b"cluster_stats_messages_publishshard_received:1\r\n"
-        b"cluster_stats_messages_received:3\r\ntotal_cluster_links_buffer_limit_exceeded:0\r\n")
+        b"cluster_stats_messages_received:3\r\ntotal_cluster_links_buffer_limit_exceeded:0\r\n"
+    )
 
 
 def test_slots_of_a_single_node_in_both_protocols() -> None:
@@ -112,9 +138,11 @@ def test_shards_of_a_single_node_in_both_protocols() -> None:
     state = state_of()
     for slot in range(16384):
         state.add_slot(slot, state.myself)
-    fields = (f"$2\r\nid\r\n$40\r\n{ME}\r\n$4\r\nport\r\n:16430\r\n$2\r\nip\r\n$0\r\n\r\n"
-              f"$8\r\nendpoint\r\n$0\r\n\r\n$4\r\nrole\r\n$6\r\nmaster\r\n"
-              f"$18\r\nreplication-offset\r\n:0\r\n$6\r\nhealth\r\n$6\r\nonline\r\n").encode()
+    fields = (
+        f"$2\r\nid\r\n$40\r\n{ME}\r\n$4\r\nport\r\n:16430\r\n$2\r\nip\r\n$0\r\n\r\n"
+        f"$8\r\nendpoint\r\n$0\r\n\r\n$4\r\nrole\r\n$6\r\nmaster\r\n"
+        f"$18\r\nreplication-offset\r\n:0\r\n$6\r\nhealth\r\n$6\r\nonline\r\n"
+    ).encode()
     head = b"$5\r\nslots\r\n*2\r\n:0\r\n:16383\r\n$5\r\nnodes\r\n*1\r\n"
     assert describe.shards_reply(state, 2, "ip", 0) == b"*1\r\n*4\r\n" + head + b"*14\r\n" + fields
     assert describe.shards_reply(state, 3, "ip", 0) == b"*1\r\n%2\r\n" + head + b"%7\r\n" + fields

@@ -57,10 +57,22 @@ class FakeBus:
         state = self.cluster.state
         me = state.myself
         owner = me.master if me.is_replica and me.master is not None else me
-        return Header(msg_type, me.name, state.current_epoch, me.epoch(),
-                      self.cluster.my_offset(), bytes(_bitmap(state, owner)),
-                      me.master.name if me.master else None, me.ip, me.port, me.cport, 0,
-                      int(me.flags), state.ok, mflags | self.failover.mflags())
+        return Header(
+            msg_type,
+            me.name,
+            state.current_epoch,
+            me.epoch(),
+            self.cluster.my_offset(),
+            bytes(_bitmap(state, owner)),
+            me.master.name if me.master else None,
+            me.ip,
+            me.port,
+            me.cport,
+            0,
+            int(me.flags),
+            state.ok,
+            mflags | self.failover.mflags(),
+        )
 
     def send(self, node: ClusterNode, msg: Message) -> None:
         self.sent.append((node, msg))
@@ -88,10 +100,16 @@ def _bitmap(state: ClusterState, owner: ClusterNode) -> bytearray:
     return slot_bitmap([n is owner for n in state.slots])
 
 
-def node(h: Harness, name: str, flags: NodeFlag = NodeFlag.MASTER,
-         master: ClusterNode | None = None, port: int = 7001) -> ClusterNode:
-    n = ClusterNode(name, flags, h.engine.now_ms, ip="127.0.0.1", port=port,
-                    cport=port + 10000, link=True)
+def node(
+    h: Harness,
+    name: str,
+    flags: NodeFlag = NodeFlag.MASTER,
+    master: ClusterNode | None = None,
+    port: int = 7001,
+) -> ClusterNode:
+    n = ClusterNode(
+        name, flags, h.engine.now_ms, ip="127.0.0.1", port=port, cport=port + 10000, link=True
+    )
     state = cluster_of(h).state
     state.add_node(n)
     if master is not None:
@@ -104,13 +122,35 @@ def slots(h: Harness, owner: ClusterNode, first: int, last: int) -> None:
         cluster_of(h).state.set_slot_owner(slot, owner)
 
 
-def request(sender: ClusterNode, epoch: int, config_epoch: int, claimed: ClusterNode | None,
-            state: ClusterState, mflags: int = 0,
-            kind: MsgType = MsgType.FAILOVER_AUTH_REQUEST, offset: int = 0) -> Message:
+def request(
+    sender: ClusterNode,
+    epoch: int,
+    config_epoch: int,
+    claimed: ClusterNode | None,
+    state: ClusterState,
+    mflags: int = 0,
+    kind: MsgType = MsgType.FAILOVER_AUTH_REQUEST,
+    offset: int = 0,
+) -> Message:
     bitmap = _bitmap(state, claimed) if claimed is not None else slot_bitmap()
-    return Message(Header(kind, sender.name, epoch, config_epoch, offset, bytes(bitmap),
-                          sender.master.name if sender.master else None, "127.0.0.1",
-                          sender.port, sender.cport, 0, int(sender.flags), True, mflags))
+    return Message(
+        Header(
+            kind,
+            sender.name,
+            epoch,
+            config_epoch,
+            offset,
+            bytes(bitmap),
+            sender.master.name if sender.master else None,
+            "127.0.0.1",
+            sender.port,
+            sender.cport,
+            0,
+            int(sender.flags),
+            True,
+            mflags,
+        )
+    )
 
 
 class Setup:
@@ -158,12 +198,15 @@ class Setup:
         return [m for m in self.bus.broadcasts if m.type == MsgType.FAILOVER_AUTH_REQUEST]
 
     def ack(self, voter: ClusterNode, epoch: int) -> None:
-        self.failover.auth_ack(voter, request(voter, epoch, voter.config_epoch, voter,
-                                              self.state, kind=MsgType.FAILOVER_AUTH_ACK))
+        self.failover.auth_ack(
+            voter,
+            request(
+                voter, epoch, voter.config_epoch, voter, self.state, kind=MsgType.FAILOVER_AUTH_ACK
+            ),
+        )
 
     def acks_to(self, target: ClusterNode) -> list[Message]:
-        return [m for n, m in self.bus.sent
-                if n is target and m.type == MsgType.FAILOVER_AUTH_ACK]
+        return [m for n, m in self.bus.sent if n is target and m.type == MsgType.FAILOVER_AUTH_ACK]
 
 
 # --- the election -------------------------------------------------------------------------------
@@ -254,16 +297,19 @@ def test_an_election_expires_and_is_retried_with_a_new_epoch() -> None:
 def test_stale_data_keeps_a_replica_out_of_the_election() -> None:
     s = Setup()
     # Down for node_timeout + repl-ping-replica-period (10 s) + 10 x node_timeout, and more.
-    s.h.engine.replication.down_since_ms = s.h.engine.now_ms - (TIMEOUT + 10_000
-                                                                + 10 * TIMEOUT + 1000)
+    s.h.engine.replication.down_since_ms = s.h.engine.now_ms - (
+        TIMEOUT + 10_000 + 10 * TIMEOUT + 1000
+    )
     s.fail_master()
     s.step(100)
     assert s.failover.auth_time == 0
     s.h.advance(TIMEOUT + 5000)  # the log waits for the failure to be old
     s.failover.cron()
-    assert s.logs[-1] == ("Currently unable to failover: Disconnected from master for longer "
-                          "than allowed. Please check the 'cluster-replica-validity-factor' "
-                          "configuration option.")
+    assert s.logs[-1] == (
+        "Currently unable to failover: Disconnected from master for longer "
+        "than allowed. Please check the 'cluster-replica-validity-factor' "
+        "configuration option."
+    )
     assert s.h("CONFIG", "SET", "cluster-replica-validity-factor", "0") == b"OK"  # no limit
     s.step(100)
     assert s.failover.auth_time != 0
@@ -345,8 +391,9 @@ def test_one_vote_per_master_within_twice_the_node_timeout() -> None:
     r2 = s.r2  # type: ignore[attr-defined]
     s.failover.auth_request(r2, request(r2, 5, 1, s.m, s.state))
     assert not s.acks_to(r2)
-    assert s.logs[-1] == (f"Failover auth denied to {R2}: can't vote about this master before "
-                          f"3000 milliseconds")
+    assert s.logs[-1] == (
+        f"Failover auth denied to {R2}: can't vote about this master before 3000 milliseconds"
+    )
     s.h.advance(3000)
     s.failover.auth_request(r2, request(r2, 6, 1, s.m, s.state))
     assert len(s.acks_to(r2)) == 1 and s.state.last_vote_epoch == 6
@@ -404,8 +451,9 @@ def test_manual_failover_replica_waits_for_the_masters_offset() -> None:
     # A PING without MF_PAUSED tells nothing; the paused one gives the offset to reach.
     s.failover.observed(s.m, request(s.m, 3, 1, s.m, s.state, kind=MsgType.PING, offset=10))
     assert s.failover.mf_master_offset == -1 and s.m.repl_offset == 10
-    s.failover.observed(s.m, request(s.m, 3, 1, s.m, s.state, kind=MsgType.PING, offset=20,
-                                     mflags=MF_PAUSED))
+    s.failover.observed(
+        s.m, request(s.m, 3, 1, s.m, s.state, kind=MsgType.PING, offset=20, mflags=MF_PAUSED)
+    )
     assert s.failover.mf_master_offset == 20
     assert s.logs[-1] == "Received replication offset for paused master manual failover: 20"
     s.step(100)
@@ -452,8 +500,10 @@ def test_takeover_needs_no_votes() -> None:
     # The replication side logs its promotion as Redis's replicationUnsetMaster does.
     repl = s.h.engine.replication.primary
     assert "Discarding previously cached master state." in s.logs
-    assert (f"Setting secondary replication ID to {repl.replid2}, valid up to offset: "
-            f"{repl.second_offset}. New replication ID is {repl.replid}") in s.logs
+    assert (
+        f"Setting secondary replication ID to {repl.replid2}, valid up to offset: "
+        f"{repl.second_offset}. New replication ID is {repl.replid}"
+    ) in s.logs
 
 
 # --- replica migration and demotion ------------------------------------------------------------------
@@ -487,8 +537,7 @@ def test_only_the_candidate_with_the_smallest_name_migrates() -> None:
 
 
 def test_no_migration_below_the_barrier_or_when_disallowed() -> None:
-    for s in (Setup(cluster_migration_barrier="2"),
-              Setup(cluster_allow_replica_migration="no")):
+    for s in (Setup(cluster_migration_barrier="2"), Setup(cluster_allow_replica_migration="no")):
         orphan_c(s)
         s.r.name = "f" * 40
         for _ in range(80):
@@ -545,8 +594,7 @@ def test_sim_a_failed_master_is_replaced_by_its_replica_and_rejoins_as_replica()
     live = [1, 2, 3, 4, 5]
     for _ in range(200):
         net.tick()
-        if heir.cluster.state.myself.is_master and all(
-                net[i].cluster.state.ok for i in live):
+        if heir.cluster.state.myself.is_master and all(net[i].cluster.state.ok for i in live):
             break
     assert heir.cluster.state.myself.is_master
     assert agreed_owner(net, 0, live) == {heir.name}
@@ -738,8 +786,12 @@ def test_sim_failover_loop_keeps_one_master_per_slot() -> None:
         net.stop(index)
         for _ in range(300):
             net.tick()
-            if any(n.cluster.state.myself.is_master and n.name in replica_names
-                   and all(m.cluster.state.ok for m in net.nodes if m.up) for n in net.nodes):
+            if any(
+                n.cluster.state.myself.is_master
+                and n.name in replica_names
+                and all(m.cluster.state.ok for m in net.nodes if m.up)
+                for n in net.nodes
+            ):
                 break
         net.start(index)
         for _ in range(300):
@@ -791,8 +843,10 @@ def test_sim_a_replica_with_stale_data_does_not_fail_over() -> None:
     net.run(20_000)
     assert net[3].cluster.state.myself.is_replica
     assert not net[1].cluster.state.ok
-    assert ("Currently unable to failover: Disconnected from master for longer than allowed. "
-            "Please check the 'cluster-replica-validity-factor' configuration option.") in logs
+    assert (
+        "Currently unable to failover: Disconnected from master for longer than allowed. "
+        "Please check the 'cluster-replica-validity-factor' configuration option."
+    ) in logs
 
 
 def test_sim_a_nofailover_replica_stays_a_replica() -> None:

@@ -36,11 +36,14 @@ def test_keys_form_copy_replace_and_the_cached_db() -> None:
     source, target, connector = pair()
     for key in ("a", "b"):
         source("SET", key, key)
-    assert source("MIGRATE", "127.0.0.1", "7001", "", "0", "1000", "COPY", "KEYS", "a", "b",
-                  "nokey") == b"OK"
+    assert (
+        source("MIGRATE", "127.0.0.1", "7001", "", "0", "1000", "COPY", "KEYS", "a", "b", "nokey")
+        == b"OK"
+    )
     assert source("EXISTS", "a", "b") == 2 and target("MGET", "a", "b") == [b"a", b"b"]
     assert source.error("MIGRATE", "127.0.0.1", "7001", "a", "0", "1000") == (
-        "ERR Target instance replied with error: BUSYKEY Target key name already exists.")
+        "ERR Target instance replied with error: BUSYKEY Target key name already exists."
+    )
     source("SET", "a", "new")
     assert source("MIGRATE", "127.0.0.1", "7001", "a", "0", "1000", "REPLACE") == b"OK"
     assert target("GET", "a") == b"new"
@@ -55,14 +58,18 @@ def test_replies_that_need_no_target() -> None:
     source("SET", "a", "1")
     assert source.raw("MIGRATE", "127.0.0.1", "7001", "nokey", "0", "1000") == b"+NOKEY\r\n"
     assert source.error("MIGRATE", "127.0.0.1", "7001", "a", "0", "1000", "KEYS", "x") == (
-        "ERR When using MIGRATE KEYS option, the key argument must be set to the empty string")
+        "ERR When using MIGRATE KEYS option, the key argument must be set to the empty string"
+    )
     for extra in (("AUTH",), ("AUTH2", "x"), ("foo",)):
         assert source.error("MIGRATE", "127.0.0.1", "7001", "a", "0", "1000", *extra) == (
-            "ERR syntax error")
+            "ERR syntax error"
+        )
     assert source.error("MIGRATE", "127.0.0.1", "7001", "a", "x", "1000") == (
-        "ERR value is not an integer or out of range")
+        "ERR value is not an integer or out of range"
+    )
     assert source.error("MIGRATE", "nohost", "1", "a", "0", "1000") == (
-        "IOERR error or timeout connecting to the client")
+        "IOERR error or timeout connecting to the client"
+    )
 
 
 def test_auth_and_target_errors() -> None:
@@ -70,16 +77,20 @@ def test_auth_and_target_errors() -> None:
     target("CONFIG", "SET", "requirepass", "pw")
     source("SET", "a", "1")
     assert source.error("MIGRATE", "127.0.0.1", "7001", "a", "0", "1000") == (
-        "ERR Target instance replied with error: NOAUTH Authentication required.")
+        "ERR Target instance replied with error: NOAUTH Authentication required."
+    )
     assert source.error("MIGRATE", "127.0.0.1", "7001", "a", "0", "1000", "AUTH", "bad") == (
         "ERR Target instance replied with error: WRONGPASS invalid username-password pair or "
-        "user is disabled.")
+        "user is disabled."
+    )
     source("SET", "b", "1")
     assert source.error("MIGRATE", "127.0.0.1", "7001", "b", "99", "1000", "AUTH", "pw") == (
-        "ERR Target instance replied with error: ERR DB index is out of range")
+        "ERR Target instance replied with error: ERR DB index is out of range"
+    )
     assert source("EXISTS", "b") == 1  # not acknowledged: kept (the target restored it in 0)
-    assert source("MIGRATE", "127.0.0.1", "7001", "a", "0", "1000", "AUTH2", "default",
-                  "pw") == b"OK"
+    assert (
+        source("MIGRATE", "127.0.0.1", "7001", "a", "0", "1000", "AUTH2", "default", "pw") == b"OK"
+    )
     assert connector.links["127.0.0.1:7001"].sent[-3][0] == b"AUTH"
 
 
@@ -99,12 +110,14 @@ def test_timeouts_and_failures_after_the_first_reply_are_not_retried() -> None:
     link = connector.link("127.0.0.1", "7001", 1000)
     link.fail, link.timeout = "writing", True
     assert source.error("MIGRATE", "127.0.0.1", "7001", "a", "0", "1000") == (
-        "IOERR error or timeout writing to target instance")
+        "IOERR error or timeout writing to target instance"
+    )
     assert connector.made == 1 and source("EXISTS", "a") == 1
     link = connector.link("127.0.0.1", "7001", 1000)
     link.fail, link.timeout = "reading", True
     assert source.error("MIGRATE", "127.0.0.1", "7001", "a", "0", "1000") == (
-        "IOERR error or timeout reading to target instance")
+        "IOERR error or timeout reading to target instance"
+    )
 
 
 def test_migrate_propagates_a_del_of_what_moved() -> None:
@@ -130,8 +143,14 @@ def test_resharding_one_slot_between_cluster_nodes() -> None:
     source.engine.migrate_connector = connector
     for h, other in ((source, target), (target, source)):
         state, peer = cluster_of(h).state, cluster_of(other).state.myself
-        h_peer = ClusterNode(peer.name, NodeFlag.MASTER, ip="127.0.0.1", port=peer.port,
-                             cport=peer.port + 10000, link=True)
+        h_peer = ClusterNode(
+            peer.name,
+            NodeFlag.MASTER,
+            ip="127.0.0.1",
+            port=peer.port,
+            cport=peer.port + 10000,
+            link=True,
+        )
         state.add_node(h_peer)
         if h is target:
             for slot in range(16384):
@@ -151,10 +170,15 @@ def test_resharding_one_slot_between_cluster_nodes() -> None:
     assert target.error("GET", "{foo}3") == f"MOVED {FOO} 127.0.0.1:7000"
     assert target("ASKING") == b"OK" and target("GET", "{foo}3") == b"v"
     assert source.error("MGET", "foo", "{foo}2", "{foo}3") == (
-        "TRYAGAIN Multiple keys request during rehashing of slot")
+        "TRYAGAIN Multiple keys request during rehashing of slot"
+    )
     assert source("MIGRATE", "127.0.0.1", "7001", "", "0", "60000", "KEYS", keys[2]) == b"OK"
     assert [argv[0] for argv in connector.links["127.0.0.1:7001"].sent] == [
-        b"SELECT", b"RESTORE-ASKING", b"RESTORE-ASKING", b"RESTORE-ASKING"]
+        b"SELECT",
+        b"RESTORE-ASKING",
+        b"RESTORE-ASKING",
+        b"RESTORE-ASKING",
+    ]
     assert source("CLUSTER", "GETKEYSINSLOT", FOO, "10") == []
     assert target("CLUSTER", "SETSLOT", FOO, "NODE", target_id) == b"OK"
     assert source("CLUSTER", "SETSLOT", FOO, "NODE", target_id) == b"OK"
@@ -171,7 +195,8 @@ def test_restore_asking_is_restore(cluster: bool) -> None:
     h("SET", "foo", "1")
     payload = h("DUMP", "foo")
     assert h.error("RESTORE-ASKING", "foo", "0", payload) == (
-        "BUSYKEY Target key name already exists.")
+        "BUSYKEY Target key name already exists."
+    )
     assert h("RESTORE-ASKING", "foo", "0", payload, "REPLACE") == b"OK"
 
 

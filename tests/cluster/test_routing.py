@@ -29,8 +29,14 @@ def world() -> tuple[Router, ClusterState, ClusterNode, Database]:
     return Router(state), state, b, Keyspace(1).dbs[0]
 
 
-def request(write: bool = False, *, asking: bool = False, readonly: bool = False,
-            shard: bool = False, migrate: bool = False) -> Request:
+def request(
+    write: bool = False,
+    *,
+    asking: bool = False,
+    readonly: bool = False,
+    shard: bool = False,
+    migrate: bool = False,
+) -> Request:
     return Request(write, shard, migrate, asking, readonly)
 
 
@@ -105,17 +111,20 @@ def test_readonly_replica_serves_reads_of_its_master() -> None:
     assert router.check(db, request(shard=True), [b"foo"]) is None  # SSUBSCRIBE on replicas
 
 
-@pytest.mark.parametrize(("argv", "keys"), [
-    ([b"GET", b"k"], [b"k"]),
-    ([b"SET", b"k", b"v", b"GET"], [b"k"]),
-    ([b"MSET", b"a", b"1", b"b", b"2"], [b"a", b"b"]),
-    ([b"EVAL", b"return 1", b"2", b"a", b"b", b"c"], [b"a", b"b"]),
-    ([b"EVAL", b"return 1", b"0"], []),
-    ([b"SPUBLISH", b"ch", b"msg"], [b"ch"]),
-    ([b"SSUBSCRIBE", b"c1", b"c2"], [b"c1", b"c2"]),
-    ([b"SUNSUBSCRIBE"], []),
-    ([b"ZUNIONSTORE", b"d", b"2", b"a", b"b"], [b"d", b"a", b"b"]),
-])
+@pytest.mark.parametrize(
+    ("argv", "keys"),
+    [
+        ([b"GET", b"k"], [b"k"]),
+        ([b"SET", b"k", b"v", b"GET"], [b"k"]),
+        ([b"MSET", b"a", b"1", b"b", b"2"], [b"a", b"b"]),
+        ([b"EVAL", b"return 1", b"2", b"a", b"b", b"c"], [b"a", b"b"]),
+        ([b"EVAL", b"return 1", b"0"], []),
+        ([b"SPUBLISH", b"ch", b"msg"], [b"ch"]),
+        ([b"SSUBSCRIBE", b"c1", b"c2"], [b"c1", b"c2"]),
+        ([b"SUNSUBSCRIBE"], []),
+        ([b"ZUNIONSTORE", b"d", b"2", b"a", b"b"], [b"d", b"a", b"b"]),
+    ],
+)
 def test_plans_find_the_keys_from_the_key_specs(argv: list[bytes], keys: list[bytes]) -> None:
     spec = TABLE.get(argv[0])
     assert spec is not None

@@ -41,8 +41,7 @@ def test_same_seed_same_trace() -> None:
     first = sim.simulate(sim.Options(seed=11, duration_ms=8000))
     second = sim.simulate(sim.Options(seed=11, duration_ms=8000))
     assert first.trace == second.trace
-    assert any("promoted" in line or "crashes" in line or "paused" in line
-               for line in first.trace)
+    assert any("promoted" in line or "crashes" in line or "paused" in line for line in first.trace)
 
 
 def formed() -> sim.Simulation:
@@ -78,8 +77,11 @@ def test_checker_flags_a_second_vote_in_an_epoch() -> None:
     state.stats_sent[MsgType.FAILOVER_AUTH_ACK] += 1  # a vote goes out
     simulation.turn(voter)
     state.stats_sent[MsgType.FAILOVER_AUTH_ACK] += 1  # another, in the same epoch
-    with pytest.raises(sim.Violation, match=r"n2 voted 1 time\(s\) in epoch (\d+) \(its "
-                                            r"previous vote: epoch \1\)"):
+    with pytest.raises(
+        sim.Violation,
+        match=r"n2 voted 1 time\(s\) in epoch (\d+) \(its "
+        r"previous vote: epoch \1\)",
+    ):
         simulation.turn(voter)
 
 
@@ -102,13 +104,15 @@ def test_cli_replays_one_seed_with_its_trace(capsys: pytest.CaptureFixture[str])
 
 
 def test_cli_prints_a_failing_seed_and_how_to_replay_it(
-        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken(self: sim.Simulation) -> None:
         raise sim.Violation("always broken")
 
     monkeypatch.setattr(sim.Simulation, "check_running", broken)
-    args = build_parser().parse_args(["simulate", "--runs", "1", "--first", "3",
-                                      "--faults", "none", "--trace", "3"])
+    args = build_parser().parse_args(
+        ["simulate", "--runs", "1", "--first", "3", "--faults", "none", "--trace", "3"]
+    )
     assert run(args, Output()) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "seed 3: FAILED: always broken"

@@ -23,8 +23,11 @@ def fresh(seed: int = 1) -> ClusterState:
     return ClusterState.fresh(random.Random(seed), NOW)
 
 
-def other(state: ClusterState, name: str = "b" * 40, flags: NodeFlag = NodeFlag.MASTER,
-          ) -> ClusterNode:
+def other(
+    state: ClusterState,
+    name: str = "b" * 40,
+    flags: NodeFlag = NodeFlag.MASTER,
+) -> ClusterNode:
     node = ClusterNode(name, flags, NOW, ip="127.0.0.1", port=7001, cport=17001)
     state.add_node(node)
     return node
@@ -68,8 +71,12 @@ def test_slot_ranges_and_owner_runs() -> None:
         state.add_slot(slot, b)
     assert state.slot_ranges(state.myself) == [(0, 2), (5, 5), (16383, 16383)]
     assert state.slot_ranges(b) == [(3, 4)]
-    assert state.owner_runs() == [(0, 2, state.myself), (3, 4, b), (5, 5, state.myself),
-                                  (16383, 16383, state.myself)]
+    assert state.owner_runs() == [
+        (0, 2, state.myself),
+        (3, 4, b),
+        (5, 5, state.myself),
+        (16383, 16383, state.myself),
+    ]
 
 
 def test_remove_node_unbinds_everything_that_points_at_it() -> None:

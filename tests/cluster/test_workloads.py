@@ -40,8 +40,10 @@ def test_w1_lost_replicated_write() -> None:
 
 def test_w1_wrong_value_and_phantom() -> None:
     problems = check_w1(w1(("a", 1)), {"a": b"other", "z": b"v-z"})
-    assert problems == ["wrong value: a = b'other', written 'v-a'",
-                        "phantom key: z = b'v-z' was never written"]
+    assert problems == [
+        "wrong value: a = b'other', written 'v-a'",
+        "phantom key: z = b'v-z' was never written",
+    ]
 
 
 def test_w1_keys_are_unique() -> None:
@@ -50,8 +52,9 @@ def test_w1_keys_are_unique() -> None:
         history.attempt("a", "again")
 
 
-def w2(acked: Sequence[str], unknown: Sequence[str] = (),
-       reads: Sequence[Sequence[str]] = ()) -> W2History:
+def w2(
+    acked: Sequence[str], unknown: Sequence[str] = (), reads: Sequence[Sequence[str]] = ()
+) -> W2History:
     history = W2History()
     for value in acked:
         history.attempt(value)
@@ -76,8 +79,7 @@ def test_w2_lost_append() -> None:
 
 def test_w2_duplicate_and_phantom() -> None:
     problems = check_w2(w2(["1", "2"]), [b"1", b"2", b"2", b"x"])
-    assert problems == ["duplicates in the final list: ['2']",
-                        "phantoms in the final list: ['x']"]
+    assert problems == ["duplicates in the final list: ['2']", "phantoms in the final list: ['x']"]
 
 
 def test_w2_read_not_a_prefix() -> None:

@@ -93,5 +93,4 @@ def harness(resp: int = 2) -> Iterator[Harness | RedisHarness]:
         real.close()
 
 
-engine_only = pytest.mark.skipif(verify_port() is not None,
-                                 reason="looks inside slotd's engine")
+engine_only = pytest.mark.skipif(verify_port() is not None, reason="looks inside slotd's engine")

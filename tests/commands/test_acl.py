@@ -23,16 +23,20 @@ from tests.support import Harness, make_engine
 NOAUTH = "NOAUTH Authentication required."
 WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
 NOPERM_KEY = "NOPERM this user has no permissions to access one of the keys used as arguments"
-NOPERM_CHANNEL = ("NOPERM this user has no permissions to access one of the channels used as "
-                  "arguments")
+NOPERM_CHANNEL = (
+    "NOPERM this user has no permissions to access one of the channels used as arguments"
+)
 SYNTAX = "Syntax error"
 UNKNOWN = "Unknown command or category name in ACL"
-BAD_HASH = ("The password hash must be exactly 64 characters and contain only lowercase "
-            "hexadecimal characters")
+BAD_HASH = (
+    "The password hash must be exactly 64 characters and contain only lowercase "
+    "hexadecimal characters"
+)
 NOT_CONFIGURED = (
     "ERR This Redis instance is not configured to use an ACL file. You may want to specify "
     "users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a "
-    "Redis configuration file set) in order to store users in the Redis configuration.")
+    "Redis configuration file set) in order to store users in the Redis configuration."
+)
 DEFAULT_LINE = b"user default on nopass ~* &* +@all"
 
 
@@ -58,8 +62,7 @@ def h() -> Iterator[Any]:
             if name != b"default":
                 made("ACL", "DELUSER", name)
         made("CONFIG", "SET", "requirepass", "")
-        made("ACL", "SETUSER", "default", "clearselectors", "on", "nopass", "~*", "&*",
-             "+@all")
+        made("ACL", "SETUSER", "default", "clearselectors", "on", "nopass", "~*", "&*", "+@all")
         made("CONFIG", "SET", "acllog-max-len", "128")
         made("CONFIG", "SET", "acl-pubsub-default", "resetchannels")
         made("ACL", "LOG", "RESET")
@@ -83,8 +86,8 @@ def rules(text: bytes) -> tuple[list[bytes], set[bytes]]:
     single commands as a set (Redis prints those in hash-table order)."""
     words = text.split()
     head = [w for w in words if w[1:2] == b"@"]
-    assert words[:len(head)] == head, "categories come first"
-    return head, set(words[len(head):])
+    assert words[: len(head)] == head, "categories come first"
+    return head, set(words[len(head) :])
 
 
 def log_entries(h: Any, *count: str | int) -> list[dict[bytes, Any]]:
@@ -92,8 +95,15 @@ def log_entries(h: Any, *count: str | int) -> list[dict[bytes, Any]]:
     out = []
     for entry in h("ACL", "LOG", *count):
         fields = dict(zip(entry[::2], entry[1::2], strict=True))
-        assert list(fields) == [b"count", b"reason", b"context", b"object", b"username",
-                                b"age-seconds", b"client-info"]
+        assert list(fields) == [
+            b"count",
+            b"reason",
+            b"context",
+            b"object",
+            b"username",
+            b"age-seconds",
+            b"client-info",
+        ]
         assert b"id=" in fields.pop(b"client-info")
         assert float(fields.pop(b"age-seconds")) >= 0
         out.append(fields)
@@ -108,7 +118,8 @@ def test_default_user(h: Any) -> None:
     assert h.raw("ACL", "GETUSER", "default") == (
         b"*12\r\n$5\r\nflags\r\n*2\r\n$2\r\non\r\n$6\r\nnopass\r\n$9\r\npasswords\r\n*0\r\n"
         b"$8\r\ncommands\r\n$5\r\n+@all\r\n$4\r\nkeys\r\n$2\r\n~*\r\n$8\r\nchannels\r\n"
-        b"$2\r\n&*\r\n$9\r\nselectors\r\n*0\r\n")
+        b"$2\r\n&*\r\n$9\r\nselectors\r\n*0\r\n"
+    )
 
 
 def test_getuser_resp3_shapes() -> None:
@@ -120,7 +131,8 @@ def test_getuser_resp3_shapes() -> None:
                 b"$8\r\ncommands\r\n$5\r\n-@all\r\n$4\r\nkeys\r\n$0\r\n\r\n"
                 b"$8\r\nchannels\r\n$0\r\n\r\n$9\r\nselectors\r\n*1\r\n"
                 b"%3\r\n$8\r\ncommands\r\n$10\r\n-@all +get\r\n$4\r\nkeys\r\n$2\r\n~x\r\n"
-                b"$8\r\nchannels\r\n$0\r\n\r\n")
+                b"$8\r\nchannels\r\n$0\r\n\r\n"
+            )
             assert h3.raw("ACL", "GETUSER", "nosuch") == b"_\r\n"
         finally:
             h3("ACL", "DELUSER", "u")
@@ -129,8 +141,14 @@ def test_getuser_resp3_shapes() -> None:
 def test_new_user_is_off_and_empty(h: Any) -> None:
     assert h("ACL", "SETUSER", "u") == b"OK"
     assert h("ACL", "LIST") == [DEFAULT_LINE, b"user u off resetchannels -@all"]
-    assert getuser(h) == {b"flags": [b"off"], b"passwords": [], b"commands": b"-@all",
-                          b"keys": b"", b"channels": b"", b"selectors": []}
+    assert getuser(h) == {
+        b"flags": [b"off"],
+        b"passwords": [],
+        b"commands": b"-@all",
+        b"keys": b"",
+        b"channels": b"",
+        b"selectors": [],
+    }
     assert h("ACL", "GETUSER", "nosuch") is None
 
 
@@ -164,37 +182,40 @@ def test_passwords(h: Any) -> None:
     assert getuser(h)[b"flags"] == [b"off"] and getuser(h)[b"passwords"] == []
 
 
-@pytest.mark.parametrize(("op", "why"), [
-    ("#abc", BAD_HASH),
-    ("#" + "A" * 64, BAD_HASH),
-    ("!abc", BAD_HASH),
-    ("<nope", "The password you are trying to remove from the user does not exist"),
-    ("!" + "a" * 64, "The password you are trying to remove from the user does not exist"),
-    ("garbage", SYNTAX),
-    ("%", SYNTAX),
-    ("%~", SYNTAX),
-    ("%~foo", SYNTAX),
-    ("%RWR~x", SYNTAX),
-    ("%X~x", SYNTAX),
-    ("~a b", SYNTAX),
-    ("&a\tb", SYNTAX),
-    ("+", UNKNOWN),
-    ("+@", UNKNOWN),
-    ("+@nosuch", UNKNOWN),
-    ("-@nosuch", UNKNOWN),
-    ("+nosuch", UNKNOWN),
-    ("-select|0", UNKNOWN),
-    ("+get|x|y", UNKNOWN),
-    ("+config|nosuch", UNKNOWN),
-    ("+get|", SYNTAX),
-    ("+config|", SYNTAX),
-    ("+config|get|x", "Allowing first-arg of a subcommand is not supported"),
-    ("(on)", SYNTAX),
-    ("(>pass)", SYNTAX),
-    ("((~x))", SYNTAX),
-    ("(reset)", SYNTAX),
-    (")", SYNTAX),
-])
+@pytest.mark.parametrize(
+    ("op", "why"),
+    [
+        ("#abc", BAD_HASH),
+        ("#" + "A" * 64, BAD_HASH),
+        ("!abc", BAD_HASH),
+        ("<nope", "The password you are trying to remove from the user does not exist"),
+        ("!" + "a" * 64, "The password you are trying to remove from the user does not exist"),
+        ("garbage", SYNTAX),
+        ("%", SYNTAX),
+        ("%~", SYNTAX),
+        ("%~foo", SYNTAX),
+        ("%RWR~x", SYNTAX),
+        ("%X~x", SYNTAX),
+        ("~a b", SYNTAX),
+        ("&a\tb", SYNTAX),
+        ("+", UNKNOWN),
+        ("+@", UNKNOWN),
+        ("+@nosuch", UNKNOWN),
+        ("-@nosuch", UNKNOWN),
+        ("+nosuch", UNKNOWN),
+        ("-select|0", UNKNOWN),
+        ("+get|x|y", UNKNOWN),
+        ("+config|nosuch", UNKNOWN),
+        ("+get|", SYNTAX),
+        ("+config|", SYNTAX),
+        ("+config|get|x", "Allowing first-arg of a subcommand is not supported"),
+        ("(on)", SYNTAX),
+        ("(>pass)", SYNTAX),
+        ("((~x))", SYNTAX),
+        ("(reset)", SYNTAX),
+        (")", SYNTAX),
+    ],
+)
 def test_rule_errors_change_nothing(h: Any, op: str, why: str) -> None:
     h("ACL", "SETUSER", "u", "on", ">pw", "~k")
     before = h("ACL", "LIST")
@@ -205,15 +226,20 @@ def test_rule_errors_change_nothing(h: Any, op: str, why: str) -> None:
 
 def test_patterns_after_a_star_are_refused(h: Any) -> None:
     assert h.error("ACL", "SETUSER", "u", "allkeys", "~foo") == modifier(
-        "~foo", "Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid "
+        "~foo",
+        "Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid "
         "and does not have any effect. Try 'resetkeys' to start with an empty list of "
-        "patterns")
+        "patterns",
+    )
     assert h.error("ACL", "SETUSER", "u", "~*", "%R~foo").startswith(
-        "ERR Error in ACL SETUSER modifier '%R~foo': Adding a pattern after the *")
+        "ERR Error in ACL SETUSER modifier '%R~foo': Adding a pattern after the *"
+    )
     assert h.error("ACL", "SETUSER", "u", "allchannels", "&foo") == modifier(
-        "&foo", "Adding a pattern after the * pattern (or the 'allchannels' flag) is not "
+        "&foo",
+        "Adding a pattern after the * pattern (or the 'allchannels' flag) is not "
         "valid and does not have any effect. Try 'resetchannels' to start with an empty list "
-        "of channels")
+        "of channels",
+    )
     # A read-write pattern "*" is not `allkeys`: more patterns may follow.
     h("ACL", "SETUSER", "u", "%RW~*", "~foo", "resetkeys", "~a", "allkeys")
     assert getuser(h)[b"keys"] == b"~*"
@@ -221,14 +247,15 @@ def test_patterns_after_a_star_are_refused(h: Any) -> None:
 
 def test_username_checks(h: Any) -> None:
     assert h.error("ACL", "SETUSER", "bad user") == (
-        "ERR Usernames can't contain spaces or null characters")
+        "ERR Usernames can't contain spaces or null characters"
+    )
     assert h.error("ACL", "SETUSER", b"a\0b") == (
-        "ERR Usernames can't contain spaces or null characters")
+        "ERR Usernames can't contain spaces or null characters"
+    )
 
 
 def test_key_patterns(h: Any) -> None:
-    h("ACL", "SETUSER", "u", "%RW~foo", "%R~bar", "%W~bar", "~baz", "%r~baz", "%W~w*",
-      "%R~", "~")
+    h("ACL", "SETUSER", "u", "%RW~foo", "%R~bar", "%W~bar", "~baz", "%r~baz", "%W~w*", "%R~", "~")
     assert getuser(h)[b"keys"] == b"~foo ~bar ~baz %W~w* ~"
     assert h("ACL", "LIST")[1] == b"user u off ~foo ~bar ~baz %W~w* ~ resetchannels -@all"
     h("ACL", "SETUSER", "u", "resetkeys", "%R~a", "%W~b", "~c")
@@ -268,7 +295,8 @@ def test_selectors(h: Any) -> None:
     h("ACL", "SETUSER", "u", "on", "(+get ~x)", "(", "+set", "~y", ")", "(~a &b +@all allkeys)")
     assert h("ACL", "LIST")[1] == (
         b"user u on resetchannels -@all (~x resetchannels -@all +get) "
-        b"(~y resetchannels -@all +set) (~* resetchannels &b +@all)")
+        b"(~y resetchannels -@all +set) (~* resetchannels &b +@all)"
+    )
     reply = getuser(h)
     assert reply[b"commands"] == b"-@all"
     assert [dict(zip(s[::2], s[1::2], strict=True)) for s in reply[b"selectors"]] == [
@@ -284,42 +312,51 @@ def test_selector_arguments_are_merged(h: Any) -> None:
     assert h("ACL", "SETUSER", "u", "(+get", "~x)") == b"OK"
     assert h("ACL", "LIST")[1] == b"user u off resetchannels -@all (~x resetchannels -@all +get)"
     assert h.error("ACL", "SETUSER", "v", "on", "(~x") == (
-        "ERR Unmatched parenthesis in acl selector starting at '(~x'.")
+        "ERR Unmatched parenthesis in acl selector starting at '(~x'."
+    )
     assert h.error("ACL", "SETUSER", "v", "(a)b") == (
-        "ERR Unmatched parenthesis in acl selector starting at '(a)b'.")
+        "ERR Unmatched parenthesis in acl selector starting at '(a)b'."
+    )
     assert h.error("ACL", "SETUSER", "v", "(~x", "(y", "z)") == modifier("(y z)", SYNTAX)
     assert h.error("ACL", "SETUSER", "v", "(~x)", ")") == modifier(")", SYNTAX)
     assert h("ACL", "GETUSER", "v") is None
 
 
 # --- describing command rules -----------------------------------------------------------
-@pytest.mark.parametrize(("given", "head", "singles"), [
-    (["+@all"], [b"+@all"], set()),
-    (["allcommands"], [b"+@all"], set()),
-    (["+@ALL", "nocommands"], [b"-@all"], set()),
-    (["+get"], [b"-@all"], {b"+get"}),
-    (["+GET", "+set", "-get"], [b"-@all"], {b"+set"}),
-    (["+@string"], [b"-@all", b"+@string"], set()),
-    (["+@string", "-set"], [b"-@all", b"+@string"], {b"-set"}),
-    (["+@all", "-@dangerous"], [b"+@all", b"-@dangerous"], set()),
-    (["+@all", "-get"], [b"+@all"], {b"-get"}),
-    (["+@all", "-get", "+get"], [b"+@all"], set()),
-    (["+@hyperloglog", "+@geo"], [b"-@all", b"+@geo", b"+@hyperloglog"], set()),
-    (["+@all", "-@hyperloglog", "-@transaction"],
-     [b"+@all", b"-@hyperloglog", b"-@transaction"], set()),
-    (["+config|get", "+client|id"], [b"-@all"], {b"+config|get", b"+client|id"}),
-    (["+acl", "-acl|log"], [b"-@all"], {b"+acl", b"-acl|log"}),
-    (["+select|0", "+select|1", "+SELECT|0"], [b"-@all"], {b"+select|0", b"+select|1"}),
-    (["+select|0", "-select"], [b"-@all"], set()),
-    (["+select|0", "+select"], [b"-@all"], {b"+select"}),
-])
-def test_command_rules_are_described_as_7_0_does(h: Any, given: list[str], head: list[bytes],
-                                                  singles: set[bytes]) -> None:
+@pytest.mark.parametrize(
+    ("given", "head", "singles"),
+    [
+        (["+@all"], [b"+@all"], set()),
+        (["allcommands"], [b"+@all"], set()),
+        (["+@ALL", "nocommands"], [b"-@all"], set()),
+        (["+get"], [b"-@all"], {b"+get"}),
+        (["+GET", "+set", "-get"], [b"-@all"], {b"+set"}),
+        (["+@string"], [b"-@all", b"+@string"], set()),
+        (["+@string", "-set"], [b"-@all", b"+@string"], {b"-set"}),
+        (["+@all", "-@dangerous"], [b"+@all", b"-@dangerous"], set()),
+        (["+@all", "-get"], [b"+@all"], {b"-get"}),
+        (["+@all", "-get", "+get"], [b"+@all"], set()),
+        (["+@hyperloglog", "+@geo"], [b"-@all", b"+@geo", b"+@hyperloglog"], set()),
+        (
+            ["+@all", "-@hyperloglog", "-@transaction"],
+            [b"+@all", b"-@hyperloglog", b"-@transaction"],
+            set(),
+        ),
+        (["+config|get", "+client|id"], [b"-@all"], {b"+config|get", b"+client|id"}),
+        (["+acl", "-acl|log"], [b"-@all"], {b"+acl", b"-acl|log"}),
+        (["+select|0", "+select|1", "+SELECT|0"], [b"-@all"], {b"+select|0", b"+select|1"}),
+        (["+select|0", "-select"], [b"-@all"], set()),
+        (["+select|0", "+select"], [b"-@all"], {b"+select"}),
+    ],
+)
+def test_command_rules_are_described_as_7_0_does(
+    h: Any, given: list[str], head: list[bytes], singles: set[bytes]
+) -> None:
     h("ACL", "SETUSER", "u", *given)
     assert rules(getuser(h)[b"commands"]) == (head, singles)
     line = h("ACL", "LIST")[1]
     assert line.startswith(b"user u off resetchannels ")
-    assert rules(line[len(b"user u off resetchannels "):]) == (head, singles)
+    assert rules(line[len(b"user u off resetchannels ") :]) == (head, singles)
 
 
 # --- AUTH and HELLO ---------------------------------------------------------------------
@@ -353,7 +390,8 @@ def test_nopass_user_takes_any_password(h: Any) -> None:
 def test_auth_with_one_argument_is_the_default_user(h: Any) -> None:
     assert h.error("AUTH", "pw") == (
         "ERR AUTH <password> called without any password configured for the default user. "
-        "Are you sure your configuration is correct?")
+        "Are you sure your configuration is correct?"
+    )
     h("ACL", "SETUSER", "default", ">secret")
     try:
         other = h.client_harness()
@@ -447,35 +485,36 @@ def test_unknown_and_arity_errors_come_before_the_acl(h: Any) -> None:
     other = user(h)
     assert other.error("NOSUCH") == "ERR unknown command 'NOSUCH', with args beginning with: "
     assert other.error("GET") == "ERR wrong number of arguments for 'get' command"
-    assert other.error("CONFIG", "NOSUCH") == (
-        "ERR unknown subcommand 'NOSUCH'. Try CONFIG HELP.")
+    assert other.error("CONFIG", "NOSUCH") == ("ERR unknown subcommand 'NOSUCH'. Try CONFIG HELP.")
 
 
-@pytest.mark.parametrize(("command", "allowed"), [
-    (["GET", "r1"], True),
-    (["GET", "w1"], False),
-    (["SET", "w1", "x"], True),  # SET without GET only writes
-    (["SET", "w1", "x", "GET"], False),
-    (["SET", "r1", "x"], False),
-    (["EXISTS", "w1"], True),  # no ACCESS/INSERT/DELETE/UPDATE flag: any pattern will do
-    (["TYPE", "w1"], True),
-    (["COPY", "r1", "w1"], True),
-    (["COPY", "w1", "r1"], False),
-    (["LMOVE", "r1", "w1", "LEFT", "RIGHT"], False),  # the source is written too
-    (["SORT", "r1", "STORE", "w1"], True),
-    (["SORT", "r1", "STORE", "r2"], False),
-    (["GETDEL", "w1"], False),
-    (["GETDEL", "rw1"], True),
-    (["APPEND", "w1", "x"], True),
-    (["INCR", "w1"], False),
-    (["GETEX", "r1"], False),
-    (["DEL", "r1"], False),
-    (["MSET", "w1", "a", "w2", "b"], True),
-    (["MSET", "w1", "a", "r2", "b"], False),
-    (["SET", "", "x"], False),  # "*"-like patterns never match the empty key
-])
-def test_key_permissions_follow_the_key_specs(h: Any, command: list[str],
-                                              allowed: bool) -> None:
+@pytest.mark.parametrize(
+    ("command", "allowed"),
+    [
+        (["GET", "r1"], True),
+        (["GET", "w1"], False),
+        (["SET", "w1", "x"], True),  # SET without GET only writes
+        (["SET", "w1", "x", "GET"], False),
+        (["SET", "r1", "x"], False),
+        (["EXISTS", "w1"], True),  # no ACCESS/INSERT/DELETE/UPDATE flag: any pattern will do
+        (["TYPE", "w1"], True),
+        (["COPY", "r1", "w1"], True),
+        (["COPY", "w1", "r1"], False),
+        (["LMOVE", "r1", "w1", "LEFT", "RIGHT"], False),  # the source is written too
+        (["SORT", "r1", "STORE", "w1"], True),
+        (["SORT", "r1", "STORE", "r2"], False),
+        (["GETDEL", "w1"], False),
+        (["GETDEL", "rw1"], True),
+        (["APPEND", "w1", "x"], True),
+        (["INCR", "w1"], False),
+        (["GETEX", "r1"], False),
+        (["DEL", "r1"], False),
+        (["MSET", "w1", "a", "w2", "b"], True),
+        (["MSET", "w1", "a", "r2", "b"], False),
+        (["SET", "", "x"], False),  # "*"-like patterns never match the empty key
+    ],
+)
+def test_key_permissions_follow_the_key_specs(h: Any, command: list[str], allowed: bool) -> None:
     other = user(h, "%R~r*", "%W~w*", "~rw*", "+@all")
     reply = other(*command)
     if allowed:
@@ -501,7 +540,8 @@ def test_subscribe_checks_every_channel(h: Any) -> None:
     other = user(h, "&a", "&b", "+@all")
     # (A real server's second frame stays unread: RawClient reads one reply per call.)
     assert other.raw("SUBSCRIBE", "a", "b").startswith(
-        b"*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n")
+        b"*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n"
+    )
 
 
 def test_selectors_allow_what_any_of_them_allows(h: Any) -> None:
@@ -520,10 +560,20 @@ def test_a_key_refusal_beats_a_command_refusal(h: Any) -> None:
     assert other.error("SET", "a1", "x") == NOPERM_KEY
     assert other.error("DEL", "a1") == noperm_cmd("del")
     assert log_entries(h)[:2] == [
-        {b"count": 1, b"reason": b"command", b"context": b"toplevel", b"object": b"del",
-         b"username": b"u"},
-        {b"count": 1, b"reason": b"key", b"context": b"toplevel", b"object": b"a1",
-         b"username": b"u"},
+        {
+            b"count": 1,
+            b"reason": b"command",
+            b"context": b"toplevel",
+            b"object": b"del",
+            b"username": b"u",
+        },
+        {
+            b"count": 1,
+            b"reason": b"key",
+            b"context": b"toplevel",
+            b"object": b"a1",
+            b"username": b"u",
+        },
     ]
 
 
@@ -555,23 +605,26 @@ def test_multi_checks_at_queue_time(h: Any) -> None:
     assert other("GET", "k1") == b"QUEUED"
     assert other.error("DEL", "k1") == noperm_cmd("del")
     assert other.error("GET", "x") == NOPERM_KEY
-    assert other.error("EXEC") == (
-        "EXECABORT Transaction discarded because of previous errors.")
+    assert other.error("EXEC") == ("EXECABORT Transaction discarded because of previous errors.")
     contexts = [(e[b"object"], e[b"context"]) for e in log_entries(h)]
     assert contexts == [(b"x", b"multi"), (b"del", b"multi")]
 
 
 def test_exec_without_permission_aborts_the_transaction(h: Any) -> None:
     other = user(h, "~k*", "+get", "+multi")
-    denied = ("EXECABORT Transaction discarded because of: NOPERM this user has no "
-              "permissions to run the 'exec' command")
+    denied = (
+        "EXECABORT Transaction discarded because of: NOPERM this user has no "
+        "permissions to run the 'exec' command"
+    )
     assert other.error("EXEC") == denied
     assert other("MULTI") == b"OK"
     assert other("GET", "k1") == b"QUEUED"
     assert other.error("EXEC") == denied
     assert other("MULTI") == b"OK"  # the transaction is gone
     assert [(e[b"object"], e[b"context"], e[b"count"]) for e in log_entries(h)] == [
-        (b"exec", b"multi", 1), (b"exec", b"toplevel", 1)]
+        (b"exec", b"multi", 1),
+        (b"exec", b"toplevel", 1),
+    ]
 
 
 def test_exec_checks_again(h: Any) -> None:
@@ -592,7 +645,9 @@ def test_exec_checks_again(h: Any) -> None:
         "permission to touch the specified keys",
     ]
     assert [(e[b"object"], e[b"context"]) for e in log_entries(h)] == [
-        (b"k2", b"multi"), (b"set", b"multi")]
+        (b"k2", b"multi"),
+        (b"set", b"multi"),
+    ]
 
 
 # --- ACL LOG ----------------------------------------------------------------------------
@@ -605,16 +660,41 @@ def test_log_entries(h: Any) -> None:
     h.client_harness().error("AUTH", "nosuch", "pw")
     h.client_harness().error("auth", "u", "wrong")
     assert log_entries(h) == [
-        {b"count": 1, b"reason": b"auth", b"context": b"toplevel", b"object": b"auth",
-         b"username": b"u"},
-        {b"count": 1, b"reason": b"auth", b"context": b"toplevel", b"object": b"AUTH",
-         b"username": b"nosuch"},
-        {b"count": 1, b"reason": b"channel", b"context": b"toplevel", b"object": b"x",
-         b"username": b"u"},
-        {b"count": 1, b"reason": b"key", b"context": b"toplevel", b"object": b"x",
-         b"username": b"u"},
-        {b"count": 2, b"reason": b"command", b"context": b"toplevel", b"object": b"del",
-         b"username": b"u"},
+        {
+            b"count": 1,
+            b"reason": b"auth",
+            b"context": b"toplevel",
+            b"object": b"auth",
+            b"username": b"u",
+        },
+        {
+            b"count": 1,
+            b"reason": b"auth",
+            b"context": b"toplevel",
+            b"object": b"AUTH",
+            b"username": b"nosuch",
+        },
+        {
+            b"count": 1,
+            b"reason": b"channel",
+            b"context": b"toplevel",
+            b"object": b"x",
+            b"username": b"u",
+        },
+        {
+            b"count": 1,
+            b"reason": b"key",
+            b"context": b"toplevel",
+            b"object": b"x",
+            b"username": b"u",
+        },
+        {
+            b"count": 2,
+            b"reason": b"command",
+            b"context": b"toplevel",
+            b"object": b"del",
+            b"username": b"u",
+        },
     ]
     assert len(log_entries(h, 2)) == 2
     assert log_entries(h, -5) == []
@@ -630,8 +710,15 @@ def test_auth_refused_inside_a_transaction_is_logged_as_multi(h: Any) -> None:
     assert h("MULTI") == b"OK"
     assert h("AUTH", "nosuch", "x") == b"QUEUED"
     assert [str(r) for r in h("EXEC")] == [WRONGPASS]
-    assert log_entries(h) == [{b"count": 1, b"reason": b"auth", b"context": b"multi",
-                               b"object": b"AUTH", b"username": b"nosuch"}]
+    assert log_entries(h) == [
+        {
+            b"count": 1,
+            b"reason": b"auth",
+            b"context": b"multi",
+            b"object": b"AUTH",
+            b"username": b"nosuch",
+        }
+    ]
 
 
 def test_log_client_info_and_age(h: Any) -> None:
@@ -652,10 +739,16 @@ def test_log_keeps_acllog_max_len_entries(h: Any) -> None:
     assert [e[b"object"] for e in log_entries(h)] == [b"lpush", b"del"]
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["abc"], "ERR value is not an integer or out of range"),
-    (["1", "2"], "ERR unknown subcommand or wrong number of arguments for 'LOG'. Try ACL HELP."),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["abc"], "ERR value is not an integer or out of range"),
+        (
+            ["1", "2"],
+            "ERR unknown subcommand or wrong number of arguments for 'LOG'. Try ACL HELP.",
+        ),
+    ],
+)
 def test_log_errors(h: Any, args: list[str], message: str) -> None:
     assert h.error("ACL", "LOG", *args) == message
 
@@ -680,26 +773,35 @@ def test_log_entries_group_within_a_minute() -> None:
 def test_dryrun(h: Any) -> None:
     h("ACL", "SETUSER", "u", "~k*", "&ch", "+get", "+publish")
     assert h("ACL", "DRYRUN", "u", "get", "k1") == b"OK"
-    assert h("ACL", "DRYRUN", "u", "GET", "zz") == b"This user has no permissions to access the 'zz' key"
+    assert (
+        h("ACL", "DRYRUN", "u", "GET", "zz")
+        == b"This user has no permissions to access the 'zz' key"
+    )
     assert h("ACL", "DRYRUN", "u", "del", "zz") == (
-        b"This user has no permissions to run the 'del' command")
+        b"This user has no permissions to run the 'del' command"
+    )
     assert h("ACL", "DRYRUN", "u", "publish", "x", "m") == (
-        b"This user has no permissions to access the 'x' channel")
+        b"This user has no permissions to access the 'x' channel"
+    )
     assert h("ACL", "DRYRUN", "u", "config", "get", "x") == (
-        b"This user has no permissions to run the 'config|get' command")
+        b"This user has no permissions to run the 'config|get' command"
+    )
     assert h("ACL", "LOG") == []  # dry runs are not logged
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["nosuch", "get", "x"], "ERR User 'nosuch' not found"),
-    (["u", "nosuchcmd", "x"], "ERR Command 'nosuchcmd' not found"),
-    (["u", "config", "nosuch"], "ERR Command 'config' not found"),
-    (["u", "client|id"], "ERR Command 'client|id' not found"),
-    (["u", "get"], "ERR wrong number of arguments for 'get' command"),
-    (["u", "config", "get"], "ERR wrong number of arguments for 'config|get' command"),
-    (["u", "config"], "ERR wrong number of arguments for 'config' command"),
-    (["u"], "ERR wrong number of arguments for 'acl|dryrun' command"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nosuch", "get", "x"], "ERR User 'nosuch' not found"),
+        (["u", "nosuchcmd", "x"], "ERR Command 'nosuchcmd' not found"),
+        (["u", "config", "nosuch"], "ERR Command 'config' not found"),
+        (["u", "client|id"], "ERR Command 'client|id' not found"),
+        (["u", "get"], "ERR wrong number of arguments for 'get' command"),
+        (["u", "config", "get"], "ERR wrong number of arguments for 'config|get' command"),
+        (["u", "config"], "ERR wrong number of arguments for 'config' command"),
+        (["u"], "ERR wrong number of arguments for 'acl|dryrun' command"),
+    ],
+)
 def test_dryrun_errors(h: Any, args: list[str], message: str) -> None:
     h("ACL", "SETUSER", "u")
     assert h.error("ACL", "DRYRUN", *args) == message
@@ -707,16 +809,41 @@ def test_dryrun_errors(h: Any, args: list[str], message: str) -> None:
 
 def test_cat(h: Any) -> None:
     assert h("ACL", "CAT") == [
-        b"keyspace", b"read", b"write", b"set", b"sortedset", b"list", b"hash", b"string",
-        b"bitmap", b"hyperloglog", b"geo", b"stream", b"pubsub", b"admin", b"fast", b"slow",
-        b"blocking", b"dangerous", b"connection", b"transaction", b"scripting"]
+        b"keyspace",
+        b"read",
+        b"write",
+        b"set",
+        b"sortedset",
+        b"list",
+        b"hash",
+        b"string",
+        b"bitmap",
+        b"hyperloglog",
+        b"geo",
+        b"stream",
+        b"pubsub",
+        b"admin",
+        b"fast",
+        b"slow",
+        b"blocking",
+        b"dangerous",
+        b"connection",
+        b"transaction",
+        b"scripting",
+    ]
     assert sorted(h("ACL", "CAT", "HyperLogLog")) == [
-        b"pfadd", b"pfcount", b"pfdebug", b"pfmerge", b"pfselftest"]
+        b"pfadd",
+        b"pfcount",
+        b"pfdebug",
+        b"pfmerge",
+        b"pfselftest",
+    ]
     connection = h("ACL", "CAT", "connection")
     assert b"client|id" in connection and b"auth" in connection and b"client" not in connection
     assert h.error("ACL", "CAT", "nosuch") == "ERR Unknown category 'nosuch'"
     assert h.error("ACL", "CAT", "a", "b") == (
-        "ERR unknown subcommand or wrong number of arguments for 'CAT'. Try ACL HELP.")
+        "ERR unknown subcommand or wrong number of arguments for 'CAT'. Try ACL HELP."
+    )
 
 
 def test_genpass(h: Any) -> None:
@@ -726,20 +853,22 @@ def test_genpass(h: Any) -> None:
     assert len(h("ACL", "GENPASS", "5")) == 2
     assert len(h("ACL", "GENPASS", "4096")) == 1024
     assert h("ACL", "GENPASS") != default
-    limit = ("ERR ACL GENPASS argument must be the number of bits for the output password, "
-             "a positive number up to 4096")
+    limit = (
+        "ERR ACL GENPASS argument must be the number of bits for the output password, "
+        "a positive number up to 4096"
+    )
     assert h.error("ACL", "GENPASS", "0") == limit
     assert h.error("ACL", "GENPASS", "4097") == limit
     assert h.error("ACL", "GENPASS", "abc") == "ERR value is not an integer or out of range"
     assert h.error("ACL", "GENPASS", "4", "5") == (
-        "ERR unknown subcommand or wrong number of arguments for 'GENPASS'. Try ACL HELP.")
+        "ERR unknown subcommand or wrong number of arguments for 'GENPASS'. Try ACL HELP."
+    )
 
 
 def test_deluser(h: Any) -> None:
     h("ACL", "SETUSER", "a")
     h("ACL", "SETUSER", "b")
-    assert h.error("ACL", "DELUSER", "a", "default") == (
-        "ERR The 'default' user cannot be removed")
+    assert h.error("ACL", "DELUSER", "a", "default") == ("ERR The 'default' user cannot be removed")
     assert h("ACL", "USERS") == [b"a", b"b", b"default"]
     assert h("ACL", "DELUSER", "a", "nosuch", "a") == 1
     assert h("ACL", "USERS") == [b"b", b"default"]
@@ -753,7 +882,8 @@ def test_help_and_subcommand_errors(h: Any) -> None:
     assert h.error("ACL", "NOSUCH") == "ERR unknown subcommand 'NOSUCH'. Try ACL HELP."
     assert h.error("ACL") == "ERR wrong number of arguments for 'acl' command"
     assert h.error("ACL", "WHOAMI", "x") == (
-        "ERR wrong number of arguments for 'acl|whoami' command")
+        "ERR wrong number of arguments for 'acl|whoami' command"
+    )
 
 
 def test_load_and_save_need_an_aclfile(h: Any) -> None:
@@ -850,8 +980,10 @@ def test_save_then_load() -> None:
     h("ACL", "SETUSER", "alice", "on", ">pw", "~a*", "&c", "+@string", "(+get ~x)")
     assert h("ACL", "SAVE") == b"OK"
     text = files.files["/acl/users.acl"]
-    assert text == ("user alice on #" + sha("pw").decode() + " ~a* resetchannels &c -@all "
-                    "+@string (~x resetchannels -@all +get)\n" + DEFAULT_LINE.decode() + "\n")
+    assert text == (
+        "user alice on #" + sha("pw").decode() + " ~a* resetchannels &c -@all "
+        "+@string (~x resetchannels -@all +get)\n" + DEFAULT_LINE.decode() + "\n"
+    )
     h("ACL", "SETUSER", "bob")
     h("ACL", "SETUSER", "default", ">secret")
     assert h("ACL", "LOAD") == b"OK"
@@ -873,19 +1005,22 @@ def test_load_without_a_default_user_recreates_it() -> None:
 @engine_only
 def test_load_errors_change_nothing() -> None:
     h, files = with_aclfile()
-    files.files["/acl/users.acl"] = ("user a on +nosuch\nnot a user line\nuser a\n"
-                                     "user b (~x\nuser c ~a%b %X~\n")
+    files.files["/acl/users.acl"] = (
+        "user a on +nosuch\nnot a user line\nuser a\nuser b (~x\nuser c ~a%b %X~\n"
+    )
     assert h.error("ACL", "LOAD") == (
         "ERR /acl/users.acl:1: Error in applying operation '+nosuch': Unknown command or "
         "category name in ACL. /acl/users.acl:2 "
         "should start with user keyword followed by the username. WARNING: Duplicate user "
         "'a' found on line 3. /acl/users.acl:4: Unmatched parenthesis in selector "
         "definition./acl/users.acl:5: Syntax error. WARNING: ACL errors detected, no change "
-        "to the previously active ACL rules was performed")
+        "to the previously active ACL rules was performed"
+    )
     assert h("ACL", "USERS") == [b"default"]
     h.engine.config.values["aclfile"] = "/acl/missing.acl"
     assert h.error("ACL", "LOAD") == (
-        "ERR Error loading ACLs, opening file '/acl/missing.acl': No such file or directory")
+        "ERR Error loading ACLs, opening file '/acl/missing.acl': No such file or directory"
+    )
 
 
 @engine_only
@@ -906,7 +1041,8 @@ def test_save_failure() -> None:
     h.engine.log = lambda level, message: logged.append(message)
     assert h.error("ACL", "SAVE") == (
         "ERR There was an error trying to save the ACLs. Please check the server logs for "
-        "more information")
+        "more information"
+    )
     assert logged == ["Writing ACL file for ACL SAVE: Permission denied"]
 
 
@@ -925,22 +1061,42 @@ def test_user_directives_at_startup() -> None:
     h.engine.acl.load_at_startup()
     assert h.engine.acl.config_lines() == [
         b"user alice on #" + sha("pw") + b" ~* resetchannels +@all",
-        b"user default off sanitize-payload resetchannels -@all"]
+        b"user default off sanitize-payload resetchannels -@all",
+    ]
 
 
-@pytest.mark.parametrize(("lines", "aclfile", "message"), [
-    (["a on", "a off"], "", "Error in user declaration 'a': Duplicate user found. A user can "
-                            "only be defined once in config files"),
-    (["a +nosuch"], "", "Error loading ACL rule '+nosuch' for the user named 'a': Unknown "
-                        "command or category name in ACL"),
-    (["a on"], "/x.acl", "Configuring Redis with users defined in redis.conf and at the same "
-                         "setting an ACL file path is invalid. This setup is very likely to "
-                         "lead to configuration errors and security holes, please define "
-                         "either an ACL file or declare users directly in your redis.conf, "
-                         "but not both."),
-    ([], "/x.acl", "Aborting Redis startup because of ACL errors: Error loading ACLs, opening "
-                   "file '/x.acl': No such file or directory"),
-])
+@pytest.mark.parametrize(
+    ("lines", "aclfile", "message"),
+    [
+        (
+            ["a on", "a off"],
+            "",
+            "Error in user declaration 'a': Duplicate user found. A user can "
+            "only be defined once in config files",
+        ),
+        (
+            ["a +nosuch"],
+            "",
+            "Error loading ACL rule '+nosuch' for the user named 'a': Unknown "
+            "command or category name in ACL",
+        ),
+        (
+            ["a on"],
+            "/x.acl",
+            "Configuring Redis with users defined in redis.conf and at the same "
+            "setting an ACL file path is invalid. This setup is very likely to "
+            "lead to configuration errors and security holes, please define "
+            "either an ACL file or declare users directly in your redis.conf, "
+            "but not both.",
+        ),
+        (
+            [],
+            "/x.acl",
+            "Aborting Redis startup because of ACL errors: Error loading ACLs, opening "
+            "file '/x.acl': No such file or directory",
+        ),
+    ],
+)
 @engine_only
 def test_user_directive_errors(lines: list[str], aclfile: str, message: str) -> None:
     h, _ = engine_with_users(*lines, aclfile=aclfile)
@@ -958,8 +1114,10 @@ def test_the_hook_for_scripts() -> None:
     assert get is not None
     assert acl.denied(other.client, get, [b"get", b"k1"]) is None
     assert acl.denied(other.client, get, [b"get", b"x"]) == (
-        "can't access at least one of the keys mentioned in the command arguments")
+        "can't access at least one of the keys mentioned in the command arguments"
+    )
     assert h("ACL", "LOG") == []
-    assert acl.denied(other.client, get, [b"get", b"x"], context=LUA,
-                      caller=other.client) is not None
+    assert (
+        acl.denied(other.client, get, [b"get", b"x"], context=LUA, caller=other.client) is not None
+    )
     assert [(e[b"object"], e[b"context"]) for e in log_entries(h)] == [(b"x", b"lua")]

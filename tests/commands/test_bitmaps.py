@@ -7,8 +7,10 @@ import pytest
 from tests.support import Harness
 
 OFFSET_ERR = "ERR bit offset is not an integer or out of range"
-TYPE_ERR = ("ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not "
-            "supported but i64 is.")
+TYPE_ERR = (
+    "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not "
+    "supported but i64 is."
+)
 
 
 @pytest.fixture
@@ -95,7 +97,8 @@ def test_bitop(h: Harness) -> None:
     assert h("BITOP", "AND", "d", "nokey", "nokey2") == 0
     assert h("GET", "d") is None
     assert h.error("BITOP", "NOT", "d", "a", "b") == (
-        "ERR BITOP NOT must be called with a single source key.")
+        "ERR BITOP NOT must be called with a single source key."
+    )
     assert h.error("BITOP", "NAND", "d", "a") == "ERR syntax error"
     h("LPUSH", "l", "x")
     assert h.error("BITOP", "AND", "d", "a", "l").startswith("WRONGTYPE")
@@ -103,15 +106,22 @@ def test_bitop(h: Harness) -> None:
 
 def test_bitfield_get_set_incrby_and_overflow(h: Harness) -> None:
     assert h("BITFIELD", "bf", "SET", "i8", 0, -100, "GET", "i8", 0, "GET", "u8", 0) == [
-        0, -100, 156]
+        0,
+        -100,
+        156,
+    ]
     assert h("BITFIELD", "bf", "OVERFLOW", "FAIL", "INCRBY", "i8", 0, -100) == [None]
     assert h("BITFIELD", "bf", "OVERFLOW", "WRAP", "INCRBY", "i8", 0, -100) == [56]
     assert h("BITFIELD", "bf", "OVERFLOW", "SAT", "INCRBY", "i8", 0, 100) == [127]
     assert h("BITFIELD", "bf", "SET", "u8", "#1", 255, "INCRBY", "u8", "#1", 10) == [0, 9]
     assert h("BITFIELD", "bf", "SET", "u8", 0, -1, "OVERFLOW", "SAT", "SET", "u8", 0, -1) == [
-        127, 255]
+        127,
+        255,
+    ]
     assert h("BITFIELD", "bf", "SET", "i64", 0, 2**63 - 1, "INCRBY", "i64", 0, 1) == [
-        -69524319247532032, -(2**63)]
+        -69524319247532032,
+        -(2**63),
+    ]
     assert h("BITFIELD", "bf", "OVERFLOW", "SAT", "INCRBY", "i64", 0, -1) == [-(2**63)]
     assert h("BITFIELD", "nokey", "GET", "u4", 0) == [0]
     assert h("GET", "nokey") is None  # reads do not create the key
@@ -123,11 +133,40 @@ def test_bitfield_sat_set_far_below_a_signed_range_saturates_high(h: Harness) ->
     # Redis's int64 `max - value` wraps for values within 2^(w-1) of INT64_MIN, and its
     # check then reads them as too high: SAT stores the maximum (seen in a random run as
     # GET bytes differing from redis-server's).
-    assert h("BITFIELD", "b", "OVERFLOW", "SAT", "SET", "i16", 11, -(2**63), "GET", "i16", 11,
-             "SET", "i8", 0, -(2**63) + 128, "GET", "i8", 0,
-             "SET", "i8", 8, -(2**63) + 127, "GET", "i8", 8,
-             "SET", "i64", 0, -(2**63), "GET", "i64", 0) == [
-        0, 32767, 0, -128, 15, 127, -9187343377274765312, -(2**63)]
+    assert h(
+        "BITFIELD",
+        "b",
+        "OVERFLOW",
+        "SAT",
+        "SET",
+        "i16",
+        11,
+        -(2**63),
+        "GET",
+        "i16",
+        11,
+        "SET",
+        "i8",
+        0,
+        -(2**63) + 128,
+        "GET",
+        "i8",
+        0,
+        "SET",
+        "i8",
+        8,
+        -(2**63) + 127,
+        "GET",
+        "i8",
+        8,
+        "SET",
+        "i64",
+        0,
+        -(2**63),
+        "GET",
+        "i64",
+        0,
+    ) == [0, 32767, 0, -128, 15, 127, -9187343377274765312, -(2**63)]
     assert h("BITFIELD", "w", "SET", "i16", 0, -(2**63), "GET", "i16", 0) == [0, 0]
     assert h("BITFIELD", "f", "OVERFLOW", "FAIL", "SET", "i16", 0, -(2**63)) == [None]
 
@@ -151,7 +190,9 @@ def test_bitfield_errors(h: Harness) -> None:
     assert h.error("BITFIELD", "bf", "FOO", "i8", 0) == "ERR syntax error"
     assert h.error("BITFIELD", "bf", "OVERFLOW", "MAYBE") == "ERR Invalid OVERFLOW type specified"
     assert h.error("BITFIELD", "bf", "SET", "i8", 0, "abc") == (
-        "ERR value is not an integer or out of range")
+        "ERR value is not an integer or out of range"
+    )
     assert h.error("BITFIELD_RO", "bf", "SET", "i8", 0, 1) == (
-        "ERR BITFIELD_RO only supports the GET subcommand")
+        "ERR BITFIELD_RO only supports the GET subcommand"
+    )
     assert h("GET", "bf") is None  # nothing was written by failed commands

@@ -54,8 +54,19 @@ def test_idle_client_costs_its_connection_only(h: Harness) -> None:
     FakeShell(h)
     other = h.client_harness()
     mine = fields(h, other.client)
-    assert mine | {"qbuf": "0", "qbuf-free": "0", "argv-mem": "0", "obl": "0", "oll": "0",
-                   "omem": "0", "tot-mem": str(CONNECTION_BASE)} == mine
+    assert (
+        mine
+        | {
+            "qbuf": "0",
+            "qbuf-free": "0",
+            "argv-mem": "0",
+            "obl": "0",
+            "oll": "0",
+            "omem": "0",
+            "tot-mem": str(CONNECTION_BASE),
+        }
+        == mine
+    )
 
 
 def test_caller_holds_its_request_and_argv(h: Harness) -> None:
@@ -117,15 +128,23 @@ def test_info_memory_sums_clients_by_kind(h: Harness) -> None:
     values = dict(line.split(":", 1) for line in memory.split("\r\n") if ":" in line)
     clients = h.engine.memory.clients
     assert int(values["mem_clients_slaves"]) == clients.usage(replica.client) > 2 * MB
-    assert int(values["mem_clients_normal"]) == (clients.usage(h.client)
-                                                 + clients.usage(other.client))
+    assert int(values["mem_clients_normal"]) == (
+        clients.usage(h.client) + clients.usage(other.client)
+    )
     stats = h("MEMORY", "STATS")
     assert stats[stats.index(b"clients.slaves") + 1] == int(values["mem_clients_slaves"])
 
 
-@pytest.mark.parametrize(("setting", "maxmemory", "limit"), [
-    ("0", "0", 0), ("1mb", "0", MB), ("1000", "0", MIN_LIMIT), ("10%", "100mb", 10 * MB),
-    ("10%", "0", 0)])
+@pytest.mark.parametrize(
+    ("setting", "maxmemory", "limit"),
+    [
+        ("0", "0", 0),
+        ("1mb", "0", MB),
+        ("1000", "0", MIN_LIMIT),
+        ("10%", "100mb", 10 * MB),
+        ("10%", "0", 0),
+    ],
+)
 def test_limit_follows_redis(h: Harness, setting: str, maxmemory: str, limit: int) -> None:
     h("CONFIG", "SET", "maxmemory", maxmemory, "maxmemory-clients", setting)
     assert h.engine.memory.clients.limit == limit
@@ -165,7 +184,9 @@ def test_no_evict_master_and_replicas_are_never_evicted(h: Harness) -> None:
     closed = h.engine.clients_to_close
     assert {c.id for c in closed} == {h.client.id, small.client.id}
     assert shell.logged[-1] == (
-        "warning", "Over client maxmemory after evicting all evictable clients")
+        "warning",
+        "Over client maxmemory after evicting all evictable clients",
+    )
 
 
 def test_pubsub_clients_are_evictable(h: Harness) -> None:

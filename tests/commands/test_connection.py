@@ -8,22 +8,55 @@ import pytest
 from node.engine.session import REPLY_ON
 from tests.support import START_MS, Harness
 
-HELLO2 = (b"*14\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n"
-          b"$5\r\nproto\r\n:2\r\n$2\r\nid\r\n:1\r\n$4\r\nmode\r\n$10\r\nstandalone\r\n"
-          b"$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n")
-HELLO3 = (b"%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n"
-          b"$5\r\nproto\r\n:3\r\n$2\r\nid\r\n:1\r\n$4\r\nmode\r\n$10\r\nstandalone\r\n"
-          b"$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n")
+HELLO2 = (
+    b"*14\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n"
+    b"$5\r\nproto\r\n:2\r\n$2\r\nid\r\n:1\r\n$4\r\nmode\r\n$10\r\nstandalone\r\n"
+    b"$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n"
+)
+HELLO3 = (
+    b"%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n"
+    b"$5\r\nproto\r\n:3\r\n$2\r\nid\r\n:1\r\n$4\r\nmode\r\n$10\r\nstandalone\r\n"
+    b"$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n"
+)
 NOAUTH = "NOAUTH Authentication required."
 WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
-NOAUTH_HELLO = ("NOAUTH HELLO must be called with the client already authenticated, otherwise "
-                "the HELLO AUTH <user> <pass> option can be used to authenticate the client "
-                "and select the RESP protocol version at the same time")
+NOAUTH_HELLO = (
+    "NOAUTH HELLO must be called with the client already authenticated, otherwise "
+    "the HELLO AUTH <user> <pass> option can be used to authenticate the client "
+    "and select the RESP protocol version at the same time"
+)
 BAD_NAME = "ERR Client names cannot contain spaces, newlines or special characters."
 # Redis 7.0's CLIENT LIST fields, in order.
-FIELDS = ["id", "addr", "laddr", "fd", "name", "age", "idle", "flags", "db", "sub", "psub",
-          "ssub", "multi", "qbuf", "qbuf-free", "argv-mem", "multi-mem", "rbs", "rbp", "obl",
-          "oll", "omem", "tot-mem", "events", "cmd", "user", "redir", "resp"]
+FIELDS = [
+    "id",
+    "addr",
+    "laddr",
+    "fd",
+    "name",
+    "age",
+    "idle",
+    "flags",
+    "db",
+    "sub",
+    "psub",
+    "ssub",
+    "multi",
+    "qbuf",
+    "qbuf-free",
+    "argv-mem",
+    "multi-mem",
+    "rbs",
+    "rbp",
+    "obl",
+    "oll",
+    "omem",
+    "tot-mem",
+    "events",
+    "cmd",
+    "user",
+    "redir",
+    "resp",
+]
 
 
 @pytest.fixture
@@ -74,14 +107,16 @@ def test_select_switches_database(h: Harness) -> None:
     assert h("GET", "k") == b"0"
 
 
-@pytest.mark.parametrize(("arg", "message"), [
-    ("16", "ERR DB index is out of range"),
-    ("-1", "ERR DB index is out of range"),
-    ("01", "ERR value is not an integer or out of range"),
-    ("x", "ERR value is not an integer or out of range"),
-    ("99999999999", "ERR value is out of range, value must between -2147483648 and "
-                    "2147483647"),
-])
+@pytest.mark.parametrize(
+    ("arg", "message"),
+    [
+        ("16", "ERR DB index is out of range"),
+        ("-1", "ERR DB index is out of range"),
+        ("01", "ERR value is not an integer or out of range"),
+        ("x", "ERR value is not an integer or out of range"),
+        ("99999999999", "ERR value is out of range, value must between -2147483648 and 2147483647"),
+    ],
+)
 def test_select_errors(h: Harness, arg: str, message: str) -> None:
     assert h.error("SELECT", arg) == message
     assert h.client.db.index == 0
@@ -91,7 +126,8 @@ def test_select_errors(h: Harness, arg: str, message: str) -> None:
 def test_auth_without_password_configured(h: Harness) -> None:
     assert h.error("AUTH", "x") == (
         "ERR AUTH <password> called without any password configured for the default user. "
-        "Are you sure your configuration is correct?")
+        "Are you sure your configuration is correct?"
+    )
     assert h("AUTH", "default", "anything") == b"OK"  # the default user is "nopass"
     assert h.error("AUTH", "bob", "x") == WRONGPASS
     assert h.error("AUTH", "a", "b", "c") == "ERR syntax error"
@@ -141,20 +177,23 @@ def test_hello_mode_in_cluster() -> None:
     assert h("HELLO")[9] == b"cluster"
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("4",), "NOPROTO unsupported protocol version"),
-    (("1",), "NOPROTO unsupported protocol version"),
-    (("-1",), "NOPROTO unsupported protocol version"),
-    (("abc",), "ERR Protocol version is not an integer or out of range"),
-    (("99999999999999999999",), "ERR Protocol version is not an integer or out of range"),
-    (("3", "FOO"), "ERR Syntax error in HELLO option 'FOO'"),
-    (("3", "AUTH", "a"), "ERR Syntax error in HELLO option 'AUTH'"),
-    (("3", "auth"), "ERR Syntax error in HELLO option 'auth'"),
-    (("3", "SETNAME"), "ERR Syntax error in HELLO option 'SETNAME'"),
-    (("3", "AUTH", "default", "x", "SETNAME"), "ERR Syntax error in HELLO option 'SETNAME'"),
-    (("3", "SETNAME", "a b"), BAD_NAME),
-    (("3", "AUTH", "bob", "x"), WRONGPASS),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("4",), "NOPROTO unsupported protocol version"),
+        (("1",), "NOPROTO unsupported protocol version"),
+        (("-1",), "NOPROTO unsupported protocol version"),
+        (("abc",), "ERR Protocol version is not an integer or out of range"),
+        (("99999999999999999999",), "ERR Protocol version is not an integer or out of range"),
+        (("3", "FOO"), "ERR Syntax error in HELLO option 'FOO'"),
+        (("3", "AUTH", "a"), "ERR Syntax error in HELLO option 'AUTH'"),
+        (("3", "auth"), "ERR Syntax error in HELLO option 'auth'"),
+        (("3", "SETNAME"), "ERR Syntax error in HELLO option 'SETNAME'"),
+        (("3", "AUTH", "default", "x", "SETNAME"), "ERR Syntax error in HELLO option 'SETNAME'"),
+        (("3", "SETNAME", "a b"), BAD_NAME),
+        (("3", "AUTH", "bob", "x"), WRONGPASS),
+    ],
+)
 def test_hello_errors_change_nothing(h: Harness, args: tuple[str, ...], message: str) -> None:
     assert h.error("HELLO", *args) == message
     assert h.client.resp == 2
@@ -256,16 +295,17 @@ def test_client_setinfo(h: Harness) -> None:
     assert (h.client.lib_name, h.client.lib_ver) == (b"redis-py", b"5.0.1")
     assert h.error("CLIENT", "SETINFO", "lib-foo", "x") == "ERR Unrecognized option 'lib-foo'"
     assert h.error("CLIENT", "SETINFO", "LIB-NAME", "a b") == (
-        "ERR LIB-NAME cannot contain spaces, newlines or special characters.")
+        "ERR LIB-NAME cannot contain spaces, newlines or special characters."
+    )
     assert h.error("CLIENT", "SETINFO", "lib-name") == (
-        "ERR wrong number of arguments for 'client|setinfo' command")
+        "ERR wrong number of arguments for 'client|setinfo' command"
+    )
 
 
 def test_client_container_errors(h: Harness) -> None:
     assert h.error("CLIENT") == "ERR wrong number of arguments for 'client' command"
     assert h.error("CLIENT", "foo") == "ERR unknown subcommand 'foo'. Try CLIENT HELP."
-    assert h.error("CLIENT", "KILL") == (
-        "ERR wrong number of arguments for 'client|kill' command")
+    assert h.error("CLIENT", "KILL") == ("ERR wrong number of arguments for 'client|kill' command")
     assert h.error("CLIENT", "ID", "x") == "ERR wrong number of arguments for 'client|id' command"
 
 
@@ -279,17 +319,38 @@ def test_client_info_line(h: Harness) -> None:
     info = fields(line)
     assert list(info) == FIELDS
     assert info == info | {
-        "id": "1", "addr": "127.0.0.1:50000", "laddr": "127.0.0.1:6379", "fd": "8",
-        "name": "", "age": "0", "idle": "0", "flags": "N", "db": "0", "sub": "0",
-        "psub": "0", "ssub": "0", "multi": "-1", "qbuf": "26", "qbuf-free": "0",
-        "argv-mem": "10", "multi-mem": "0", "obl": "0", "oll": "0", "omem": "0",
-        "events": "r", "cmd": "client|info", "user": "default", "redir": "-1", "resp": "2"}
+        "id": "1",
+        "addr": "127.0.0.1:50000",
+        "laddr": "127.0.0.1:6379",
+        "fd": "8",
+        "name": "",
+        "age": "0",
+        "idle": "0",
+        "flags": "N",
+        "db": "0",
+        "sub": "0",
+        "psub": "0",
+        "ssub": "0",
+        "multi": "-1",
+        "qbuf": "26",
+        "qbuf-free": "0",
+        "argv-mem": "10",
+        "multi-mem": "0",
+        "obl": "0",
+        "oll": "0",
+        "omem": "0",
+        "events": "r",
+        "cmd": "client|info",
+        "user": "default",
+        "redir": "-1",
+        "resp": "2",
+    }
 
 
 def test_client_info_is_verbatim_in_resp3() -> None:
     h = Harness(resp=3)
     raw = h.raw("CLIENT", "INFO")
-    assert raw.startswith(b"=") and raw[raw.index(b"\r\n") + 2:].startswith(b"txt:id=1 ")
+    assert raw.startswith(b"=") and raw[raw.index(b"\r\n") + 2 :].startswith(b"txt:id=1 ")
 
 
 def test_client_list_shows_every_client_with_its_state(h: Harness) -> None:
@@ -304,8 +365,15 @@ def test_client_list_shows_every_client_with_its_state(h: Harness) -> None:
     mine, theirs = listed
     assert mine["cmd"] == "client|list" and mine["argv-mem"] == "10"
     assert (mine["age"], mine["idle"]) == ("5", "5")  # the harness never refreshes idle
-    assert theirs == theirs | {"name": "bee", "db": "5", "cmd": "ping", "resp": "3",
-                               "qbuf": "0", "argv-mem": "0", "age": "5"}
+    assert theirs == theirs | {
+        "name": "bee",
+        "db": "5",
+        "cmd": "ping",
+        "resp": "3",
+        "qbuf": "0",
+        "argv-mem": "0",
+        "age": "5",
+    }
 
 
 def test_client_list_fresh_client_has_no_command(h: Harness) -> None:
@@ -347,16 +415,19 @@ def test_client_list_id_filter_keeps_order_and_repeats(h: Harness) -> None:
     assert h.raw("CLIENT", "LIST", "ID", 99) == b"$0\r\n\r\n"
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("TYPE", "foo"), "ERR Unknown client type 'foo'"),
-    (("TYPE",), "ERR syntax error"),
-    (("ID",), "ERR syntax error"),
-    (("ID", "abc"), "ERR Invalid client ID"),
-    (("ID", "1", "abc"), "ERR Invalid client ID"),
-    (("ID", "1", "TYPE", "normal"), "ERR Invalid client ID"),
-    (("TYPE", "normal", "ID", "1"), "ERR syntax error"),
-    (("foo",), "ERR syntax error"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("TYPE", "foo"), "ERR Unknown client type 'foo'"),
+        (("TYPE",), "ERR syntax error"),
+        (("ID",), "ERR syntax error"),
+        (("ID", "abc"), "ERR Invalid client ID"),
+        (("ID", "1", "abc"), "ERR Invalid client ID"),
+        (("ID", "1", "TYPE", "normal"), "ERR Invalid client ID"),
+        (("TYPE", "normal", "ID", "1"), "ERR syntax error"),
+        (("foo",), "ERR syntax error"),
+    ],
+)
 def test_client_list_errors(h: Harness, args: tuple[str, ...], message: str) -> None:
     assert h.error("CLIENT", "LIST", *args) == message
 
@@ -401,17 +472,20 @@ def test_kill_skipme(h: Harness) -> None:
     assert h.client.close_after_reply
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("ID", "abc"), "ERR client-id should be greater than 0"),
-    (("ID", "0"), "ERR client-id should be greater than 0"),
-    (("ID", "-1"), "ERR client-id should be greater than 0"),
-    (("TYPE", "foo"), "ERR Unknown client type 'foo'"),
-    (("USER", "nobody"), "ERR No such user 'nobody'"),
-    (("TYPE", "normal", "SKIPME", "maybe"), "ERR syntax error"),
-    (("FOO", "bar"), "ERR syntax error"),
-    (("a", "b", "c"), "ERR syntax error"),
-    (("ID", "1", "TYPE"), "ERR syntax error"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("ID", "abc"), "ERR client-id should be greater than 0"),
+        (("ID", "0"), "ERR client-id should be greater than 0"),
+        (("ID", "-1"), "ERR client-id should be greater than 0"),
+        (("TYPE", "foo"), "ERR Unknown client type 'foo'"),
+        (("USER", "nobody"), "ERR No such user 'nobody'"),
+        (("TYPE", "normal", "SKIPME", "maybe"), "ERR syntax error"),
+        (("FOO", "bar"), "ERR syntax error"),
+        (("a", "b", "c"), "ERR syntax error"),
+        (("ID", "1", "TYPE"), "ERR syntax error"),
+    ],
+)
 def test_kill_errors(h: Harness, args: tuple[str, ...], message: str) -> None:
     h.client_harness()
     assert h.error("CLIENT", "KILL", *args) == message
@@ -476,10 +550,14 @@ def test_on_off_switches(h: Harness, sub: str, attr: str) -> None:
 
 def test_client_help(h: Harness) -> None:
     raw = h.raw("client", "help")
-    assert raw.startswith(b"*48\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. "
-                          b"Subcommands are:\r\n+CACHING (YES|NO)\r\n")
-    assert raw.endswith(b"+NO-EVICT (ON|OFF)\r\n+    Protect current client connection from "
-                        b"eviction.\r\n+HELP\r\n+    Prints this help.\r\n")
+    assert raw.startswith(
+        b"*48\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. "
+        b"Subcommands are:\r\n+CACHING (YES|NO)\r\n"
+    )
+    assert raw.endswith(
+        b"+NO-EVICT (ON|OFF)\r\n+    Protect current client connection from "
+        b"eviction.\r\n+HELP\r\n+    Prints this help.\r\n"
+    )
 
 
 def test_start_time_is_the_harness_clock(h: Harness) -> None:

@@ -59,8 +59,9 @@ def test_commandstats_counts_calls_rejections_and_failures() -> None:
     h.error("EXEC")  # EXECABORT: the EXEC call failed
     h.error("INCR", "k")  # not an integer: a failed call
     stats = info(h, "commandstats")
-    assert stats["cmdstat_get"] == ("calls=1,usec=5,usec_per_call=5.00,rejected_calls=2,"
-                                    "failed_calls=0")
+    assert stats["cmdstat_get"] == (
+        "calls=1,usec=5,usec_per_call=5.00,rejected_calls=2,failed_calls=0"
+    )
     assert stats["cmdstat_set"].startswith("calls=1,")
     assert stats["cmdstat_exec"].endswith("rejected_calls=0,failed_calls=1")
     assert stats["cmdstat_incr"].endswith("rejected_calls=0,failed_calls=1")
@@ -107,7 +108,8 @@ def test_usec_per_call_is_float_arithmetic() -> None:
     stats.calls, stats.usec = 7, 12345678
     # (float)12345678/7 = 1763668.25 in single precision, not 1763668.29.
     assert info(h, "commandstats")["cmdstat_ping"].startswith(
-        "calls=7,usec=12345678,usec_per_call=1763668.25,")
+        "calls=7,usec=12345678,usec_per_call=1763668.25,"
+    )
 
 
 def test_errorstats_and_total_error_replies() -> None:
@@ -116,8 +118,7 @@ def test_errorstats_and_total_error_replies() -> None:
     h.error("GET")
     h("SET", "s", "x")
     h.error("LPUSH", "s", "a")
-    assert info(h, "errorstats") == {"errorstat_ERR": "count=2",
-                                     "errorstat_WRONGTYPE": "count=1"}
+    assert info(h, "errorstats") == {"errorstat_ERR": "count=2", "errorstat_WRONGTYPE": "count=1"}
     assert info(h, "stats")["total_error_replies"] == "3"
 
 
@@ -146,7 +147,8 @@ def test_resetstat_clears_command_and_error_stats() -> None:
     h("CONFIG", "RESETSTAT")
     assert info(h, "commandstats") == {
         "cmdstat_config|resetstat": "calls=1,usec=5,usec_per_call=5.00,rejected_calls=0,"
-                                    "failed_calls=0"}
+        "failed_calls=0"
+    }
     assert info(h, "errorstats") == {}
     # RESETSTAT and the two INFOs since (each counted once it has run).
     assert info(h, "stats")["total_commands_processed"] == "3"
@@ -176,10 +178,12 @@ def test_latencystats_percentiles_and_config() -> None:
         h("PING")
     usec5 = hdr.highest_equivalent(5000) / 1000
     assert info(h, "latencystats")["latency_percentiles_usec_ping"] == (
-        f"p50={usec5:.3f},p99={usec5:.3f},p99.9={usec5:.3f}")
+        f"p50={usec5:.3f},p99={usec5:.3f},p99.9={usec5:.3f}"
+    )
     h("CONFIG", "SET", "latency-tracking-info-percentiles", "50 99.99")
     assert info(h, "latencystats")["latency_percentiles_usec_ping"] == (
-        f"p50={usec5:.3f},p99.99={usec5:.3f}")
+        f"p50={usec5:.3f},p99.99={usec5:.3f}"
+    )
     h("CONFIG", "SET", "latency-tracking", "no")
     h("ECHO", "x")
     assert "latency_percentiles_usec_echo" not in info(h, "latencystats")
@@ -257,10 +261,12 @@ def test_slowlog_errors_and_help() -> None:
     assert h.error("SLOWLOG", "GET", "-2") == count_error
     assert h.error("SLOWLOG", "GET", "abc") == count_error
     assert h.error("SLOWLOG", "GET", "1", "2") == (
-        "ERR unknown subcommand or wrong number of arguments for 'GET'. Try SLOWLOG HELP.")
+        "ERR unknown subcommand or wrong number of arguments for 'GET'. Try SLOWLOG HELP."
+    )
     assert h.error("SLOWLOG", "foo") == "ERR unknown subcommand 'foo'. Try SLOWLOG HELP."
     assert h("SLOWLOG", "HELP")[0] == (
-        b"SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
+        b"SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+    )
     assert h("SLOWLOG", "GET", "0") == []
 
 
@@ -284,16 +290,22 @@ def test_latency_monitor_records_slow_commands() -> None:
 def test_latency_graph_and_doctor() -> None:
     h = timed(latency_monitor_threshold="1", enable_debug_command="yes")
     assert h.error("LATENCY", "GRAPH", "command") == (
-        "ERR No samples available for event 'command'")
+        "ERR No samples available for event 'command'"
+    )
     h("DEBUG", "SLEEP", "0.12")
     h.advance(21_000)
     graph = h("LATENCY", "GRAPH", "command")
-    assert graph == (b"command - high 120 ms, low 120 ms (all time high 120 ms)\n"
-                     + b"-" * 80 + b"\n \n \n \n_\n \n2\n1\ns\n")
+    assert graph == (
+        b"command - high 120 ms, low 120 ms (all time high 120 ms)\n"
+        + b"-" * 80
+        + b"\n \n \n \n_\n \n2\n1\ns\n"
+    )
     report = h("LATENCY", "DOCTOR").decode()
     assert report.startswith("Dave, I have observed latency spikes in this Redis instance.")
-    assert ("1. command: 1 latency spikes (average 120ms, mean deviation 0ms, period 21.00 "
-            "sec). Worst all time event 120ms.") in report
+    assert (
+        "1. command: 1 latency spikes (average 120ms, mean deviation 0ms, period 21.00 "
+        "sec). Worst all time event 120ms."
+    ) in report
 
 
 def test_latency_doctor_when_disabled() -> None:
@@ -311,23 +323,30 @@ def test_latency_histogram() -> None:
     h("SET", "k", "v")
     h("CONFIG", "GET", "port")
     reply = h("LATENCY", "HISTOGRAM", "set", "config", "nosuch")
-    assert reply == [b"set", [b"calls", 1, b"histogram_usec", [8, 1]],
-                     b"config|get", [b"calls", 1, b"histogram_usec", [8, 1]]]
+    assert reply == [
+        b"set",
+        [b"calls", 1, b"histogram_usec", [8, 1]],
+        b"config|get",
+        [b"calls", 1, b"histogram_usec", [8, 1]],
+    ]
     h3 = timed()
     h3.client.resp = 3
     h3("PING")
     assert h3.raw("LATENCY", "HISTOGRAM", "ping") == (
         b"%1\r\n$4\r\nping\r\n%2\r\n$5\r\ncalls\r\n:1\r\n$14\r\nhistogram_usec\r\n"
-        b"%1\r\n:8\r\n:1\r\n")
+        b"%1\r\n:8\r\n:1\r\n"
+    )
 
 
 def test_latency_help_and_errors() -> None:
     h = Harness()
-    assert h("LATENCY", "HELP")[-3] == (b"    If no commands are specified then all histograms "
-                                        b"are replied.")
+    assert h("LATENCY", "HELP")[-3] == (
+        b"    If no commands are specified then all histograms are replied."
+    )
     assert h.error("LATENCY", "foo") == "ERR unknown subcommand 'foo'. Try LATENCY HELP."
     assert h.error("LATENCY", "HISTORY") == (
-        "ERR wrong number of arguments for 'latency|history' command")
+        "ERR wrong number of arguments for 'latency|history' command"
+    )
 
 
 # --- MONITOR ---------------------------------------------------------------------------------
@@ -360,25 +379,31 @@ def test_monitor_shows_scripts_and_their_commands_as_lua() -> None:
     h = Harness()
     mon = h.client_harness()
     mon("MONITOR")
-    h("EVAL", "redis.call('select', '3'); redis.pcall('set', 'a'); return redis.call('get', 'a')",
-      "0")
+    h(
+        "EVAL",
+        "redis.call('select', '3'); redis.pcall('set', 'a'); return redis.call('get', 'a')",
+        "0",
+    )
     h.error("EVAL", "return 1", "-1")  # refused by the handler, still shown
     h.error("EVALSHA", "0" * 40, "0")
-    h("FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('f', function(keys) "
-      "return redis.call('incr', keys[1]) end)")
+    h(
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=lib\nredis.register_function('f', function(keys) "
+        "return redis.call('incr', keys[1]) end)",
+    )
     h("FCALL", "f", "1", "n")
     h.error("FCALL", "nosuch", "0")
-    lines = [line.split(" ", 1)[1] for line in
-             b"".join(mon.client.out).decode().split("\r\n")[:-1]]
+    lines = [line.split(" ", 1)[1] for line in b"".join(mon.client.out).decode().split("\r\n")[:-1]]
     assert lines == [
-        '[0 127.0.0.1:50000] "EVAL" "redis.call(\'select\', \'3\'); redis.pcall(\'set\', '
-        '\'a\'); return redis.call(\'get\', \'a\')" "0"',
+        "[0 127.0.0.1:50000] \"EVAL\" \"redis.call('select', '3'); redis.pcall('set', "
+        "'a'); return redis.call('get', 'a')\" \"0\"",
         '[3 lua] "select" "3"',
         '[3 lua] "get" "a"',
         '[0 127.0.0.1:50000] "EVAL" "return 1" "-1"',
         '[0 127.0.0.1:50000] "EVALSHA" "0000000000000000000000000000000000000000" "0"',
         '[0 127.0.0.1:50000] "FUNCTION" "LOAD" "#!lua name=lib\\nredis.register_function(\'f\', '
-        'function(keys) return redis.call(\'incr\', keys[1]) end)"',
+        "function(keys) return redis.call('incr', keys[1]) end)\"",
         '[0 127.0.0.1:50000] "FCALL" "f" "1" "n"',
         '[0 lua] "incr" "n"',
         '[0 127.0.0.1:50000] "FCALL" "nosuch" "0"',
@@ -420,10 +445,12 @@ def test_role_of_a_master() -> None:
 def test_debug_needs_enable_debug_command() -> None:
     h = Harness()
     message = h.error("DEBUG", "DIGEST")
-    assert message == ("ERR DEBUG command not allowed. If the enable-debug-command option is "
-                       "set to \"local\", you can run it from a local connection, otherwise "
-                       "you need to set this option in the configuration file, and then "
-                       "restart the server.")
+    assert message == (
+        "ERR DEBUG command not allowed. If the enable-debug-command option is "
+        'set to "local", you can run it from a local connection, otherwise '
+        "you need to set this option in the configuration file, and then "
+        "restart the server."
+    )
     assert info(h, "commandstats")["cmdstat_debug"].endswith("rejected_calls=1,failed_calls=0")
     local = Harness(enable_debug_command="local")
     assert local("DEBUG", "DIGEST") == b"0" * 40
@@ -448,11 +475,16 @@ def test_debug_digests_match_redis(dbg: Harness) -> None:
     dbg("XADD", "st", "1-1", "f", "v")
     dbg("XADD", "st", "2-5", "a", "b", "c", "d")
     assert dbg("DEBUG", "DIGEST-VALUE", "z", "h", "s", "si", "l", "str", "e", "st", "no") == [
-        b"be930d77310ad4a0395eedf9bac2015e3c35a5c5", b"6679ee22f89ed8001eeb5309d0900265ea56c03a",
-        b"4c6eef6b7853d1b76391c849d71b0d35d3faf18f", b"2a462a3f51a1db89738ebbeef0c47ce1bbc85246",
-        b"6338765fcf6f6d64c48e88d07505a3e7233fe561", b"89f7f51b707418f666d5b45e053bd5bbbf82ac2b",
-        b"311b17018163335616e089f6b951c82c477335ac", b"c41acd6c492622ce366335afc2d93a4efa598fdb",
-        b"0" * 40]
+        b"be930d77310ad4a0395eedf9bac2015e3c35a5c5",
+        b"6679ee22f89ed8001eeb5309d0900265ea56c03a",
+        b"4c6eef6b7853d1b76391c849d71b0d35d3faf18f",
+        b"2a462a3f51a1db89738ebbeef0c47ce1bbc85246",
+        b"6338765fcf6f6d64c48e88d07505a3e7233fe561",
+        b"89f7f51b707418f666d5b45e053bd5bbbf82ac2b",
+        b"311b17018163335616e089f6b951c82c477335ac",
+        b"c41acd6c492622ce366335afc2d93a4efa598fdb",
+        b"0" * 40,
+    ]
     assert dbg("DEBUG", "DIGEST") == b"1d7534c5999d68e43f6a06267534b5883f7192db"
     assert dbg("DEBUG", "DIGEST-VALUE") == []
 
@@ -461,14 +493,19 @@ def test_debug_object(dbg: Harness) -> None:
     dbg("SET", "s", "hello")
     dbg("RPUSH", "l", "a", "b", "c")
     dbg("SET", "n", "42")
-    pattern = (r"Value at:0x[0-9a-f]+ refcount:(\d+) encoding:(\w+) serializedlength:(\d+) "
-               r"lru:\d+ lru_seconds_idle:0(.*)")
+    pattern = (
+        r"Value at:0x[0-9a-f]+ refcount:(\d+) encoding:(\w+) serializedlength:(\d+) "
+        r"lru:\d+ lru_seconds_idle:0(.*)"
+    )
     match = re.fullmatch(pattern, dbg("DEBUG", "OBJECT", "s").decode())
     assert match is not None and match.groups() == ("1", "embstr", "6", "")
     match = re.fullmatch(pattern, dbg("DEBUG", "OBJECT", "l").decode())
     assert match is not None and match.groups() == (
-        "1", "quicklist", "19", " ql_nodes:1 ql_avg_node:3.00 ql_listpack_max:-2 "
-                                "ql_compressed:0 ql_uncompressed_size:16")
+        "1",
+        "quicklist",
+        "19",
+        " ql_nodes:1 ql_avg_node:3.00 ql_listpack_max:-2 ql_compressed:0 ql_uncompressed_size:16",
+    )
     match = re.fullmatch(pattern, dbg("DEBUG", "OBJECT", "n").decode())
     assert match is not None and match.groups()[:2] == ("2147483647", "int")
     assert dbg.error("DEBUG", "OBJECT", "nokey") == "ERR no such key"
@@ -502,19 +539,28 @@ def test_debug_sleep_set_active_expire_and_no_ops(dbg: Harness) -> None:
     assert not dbg.engine.observer.active_expire
     dbg("DEBUG", "SET-ACTIVE-EXPIRE", "1")
     assert dbg.engine.observer.active_expire
-    for args in (("QUICKLIST-PACKED-THRESHOLD", "1mb"), ("SET-SKIP-CHECKSUM-VALIDATION", "1"),
-                 ("PAUSE-CRON", "0"), ("REPLYBUFFER", "RESIZING", "0"), ("CHANGE-REPL-ID",),
-                 ("LEAK", "x"), ("LOG", "hello")):
+    for args in (
+        ("QUICKLIST-PACKED-THRESHOLD", "1mb"),
+        ("SET-SKIP-CHECKSUM-VALIDATION", "1"),
+        ("PAUSE-CRON", "0"),
+        ("REPLYBUFFER", "RESIZING", "0"),
+        ("CHANGE-REPL-ID",),
+        ("LEAK", "x"),
+        ("LOG", "hello"),
+    ):
         assert dbg("DEBUG", *args) == b"OK"
     assert dbg.error("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "x") == (
-        "ERR argument must be a memory value bigger than 1 and smaller than 4gb")
+        "ERR argument must be a memory value bigger than 1 and smaller than 4gb"
+    )
 
 
 def test_debug_errors_help_protocol_populate(dbg: Harness) -> None:
     assert dbg.error("DEBUG", "JMAP") == (
-        "ERR unknown subcommand or wrong number of arguments for 'JMAP'. Try DEBUG HELP.")
+        "ERR unknown subcommand or wrong number of arguments for 'JMAP'. Try DEBUG HELP."
+    )
     assert dbg.error("DEBUG", "OBJECT") == (
-        "ERR unknown subcommand or wrong number of arguments for 'OBJECT'. Try DEBUG HELP.")
+        "ERR unknown subcommand or wrong number of arguments for 'OBJECT'. Try DEBUG HELP."
+    )
     assert dbg.error("DEBUG") == "ERR wrong number of arguments for 'debug' command"
     assert dbg("DEBUG", "HELP")[-1] == b"    Prints this help."
     assert dbg.raw("DEBUG", "ERROR", "BOOM the\r\nend") == b"-BOOM the  end\r\n"
@@ -538,7 +584,8 @@ def test_debug_reload_round_trips_the_dataset(dbg: Harness) -> None:
     assert dbg("DEBUG", "RELOAD", "NOSAVE") == b"OK"
     assert dbg("EXISTS", "extra") == 0
     assert dbg.error("DEBUG", "RELOAD", "BAD") == (
-        "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+        "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."
+    )
 
 
 # --- CLIENT PAUSE ----------------------------------------------------------------------------
@@ -612,9 +659,11 @@ def test_client_pause_errors_and_unblock() -> None:
     assert h.error("CLIENT", "PAUSE", "1.5") == "ERR timeout is not an integer or out of range"
     assert h.error("CLIENT", "PAUSE", "abc", "foo") == "ERR CLIENT PAUSE mode must be WRITE or ALL"
     assert h.error("CLIENT", "PAUSE", "100", "write", "x") == (
-        "ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP.")
+        "ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP."
+    )
     assert h.error("CLIENT", "UNPAUSE", "x") == (
-        "ERR wrong number of arguments for 'client|unpause' command")
+        "ERR wrong number of arguments for 'client|unpause' command"
+    )
     h("CLIENT", "PAUSE", "1000", "WRITE")
     other = h.client_harness()
     other.raw("SET", "a", "1")
@@ -624,7 +673,8 @@ def test_client_pause_errors_and_unblock() -> None:
 # --- CONFIG REWRITE --------------------------------------------------------------------------
 def test_config_rewrite_needs_a_config_file() -> None:
     assert Harness().error("CONFIG", "REWRITE") == (
-        "ERR The server is running without a config file")
+        "ERR The server is running without a config file"
+    )
 
 
 def test_config_rewrite_through_storage() -> None:
@@ -636,8 +686,9 @@ def test_config_rewrite_through_storage() -> None:
     h("CONFIG", "SET", "slowlog-max-len", "128", "maxmemory", "2gb", "hz", "20")
     assert h("CONFIG", "REWRITE") == b"OK"
     text = storage.files["redis.conf"].decode()
-    assert text.startswith("# mine\nmaxmemory 2gb\nslowlog-max-len 128\n\n"
-                           "# Generated by CONFIG REWRITE\n")
+    assert text.startswith(
+        "# mine\nmaxmemory 2gb\nslowlog-max-len 128\n\n# Generated by CONFIG REWRITE\n"
+    )
     assert "hz 20\n" in text
     storage.fail_writes = True
     assert h.error("CONFIG", "REWRITE") == "ERR Rewriting config file: No space left on device"
@@ -649,31 +700,41 @@ def test_config_rewrite_rules() -> None:
     reused and later ones blanked, aliases renamed, one obuf line per class (reusing the
     old line), memory in units, strings quoted, unknown lines commented out, new lines
     after the signature -- which a second rewrite reuses."""
-    old = ("# top comment\nport 26418\n   # indented comment\n\ndaemonize yes\n"
-           "maxmemory 100mb\nmaxmemory 200mb\nnosuch-directive 1\nhz 10\nsave 900 1\n"
-           "save 300 10\n\"bad quote\nslave-read-only yes\n"
-           "client-output-buffer-limit pubsub 32mb 8mb 60\ndir /tmp/rw\nlogfile \"\"\n")
+    old = (
+        "# top comment\nport 26418\n   # indented comment\n\ndaemonize yes\n"
+        "maxmemory 100mb\nmaxmemory 200mb\nnosuch-directive 1\nhz 10\nsave 900 1\n"
+        'save 300 10\n"bad quote\nslave-read-only yes\n'
+        'client-output-buffer-limit pubsub 32mb 8mb 60\ndir /tmp/rw\nlogfile ""\n'
+    )
     config = Config()
-    for directive in ("port 26418", "daemonize yes", "maxmemory 200mb", "dir /tmp/rw",
-                      "save 900 1 300 10", "notify-keyspace-events KEA",
-                      "requirepass a b\"c"):
+    for directive in (
+        "port 26418",
+        "daemonize yes",
+        "maxmemory 200mb",
+        "dir /tmp/rw",
+        "save 900 1 300 10",
+        "notify-keyspace-events KEA",
+        'requirepass a b"c',
+    ):
         name, _, value = directive.partition(" ")
         config.apply(name, [value], startup=True)
     first = config_rewrite.rewrite(old, config)
     assert first == (
         "# top comment\nport 26418\n# indented comment\n\ndaemonize yes\nmaxmemory 200mb\n\n"
-        "# ??? nosuch-directive 1\nhz 10\nsave 900 1\nsave 300 10\n# ??? \"bad quote\n"
-        "replica-read-only yes\nclient-output-buffer-limit normal 0 0 0\ndir \"/tmp/rw\"\n"
-        "logfile \"\"\n\n# Generated by CONFIG REWRITE\nrequirepass \"a b\\\"c\"\n"
-        "notify-keyspace-events \"AKE\"\nlatency-tracking-info-percentiles 50 99 99.9\n")
+        '# ??? nosuch-directive 1\nhz 10\nsave 900 1\nsave 300 10\n# ??? "bad quote\n'
+        'replica-read-only yes\nclient-output-buffer-limit normal 0 0 0\ndir "/tmp/rw"\n'
+        'logfile ""\n\n# Generated by CONFIG REWRITE\nrequirepass "a b\\"c"\n'
+        'notify-keyspace-events "AKE"\nlatency-tracking-info-percentiles 50 99 99.9\n'
+    )
     config.apply("maxmemory", ["1000000"], startup=False)
     config.apply("proto-max-bulk-len", ["2gb"], startup=False)
     config.apply("save", [""], startup=False)
     second = config_rewrite.rewrite(first, config)
     assert "maxmemory 1000000\n" in second and 'save ""\n\n# ??? "bad quote\n' in second
     assert second.count("# Generated by CONFIG REWRITE") == 1
-    assert second.endswith("latency-tracking-info-percentiles 50 99 99.9\n\n"
-                           "proto-max-bulk-len 2gb\n")
+    assert second.endswith(
+        "latency-tracking-info-percentiles 50 99 99.9\n\nproto-max-bulk-len 2gb\n"
+    )
     assert config_rewrite.format_memory(3 * 1024**3) == "3gb"
     assert config_rewrite.rewrite("", Config(), force_all=True).count("\n") > 100
 
@@ -683,8 +744,13 @@ def test_a_monitor_cannot_touch_the_keyspace() -> None:
     mon = h.client_harness()
     mon("MONITOR")
     refused = "ERR Replica can't interact with the keyspace"
-    for args in (("GET", "a"), ("SET", "a", "1"), ("DBSIZE",), ("EVAL", "return 1", "0"),
-                 ("PUBLISH", "c", "m")):
+    for args in (
+        ("GET", "a"),
+        ("SET", "a", "1"),
+        ("DBSIZE",),
+        ("EVAL", "return 1", "0"),
+        ("PUBLISH", "c", "m"),
+    ):
         assert mon.error(*args) == refused
     assert mon.raw("PING").startswith(b"+PONG\r\n")  # then its own MONITOR line
     mon.client.out.clear()

@@ -20,8 +20,10 @@ def exact(raw: bytes) -> float | None:
 
 
 @settings(max_examples=500)
-@given(st.text(alphabet="0123456789.eE+-", max_size=12).map(str.encode)
-       | st.sampled_from([b"1e400", b"1e-400", b"0e-999", b"-0.000e-999", b"9" * 400]))
+@given(
+    st.text(alphabet="0123456789.eE+-", max_size=12).map(str.encode)
+    | st.sampled_from([b"1e400", b"1e-400", b"0e-999", b"-0.000e-999", b"9" * 400])
+)
 def test_fast_path_agrees_with_strtod(raw: bytes) -> None:
     got, want = parse_double(raw), exact(raw)
     assert got == want
@@ -29,10 +31,19 @@ def test_fast_path_agrees_with_strtod(raw: bytes) -> None:
         assert math.copysign(1, got) == math.copysign(1, want)
 
 
-@pytest.mark.parametrize(("text", "value", "end"), [
-    (b"  1.5x", 1.5, 5), (b"0x1p-2", 0.25, 6), (b"0xg", 0.0, 1), (b"1e+x", 1.0, 1),
-    (b"-Infinity", -math.inf, 9), (b"infinit", math.inf, 3), (b"x", 0.0, 0), (b" ", 0.0, 0),
-])
+@pytest.mark.parametrize(
+    ("text", "value", "end"),
+    [
+        (b"  1.5x", 1.5, 5),
+        (b"0x1p-2", 0.25, 6),
+        (b"0xg", 0.0, 1),
+        (b"1e+x", 1.0, 1),
+        (b"-Infinity", -math.inf, 9),
+        (b"infinit", math.inf, 3),
+        (b"x", 0.0, 0),
+        (b" ", 0.0, 0),
+    ],
+)
 def test_strtod_stops_where_c_does(text: bytes, value: float, end: int) -> None:
     assert strtod(text)[:2] == (value, end)
 

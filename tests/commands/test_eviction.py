@@ -261,8 +261,13 @@ def test_object_idletime_follows_lru() -> None:
     h("SET", "k", "v")
     h.advance(5000)
     assert h("OBJECT", "IDLETIME", "k") == 5
-    for command in (("TTL", "k"), ("TYPE", "k"), ("EXISTS", "k"), ("OBJECT", "ENCODING", "k"),
-                    ("MEMORY", "USAGE", "k")):
+    for command in (
+        ("TTL", "k"),
+        ("TYPE", "k"),
+        ("EXISTS", "k"),
+        ("OBJECT", "ENCODING", "k"),
+        ("MEMORY", "USAGE", "k"),
+    ):
         h(*command)
     assert h("OBJECT", "IDLETIME", "k") == 5  # lookups that do not touch
     h("TOUCH", "k")
@@ -279,8 +284,9 @@ def test_object_idletime_follows_lru() -> None:
     assert h.error("OBJECT", "FREQ", "k2").startswith("ERR An LFU maxmemory policy is not")
 
 
-@pytest.mark.parametrize("policy", ["noeviction", "volatile-ttl", "volatile-random",
-                                    "allkeys-random"])
+@pytest.mark.parametrize(
+    "policy", ["noeviction", "volatile-ttl", "volatile-random", "allkeys-random"]
+)
 def test_object_idletime_under_other_policies_while_maxmemory_is_set(policy: str) -> None:
     # Redis keeps the LRU clock under every policy but LFU; slotd while a limit is set.
     h = Harness(maxmemory_policy=policy, maxmemory="1gb")
@@ -386,6 +392,7 @@ def test_volatile_random_evicts_keys_with_a_ttl_only() -> None:
 def test_more_samples_approximate_lru_more_closely() -> None:
     """Keys written one second apart; the evicted ones are among the oldest, the more so
     the more keys each eviction samples (as Redis's maxmemory-samples)."""
+
     def mean_age_rank(samples: str) -> float:
         h = Harness(maxmemory_policy="allkeys-lru", maxmemory_samples=samples)
         for i in range(300):
@@ -482,22 +489,27 @@ def test_info_reports_the_limit_and_the_time_spent_over_it() -> None:
     assert memory["maxmemory_policy"] == "noeviction"
     _limit_to_now(h)
     stats = _info(h, "stats")
-    assert (stats["total_eviction_exceeded_time"], stats["current_eviction_exceeded_time"]) \
-        == ("0", "0")
+    assert (stats["total_eviction_exceeded_time"], stats["current_eviction_exceeded_time"]) == (
+        "0",
+        "0",
+    )
     h("SET", "over", VALUE)
     assert h.error("SET", "refused", VALUE) == OOM  # from here on over the limit
     now_ns[0] += 250_000_000
     stats = _info(h, "stats")
-    assert (stats["total_eviction_exceeded_time"], stats["current_eviction_exceeded_time"]) \
-        == ("250", "250")
+    assert (stats["total_eviction_exceeded_time"], stats["current_eviction_exceeded_time"]) == (
+        "250",
+        "250",
+    )
     h("DEL", "over")  # the next check finds memory under the limit again
     now_ns[0] += 100_000_000
     h("PING")
     now_ns[0] += 1_000_000_000
     stats = _info(h, "stats")
-    assert (stats["total_eviction_exceeded_time"], stats["current_eviction_exceeded_time"]) \
-        == ("350", "0")
-
+    assert (stats["total_eviction_exceeded_time"], stats["current_eviction_exceeded_time"]) == (
+        "350",
+        "0",
+    )
 
 
 def test_config_resetstat_resets_eviction_and_lazyfree_counters() -> None:

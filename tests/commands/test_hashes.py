@@ -15,8 +15,9 @@ from tests.support import Harness
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 NOT_INTEGER = "ERR value is not an integer or out of range"
 NOT_FLOAT = "ERR value is not a valid float"
-LONG_RANGE = ("ERR value is out of range, value must between -9223372036854775807 and "
-              "9223372036854775807")
+LONG_RANGE = (
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+)
 
 
 @pytest.fixture
@@ -47,7 +48,8 @@ def test_hset_arity(h: Any) -> None:
     assert h.error("HSET", "h", "a") == "ERR wrong number of arguments for 'hset' command"
     assert h.error("HSET", "h", "a", "1", "b") == "ERR wrong number of arguments for 'hset' command"
     assert h.error("HMSET", "h", "a", "1", "b") == (
-        "ERR wrong number of arguments for 'hmset' command")
+        "ERR wrong number of arguments for 'hmset' command"
+    )
     assert h("EXISTS", "h") == 0
 
 
@@ -68,13 +70,26 @@ def test_hdel(h: Any) -> None:
 
 def test_wrongtype_everywhere(h: Any) -> None:
     h("SET", "str", "x")
-    for args in (("HSET", "str", "a", "1"), ("HMSET", "str", "a", "1"), ("HSETNX", "str", "a", "1"),
-                 ("HGET", "str", "a"), ("HMGET", "str", "a"), ("HDEL", "str", "a"),
-                 ("HLEN", "str"), ("HSTRLEN", "str", "a"), ("HEXISTS", "str", "a"),
-                 ("HKEYS", "str"), ("HVALS", "str"), ("HGETALL", "str"),
-                 ("HINCRBY", "str", "a", 1), ("HINCRBYFLOAT", "str", "a", 1),
-                 ("HRANDFIELD", "str"), ("HRANDFIELD", "str", 0),
-                 ("HRANDFIELD", "str", 1, "WITHVALUES"), ("HSCAN", "str", 0)):
+    for args in (
+        ("HSET", "str", "a", "1"),
+        ("HMSET", "str", "a", "1"),
+        ("HSETNX", "str", "a", "1"),
+        ("HGET", "str", "a"),
+        ("HMGET", "str", "a"),
+        ("HDEL", "str", "a"),
+        ("HLEN", "str"),
+        ("HSTRLEN", "str", "a"),
+        ("HEXISTS", "str", "a"),
+        ("HKEYS", "str"),
+        ("HVALS", "str"),
+        ("HGETALL", "str"),
+        ("HINCRBY", "str", "a", 1),
+        ("HINCRBYFLOAT", "str", "a", 1),
+        ("HRANDFIELD", "str"),
+        ("HRANDFIELD", "str", 0),
+        ("HRANDFIELD", "str", 1, "WITHVALUES"),
+        ("HSCAN", "str", 0),
+    ):
         assert h.error(*args) == WRONGTYPE, args
     # Argument errors come before the type check.
     assert h.error("HINCRBY", "str", "a", "x") == NOT_INTEGER
@@ -129,7 +144,8 @@ def test_reply_shapes() -> None:
         assert h3.raw("HGET", "h", "x") == b"_\r\n"
         assert h3.raw("HINCRBYFLOAT", "h", "a", "1.5") == b"$3\r\n2.5\r\n"
         assert h3.raw("HSCAN", "h", 0) == (
-            b"*2\r\n$1\r\n0\r\n*4\r\n$1\r\na\r\n$3\r\n2.5\r\n$1\r\nb\r\n$1\r\n2\r\n")
+            b"*2\r\n$1\r\n0\r\n*4\r\n$1\r\na\r\n$3\r\n2.5\r\n$1\r\nb\r\n$1\r\n2\r\n"
+        )
 
 
 # ==== counters ===============================================================================
@@ -157,23 +173,27 @@ def test_hincrby_needs_an_integer_increment(h: Any, increment: str) -> None:
     assert h("EXISTS", "h") == 0
 
 
-@pytest.mark.parametrize(("stored", "increment", "result"), [
-    ("10.5", "0.1", b"10.6"),
-    ("1", "1.5", b"2.5"),
-    ("5", "3", b"8"),
-    ("-1.5", "1.5", b"0"),
-    ("1.0", "1", b"2"),
-    ("1e5", "1", b"100001"),
-    ("0", "0x10", b"16"),
-    ("0", "0x1p-2", b"0.25"),
-    ("0", ".5", b"0.5"),
-    ("0", "5.", b"5"),
-    ("-0.0", "0", b"0"),
-    ("0", "1e-4940", b"0"),
-    ("1e30", "1e30", b"2000000000000000000049392123904"),
-])
-def test_hincrbyfloat_arithmetic_and_format(h: Any, stored: str, increment: str,
-                                            result: bytes) -> None:
+@pytest.mark.parametrize(
+    ("stored", "increment", "result"),
+    [
+        ("10.5", "0.1", b"10.6"),
+        ("1", "1.5", b"2.5"),
+        ("5", "3", b"8"),
+        ("-1.5", "1.5", b"0"),
+        ("1.0", "1", b"2"),
+        ("1e5", "1", b"100001"),
+        ("0", "0x10", b"16"),
+        ("0", "0x1p-2", b"0.25"),
+        ("0", ".5", b"0.5"),
+        ("0", "5.", b"5"),
+        ("-0.0", "0", b"0"),
+        ("0", "1e-4940", b"0"),
+        ("1e30", "1e30", b"2000000000000000000049392123904"),
+    ],
+)
+def test_hincrbyfloat_arithmetic_and_format(
+    h: Any, stored: str, increment: str, result: bytes
+) -> None:
     h("HSET", "h", "f", stored)
     assert h("HINCRBYFLOAT", "h", "f", increment) == result
     assert h("HGET", "h", "f") == result
@@ -185,7 +205,8 @@ def test_hincrbyfloat_huge_values_print_every_digit(h: Any) -> None:
         b"1999999999999999999933717593116912913211201996948311344155940959898434697376761237"
         b"4420025384377707864089349445010802644630426949918792116719484162886039283753591820"
         b"0039206381557326219209014213335878306791577877829121087126122536729803237260434173"
-        b"178506889763247582601711514636284849020905456510092687857156096")
+        b"178506889763247582601711514636284849020905456510092687857156096"
+    )
 
 
 def test_hincrbyfloat_errors(h: Any) -> None:
@@ -200,7 +221,8 @@ def test_hincrbyfloat_errors(h: Any) -> None:
     assert h.error("HINCRBYFLOAT", "h", "sp", 1) == "ERR hash value is not a float"
     assert h.error("HINCRBYFLOAT", "h", "i", 1) == "ERR increment would produce NaN or Infinity"
     assert h.error("HINCRBYFLOAT", "h", "big", "1e4932") == (
-        "ERR increment would produce NaN or Infinity")
+        "ERR increment would produce NaN or Infinity"
+    )
     assert h("HGET", "h", "big") == b"1e4932"
 
 
@@ -233,7 +255,8 @@ def test_conversions_happen_only_on_writes(h: Any) -> None:
 def test_default_limits(h: Any) -> None:
     assert h("CONFIG", "GET", "hash-max-listpack-*") in (
         [b"hash-max-listpack-entries", b"512", b"hash-max-listpack-value", b"64"],
-        [b"hash-max-listpack-value", b"64", b"hash-max-listpack-entries", b"512"])
+        [b"hash-max-listpack-value", b"64", b"hash-max-listpack-entries", b"512"],
+    )
     h("HSET", "h", *(x for i in range(512) for x in (f"f{i}", "v")))
     assert enc(h, "h") == b"listpack"
     h("HSET", "h", "one", "more")
@@ -320,7 +343,8 @@ def test_hrandfield_shapes() -> None:
         assert h2.raw("HRANDFIELD", "h", 1, "WITHVALUES") == b"*2\r\n$1\r\na\r\n$1\r\n1\r\n"
         assert h3.raw("HRANDFIELD", "h", 1, "WITHVALUES") == b"*1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n"
         assert h3.raw("HRANDFIELD", "h", -2, "WITHVALUES") == (
-            b"*2\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n")
+            b"*2\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n"
+        )
         assert h2.raw("HRANDFIELD", "h", -2) == b"*2\r\n$1\r\na\r\n$1\r\na\r\n"
         assert h3.raw("HRANDFIELD", "h", 5) == b"*1\r\n$1\r\na\r\n"
         assert h3.raw("HRANDFIELD", "nokey", 5) == b"*0\r\n"

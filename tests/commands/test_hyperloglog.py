@@ -39,8 +39,9 @@ def val(v: int, n: int = 1) -> bytes:
     return bytes((0x80 | (v - 1) << 2 | (n - 1),))
 
 
-def dense(registers: list[int], header: bytes = b"HYLL\x00\x00\x00\x00" + bytes(7) + b"\x80"
-          ) -> bytes:
+def dense(
+    registers: list[int], header: bytes = b"HYLL\x00\x00\x00\x00" + bytes(7) + b"\x80"
+) -> bytes:
     packed = 0
     for i, r in enumerate(registers):
         packed |= r << (6 * i)
@@ -87,9 +88,15 @@ def test_bytes_and_decode_match_redis(h: Harness) -> None:
     assert h("PFADD", "k", "a", "b") == 0
 
 
-@pytest.mark.parametrize(("element", "index", "count"), [
-    (b"a", 12711, 2), (b"b", 15780, 1), (b"hello", 9216, 1), (b"", 5938, 2),
-])
+@pytest.mark.parametrize(
+    ("element", "index", "count"),
+    [
+        (b"a", 12711, 2),
+        (b"b", 15780, 1),
+        (b"hello", 9216, 1),
+        (b"", 5938, 2),
+    ],
+)
 def test_element_hash_picks_redis_register(element: bytes, index: int, count: int) -> None:
     assert hll.pattern(element) == (index, count)
 
@@ -120,8 +127,36 @@ def test_sparse_grows_until_hll_sparse_max_bytes() -> None:
     for i in range(29):
         h("PFADD", "k", f"m{i}")
         lengths.append(h("STRLEN", "k"))
-    assert lengths[:-1] == [21, 24, 27, 30, 33, 36, 39, 42, 45, 48, 51, 54, 57, 60, 63, 66, 68,
-                            71, 74, 77, 80, 82, 84, 87, 89, 92, 95, 98]
+    assert lengths[:-1] == [
+        21,
+        24,
+        27,
+        30,
+        33,
+        36,
+        39,
+        42,
+        45,
+        48,
+        51,
+        54,
+        57,
+        60,
+        63,
+        66,
+        68,
+        71,
+        74,
+        77,
+        80,
+        82,
+        84,
+        87,
+        89,
+        92,
+        95,
+        98,
+    ]
     assert h("PFDEBUG", "ENCODING", "k") == b"dense"
     assert lengths[-1] == 12304
 
@@ -173,9 +208,13 @@ def test_cached_cardinality_and_dirty(h: Harness) -> None:
 def test_watch_sees_only_real_changes(h: Harness) -> None:
     h("PFADD", "k", "a")
     other = h.client_harness()
-    for command, broken in [(("PFADD", "k", "a"), False), (("PFCOUNT", "k"), True),
-                            (("PFCOUNT", "k"), False), (("PFADD", "k", "zz"), True),
-                            (("PFMERGE", "k"), True)]:
+    for command, broken in [
+        (("PFADD", "k", "a"), False),
+        (("PFCOUNT", "k"), True),
+        (("PFCOUNT", "k"), False),
+        (("PFADD", "k", "zz"), True),
+        (("PFMERGE", "k"), True),
+    ]:
         h("WATCH", "k")
         h("MULTI")
         h("PING")
@@ -202,9 +241,13 @@ def test_hll_values_are_plain_strings(h: Harness) -> None:
 def test_commands_unshare_small_values_like_redis(h: Harness) -> None:
     h("PFADD", "k", "a")
     small = h("GET", "k")
-    for command, encoding in [(("PFCOUNT", "k"), b"raw"), (("PFCOUNT", "k", "k"), b"embstr"),
-                              (("PFADD", "k"), b"raw"), (("PFDEBUG", "nosuch", "k"), b"raw"),
-                              (("PFMERGE", "other", "k"), b"embstr")]:
+    for command, encoding in [
+        (("PFCOUNT", "k"), b"raw"),
+        (("PFCOUNT", "k", "k"), b"embstr"),
+        (("PFADD", "k"), b"raw"),
+        (("PFDEBUG", "nosuch", "k"), b"raw"),
+        (("PFMERGE", "other", "k"), b"embstr"),
+    ]:
         h("SET", "k", small)
         assert h("OBJECT", "ENCODING", "k") == b"embstr"
         h(*command)
@@ -214,8 +257,13 @@ def test_commands_unshare_small_values_like_redis(h: Harness) -> None:
 def test_ttl_survives_updates(h: Harness) -> None:
     h("PFADD", "k", "a")
     h("EXPIRE", "k", 100)
-    for command in (("PFADD", "k", "b"), ("PFCOUNT", "k"), ("PFMERGE", "k", "k"),
-                    ("PFDEBUG", "TODENSE", "k"), ("PFADD", "k", "c")):
+    for command in (
+        ("PFADD", "k", "b"),
+        ("PFCOUNT", "k"),
+        ("PFMERGE", "k", "k"),
+        ("PFDEBUG", "TODENSE", "k"),
+        ("PFADD", "k", "c"),
+    ):
         h(*command)
         assert h("TTL", "k") == 100, command
 
@@ -254,8 +302,13 @@ def test_wrong_types(h: Harness) -> None:
         assert h.error("PFMERGE", "d", key) == NOT_HLL
         assert h.error("PFMERGE", key, "nokey") == NOT_HLL
         assert h.error("PFDEBUG", "GETREG", key) == NOT_HLL
-    for command in (("PFADD", "l"), ("PFCOUNT", "l"), ("PFCOUNT", "l", "s"), ("PFMERGE", "l"),
-                    ("PFDEBUG", "ENCODING", "l")):
+    for command in (
+        ("PFADD", "l"),
+        ("PFCOUNT", "l"),
+        ("PFCOUNT", "l", "s"),
+        ("PFMERGE", "l"),
+        ("PFDEBUG", "ENCODING", "l"),
+    ):
         assert h.error(*command).startswith("WRONGTYPE Operation against")
     assert h("EXISTS", "d") == 0
 
@@ -352,7 +405,8 @@ def test_pfmerge_can_promote_on_the_way(h: Harness) -> None:
 
 # --- the codec on any bytes ----------------------------------------------------------------
 opcodes = st.one_of(
-    st.integers(1, 64).map(zero), st.integers(1, 16384).map(xzero),
+    st.integers(1, 64).map(zero),
+    st.integers(1, 16384).map(xzero),
     st.tuples(st.integers(1, 32), st.integers(1, 4)).map(lambda t: val(*t)),
     st.binary(min_size=1, max_size=2),
 )
@@ -378,8 +432,9 @@ def test_sparse_decoders_agree_with_a_plain_walk(ops: list[bytes], tail: bytes) 
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(opcodes, max_size=30), st.integers(0, 16383), st.integers(1, 40),
-       st.integers(0, 200))
+@given(
+    st.lists(opcodes, max_size=30), st.integers(0, 16383), st.integers(1, 40), st.integers(0, 200)
+)
 def test_sparse_add_never_breaks(ops: list[bytes], index: int, count: int, limit: int) -> None:
     value = sparse(*ops)
     buf = bytearray(value)
@@ -397,17 +452,22 @@ def test_sparse_add_never_breaks(ops: list[bytes], index: int, count: int, limit
 
 @settings(max_examples=100, deadline=None)
 @given(st.binary(max_size=64), st.sampled_from([b"\x00", b"\x01"]), st.booleans())
-def test_commands_on_random_values_never_crash(body: bytes, encoding: bytes,
-                                               stale: bool) -> None:
+def test_commands_on_random_values_never_crash(body: bytes, encoding: bytes, stale: bool) -> None:
     h = Harness()
     header = b"HYLL" + encoding + bytes(10) + (b"\x80" if stale else b"\x00")
     if encoding == b"\x01":
         value = header + body
     else:
         value = header + ((body * 12288)[:12288] if body else bytes(12288))
-    for command in (("PFCOUNT", "k"), ("PFCOUNT", "k", "k"), ("PFADD", "k", "a", "b"),
-                    ("PFMERGE", "d", "k"), ("PFDEBUG", "DECODE", "k"),
-                    ("PFDEBUG", "GETREG", "k"), ("PFCOUNT", "d")):
+    for command in (
+        ("PFCOUNT", "k"),
+        ("PFCOUNT", "k", "k"),
+        ("PFADD", "k", "a", "b"),
+        ("PFMERGE", "d", "k"),
+        ("PFDEBUG", "DECODE", "k"),
+        ("PFDEBUG", "GETREG", "k"),
+        ("PFCOUNT", "d"),
+    ):
         h("SET", "k", value)
         reply = h(*command)
         if isinstance(reply, hiredis.ReplyError):
@@ -420,7 +480,7 @@ def test_registers_follow_a_plain_model(elements: list[bytes], limit: str) -> No
     h = Harness(hll_sparse_max_bytes=limit)
     model = [0] * 16384
     for start in range(0, len(elements), 50):
-        chunk = elements[start:start + 50]
+        chunk = elements[start : start + 50]
         changed = False
         for element in chunk:
             index, count = hll.pattern(element)
@@ -449,15 +509,19 @@ def test_dense_pack_round_trip() -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.dictionaries(st.integers(0, 16383), st.integers(1, 33), max_size=300),
-       st.integers(0, 400), st.integers(0, 3))
+@given(
+    st.dictionaries(st.integers(0, 16383), st.integers(1, 33), max_size=300),
+    st.integers(0, 400),
+    st.integers(0, 3),
+)
 def test_merge_into_an_empty_hll_matches_the_register_by_register_path(
-        registers: dict[int, int], limit: int, runs: int) -> None:
+    registers: dict[int, int], limit: int, runs: int
+) -> None:
     merged = bytearray(16384)
     for index, value in registers.items():
         merged[index] = value
     for start in range(0, 16384, 4096)[:runs]:  # runs of equal neighbours, which merge
-        merged[start:start + 9] = b"\x05" * 9
+        merged[start : start + 9] = b"\x05" * 9
     fast, slow = hll.new_sparse(), hll.new_sparse()
     assert hll.merge_into(fast, bytes(merged), limit)
     assert hll._merge_sparse(slow, bytes(merged), limit)

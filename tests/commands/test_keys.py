@@ -176,29 +176,62 @@ def test_keys_reply_is_an_array_in_resp3() -> None:
 
 
 # --- SCAN ------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("raw", "cursor"), [
-    (b"0", 0), (b"", 0), (b"00", 0), (b"+5", 5), (b"-1", 2**64 - 1),
-    (b"-18446744073709551615", 1), (b"18446744073709551615", 2**64 - 1), (b"7\0junk", 7),
-    (b"-0", 0),
-])
+@pytest.mark.parametrize(
+    ("raw", "cursor"),
+    [
+        (b"0", 0),
+        (b"", 0),
+        (b"00", 0),
+        (b"+5", 5),
+        (b"-1", 2**64 - 1),
+        (b"-18446744073709551615", 1),
+        (b"18446744073709551615", 2**64 - 1),
+        (b"7\0junk", 7),
+        (b"-0", 0),
+    ],
+)
 def test_parse_cursor_reads_like_strtoul(raw: bytes, cursor: int) -> None:
     assert _scan.parse_cursor(raw) == cursor
 
 
-@pytest.mark.parametrize("raw", [b" 1", b"1x", b"18446744073709551616", b"-", b"+", b"0.5",
-                                 b"0x10", b"1 ", b"\t1", b"1" * 30, b"-18446744073709551616"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b" 1",
+        b"1x",
+        b"18446744073709551616",
+        b"-",
+        b"+",
+        b"0.5",
+        b"0x10",
+        b"1 ",
+        b"\t1",
+        b"1" * 30,
+        b"-18446744073709551616",
+    ],
+)
 def test_parse_cursor_rejects(raw: bytes) -> None:
     with pytest.raises(CommandError) as exc:
         _scan.parse_cursor(raw)
     assert exc.value.message == "ERR invalid cursor"
 
 
-@pytest.mark.parametrize(("args", "error"), [
-    (("count", "0"), SYNTAX), (("count", "-1"), SYNTAX), (("count", "x"), NOT_INTEGER),
-    (("count",), SYNTAX), (("match",), SYNTAX), (("type",), SYNTAX), (("foo", "bar"), SYNTAX),
-    (("count", "-1", "match"), SYNTAX), (("count", "x", "foo"), NOT_INTEGER),
-    (("count", "1", "count", "0"), SYNTAX), (("match", "*", "bogus"), SYNTAX),
-])
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (("count", "0"), SYNTAX),
+        (("count", "-1"), SYNTAX),
+        (("count", "x"), NOT_INTEGER),
+        (("count",), SYNTAX),
+        (("match",), SYNTAX),
+        (("type",), SYNTAX),
+        (("foo", "bar"), SYNTAX),
+        (("count", "-1", "match"), SYNTAX),
+        (("count", "x", "foo"), NOT_INTEGER),
+        (("count", "1", "count", "0"), SYNTAX),
+        (("match", "*", "bogus"), SYNTAX),
+    ],
+)
 def test_scan_option_errors(h: Harness, args: tuple[str, ...], error: str) -> None:
     h("SET", "k", "v")
     assert h.error("SCAN", "0", *args) == error
@@ -208,8 +241,9 @@ def test_scan_option_errors(h: Harness, args: tuple[str, ...], error: str) -> No
 def test_scan_type_is_only_for_scan() -> None:
     with pytest.raises(CommandError):
         _scan.parse_options([b"HSCAN", b"k", b"0", b"TYPE", b"string"], 3)
-    opts = _scan.parse_options([b"SCAN", b"0", b"type", b"STRING\0x", b"match", b"a*"], 2,
-                               allow_type=True)
+    opts = _scan.parse_options(
+        [b"SCAN", b"0", b"type", b"STRING\0x", b"match", b"a*"], 2, allow_type=True
+    )
     assert opts.type == b"string" and opts.match is not None and opts.match(b"ab")
     assert _scan.parse_options([b"SCAN", b"0", b"MATCH", b"*"], 2).match is None
 
@@ -352,12 +386,25 @@ def test_randomkey_never_returns_expired_keys(h: Harness) -> None:
 
 
 # --- OBJECT ----------------------------------------------------------------------------------
-@pytest.mark.parametrize(("value", "encoding"), [
-    ("123", b"int"), ("-5", b"int"), ("0", b"int"), ("9223372036854775807", b"int"),
-    ("-9223372036854775808", b"int"), ("9223372036854775808", b"embstr"), ("01", b"embstr"),
-    ("-0", b"embstr"), ("+1", b"embstr"), (" 1", b"embstr"), ("x" * 44, b"embstr"),
-    ("x" * 45, b"raw"), ("", b"embstr"), ("1" * 45, b"raw"),
-])
+@pytest.mark.parametrize(
+    ("value", "encoding"),
+    [
+        ("123", b"int"),
+        ("-5", b"int"),
+        ("0", b"int"),
+        ("9223372036854775807", b"int"),
+        ("-9223372036854775808", b"int"),
+        ("9223372036854775808", b"embstr"),
+        ("01", b"embstr"),
+        ("-0", b"embstr"),
+        ("+1", b"embstr"),
+        (" 1", b"embstr"),
+        ("x" * 44, b"embstr"),
+        ("x" * 45, b"raw"),
+        ("", b"embstr"),
+        ("1" * 45, b"raw"),
+    ],
+)
 def test_object_encoding_of_strings(h: Harness, value: str, encoding: bytes) -> None:
     h("SET", "k", value)
     assert h("OBJECT", "ENCODING", "k") == encoding
@@ -380,8 +427,14 @@ def test_object_on_missing_key_is_null() -> None:
 
 
 def test_object_refcount(h: Harness) -> None:
-    for value, refcount in (("100", 2147483647), ("0", 2147483647), ("9999", 2147483647),
-                            ("10000", 1), ("-1", 1), ("abc", 1)):
+    for value, refcount in (
+        ("100", 2147483647),
+        ("0", 2147483647),
+        ("9999", 2147483647),
+        ("10000", 1),
+        ("-1", 1),
+        ("abc", 1),
+    ):
         h("SET", "k", value)
         assert h("OBJECT", "REFCOUNT", "k") == refcount
     h("SET", "k", "5")
@@ -406,14 +459,16 @@ def test_object_idletime_and_freq_depend_on_the_policy(h: Harness) -> None:
     assert h.error("OBJECT", "FREQ", "k") == (
         "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please "
         "note that when switching between policies at runtime LRU and LFU data will take "
-        "some time to adjust.")
+        "some time to adjust."
+    )
     lfu = Harness(maxmemory_policy="volatile-lfu")
     lfu("SET", "k", "hello")
     assert lfu("OBJECT", "FREQ", "k") == 5
     assert lfu.error("OBJECT", "IDLETIME", "k") == (
         "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that "
         "when switching between policies at runtime LRU and LFU data will take some time to "
-        "adjust.")
+        "adjust."
+    )
 
 
 def test_object_help_and_errors(h: Harness) -> None:
@@ -425,35 +480,55 @@ def test_object_help_and_errors(h: Harness) -> None:
     assert h.raw("object", "help").startswith(b"*15\r\n+OBJECT <subcommand>")
     assert h.error("OBJECT") == "ERR wrong number of arguments for 'object' command"
     assert h.error("OBJECT", "ENCODING") == (
-        "ERR wrong number of arguments for 'object|encoding' command")
+        "ERR wrong number of arguments for 'object|encoding' command"
+    )
     assert h.error("OBJECT", "HELP", "x") == (
-        "ERR wrong number of arguments for 'object|help' command")
+        "ERR wrong number of arguments for 'object|help' command"
+    )
     assert h.error("OBJECT", "foo") == "ERR unknown subcommand 'foo'. Try OBJECT HELP."
 
 
 # --- EXPIRE family ---------------------------------------------------------------------------
-@pytest.mark.parametrize(("args", "error"), [
-    (("abc", "foo"), "ERR Unsupported option foo"),
-    (("abc", "nx"), NOT_INTEGER),
-    (("100", "nx", "xx"), "ERR NX and XX, GT or LT options at the same time are not compatible"),
-    (("100", "lt", "nx"), "ERR NX and XX, GT or LT options at the same time are not compatible"),
-    (("100", "gt", "lt"), "ERR GT and LT options at the same time are not compatible"),
-    (("100", "xx", "gt", "LT"), "ERR GT and LT options at the same time are not compatible"),
-    (("100", "q\0junk"), "ERR Unsupported option q"),
-    (("+1",), NOT_INTEGER), (("01",), NOT_INTEGER), ((" 1",), NOT_INTEGER), (("",), NOT_INTEGER),
-    (("1.5",), NOT_INTEGER),
-])
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (("abc", "foo"), "ERR Unsupported option foo"),
+        (("abc", "nx"), NOT_INTEGER),
+        (
+            ("100", "nx", "xx"),
+            "ERR NX and XX, GT or LT options at the same time are not compatible",
+        ),
+        (
+            ("100", "lt", "nx"),
+            "ERR NX and XX, GT or LT options at the same time are not compatible",
+        ),
+        (("100", "gt", "lt"), "ERR GT and LT options at the same time are not compatible"),
+        (("100", "xx", "gt", "LT"), "ERR GT and LT options at the same time are not compatible"),
+        (("100", "q\0junk"), "ERR Unsupported option q"),
+        (("+1",), NOT_INTEGER),
+        (("01",), NOT_INTEGER),
+        ((" 1",), NOT_INTEGER),
+        (("",), NOT_INTEGER),
+        (("1.5",), NOT_INTEGER),
+    ],
+)
 def test_expire_argument_errors(h: Harness, args: tuple[str, ...], error: str) -> None:
     h("SET", "k", "v")
     assert h.error("EXPIRE", "k", *args) == error
     assert h.error("EXPIRE", "missing", *args) == error  # checked before the key
 
 
-@pytest.mark.parametrize(("cmd", "when"), [
-    ("EXPIRE", "9223372036854775807"), ("EXPIRE", "9223372036854775"),
-    ("EXPIRE", "-9223372036854776"), ("EXPIRE", "-9223372036854775808"),
-    ("PEXPIRE", "9223372036854775807"), ("EXPIREAT", "9223372036854776"),
-])
+@pytest.mark.parametrize(
+    ("cmd", "when"),
+    [
+        ("EXPIRE", "9223372036854775807"),
+        ("EXPIRE", "9223372036854775"),
+        ("EXPIRE", "-9223372036854776"),
+        ("EXPIRE", "-9223372036854775808"),
+        ("PEXPIRE", "9223372036854775807"),
+        ("EXPIREAT", "9223372036854776"),
+    ],
+)
 def test_expire_overflow_is_an_invalid_expire_time(h: Harness, cmd: str, when: str) -> None:
     h("SET", "k", "v")
     assert h.error(cmd, "k", when) == f"ERR invalid expire time in '{cmd.lower()}' command"
@@ -489,8 +564,14 @@ def test_expire_sets_ttl_and_counts_dirty(h: Harness) -> None:
 
 
 def test_expire_in_the_past_deletes(h: Harness) -> None:
-    for args in (("EXPIRE", "k", 0), ("EXPIRE", "k", -1), ("PEXPIRE", "k", 0),
-                 ("PEXPIREAT", "k", START_MS), ("PEXPIREAT", "k", 1000), ("EXPIREAT", "k", 1)):
+    for args in (
+        ("EXPIRE", "k", 0),
+        ("EXPIRE", "k", -1),
+        ("PEXPIRE", "k", 0),
+        ("PEXPIREAT", "k", START_MS),
+        ("PEXPIREAT", "k", 1000),
+        ("EXPIREAT", "k", 1),
+    ):
         h("SET", "k", "v")
         watch(h, "k")
         dirty = h.engine.dirty
@@ -587,15 +668,23 @@ def test_set_clears_ttl(h: Harness) -> None:
 
 
 # --- COPY ------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("args", "error"), [
-    (("c", "c"), SAME_OBJECT), (("nokey", "nokey"), SAME_OBJECT),
-    (("c", "c", "DB", "0"), SAME_OBJECT),
-    (("c", "d", "db"), SYNTAX), (("c", "d", "foo"), SYNTAX),
-    (("c", "d", "db", "x"), NOT_INTEGER), (("c", "d", "db", "16"), DB_INDEX),
-    (("c", "d", "db", "-1"), DB_INDEX), (("c", "d", "db", "4294967296"), INT_RANGE),
-    (("nokey", "d", "db", "99"), DB_INDEX), (("c", "d", "db", "99", "bogus"), DB_INDEX),
-    (("c", "d", "bogus", "db", "99"), SYNTAX),
-])
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (("c", "c"), SAME_OBJECT),
+        (("nokey", "nokey"), SAME_OBJECT),
+        (("c", "c", "DB", "0"), SAME_OBJECT),
+        (("c", "d", "db"), SYNTAX),
+        (("c", "d", "foo"), SYNTAX),
+        (("c", "d", "db", "x"), NOT_INTEGER),
+        (("c", "d", "db", "16"), DB_INDEX),
+        (("c", "d", "db", "-1"), DB_INDEX),
+        (("c", "d", "db", "4294967296"), INT_RANGE),
+        (("nokey", "d", "db", "99"), DB_INDEX),
+        (("c", "d", "db", "99", "bogus"), DB_INDEX),
+        (("c", "d", "bogus", "db", "99"), SYNTAX),
+    ],
+)
 def test_copy_errors(h: Harness, args: tuple[str, ...], error: str) -> None:
     h("SET", "c", "1")
     assert h.error("COPY", *args) == error
@@ -654,11 +743,19 @@ def test_copy_invalidates_watch_on_destination_only(h: Harness) -> None:
 
 
 # --- MOVE ------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("db", "error"), [
-    ("abc", NOT_INTEGER), ("16", DB_INDEX), ("-1", DB_INDEX), ("0", SAME_OBJECT),
-    ("4294967296", INT_RANGE), ("2147483648", INT_RANGE), ("2147483647", DB_INDEX),
-    ("-2147483649", INT_RANGE),
-])
+@pytest.mark.parametrize(
+    ("db", "error"),
+    [
+        ("abc", NOT_INTEGER),
+        ("16", DB_INDEX),
+        ("-1", DB_INDEX),
+        ("0", SAME_OBJECT),
+        ("4294967296", INT_RANGE),
+        ("2147483648", INT_RANGE),
+        ("2147483647", DB_INDEX),
+        ("-2147483649", INT_RANGE),
+    ],
+)
 def test_move_errors(h: Harness, db: str, error: str) -> None:
     h("SET", "c", "1")
     assert h.error("MOVE", "c", db) == error
@@ -688,17 +785,23 @@ def test_cluster_mode_refuses_multi_db_commands() -> None:
     assert h.error("MOVE", "{k}1", 1) == "ERR MOVE is not allowed in cluster mode"
     assert h.error("SWAPDB", 0, 1) == "ERR SWAPDB is not allowed in cluster mode"
     assert h.error("COPY", "{k}1", "{k}2", "DB", 1) == (
-        "ERR Copying to another database is not allowed in cluster mode")
+        "ERR Copying to another database is not allowed in cluster mode"
+    )
     assert h("COPY", "{k}1", "{k}2", "DB", 0) == 1
 
 
 # --- SWAPDB ----------------------------------------------------------------------------------
-@pytest.mark.parametrize(("args", "error"), [
-    (("0", "x"), "ERR invalid second DB index"), (("x", "0"), "ERR invalid first DB index"),
-    (("4294967296", "0"), "ERR invalid first DB index"),
-    (("0", "2147483648"), "ERR invalid second DB index"),
-    (("0", "16"), DB_INDEX), (("-1", "0"), DB_INDEX),
-])
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (("0", "x"), "ERR invalid second DB index"),
+        (("x", "0"), "ERR invalid first DB index"),
+        (("4294967296", "0"), "ERR invalid first DB index"),
+        (("0", "2147483648"), "ERR invalid second DB index"),
+        (("0", "16"), DB_INDEX),
+        (("-1", "0"), DB_INDEX),
+    ],
+)
 def test_swapdb_errors(h: Harness, args: tuple[str, str], error: str) -> None:
     assert h.error("SWAPDB", *args) == error
 
@@ -719,16 +822,20 @@ def test_swapdb_swaps_contents_and_ttls(h: Harness) -> None:
     assert h("GET", "a") == b"1"
 
 
-@pytest.mark.parametrize(("in_db0", "in_db1", "pair", "aborted"), [
-    (False, False, (0, 1), False),
-    (False, True, (0, 1), True),
-    (True, False, (0, 1), True),
-    (True, True, (0, 1), True),
-    (True, False, (0, 0), False),
-    (True, False, (1, 2), False),
-])
-def test_swapdb_invalidates_watches_like_redis(in_db0: bool, in_db1: bool,
-                                               pair: tuple[int, int], aborted: bool) -> None:
+@pytest.mark.parametrize(
+    ("in_db0", "in_db1", "pair", "aborted"),
+    [
+        (False, False, (0, 1), False),
+        (False, True, (0, 1), True),
+        (True, False, (0, 1), True),
+        (True, True, (0, 1), True),
+        (True, False, (0, 0), False),
+        (True, False, (1, 2), False),
+    ],
+)
+def test_swapdb_invalidates_watches_like_redis(
+    in_db0: bool, in_db1: bool, pair: tuple[int, int], aborted: bool
+) -> None:
     h = Harness()
     if in_db0:
         h.engine.keyspace.dbs[0].set_value(b"x", b"1")
@@ -792,12 +899,18 @@ def test_flushall(h: Harness) -> None:
     assert unsaved.engine.dirty == 4  # one per key removed, as redis-server 7.0.15 counts
 
 
-@pytest.mark.parametrize(("cmd", "existing", "aborted"), [
-    (("FLUSHDB",), True, True), (("FLUSHDB",), False, False),
-    (("FLUSHALL",), True, True), (("FLUSHALL",), False, False),
-])
-def test_flush_invalidates_watches_on_existing_keys_only(cmd: tuple[str], existing: bool,
-                                                         aborted: bool) -> None:
+@pytest.mark.parametrize(
+    ("cmd", "existing", "aborted"),
+    [
+        (("FLUSHDB",), True, True),
+        (("FLUSHDB",), False, False),
+        (("FLUSHALL",), True, True),
+        (("FLUSHALL",), False, False),
+    ],
+)
+def test_flush_invalidates_watches_on_existing_keys_only(
+    cmd: tuple[str], existing: bool, aborted: bool
+) -> None:
     h = Harness()
     h("SET", "x" if existing else "y", "1")
     watch(h, "x")
@@ -894,16 +1007,42 @@ def test_specs_match_redis() -> None:
     assert specs["object"].subcommands[b"encoding"].legacy_range == (2, 2, 1)
     assert specs["object"].subcommands[b"encoding"].fullname == "object|encoding"
     names = {spec.name for spec in specs.values() if spec.group == "generic"}
-    assert {"del", "unlink", "exists", "type", "rename", "renamenx", "touch", "keys", "scan",
-            "randomkey", "object", "expire", "pexpire", "expireat", "pexpireat", "ttl", "pttl",
-            "expiretime", "pexpiretime", "persist", "copy", "move"} <= names
+    assert {
+        "del",
+        "unlink",
+        "exists",
+        "type",
+        "rename",
+        "renamenx",
+        "touch",
+        "keys",
+        "scan",
+        "randomkey",
+        "object",
+        "expire",
+        "pexpire",
+        "expireat",
+        "pexpireat",
+        "ttl",
+        "pttl",
+        "expiretime",
+        "pexpiretime",
+        "persist",
+        "copy",
+        "move",
+    } <= names
     assert {specs[n].group for n in ("swapdb", "flushdb", "flushall", "dbsize")} == {"server"}
 
 
 def test_wrong_arity_messages(h: Harness) -> None:
-    for args, name in ((("EXPIRE", "k"), "expire"), (("TTL",), "ttl"),
-                       (("RENAME", "a"), "rename"), (("SCAN",), "scan"),
-                       (("SWAPDB", "0"), "swapdb"), (("RANDOMKEY", "x"), "randomkey")):
+    for args, name in (
+        (("EXPIRE", "k"), "expire"),
+        (("TTL",), "ttl"),
+        (("RENAME", "a"), "rename"),
+        (("SCAN",), "scan"),
+        (("SWAPDB", "0"), "swapdb"),
+        (("RANDOMKEY", "x"), "randomkey"),
+    ):
         reply = h(*args)
         assert isinstance(reply, hiredis.ReplyError)
         assert str(reply) == f"ERR wrong number of arguments for '{name}' command"

@@ -127,8 +127,12 @@ def test_drain_takes_apart_every_type() -> None:
     consumer = group.create_consumer(b"alice", 0)
     for i in range(200):
         group.deliver((1000 + i) << 64, consumer, 0)
-    values = [zset, stream, HashValue({b"f%d" % i: b"v" for i in range(500)}),
-              SetValue([b"m%d" % i for i in range(500)])]
+    values = [
+        zset,
+        stream,
+        HashValue({b"f%d" % i: b"v" for i in range(500)}),
+        SetValue([b"m%d" % i for i in range(500)]),
+    ]
     for value in values:
         assert lazyfree.free(value, 1000)
     assert lazyfree.pending_bytes == 4000

@@ -36,8 +36,15 @@ def test_pushx_only_on_existing_lists(h: Harness) -> None:
 
 def test_wrongtype_everywhere(h: Harness) -> None:
     h("SET", "s", "v")
-    for args in (("LPUSH", "s", "a"), ("RPOP", "s"), ("LLEN", "s"), ("LRANGE", "s", 0, 1),
-                 ("LINDEX", "s", 0), ("LPOS", "s", "a"), ("BLPOP", "s", 0)):
+    for args in (
+        ("LPUSH", "s", "a"),
+        ("RPOP", "s"),
+        ("LLEN", "s"),
+        ("LRANGE", "s", 0, 1),
+        ("LINDEX", "s", 0),
+        ("LPOS", "s", "a"),
+        ("BLPOP", "s", 0),
+    ):
         assert h.error(*args) == WRONGTYPE
     h("RPUSH", "l", "a")
     assert h.error("LMOVE", "l", "s", "LEFT", "LEFT") == WRONGTYPE
@@ -76,10 +83,20 @@ def test_lindex_lset(h: Harness) -> None:
     assert h("LRANGE", "l", 0, -1) == [b"A", b"b", b"c"]
 
 
-@pytest.mark.parametrize(("start", "stop", "expected"), [
-    (0, -1, "abcde"), (1, 2, "bc"), (-2, -1, "de"), (-100, 1, "ab"), (3, 100, "de"),
-    (4, 2, ""), (5, 10, ""), (-1, -2, ""), (0, 0, "a"),
-])
+@pytest.mark.parametrize(
+    ("start", "stop", "expected"),
+    [
+        (0, -1, "abcde"),
+        (1, 2, "bc"),
+        (-2, -1, "de"),
+        (-100, 1, "ab"),
+        (3, 100, "de"),
+        (4, 2, ""),
+        (5, 10, ""),
+        (-1, -2, ""),
+        (0, 0, "a"),
+    ],
+)
 def test_lrange_and_ltrim_index_rules(h: Harness, start: int, stop: int, expected: str) -> None:
     h("RPUSH", "l", *"abcde")
     assert h("LRANGE", "l", start, stop) == [ch.encode() for ch in expected]
@@ -183,8 +200,11 @@ def test_blocked_move_and_mpop(h: Harness) -> None:
 
 
 def test_blocking_timeout_replies(h: Harness) -> None:
-    for args in (("BLPOP", "k", "0.5"), ("BLMOVE", "k", "d", "LEFT", "LEFT", "0.5"),
-                 ("BLMPOP", "0.5", 1, "k", "LEFT")):
+    for args in (
+        ("BLPOP", "k", "0.5"),
+        ("BLMOVE", "k", "d", "LEFT", "LEFT", "0.5"),
+        ("BLMPOP", "0.5", 1, "k", "LEFT"),
+    ):
         h.client.out.clear()
         assert h.raw(*args) == b""
         h.advance(500)

@@ -17,11 +17,17 @@ def test_usage_matches_redis_for_each_shape() -> None:
     # The figures redis-server 7.0.15 gives for the same commands.
     h = Harness()
     cases = [
-        (("SET", "s1", "a"), 64), (("SET", "s2", "12345"), 48), (("SET", "s3", "x" * 44), 96),
-        (("SET", "s4", "x" * 45), 112), (("SET", "s5", "x" * 1000), 1072),
-        (("RPUSH", "l1", "a", "b", "c"), 144), (("HSET", "h1", "f", "v"), 64),
-        (("SADD", "set1", "1", "2", "3"), 64), (("SADD", "set2", "a", "b", "c"), 232),
-        (("ZADD", "z1", "1", "a"), 64), (("XADD", "x1", "1-1", "f", "v"), 4728),
+        (("SET", "s1", "a"), 64),
+        (("SET", "s2", "12345"), 48),
+        (("SET", "s3", "x" * 44), 96),
+        (("SET", "s4", "x" * 45), 112),
+        (("SET", "s5", "x" * 1000), 1072),
+        (("RPUSH", "l1", "a", "b", "c"), 144),
+        (("HSET", "h1", "f", "v"), 64),
+        (("SADD", "set1", "1", "2", "3"), 64),
+        (("SADD", "set2", "a", "b", "c"), 232),
+        (("ZADD", "z1", "1", "a"), 64),
+        (("XADD", "x1", "1-1", "f", "v"), 4728),
     ]
     for command, usage in cases:
         h(*command)
@@ -37,13 +43,15 @@ def test_usage_samples_option_and_errors() -> None:
     assert h.error("MEMORY", "USAGE", "s", "SAMPLES") == "ERR syntax error"
     assert h.error("MEMORY", "USAGE", "s", "FOO") == "ERR syntax error"
     assert h.error("MEMORY", "USAGE", "s", "SAMPLES", "x") == (
-        "ERR value is not an integer or out of range")
+        "ERR value is not an integer or out of range"
+    )
     # Options are checked before the key is looked for.
     assert h.error("MEMORY", "USAGE", "nokey", "FOO") == "ERR syntax error"
     assert h.raw("MEMORY", "USAGE", "nokey") == b"$-1\r\n"
     assert Harness(resp=3).raw("MEMORY", "USAGE", "nokey") == b"_\r\n"
     assert h.error("MEMORY", "USAGE") == (
-        "ERR wrong number of arguments for 'memory|usage' command")
+        "ERR wrong number of arguments for 'memory|usage' command"
+    )
 
 
 def test_usage_finds_an_expired_key_without_expiring_it() -> None:
@@ -62,19 +70,43 @@ def test_stats_fields_in_resp2_and_resp3() -> None:
     h("SET", "b", "2")
     reply = h("MEMORY", "STATS")
     names = reply[0::2]
-    assert names[:10] == [b"peak.allocated", b"total.allocated", b"startup.allocated",
-                          b"replication.backlog", b"clients.slaves", b"clients.normal",
-                          b"cluster.links", b"aof.buffer", b"lua.caches", b"functions.caches"]
+    assert names[:10] == [
+        b"peak.allocated",
+        b"total.allocated",
+        b"startup.allocated",
+        b"replication.backlog",
+        b"clients.slaves",
+        b"clients.normal",
+        b"cluster.links",
+        b"aof.buffer",
+        b"lua.caches",
+        b"functions.caches",
+    ]
     assert names[10:12] == [b"db.0", b"db.2"]
-    assert reply[21][0::2] == [b"overhead.hashtable.main", b"overhead.hashtable.expires",
-                               b"overhead.hashtable.slot-to-keys"]
+    assert reply[21][0::2] == [
+        b"overhead.hashtable.main",
+        b"overhead.hashtable.expires",
+        b"overhead.hashtable.slot-to-keys",
+    ]
     assert names[12:] == [
-        b"overhead.total", b"keys.count", b"keys.bytes-per-key", b"dataset.bytes",
-        b"dataset.percentage", b"peak.percentage", b"allocator.allocated",
-        b"allocator.active", b"allocator.resident", b"allocator-fragmentation.ratio",
-        b"allocator-fragmentation.bytes", b"allocator-rss.ratio", b"allocator-rss.bytes",
-        b"rss-overhead.ratio", b"rss-overhead.bytes", b"fragmentation",
-        b"fragmentation.bytes"]
+        b"overhead.total",
+        b"keys.count",
+        b"keys.bytes-per-key",
+        b"dataset.bytes",
+        b"dataset.percentage",
+        b"peak.percentage",
+        b"allocator.allocated",
+        b"allocator.active",
+        b"allocator.resident",
+        b"allocator-fragmentation.ratio",
+        b"allocator-fragmentation.bytes",
+        b"allocator-rss.ratio",
+        b"allocator-rss.bytes",
+        b"rss-overhead.ratio",
+        b"rss-overhead.bytes",
+        b"fragmentation",
+        b"fragmentation.bytes",
+    ]
     stats = dict(zip(names, reply[1::2], strict=True))
     assert stats[b"keys.count"] == 2
     assert isinstance(stats[b"dataset.percentage"], bytes)  # a double, as a RESP2 bulk
@@ -114,8 +146,9 @@ def test_malloc_stats_purge_help() -> None:
 def _recounted(h: Harness) -> list[int]:
     """Every database's keys costed now, with the per-element costs the accounting holds."""
     memory = h.engine.memory
-    return [sum(memory.cost(db.index, k, v) for k, v in db.data.items())
-            for db in h.engine.keyspace.dbs]
+    return [
+        sum(memory.cost(db.index, k, v) for k, v in db.data.items()) for db in h.engine.keyspace.dbs
+    ]
 
 
 def test_accounting_is_off_without_maxmemory_and_the_fast_path_stays() -> None:
@@ -142,25 +175,50 @@ def test_used_memory_follows_writes_and_deletes() -> None:
 
 
 COMMANDS = [
-    ("SET", "{k}", "{v}"), ("SET", "{k}", "{v}", "EX", "100"), ("APPEND", "{k}", "{v}"),
-    ("SETRANGE", "{k}", "3", "{v}"), ("INCR", "n{i}"), ("DEL", "{k}", "{k2}"),
-    ("UNLINK", "{k}"), ("GETDEL", "{k}"), ("EXPIRE", "{k}", "5"), ("PERSIST", "{k}"),
-    ("RPUSH", "l{i}", "{v}", "{v}", "{v}"), ("LPUSH", "l{i}", "{v}"), ("LPOP", "l{i}"),
-    ("RPOP", "l{i}", "2"), ("LSET", "l{i}", "0", "{v}"), ("LTRIM", "l{i}", "0", "5"),
+    ("SET", "{k}", "{v}"),
+    ("SET", "{k}", "{v}", "EX", "100"),
+    ("APPEND", "{k}", "{v}"),
+    ("SETRANGE", "{k}", "3", "{v}"),
+    ("INCR", "n{i}"),
+    ("DEL", "{k}", "{k2}"),
+    ("UNLINK", "{k}"),
+    ("GETDEL", "{k}"),
+    ("EXPIRE", "{k}", "5"),
+    ("PERSIST", "{k}"),
+    ("RPUSH", "l{i}", "{v}", "{v}", "{v}"),
+    ("LPUSH", "l{i}", "{v}"),
+    ("LPOP", "l{i}"),
+    ("RPOP", "l{i}", "2"),
+    ("LSET", "l{i}", "0", "{v}"),
+    ("LTRIM", "l{i}", "0", "5"),
     ("LMOVE", "l{i}", "l{j}", "LEFT", "RIGHT"),
-    ("HSET", "h{i}", "{v}", "{v}", "f{j}", "{v}"), ("HDEL", "h{i}", "f{j}"),
-    ("HINCRBY", "h{i}", "n", "3"), ("SADD", "s{i}", "{v}", "m{j}", "{j}"),
-    ("SREM", "s{i}", "m{j}"), ("SPOP", "s{i}"), ("SMOVE", "s{i}", "s{j}", "m{j}"),
-    ("SINTERSTORE", "s{j}", "s{i}", "s{j}"), ("ZADD", "z{i}", "{j}", "{v}", "1", "m{j}"),
-    ("ZREM", "z{i}", "m{j}"), ("ZUNIONSTORE", "z{j}", "2", "z{i}", "z{j}"),
-    ("XADD", "x{i}", "*", "f", "{v}"), ("XTRIM", "x{i}", "MAXLEN", "3"),
+    ("HSET", "h{i}", "{v}", "{v}", "f{j}", "{v}"),
+    ("HDEL", "h{i}", "f{j}"),
+    ("HINCRBY", "h{i}", "n", "3"),
+    ("SADD", "s{i}", "{v}", "m{j}", "{j}"),
+    ("SREM", "s{i}", "m{j}"),
+    ("SPOP", "s{i}"),
+    ("SMOVE", "s{i}", "s{j}", "m{j}"),
+    ("SINTERSTORE", "s{j}", "s{i}", "s{j}"),
+    ("ZADD", "z{i}", "{j}", "{v}", "1", "m{j}"),
+    ("ZREM", "z{i}", "m{j}"),
+    ("ZUNIONSTORE", "z{j}", "2", "z{i}", "z{j}"),
+    ("XADD", "x{i}", "*", "f", "{v}"),
+    ("XTRIM", "x{i}", "MAXLEN", "3"),
     ("XGROUP", "CREATE", "x{i}", "g{j}", "0", "MKSTREAM"),
     ("XREADGROUP", "GROUP", "g{j}", "c", "STREAMS", "x{i}", ">"),
-    ("RENAME", "{k}", "{k2}"), ("COPY", "{k}", "{k2}", "REPLACE"),
-    ("COPY", "{k}", "{k}", "DB", "1", "REPLACE"), ("MOVE", "{k}", "1"),
-    ("SWAPDB", "0", "1"), ("SELECT", "{db}"), ("PFADD", "p{i}", "{v}"), ("PFCOUNT", "p{i}"),
-    ("MSET", "{k}", "{v}", "{k2}", "{v}"), ("SORT", "l{i}", "ALPHA", "STORE", "l{j}"),
-    ("FLUSHDB",), ("EVAL", "redis.call('SET', KEYS[1], ARGV[1])", "1", "{k}", "{v}"),
+    ("RENAME", "{k}", "{k2}"),
+    ("COPY", "{k}", "{k2}", "REPLACE"),
+    ("COPY", "{k}", "{k}", "DB", "1", "REPLACE"),
+    ("MOVE", "{k}", "1"),
+    ("SWAPDB", "0", "1"),
+    ("SELECT", "{db}"),
+    ("PFADD", "p{i}", "{v}"),
+    ("PFCOUNT", "p{i}"),
+    ("MSET", "{k}", "{v}", "{k2}", "{v}"),
+    ("SORT", "l{i}", "ALPHA", "STORE", "l{j}"),
+    ("FLUSHDB",),
+    ("EVAL", "redis.call('SET', KEYS[1], ARGV[1])", "1", "{k}", "{v}"),
 ]
 
 
@@ -176,9 +234,14 @@ def test_running_totals_never_drift(seed: int) -> None:
         if template[0] == "FLUSHDB" and rng.random() < 0.9:
             continue
         size = rng.choice((1, 5, 40, 200, 3000))
-        fill = {"k": f"k{rng.randrange(8)}", "k2": f"k{rng.randrange(8)}",
-                "v": "v" * size, "i": rng.randrange(4), "j": rng.randrange(4),
-                "db": rng.randrange(2)}
+        fill = {
+            "k": f"k{rng.randrange(8)}",
+            "k2": f"k{rng.randrange(8)}",
+            "v": "v" * size,
+            "i": rng.randrange(4),
+            "j": rng.randrange(4),
+            "db": rng.randrange(2),
+        }
         argv = [part.format(**fill) for part in template]
         if rng.random() < 0.2:
             for n in range(rng.randrange(1, 90)):  # grow some containers past EXACT_LEN

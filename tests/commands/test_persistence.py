@@ -31,13 +31,16 @@ def test_restore_errors_in_redis_order() -> None:
     assert h.error("RESTORE", "k2", "0", "xx") == "ERR DUMP payload version or checksum are wrong"
     assert h.error("RESTORE", "k2", "0", "xx", "foo") == "ERR syntax error"
     assert h.error("RESTORE", "k2", "0", "xx", "IDLETIME", "-1") == (
-        "ERR Invalid IDLETIME value, must be >= 0")
+        "ERR Invalid IDLETIME value, must be >= 0"
+    )
     assert h.error("RESTORE", "k2", "0", "xx", "FREQ", "256") == (
-        "ERR Invalid FREQ value, must be >= 0 and <= 255")
+        "ERR Invalid FREQ value, must be >= 0 and <= 255"
+    )
     assert h.error("RESTORE", "k2", "0", "xx", "IDLETIME", "1", "FREQ", "2") == "ERR syntax error"
     assert h.error("RESTORE", "k2", "0", "xx", "IDLETIME") == "ERR syntax error"
     assert h.error("RESTORE", "k2", "0", "xx", "IDLETIME", "x") == (
-        "ERR value is not an integer or out of range")
+        "ERR value is not an integer or out of range"
+    )
     damaged = V_PAYLOAD[:1] + b"\x05" + V_PAYLOAD[2:-8]
     damaged += crc64(damaged).to_bytes(8, "little")
     assert h.error("RESTORE", "k2", "0", damaged) == "ERR Bad data format"
@@ -49,8 +52,10 @@ def test_restore_options() -> None:
     assert h("GET", "k") == b"v" and h("PTTL", "k") == -1
     assert h("RESTORE", "k", "5000", V_PAYLOAD, "REPLACE", "IDLETIME", "10") == b"OK"
     assert h("PTTL", "k") == 5000
-    assert h("RESTORE", "k", str(START_MS + 7000), V_PAYLOAD, "REPLACE", "ABSTTL",
-             "FREQ", "3") == b"OK"
+    assert (
+        h("RESTORE", "k", str(START_MS + 7000), V_PAYLOAD, "REPLACE", "ABSTTL", "FREQ", "3")
+        == b"OK"
+    )
     assert h("PEXPIRETIME", "k") == START_MS + 7000
     # A time already past: the old key goes and nothing is created.
     assert h("RESTORE", "k", "1", V_PAYLOAD, "REPLACE", "ABSTTL") == b"OK"
@@ -142,8 +147,9 @@ def test_failed_bgsave_stops_writes_misconf() -> None:
     assert h("BGSAVE") == b"Background saving started"
     h.engine.persistence.cron()
     assert info(h)["rdb_last_bgsave_status"] == "err"
-    assert h.error("SET", "k", "v").startswith("MISCONF Redis is configured to save RDB "
-                                                "snapshots, but it's currently unable")
+    assert h.error("SET", "k", "v").startswith(
+        "MISCONF Redis is configured to save RDB snapshots, but it's currently unable"
+    )
     assert h.error("PING").startswith("MISCONF")
     assert h("GET", "k") == b"v"
     h("CONFIG", "SET", "stop-writes-on-bgsave-error", "no")

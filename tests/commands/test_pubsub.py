@@ -32,15 +32,17 @@ def test_publish_reaches_channel_and_pattern_subscribers(h: Harness) -> None:
     psub.client.out.clear()
     assert h("PUBLISH", "news", "hi") == 2
     assert frames(sub) == [[b"message", b"news", b"hi"]]
-    assert b"".join(psub.client.out) == b">4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$4\r\nnews\r\n$2\r\nhi\r\n"
+    assert (
+        b"".join(psub.client.out)
+        == b">4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$4\r\nnews\r\n$2\r\nhi\r\n"
+    )
     assert sub.client in h.engine.woken and psub.client in h.engine.woken
     assert h("PUBLISH", "other", "x") == 0
 
 
 def test_subscription_counts_and_unsubscribe_all(h: Harness) -> None:
     h.client.out.append(h.raw("SUBSCRIBE", "a", "b", "a"))
-    assert frames(h) == [[b"subscribe", b"a", 1], [b"subscribe", b"b", 2],
-                         [b"subscribe", b"a", 2]]
+    assert frames(h) == [[b"subscribe", b"a", 1], [b"subscribe", b"b", 2], [b"subscribe", b"a", 2]]
     h.raw("PSUBSCRIBE", "p*")
     h.raw("SSUBSCRIBE", "s")
     assert h.client.pubsub_mode
@@ -57,7 +59,8 @@ def test_resp2_subscribed_context_allows_only_pubsub_commands(h: Harness) -> Non
     h.raw("SUBSCRIBE", "a")
     assert h.error("GET", "x") == (
         "ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
-        "RESET are allowed in this context")
+        "RESET are allowed in this context"
+    )
     assert h.error("CONFIG", "GET", "x").startswith("ERR Can't execute 'config|get'")
     assert h("PING") == [b"pong", b""]
     assert h("PING", "x") == [b"pong", b"x"]
@@ -88,15 +91,15 @@ def test_introspection(h: Harness) -> None:
     a.raw("SSUBSCRIBE", "s1", "s2")
     assert sorted(h("PUBSUB", "CHANNELS")) == [b"news", b"sport"]
     assert h("PUBSUB", "CHANNELS", "n*") == [b"news"]
-    assert h("PUBSUB", "NUMSUB", "news", "sport", "none") == [b"news", 2, b"sport", 1,
-                                                              b"none", 0]
+    assert h("PUBSUB", "NUMSUB", "news", "sport", "none") == [b"news", 2, b"sport", 1, b"none", 0]
     assert h("PUBSUB", "NUMPAT") == 2
     assert sorted(h("PUBSUB", "SHARDCHANNELS")) == [b"s1", b"s2"]
     assert h("PUBSUB", "SHARDNUMSUB", "s1") == [b"s1", 1]
     assert h("SPUBLISH", "s1", "m") == 1
     assert h("PUBLISH", "s1", "m") == 0  # shard channels are their own namespace
     assert h.error("PUBSUB", "CHANNELS", "a", "b") == (
-        "ERR unknown subcommand or wrong number of arguments for 'CHANNELS'. Try PUBSUB HELP.")
+        "ERR unknown subcommand or wrong number of arguments for 'CHANNELS'. Try PUBSUB HELP."
+    )
 
 
 def test_client_list_shows_subscriptions(h: Harness) -> None:

@@ -20,19 +20,45 @@ TABLE = load()
 ALL: list[CommandSpec] = [s for top in TABLE for s in (top, *top.subcommands.values())]
 IDS = [s.fullname for s in ALL]
 
-GROUPS = frozenset({
-    "generic", "string", "list", "set", "sorted-set", "hash", "pubsub", "transactions",
-    "connection", "server", "scripting", "hyperloglog", "cluster", "sentinel", "geo", "stream",
-    "bitmap",
-})
-ARG_TYPES = frozenset({"string", "integer", "double", "key", "pattern", "unix-time",
-                       "pure-token", "oneof", "block"})
+GROUPS = frozenset(
+    {
+        "generic",
+        "string",
+        "list",
+        "set",
+        "sorted-set",
+        "hash",
+        "pubsub",
+        "transactions",
+        "connection",
+        "server",
+        "scripting",
+        "hyperloglog",
+        "cluster",
+        "sentinel",
+        "geo",
+        "stream",
+        "bitmap",
+    }
+)
+ARG_TYPES = frozenset(
+    {"string", "integer", "double", "key", "pattern", "unix-time", "pure-token", "oneof", "block"}
+)
 ACCESS_KINDS = KeyFlag.RO | KeyFlag.RW | KeyFlag.OW | KeyFlag.RM
 WRITE_KINDS = KeyFlag.RW | KeyFlag.OW | KeyFlag.RM
 # Redis 7.0's write commands that declare no key at all: they write whole databases or
 # server state (functions), not a key a spec could point at.
-KEYLESS_WRITES = frozenset({"flushall", "flushdb", "swapdb", "function|flush",
-                            "function|restore", "function|load", "function|delete"})
+KEYLESS_WRITES = frozenset(
+    {
+        "flushall",
+        "flushdb",
+        "swapdb",
+        "function|flush",
+        "function|restore",
+        "function|load",
+        "function|delete",
+    }
+)
 # XREADGROUP is a write (it moves the group's cursor) yet Redis declares its keys RO.
 WRITES_THROUGH_RO_KEYS = frozenset({"xreadgroup"})
 VERSION = re.compile(r"\d+\.\d+\.\d+")
@@ -123,8 +149,9 @@ def test_write_commands_write_a_key(spec: CommandSpec) -> None:
     if not spec.keys:
         assert spec.fullname in KEYLESS_WRITES, "a write command with no key spec"
         return
-    assert (any(k.flags & WRITE_KINDS for k in spec.keys)
-            or spec.flags & Flag.NO_MANDATORY_KEYS), "no RW/OW/RM key spec"
+    assert any(k.flags & WRITE_KINDS for k in spec.keys) or spec.flags & Flag.NO_MANDATORY_KEYS, (
+        "no RW/OW/RM key spec"
+    )
 
 
 def _walk(args: tuple[docs.Arg, ...]) -> list[docs.Arg]:
@@ -156,8 +183,11 @@ def test_arguments_match_key_specs(spec: CommandSpec) -> None:
 def sample_argv(spec: CommandSpec, key: KeySpec) -> tuple[list[bytes], int]:
     """The shortest request the arity allows in which `key` must find a key; and where."""
     fixed = spec.arity > 0
-    argv = [spec.name.encode()] if spec.container is None else [
-        spec.container.name.encode(), spec.name.encode()]
+    argv = (
+        [spec.name.encode()]
+        if spec.container is None
+        else [spec.container.name.encode(), spec.name.encode()]
+    )
     need = abs(spec.arity)
 
     def grow(length: int) -> None:
@@ -196,8 +226,9 @@ def sample_argv(spec: CommandSpec, key: KeySpec) -> tuple[list[bytes], int]:
     return argv, first
 
 
-@pytest.mark.parametrize("spec", [s for s in ALL if s.keys],
-                         ids=[s.fullname for s in ALL if s.keys])
+@pytest.mark.parametrize(
+    "spec", [s for s in ALL if s.keys], ids=[s.fullname for s in ALL if s.keys]
+)
 def test_each_key_spec_finds_a_key(spec: CommandSpec) -> None:
     for key in spec.keys:
         if key.begin == "unknown" or key.find == "unknown":

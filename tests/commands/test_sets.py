@@ -16,8 +16,9 @@ from tests.support import Harness
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 NOT_INTEGER = "ERR value is not an integer or out of range"
 NOT_POSITIVE = "ERR value is out of range, must be positive"
-LONG_RANGE = ("ERR value is out of range, value must between -9223372036854775807 and "
-              "9223372036854775807")
+LONG_RANGE = (
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+)
 
 
 @pytest.fixture
@@ -74,14 +75,28 @@ def test_membership(h: Any) -> None:
 def test_wrongtype_everywhere(h: Any) -> None:
     h("SET", "str", "x")
     h("SADD", "s", "a")
-    for args in (("SADD", "str", "a"), ("SREM", "str", "a"), ("SCARD", "str"),
-                 ("SISMEMBER", "str", "a"), ("SMISMEMBER", "str", "a"), ("SMEMBERS", "str"),
-                 ("SRANDMEMBER", "str"), ("SRANDMEMBER", "str", 0), ("SPOP", "str"),
-                 ("SPOP", "str", 0), ("SMOVE", "str", "s", "a"), ("SMOVE", "s", "str", "a"),
-                 ("SINTER", "nokey", "str"), ("SINTERCARD", 2, "nokey", "str"),
-                 ("SINTERSTORE", "d", "nokey", "str"), ("SUNION", "s", "str"),
-                 ("SUNIONSTORE", "d", "str"), ("SDIFF", "nokey", "str"),
-                 ("SDIFFSTORE", "d", "s", "str"), ("SSCAN", "str", 0)):
+    for args in (
+        ("SADD", "str", "a"),
+        ("SREM", "str", "a"),
+        ("SCARD", "str"),
+        ("SISMEMBER", "str", "a"),
+        ("SMISMEMBER", "str", "a"),
+        ("SMEMBERS", "str"),
+        ("SRANDMEMBER", "str"),
+        ("SRANDMEMBER", "str", 0),
+        ("SPOP", "str"),
+        ("SPOP", "str", 0),
+        ("SMOVE", "str", "s", "a"),
+        ("SMOVE", "s", "str", "a"),
+        ("SINTER", "nokey", "str"),
+        ("SINTERCARD", 2, "nokey", "str"),
+        ("SINTERSTORE", "d", "nokey", "str"),
+        ("SUNION", "s", "str"),
+        ("SUNIONSTORE", "d", "str"),
+        ("SDIFF", "nokey", "str"),
+        ("SDIFFSTORE", "d", "s", "str"),
+        ("SSCAN", "str", 0),
+    ):
         assert h.error(*args) == WRONGTYPE, args
     assert h("SMOVE", "nokey", "str", "a") == 0  # a missing source wins over the type check
     assert members(h, "s") == [b"a"]
@@ -105,8 +120,10 @@ def test_intset_until_a_non_integer_arrives(h: Any) -> None:
     assert enc(h, "s") == b"hashtable"  # Redis never converts back
 
 
-@pytest.mark.parametrize("member", ["01", "-0", "+1", " 1", "1 ", "1.0", "9223372036854775808",
-                                    "-9223372036854775809", "", "0x1"])
+@pytest.mark.parametrize(
+    "member",
+    ["01", "-0", "+1", " 1", "1 ", "1.0", "9223372036854775808", "-9223372036854775809", "", "0x1"],
+)
 def test_only_canonical_int64_text_fits_an_intset(h: Any, member: str) -> None:
     h("SADD", "s", member)
     assert enc(h, "s") == b"hashtable"
@@ -372,18 +389,21 @@ def test_sintercard(h: Any) -> None:
     assert h("SINTERCARD", 1, "nokey", "LIMIT", 5) == 0
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    ((0, "a"), "ERR numkeys should be greater than 0"),
-    ((-1, "a"), "ERR numkeys should be greater than 0"),
-    (("x", "a"), "ERR numkeys should be greater than 0"),
-    (("9223372036854775808", "a"), "ERR numkeys should be greater than 0"),
-    ((3, "a", "b"), "ERR Number of keys can't be greater than number of args"),
-    ((1, "a", "LIMIT", -1), "ERR LIMIT can't be negative"),
-    ((1, "a", "LIMIT", "x"), "ERR LIMIT can't be negative"),
-    ((1, "a", "LIMIT"), "ERR syntax error"),
-    ((1, "a", "FOO", 1), "ERR syntax error"),
-    ((1, "a", "b"), "ERR syntax error"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((0, "a"), "ERR numkeys should be greater than 0"),
+        ((-1, "a"), "ERR numkeys should be greater than 0"),
+        (("x", "a"), "ERR numkeys should be greater than 0"),
+        (("9223372036854775808", "a"), "ERR numkeys should be greater than 0"),
+        ((3, "a", "b"), "ERR Number of keys can't be greater than number of args"),
+        ((1, "a", "LIMIT", -1), "ERR LIMIT can't be negative"),
+        ((1, "a", "LIMIT", "x"), "ERR LIMIT can't be negative"),
+        ((1, "a", "LIMIT"), "ERR syntax error"),
+        ((1, "a", "FOO", 1), "ERR syntax error"),
+        ((1, "a", "b"), "ERR syntax error"),
+    ],
+)
 def test_sintercard_errors(h: Any, args: tuple[Any, ...], message: str) -> None:
     assert h.error("SINTERCARD", *args) == message
 
@@ -451,8 +471,14 @@ def test_sdiffstore_encoding_depends_on_redis_algorithm(h: Any) -> None:
         # Against three small sets Redis copies "big" first (6 > 4 entries) -> hashtable.
         assert h("SDIFFSTORE", "d", "big", "one", "two", "three") == 3
         assert enc(h, "d") == b"hashtable"
-        assert h("SMEMBERS", "d") in ([b"4", b"5", b"6"], [b"4", b"6", b"5"], [b"5", b"4", b"6"],
-                                      [b"5", b"6", b"4"], [b"6", b"4", b"5"], [b"6", b"5", b"4"])
+        assert h("SMEMBERS", "d") in (
+            [b"4", b"5", b"6"],
+            [b"4", b"6", b"5"],
+            [b"5", b"4", b"6"],
+            [b"5", b"6", b"4"],
+            [b"6", b"4", b"5"],
+            [b"6", b"5", b"4"],
+        )
 
 
 def test_union_and_diff_shapes() -> None:

@@ -44,10 +44,30 @@ def weights(h: Any) -> None:
 # ==== numeric sorting ==========================================================================
 def test_numeric_sort_of_a_list(h: Any) -> None:
     h("RPUSH", "l", "3", "1", "2", "10", " 5", "0x10", "", "1\0zz", "-inf", "2.5")
-    assert h("SORT", "l") == [b"-inf", b"", b"1", b"1\0zz", b"2", b"2.5", b"3", b" 5",
-                              b"10", b"0x10"]
-    assert h("SORT", "l", "DESC") == [b"0x10", b"10", b" 5", b"3", b"2.5", b"2", b"1\0zz",
-                                      b"1", b"", b"-inf"]
+    assert h("SORT", "l") == [
+        b"-inf",
+        b"",
+        b"1",
+        b"1\0zz",
+        b"2",
+        b"2.5",
+        b"3",
+        b" 5",
+        b"10",
+        b"0x10",
+    ]
+    assert h("SORT", "l", "DESC") == [
+        b"0x10",
+        b"10",
+        b" 5",
+        b"3",
+        b"2.5",
+        b"2",
+        b"1\0zz",
+        b"1",
+        b"",
+        b"-inf",
+    ]
 
 
 def test_numeric_ties_compare_the_elements(h: Any) -> None:
@@ -55,16 +75,41 @@ def test_numeric_ties_compare_the_elements(h: Any) -> None:
     assert h("SORT", "l") == [b"-0", b"0", b"01", b"1", b"1.0", b"1e0"]
 
 
-@pytest.mark.parametrize("bad", ["a", "1x", "nan", "1e400", "-1e400", "1e-400", "4.9e-324",
-                                 "1e-320", "2.2250738585072012e-308", " "])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "a",
+        "1x",
+        "nan",
+        "1e400",
+        "-1e400",
+        "1e-400",
+        "4.9e-324",
+        "1e-320",
+        "2.2250738585072012e-308",
+        " ",
+    ],
+)
 def test_numeric_sort_rejects_what_strtod_rejects(h: Any, bad: str) -> None:
     h("ZADD", "errno", "1", "x")  # Redis keeps a stale ERANGE: reset it with a ZADD
     h("RPUSH", "l", "1", bad)
     assert h.error("SORT", "l") == NOT_DOUBLE
 
 
-@pytest.mark.parametrize("good", ["0x1p-1074", "0x1p-1022", "2.2250738585072014e-308",
-                                  "0e-5000", "1e-300", "", "  7", "INF", "-Infinity"])
+@pytest.mark.parametrize(
+    "good",
+    [
+        "0x1p-1074",
+        "0x1p-1022",
+        "2.2250738585072014e-308",
+        "0e-5000",
+        "1e-300",
+        "",
+        "  7",
+        "INF",
+        "-Infinity",
+    ],
+)
 def test_numeric_sort_accepts_what_strtod_accepts(h: Any, good: str) -> None:
     h("ZADD", "errno", "1", "x")
     h("RPUSH", "l", good)
@@ -95,28 +140,54 @@ def test_sort_converts_a_sorted_set_to_skiplist(h: Any) -> None:
 def test_alpha_is_byte_order_up_to_the_first_nul(h: Any) -> None:
     h("RPUSH", "a", "b", "a", "c", "B", b"\xc3\xa9", b"\xff", "a\0z", "a\0b", "a", b"\x80")
     # strcoll sees "a\0z" and "a\0b" as "a": ties keep the list's order (stable qsort).
-    assert h("SORT", "a", "ALPHA") == [b"B", b"a", b"a\0z", b"a\0b", b"a", b"b", b"c",
-                                       b"\x80", b"\xc3\xa9", b"\xff"]
-    assert h("SORT", "a", "ALPHA", "DESC") == [b"\xff", b"\xc3\xa9", b"\x80", b"c", b"b",
-                                               b"a", b"a\0z", b"a\0b", b"a", b"B"]
+    assert h("SORT", "a", "ALPHA") == [
+        b"B",
+        b"a",
+        b"a\0z",
+        b"a\0b",
+        b"a",
+        b"b",
+        b"c",
+        b"\x80",
+        b"\xc3\xa9",
+        b"\xff",
+    ]
+    assert h("SORT", "a", "ALPHA", "DESC") == [
+        b"\xff",
+        b"\xc3\xa9",
+        b"\x80",
+        b"c",
+        b"b",
+        b"a",
+        b"a\0z",
+        b"a\0b",
+        b"a",
+        b"B",
+    ]
     # Storing compares with memcmp: the NULs count.
     assert h("SORT", "a", "ALPHA", "STORE", "dst") == 10
     assert h("LRANGE", "dst", 0, 3) == [b"B", b"a", b"a", b"a\0b"]
 
 
 # ==== LIMIT ===================================================================================
-@pytest.mark.parametrize(("offset", "count", "want"), [
-    (1, 2, [b"2", b"3"]),
-    (-1, 2, [b"1", b"2"]),
-    (1, -2, [b"2", b"3", b"5", b"7", b"8", b"9", b"10"]),
-    (7, 2, [b"10"]),
-    (8, 2, []),
-    (100, 2, []),
-    (0, 0, []),
-    (5, 9223372036854775807, [b"8", b"9", b"10"]),
-    (-9223372036854775808, 9223372036854775807, [b"1", b"2", b"3", b"5", b"7", b"8", b"9",
-                                                 b"10"]),
-])
+@pytest.mark.parametrize(
+    ("offset", "count", "want"),
+    [
+        (1, 2, [b"2", b"3"]),
+        (-1, 2, [b"1", b"2"]),
+        (1, -2, [b"2", b"3", b"5", b"7", b"8", b"9", b"10"]),
+        (7, 2, [b"10"]),
+        (8, 2, []),
+        (100, 2, []),
+        (0, 0, []),
+        (5, 9223372036854775807, [b"8", b"9", b"10"]),
+        (
+            -9223372036854775808,
+            9223372036854775807,
+            [b"1", b"2", b"3", b"5", b"7", b"8", b"9", b"10"],
+        ),
+    ],
+)
 def test_limit(h: Any, offset: int, count: int, want: list[bytes]) -> None:
     h("RPUSH", "l", "3", "1", "2", "10", "5", "7", "8", "9")
     assert h("SORT", "l", "LIMIT", offset, count) == want
@@ -150,22 +221,51 @@ def test_by_alpha_ties_keep_the_order_or_follow_pqsort(h: Any) -> None:
     assert h("SORT", "l", "BY", "o_*", "ALPHA", "DESC", "LIMIT", "1", "2") == [b"a", b"c"]
     h("RPUSH", "big", *[str(i) for i in range(60)])
     assert h("SORT", "big", "BY", "nothing_*", "ALPHA", "LIMIT", "0", "60")[:3] == [
-        b"0", b"1", b"2"]
+        b"0",
+        b"1",
+        b"2",
+    ]
     # LIMIT that cuts: Redis's pqsort moves the tied elements around.
     assert h("SORT", "big", "BY", "nothing_*", "ALPHA", "LIMIT", "0", "5") == [
-        b"59", b"1", b"2", b"3", b"4"]
+        b"59",
+        b"1",
+        b"2",
+        b"3",
+        b"4",
+    ]
     assert h("SORT", "big", "BY", "nothing_*", "ALPHA", "DESC", "LIMIT", "5", "7") == [
-        b"5", b"6", b"7", b"8", b"9", b"10", b"11"]
+        b"5",
+        b"6",
+        b"7",
+        b"8",
+        b"9",
+        b"10",
+        b"11",
+    ]
 
 
 def test_get_patterns(h: Any) -> None:
     weights(h)
-    assert h("SORT", "l", "BY", "w_*", "GET", "#", "GET", "o_*", "GET", "h_*->f", "GET",
-             "nostar") == [
-        b"d", None, None, None,
-        b"b", b"B", b"10", None,
-        b"c", None, b"20", None,
-        b"a", b"A", b"30", None]
+    assert h(
+        "SORT", "l", "BY", "w_*", "GET", "#", "GET", "o_*", "GET", "h_*->f", "GET", "nostar"
+    ) == [
+        b"d",
+        None,
+        None,
+        None,
+        b"b",
+        b"B",
+        b"10",
+        None,
+        b"c",
+        None,
+        b"20",
+        None,
+        b"a",
+        b"A",
+        b"30",
+        None,
+    ]
     # "#" is checked as a C string; other patterns keep their bytes after a NUL.
     assert h("SORT", "l", "BY", "nosort", "GET", "#\0junk") == [b"a", b"b", b"c", b"d"]
     assert h("SORT", "l", "BY", "nosort", "GET", "o_\0*") == [None, None, None, None]
@@ -179,7 +279,8 @@ def test_get_patterns(h: Any) -> None:
 def test_get_resp3_nulls(h3: Any) -> None:
     h3("RPUSH", "l", "a")
     assert h3.raw("SORT", "l", "BY", "nosort", "GET", "#", "GET", "x_*") == (
-        b"*2\r\n$1\r\na\r\n_\r\n")
+        b"*2\r\n$1\r\na\r\n_\r\n"
+    )
 
 
 def test_nosort_keeps_list_and_zset_order(h: Any) -> None:
@@ -257,11 +358,12 @@ def test_getkeys(h: Any) -> None:
     assert h("COMMAND", "GETKEYS", "SORT", "k", "STORE", "d") == [b"k", b"d"]
     assert h("COMMAND", "GETKEYS", "SORT", "k", "STORE", "d", "store", "e") == [b"k", b"e"]
     assert h("COMMAND", "GETKEYS", "SORT", "k", "STORE") == [b"k"]
-    assert h("COMMAND", "GETKEYS", "SORT", "k", "LIMIT", "store", "x", "STORE", "z") == [
-        b"k", b"z"]
+    assert h("COMMAND", "GETKEYS", "SORT", "k", "LIMIT", "store", "x", "STORE", "z") == [b"k", b"z"]
     assert h("COMMAND", "GETKEYS", "SORT", "k", "GET", "store", "STORE", "z") == [b"k", b"z"]
     assert h("COMMAND", "GETKEYS", "SORT", "k", "STORE", "store", "x") == [b"k", b"x"]
     assert h("COMMAND", "GETKEYS", "SORT", "k", "STORE\0x", "d") == [b"k", b"d"]
     assert h("COMMAND", "GETKEYSANDFLAGS", "SORT", "k", "STORE", "d") == [
-        [b"k", [b"RO", b"access"]], [b"d", [b"OW", b"update"]]]
+        [b"k", [b"RO", b"access"]],
+        [b"d", [b"OW", b"update"]],
+    ]
     assert h("COMMAND", "GETKEYS", "SORT_RO", "k", "STORE", "d") == [b"k"]

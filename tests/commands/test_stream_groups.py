@@ -41,12 +41,16 @@ def entries(h: Harness, *ids: str) -> None:
 
 # --- XGROUP -----------------------------------------------------------------------------
 def test_xgroup_create(h: Harness) -> None:
-    no_key = ("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you "
-              "may want to use the MKSTREAM option to create an empty stream automatically.")
+    no_key = (
+        "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you "
+        "may want to use the MKSTREAM option to create an empty stream automatically."
+    )
     assert h.error("XGROUP", "CREATE", "s", "g", "$") == no_key
     assert h("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM") == b"OK"
     assert h("XLEN", "s") == 0
-    assert h.error("XGROUP", "CREATE", "s", "g", "0") == "BUSYGROUP Consumer Group name already exists"
+    assert (
+        h.error("XGROUP", "CREATE", "s", "g", "0") == "BUSYGROUP Consumer Group name already exists"
+    )
     entries(h, "1-0", "2-0")
     assert h("XGROUP", "CREATE", "s", "g2", "$") == b"OK"
     assert h("XGROUP", "CREATE", "s", "g3", "1", "ENTRIESREAD", 1) == b"OK"
@@ -64,18 +68,25 @@ def test_xgroup_create_errors(h: Harness) -> None:
     for bad in ("bad", "-", "+"):
         assert h.error("XGROUP", "CREATE", "s", "g", bad) == INVALID_ID
     assert h.error("XGROUP", "CREATE", "s", "g", 0, "ENTRIESREAD", -2) == (
-        "ERR value for ENTRIESREAD must be positive or -1")
+        "ERR value for ENTRIESREAD must be positive or -1"
+    )
     assert h.error("XGROUP", "CREATE", "s", "g", 0, "ENTRIESREAD", "x") == (
-        "ERR value is not an integer or out of range")
+        "ERR value is not an integer or out of range"
+    )
     assert h.error("XGROUP", "CREATE", "s", "g", 0, "foo") == syntax.format("CREATE")
     assert h.error("XGROUP", "Create", "s", "g", 0, "Foo") == syntax.format("Create")
     assert h.error("XGROUP", "CREATE", "s", "g", 0, "MKSTREAM", "ENTRIESREAD") == syntax.format(
-        "CREATE")
+        "CREATE"
+    )
     assert h.error("XGROUP", "CREATE", "s", "g", 0, "ENTRIESREAD", 1, "ENTRIESREAD", 2) == (
-        syntax.format("CREATE"))  # more than 8 arguments
+        syntax.format("CREATE")
+    )  # more than 8 arguments
     assert h.error("XGROUP", "CREATE", "nokey", "g", "bad", "MKSTREAM") == INVALID_ID
     assert h("EXISTS", "nokey") == 0
-    assert h.error("XGROUP", "CREATE", "s") == "ERR wrong number of arguments for 'xgroup|create' command"
+    assert (
+        h.error("XGROUP", "CREATE", "s")
+        == "ERR wrong number of arguments for 'xgroup|create' command"
+    )
     h("SET", "str", "x")
     assert h.error("XGROUP", "CREATE", "str", "g", 0, "MKSTREAM") == WRONGTYPE
     assert h.error("XGROUP", "DESTROY", "str", "g") == WRONGTYPE
@@ -85,11 +96,16 @@ def test_xgroup_setid(h: Harness) -> None:
     entries(h, "1-0", "2-0", "3-0")
     h("XGROUP", "CREATE", "s", "g", 0)
     assert h.error("XGROUP", "SETID", "s", "nog", 0) == (
-        "NOGROUP No such consumer group 'nog' for key name 's'")
+        "NOGROUP No such consumer group 'nog' for key name 's'"
+    )
     assert h("XGROUP", "SETID", "s", "g", 0, "ENTRIESREAD", 5) == b"OK"
     assert groups(h)[b"g"][b"entries-read"] == 5
-    for sid, shown in (("-", b"0-0"), ("+", b"18446744073709551615-18446744073709551615"),
-                       ("$", b"3-0"), ("2", b"2-0")):
+    for sid, shown in (
+        ("-", b"0-0"),
+        ("+", b"18446744073709551615-18446744073709551615"),
+        ("$", b"3-0"),
+        ("2", b"2-0"),
+    ):
         assert h("XGROUP", "SETID", "s", "g", sid) == b"OK"
         assert groups(h)[b"g"][b"last-delivered-id"] == shown
     assert groups(h)[b"g"][b"entries-read"] is None  # no ENTRIESREAD: unknown again
@@ -107,18 +123,21 @@ def test_xgroup_destroy_and_consumers(h: Harness) -> None:
     assert h("XGROUP", "DESTROY", "s", "g2") == 1
     assert h.error("XGROUP", "DESTROY", "nokey", "g") == (
         "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may "
-        "want to use the MKSTREAM option to create an empty stream automatically.")
+        "want to use the MKSTREAM option to create an empty stream automatically."
+    )
     assert h("XGROUP", "CREATECONSUMER", "s", "g", "c1") == 1
     assert h("XGROUP", "CREATECONSUMER", "s", "g", "c1") == 0
     assert h.error("XGROUP", "CREATECONSUMER", "s", "nog", "c1") == (
-        "NOGROUP No such consumer group 'nog' for key name 's'")
+        "NOGROUP No such consumer group 'nog' for key name 's'"
+    )
     h("XREADGROUP", "GROUP", "g", "c2", "STREAMS", "s", ">")
     assert h("XGROUP", "DELCONSUMER", "s", "g", "c1") == 0
     assert h("XGROUP", "DELCONSUMER", "s", "g", "c2") == 1  # its pending count
     assert h("XGROUP", "DELCONSUMER", "s", "g", "c2") == 0
     assert h("XPENDING", "s", "g")[0] == 0  # its entries left the group's PEL too
     assert h.error("XGROUP", "CREATECONSUMER", "s", "g", "c", "x") == (
-        "ERR wrong number of arguments for 'xgroup|createconsumer' command")
+        "ERR wrong number of arguments for 'xgroup|createconsumer' command"
+    )
 
 
 def test_xgroup_help_and_unknown(h: Harness) -> None:
@@ -127,7 +146,9 @@ def test_xgroup_help_and_unknown(h: Harness) -> None:
     assert reply[1] == b"CREATE <key> <groupname> <id|$> [option]"
     assert reply[-2:] == [b"HELP", b"    Prints this help."] and len(reply) == 17
     assert h.error("XGROUP", "foo") == "ERR unknown subcommand 'foo'. Try XGROUP HELP."
-    assert h.error("XGROUP", "HELP", "x") == "ERR wrong number of arguments for 'xgroup|help' command"
+    assert (
+        h.error("XGROUP", "HELP", "x") == "ERR wrong number of arguments for 'xgroup|help' command"
+    )
 
 
 # --- XACK / XPENDING --------------------------------------------------------------------
@@ -153,7 +174,10 @@ def test_xpending_extended(h: Harness) -> None:
     four_read(h)
     h.advance(3)
     assert h("XPENDING", "s", "g", "-", "+", 10) == [
-        [b"1-0", b"alice", 3, 1], [b"2-0", b"alice", 3, 1], [b"3-0", b"bob", 3, 1]]
+        [b"1-0", b"alice", 3, 1],
+        [b"2-0", b"alice", 3, 1],
+        [b"3-0", b"bob", 3, 1],
+    ]
     assert h("XPENDING", "s", "g", "-", "+", 10, "bob") == [[b"3-0", b"bob", 3, 1]]
     assert h("XPENDING", "s", "g", "-", "+", 10, "nobody") == []
     assert h("XPENDING", "s", "g", "-", "+", 0) == []
@@ -173,15 +197,20 @@ def test_xpending_errors(h: Harness) -> None:
     assert h.error("XPENDING", "s", "g", "IDLE", 10, "-", "+") == "ERR syntax error"
     assert h.error("XPENDING", "s", "g", "IDLE", 10, "-", "+", 10, "bob", "x") == "ERR syntax error"
     assert h.error("XPENDING", "s", "g", "IDLE", "x", "-", "+", 10) == (
-        "ERR value is not an integer or out of range")
+        "ERR value is not an integer or out of range"
+    )
     assert h.error("XPENDING", "s", "g", "-", "+", "x", "bad") == (
-        "ERR value is not an integer or out of range")  # COUNT is parsed before the IDs
+        "ERR value is not an integer or out of range"
+    )  # COUNT is parsed before the IDs
     assert h.error("XPENDING", "s", "nog", "bad", "+", 10) == INVALID_ID
     assert h.error("XPENDING", "s", "nog") == "NOGROUP No such key 's' or consumer group 'nog'"
     assert h.error("XPENDING", "nokey", "g", "-", "+", 10) == (
-        "NOGROUP No such key 'nokey' or consumer group 'g'")
-    assert h.error("XPENDING", "s", "g", "(18446744073709551615-18446744073709551615", "+",
-                   10) == "ERR invalid start ID for the interval"
+        "NOGROUP No such key 'nokey' or consumer group 'g'"
+    )
+    assert (
+        h.error("XPENDING", "s", "g", "(18446744073709551615-18446744073709551615", "+", 10)
+        == "ERR invalid start ID for the interval"
+    )
 
 
 def test_xack(h: Harness) -> None:
@@ -207,7 +236,8 @@ def test_xclaim(h: Harness) -> None:
     assert h("XCLAIM", "s", "g", "carol", 0, "2-0", "JUSTID") == [b"2-0"]
     assert h("XPENDING", "s", "g", "-", "+", 10) == [[b"2-0", b"carol", 0, 2]]  # JUSTID: no count
     assert h("XCLAIM", "s", "g", "carol", 0, "2-0", "RETRYCOUNT", 7, "IDLE", 500) == [
-        [b"2-0", [b"f", b"2-0"]]]
+        [b"2-0", [b"f", b"2-0"]]
+    ]
     assert h("XPENDING", "s", "g", "-", "+", 10) == [[b"2-0", b"carol", 500, 7]]
     assert h("XCLAIM", "s", "g", "dave", 1000, "2-0") == []  # not idle long enough
     assert h("XCLAIM", "s", "g", "carol", 0, "4-0", "FORCE", "JUSTID") == [b"4-0"]
@@ -217,7 +247,8 @@ def test_xclaim(h: Harness) -> None:
     assert h("XCLAIM", "s", "g", "carol", 0, "4-0", "TIME", START_MS + 10**6, "JUSTID") == [b"4-0"]
     assert h("XPENDING", "s", "g", "-", "+", 10)[1][2] == 0  # a future time means now
     assert h("XCLAIM", "s", "g", "carol", -5, "4-0", "FORCE", "FORCE", "JUSTID", "JUSTID") == [
-        b"4-0"]
+        b"4-0"
+    ]
     assert h("XCLAIM", "s", "g", "carol", 0, "4-0", "LASTID", "10-0", "JUSTID") == [b"4-0"]
     assert groups(h)[b"g"][b"last-delivered-id"] == b"10-0"
     assert list(consumers(h)) == [b"alice", b"bob", b"carol"]  # dave was never created
@@ -247,9 +278,11 @@ def test_xclaim_errors(h: Harness) -> None:
     for args, message in cases:
         assert h.error("XCLAIM", "s", "g", "carol", *args) == message, args
     assert h.error("XCLAIM", "s", "nog", "carol", "x", "4-0") == (
-        "NOGROUP No such key 's' or consumer group 'nog'")
+        "NOGROUP No such key 's' or consumer group 'nog'"
+    )
     assert h.error("XCLAIM", "nokey", "g", "carol", 0, "4-0") == (
-        "NOGROUP No such key 'nokey' or consumer group 'g'")
+        "NOGROUP No such key 'nokey' or consumer group 'g'"
+    )
 
 
 @engine_only
@@ -260,21 +293,29 @@ def test_xautoclaim(h: Harness) -> None:
     h("XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", ">")
     h("XDEL", "s", "2-0", "4-0")
     assert h("XAUTOCLAIM", "s", "g", "bob", 0, 0, "COUNT", 1) == [
-        b"2-0", [[b"1-0", [b"f", b"1-0"]]], []]
+        b"2-0",
+        [[b"1-0", [b"f", b"1-0"]]],
+        [],
+    ]
     assert h("XAUTOCLAIM", "s", "g", "bob", 0, "2-0", "COUNT", 1) == [b"3-0", [], [b"2-0"]]
     assert h("XAUTOCLAIM", "s", "g", "bob", 0, 0) == [
-        b"0-0", [[b"1-0", [b"f", b"1-0"]], [b"3-0", [b"f", b"3-0"]], [b"5-0", [b"f", b"5-0"]]],
-        [b"4-0"]]
-    assert h("XAUTOCLAIM", "s", "g", "bob", 0, "(1", "COUNT", 1, "JUSTID") == [
-        b"5-0", [b"3-0"], []]
+        b"0-0",
+        [[b"1-0", [b"f", b"1-0"]], [b"3-0", [b"f", b"3-0"]], [b"5-0", [b"f", b"5-0"]]],
+        [b"4-0"],
+    ]
+    assert h("XAUTOCLAIM", "s", "g", "bob", 0, "(1", "COUNT", 1, "JUSTID") == [b"5-0", [b"3-0"], []]
     assert h("XAUTOCLAIM", "s", "g", "bob", 0, "+", "JUSTID") == [b"0-0", [], []]
     assert h("XPENDING", "s", "g", "-", "+", 10) == [
-        [b"1-0", b"bob", 0, 3], [b"3-0", b"bob", 0, 2], [b"5-0", b"bob", 0, 2]]
+        [b"1-0", b"bob", 0, 3],
+        [b"3-0", b"bob", 0, 2],
+        [b"5-0", b"bob", 0, 2],
+    ]
     h.advance(50)
     assert h("XAUTOCLAIM", "s", "g", "carol", 100, 0, "COUNT", 1) == [b"0-0", [], []]
     assert list(consumers(h)) == [b"alice", b"bob"]  # carol claimed nothing
     assert h.client_harness(3).raw("XAUTOCLAIM", "s", "g", "bob", 0, 0, "JUSTID") == (
-        b"*3\r\n$3\r\n0-0\r\n*3\r\n$3\r\n1-0\r\n$3\r\n3-0\r\n$3\r\n5-0\r\n*0\r\n")
+        b"*3\r\n$3\r\n0-0\r\n*3\r\n$3\r\n1-0\r\n$3\r\n3-0\r\n$3\r\n5-0\r\n*0\r\n"
+    )
 
 
 @engine_only
@@ -286,28 +327,36 @@ def test_xautoclaim_looks_at_most_ten_times_count(h: Harness) -> None:
     h.advance(100)
     assert h("XAUTOCLAIM", "s", "g", "bob", 500, 0, "COUNT", 2, "JUSTID") == [b"21-0", [], []]
     assert h("XAUTOCLAIM", "s", "g", "bob", 500, "21-0", "COUNT", 2, "JUSTID") == [
-        b"0-0", [b"25-0"], []]
+        b"0-0",
+        [b"25-0"],
+        [],
+    ]
 
 
 def test_xautoclaim_errors(h: Harness) -> None:
     entries(h, "1-0")
     h("XGROUP", "CREATE", "s", "g", 0)
     for count in (0, -1, "x", 576460752303423488):
-        assert h.error("XAUTOCLAIM", "s", "g", "bob", 0, 0, "COUNT", count) == "ERR COUNT must be > 0"
+        assert (
+            h.error("XAUTOCLAIM", "s", "g", "bob", 0, 0, "COUNT", count) == "ERR COUNT must be > 0"
+        )
     assert h.error("XAUTOCLAIM", "s", "g", "bob", 0, 0, "COUNT", 576460752303423487) == (
-        "ERR Insufficient memory, failed allocating transient memory, COUNT too high.")
+        "ERR Insufficient memory, failed allocating transient memory, COUNT too high."
+    )
     assert h.error("XAUTOCLAIM", "s", "g", "bob", 0, 0, "COUNT") == "ERR syntax error"
     assert h.error("XAUTOCLAIM", "s", "g", "bob", 0, 0, "foo") == "ERR syntax error"
     # arguments are checked before the key and group
     assert h.error("XAUTOCLAIM", "s", "nog", "bob", "x", 0) == (
-        "ERR Invalid min-idle-time argument for XAUTOCLAIM")
+        "ERR Invalid min-idle-time argument for XAUTOCLAIM"
+    )
     assert h.error("XAUTOCLAIM", "s", "nog", "bob", 0, "bad") == INVALID_ID
     assert h.error("XAUTOCLAIM", "s", "nog", "bob", 0, 0, "foo") == "ERR syntax error"
     assert h.error("XAUTOCLAIM", "s", "nog", "bob", 0, 0) == (
-        "NOGROUP No such key 's' or consumer group 'nog'")
-    assert h.error("XAUTOCLAIM", "s", "g", "bob", 0,
-                   "(18446744073709551615-18446744073709551615") == (
-        "ERR invalid start ID for the interval")
+        "NOGROUP No such key 's' or consumer group 'nog'"
+    )
+    assert h.error(
+        "XAUTOCLAIM", "s", "g", "bob", 0, "(18446744073709551615-18446744073709551615"
+    ) == ("ERR invalid start ID for the interval")
 
 
 @engine_only
@@ -366,13 +415,16 @@ def test_xinfo_stream(h: Harness) -> None:
         b"$3\r\n0-0\r\n$13\r\nentries-added\r\n:3\r\n$23\r\nrecorded-first-entry-id\r\n$3\r\n"
         b"1-0\r\n$6\r\ngroups\r\n:1\r\n$11\r\nfirst-entry\r\n*2\r\n$3\r\n1-0\r\n*2\r\n$1\r\nf"
         b"\r\n$3\r\n1-0\r\n$10\r\nlast-entry\r\n*2\r\n$3\r\n3-0\r\n*2\r\n$1\r\nf\r\n$3\r\n3-0"
-        b"\r\n")
+        b"\r\n"
+    )
     h3 = h.client_harness(3)
     assert h3.raw("XINFO", "STREAM", "s").startswith(b"%10\r\n$6\r\nlength\r\n:3\r\n")
     h("XADD", "e", "1-0", "a", "b")
     h("XDEL", "e", "1-0")
     assert h3("XINFO", "STREAM", "e")[b"first-entry"] is None
-    assert h.raw("XINFO", "STREAM", "e").endswith(b"$11\r\nfirst-entry\r\n$-1\r\n$10\r\nlast-entry\r\n$-1\r\n")
+    assert h.raw("XINFO", "STREAM", "e").endswith(
+        b"$11\r\nfirst-entry\r\n$-1\r\n$10\r\nlast-entry\r\n$-1\r\n"
+    )
 
 
 @engine_only
@@ -383,20 +435,53 @@ def test_xinfo_stream_full(h: Harness) -> None:
     h("XREADGROUP", "GROUP", "g", "alice", "COUNT", 1, "STREAMS", "s", ">")
     h("XREADGROUP", "GROUP", "g", "bob", "STREAMS", "s", ">")
     full = as_dict(h("XINFO", "STREAM", "s", "FULL"))
-    assert list(full) == [b"length", b"radix-tree-keys", b"radix-tree-nodes",
-                          b"last-generated-id", b"max-deleted-entry-id", b"entries-added",
-                          b"recorded-first-entry-id", b"entries", b"groups"]
+    assert list(full) == [
+        b"length",
+        b"radix-tree-keys",
+        b"radix-tree-nodes",
+        b"last-generated-id",
+        b"max-deleted-entry-id",
+        b"entries-added",
+        b"recorded-first-entry-id",
+        b"entries",
+        b"groups",
+    ]
     assert len(full[b"entries"]) == 3
     g, g2 = (as_dict(x) for x in full[b"groups"])
-    assert g == {b"name": b"g", b"last-delivered-id": b"3-0", b"entries-read": 3, b"lag": 0,
-                 b"pel-count": 3,
-                 b"pending": [[b"1-0", b"alice", START_MS, 1], [b"2-0", b"bob", START_MS, 1],
-                              [b"3-0", b"bob", START_MS, 1]],
-                 b"consumers": [
-                     [b"name", b"alice", b"seen-time", START_MS, b"pel-count", 1, b"pending",
-                      [[b"1-0", START_MS, 1]]],
-                     [b"name", b"bob", b"seen-time", START_MS, b"pel-count", 2, b"pending",
-                      [[b"2-0", START_MS, 1], [b"3-0", START_MS, 1]]]]}
+    assert g == {
+        b"name": b"g",
+        b"last-delivered-id": b"3-0",
+        b"entries-read": 3,
+        b"lag": 0,
+        b"pel-count": 3,
+        b"pending": [
+            [b"1-0", b"alice", START_MS, 1],
+            [b"2-0", b"bob", START_MS, 1],
+            [b"3-0", b"bob", START_MS, 1],
+        ],
+        b"consumers": [
+            [
+                b"name",
+                b"alice",
+                b"seen-time",
+                START_MS,
+                b"pel-count",
+                1,
+                b"pending",
+                [[b"1-0", START_MS, 1]],
+            ],
+            [
+                b"name",
+                b"bob",
+                b"seen-time",
+                START_MS,
+                b"pel-count",
+                2,
+                b"pending",
+                [[b"2-0", START_MS, 1], [b"3-0", START_MS, 1]],
+            ],
+        ],
+    }
     assert g2[b"entries-read"] == 2 and g2[b"lag"] == 1 and g2[b"consumers"] == []
     limited = as_dict(h("XINFO", "STREAM", "s", "FULL", "COUNT", 1))
     assert len(limited[b"entries"]) == 1
@@ -420,17 +505,22 @@ def test_xinfo_groups_and_consumers(h: Harness) -> None:
     assert h.raw("XINFO", "GROUPS", "s") == (
         b"*1\r\n*12\r\n$4\r\nname\r\n$1\r\ng\r\n$9\r\nconsumers\r\n:2\r\n$7\r\npending\r\n:2\r\n"
         b"$17\r\nlast-delivered-id\r\n$3\r\n2-0\r\n$12\r\nentries-read\r\n:2\r\n$3\r\nlag\r\n"
-        b":0\r\n")
+        b":0\r\n"
+    )
     assert h.raw("XINFO", "CONSUMERS", "s", "g") == (
         b"*2\r\n*6\r\n$4\r\nname\r\n$5\r\nalice\r\n$7\r\npending\r\n:1\r\n$4\r\nidle\r\n:7\r\n"
-        b"*6\r\n$4\r\nname\r\n$3\r\nbob\r\n$7\r\npending\r\n:1\r\n$4\r\nidle\r\n:7\r\n")
+        b"*6\r\n$4\r\nname\r\n$3\r\nbob\r\n$7\r\npending\r\n:1\r\n$4\r\nidle\r\n:7\r\n"
+    )
     h3 = h.client_harness(3)
     assert h3.raw("XINFO", "CONSUMERS", "s", "g").startswith(b"*2\r\n%3\r\n$4\r\nname\r\n")
     assert h3.raw("XINFO", "GROUPS", "s").startswith(b"*1\r\n%6\r\n")
     h("XGROUP", "SETID", "s", "g", "99-99")
     assert h.raw("XINFO", "GROUPS", "s").endswith(
-        b"$12\r\nentries-read\r\n$-1\r\n$3\r\nlag\r\n$-1\r\n")
-    assert h3.raw("XINFO", "GROUPS", "s").endswith(b"$12\r\nentries-read\r\n_\r\n$3\r\nlag\r\n_\r\n")
+        b"$12\r\nentries-read\r\n$-1\r\n$3\r\nlag\r\n$-1\r\n"
+    )
+    assert h3.raw("XINFO", "GROUPS", "s").endswith(
+        b"$12\r\nentries-read\r\n_\r\n$3\r\nlag\r\n_\r\n"
+    )
 
 
 def test_xinfo_errors_and_help(h: Harness) -> None:
@@ -441,9 +531,11 @@ def test_xinfo_errors_and_help(h: Harness) -> None:
     assert h.error("XINFO", "stream", "s", "fool") == syntax.format("stream")
     assert h.error("XINFO", "stream", "s", "full", "count") == syntax.format("stream")
     assert h.error("XINFO", "stream", "s", "full", "count", "x") == (
-        "ERR value is not an integer or out of range")
+        "ERR value is not an integer or out of range"
+    )
     assert h.error("XINFO", "CONSUMERS", "s", "nog") == (
-        "NOGROUP No such consumer group 'nog' for key name 's'")
+        "NOGROUP No such consumer group 'nog' for key name 's'"
+    )
     for args in (("CONSUMERS", "nokey", "g"), ("GROUPS", "nokey"), ("STREAM", "nokey")):
         assert h.error("XINFO", *args) == "ERR no such key"
         assert h.error("XINFO", args[0], "str", *args[2:]) == WRONGTYPE
@@ -451,7 +543,12 @@ def test_xinfo_errors_and_help(h: Harness) -> None:
     assert h.error("XINFO", "foo") == "ERR unknown subcommand 'foo'. Try XINFO HELP."
     assert h("XINFO", "HELP") == [
         b"XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        b"CONSUMERS <key> <groupname>", b"    Show consumers of <groupname>.",
-        b"GROUPS <key>", b"    Show the stream consumer groups.",
-        b"STREAM <key> [FULL [COUNT <count>]", b"    Show information about the stream.",
-        b"HELP", b"    Prints this help."]
+        b"CONSUMERS <key> <groupname>",
+        b"    Show consumers of <groupname>.",
+        b"GROUPS <key>",
+        b"    Show the stream consumer groups.",
+        b"STREAM <key> [FULL [COUNT <count>]",
+        b"    Show information about the stream.",
+        b"HELP",
+        b"    Prints this help.",
+    ]

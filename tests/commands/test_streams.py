@@ -62,7 +62,10 @@ def test_xadd_explicit_ids_must_grow(h: Harness) -> None:
 
 
 def test_xadd_zero_id_is_refused_before_creating_the_key(h: Harness) -> None:
-    assert h.error("XADD", "s", "0-0", "f", "v") == "ERR The ID specified in XADD must be greater than 0-0"
+    assert (
+        h.error("XADD", "s", "0-0", "f", "v")
+        == "ERR The ID specified in XADD must be greater than 0-0"
+    )
     assert h("EXISTS", "s") == 0
     assert h("XADD", "s", "0-*", "f", "v") == b"0-1"
     assert h("XADD", "s", "0-*", "f", "v") == b"0-2"
@@ -81,8 +84,19 @@ def test_xadd_auto_ids_follow_the_clock_and_never_go_back(h: Harness) -> None:
 
 
 def test_xadd_id_syntax_follows_string2ull(h: Harness) -> None:
-    for bad in ("5-x", "abc", "+", "-", "-1", "1-", "-1-1", "1-*x", "*-1", "18446744073709551616-0",
-                "1" * 128):
+    for bad in (
+        "5-x",
+        "abc",
+        "+",
+        "-",
+        "-1",
+        "1-",
+        "-1-1",
+        "1-*x",
+        "*-1",
+        "18446744073709551616-0",
+        "1" * 128,
+    ):
         assert h.error("XADD", "s", bad, "a", "b") == INVALID_ID, bad
     assert h("XADD", "s", "+1", "a", "b") == b"1-0"
     assert h("XADD", "s", "01-01", "a", "b") == b"1-1"
@@ -107,16 +121,26 @@ def test_xadd_options_and_errors(h: Harness) -> None:
     assert h.error("XADD", "s", "*", "a") == arity
     assert h.error("XADD", "s", "MAXLEN", "5") == arity
     assert h.error("XADD", "s", "MAXLEN", "~", "5", "*") == arity
-    assert h.error("XADD", "s", "MAXLEN", "-1", "*", "a", "b") == "ERR The MAXLEN argument must be >= 0."
-    assert h.error("XADD", "s", "MAXLEN", "~", "x", "*", "a", "b") == "ERR value is not an integer or out of range"
+    assert (
+        h.error("XADD", "s", "MAXLEN", "-1", "*", "a", "b")
+        == "ERR The MAXLEN argument must be >= 0."
+    )
+    assert (
+        h.error("XADD", "s", "MAXLEN", "~", "x", "*", "a", "b")
+        == "ERR value is not an integer or out of range"
+    )
     assert h.error("XADD", "s", "MAXLEN", "5", "MINID", "3", "*", "a", "b") == (
-        "ERR syntax error, MAXLEN and MINID options at the same time are not compatible")
+        "ERR syntax error, MAXLEN and MINID options at the same time are not compatible"
+    )
     assert h.error("XADD", "s", "LIMIT", "5", "*", "a", "b") == (
-        "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy")
+        "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy"
+    )
     assert h.error("XADD", "s", "MAXLEN", "5", "LIMIT", "5", "*", "a", "b") == (
-        "ERR syntax error, LIMIT cannot be used without the special ~ option")
+        "ERR syntax error, LIMIT cannot be used without the special ~ option"
+    )
     assert h.error("XADD", "s", "MAXLEN", "~", "5", "LIMIT", "-1", "*", "a", "b") == (
-        "ERR The LIMIT argument must be >= 0.")
+        "ERR The LIMIT argument must be >= 0."
+    )
     assert h.error("XADD", "s", "MINID", "+", "*", "a", "b") == INVALID_ID
     assert h.error("XADD", "s", "bogus", "a", "b") == INVALID_ID
     assert h("EXISTS", "s") == 0
@@ -132,10 +156,16 @@ def test_xadd_nomkstream(h: Harness) -> None:
 
 def test_xadd_wrongtype(h: Harness) -> None:
     h("SET", "str", "x")
-    for args in (("XADD", "str", "*", "a", "b"), ("XLEN", "str"), ("XRANGE", "str", "-", "+"),
-                 ("XREVRANGE", "str", "+", "-"), ("XDEL", "str", "1-1"),
-                 ("XTRIM", "str", "MAXLEN", "0"), ("XSETID", "str", "1-1"),
-                 ("XREAD", "STREAMS", "str", "0")):
+    for args in (
+        ("XADD", "str", "*", "a", "b"),
+        ("XLEN", "str"),
+        ("XRANGE", "str", "-", "+"),
+        ("XREVRANGE", "str", "+", "-"),
+        ("XDEL", "str", "1-1"),
+        ("XTRIM", "str", "MAXLEN", "0"),
+        ("XSETID", "str", "1-1"),
+        ("XREAD", "STREAMS", "str", "0"),
+    ):
         assert h.error(*args) == WRONGTYPE
     # argument errors come first where Redis parses before the lookup
     assert h.error("XRANGE", "str", "x", "+") == INVALID_ID
@@ -220,13 +250,18 @@ def test_xtrim_errors(h: Harness) -> None:
     assert h.error("XTRIM", "s", "foo") == arity
     assert h.error("XTRIM", "s", "x", "MAXLEN") == "ERR syntax error"
     assert h.error("XTRIM", "s", "LIMIT", "10") == (
-        "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy")
+        "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy"
+    )
     assert h.error("XTRIM", "s", "MAXLEN", 1, "LIMIT", 10) == (
-        "ERR syntax error, LIMIT cannot be used without the special ~ option")
+        "ERR syntax error, LIMIT cannot be used without the special ~ option"
+    )
     assert h.error("XTRIM", "s", "LIMIT", "0", "x", "y") == "ERR syntax error"
     assert h.error("XTRIM", "s", "MINID", "~", "x") == INVALID_ID
     assert h("XTRIM", "nokey", "MAXLEN", "~", 1, "LIMIT", 10) == 0
-    assert h.error("XTRIM", "nokey", "MAXLEN", "~", "x") == "ERR value is not an integer or out of range"
+    assert (
+        h.error("XTRIM", "nokey", "MAXLEN", "~", "x")
+        == "ERR value is not an integer or out of range"
+    )
 
 
 # --- XRANGE / XREVRANGE / XLEN / XDEL ---------------------------------------------------
@@ -242,8 +277,11 @@ def ids(reply: list[list[object]]) -> list[bytes]:
 
 def test_xrange_bounds(h: Harness) -> None:
     three(h)
-    assert h("XRANGE", "s", "-", "+") == [[b"1-0", [b"a", b"1"]], [b"2-0", [b"b", b"2"]],
-                                          [b"3-5", [b"c", b"3"]]]
+    assert h("XRANGE", "s", "-", "+") == [
+        [b"1-0", [b"a", b"1"]],
+        [b"2-0", [b"b", b"2"]],
+        [b"3-5", [b"c", b"3"]],
+    ]
     assert ids(h("XRANGE", "s", 2, 2)) == [b"2-0"]
     assert ids(h("XRANGE", "s", 3, 3)) == [b"3-5"]  # an incomplete end covers every seq
     assert ids(h("XRANGE", "s", "(1", "+")) == [b"2-0", b"3-5"]
@@ -262,14 +300,18 @@ def test_xrange_errors_and_count(h: Harness) -> None:
         assert h.error("XRANGE", "s", bad, "+") == INVALID_ID
     assert h.error("XRANGE", "s", "-", "(+") == INVALID_ID
     assert h.error("XRANGE", "s", "(18446744073709551615-18446744073709551615", "+") == (
-        "ERR invalid start ID for the interval")
+        "ERR invalid start ID for the interval"
+    )
     assert h.error("XRANGE", "s", "-", "(0-0") == "ERR invalid end ID for the interval"
     assert ids(h("XRANGE", "s", "-", "+", "COUNT", 1)) == [b"1-0"]
     assert ids(h("XRANGE", "s", "-", "+", "COUNT", 1, "COUNT", 2)) == [b"1-0", b"2-0"]
     assert h.raw("XRANGE", "s", "-", "+", "COUNT", 0) == b"*-1\r\n"
     assert h.raw("XRANGE", "s", "-", "+", "COUNT", -1) == b"*-1\r\n"
     assert h.raw("XRANGE", "nokey", "-", "+", "COUNT", 0) == b"*0\r\n"
-    assert h.error("XRANGE", "s", "-", "+", "COUNT", "x") == "ERR value is not an integer or out of range"
+    assert (
+        h.error("XRANGE", "s", "-", "+", "COUNT", "x")
+        == "ERR value is not an integer or out of range"
+    )
     assert h.error("XRANGE", "s", "-", "+", "COUNT") == "ERR syntax error"
     assert h.error("XRANGE", "s", "-", "+", "foo", 1) == "ERR syntax error"
     assert h.client_harness(3).raw("XRANGE", "s", "-", "+", "COUNT", 0) == b"_\r\n"
@@ -278,7 +320,8 @@ def test_xrange_errors_and_count(h: Harness) -> None:
 def test_xrange_reply_bytes(h: Harness) -> None:
     h("XADD", "s", "1-0", "a", "1", "b", "")
     assert h.raw("XRANGE", "s", "-", "+") == (
-        b"*1\r\n*2\r\n$3\r\n1-0\r\n*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$0\r\n\r\n")
+        b"*1\r\n*2\r\n$3\r\n1-0\r\n*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$0\r\n\r\n"
+    )
 
 
 def test_xdel_leaves_tombstones_and_updates_ids(h: Harness) -> None:
@@ -305,14 +348,21 @@ def test_xdel_leaves_tombstones_and_updates_ids(h: Harness) -> None:
 def test_ids_far_from_the_node_master_and_huge_seqs(h: Harness) -> None:
     # One node holds IDs whose ms lie more than 2^32 past the master's and seqs past 2^32
     # (nodes widen their ID arrays then); reads, deletes and DUMP/RESTORE see them intact.
-    ids = ["1-1", "1-4294967296", "5000000000-0", "5000000000-18446744073709551614",
-           "18446744073709551615-3"]
+    ids = [
+        "1-1",
+        "1-4294967296",
+        "5000000000-0",
+        "5000000000-18446744073709551614",
+        "18446744073709551615-3",
+    ]
     for i, sid in enumerate(ids):
         assert h("XADD", "s", sid, "f", str(i)) == sid.encode()
     assert [e[0] for e in h("XRANGE", "s", "-", "+")] == [x.encode() for x in ids]
     assert [e[0] for e in h("XRANGE", "s", "4999999999", "5000000000-1")] == [b"5000000000-0"]
     assert [e[0] for e in h("XREVRANGE", "s", "+", "(5000000000-0", "COUNT", 2)] == [
-        b"18446744073709551615-3", b"5000000000-18446744073709551614"]
+        b"18446744073709551615-3",
+        b"5000000000-18446744073709551614",
+    ]
     assert info(h)[b"radix-tree-keys"] == 1
     assert h("XDEL", "s", "5000000000-0") == 1
     dumped = h("DUMP", "s")
@@ -332,18 +382,24 @@ def test_xlen(h: Harness) -> None:
 def test_xsetid(h: Harness) -> None:
     three(h)
     assert h.error("XSETID", "s", "2-0") == (
-        "ERR The ID specified in XSETID is smaller than the target stream top item")
+        "ERR The ID specified in XSETID is smaller than the target stream top item"
+    )
     assert h.error("XSETID", "s", "3-5", "ENTRIESADDED", 2) == (
-        "ERR The entries_added specified in XSETID is smaller than the target stream length")
+        "ERR The entries_added specified in XSETID is smaller than the target stream length"
+    )
     assert h("XSETID", "s", "3-5", "MAXDELETEDID", "0-0") == b"OK"
     assert h("XSETID", "s", "9-0", "ENTRIESADDED", 10, "MAXDELETEDID", "4-0") == b"OK"
     i = info(h)
     assert (i[b"last-generated-id"], i[b"entries-added"], i[b"max-deleted-entry-id"]) == (
-        b"9-0", 10, b"4-0")
+        b"9-0",
+        10,
+        b"4-0",
+    )
     assert h.error("XADD", "s", "8-0", "a", "b") == TOO_SMALL
     assert h.error("XSETID", "s", "5-0", "ENTRIESADDED", -1) == "ERR entries_added must be positive"
     assert h.error("XSETID", "s", "5-0", "MAXDELETEDID", "6-0") == (
-        "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id")
+        "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id"
+    )
     assert h.error("XSETID", "s", "5-0", "foo") == "ERR syntax error"
     assert h.error("XSETID", "s", "5-0", "ENTRIESADDED") == "ERR syntax error"
     assert h.error("XSETID", "nokey", "1-1") == "ERR no such key"
@@ -361,8 +417,9 @@ def test_xsetid_on_an_empty_stream_may_go_back(h: Harness) -> None:
 # --- XREAD ------------------------------------------------------------------------------
 def test_xread_sync(h: Harness) -> None:
     three(h)
-    assert h("XREAD", "STREAMS", "s", 0) == [[b"s", [[b"1-0", [b"a", b"1"]], [b"2-0", [b"b", b"2"]],
-                                                      [b"3-5", [b"c", b"3"]]]]]
+    assert h("XREAD", "STREAMS", "s", 0) == [
+        [b"s", [[b"1-0", [b"a", b"1"]], [b"2-0", [b"b", b"2"]], [b"3-5", [b"c", b"3"]]]]
+    ]
     assert h("XREAD", "COUNT", 1, "STREAMS", "s", 0) == [[b"s", [[b"1-0", [b"a", b"1"]]]]]
     assert len(h("XREAD", "COUNT", -1, "STREAMS", "s", 0)[0][1]) == 3
     assert len(h("XREAD", "COUNT", 1, "COUNT", 2, "STREAMS", "s", 0)[0][1]) == 2
@@ -375,26 +432,35 @@ def test_xread_sync(h: Harness) -> None:
     h3 = h.client_harness(3)
     assert h3.raw("XREAD", "COUNT", 1, "STREAMS", "s", "s", 0, 1) == (
         b"%2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-0\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n"
-        b"$1\r\ns\r\n*1\r\n*2\r\n$3\r\n2-0\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n")
+        b"$1\r\ns\r\n*1\r\n*2\r\n$3\r\n2-0\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n"
+    )
     assert h3.raw("XREAD", "STREAMS", "s", 5) == b"_\r\n"
 
 
 def test_xread_errors(h: Harness) -> None:
     three(h)
     h("SET", "str", "x")
-    unbalanced = ("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' "
-                  "must be specified.")
+    unbalanced = (
+        "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified."
+    )
     cases = [
         (("STREAMS", "s", "nokey", 0), unbalanced),
         (("STREAMS", "s", "+"), INVALID_ID),
         (("STREAMS", "s", "-"), INVALID_ID),
         (("STREAMS", "s", "(1"), INVALID_ID),
-        (("STREAMS", "s", ">"), "ERR The > ID can be specified only when calling XREADGROUP "
-                                "using the GROUP <group> <consumer> option."),
-        (("GROUP", "g", "c", "STREAMS", "s", 0),
-         "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead."),
-        (("NOACK", "STREAMS", "s", 0),
-         "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead."),
+        (
+            ("STREAMS", "s", ">"),
+            "ERR The > ID can be specified only when calling XREADGROUP "
+            "using the GROUP <group> <consumer> option.",
+        ),
+        (
+            ("GROUP", "g", "c", "STREAMS", "s", 0),
+            "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.",
+        ),
+        (
+            ("NOACK", "STREAMS", "s", 0),
+            "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.",
+        ),
         (("foo", "STREAMS", "s", 0), "ERR syntax error"),
         (("COUNT", "x", "STREAMS", "s", 0), "ERR value is not an integer or out of range"),
         (("BLOCK", -1, "STREAMS", "s", 0), "ERR timeout is negative"),
@@ -420,8 +486,9 @@ def test_xread_block_is_served_by_xadd(h: Harness) -> None:
     assert state.argv[-2:] == [b"3-5", b"0-0"]  # `$` resolved at block time
     assert other("XADD", "s", "4-0", "x", "y") == b"4-0"
     assert h.client.blocked is None
-    assert h.client.out == [b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n4-0\r\n*2\r\n"
-                            b"$1\r\nx\r\n$1\r\ny\r\n"]
+    assert h.client.out == [
+        b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n4-0\r\n*2\r\n$1\r\nx\r\n$1\r\ny\r\n"
+    ]
 
 
 @engine_only
@@ -491,12 +558,15 @@ def group_of_three(h: Harness) -> None:
 def test_xreadgroup_new_entries_and_history(h: Harness) -> None:
     group_of_three(h)
     assert h("XREADGROUP", "GROUP", "g", "c", "COUNT", 1, "STREAMS", "s", ">") == [
-        [b"s", [[b"1-0", [b"a", b"1"]]]]]
+        [b"s", [[b"1-0", [b"a", b"1"]]]]
+    ]
     assert h("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", 0) == [
-        [b"s", [[b"1-0", [b"a", b"1"]]]]]
+        [b"s", [[b"1-0", [b"a", b"1"]]]]
+    ]
     assert h("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", 1) == [[b"s", []]]
     assert h("XREADGROUP", "GROUP", "g", "c", "NOACK", "STREAMS", "s", ">") == [
-        [b"s", [[b"2-0", [b"b", b"2"]], [b"3-5", [b"c", b"3"]]]]]
+        [b"s", [[b"2-0", [b"b", b"2"]], [b"3-5", [b"c", b"3"]]]]
+    ]
     assert h.raw("XREADGROUP", "GROUP", "g", "c2", "STREAMS", "s", ">") == b"*-1\r\n"
     assert h("XPENDING", "s", "g") == [1, b"1-0", b"1-0", [[b"c", b"1"]]]
     # the NOACK read created no PEL entries; the empty `>` read created no consumer
@@ -510,10 +580,11 @@ def test_xreadgroup_history_counts_deliveries_and_shows_deleted_entries(h: Harne
     h("XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", ">")
     h("XDEL", "s", "1-0")
     assert h("XREADGROUP", "GROUP", "g", "alice", "COUNT", 2, "STREAMS", "s", 0) == [
-        [b"s", [[b"1-0", None], [b"2-0", [b"b", b"2"]]]]]
+        [b"s", [[b"1-0", None], [b"2-0", [b"b", b"2"]]]]
+    ]
     assert h.client_harness(3).raw(
-        "XREADGROUP", "GROUP", "g", "alice", "COUNT", 1, "STREAMS", "s", 0) == (
-        b"%1\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-0\r\n_\r\n")
+        "XREADGROUP", "GROUP", "g", "alice", "COUNT", 1, "STREAMS", "s", 0
+    ) == (b"%1\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-0\r\n_\r\n")
     assert [entry[3] for entry in h("XPENDING", "s", "g", "-", "+", 10)] == [1, 2, 1]
 
 
@@ -523,8 +594,11 @@ def test_xreadgroup_takes_over_entries_of_other_consumers(h: Harness) -> None:
     h("XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", 0)
     h("XGROUP", "SETID", "s", "g", 0)
     h("XREADGROUP", "GROUP", "g", "bob", "COUNT", 1, "STREAMS", "s", ">")
-    assert h("XPENDING", "s", "g", "-", "+", 10) == [[b"1-0", b"bob", 0, 1], [b"2-0", b"alice", 0, 2],
-                                                     [b"3-5", b"alice", 0, 2]]
+    assert h("XPENDING", "s", "g", "-", "+", 10) == [
+        [b"1-0", b"bob", 0, 1],
+        [b"2-0", b"alice", 0, 2],
+        [b"3-5", b"alice", 0, 2],
+    ]
 
 
 def test_xreadgroup_errors(h: Harness) -> None:
@@ -534,24 +608,29 @@ def test_xreadgroup_errors(h: Harness) -> None:
     assert h.error("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", 0) == nogroup
     h("XGROUP", "CREATE", "s", "g", 0)
     assert h.error("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "$").startswith(
-        "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history")
+        "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history"
+    )
     assert h.error("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "+") == INVALID_ID
     assert h.error("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">", "s") == (
-        "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be "
-        "specified.")
+        "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified."
+    )
     assert h.error("XREADGROUP", "COUNT", 1, "COUNT", 1, "STREAMS", "s", ">") == (
-        "ERR Missing GROUP option for XREADGROUP")
+        "ERR Missing GROUP option for XREADGROUP"
+    )
     assert h.error("XREADGROUP", "STREAMS", "s", 0) == (
-        "ERR wrong number of arguments for 'xreadgroup' command")
+        "ERR wrong number of arguments for 'xreadgroup' command"
+    )
     assert h.error("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "nokey", 0, 0) == (
-        "NOGROUP No such key 'nokey' or consumer group 'g' in XREADGROUP with GROUP option")
+        "NOGROUP No such key 'nokey' or consumer group 'g' in XREADGROUP with GROUP option"
+    )
 
 
 def test_xreadgroup_with_a_history_id_never_blocks(h: Harness) -> None:
     h("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
     h("XGROUP", "CREATE", "t", "g", "$", "MKSTREAM")
     assert h("XREADGROUP", "GROUP", "g", "c", "BLOCK", 0, "STREAMS", "s", "t", 0, ">") == [
-        [b"s", []]]
+        [b"s", []]
+    ]
 
 
 @engine_only
@@ -561,25 +640,34 @@ def test_blocked_xreadgroup_is_served_and_delivers(h: Harness) -> None:
     assert h.raw("XREADGROUP", "GROUP", "g", "c", "BLOCK", 0, "STREAMS", "s", ">") == b""
     assert other("XINFO", "CONSUMERS", "s", "g") == []  # no consumer while waiting
     other("XADD", "s", "1-1", "a", "b")
-    assert h.client.out == [b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\na\r\n"
-                            b"$1\r\nb\r\n"]
+    assert h.client.out == [
+        b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n"
+    ]
     assert other("XPENDING", "s", "g") == [1, b"1-1", b"1-1", [[b"c", b"1"]]]
 
 
 @engine_only
-@pytest.mark.parametrize(("action", "message"), [
-    ((("XGROUP", "DESTROY", "s", "g"),),
-     "NOGROUP the consumer group this client was blocked on no longer exists"),
-    ((("DEL", "s"),), "UNBLOCKED the stream key no longer exists"),
-    ((("SET", "s", "x"),), "UNBLOCKED the stream key no longer exists"),
-    ((("RENAME", "s", "s2"),), "UNBLOCKED the stream key no longer exists"),
-    ((("FLUSHALL",),), "UNBLOCKED the stream key no longer exists"),
-    ((("DEL", "s"), ("XADD", "s", "1-1", "a", "b")),
-     "NOGROUP the consumer group this client was blocked on no longer exists"),
-    ((("DEL", "s"), ("RPUSH", "s", "x")), "UNBLOCKED the stream key no longer exists"),
-])
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [
+        (
+            (("XGROUP", "DESTROY", "s", "g"),),
+            "NOGROUP the consumer group this client was blocked on no longer exists",
+        ),
+        ((("DEL", "s"),), "UNBLOCKED the stream key no longer exists"),
+        ((("SET", "s", "x"),), "UNBLOCKED the stream key no longer exists"),
+        ((("RENAME", "s", "s2"),), "UNBLOCKED the stream key no longer exists"),
+        ((("FLUSHALL",),), "UNBLOCKED the stream key no longer exists"),
+        (
+            (("DEL", "s"), ("XADD", "s", "1-1", "a", "b")),
+            "NOGROUP the consumer group this client was blocked on no longer exists",
+        ),
+        ((("DEL", "s"), ("RPUSH", "s", "x")), "UNBLOCKED the stream key no longer exists"),
+    ],
+)
 def test_blocked_xreadgroup_hears_its_group_or_key_go(
-        h: Harness, action: tuple[tuple[str, ...], ...], message: str) -> None:
+    h: Harness, action: tuple[tuple[str, ...], ...], message: str
+) -> None:
     h("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
     other = h.client_harness()
     h.raw("XREADGROUP", "GROUP", "g", "c", "BLOCK", 0, "STREAMS", "s", ">")
@@ -629,7 +717,8 @@ def test_xreadgroup_resp3_and_multi(h: Harness) -> None:
     group_of_three(h)
     h3 = h.client_harness(3)
     assert h3("XREADGROUP", "GROUP", "g", "c", "COUNT", 1, "STREAMS", "s", ">") == {
-        b"s": [[b"1-0", [b"a", b"1"]]]}
+        b"s": [[b"1-0", [b"a", b"1"]]]
+    }
     h3("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">")
     h3.engine.no_blocking += 1  # inside MULTI/EXEC or a script
     assert h3.raw("XREADGROUP", "GROUP", "g", "c", "BLOCK", 0, "STREAMS", "s", ">") == b"_\r\n"

@@ -84,26 +84,40 @@ def test_set_plain_overwrites_any_type_and_clears_ttl(h: Harness) -> None:
     assert stored(h, "k").__class__ is bytes
 
 
-@pytest.mark.parametrize(("opt", "value", "when"), [
-    ("EX", "100", START_MS + 100_000),
-    ("PX", "1500", START_MS + 1500),
-    ("EXAT", "4102444800", 4102444800_000),
-    ("PXAT", "4102444800123", 4102444800123),
-    ("ex", "1", START_MS + 1000),
-    ("EXAT", "9223372036854775", 9223372036854775000),
-    ("PXAT", str(LLONG_MAX), LLONG_MAX),
-])
+@pytest.mark.parametrize(
+    ("opt", "value", "when"),
+    [
+        ("EX", "100", START_MS + 100_000),
+        ("PX", "1500", START_MS + 1500),
+        ("EXAT", "4102444800", 4102444800_000),
+        ("PXAT", "4102444800123", 4102444800123),
+        ("ex", "1", START_MS + 1000),
+        ("EXAT", "9223372036854775", 9223372036854775000),
+        ("PXAT", str(LLONG_MAX), LLONG_MAX),
+    ],
+)
 def test_set_expiry_options_store_absolute_ms(h: Harness, opt: str, value: str, when: int) -> None:
     assert h("SET", "k", "v", opt, value) == b"OK"
     assert expiry(h, "k") == when
 
 
-@pytest.mark.parametrize(("opt", "value"), [
-    ("EX", "0"), ("EX", "-1"), ("PX", "0"), ("PX", "-5"), ("EXAT", "0"), ("PXAT", "-1"),
-    # seconds that overflow once converted to ms, or once `now` is added
-    ("EX", "9223372036854776"), ("EX", "9223372036854775"),
-    ("PX", str(LLONG_MAX)), ("PX", "9223372036854775000"), ("EXAT", "9223372036854776"),
-])
+@pytest.mark.parametrize(
+    ("opt", "value"),
+    [
+        ("EX", "0"),
+        ("EX", "-1"),
+        ("PX", "0"),
+        ("PX", "-5"),
+        ("EXAT", "0"),
+        ("PXAT", "-1"),
+        # seconds that overflow once converted to ms, or once `now` is added
+        ("EX", "9223372036854776"),
+        ("EX", "9223372036854775"),
+        ("PX", str(LLONG_MAX)),
+        ("PX", "9223372036854775000"),
+        ("EXAT", "9223372036854776"),
+    ],
+)
 def test_set_invalid_expire_time(h: Harness, opt: str, value: str) -> None:
     assert h.error("SET", "k", "v", opt, value) == invalid_expire("set")
     assert h("GET", "k") is None
@@ -114,12 +128,25 @@ def test_set_expire_must_be_an_integer(h: Harness, value: str) -> None:
     assert h.error("SET", "k", "v", "EX", value) == NOT_INT
 
 
-@pytest.mark.parametrize("args", [
-    ("NX", "XX"), ("XX", "NX"), ("EX", "10", "PX", "10"), ("PX", "10", "EXAT", "10"),
-    ("EXAT", "10", "PXAT", "10"), ("EX", "10", "KEEPTTL"), ("KEEPTTL", "EX", "10"),
-    ("KEEPTTL", "PXAT", "10"), ("PERSIST",), ("FOO",), ("EX",), ("NX", "PX"), ("GETT",),
-    ("NX", "nx", "xx"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("NX", "XX"),
+        ("XX", "NX"),
+        ("EX", "10", "PX", "10"),
+        ("PX", "10", "EXAT", "10"),
+        ("EXAT", "10", "PXAT", "10"),
+        ("EX", "10", "KEEPTTL"),
+        ("KEEPTTL", "EX", "10"),
+        ("KEEPTTL", "PXAT", "10"),
+        ("PERSIST",),
+        ("FOO",),
+        ("EX",),
+        ("NX", "PX"),
+        ("GETT",),
+        ("NX", "nx", "xx"),
+    ],
+)
 def test_set_syntax_errors(h: Harness, args: tuple[str, ...]) -> None:
     h("SET", "k", "old")
     assert h.error("SET", "k", "v", *args) == SYNTAX
@@ -226,7 +253,8 @@ def test_set_counts_dirty(h: Harness) -> None:
 def test_set_key_flags_depend_on_get(h: Harness) -> None:
     assert h("COMMAND", "GETKEYSANDFLAGS", "SET", "k", "v") == [[b"k", [b"OW", b"update"]]]
     assert h("COMMAND", "GETKEYSANDFLAGS", "SET", "k", "v", "EX", "1", "gEt") == [
-        [b"k", [b"RW", b"access", b"update"]]]
+        [b"k", [b"RW", b"access", b"update"]]
+    ]
     assert h("COMMAND", "GETKEYS", "SET", "k", "v", "GET") == [b"k"]
 
 
@@ -254,15 +282,18 @@ def test_setex_and_psetex(h: Harness) -> None:
     assert h("GET", "l") == b"v"
 
 
-@pytest.mark.parametrize(("command", "ttl", "error"), [
-    ("SETEX", "0", invalid_expire("setex")),
-    ("SETEX", "-1", invalid_expire("setex")),
-    ("SETEX", "9223372036854775", invalid_expire("setex")),
-    ("SETEX", "abc", NOT_INT),
-    ("PSETEX", "0", invalid_expire("psetex")),
-    ("PSETEX", str(LLONG_MAX), invalid_expire("psetex")),
-    ("PSETEX", "1.5", NOT_INT),
-])
+@pytest.mark.parametrize(
+    ("command", "ttl", "error"),
+    [
+        ("SETEX", "0", invalid_expire("setex")),
+        ("SETEX", "-1", invalid_expire("setex")),
+        ("SETEX", "9223372036854775", invalid_expire("setex")),
+        ("SETEX", "abc", NOT_INT),
+        ("PSETEX", "0", invalid_expire("psetex")),
+        ("PSETEX", str(LLONG_MAX), invalid_expire("psetex")),
+        ("PSETEX", "1.5", NOT_INT),
+    ],
+)
 def test_setex_errors(h: Harness, command: str, ttl: str, error: str) -> None:
     assert h.error(command, "k", ttl, "v") == error
     assert h("GET", "k") is None
@@ -286,12 +317,15 @@ def test_getex_without_options_reads_and_keeps_ttl(h: Harness) -> None:
     assert expiry(h, "k") == START_MS + 100_000
 
 
-@pytest.mark.parametrize(("opt", "value", "when"), [
-    ("EX", "200", START_MS + 200_000),
-    ("PX", "200", START_MS + 200),
-    ("EXAT", "4102444800", 4102444800_000),
-    ("PXAT", str(LLONG_MAX), LLONG_MAX),
-])
+@pytest.mark.parametrize(
+    ("opt", "value", "when"),
+    [
+        ("EX", "200", START_MS + 200_000),
+        ("PX", "200", START_MS + 200),
+        ("EXAT", "4102444800", 4102444800_000),
+        ("PXAT", str(LLONG_MAX), LLONG_MAX),
+    ],
+)
 def test_getex_sets_expiry(h: Harness, opt: str, value: str, when: int) -> None:
     h("SET", "k", "v")
     dirty = h.engine.dirty
@@ -322,20 +356,37 @@ def test_getex_last_expiry_wins(h: Harness) -> None:
     assert expiry(h, "k") == START_MS + 200_000
 
 
-@pytest.mark.parametrize("args", [
-    ("EX", "100", "PX", "100"), ("EX", "100", "PERSIST"), ("PERSIST", "EX", "100"),
-    ("KEEPTTL",), ("NX",), ("XX",), ("GET",), ("FOO",), ("EX",),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("EX", "100", "PX", "100"),
+        ("EX", "100", "PERSIST"),
+        ("PERSIST", "EX", "100"),
+        ("KEEPTTL",),
+        ("NX",),
+        ("XX",),
+        ("GET",),
+        ("FOO",),
+        ("EX",),
+    ],
+)
 def test_getex_syntax_errors(h: Harness, args: tuple[str, ...]) -> None:
     h("SET", "k", "v")
     assert h.error("GETEX", "k", *args) == SYNTAX
     assert h.error("GETEX", "nokey", *args) == SYNTAX  # parsed before the lookup
 
 
-@pytest.mark.parametrize(("opt", "value"), [
-    ("EX", "0"), ("EX", "-5"), ("PX", "0"), ("EXAT", "0"), ("EX", "9223372036854775"),
-    ("EXAT", "9223372036854776"),
-])
+@pytest.mark.parametrize(
+    ("opt", "value"),
+    [
+        ("EX", "0"),
+        ("EX", "-5"),
+        ("PX", "0"),
+        ("EXAT", "0"),
+        ("EX", "9223372036854775"),
+        ("EXAT", "9223372036854776"),
+    ],
+)
 def test_getex_invalid_expire_time(h: Harness, opt: str, value: str) -> None:
     h("SET", "k", "v")
     assert h.error("GETEX", "k", opt, value) == invalid_expire("getex")
@@ -369,8 +420,7 @@ def test_getdel(h: Harness) -> None:
 def test_mget_non_strings_are_nil(h: Harness) -> None:
     h("SET", "k", "v")
     h("RPUSH", "l", "a")
-    assert h.raw("MGET", "k", "nokey", "l", "k") == (
-        b"*4\r\n$1\r\nv\r\n$-1\r\n$-1\r\n$1\r\nv\r\n")
+    assert h.raw("MGET", "k", "nokey", "l", "k") == (b"*4\r\n$1\r\nv\r\n$-1\r\n$-1\r\n$1\r\nv\r\n")
     h3 = Harness(h.engine, resp=3)
     assert h3.raw("MGET", "k", "nokey", "l") == b"*3\r\n$1\r\nv\r\n_\r\n_\r\n"
 
@@ -476,21 +526,24 @@ def test_strlen(h: Harness) -> None:
 
 
 # ==== GETRANGE / SUBSTR ======================================================================
-@pytest.mark.parametrize(("start", "end", "expected"), [
-    ("0", "4", b"Hello"),
-    ("-3", "-1", b"rld"),
-    ("-1", "-3", b""),
-    ("0", "-1", b"Hello World"),
-    ("5", "3", b""),
-    ("100", "200", b""),
-    ("-100", "-50", b"H"),
-    ("-100", "2", b"Hel"),
-    ("0", "1000", b"Hello World"),
-    ("10", "10", b"d"),
-    ("11", "11", b""),
-    (str(LLONG_MAX), str(LLONG_MAX), b""),
-    (str(LLONG_MIN), str(LLONG_MIN), b"H"),
-])
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        ("0", "4", b"Hello"),
+        ("-3", "-1", b"rld"),
+        ("-1", "-3", b""),
+        ("0", "-1", b"Hello World"),
+        ("5", "3", b""),
+        ("100", "200", b""),
+        ("-100", "-50", b"H"),
+        ("-100", "2", b"Hel"),
+        ("0", "1000", b"Hello World"),
+        ("10", "10", b"d"),
+        ("11", "11", b""),
+        (str(LLONG_MAX), str(LLONG_MAX), b""),
+        (str(LLONG_MIN), str(LLONG_MIN), b"H"),
+    ],
+)
 @pytest.mark.parametrize("command", ["GETRANGE", "SUBSTR"])
 def test_getrange(h: Harness, command: str, start: str, end: str, expected: bytes) -> None:
     h("SET", "s", "Hello World")
@@ -619,10 +672,27 @@ def test_incr_on_raw_string(h: Harness) -> None:
     assert stored(h, "n").__class__ is bytes  # the result is canonical text again
 
 
-@pytest.mark.parametrize("value", [
-    " 1", "+1", "01", "-0", "1 ", "", "1.0", "1e3", "abc", "0x10", "9223372036854775808",
-    "-9223372036854775809", "9999999999999999999", "1\x00", "1_000", "٣",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        " 1",
+        "+1",
+        "01",
+        "-0",
+        "1 ",
+        "",
+        "1.0",
+        "1e3",
+        "abc",
+        "0x10",
+        "9223372036854775808",
+        "-9223372036854775809",
+        "9999999999999999999",
+        "1\x00",
+        "1_000",
+        "٣",
+    ],
+)
 def test_incr_refuses_non_canonical_integers(h: Harness, value: str) -> None:
     h("SET", "k", value)
     assert h.error("INCR", "k") == NOT_INT
@@ -672,39 +742,48 @@ def test_incr_counts_dirty_only_on_success(h: Harness) -> None:
 
 
 # ==== INCRBYFLOAT =========================================================================
-@pytest.mark.parametrize(("start", "increment", "expected"), [
-    (None, "10.5", b"10.5"),
-    ("10.5", "0.1", b"10.6"),  # long double: not 10.59999999999999964
-    ("10.6", "-5.6", b"5"),
-    ("5", "5.0e3", b"5005"),
-    ("5005", "3.0e3", b"8005"),
-    ("1.5", "1", b"2.5"),
-    ("0", "-0", b"0"),
-    ("0", "1e-18", b"0"),
-    ("0", "-1e-18", b"0"),
-    ("0", "+1", b"1"),
-    ("1", "0x10", b"17"),
-    ("17", "0x1.8p1", b"20"),
-    ("20", ".5", b"20.5"),
-    ("20.5", "5.", b"25.5"),
-    ("25.5", "1e-4940", b"25.5"),
-    ("0", "4e-4951", b"0"),  # a subnormal: accepted
-    ("0", "INFINITY", None),
-    ("0", "0.000003814697265625", b"0.00000381469726562"),  # a tie, rounded to even
-    ("0", "0.000011444091796875", b"0.00001144409179688"),
-    ("9223372036854775807", "3", b"9223372036854775810"),
-    ("1", "1e300", b"1" + b"0" * 20 + b"8997324079559193870523944273290747938260082321265646"
-     b"59618093575584915208375049719035037250861427483590359255618467298391309626052074864628"
-     b"73271356418436532940842551076060167897266529323700305513829476209945402947727818896206"
-     b"06179267611627097410650567187386105690089424915104006144"),
-])
-def test_incrbyfloat_results(h: Harness, start: str | None, increment: str,
-                             expected: bytes | None) -> None:
+@pytest.mark.parametrize(
+    ("start", "increment", "expected"),
+    [
+        (None, "10.5", b"10.5"),
+        ("10.5", "0.1", b"10.6"),  # long double: not 10.59999999999999964
+        ("10.6", "-5.6", b"5"),
+        ("5", "5.0e3", b"5005"),
+        ("5005", "3.0e3", b"8005"),
+        ("1.5", "1", b"2.5"),
+        ("0", "-0", b"0"),
+        ("0", "1e-18", b"0"),
+        ("0", "-1e-18", b"0"),
+        ("0", "+1", b"1"),
+        ("1", "0x10", b"17"),
+        ("17", "0x1.8p1", b"20"),
+        ("20", ".5", b"20.5"),
+        ("20.5", "5.", b"25.5"),
+        ("25.5", "1e-4940", b"25.5"),
+        ("0", "4e-4951", b"0"),  # a subnormal: accepted
+        ("0", "INFINITY", None),
+        ("0", "0.000003814697265625", b"0.00000381469726562"),  # a tie, rounded to even
+        ("0", "0.000011444091796875", b"0.00001144409179688"),
+        ("9223372036854775807", "3", b"9223372036854775810"),
+        (
+            "1",
+            "1e300",
+            b"1" + b"0" * 20 + b"8997324079559193870523944273290747938260082321265646"
+            b"59618093575584915208375049719035037250861427483590359255618467298391309626052074864628"
+            b"73271356418436532940842551076060167897266529323700305513829476209945402947727818896206"
+            b"06179267611627097410650567187386105690089424915104006144",
+        ),
+    ],
+)
+def test_incrbyfloat_results(
+    h: Harness, start: str | None, increment: str, expected: bytes | None
+) -> None:
     if start is not None:
         h("SET", "k", start)
     if expected is None:
         assert h.error("INCRBYFLOAT", "k", increment) == (
-            "ERR increment would produce NaN or Infinity")
+            "ERR increment would produce NaN or Infinity"
+        )
         return
     assert h.raw("INCRBYFLOAT", "k", increment) == b"$%d\r\n%s\r\n" % (len(expected), expected)
     assert stored(h, "k") == expected
@@ -726,13 +805,33 @@ def test_incrbyfloat_huge_values_keep_every_digit(h: Harness) -> None:
     assert top.startswith(b"118973149535723176502126385303097020516906332229462420044")
     assert top.endswith(b"156604419552086811989770240")
     assert h.error("INCRBYFLOAT", "m", "1.1897314953572317650e+4932") == (
-        "ERR increment would produce NaN or Infinity")
+        "ERR increment would produce NaN or Infinity"
+    )
 
 
-@pytest.mark.parametrize("increment", [
-    "nan", " 1", "1 ", "1e", "e1", "1e5000", "1e-5000", "", "1\x00abc", "\x00", "0x", "1..2",
-    "--1", "inf1", "abc", "1e+", "0x1p", "1" * 5120,
-])
+@pytest.mark.parametrize(
+    "increment",
+    [
+        "nan",
+        " 1",
+        "1 ",
+        "1e",
+        "e1",
+        "1e5000",
+        "1e-5000",
+        "",
+        "1\x00abc",
+        "\x00",
+        "0x",
+        "1..2",
+        "--1",
+        "inf1",
+        "abc",
+        "1e+",
+        "0x1p",
+        "1" * 5120,
+    ],
+)
 def test_incrbyfloat_refuses_bad_increments(h: Harness, increment: str) -> None:
     h("SET", "k", "1.5")
     assert h.error("INCRBYFLOAT", "k", increment) == NOT_FLOAT
@@ -771,13 +870,22 @@ def test_incrbyfloat_keeps_ttl_and_stores_bytes(h: Harness) -> None:
 # ==== LCS ===================================================================================
 def idx_reply(matches: list[bytes], length: int, resp: int = 2) -> bytes:
     head = b"%2\r\n" if resp == 3 else b"*4\r\n"
-    return (head + b"$7\r\nmatches\r\n*%d\r\n" % len(matches) + b"".join(matches)
-            + b"$3\r\nlen\r\n:%d\r\n" % length)
+    return (
+        head
+        + b"$7\r\nmatches\r\n*%d\r\n" % len(matches)
+        + b"".join(matches)
+        + b"$3\r\nlen\r\n:%d\r\n" % length
+    )
 
 
 def match(a: tuple[int, int], b: tuple[int, int], length: int | None = None) -> bytes:
     out = b"*%d\r\n*2\r\n:%d\r\n:%d\r\n*2\r\n:%d\r\n:%d\r\n" % (
-        2 if length is None else 3, a[0], a[1], b[0], b[1])
+        2 if length is None else 3,
+        a[0],
+        a[1],
+        b[0],
+        b[1],
+    )
     return out if length is None else out + b":%d\r\n" % length
 
 
@@ -800,17 +908,21 @@ def test_lcs_idx(texts: Harness) -> None:
     assert texts.raw("LCS", "key1", "key2", "IDX") == idx_reply(both, 6)
     assert texts.raw("LCS", "key1", "key2", "IDX", "MINMATCHLEN", "-5") == idx_reply(both, 6)
     assert texts.raw("LCS", "key1", "key2", "IDX", "MINMATCHLEN", "4") == idx_reply(
-        [match((4, 7), (5, 8))], 6)
+        [match((4, 7), (5, 8))], 6
+    )
     assert texts.raw("LCS", "key1", "key2", "IDX", "MINMATCHLEN", "4", "WITHMATCHLEN") == (
-        idx_reply([match((4, 7), (5, 8), 4)], 6))
+        idx_reply([match((4, 7), (5, 8), 4)], 6)
+    )
     assert texts.raw("LCS", "key1", "key2", "IDX", "WITHMATCHLEN") == idx_reply(
-        [match((4, 7), (5, 8), 4), match((2, 3), (0, 1), 2)], 6)
+        [match((4, 7), (5, 8), 4), match((2, 3), (0, 1), 2)], 6
+    )
 
 
 def test_lcs_idx_resp3_is_a_map(texts: Harness) -> None:
     h3 = Harness(texts.engine, resp=3)
     assert h3.raw("LCS", "key1", "key2", "IDX", "WITHMATCHLEN") == idx_reply(
-        [match((4, 7), (5, 8), 4), match((2, 3), (0, 1), 2)], 6, resp=3)
+        [match((4, 7), (5, 8), 4), match((2, 3), (0, 1), 2)], 6, resp=3
+    )
     assert h3.raw("LCS", "nokey", "key2", "IDX") == idx_reply([], 0, resp=3)
     assert h3.raw("LCS", "key1", "key2", "LEN") == b":6\r\n"
 
@@ -818,9 +930,16 @@ def test_lcs_idx_resp3_is_a_map(texts: Harness) -> None:
 def test_lcs_single_char_ranges(h: Harness) -> None:
     h("MSET", "a", "abcabcabc", "b", "cbacbacba")
     assert h("LCS", "a", "b") == b"cbabc"
-    assert h.raw("LCS", "a", "b", "IDX", "WITHMATCHLEN") == idx_reply([
-        match((8, 8), (6, 6), 1), match((7, 7), (4, 4), 1), match((6, 6), (2, 2), 1),
-        match((4, 4), (1, 1), 1), match((2, 2), (0, 0), 1)], 5)
+    assert h.raw("LCS", "a", "b", "IDX", "WITHMATCHLEN") == idx_reply(
+        [
+            match((8, 8), (6, 6), 1),
+            match((7, 7), (4, 4), 1),
+            match((6, 6), (2, 2), 1),
+            match((4, 4), (1, 1), 1),
+            match((2, 2), (0, 0), 1),
+        ],
+        5,
+    )
 
 
 def test_lcs_missing_keys_are_empty(h: Harness) -> None:
@@ -833,7 +952,8 @@ def test_lcs_missing_keys_are_empty(h: Harness) -> None:
 def test_lcs_errors(texts: Harness) -> None:
     h = texts
     assert h.error("LCS", "key1", "key2", "LEN", "IDX") == (
-        "ERR If you want both the length and indexes, please just use IDX.")
+        "ERR If you want both the length and indexes, please just use IDX."
+    )
     assert h.error("LCS", "key1", "key2", "IDX", "LEN", "FOO") == SYNTAX
     assert h.error("LCS", "key1", "key2", "MINMATCHLEN") == SYNTAX
     assert h.error("LCS", "key1", "key2", "MINMATCHLEN", "x", "IDX", "LEN") == NOT_INT
@@ -850,12 +970,14 @@ def test_lcs_table_must_fit_proto_max_bulk_len() -> None:
     h("SETRANGE", "big", "600", "x")  # (602 * 602) cells of 4 bytes > 1 MiB
     h("SET", "small", "ohmytext")
     assert h.error("LCS", "big", "big") == (
-        "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
+        "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
+    )
     assert h("LCS", "big", "small", "LEN") == 1
 
 
-def reference_lcs(a: bytes, b: bytes,
-                  min_len: int) -> tuple[bytes, list[tuple[int, int, int, int, int]]]:
+def reference_lcs(
+    a: bytes, b: bytes, min_len: int
+) -> tuple[bytes, list[tuple[int, int, int, int, int]]]:
     """Redis's algorithm as written: the full table, then the walk from its far corner."""
     table = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
     for i in range(1, len(a) + 1):
@@ -908,13 +1030,29 @@ def test_lcs_matches_redis_table_walk(h: Harness, seed: int) -> None:
 
 
 # ==== argument helpers ========================================================================
-@pytest.mark.parametrize(("raw", "value"), [
-    (b"0", 0), (b"-1", -1), (b"123", 123), (b"9223372036854775807", LLONG_MAX),
-    (b"-9223372036854775808", LLONG_MIN), (bytearray(b"42"), 42),
-    (b"-0", None), (b"01", None), (b"+1", None), (b" 1", None), (b"1 ", None), (b"", None),
-    (b"-", None), (b"1_0", None), (b"9223372036854775808", None), (b"1" * 21, None),
-    (b"0x1", None), (b"1.0", None),
-])
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        (b"0", 0),
+        (b"-1", -1),
+        (b"123", 123),
+        (b"9223372036854775807", LLONG_MAX),
+        (b"-9223372036854775808", LLONG_MIN),
+        (bytearray(b"42"), 42),
+        (b"-0", None),
+        (b"01", None),
+        (b"+1", None),
+        (b" 1", None),
+        (b"1 ", None),
+        (b"", None),
+        (b"-", None),
+        (b"1_0", None),
+        (b"9223372036854775808", None),
+        (b"1" * 21, None),
+        (b"0x1", None),
+        (b"1.0", None),
+    ],
+)
 def test_string2ll(raw: bytes, value: int | None) -> None:
     assert string2ll(raw) == value
 
@@ -927,10 +1065,16 @@ def test_int_arg_and_option() -> None:
     assert option(b"nX\x00junk") == b"NX"
 
 
-@pytest.mark.parametrize(("text", "value"), [
-    (b"1.5", Fraction(3, 2)), (b"-0x1p-2", Fraction(-1, 4)), (b"1e2", Fraction(100)),
-    (b"0e99999999999999999999", Fraction(0)), (b"0x1p-16445", Fraction(1, 2**16445)),
-])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        (b"1.5", Fraction(3, 2)),
+        (b"-0x1p-2", Fraction(-1, 4)),
+        (b"1e2", Fraction(100)),
+        (b"0e99999999999999999999", Fraction(0)),
+        (b"0x1p-16445", Fraction(1, 2**16445)),
+    ],
+)
 def test_long_double_parse_exact_values(text: bytes, value: Fraction) -> None:
     assert _longdouble.parse(text) == value
 

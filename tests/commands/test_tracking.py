@@ -19,8 +19,7 @@ def inv(*keys: str) -> bytes:
 def msg(*keys: str) -> bytes:
     """The same invalidation as a RESP2 `message` on __redis__:invalidate."""
     body = b"".join(b"$%d\r\n%s\r\n" % (len(k), k.encode()) for k in keys)
-    return (b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n*%d\r\n" % len(keys)
-            + body)
+    return b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n*%d\r\n" % len(keys) + body
 
 
 FLUSH3 = b">2\r\n$10\r\ninvalidate\r\n_\r\n"
@@ -98,19 +97,20 @@ def test_flush_sends_a_null_to_every_tracking_client(h: Harness) -> None:
 
 def test_trackinginfo_and_getredir(h: Harness) -> None:
     assert h.raw("CLIENT", "TRACKINGINFO") == (
-        b"%3\r\n$5\r\nflags\r\n~1\r\n$3\r\noff\r\n$8\r\nredirect\r\n:-1\r\n"
-        b"$8\r\nprefixes\r\n*0\r\n")
+        b"%3\r\n$5\r\nflags\r\n~1\r\n$3\r\noff\r\n$8\r\nredirect\r\n:-1\r\n$8\r\nprefixes\r\n*0\r\n"
+    )
     assert h.raw("CLIENT", "GETREDIR") == b":-1\r\n"
     h.raw("CLIENT", "TRACKING", "ON")
     assert h.raw("CLIENT", "TRACKINGINFO") == (
-        b"%3\r\n$5\r\nflags\r\n~1\r\n$2\r\non\r\n$8\r\nredirect\r\n:0\r\n"
-        b"$8\r\nprefixes\r\n*0\r\n")
+        b"%3\r\n$5\r\nflags\r\n~1\r\n$2\r\non\r\n$8\r\nredirect\r\n:0\r\n$8\r\nprefixes\r\n*0\r\n"
+    )
     assert h.raw("CLIENT", "GETREDIR") == b":0\r\n"
     h.raw("CLIENT", "TRACKING", "OFF")
     h.raw("CLIENT", "TRACKING", "ON", "BCAST")
     assert h.raw("CLIENT", "TRACKINGINFO") == (
         b"%3\r\n$5\r\nflags\r\n~2\r\n$2\r\non\r\n$5\r\nbcast\r\n$8\r\nredirect\r\n:0\r\n"
-        b"$8\r\nprefixes\r\n*1\r\n$0\r\n\r\n")
+        b"$8\r\nprefixes\r\n*1\r\n$0\r\n\r\n"
+    )
 
 
 def test_trackinginfo_resp2_and_flag_names() -> None:
@@ -120,8 +120,8 @@ def test_trackinginfo_resp2_and_flag_names() -> None:
     h.raw("CLIENT", "CACHING", "NO")
     assert h.raw("CLIENT", "TRACKINGINFO") == (
         b"*6\r\n$5\r\nflags\r\n*4\r\n$2\r\non\r\n$6\r\noptout\r\n$10\r\ncaching-no\r\n"
-        b"$6\r\nnoloop\r\n$8\r\nredirect\r\n:%d\r\n$8\r\nprefixes\r\n*0\r\n"
-        % target.client.id)
+        b"$6\r\nnoloop\r\n$8\r\nredirect\r\n:%d\r\n$8\r\nprefixes\r\n*0\r\n" % target.client.id
+    )
     assert h.raw("CLIENT", "GETREDIR") == b":%d\r\n" % target.client.id
     h.raw("CLIENT", "TRACKING", "OFF")
     h.raw("CLIENT", "TRACKING", "ON", "OPTIN")
@@ -132,68 +132,86 @@ def test_trackinginfo_resp2_and_flag_names() -> None:
 def test_tracking_errors(h: Harness) -> None:
     other = h.client_harness()
     assert h.error("CLIENT", "TRACKING") == (
-        "ERR wrong number of arguments for 'client|tracking' command")
+        "ERR wrong number of arguments for 'client|tracking' command"
+    )
     assert h.error("CLIENT", "TRACKING", "maybe") == "ERR syntax error"
     assert h.error("CLIENT", "TRACKING", "ON", "foo") == "ERR syntax error"
     assert h.error("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX") == "ERR syntax error"
     assert h.error("CLIENT", "TRACKING", "ON", "REDIRECT") == "ERR syntax error"
     assert h.error("CLIENT", "TRACKING", "ON", "REDIRECT", "abc") == (
-        "ERR value is not an integer or out of range")
+        "ERR value is not an integer or out of range"
+    )
     assert h.error("CLIENT", "TRACKING", "ON", "REDIRECT", "0") == (
-        "ERR The client ID you want redirect to does not exist")
+        "ERR The client ID you want redirect to does not exist"
+    )
     # Options are checked before ON/OFF: a bad target fails OFF too.
     assert h.error("CLIENT", "TRACKING", "OFF", "REDIRECT", "99999") == (
-        "ERR The client ID you want redirect to does not exist")
+        "ERR The client ID you want redirect to does not exist"
+    )
     oid = str(other.client.id)
     assert h.error("CLIENT", "TRACKING", "ON", "REDIRECT", oid, "REDIRECT", oid) == (
-        "ERR A client can only redirect to a single other client")
+        "ERR A client can only redirect to a single other client"
+    )
     assert h.error("CLIENT", "TRACKING", "ON", "PREFIX", "x") == (
-        "ERR PREFIX option requires BCAST mode to be enabled")
+        "ERR PREFIX option requires BCAST mode to be enabled"
+    )
     assert h.error("CLIENT", "TRACKING", "ON", "BCAST", "OPTIN") == (
-        "ERR OPTIN and OPTOUT are not compatible with BCAST")
+        "ERR OPTIN and OPTOUT are not compatible with BCAST"
+    )
     assert h.error("CLIENT", "TRACKING", "ON", "OPTIN", "OPTOUT") == (
-        "ERR You can't specify both OPTIN mode and OPTOUT mode")
+        "ERR You can't specify both OPTIN mode and OPTOUT mode"
+    )
     h.raw("CLIENT", "TRACKING", "ON", "OPTIN")
     assert h.error("CLIENT", "TRACKING", "ON", "OPTOUT") == (
         "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, "
-        "and then re-enabling it with a different mode.")
+        "and then re-enabling it with a different mode."
+    )
     assert h.error("CLIENT", "TRACKING", "ON", "BCAST") == (
         "ERR You can't switch BCAST mode on/off before disabling tracking for this client, "
-        "and then re-enabling it with a different mode.")
+        "and then re-enabling it with a different mode."
+    )
     assert h.raw("CLIENT", "TRACKING", "ON", "OPTIN") == b"+OK\r\n"  # same mode again: fine
 
 
 def test_caching_errors(h: Harness) -> None:
     assert h.error("CLIENT", "CACHING", "YES") == (
         "ERR CLIENT CACHING can be called only when the client is in tracking mode with "
-        "OPTIN or OPTOUT mode enabled")
+        "OPTIN or OPTOUT mode enabled"
+    )
     assert h.error("CLIENT", "CACHING") == (
-        "ERR wrong number of arguments for 'client|caching' command")
+        "ERR wrong number of arguments for 'client|caching' command"
+    )
     h.raw("CLIENT", "TRACKING", "ON")
     assert h.error("CLIENT", "CACHING", "YES") == (
-        "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.")
+        "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."
+    )
     assert h.error("CLIENT", "CACHING", "NO") == (
-        "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.")
+        "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."
+    )
     assert h.error("CLIENT", "CACHING", "maybe") == "ERR syntax error"
 
 
 def test_prefix_collisions(h: Harness) -> None:
     assert h.error("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "bc", "PREFIX", "b") == (
         "ERR Prefix 'bc' overlaps with another provided prefix 'b'. Prefixes for a single "
-        "client must not overlap.")
+        "client must not overlap."
+    )
     assert h.client.tracking == 0
     # Redis 7.0 reports a collision found from the second prefix on, then enables
     # tracking anyway and adds +OK: two replies.
-    assert h.raw("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "a", "PREFIX", "b",
-                 "PREFIX", "bc") == (
+    assert h.raw(
+        "CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "a", "PREFIX", "b", "PREFIX", "bc"
+    ) == (
         b"-ERR Prefix 'b' overlaps with another provided prefix 'bc'. Prefixes for a single "
-        b"client must not overlap.\r\n+OK\r\n")
+        b"client must not overlap.\r\n+OK\r\n"
+    )
     assert h("CLIENT", "TRACKINGINFO")[b"prefixes"] == [b"a", b"b", b"bc"]
     h.raw("CLIENT", "TRACKING", "OFF")
     h.raw("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "x")
     assert h.error("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "xy") == (
         "ERR Prefix 'xy' overlaps with an existing prefix 'x'. Prefixes for a single client "
-        "must not overlap.")
+        "must not overlap."
+    )
     h.raw("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "y")
     assert h("CLIENT", "TRACKINGINFO")[b"prefixes"] == [b"x", b"y"]
 
@@ -306,8 +324,10 @@ def test_resp2_redirect_to_a_subscribed_client() -> None:
     resp3.raw("CLIENT", "TRACKING", "ON", "REDIRECT", str(sub.client.id))
     h.raw("FLUSHDB")
     # resp3's message goes at once; the flushing client's own is sent after its reply.
-    assert pending(sub) == (b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n_\r\n"
-                            b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n$-1\r\n")
+    assert pending(sub) == (
+        b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n_\r\n"
+        b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n$-1\r\n"
+    )
 
 
 def test_resp2_without_redirect_gets_nothing() -> None:
@@ -415,13 +435,33 @@ def test_reads_in_scripts_track_the_script_keys(h: Harness) -> None:
     h.raw("CLIENT", "TRACKING", "ON")
     h.raw("EVAL_RO", "return 1", "1", "x")
     h.raw("EVAL", "return redis.call('get', 'zz')", "1", "k7")
-    h.raw("EVAL", "redis.call('get', 'zz') redis.call('mget', 'yy', 'ww') return 1", "2",
-          "k8", "k9")
+    h.raw(
+        "EVAL", "redis.call('get', 'zz') redis.call('mget', 'yy', 'ww') return 1", "2", "k8", "k9"
+    )
     h.raw("EVAL_RO", "return redis.call('mget', 'a', 'b')", "0")
     h.raw("MULTI")
     h.raw("EVAL", "return redis.call('get', 'zz')", "1", "k10")
     h.raw("GET", "k11")
     h.raw("EXEC")
-    other.raw("MSET", "x", "1", "zz", "1", "yy", "1", "a", "1", "k7", "1", "k8", "1", "k9",
-              "1", "k10", "1", "k11", "1")
+    other.raw(
+        "MSET",
+        "x",
+        "1",
+        "zz",
+        "1",
+        "yy",
+        "1",
+        "a",
+        "1",
+        "k7",
+        "1",
+        "k8",
+        "1",
+        "k9",
+        "1",
+        "k10",
+        "1",
+        "k11",
+        "1",
+    )
     assert pending(h) == inv("k7") + inv("k8") + inv("k9") + inv("k10") + inv("k11")

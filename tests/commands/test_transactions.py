@@ -28,8 +28,10 @@ def test_runtime_errors_do_not_roll_back(h: Harness) -> None:
     h("SET", "a", "x")
     h("LPUSH", "a", "y")
     h("SET", "b", "z")
-    assert h.raw("EXEC") == (b"*3\r\n+OK\r\n-WRONGTYPE Operation against a key holding the "
-                             b"wrong kind of value\r\n+OK\r\n")
+    assert h.raw("EXEC") == (
+        b"*3\r\n+OK\r\n-WRONGTYPE Operation against a key holding the "
+        b"wrong kind of value\r\n+OK\r\n"
+    )
     assert h("GET", "b") == b"z"
 
 

@@ -31,7 +31,8 @@ def test_blocked_pop_is_served_by_zadd_in_order() -> None:
     h("ZADD", "z", 1, "a", 2, "b", 3, "c", 4, "d")
     assert first.client.out == [b"*3\r\n$1\r\nz\r\n$1\r\nd\r\n$1\r\n4\r\n"]
     assert second.client.out == [
-        b"*2\r\n$1\r\nz\r\n*2\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n"]
+        b"*2\r\n$1\r\nz\r\n*2\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n"
+    ]
     assert h("ZRANGE", "z", 0, -1) == [b"c"]
 
 
@@ -62,6 +63,8 @@ def test_client_unblock_with_timeout_or_error_reply() -> None:
     assert h("CLIENT", "UNBLOCK", 99999) == 0
     assert h.error("CLIENT", "UNBLOCK", "abc") == "ERR value is not an integer or out of range"
     assert h.error("CLIENT", "UNBLOCK", 1, "FOO") == (
-        "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+        "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
+    )
     assert h.error("CLIENT", "UNBLOCK", 1, 2, 3) == (
-        "ERR unknown subcommand or wrong number of arguments for 'UNBLOCK'. Try CLIENT HELP.")
+        "ERR unknown subcommand or wrong number of arguments for 'UNBLOCK'. Try CLIENT HELP."
+    )

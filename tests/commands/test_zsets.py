@@ -57,7 +57,15 @@ def test_zadd_counts_added_members_and_updates_scores(h: Any) -> None:
     assert h("ZADD", "z", 1, "a", 2, "b", 3, "c") == 3
     assert h("ZADD", "z", 10, "a", 4, "d", 5, "d") == 1  # a updated, d added then updated
     assert h("ZRANGE", "z", 0, -1, "WITHSCORES") == [
-        b"b", b"2", b"c", b"3", b"d", b"5", b"a", b"10"]
+        b"b",
+        b"2",
+        b"c",
+        b"3",
+        b"d",
+        b"5",
+        b"a",
+        b"10",
+    ]
     assert h("TYPE", "z") == b"zset"
 
 
@@ -81,8 +89,7 @@ def test_zadd_gt_lt_only_limit_updates(h: Any) -> None:
     assert h("ZADD", "z", "GT", "CH", 0, "a", 5, "b", 4, "d") == 2  # b raised, d added
     assert h("ZADD", "z", "LT", "CH", 0, "a", 5, "b", 4, "d") == 1  # a lowered
     assert h("ZADD", "z", "XX", "GT", 9, "c", 9, "new") == 0
-    assert h("ZRANGE", "z", 0, -1, "WITHSCORES") == [
-        b"a", b"0", b"d", b"4", b"b", b"5", b"c", b"9"]
+    assert h("ZRANGE", "z", 0, -1, "WITHSCORES") == [b"a", b"0", b"d", b"4", b"b", b"5", b"c", b"9"]
 
 
 def test_zadd_incr(h: Any) -> None:
@@ -108,19 +115,27 @@ def test_zadd_incr_overflows_to_inf_but_never_nan(h: Any) -> None:
 
 
 def test_zadd_option_errors(h: Any) -> None:
-    assert h.error("ZADD", "z", "XX", "NX", 1, "a") == \
-        "ERR XX and NX options at the same time are not compatible"
+    assert (
+        h.error("ZADD", "z", "XX", "NX", 1, "a")
+        == "ERR XX and NX options at the same time are not compatible"
+    )
     for opts in (("GT", "LT"), ("GT", "NX"), ("LT", "NX"), ("nx", "gt")):
-        assert h.error("ZADD", "z", *opts, 1, "a") == \
-            "ERR GT, LT, and/or NX options at the same time are not compatible"
-    assert h.error("ZADD", "z", "INCR", 1, "a", 2, "b") == \
-        "ERR INCR option supports a single increment-element pair"
+        assert (
+            h.error("ZADD", "z", *opts, 1, "a")
+            == "ERR GT, LT, and/or NX options at the same time are not compatible"
+        )
+    assert (
+        h.error("ZADD", "z", "INCR", 1, "a", 2, "b")
+        == "ERR INCR option supports a single increment-element pair"
+    )
     assert h.error("ZADD", "z", 1, "a", 2) == SYNTAX
     assert h.error("ZADD", "z", "NX", 1) == SYNTAX
     assert h.error("ZADD", "z", "foo", 1, "a") == SYNTAX
     assert h.error("ZADD", "z", "INCR", 1, "a", 2) == SYNTAX  # pairs are checked first
-    assert h.error("ZADD", "z", "XX", "NX", "GT", "LT", 1, "a") == \
-        "ERR XX and NX options at the same time are not compatible"
+    assert (
+        h.error("ZADD", "z", "XX", "NX", "GT", "LT", 1, "a")
+        == "ERR XX and NX options at the same time are not compatible"
+    )
     assert h.error("ZADD", "z", "NX") == "ERR wrong number of arguments for 'zadd' command"
     assert h("EXISTS", "z") == 0
 
@@ -140,19 +155,49 @@ def test_zadd_checks_every_score_before_the_key(h: Any) -> None:
     assert h("ZSCORE", "z", "a") == b"1"  # nothing applied
 
 
-@pytest.mark.parametrize("score", ["nan", "NaN", "", " 1", "1 ", "1_000", "1e400", "-1e400",
-                                   "1e-400", "0x", "1e", "++1", "inf1", b"1\x00"])
+@pytest.mark.parametrize(
+    "score",
+    [
+        "nan",
+        "NaN",
+        "",
+        " 1",
+        "1 ",
+        "1_000",
+        "1e400",
+        "-1e400",
+        "1e-400",
+        "0x",
+        "1e",
+        "++1",
+        "inf1",
+        b"1\x00",
+    ],
+)
 def test_zadd_rejects_what_getdoublefromobject_rejects(h: Any, score: str | bytes) -> None:
     assert h.error("ZADD", "z", score, "m") == NOT_FLOAT
 
 
-@pytest.mark.parametrize(("score", "stored"), [
-    ("0x10", b"16"), ("0x1.8p1", b"3"), ("+5", b"5"), (".5", b"0.5"), ("5.", b"5"),
-    ("1E3", b"1000"), ("inf", b"inf"), ("+Inf", b"inf"), ("-infinity", b"-inf"),
-    ("4e-320", b"3.999955468730732e-320"), ("0.1", b"0.10000000000000001"),
-    ("1.5e-7", b"1.4999999999999999e-07"), ("123456789012345678", b"1.2345678901234568e+17"),
-    ("1e20", b"1e+20"), ("-0.0", b"0"),
-])
+@pytest.mark.parametrize(
+    ("score", "stored"),
+    [
+        ("0x10", b"16"),
+        ("0x1.8p1", b"3"),
+        ("+5", b"5"),
+        (".5", b"0.5"),
+        ("5.", b"5"),
+        ("1E3", b"1000"),
+        ("inf", b"inf"),
+        ("+Inf", b"inf"),
+        ("-infinity", b"-inf"),
+        ("4e-320", b"3.999955468730732e-320"),
+        ("0.1", b"0.10000000000000001"),
+        ("1.5e-7", b"1.4999999999999999e-07"),
+        ("123456789012345678", b"1.2345678901234568e+17"),
+        ("1e20", b"1e+20"),
+        ("-0.0", b"0"),
+    ],
+)
 def test_scores_parse_like_strtod_and_print_as_17g(h: Any, score: str, stored: bytes) -> None:
     assert h("ZADD", "z", score, "m") == 1
     assert h("ZSCORE", "z", "m") == stored
@@ -206,10 +251,21 @@ def test_zrem_deletes_emptied_key(h: Any) -> None:
 
 def test_reads_on_wrong_types(h: Any) -> None:
     h("SET", "s", "v")
-    for args in (("ZCARD", "s"), ("ZSCORE", "s", "a"), ("ZMSCORE", "s", "a"), ("ZRANK", "s", "a"),
-                 ("ZREVRANK", "s", "a"), ("ZREM", "s", "a"), ("ZRANGE", "s", 0, 1),
-                 ("ZCOUNT", "s", 0, 1), ("ZLEXCOUNT", "s", "-", "+"), ("ZPOPMIN", "s"),
-                 ("ZRANDMEMBER", "s"), ("ZSCAN", "s", 0), ("ZREMRANGEBYRANK", "s", 0, 1)):
+    for args in (
+        ("ZCARD", "s"),
+        ("ZSCORE", "s", "a"),
+        ("ZMSCORE", "s", "a"),
+        ("ZRANK", "s", "a"),
+        ("ZREVRANK", "s", "a"),
+        ("ZREM", "s", "a"),
+        ("ZRANGE", "s", 0, 1),
+        ("ZCOUNT", "s", 0, 1),
+        ("ZLEXCOUNT", "s", "-", "+"),
+        ("ZPOPMIN", "s"),
+        ("ZRANDMEMBER", "s"),
+        ("ZSCAN", "s", 0),
+        ("ZREMRANGEBYRANK", "s", 0, 1),
+    ):
         assert h.error(*args) == WRONGTYPE
 
 
@@ -251,10 +307,19 @@ def test_zcount(h: Any) -> None:
     assert h("ZCOUNT", "missing", 0, 1) == 0
 
 
-@pytest.mark.parametrize(("bound", "count"), [
-    ("", 5), ("(", 5), (" 3", 3), ("(\t3", 2), ("1e400", 0), ("-1e400", 5), ("0x1p1", 4),
-    (b"3\x00junk", 3),
-])
+@pytest.mark.parametrize(
+    ("bound", "count"),
+    [
+        ("", 5),
+        ("(", 5),
+        (" 3", 3),
+        ("(\t3", 2),
+        ("1e400", 0),
+        ("-1e400", 5),
+        ("0x1p1", 4),
+        (b"3\x00junk", 3),
+    ],
+)
 def test_score_bounds_read_like_strtod(h: Any, bound: str, count: int) -> None:
     abcde(h)
     assert h("ZCOUNT", "z", bound, "+inf") == count
@@ -308,7 +373,8 @@ def test_zrange_by_rank(h: Any) -> None:
     assert h("ZRANGE", "z", -2, -1, "REV") == [b"b", b"a"]
     assert h("ZREVRANGE", "z", 0, 1, "WITHSCORES") == [b"e", b"5", b"d", b"4"]
     assert h("ZRANGE", "z", 0, -1, "WITHSCORES", "WITHSCORES") == h(
-        "ZRANGE", "z", 0, -1, "WITHSCORES")
+        "ZRANGE", "z", 0, -1, "WITHSCORES"
+    )
     assert h("ZRANGE", "missing", 0, -1) == []
 
 
@@ -317,11 +383,19 @@ def test_zrange_by_score(h: Any) -> None:
     assert h("ZRANGE", "z", "(1", 4, "BYSCORE") == [b"b", b"c", b"d"]
     assert h("ZRANGE", "z", "(1", "+inf", "BYSCORE", "LIMIT", 1, 2) == [b"c", b"d"]
     assert h("ZRANGE", "z", "+inf", "(1", "BYSCORE", "REV", "LIMIT", 1, 2, "WITHSCORES") == [
-        b"d", b"4", b"c", b"3"]
+        b"d",
+        b"4",
+        b"c",
+        b"3",
+    ]
     assert h("ZRANGE", "z", 5, 1, "BYSCORE", "REV") == [b"e", b"d", b"c", b"b", b"a"]
     assert h("ZRANGE", "z", 1, 5, "BYSCORE", "REV") == []  # REV takes max first
     assert h("ZRANGEBYSCORE", "z", "-inf", "+inf", "LIMIT", 1, 2, "WITHSCORES") == [
-        b"b", b"2", b"c", b"3"]
+        b"b",
+        b"2",
+        b"c",
+        b"3",
+    ]
     assert h("ZREVRANGEBYSCORE", "z", "+inf", "-inf", "LIMIT", 1, 2) == [b"d", b"c"]
     assert h("ZREVRANGEBYSCORE", "z", "(5", "(1") == [b"d", b"c", b"b"]
     assert h("ZRANGEBYSCORE", "z", "0x1p1", "0x1.8p1") == [b"b", b"c"]
@@ -359,16 +433,29 @@ def test_zrange_by_lex(h: Any) -> None:
 
 def test_zrange_option_errors(h: Any) -> None:
     abcde(h)
-    assert h.error("ZRANGE", "z", 0, -1, "LIMIT", 0, 1) == \
-        "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
-    assert h.error("ZRANGE", "z", "-", "+", "BYLEX", "WITHSCORES") == \
-        "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
-    assert h.error("ZRANGEBYLEX", "z", "-", "+", "WITHSCORES") == \
-        "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
-    assert h.error("ZREVRANGE", "z", 0, 1, "LIMIT", 0, 1) == \
-        "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
-    for extra in (("LIMIT", 0), ("BYSCORE", "BYLEX"), ("BYSCORE", "BYSCORE"), ("REV", "REV"),
-                  ("foo",)):
+    assert (
+        h.error("ZRANGE", "z", 0, -1, "LIMIT", 0, 1)
+        == "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+    )
+    assert (
+        h.error("ZRANGE", "z", "-", "+", "BYLEX", "WITHSCORES")
+        == "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
+    )
+    assert (
+        h.error("ZRANGEBYLEX", "z", "-", "+", "WITHSCORES")
+        == "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
+    )
+    assert (
+        h.error("ZREVRANGE", "z", 0, 1, "LIMIT", 0, 1)
+        == "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+    )
+    for extra in (
+        ("LIMIT", 0),
+        ("BYSCORE", "BYLEX"),
+        ("BYSCORE", "BYSCORE"),
+        ("REV", "REV"),
+        ("foo",),
+    ):
         assert h.error("ZRANGE", "z", 0, -1, *extra) == SYNTAX
     assert h.error("ZRANGE", "z", 0, -1, "LIMIT", "x", 1) == NOT_INTEGER
     assert h.error("ZRANGE", "z", 0, "b") == NOT_INTEGER
@@ -378,16 +465,20 @@ def test_zrange_option_errors(h: Any) -> None:
     assert h.error("ZREVRANGE", "z", 0, 1, "foo") == SYNTAX
     # missing keys still check the arguments
     assert h.error("ZRANGE", "missing", "a", "b") == NOT_INTEGER
-    assert h.error("ZRANGE", "missing", 0, 1, "LIMIT", 0, 1) == \
-        "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+    assert (
+        h.error("ZRANGE", "missing", 0, 1, "LIMIT", 0, 1)
+        == "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+    )
 
 
 def test_zrange_withscores_resp3_pairs(h3: Any) -> None:
     h3("ZADD", "z", 1, "a", 2.5, "b")
     assert h3.raw("ZRANGE", "z", 0, -1, "WITHSCORES") == (
-        b"*2\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\nb\r\n,2.5\r\n")
+        b"*2\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\nb\r\n,2.5\r\n"
+    )
     assert h3.raw("ZRANGEBYSCORE", "z", "-inf", "+inf", "WITHSCORES") == (
-        b"*2\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\nb\r\n,2.5\r\n")
+        b"*2\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\nb\r\n,2.5\r\n"
+    )
     assert h3.raw("ZRANGE", "z", 0, -1) == b"*2\r\n$1\r\na\r\n$1\r\nb\r\n"
     assert h3.raw("ZRANGE", "missing", 0, -1, "WITHSCORES") == b"*0\r\n"
 
@@ -470,8 +561,7 @@ def test_zpop_resp3_shapes(h3: Any) -> None:
 def test_zmpop(h: Any) -> None:
     abcde(h)
     assert h("ZMPOP", 1, "z", "MIN") == [b"z", [[b"a", b"1"]]]
-    assert h("ZMPOP", 2, "missing", "z", "max", "COUNT", 2) == [
-        b"z", [[b"e", b"5"], [b"d", b"4"]]]
+    assert h("ZMPOP", 2, "missing", "z", "max", "COUNT", 2) == [b"z", [[b"e", b"5"], [b"d", b"4"]]]
     assert h("ZMPOP", 1, "z", "MIN", "COUNT", 10) == [b"z", [[b"b", b"2"], [b"c", b"3"]]]
     assert h("EXISTS", "z") == 0
     assert h("ZMPOP", 1, "z", "MIN") is None
@@ -482,12 +572,18 @@ def test_zmpop_errors(h: Any) -> None:
     abcde(h)
     for numkeys in (0, -1, "x"):
         assert h.error("ZMPOP", numkeys, "z", "MIN") == "ERR numkeys should be greater than 0"
-    for bad in ((2, "z", "MIN"), (1, "z", "FOO"), (1, "z", "MIN", "COUNT"),
-                (1, "z", "MIN", "COUNT", 1, "COUNT", 1), (1, "z", "MIN", "FOO")):
+    for bad in (
+        (2, "z", "MIN"),
+        (1, "z", "FOO"),
+        (1, "z", "MIN", "COUNT"),
+        (1, "z", "MIN", "COUNT", 1, "COUNT", 1),
+        (1, "z", "MIN", "FOO"),
+    ):
         assert h.error("ZMPOP", *bad) == SYNTAX
     for count in (0, "x", -1):
-        assert h.error("ZMPOP", 1, "z", "MIN", "COUNT", count) == \
-            "ERR count should be greater than 0"
+        assert (
+            h.error("ZMPOP", 1, "z", "MIN", "COUNT", count) == "ERR count should be greater than 0"
+        )
     h("SET", "s", "v")
     assert h.error("ZMPOP", 2, "s", "z", "MIN") == WRONGTYPE
     assert h.error("ZMPOP", 2, "missing", "s", "MIN") == WRONGTYPE
@@ -497,7 +593,8 @@ def test_zmpop_errors(h: Any) -> None:
 def test_zmpop_resp3(h3: Any) -> None:
     h3("ZADD", "z", 1, "a", 2, "b")
     assert h3.raw("ZMPOP", 1, "z", "MAX", "COUNT", 5) == (
-        b"*2\r\n$1\r\nz\r\n*2\r\n*2\r\n$1\r\nb\r\n,2\r\n*2\r\n$1\r\na\r\n,1\r\n")
+        b"*2\r\n$1\r\nz\r\n*2\r\n*2\r\n$1\r\nb\r\n,2\r\n*2\r\n$1\r\na\r\n,1\r\n"
+    )
     assert h3.raw("ZMPOP", 1, "z", "MAX") == b"_\r\n"
 
 
@@ -508,12 +605,16 @@ def test_zrandmember_errors_and_empty_answers(h: Any) -> None:
     assert h.error("ZRANDMEMBER", "z", 1, "foo") == SYNTAX
     assert h.error("ZRANDMEMBER", "z", 1, "withscores", "foo") == SYNTAX
     assert h.error("ZRANDMEMBER", "z", "-9223372036854775808") == (
-        "ERR value is out of range, value must between -9223372036854775807 and "
-        "9223372036854775807")
-    assert h.error("ZRANDMEMBER", "z", "-9223372036854775807", "WITHSCORES") == \
-        "ERR value is out of range"
-    assert h.error("ZRANDMEMBER", "z", "4611686018427387904", "WITHSCORES") == \
-        "ERR value is out of range"
+        "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+    )
+    assert (
+        h.error("ZRANDMEMBER", "z", "-9223372036854775807", "WITHSCORES")
+        == "ERR value is out of range"
+    )
+    assert (
+        h.error("ZRANDMEMBER", "z", "4611686018427387904", "WITHSCORES")
+        == "ERR value is out of range"
+    )
     assert h("ZRANDMEMBER", "z", 0) == []
     assert h("ZRANDMEMBER", "z", 0, "WITHSCORES") == []
     assert h("ZRANDMEMBER", "missing") is None
@@ -525,7 +626,17 @@ def test_zrandmember_whole_set_comes_from_the_top(h: Any) -> None:
     abcde(h)
     assert h("ZRANDMEMBER", "z", 10) == [b"e", b"d", b"c", b"b", b"a"]
     assert h("ZRANDMEMBER", "z", 5, "WITHSCORES") == [
-        b"e", b"5", b"d", b"4", b"c", b"3", b"b", b"2", b"a", b"1"]
+        b"e",
+        b"5",
+        b"d",
+        b"4",
+        b"c",
+        b"3",
+        b"b",
+        b"2",
+        b"a",
+        b"1",
+    ]
 
 
 def test_zrandmember_draws(h: Any) -> None:
@@ -543,7 +654,8 @@ def test_zrandmember_draws(h: Any) -> None:
 def test_zrandmember_resp3_pairs(h3: Any) -> None:
     h3("ZADD", "z", 1, "a", 2, "b")
     assert h3.raw("ZRANDMEMBER", "z", 2, "WITHSCORES") == (
-        b"*2\r\n*2\r\n$1\r\nb\r\n,2\r\n*2\r\n$1\r\na\r\n,1\r\n")
+        b"*2\r\n*2\r\n$1\r\nb\r\n,2\r\n*2\r\n$1\r\na\r\n,1\r\n"
+    )
     assert h3.raw("ZRANDMEMBER", "missing") == b"_\r\n"
 
 
@@ -569,10 +681,17 @@ def two(h: Any) -> Any:
 def test_union_inter_diff(two: Any) -> None:
     h = two
     assert h("ZUNION", 2, "z1", "z2", "WITHSCORES") == [
-        b"a", b"1", b"b", b"12", b"c", b"23", b"d", b"30"]
+        b"a",
+        b"1",
+        b"b",
+        b"12",
+        b"c",
+        b"23",
+        b"d",
+        b"30",
+    ]
     assert h("ZINTER", 2, "z1", "z2", "WITHSCORES") == [b"b", b"12", b"c", b"23"]
-    assert h("ZINTER", 2, "z1", "z2", "AGGREGATE", "min", "WITHSCORES") == [
-        b"b", b"2", b"c", b"3"]
+    assert h("ZINTER", 2, "z1", "z2", "AGGREGATE", "min", "WITHSCORES") == [b"b", b"2", b"c", b"3"]
     assert h("ZDIFF", 2, "z1", "z2", "WITHSCORES") == [b"a", b"1"]
     assert h("ZDIFF", 2, "z2", "z1") == [b"d"]
     assert h("ZUNION", 2, "z1", "z2") == [b"a", b"b", b"c", b"d"]
@@ -585,9 +704,25 @@ def test_union_inter_diff(two: Any) -> None:
 def test_plain_sets_score_one(two: Any) -> None:
     h = two
     assert h("ZUNION", 2, "z1", "s", "WITHSCORES") == [
-        b"x", b"1", b"a", b"2", b"b", b"3", b"c", b"3"]
+        b"x",
+        b"1",
+        b"a",
+        b"2",
+        b"b",
+        b"3",
+        b"c",
+        b"3",
+    ]
     assert h("ZUNION", 2, "z1", "s", "WEIGHTS", 2, 3, "WITHSCORES", "AGGREGATE", "max") == [
-        b"a", b"3", b"x", b"3", b"b", b"4", b"c", b"6"]
+        b"a",
+        b"3",
+        b"x",
+        b"3",
+        b"b",
+        b"4",
+        b"c",
+        b"6",
+    ]
     assert h("ZINTER", 2, "z1", "s", "WITHSCORES") == [b"a", b"2", b"b", b"3"]
     assert h("ZDIFF", 2, "z1", "s", "WITHSCORES") == [b"c", b"3"]
     assert h("ZINTERCARD", 2, "z1", "s") == 2
@@ -600,12 +735,16 @@ def test_setop_errors(two: Any) -> None:
     h("SET", "str", "v")
     for name in ("zunion", "zinter", "zdiff", "zintercard"):
         for numkeys in (0, -1):
-            assert h.error(name.upper(), numkeys, "z1") == \
-                f"ERR at least 1 input key is needed for '{name}' command"
+            assert (
+                h.error(name.upper(), numkeys, "z1")
+                == f"ERR at least 1 input key is needed for '{name}' command"
+            )
         assert h.error(name, "x", "z1") == NOT_INTEGER
         assert h.error(name, 3, "z1", "z2") == SYNTAX
-    assert h.error("ZDIFFSTORE", "d", 0, "z1") == \
-        "ERR at least 1 input key is needed for 'zdiffstore' command"
+    assert (
+        h.error("ZDIFFSTORE", "d", 0, "z1")
+        == "ERR at least 1 input key is needed for 'zdiffstore' command"
+    )
     assert h.error("ZUNION", 2, "z1", "z2", "WEIGHTS", 1) == SYNTAX
     assert h.error("ZUNION", 2, "z1", "z2", "WEIGHTS", 1, 2, 3) == SYNTAX
     assert h.error("ZUNION", 2, "z1", "z2", "WEIGHTS", 1, "x") == "ERR weight value is not a float"
@@ -626,7 +765,15 @@ def test_setop_store(two: Any) -> None:
     h = two
     assert h("ZUNIONSTORE", "d", 2, "z1", "z2", "WEIGHTS", 1, -1) == 4
     assert h("ZRANGE", "d", 0, -1, "WITHSCORES") == [
-        b"d", b"-30", b"c", b"-17", b"b", b"-8", b"a", b"1"]
+        b"d",
+        b"-30",
+        b"c",
+        b"-17",
+        b"b",
+        b"-8",
+        b"a",
+        b"1",
+    ]
     assert h("ZINTERSTORE", "d", 2, "z1", "missing") == 0
     assert h("EXISTS", "d") == 0
     assert h("ZDIFFSTORE", "z1", 2, "z1", "z2") == 1  # sources may include the destination
@@ -643,8 +790,7 @@ def test_zintercard(two: Any) -> None:
     assert h("ZINTERCARD", 2, "z1", "z2", "LIMIT", 0) == 2
     assert h("ZINTERCARD", 2, "z1", "missing") == 0
     for bad in (-1, "x"):
-        assert h.error("ZINTERCARD", 2, "z1", "z2", "LIMIT", bad) == \
-            "ERR LIMIT can't be negative"
+        assert h.error("ZINTERCARD", 2, "z1", "z2", "LIMIT", bad) == "ERR LIMIT can't be negative"
 
 
 def test_setop_infinities_and_nan(h: Any) -> None:
@@ -659,8 +805,10 @@ def test_setop_infinities_and_nan(h: Any) -> None:
     assert h("ZINTER", 2, "pinf", "one", "WEIGHTS", 1, 0, "WITHSCORES") == [b"a", b"inf"]
     assert h("ZINTER", 2, "one", "pinf", "WEIGHTS", 1, 0, "WITHSCORES") == [b"a", b"0"]
     for how in ("MIN", "MAX"):
-        assert h("ZINTER", 2, "one", "pinf", "WEIGHTS", 1, 0, "AGGREGATE", how,
-                 "WITHSCORES") == [b"a", b"1"]
+        assert h("ZINTER", 2, "one", "pinf", "WEIGHTS", 1, 0, "AGGREGATE", how, "WITHSCORES") == [
+            b"a",
+            b"1",
+        ]
 
 
 def test_setops_add_from_the_smallest_input(h: Any) -> None:
@@ -670,7 +818,13 @@ def test_setops_add_from_the_smallest_input(h: Any) -> None:
     h("ZADD", "C", 1, "x", 1, "y", 1, "z")
     for order in (("C", "B", "A"), ("A", "B", "C")):
         assert h("ZUNION", 3, *order, "WITHSCORES") == [
-            b"z", b"1", b"y", b"2", b"x", b"10000000000000000"]
+            b"z",
+            b"1",
+            b"y",
+            b"2",
+            b"x",
+            b"10000000000000000",
+        ]
     assert h("ZINTER", 3, "C", "B", "A", "WITHSCORES") == [b"x", b"10000000000000000"]
     assert h("ZUNION", 2, "z2", "z2") == []
     h("ZADD", "z2", 10, "b", 20, "c")
@@ -689,22 +843,36 @@ def test_setops_resp3_pairs(h3: Any) -> None:
 # ==== ZSCAN ==================================================================================
 def test_zscan_listpack_answers_everything_at_once(h: Any) -> None:
     h("ZADD", "z", 1, "a", 2.5, "b", "123456789012345678", "big", "4.6e18", "c")
-    assert h("ZSCAN", "z", 0) == [b"0", [
-        b"a", b"1", b"b", b"2.5", b"big", b"123456789012345680", b"c", b"4600000000000000000"]]
+    assert h("ZSCAN", "z", 0) == [
+        b"0",
+        [b"a", b"1", b"b", b"2.5", b"big", b"123456789012345680", b"c", b"4600000000000000000"],
+    ]
     assert h("ZSCAN", "z", 12345, "COUNT", 1) == h("ZSCAN", "z", 0)
     assert h("ZSCAN", "z", 0, "MATCH", "[ab]") == [b"0", [b"a", b"1", b"b", b"2.5"]]
     assert h("ZSCAN", "missing", 0) == [b"0", []]
 
 
 def test_zscan_listpack_score_text(h: Any) -> None:
-    values = ["4611686018427387904", "4611686018427388928", "-4611686018427387904",
-              "-4611686018427388928", "9.2233720368547758e18", "1e20", "-0.0"]
+    values = [
+        "4611686018427387904",
+        "4611686018427388928",
+        "-4611686018427387904",
+        "-4611686018427388928",
+        "9.2233720368547758e18",
+        "1e20",
+        "-0.0",
+    ]
     h("ZADD", "z", *[x for i, v in enumerate(values) for x in (v, f"m{i}")])
     reply = h("ZSCAN", "z", 0)[1]
     assert dict(zip(reply[::2], reply[1::2], strict=True)) == {
-        b"m0": b"4611686018427387904", b"m1": b"4.6116860184273889e+18",
-        b"m2": b"-4611686018427387904", b"m3": b"-4.6116860184273889e+18",
-        b"m4": b"9.2233720368547758e+18", b"m5": b"1e+20", b"m6": b"0"}
+        b"m0": b"4611686018427387904",
+        b"m1": b"4.6116860184273889e+18",
+        b"m2": b"-4611686018427387904",
+        b"m3": b"-4.6116860184273889e+18",
+        b"m4": b"9.2233720368547758e+18",
+        b"m5": b"1e+20",
+        b"m6": b"0",
+    }
 
 
 def test_zscan_skiplist_walks_every_member(h: Any, small_listpack: None) -> None:
@@ -781,8 +949,21 @@ def test_both_encodings_answer_alike(h: Any, entries: int) -> None:
     try:
         h("ZADD", "z", 3, "c", 1, "a", 2, "b", 2, "bb", 0, "z", "-inf", "n", "inf", "p")
         assert h("ZRANGE", "z", 0, -1, "WITHSCORES") == [
-            b"n", b"-inf", b"z", b"0", b"a", b"1", b"b", b"2", b"bb", b"2", b"c", b"3",
-            b"p", b"inf"]
+            b"n",
+            b"-inf",
+            b"z",
+            b"0",
+            b"a",
+            b"1",
+            b"b",
+            b"2",
+            b"bb",
+            b"2",
+            b"c",
+            b"3",
+            b"p",
+            b"inf",
+        ]
         assert h("ZRANK", "z", "bb") == 4
         assert h("ZREVRANK", "z", "bb") == 2
         assert h("ZCOUNT", "z", 2, "(3") == 2
@@ -849,12 +1030,22 @@ def test_in_place_changes_touch_watchers() -> None:
     watcher = h.client_harness()
     h("ZADD", "z", 1, "a", 2, "b")
     h.engine.watch(watcher.client, b"z")
-    for unchanged in (("ZADD", "z", 1, "a"), ("ZREM", "z", "x"), ("ZPOPMIN", "z", 0),
-                      ("ZREMRANGEBYRANK", "z", 5, 6), ("ZINCRBY", "z", 0, "a")):
+    for unchanged in (
+        ("ZADD", "z", 1, "a"),
+        ("ZREM", "z", "x"),
+        ("ZPOPMIN", "z", 0),
+        ("ZREMRANGEBYRANK", "z", 5, 6),
+        ("ZINCRBY", "z", 0, "a"),
+    ):
         h(*unchanged)
         assert not watcher.client.watch_dirty, unchanged
-    for changed in (("ZADD", "z", 5, "a"), ("ZINCRBY", "z", 1, "b"), ("ZREM", "z", "a"),
-                    ("ZADD", "z", "INCR", 1, "n"), ("ZPOPMAX", "z")):
+    for changed in (
+        ("ZADD", "z", 5, "a"),
+        ("ZINCRBY", "z", 1, "b"),
+        ("ZREM", "z", "a"),
+        ("ZADD", "z", "INCR", 1, "n"),
+        ("ZPOPMAX", "z"),
+    ):
         watcher.client.watch_dirty = False
         h(*changed)
         assert watcher.client.watch_dirty, changed
@@ -882,8 +1073,11 @@ def test_zmpop_propagates_as_the_pop_it_did() -> None:
     engine.propagating = True
     h("ZADD", "z", 1, "a", 2, "b")
     engine.propagated.clear()
-    for argv in ([b"ZMPOP", b"2", b"missing", b"z", b"MAX"], [b"ZMPOP", b"1", b"missing", b"MIN"],
-                 [b"ZMPOP", b"1", b"z", b"MIN", b"COUNT", b"5"]):
+    for argv in (
+        [b"ZMPOP", b"2", b"missing", b"z", b"MAX"],
+        [b"ZMPOP", b"1", b"missing", b"MIN"],
+        [b"ZMPOP", b"1", b"z", b"MIN", b"COUNT", b"5"],
+    ):
         spec = engine.table.get(argv[0])
         assert spec is not None
         engine.call(h.client, spec, argv)  # Redis's call(): runs and records propagation

@@ -54,15 +54,13 @@ def _restore(admin: Differ) -> None:
             if name != b"default":
                 admin.both("ACL", "DELUSER", name)
     admin.both("CONFIG", "SET", "requirepass", "")
-    admin.both("ACL", "SETUSER", "default", "clearselectors", "on", "nopass", "~*", "&*",
-               "+@all")
+    admin.both("ACL", "SETUSER", "default", "clearselectors", "on", "nopass", "~*", "&*", "+@all")
     admin.both("CONFIG", "SET", "acl-pubsub-default", "resetchannels")
     admin.both("ACL", "LOG", "RESET")
 
 
 @pytest.fixture
-def pair(diff: Differ, slotd_proc: ServerProcess,
-         redis_proc: ServerProcess) -> Iterator[Pair]:
+def pair(diff: Differ, slotd_proc: ServerProcess, redis_proc: ServerProcess) -> Iterator[Pair]:
     made = Pair(slotd_proc, redis_proc)
     _restore(diff)
     yield made
@@ -94,7 +92,7 @@ class Known:
 def described(text: bytes) -> tuple[list[bytes], frozenset[bytes]]:
     words = text.split()
     head = [w for w in words if w[1:2] == b"@"]
-    return head, frozenset(w for w in words[len(head):] if Known.keep(w))
+    return head, frozenset(w for w in words[len(head) :] if Known.keep(w))
 
 
 def same_user(diff: Differ, name: str, *, commands: bool = True) -> None:
@@ -162,9 +160,21 @@ RULE_SETS = [
     ["+get", "+nosuch"],
     ["~k", "allkeys", "~other"],
     ["allchannels", "&x"],
-    ["%~x"], ["%"], ["%RWR~x"], ["~a b"], ["+get|"], ["+config|get|x"], ["-select|0"],
-    ["#abc"], ["<nope"], ["(on)"], ["(~x"], ["(~x", "(y", "z)"], ["(~x)", ")"],
-    ["garbage"], ["+@nosuch"],
+    ["%~x"],
+    ["%"],
+    ["%RWR~x"],
+    ["~a b"],
+    ["+get|"],
+    ["+config|get|x"],
+    ["-select|0"],
+    ["#abc"],
+    ["<nope"],
+    ["(on)"],
+    ["(~x"],
+    ["(~x", "(y", "z)"],
+    ["(~x)", ")"],
+    ["garbage"],
+    ["+@nosuch"],
 ]
 
 
@@ -200,20 +210,54 @@ def test_acl_pubsub_default(diff: Differ, pair: Pair) -> None:
 
 # --- the permission matrix ---------------------------------------------------------------
 REQUESTS: list[tuple[str, ...]] = [
-    ("get", "k1"), ("get", "x"), ("get", ""), ("set", "k1", "v"), ("set", "w1", "v"),
-    ("set", "w1", "v", "GET"), ("set", "r1", "v"), ("mset", "w1", "a", "r2", "b"),
-    ("exists", "w1"), ("copy", "r1", "w1"), ("copy", "w1", "r1"),
-    ("lmove", "r1", "w1", "LEFT", "RIGHT"), ("sort", "r1", "STORE", "w1"),
-    ("sort", "r1", "BY", "w*"), ("getdel", "rw1"), ("getex", "r1"), ("incr", "w1"),
-    ("del", "r1", "w1"), ("rename", "rw1", "rw2"), ("zunionstore", "w1", "2", "r1", "r2"),
-    ("xread", "STREAMS", "r1", "0"), ("eval", "return 1", "1", "k1"),
-    ("publish", "c", "m"), ("publish", "x", "m"), ("spublish", "c1", "m"),
-    ("subscribe", "c", "x"), ("psubscribe", "c*"), ("psubscribe", "c"),
-    ("unsubscribe", "x"), ("ssubscribe", "c"),
-    ("select", "0"), ("select", "1"), ("config", "get", "x"), ("config", "set", "x", "y"),
-    ("client", "id"), ("client", "kill", "ID", "1"), ("acl", "whoami"), ("acl", "log"),
-    ("auth", "a", "b"), ("hello",), ("ping",), ("multi",), ("exec",), ("flushall",),
-    ("debug", "sleep", "0"), ("keys", "*"), ("scan", "0"), ("info",),
+    ("get", "k1"),
+    ("get", "x"),
+    ("get", ""),
+    ("set", "k1", "v"),
+    ("set", "w1", "v"),
+    ("set", "w1", "v", "GET"),
+    ("set", "r1", "v"),
+    ("mset", "w1", "a", "r2", "b"),
+    ("exists", "w1"),
+    ("copy", "r1", "w1"),
+    ("copy", "w1", "r1"),
+    ("lmove", "r1", "w1", "LEFT", "RIGHT"),
+    ("sort", "r1", "STORE", "w1"),
+    ("sort", "r1", "BY", "w*"),
+    ("getdel", "rw1"),
+    ("getex", "r1"),
+    ("incr", "w1"),
+    ("del", "r1", "w1"),
+    ("rename", "rw1", "rw2"),
+    ("zunionstore", "w1", "2", "r1", "r2"),
+    ("xread", "STREAMS", "r1", "0"),
+    ("eval", "return 1", "1", "k1"),
+    ("publish", "c", "m"),
+    ("publish", "x", "m"),
+    ("spublish", "c1", "m"),
+    ("subscribe", "c", "x"),
+    ("psubscribe", "c*"),
+    ("psubscribe", "c"),
+    ("unsubscribe", "x"),
+    ("ssubscribe", "c"),
+    ("select", "0"),
+    ("select", "1"),
+    ("config", "get", "x"),
+    ("config", "set", "x", "y"),
+    ("client", "id"),
+    ("client", "kill", "ID", "1"),
+    ("acl", "whoami"),
+    ("acl", "log"),
+    ("auth", "a", "b"),
+    ("hello",),
+    ("ping",),
+    ("multi",),
+    ("exec",),
+    ("flushall",),
+    ("debug", "sleep", "0"),
+    ("keys", "*"),
+    ("scan", "0"),
+    ("info",),
 ]
 
 
@@ -222,16 +266,19 @@ def same_matrix(diff: Differ, name: str) -> None:
         diff("ACL", "DRYRUN", name, *request)
 
 
-@pytest.mark.parametrize("rules", [
-    ["~k*", "&c", "+get", "+publish"],
-    ["%R~r*", "%W~w*", "~rw*", "&c*", "+@all"],
-    ["+@all", "-@dangerous", "~*", "&*"],
-    ["+@read", "+@pubsub", "%R~*", "&c"],
-    ["+select|0", "+config|get", "+client", "-client|kill", "~k*"],
-    ["+get", "~a*", "(+set ~w*)", "(+@all %R~r*)", "(&c +@pubsub)"],
-    ["(+get ~x*)", "(+set ~w*)", "(+del ~r*)"],
-    ["nocommands", "allkeys", "allchannels"],
-])
+@pytest.mark.parametrize(
+    "rules",
+    [
+        ["~k*", "&c", "+get", "+publish"],
+        ["%R~r*", "%W~w*", "~rw*", "&c*", "+@all"],
+        ["+@all", "-@dangerous", "~*", "&*"],
+        ["+@read", "+@pubsub", "%R~*", "&c"],
+        ["+select|0", "+config|get", "+client", "-client|kill", "~k*"],
+        ["+get", "~a*", "(+set ~w*)", "(+@all %R~r*)", "(&c +@pubsub)"],
+        ["(+get ~x*)", "(+set ~w*)", "(+del ~r*)"],
+        ["nocommands", "allkeys", "allchannels"],
+    ],
+)
 def test_permission_matrix(diff: Differ, pair: Pair, rules: list[str]) -> None:
     diff("ACL", "SETUSER", "u", *rules)
     same_matrix(diff, "u")
@@ -239,25 +286,78 @@ def test_permission_matrix(diff: Differ, pair: Pair, rules: list[str]) -> None:
 
 def test_dryrun_errors(diff: Differ, pair: Pair) -> None:
     diff("ACL", "SETUSER", "u")
-    for args in (("nosuch", "get", "x"), ("u", "nosuchcmd"), ("u", "config", "nosuch"),
-                 ("u", "client|id"), ("u", "get"), ("u", "config", "get"), ("u", "config"),
-                 ("u",)):
+    for args in (
+        ("nosuch", "get", "x"),
+        ("u", "nosuchcmd"),
+        ("u", "config", "nosuch"),
+        ("u", "client|id"),
+        ("u", "get"),
+        ("u", "config", "get"),
+        ("u", "config"),
+        ("u",),
+    ):
         diff("ACL", "DRYRUN", *args)
 
 
-_WORDS = st.sampled_from([
-    "on", "off", "nopass", ">pw", "resetpass", "allkeys", "resetkeys", "allchannels",
-    "resetchannels", "allcommands", "nocommands", "reset", "clearselectors",
-    "~k*", "~r*", "%R~r*", "%W~w*", "%RW~x", "~*", "&c", "&c*", "&*", "+get", "-get",
-    "+set", "-set", "+del", "+@read", "-@read", "+@write", "-@write", "+@string",
-    "-@string", "+@all", "-@all", "+@keyspace", "-@dangerous", "+@pubsub", "-@pubsub",
-    "+config|get", "-config", "+client", "-client|kill", "+select|0", "+publish",
-    "(+get ~x*)", "(+@all %R~r*)", "(+set ~w* &c)", "+nosuch", "~a b",
-])
+_WORDS = st.sampled_from(
+    [
+        "on",
+        "off",
+        "nopass",
+        ">pw",
+        "resetpass",
+        "allkeys",
+        "resetkeys",
+        "allchannels",
+        "resetchannels",
+        "allcommands",
+        "nocommands",
+        "reset",
+        "clearselectors",
+        "~k*",
+        "~r*",
+        "%R~r*",
+        "%W~w*",
+        "%RW~x",
+        "~*",
+        "&c",
+        "&c*",
+        "&*",
+        "+get",
+        "-get",
+        "+set",
+        "-set",
+        "+del",
+        "+@read",
+        "-@read",
+        "+@write",
+        "-@write",
+        "+@string",
+        "-@string",
+        "+@all",
+        "-@all",
+        "+@keyspace",
+        "-@dangerous",
+        "+@pubsub",
+        "-@pubsub",
+        "+config|get",
+        "-config",
+        "+client",
+        "-client|kill",
+        "+select|0",
+        "+publish",
+        "(+get ~x*)",
+        "(+@all %R~r*)",
+        "(+set ~w* &c)",
+        "+nosuch",
+        "~a b",
+    ]
+)
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(rules=st.lists(_WORDS, max_size=8))
 def test_random_rules(diff: Differ, pair: Pair, rules: list[str]) -> None:
     if diff("ACL", "SETUSER", "r", *rules) == b"+OK\r\n":
@@ -279,8 +379,16 @@ def test_auth_flows(diff: Differ, pair: Pair) -> None:
     diff("ACL", "SETUSER", "off", "off", ">pw", "+@all")
     diff("ACL", "SETUSER", "free", "on", "nopass", "+acl|whoami")
     conn = pair.connect()
-    for args in (("u", "wrong"), ("nosuch", "pw"), ("off", "pw"), ("u", "pw"), ("u", "x"),
-                 ("free", "anything"), ("a", "b", "c"), ("pw",)):
+    for args in (
+        ("u", "wrong"),
+        ("nosuch", "pw"),
+        ("off", "pw"),
+        ("u", "pw"),
+        ("u", "x"),
+        ("free", "anything"),
+        ("a", "b", "c"),
+        ("pw",),
+    ):
         conn("AUTH", *args)
         conn("ACL", "WHOAMI")
     conn("HELLO", "2", "AUTH", "u", "wrong")
@@ -311,23 +419,38 @@ def test_requirepass_and_the_default_user(diff: Differ, pair: Pair) -> None:
 
 
 def test_noperm_replies(diff: Differ, pair: Pair) -> None:
-    conn = authed(pair, diff, "%R~r*", "%W~w*", "&c*", "+@all", "-del", "-config|set",
-                  "-select", "+select|0")
-    for request in (("GET", "r1"), ("GET", "w1"), ("SET", "w1", "v"), ("DEL", "w1"),
-                    ("CONFIG", "SET", "maxmemory", "0"), ("CONFIG", "GET", "maxmemory"),
-                    ("SELECT", "0"), ("SELECT", "1"), ("PUBLISH", "x", "m"),
-                    ("PUBLISH", "c1", "m"), ("NOSUCH",), ("GET",), ("CONFIG", "NOSUCH"),
-                    ("EVAL", "return 1", "1", "w1"), ("EVAL", "return 1", "1", "r1"),
-                    # Inside scripts: the key, command and channel checks of scriptCall.
-                    ("EVAL", "return redis.call('get', KEYS[1])", "1", "w1"),
-                    ("EVAL", "return redis.call('set', KEYS[1], 'v')", "1", "r1"),
-                    ("EVAL", "return redis.call('del', 'w1')", "0"),
-                    ("EVAL", "return redis.pcall('config', 'set', 'hz', '10')", "0"),
-                    ("EVAL", "return redis.call('publish', 'x', 'm')", "0"),
-                    ("EVAL", "return redis.call('publish', 'c2', 'm')", "0"),
-                    ("EVAL", "return redis.call('get', 'r1')", "0"),
-                    ("SUBSCRIBE", "x"), ("PSUBSCRIBE", "c*"), ("PSUBSCRIBE", "*"),
-                    ("SSUBSCRIBE", "x")):
+    conn = authed(
+        pair, diff, "%R~r*", "%W~w*", "&c*", "+@all", "-del", "-config|set", "-select", "+select|0"
+    )
+    for request in (
+        ("GET", "r1"),
+        ("GET", "w1"),
+        ("SET", "w1", "v"),
+        ("DEL", "w1"),
+        ("CONFIG", "SET", "maxmemory", "0"),
+        ("CONFIG", "GET", "maxmemory"),
+        ("SELECT", "0"),
+        ("SELECT", "1"),
+        ("PUBLISH", "x", "m"),
+        ("PUBLISH", "c1", "m"),
+        ("NOSUCH",),
+        ("GET",),
+        ("CONFIG", "NOSUCH"),
+        ("EVAL", "return 1", "1", "w1"),
+        ("EVAL", "return 1", "1", "r1"),
+        # Inside scripts: the key, command and channel checks of scriptCall.
+        ("EVAL", "return redis.call('get', KEYS[1])", "1", "w1"),
+        ("EVAL", "return redis.call('set', KEYS[1], 'v')", "1", "r1"),
+        ("EVAL", "return redis.call('del', 'w1')", "0"),
+        ("EVAL", "return redis.pcall('config', 'set', 'hz', '10')", "0"),
+        ("EVAL", "return redis.call('publish', 'x', 'm')", "0"),
+        ("EVAL", "return redis.call('publish', 'c2', 'm')", "0"),
+        ("EVAL", "return redis.call('get', 'r1')", "0"),
+        ("SUBSCRIBE", "x"),
+        ("PSUBSCRIBE", "c*"),
+        ("PSUBSCRIBE", "*"),
+        ("SSUBSCRIBE", "x"),
+    ):
         conn(*request)
     masked = re.compile(rb"(age-seconds|client-info)\r\n\$\d+\r\n[^\r]*\r\n")
     ours, theirs = diff.both("ACL", "LOG")
@@ -354,8 +477,15 @@ def test_transactions(diff: Differ, pair: Pair) -> None:
 
 def test_acl_log(diff: Differ, pair: Pair) -> None:
     conn = authed(pair, diff, "~k*", "&c", "+get", "+publish", "+multi")
-    for request in (("DEL", "k"), ("DEL", "k"), ("GET", "x"), ("PUBLISH", "x", "m"),
-                    ("MULTI",), ("GET", "y"), ("DEL", "k")):
+    for request in (
+        ("DEL", "k"),
+        ("DEL", "k"),
+        ("GET", "x"),
+        ("PUBLISH", "x", "m"),
+        ("MULTI",),
+        ("GET", "y"),
+        ("DEL", "k"),
+    ):
         conn(*request)
     pair.connect()("AUTH", "u", "wrong")
     pair.connect()("auth", "nosuch", "x")
@@ -380,8 +510,7 @@ def test_categories_hold_the_same_commands(diff: Differ) -> None:
     order) over the commands both servers have."""
     Known.load(diff)
     for category in decode(diff("ACL", "CAT")):
-        ours, theirs = (set(decode(r)) & Known.names
-                        for r in diff.both("ACL", "CAT", category))
+        ours, theirs = (set(decode(r)) & Known.names for r in diff.both("ACL", "CAT", category))
         assert ours == theirs, category
 
 

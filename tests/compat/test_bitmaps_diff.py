@@ -11,7 +11,15 @@ pytestmark = pytest.mark.interop
 
 def test_setbit_getbit(diff: Differ) -> None:
     cases: list[tuple[int | str, int | str]] = [
-        (7, 1), (7, 1), (100, 1), (-1, 1), (1, 2), (2**32, 1), ("x", 1), (3, "")]
+        (7, 1),
+        (7, 1),
+        (100, 1),
+        (-1, 1),
+        (1, 2),
+        (2**32, 1),
+        ("x", 1),
+        (3, ""),
+    ]
     for args in cases:
         diff("SETBIT", "b", *args)
     for offset in (7, 6, 10**6, -1, "x"):
@@ -22,14 +30,39 @@ def test_setbit_getbit(diff: Differ) -> None:
 
 def test_bitcount_and_bitpos(diff: Differ) -> None:
     diff("SET", "s", b"\xff\xf0\x00\x01\x80")
-    for extra in [(), (0, 0), (0, -1, "BIT"), (5, 30, "BIT"), (-5, -1, "bit"), (1,),
-                  (1, 2, 3), (1, 2, "WORD"), (-1, -5), ("a", "b"), (3, 100), (-100, -90)]:
+    for extra in [
+        (),
+        (0, 0),
+        (0, -1, "BIT"),
+        (5, 30, "BIT"),
+        (-5, -1, "bit"),
+        (1,),
+        (1, 2, 3),
+        (1, 2, "WORD"),
+        (-1, -5),
+        ("a", "b"),
+        (3, 100),
+        (-100, -90),
+    ]:
         diff("BITCOUNT", "s", *extra)
     diff("BITCOUNT", "nokey", "x", "y")
     for bit in (0, 1):
-        for extra in [(), (0,), (2,), (-1,), (0, 0), (0, -1), (1, 3), (0, 11, "BIT"),
-                      (0, 12, "BIT"), (13, 38, "BIT"), (-3, -1, "BIT"), (0, 1, "BYTE"),
-                      (5, 3), (0, 1, "WORD")]:
+        for extra in [
+            (),
+            (0,),
+            (2,),
+            (-1,),
+            (0, 0),
+            (0, -1),
+            (1, 3),
+            (0, 11, "BIT"),
+            (0, 12, "BIT"),
+            (13, 38, "BIT"),
+            (-3, -1, "BIT"),
+            (0, 1, "BYTE"),
+            (5, 3),
+            (0, 1, "WORD"),
+        ]:
             diff("BITPOS", "s", bit, *extra)
         diff("BITPOS", "nokey", bit)
     diff("BITPOS", "s", 2)
@@ -61,7 +94,22 @@ def test_bitop(diff: Differ) -> None:
 def test_bitfield(diff: Differ) -> None:
     for ops in [
         ("SET", "i8", 0, -100, "GET", "i8", 0, "GET", "u8", 0),
-        ("INCRBY", "u2", 100, 1, "OVERFLOW", "SAT", "INCRBY", "u2", 102, 1, "INCRBY", "u2", 102, 10),
+        (
+            "INCRBY",
+            "u2",
+            100,
+            1,
+            "OVERFLOW",
+            "SAT",
+            "INCRBY",
+            "u2",
+            102,
+            1,
+            "INCRBY",
+            "u2",
+            102,
+            10,
+        ),
         ("OVERFLOW", "FAIL", "INCRBY", "i8", 0, -100, "GET", "i8", 0),
         ("OVERFLOW", "WRAP", "INCRBY", "i8", 0, -100, "GET", "i8", 0),
         ("SET", "u8", "#1", 255, "GET", "u8", "#1", "INCRBY", "u8", "#1", 10, "GET", "u16", 0),
@@ -70,9 +118,16 @@ def test_bitfield(diff: Differ) -> None:
         ("OVERFLOW", "SAT", "INCRBY", "i64", 0, 1, "INCRBY", "i64", 0, -(2**63) + 1),
         ("SET", "u63", 5, 2**63 - 1, "INCRBY", "u63", 5, 1, "GET", "u63", 5),
         ("SET", "i5", 13, 15, "INCRBY", "i5", 13, 1, "GET", "u5", 13, "GET", "i3", 17),
-        ("GET", "u64", 0), ("GET", "i0", 0), ("GET", "x8", 0), ("GET", "i8", -1),
-        ("GET", "i8"), ("FOO", "i8", 0), ("OVERFLOW", "MAYBE", "GET", "i8", 0),
-        ("SET", "i8", 0, "abc"), ("INCRBY", "i8", 0, "1.5"), (),
+        ("GET", "u64", 0),
+        ("GET", "i0", 0),
+        ("GET", "x8", 0),
+        ("GET", "i8", -1),
+        ("GET", "i8"),
+        ("FOO", "i8", 0),
+        ("OVERFLOW", "MAYBE", "GET", "i8", 0),
+        ("SET", "i8", 0, "abc"),
+        ("INCRBY", "i8", 0, "1.5"),
+        (),
     ]:
         diff("BITFIELD", "bf", *ops)
     diff("GET", "bf")

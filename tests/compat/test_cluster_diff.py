@@ -46,7 +46,7 @@ class Side:
     def learn_names(self) -> None:
         """The ids in CLUSTER NODES: myself first, then the handshake nodes."""
         nodes = self.resp2.call("CLUSTER", "NODES")
-        lines = nodes[nodes.index(b"\r\n") + 2:-2].split(b"\n")[:-1]
+        lines = nodes[nodes.index(b"\r\n") + 2 : -2].split(b"\n")[:-1]
         myself = [line for line in lines if b"myself" in line]
         others = sorted(line for line in lines if b"myself" not in line)
         self.names = {line[:40]: b"<node%d>" % i for i, line in enumerate(myself + others)}
@@ -267,8 +267,20 @@ def test_node_table_errors_about_myself(diff: Diff) -> None:
 
 
 def test_keyslot_vectors(diff: Diff) -> None:
-    for key in ("somekey", "foo{hash_tag}", "{user1000}.following", "foo", "bar", "hello",
-                "foo{}{bar}", "foo{{bar}}zap", "foo{bar}{zap}", "a{b", "{}", ""):
+    for key in (
+        "somekey",
+        "foo{hash_tag}",
+        "{user1000}.following",
+        "foo",
+        "bar",
+        "hello",
+        "foo{}{bar}",
+        "foo{{bar}}zap",
+        "foo{bar}{zap}",
+        "a{b",
+        "{}",
+        "",
+    ):
         diff("CLUSTER", "KEYSLOT", key)
 
 
@@ -290,8 +302,15 @@ def test_keys_in_slots(diff: Diff) -> None:
     diff("MOVE", "a", "1")
     diff("SWAPDB", "0", "1")
     diff("RPUSH", "l", "2", "1")
-    for args in (("BY", "w_*"), ("GET", "h_*"), ("BY", "nosort", "GET", "#"), ("GET", "#"),
-                 ("bad", "BY", "w_*"), ("BY", "w_*", "bad"), ("GET", "#", "GET", "x")):
+    for args in (
+        ("BY", "w_*"),
+        ("GET", "h_*"),
+        ("BY", "nosort", "GET", "#"),
+        ("GET", "#"),
+        ("bad", "BY", "w_*"),
+        ("BY", "w_*", "bad"),
+        ("GET", "#", "GET", "x"),
+    ):
         diff("SORT", "l", *args)
         diff("SORT_RO", "l", *args)
 
@@ -302,8 +321,10 @@ def redirect_world(diff: Diff) -> None:
     with_all_slots(diff)
     diff("CLUSTER", "MEET", "127.0.0.1", str(DEAD_PORT))
     diff.learn_names()
-    node1 = {side: next(n for n, label in side.names.items() if label == b"<node1>")
-             for side in (diff.ours, diff.theirs)}
+    node1 = {
+        side: next(n for n, label in side.names.items() if label == b"<node1>")
+        for side in (diff.ours, diff.theirs)
+    }
     for side, name in node1.items():
         conn = side.resp2
         assert conn.call("CLUSTER", "SETSLOT", "5061", "NODE", name) == b"+OK\r\n"
@@ -333,34 +354,73 @@ def test_nodes_with_a_handshake_node(world: Diff) -> None:
 
 def test_moved_ask_crossslot_tryagain(world: Diff) -> None:
     world("SET", "{foo}here", "1")
-    for args in [("GET", "bar"), ("SET", "bar", "1"), ("GET", "foo"), ("GET", "{foo}here"),
-                 ("MGET", "foo", "{foo}here"), ("MGET", "{foo}here", "{foo}here"),
-                 ("MGET", "foo", "bar"), ("GET", "{3000}"), ("DEL", "bar", "foo"),
-                 ("EVAL", "return 1", "1", "bar"), ("EVAL", "return 1", "0"),
-                 ("SPUBLISH", "bar", "m"), ("SPUBLISH", "foo", "m"), ("PUBLISH", "bar", "m"),
-                 ("SSUBSCRIBE", "foo", "bar"), ("EXISTS", "{3000}"), ("KEYS", "*"),
-                 ("DBSIZE",), ("ASKING",), ("GET", "bar"), ("GET", "bar")]:
+    for args in [
+        ("GET", "bar"),
+        ("SET", "bar", "1"),
+        ("GET", "foo"),
+        ("GET", "{foo}here"),
+        ("MGET", "foo", "{foo}here"),
+        ("MGET", "{foo}here", "{foo}here"),
+        ("MGET", "foo", "bar"),
+        ("GET", "{3000}"),
+        ("DEL", "bar", "foo"),
+        ("EVAL", "return 1", "1", "bar"),
+        ("EVAL", "return 1", "0"),
+        ("SPUBLISH", "bar", "m"),
+        ("SPUBLISH", "foo", "m"),
+        ("PUBLISH", "bar", "m"),
+        ("SSUBSCRIBE", "foo", "bar"),
+        ("EXISTS", "{3000}"),
+        ("KEYS", "*"),
+        ("DBSIZE",),
+        ("ASKING",),
+        ("GET", "bar"),
+        ("GET", "bar"),
+    ]:
         world(*args)
 
 
 def test_transactions_and_scripts(world: Diff) -> None:
-    for args in [("MULTI",), ("GET", "bar"), ("GET", "a"), ("EXEC",),
-                 ("MULTI",), ("GET", "a"), ("SET", "{a}2", "1"), ("EXEC",),
-                 ("MULTI",), ("ASKING",), ("EXEC",), ("GET", "bar"),
-                 ("EVAL", 'return redis.call("get", "bar")', "0"),
-                 ("EVAL", 'return redis.pcall("get", "bar")', "0"),
-                 ("EVAL", 'redis.call("get", "a") return redis.call("get", "b")', "0"),
-                 ("EVAL", '#!lua\nredis.call("get", "a") return redis.call("get", "b")', "0"),
-                 ("EVAL", '#!lua\nreturn redis.pcall("get", "b")', "1", "a"),
-                 ("EVAL", "#!lua flags=allow-cross-slot-keys\nredis.call('get', 'a') "
-                          "return redis.call('get', 'b')", "0"),
-                 ("EVAL", '#!lua flags=no-cluster\nreturn 1', "0")]:
+    for args in [
+        ("MULTI",),
+        ("GET", "bar"),
+        ("GET", "a"),
+        ("EXEC",),
+        ("MULTI",),
+        ("GET", "a"),
+        ("SET", "{a}2", "1"),
+        ("EXEC",),
+        ("MULTI",),
+        ("ASKING",),
+        ("EXEC",),
+        ("GET", "bar"),
+        ("EVAL", 'return redis.call("get", "bar")', "0"),
+        ("EVAL", 'return redis.pcall("get", "bar")', "0"),
+        ("EVAL", 'redis.call("get", "a") return redis.call("get", "b")', "0"),
+        ("EVAL", '#!lua\nredis.call("get", "a") return redis.call("get", "b")', "0"),
+        ("EVAL", '#!lua\nreturn redis.pcall("get", "b")', "1", "a"),
+        (
+            "EVAL",
+            "#!lua flags=allow-cross-slot-keys\nredis.call('get', 'a') "
+            "return redis.call('get', 'b')",
+            "0",
+        ),
+        ("EVAL", "#!lua flags=no-cluster\nreturn 1", "0"),
+    ]:
         world(*args)
 
 
 def test_readonly_flags_on_a_master(world: Diff) -> None:
-    for args in [("READONLY",), ("GET", "bar"), ("READWRITE",), ("GET", "bar"),
-                 ("ASKING",), ("MULTI",), ("GET", "a"), ("EXEC",)]:
+    for args in [
+        ("READONLY",),
+        ("GET", "bar"),
+        ("READWRITE",),
+        ("GET", "bar"),
+        ("ASKING",),
+        ("MULTI",),
+        ("GET", "a"),
+        ("EXEC",),
+    ]:
         world(*args)
 
 

@@ -47,7 +47,7 @@ def _elements(raw: bytes) -> list[bytes]:
 
 
 def _bulk_text(raw: bytes) -> bytes:
-    return raw[raw.index(b"\r\n") + 2:-2]
+    return raw[raw.index(b"\r\n") + 2 : -2]
 
 
 def _sorted_subcommands_info(entry: bytes, keep: Keep) -> bytes:
@@ -65,11 +65,15 @@ def _sorted_subcommands_docs(docs: bytes, keep: Keep) -> bytes:
     for i in range(0, len(items), 2):
         if items[i] == SUBCOMMANDS:
             sub_head, flat = split_aggregate(items[i + 1])
-            pairs = sorted((name, value) for name, value in zip(flat[::2], flat[1::2], strict=True)
-                           if keep(_bulk_text(name)))
+            pairs = sorted(
+                (name, value)
+                for name, value in zip(flat[::2], flat[1::2], strict=True)
+                if keep(_bulk_text(name))
+            )
             count = len(pairs) if sub_head[:1] == b"%" else 2 * len(pairs)
-            items[i + 1] = sub_head[:1] + b"%d\r\n" % count + b"".join(
-                name + value for name, value in pairs)
+            items[i + 1] = (
+                sub_head[:1] + b"%d\r\n" % count + b"".join(name + value for name, value in pairs)
+            )
     return head + b"".join(items)
 
 
@@ -87,10 +91,14 @@ def normalized(subcommand: str, reply: bytes, keep: Keep = lambda name: True) ->
 
 
 def first_difference(ours: bytes, theirs: bytes) -> str:
-    at = next((i for i, (a, b) in enumerate(zip(ours, theirs, strict=False)) if a != b),
-              min(len(ours), len(theirs)))
-    return (f"first difference at byte {at}:\n  slotd: {ours[max(0, at - 120):at + 120]!r}\n"
-            f"  redis: {theirs[max(0, at - 120):at + 120]!r}")
+    at = next(
+        (i for i, (a, b) in enumerate(zip(ours, theirs, strict=False)) if a != b),
+        min(len(ours), len(theirs)),
+    )
+    return (
+        f"first difference at byte {at}:\n  slotd: {ours[max(0, at - 120) : at + 120]!r}\n"
+        f"  redis: {theirs[max(0, at - 120) : at + 120]!r}"
+    )
 
 
 def test_normalization_sorts_only_subcommands() -> None:
@@ -98,30 +106,42 @@ def test_normalization_sorts_only_subcommands() -> None:
     sub_b, sub_a = entry.replace(b"$1\r\nc", b"$3\r\nc|b"), entry.replace(b"$1\r\nc", b"$3\r\nc|a")
     unsorted = entry[:-4] + b"*2\r\n" + sub_b + sub_a
     assert normalized("INFO", b"*1\r\n" + unsorted) == (
-        b"*1\r\n" + entry[:-4] + b"*2\r\n" + sub_a + sub_b)
-    docs = (b"%1\r\n$1\r\nc\r\n%2\r\n$7\r\nsummary\r\n$1\r\ns\r\n" + SUBCOMMANDS
-            + b"%2\r\n$3\r\nc|b\r\n%0\r\n$3\r\nc|a\r\n%1\r\n$1\r\nx\r\n:1\r\n")
+        b"*1\r\n" + entry[:-4] + b"*2\r\n" + sub_a + sub_b
+    )
+    docs = (
+        b"%1\r\n$1\r\nc\r\n%2\r\n$7\r\nsummary\r\n$1\r\ns\r\n"
+        + SUBCOMMANDS
+        + b"%2\r\n$3\r\nc|b\r\n%0\r\n$3\r\nc|a\r\n%1\r\n$1\r\nx\r\n:1\r\n"
+    )
     assert normalized("DOCS", docs) == (
-        b"%1\r\n$1\r\nc\r\n%2\r\n$7\r\nsummary\r\n$1\r\ns\r\n" + SUBCOMMANDS
-        + b"%2\r\n$3\r\nc|a\r\n%1\r\n$1\r\nx\r\n:1\r\n$3\r\nc|b\r\n%0\r\n")
+        b"%1\r\n$1\r\nc\r\n%2\r\n$7\r\nsummary\r\n$1\r\ns\r\n"
+        + SUBCOMMANDS
+        + b"%2\r\n$3\r\nc|a\r\n%1\r\n$1\r\nx\r\n:1\r\n$3\r\nc|b\r\n%0\r\n"
+    )
     assert frame_end(normalized("DOCS", docs)) == len(docs)
 
 
 @pytest.mark.parametrize("proto", [2, 3])
 @pytest.mark.parametrize("name", NAMES)
-def test_info_and_docs_match_redis(name: str, proto: int, redis: dict[int, RawClient],
-                                   slotd: dict[int, Harness]) -> None:
+def test_info_and_docs_match_redis(
+    name: str, proto: int, redis: dict[int, RawClient], slotd: dict[int, Harness]
+) -> None:
     if redis[proto].call("COMMAND", "INFO", name) in (b"*1\r\n$-1\r\n", b"*1\r\n_\r\n"):
         pytest.skip(f"{name} is not a Redis 7.0.15 command")
     # A container is compared on the subcommands both have; each has its own test.
     known = {_bulk_text(n) for n in _elements(redis[2].call("COMMAND", "LIST"))}
     for subcommand in ("INFO", "DOCS"):
-        theirs = normalized(subcommand, redis[proto].call("COMMAND", subcommand, name),
-                            lambda sub: sub.decode() in NAMES)
-        ours = normalized(subcommand, slotd[proto].raw("COMMAND", subcommand, name),
-                          lambda sub: sub in known)
-        assert ours == theirs, f"COMMAND {subcommand} {name} (RESP{proto}): " + \
-            first_difference(ours, theirs)
+        theirs = normalized(
+            subcommand,
+            redis[proto].call("COMMAND", subcommand, name),
+            lambda sub: sub.decode() in NAMES,
+        )
+        ours = normalized(
+            subcommand, slotd[proto].raw("COMMAND", subcommand, name), lambda sub: sub in known
+        )
+        assert ours == theirs, f"COMMAND {subcommand} {name} (RESP{proto}): " + first_difference(
+            ours, theirs
+        )
 
 
 # The rest of the family, on requests whose answer does not depend on which commands exist.
@@ -171,8 +191,9 @@ REQUESTS = [
 
 @pytest.mark.parametrize("proto", [2, 3])
 @pytest.mark.parametrize("request_", REQUESTS, ids=" ".join)
-def test_family_matches_redis(request_: tuple[str, ...], proto: int,
-                              redis: dict[int, RawClient], slotd: dict[int, Harness]) -> None:
+def test_family_matches_redis(
+    request_: tuple[str, ...], proto: int, redis: dict[int, RawClient], slotd: dict[int, Harness]
+) -> None:
     # Commands named inside the request must exist in slotd for the answers to agree.
     named = [w for w in request_[2:3] if request_[1].upper().startswith("GETKEYS")]
     if any(TABLE.get(w.encode()) is None for w in named if w != "nosuch"):
@@ -180,8 +201,11 @@ def test_family_matches_redis(request_: tuple[str, ...], proto: int,
     theirs = redis[proto].call(*request_)
     ours = slotd[proto].raw(*request_)
     if request_[1] == "LIST":  # listing order is Redis's random hash order
-        assert sorted(_elements(ours)) == sorted(_elements(theirs)) if ours[:1] == b"*" \
+        assert (
+            sorted(_elements(ours)) == sorted(_elements(theirs))
+            if ours[:1] == b"*"
             else ours == theirs
+        )
     else:
         assert ours == theirs, first_difference(ours, theirs)
 
@@ -203,9 +227,9 @@ SAMPLES = [pytest.param(argv, id=name) for name, argv in _keyed_samples()]
 
 @pytest.mark.parametrize("proto", [2, 3])
 @pytest.mark.parametrize("argv", SAMPLES)
-def test_getkeysandflags_matches_redis(argv: list[bytes], proto: int,
-                                       redis: dict[int, RawClient],
-                                       slotd: dict[int, Harness]) -> None:
+def test_getkeysandflags_matches_redis(
+    argv: list[bytes], proto: int, redis: dict[int, RawClient], slotd: dict[int, Harness]
+) -> None:
     request = (b"COMMAND", b"GETKEYSANDFLAGS", *argv)
     theirs = redis[proto].call(*request)
     ours = slotd[proto].raw(*request)

@@ -17,12 +17,21 @@ pytestmark = pytest.mark.interop
 
 
 def _bulk_body(reply: bytes) -> bytes:
-    return reply[reply.index(b"\r\n") + 2:-2]
+    return reply[reply.index(b"\r\n") + 2 : -2]
 
 
 def test_hello_errors(diff: Differ) -> None:
-    for args in (("4",), ("0",), ("abc",), ("3", "FOO"), ("3", "AUTH", "a"), ("3", "SETNAME"),
-                 ("3", "SETNAME", "a b"), ("3", "AUTH", "nobody", "x"), ("2", "auth")):
+    for args in (
+        ("4",),
+        ("0",),
+        ("abc",),
+        ("3", "FOO"),
+        ("3", "AUTH", "a"),
+        ("3", "SETNAME"),
+        ("3", "SETNAME", "a b"),
+        ("3", "AUTH", "nobody", "x"),
+        ("2", "auth"),
+    ):
         diff("HELLO", *args)
 
 
@@ -32,7 +41,8 @@ def test_hello_reply_apart_from_the_id(diff: Differ) -> None:
         mine, real = split_aggregate(ours), split_aggregate(theirs)
         assert mine[0] == real[0]
         assert [x for i, x in enumerate(mine[1]) if i != 7] == [
-            x for i, x in enumerate(real[1]) if i != 7]
+            x for i, x in enumerate(real[1]) if i != 7
+        ]
 
 
 def test_auth_without_password(diff: Differ) -> None:
@@ -68,13 +78,31 @@ def test_client_name_and_misc(diff: Differ) -> None:
 
 
 def test_client_list_and_kill_errors(diff: Differ) -> None:
-    for args in (("TYPE", "foo"), ("TYPE",), ("ID",), ("ID", "abc"), ("ID", "1", "abc"),
-                 ("TYPE", "normal", "ID", "1"), ("foo",), ("TYPE", "master"),
-                 ("ID", "999999")):
+    for args in (
+        ("TYPE", "foo"),
+        ("TYPE",),
+        ("ID",),
+        ("ID", "abc"),
+        ("ID", "1", "abc"),
+        ("TYPE", "normal", "ID", "1"),
+        ("foo",),
+        ("TYPE", "master"),
+        ("ID", "999999"),
+    ):
         diff("CLIENT", "LIST", *args)
-    for args in (("1.2.3.4:5",), ("ID",), ("ID", "abc"), ("ID", "0"), ("TYPE", "foo"),
-                 ("USER", "nobody"), ("TYPE", "normal", "SKIPME", "maybe"), ("FOO", "bar"),
-                 ("a", "b", "c"), ("ID", "999999"), ("TYPE", "master")):
+    for args in (
+        ("1.2.3.4:5",),
+        ("ID",),
+        ("ID", "abc"),
+        ("ID", "0"),
+        ("TYPE", "foo"),
+        ("USER", "nobody"),
+        ("TYPE", "normal", "SKIPME", "maybe"),
+        ("FOO", "bar"),
+        ("a", "b", "c"),
+        ("ID", "999999"),
+        ("TYPE", "master"),
+    ):
         diff("CLIENT", "KILL", *args)
     diff("CLIENT", "KILL")
 
@@ -84,7 +112,7 @@ def test_client_list_fields(diff: Differ) -> None:
         ours, theirs = diff.both(*command)
         mine = [item.split(b"=")[0] for item in _bulk_body(ours).split()]
         real = [item.split(b"=")[0] for item in _bulk_body(theirs).split()]
-        assert mine[:len(real)] == real
+        assert mine[: len(real)] == real
 
 
 def test_client_reply_modes(diff: Differ) -> None:
@@ -109,9 +137,20 @@ def test_reset(diff: Differ) -> None:
 
 
 def test_config_get(diff: Differ) -> None:
-    for name in ("maxmemory", "SAVE", "slave-read-only", "nosuch", "databases", "bind",
-                 "hash-max-listpack-entries", "client-output-buffer-limit", "appendfsync",
-                 "maxmemory-clients", "list-max-ziplist-size", "timeout"):
+    for name in (
+        "maxmemory",
+        "SAVE",
+        "slave-read-only",
+        "nosuch",
+        "databases",
+        "bind",
+        "hash-max-listpack-entries",
+        "client-output-buffer-limit",
+        "appendfsync",
+        "maxmemory-clients",
+        "list-max-ziplist-size",
+        "timeout",
+    ):
         diff("CONFIG", "GET", name)
     diff("CONFIG", "GET", "maxmemory", "MAXMEMORY", "timeout", unordered=True)
     diff("CONFIG", "GET", "max*", unordered=True)
@@ -127,25 +166,73 @@ def test_config_get_names_match_redis(diff: Differ) -> None:
 
 
 def test_config_set_errors(diff: Differ) -> None:
-    for args in (("maxmemory", "1", "2"), ("nosuch", "1"), ("nosuch", "1", "daemonize", "yes"),
-                 ("daemonize", "yes", "nosuch", "1"), ("dir", "/tmp"), ("hz", "10", "hz", "11"),
-                 ("maxmemory", "abc"), ("maxmemory", "-1"), ("HZ", "x"), ("hz", "05"),
-                 ("hz", "-5"), ("maxclients", "0"), ("maxmemory-policy", "foo"),
-                 ("loglevel", "foo"), ("appendfsync", "sometimes"), ("appendonly", "maybe"),
-                 ("SLAVE-READ-ONLY", "maybe"), ("save", "100 x"), ("maxmemory-clients", "x%"),
-                 ("maxmemory", "0", "hz", "x"), ("list-max-listpack-size", "1k"),
-                 ("bind", " ".join(f"127.0.0.{i}" for i in range(1, 18)))):
+    for args in (
+        ("maxmemory", "1", "2"),
+        ("nosuch", "1"),
+        ("nosuch", "1", "daemonize", "yes"),
+        ("daemonize", "yes", "nosuch", "1"),
+        ("dir", "/tmp"),
+        ("hz", "10", "hz", "11"),
+        ("maxmemory", "abc"),
+        ("maxmemory", "-1"),
+        ("HZ", "x"),
+        ("hz", "05"),
+        ("hz", "-5"),
+        ("maxclients", "0"),
+        ("maxmemory-policy", "foo"),
+        ("loglevel", "foo"),
+        ("appendfsync", "sometimes"),
+        ("appendonly", "maybe"),
+        ("SLAVE-READ-ONLY", "maybe"),
+        ("save", "100 x"),
+        ("maxmemory-clients", "x%"),
+        ("maxmemory", "0", "hz", "x"),
+        ("list-max-listpack-size", "1k"),
+        ("bind", " ".join(f"127.0.0.{i}" for i in range(1, 18))),
+    ):
         diff("CONFIG", "SET", *args)
     diff("CONFIG", "SET", "hz")
     diff("CONFIG", "GET", "hz", "maxmemory", unordered=True)
 
 
 # Settings a bad value could not hurt but a good one would (files, listeners, passwords).
-_NOT_PROBED = ("bind", "port", "unixsocket", "dir", "logfile", "requirepass", "masterauth",
-               "masteruser", "appendonly", "appenddirname", "dbfilename", "daemonize", "pidfile")
-_PROBES = ("abc", "-1", "", "yes", "1gb", "99999999999999999999", "0", "1 2", "10%", "-5%",
-           "101%", "kb", "0x10", "1.5", "501", "  ", "{title}", "a_b", "1k",
-           "-9223372036854775808")
+_NOT_PROBED = (
+    "bind",
+    "port",
+    "unixsocket",
+    "dir",
+    "logfile",
+    "requirepass",
+    "masterauth",
+    "masteruser",
+    "appendonly",
+    "appenddirname",
+    "dbfilename",
+    "daemonize",
+    "pidfile",
+)
+_PROBES = (
+    "abc",
+    "-1",
+    "",
+    "yes",
+    "1gb",
+    "99999999999999999999",
+    "0",
+    "1 2",
+    "10%",
+    "-5%",
+    "101%",
+    "kb",
+    "0x10",
+    "1.5",
+    "501",
+    "  ",
+    "{title}",
+    "a_b",
+    "1k",
+    "-9223372036854775808",
+)
 
 
 def test_config_set_every_parameter_with_odd_values(diff: Differ) -> None:
@@ -166,16 +253,27 @@ def test_config_set_every_parameter_with_odd_values(diff: Differ) -> None:
                 continue
             diff("CONFIG", "GET", name)
             for client, original in ((diff.ours, mine[key]), (diff.theirs, values[key])):
-                assert client.call("CONFIG", "SET", name, _bulk_body(original)) == \
-                    b"+OK\r\n", (name, probe)
+                assert client.call("CONFIG", "SET", name, _bulk_body(original)) == b"+OK\r\n", (
+                    name,
+                    probe,
+                )
 
 
 def test_config_multi_word_enums(diff: Differ) -> None:
     """shutdown-on-sigterm/-sigint take several words of an enum, kept in its order."""
     try:
         for name in ("shutdown-on-sigterm", "shutdown-on-sigint"):
-            for value in ("nosave now", "save", "foo", "default now", "NOSAVE NOW force", "",
-                          "save nosave", "now  force", "default"):
+            for value in (
+                "nosave now",
+                "save",
+                "foo",
+                "default now",
+                "NOSAVE NOW force",
+                "",
+                "save nosave",
+                "now  force",
+                "default",
+            ):
                 diff("CONFIG", "SET", name, value)
                 diff("CONFIG", "GET", name)
     finally:
@@ -192,8 +290,18 @@ def test_config_set_round_trips(diff: Differ) -> None:
         diff("CONFIG", "SET", "maxmemory-policy", "ALLKEYS-LRU")
         diff("CONFIG", "GET", "maxmemory-policy")
     finally:
-        diff("CONFIG", "SET", "maxmemory", "0", "hz", "10", "maxmemory-clients", "0",
-             "maxmemory-policy", "noeviction")
+        diff(
+            "CONFIG",
+            "SET",
+            "maxmemory",
+            "0",
+            "hz",
+            "10",
+            "maxmemory-clients",
+            "0",
+            "maxmemory-policy",
+            "noeviction",
+        )
 
 
 def test_config_help_and_errors(diff: Differ) -> None:
@@ -219,11 +327,25 @@ def _info_shape(reply: bytes) -> list[tuple[bytes, list[bytes]]]:
     return out
 
 
-@pytest.mark.parametrize("sections", [
-    (), ("default",), ("server",), ("clients",), ("memory",), ("persistence",), ("stats",),
-    ("replication",), ("cpu",), ("modules",), ("cluster",), ("keyspace", "server"),
-    ("nosuch",), ("CLUSTER", "cpu"),
-])
+@pytest.mark.parametrize(
+    "sections",
+    [
+        (),
+        ("default",),
+        ("server",),
+        ("clients",),
+        ("memory",),
+        ("persistence",),
+        ("stats",),
+        ("replication",),
+        ("cpu",),
+        ("modules",),
+        ("cluster",),
+        ("keyspace", "server"),
+        ("nosuch",),
+        ("CLUSTER", "cpu"),
+    ],
+)
 def test_info_shape(diff: Differ, sections: tuple[str, ...]) -> None:
     ours, theirs = diff.both("INFO", *sections)
     assert _info_shape(ours) == _info_shape(theirs)

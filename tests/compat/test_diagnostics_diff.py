@@ -32,16 +32,37 @@ def quiet(diff: Differ) -> Iterator[Differ]:
 
 
 def test_slowlog_replies(quiet: Differ) -> None:
-    for args in (("HELP",), ("LEN",), ("GET",), ("GET", "0"), ("GET", "-1"), ("GET", "-2"),
-                 ("GET", "abc"), ("GET", "1", "2"), ("RESET", "x"), ("foo",), ("help", "x")):
+    for args in (
+        ("HELP",),
+        ("LEN",),
+        ("GET",),
+        ("GET", "0"),
+        ("GET", "-1"),
+        ("GET", "-2"),
+        ("GET", "abc"),
+        ("GET", "1", "2"),
+        ("RESET", "x"),
+        ("foo",),
+        ("help", "x"),
+    ):
         quiet("SLOWLOG", *args)
     quiet("SLOWLOG")
 
 
 def test_latency_replies(quiet: Differ) -> None:
-    for args in (("HELP",), ("LATEST",), ("HISTORY", "command"), ("GRAPH", "command"),
-                 ("RESET",), ("RESET", "command", "x"), ("DOCTOR",), ("HISTOGRAM", "nosuch"),
-                 ("foo",), ("LATEST", "x"), ("GRAPH",)):
+    for args in (
+        ("HELP",),
+        ("LATEST",),
+        ("HISTORY", "command"),
+        ("GRAPH", "command"),
+        ("RESET",),
+        ("RESET", "command", "x"),
+        ("DOCTOR",),
+        ("HISTOGRAM", "nosuch"),
+        ("foo",),
+        ("LATEST", "x"),
+        ("GRAPH",),
+    ):
         quiet("LATENCY", *args)
     quiet("CONFIG", "SET", "latency-monitor-threshold", "1000")
     quiet("LATENCY", "DOCTOR")
@@ -51,17 +72,27 @@ def test_latency_histogram_shape(diff: Differ) -> None:
     diff("SET", "k", "v")
     diff.both("HELLO", "3")
     ours, theirs = diff.both("LATENCY", "HISTOGRAM", "set")
-    shape = re.compile(rb"%1\r\n\$3\r\nset\r\n%2\r\n\$5\r\ncalls\r\n:\d+\r\n"
-                       rb"\$14\r\nhistogram_usec\r\n%(\d+)\r\n(:\d+\r\n)+")
+    shape = re.compile(
+        rb"%1\r\n\$3\r\nset\r\n%2\r\n\$5\r\ncalls\r\n:\d+\r\n"
+        rb"\$14\r\nhistogram_usec\r\n%(\d+)\r\n(:\d+\r\n)+"
+    )
     assert shape.fullmatch(ours), ours
     assert shape.fullmatch(theirs), theirs
 
 
 def test_role_client_pause_errors_and_rewrite(diff: Differ) -> None:
     diff("ROLE")
-    for args in (("PAUSE",), ("PAUSE", "abc"), ("PAUSE", "-1"), ("PAUSE", "1.5"),
-                 ("PAUSE", "abc", "foo"), ("PAUSE", "100", "write", "x"), ("UNPAUSE", "x"),
-                 ("PAUSE", "0", "WRITE"), ("UNPAUSE",)):
+    for args in (
+        ("PAUSE",),
+        ("PAUSE", "abc"),
+        ("PAUSE", "-1"),
+        ("PAUSE", "1.5"),
+        ("PAUSE", "abc", "foo"),
+        ("PAUSE", "100", "write", "x"),
+        ("UNPAUSE", "x"),
+        ("PAUSE", "0", "WRITE"),
+        ("UNPAUSE",),
+    ):
         diff("CLIENT", *args)
     diff("CONFIG", "REWRITE")  # neither server was started from a file
     diff("CONFIG", "REWRITE", "x")
@@ -83,27 +114,39 @@ def test_monitor_and_its_refusals(diff: Differ) -> None:
 def _monitor_lines(monitor: RawClient, count: int) -> list[bytes]:
     """The next `count` MONITOR lines with the time and the client's port taken out."""
     lines = [monitor.read_reply() for _ in range(count)]
-    return [re.sub(rb"^\+\d+\.\d{6} \[(\d+) (127\.0\.0\.1:\d+|lua)\]",
-                   lambda m: b"[%s %s]" % (m[1], b"lua" if m[2] == b"lua" else b"client"),
-                   line)
-            for line in lines]
+    return [
+        re.sub(
+            rb"^\+\d+\.\d{6} \[(\d+) (127\.0\.0\.1:\d+|lua)\]",
+            lambda m: b"[%s %s]" % (m[1], b"lua" if m[2] == b"lua" else b"client"),
+            line,
+        )
+        for line in lines
+    ]
 
 
-def test_monitor_lines_of_scripts_and_secrets(diff: Differ,
-                                               slotd_proc: ServerProcess,
-                                               redis_proc: ServerProcess) -> None:
+def test_monitor_lines_of_scripts_and_secrets(
+    diff: Differ, slotd_proc: ServerProcess, redis_proc: ServerProcess
+) -> None:
     """Scripts show as their EVAL/FCALL line (even when refused) and then one `[db lua]` line
     per command they ran; AUTH's arguments are redacted; admin commands are not shown."""
     with RawClient(*slotd_proc.addr) as ours, RawClient(*redis_proc.addr) as theirs:
         assert ours.call("MONITOR") == theirs.call("MONITOR") == b"+OK\r\n"
-        diff("EVAL", "redis.call('select', '3'); redis.pcall('set', 'a'); "
-             "return redis.call('get', 'a')", "0")
+        diff(
+            "EVAL",
+            "redis.call('select', '3'); redis.pcall('set', 'a'); return redis.call('get', 'a')",
+            "0",
+        )
         diff("EVAL", "return 1", "-1")
         diff("EVALSHA", "0" * 40, "0")
         diff("AUTH", "user", "secret")
         diff("CONFIG", "GET", "hz")
-        diff("FUNCTION", "LOAD", "REPLACE", "#!lua name=monlib\nredis.register_function("
-             "'monf', function(keys) return redis.call('incr', keys[1]) end)")
+        diff(
+            "FUNCTION",
+            "LOAD",
+            "REPLACE",
+            "#!lua name=monlib\nredis.register_function("
+            "'monf', function(keys) return redis.call('incr', keys[1]) end)",
+        )
         diff("FCALL", "monf", "1", "n")
         diff("FCALL", "nosuch", "0")
         diff("FUNCTION", "DELETE", "monlib")
@@ -115,18 +158,26 @@ def test_info_sections_format(diff: Differ) -> None:
     diff("GET", "k")
     diff("GET")
     ours, theirs = diff.both("INFO", "commandstats")
-    line = rb"cmdstat_[a-z|_-]+:calls=\d+,usec=\d+,usec_per_call=\d+\.\d\d,rejected_calls=\d+," \
-           rb"failed_calls=\d+\r\n"
+    line = (
+        rb"cmdstat_[a-z|_-]+:calls=\d+,usec=\d+,usec_per_call=\d+\.\d\d,rejected_calls=\d+,"
+        rb"failed_calls=\d+\r\n"
+    )
     for reply in (ours, theirs):
         body = reply.split(b"\r\n", 1)[1]
         assert re.fullmatch(rb"# Commandstats\r\n(" + line + rb")*\r\n", body), body
-        assert re.search(rb"cmdstat_get:calls=[1-9]\d*,usec=\d+,usec_per_call=[\d.]+,"
-                         rb"rejected_calls=[1-9]\d*,failed_calls=\d+", body)  # shared servers
+        assert re.search(
+            rb"cmdstat_get:calls=[1-9]\d*,usec=\d+,usec_per_call=[\d.]+,"
+            rb"rejected_calls=[1-9]\d*,failed_calls=\d+",
+            body,
+        )  # shared servers
     ours, theirs = diff.both("INFO", "latencystats")
-    line = rb"latency_percentiles_usec_[a-z|_-]+:p50=\d+\.\d{3},p99=\d+\.\d{3},p99\.9=\d+\.\d{3}\r\n"
+    line = (
+        rb"latency_percentiles_usec_[a-z|_-]+:p50=\d+\.\d{3},p99=\d+\.\d{3},p99\.9=\d+\.\d{3}\r\n"
+    )
     for reply in (ours, theirs):
-        assert re.fullmatch(rb"# Latencystats\r\n(" + line + rb")*\r\n",
-                            reply.split(b"\r\n", 1)[1]), reply
+        assert re.fullmatch(
+            rb"# Latencystats\r\n(" + line + rb")*\r\n", reply.split(b"\r\n", 1)[1]
+        ), reply
 
 
 @pytest.fixture
@@ -156,30 +207,71 @@ def test_debug_digests(debug_pair: Differ) -> None:
     diff("SELECT", "5")
     diff("SET", "other-db", "1")
     diff("SELECT", "0")
-    diff("DEBUG", "DIGEST-VALUE", "z", "zbig", "h", "hbig", "s", "si", "l", "str", "raw", "e",
-         "st", "missing")
+    diff(
+        "DEBUG",
+        "DIGEST-VALUE",
+        "z",
+        "zbig",
+        "h",
+        "hbig",
+        "s",
+        "si",
+        "l",
+        "str",
+        "raw",
+        "e",
+        "st",
+        "missing",
+    )
     diff("DEBUG", "DIGEST")
     diff("DEBUG", "DIGEST-VALUE")
 
 
 def test_debug_replies(debug_pair: Differ) -> None:
     diff = debug_pair
-    for args in (("HELP",), ("JMAP",), ("OBJECT",), ("OBJECT", "nokey"), ("SLEEP", "0"),
-                 ("SLEEP", "abc"), ("SET-ACTIVE-EXPIRE", "1"), ("SET-ACTIVE-EXPIRE",),
-                 ("ERROR", "BOOM the\r\nend"), ("PROTOCOL", "nosuch"), ("PROTOCOL", "push"),
-                 ("QUICKLIST-PACKED-THRESHOLD", "x"), ("QUICKLIST-PACKED-THRESHOLD", "0"),
-                 ("STRUCTSIZE",), ("POPULATE", "-1"),
-                 ("POPULATE", "abc"), ("POPULATE", "5", "pre", "12"), ("RELOAD", "BAD")):
+    for args in (
+        ("HELP",),
+        ("JMAP",),
+        ("OBJECT",),
+        ("OBJECT", "nokey"),
+        ("SLEEP", "0"),
+        ("SLEEP", "abc"),
+        ("SET-ACTIVE-EXPIRE", "1"),
+        ("SET-ACTIVE-EXPIRE",),
+        ("ERROR", "BOOM the\r\nend"),
+        ("PROTOCOL", "nosuch"),
+        ("PROTOCOL", "push"),
+        ("QUICKLIST-PACKED-THRESHOLD", "x"),
+        ("QUICKLIST-PACKED-THRESHOLD", "0"),
+        ("STRUCTSIZE",),
+        ("POPULATE", "-1"),
+        ("POPULATE", "abc"),
+        ("POPULATE", "5", "pre", "12"),
+        ("RELOAD", "BAD"),
+    ):
         diff("DEBUG", *args)
     diff("MGET", "pre:0", "pre:4")
-    for kind in ("string", "integer", "double", "bignum", "null", "array", "set", "map",
-                 "attrib", "verbatim", "true", "false"):
+    for kind in (
+        "string",
+        "integer",
+        "double",
+        "bignum",
+        "null",
+        "array",
+        "set",
+        "map",
+        "attrib",
+        "verbatim",
+        "true",
+        "false",
+    ):
         diff("DEBUG", "PROTOCOL", kind)
     diff.both("HELLO", "3")  # the client ids differ
     for kind in ("double", "bignum", "null", "set", "map", "attrib", "verbatim", "true"):
         diff("DEBUG", "PROTOCOL", kind)
     assert diff.ours.call("DEBUG", "PROTOCOL", "push") == diff.theirs.call(
-        "DEBUG", "PROTOCOL", "push")
+        "DEBUG", "PROTOCOL", "push"
+    )
     assert diff.ours.read_reply() == diff.theirs.read_reply()  # the reply after the push
 
 
@@ -199,8 +291,20 @@ def test_debug_encoding_probes(debug_pair: Differ) -> None:
     diff("SET", "k" * 40, "v")
     diff("SET", "k" * 300, "v")
     for sub in ("LISTPACK", "QUICKLIST", "SDSLEN"):
-        for key in ("h", "z", "l", "iset", "embstr", "raw", "int", "appended", "nokey",
-                    "k" * 31, "k" * 40, "k" * 300):
+        for key in (
+            "h",
+            "z",
+            "l",
+            "iset",
+            "embstr",
+            "raw",
+            "int",
+            "appended",
+            "nokey",
+            "k" * 31,
+            "k" * 40,
+            "k" * 300,
+        ):
             diff("DEBUG", sub, key)
         diff("DEBUG", sub)
         diff("DEBUG", sub, "h", "1", "2")

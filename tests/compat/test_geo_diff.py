@@ -27,8 +27,7 @@ UNITS = {"m": 1.0, "km": 1000.0, "ft": 0.3048, "mi": 1609.34}
 @pytest.fixture
 def geo(diff: Differ) -> Iterator[Differ]:
     """The differ, with the servers' zset-max-listpack-entries put back afterwards."""
-    saved = [decode(reply)[1] for reply in diff.both("CONFIG", "GET",
-                                                     "zset-max-listpack-entries")]
+    saved = [decode(reply)[1] for reply in diff.both("CONFIG", "GET", "zset-max-listpack-entries")]
     try:
         yield diff
     finally:
@@ -46,8 +45,19 @@ def test_basics_and_errors(geo: Differ) -> None:
         diff("GEOHASH", "Sicily", "Palermo", "Catania", "nope")
         diff("GEODIST", "Sicily", "Palermo", "Catania", "KM")
         diff("GEODIST", "Sicily", "Palermo", "nope")
-        diff("GEOSEARCH", "Sicily", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km",
-             "WITHCOORD", "WITHDIST", "WITHHASH")
+        diff(
+            "GEOSEARCH",
+            "Sicily",
+            "FROMLONLAT",
+            "15",
+            "37",
+            "BYRADIUS",
+            "200",
+            "km",
+            "WITHCOORD",
+            "WITHDIST",
+            "WITHHASH",
+        )
         diff("GEORADIUSBYMEMBER", "Sicily", "Palermo", "200", "km", "WITHDIST", "DESC")
     for args in [
         ("GEOADD", "Sicily", "200", "10", "x"),
@@ -58,8 +68,18 @@ def test_basics_and_errors(geo: Differ) -> None:
         ("geoSearch", "Sicily", "BYRADIUS", "10", "km", "ASC", "ASC"),
         ("GEOSEARCH", "Sicily", "FROMLONLAT", "1", "2", "BYBOX", "1", "-1", "km"),
         ("GEOSEARCH", "Sicily", "FROMLONLAT", "1", "2", "BYRADIUS", "1", "km", "ANY"),
-        ("GEOSEARCHSTORE", "d", "Sicily", "FROMLONLAT", "1", "2", "BYRADIUS", "1", "km",
-         "WITHHASH"),
+        (
+            "GEOSEARCHSTORE",
+            "d",
+            "Sicily",
+            "FROMLONLAT",
+            "1",
+            "2",
+            "BYRADIUS",
+            "1",
+            "km",
+            "WITHHASH",
+        ),
         ("GEORADIUS", "Sicily", "15", "37", "200", "km", "STORE", "d", "WITHDIST"),
         ("GEORADIUS_RO", "Sicily", "15", "37", "200", "km", "STORE", "d"),
         ("GEORADIUSBYMEMBER", "nokey", "nope", "x", "km"),
@@ -72,13 +92,35 @@ def test_basics_and_errors(geo: Differ) -> None:
 
 
 def test_scores_geoadd_never_makes(geo: Differ) -> None:
-    for score in ("-5", "1e300", "-1e300", "inf", "-inf", "9.3e18", "2e19", "0.5", "-0.5",
-                  "4503599627370496", "9007199254740992"):
+    for score in (
+        "-5",
+        "1e300",
+        "-1e300",
+        "inf",
+        "-inf",
+        "9.3e18",
+        "2e19",
+        "0.5",
+        "-0.5",
+        "4503599627370496",
+        "9007199254740992",
+    ):
         geo("ZADD", "z", score, "m" + score)
         geo("GEOPOS", "z", "m" + score)
         geo("GEOHASH", "z", "m" + score)
-    geo("GEOSEARCH", "z", "FROMLONLAT", "-179.9", "-85", "BYRADIUS", "100", "km",
-        "WITHHASH", "WITHCOORD", "WITHDIST")
+    geo(
+        "GEOSEARCH",
+        "z",
+        "FROMLONLAT",
+        "-179.9",
+        "-85",
+        "BYRADIUS",
+        "100",
+        "km",
+        "WITHHASH",
+        "WITHCOORD",
+        "WITHDIST",
+    )
     geo("GEORADIUS", "z", "0", "0", "inf", "m", "WITHHASH", "ASC")
 
 
@@ -102,22 +144,43 @@ def points(draw: st.DrawFn) -> tuple[Centre, float, list[tuple[float, float]]]:
             continue
         dlon = draw(coordinate(-spread, spread)) if spread else 0.0
         dlat = draw(coordinate(-spread, spread)) if spread else 0.0
-        out.append((min(max(centre[0] + dlon, -180.0), 180.0),
-                    min(max(centre[1] + dlat, -LAT_MAX), LAT_MAX)))
+        out.append(
+            (
+                min(max(centre[0] + dlon, -180.0), 180.0),
+                min(max(centre[1] + dlat, -LAT_MAX), LAT_MAX),
+            )
+        )
     return centre, spread, out
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(data=points(), resp3=st.booleans(), listpack=st.sampled_from(["4", "128"]),
-       queries=st.lists(st.tuples(st.sampled_from(QUERY_KINDS),
-                                  st.sampled_from(sorted(UNITS)),
-                                  st.sampled_from([0.0, 1.0, 100.0, 1e4, 5e5, 5e6, 2e7]),
-                                  st.floats(0.1, 3.0), st.integers(0, 2 ** 32)),
-                        min_size=1, max_size=12))
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    data=points(),
+    resp3=st.booleans(),
+    listpack=st.sampled_from(["4", "128"]),
+    queries=st.lists(
+        st.tuples(
+            st.sampled_from(QUERY_KINDS),
+            st.sampled_from(sorted(UNITS)),
+            st.sampled_from([0.0, 1.0, 100.0, 1e4, 5e5, 5e6, 2e7]),
+            st.floats(0.1, 3.0),
+            st.integers(0, 2**32),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+)
 def test_random_searches_match_redis(
-        geo: Differ, data: tuple[Centre, float, list[tuple[float, float]]], resp3: bool,
-        listpack: str, queries: list[tuple[str, str, float, float, int]]) -> None:
+    geo: Differ,
+    data: tuple[Centre, float, list[tuple[float, float]]],
+    resp3: bool,
+    listpack: str,
+    queries: list[tuple[str, str, float, float, int]],
+) -> None:
     diff = geo
     diff("FLUSHALL")
     diff.both("HELLO", "3" if resp3 else "2")
@@ -141,15 +204,29 @@ def test_random_searches_match_redis(
             opts += ["COUNT", str(1 + (bits >> 3) % 8)]
             if bits & 64:
                 opts.append("ANY")
-        withs = [w for flag, w in ((128, "WITHCOORD"), (256, "WITHDIST"), (512, "WITHHASH"))
-                 if bits & flag]
+        withs = [
+            w
+            for flag, w in ((128, "WITHCOORD"), (256, "WITHDIST"), (512, "WITHHASH"))
+            if bits & flag
+        ]
         box = [size, repr(float(size) * aspect), unit]
         if kind == "radius":
-            diff("GEOSEARCH", "g", "FROMLONLAT", repr(qlon), repr(qlat), "BYRADIUS", size,
-                 unit, *opts, *withs)
+            diff(
+                "GEOSEARCH",
+                "g",
+                "FROMLONLAT",
+                repr(qlon),
+                repr(qlat),
+                "BYRADIUS",
+                size,
+                unit,
+                *opts,
+                *withs,
+            )
         elif kind == "box":
-            diff("GEOSEARCH", "g", "FROMLONLAT", repr(qlon), repr(qlat), "BYBOX", *box,
-                 *opts, *withs)
+            diff(
+                "GEOSEARCH", "g", "FROMLONLAT", repr(qlon), repr(qlat), "BYBOX", *box, *opts, *withs
+            )
         elif kind == "frommember":
             diff("GEOSEARCH", "g", "FROMMEMBER", member, "BYBOX", *box, *opts, *withs)
         elif kind == "georadius":
@@ -158,12 +235,31 @@ def test_random_searches_match_redis(
             diff("GEORADIUSBYMEMBER_RO", "g", member, size, unit, *withs, *opts)
         else:
             dist = ["STOREDIST"] if bits & 1024 else []
-            diff("GEOSEARCHSTORE", "d", "g", "FROMMEMBER", member, "BYRADIUS", size, unit,
-                 *opts, *dist)
+            diff(
+                "GEOSEARCHSTORE",
+                "d",
+                "g",
+                "FROMMEMBER",
+                member,
+                "BYRADIUS",
+                size,
+                unit,
+                *opts,
+                *dist,
+            )
             diff("ZRANGE", "d", "0", "-1", "WITHSCORES")
             diff("OBJECT", "ENCODING", "d")
-            diff("GEORADIUS", "g", repr(qlon), repr(qlat), size, unit, *opts,
-                 "STOREDIST" if dist else "STORE", "d2")
+            diff(
+                "GEORADIUS",
+                "g",
+                repr(qlon),
+                repr(qlat),
+                size,
+                unit,
+                *opts,
+                "STOREDIST" if dist else "STORE",
+                "d2",
+            )
             diff("ZRANGE", "d2", "0", "-1", "WITHSCORES")
         diff("GEODIST", "g", member, other, unit)
         diff("GEOPOS", "g", member, "nope")

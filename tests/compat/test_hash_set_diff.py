@@ -37,8 +37,12 @@ from tests.support import decode
 
 pytestmark = pytest.mark.interop
 
-SETTINGS = settings(max_examples=40, stateful_step_count=35, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=40,
+    stateful_step_count=35,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 THRESHOLDS = {
     "hash-max-listpack-entries": "4",
     "hash-max-listpack-value": "16",
@@ -150,13 +154,16 @@ class _Machine(RuleBasedStateMachine):
 H_KEYS = (b"h", b"g", b"s")
 H_KEY = st.sampled_from(H_KEYS)
 FIELDS = st.sampled_from([b"a", b"b", b"c", b"d", b"e", b"", b"f" * 20, b"n"])
-VALUES = st.sampled_from([b"", b"1", b"-2", b"10.5", b"abc", b"9223372036854775807", b"1e3",
-                          b"v" * 20, b" 1", b"inf"])
-INTS = st.sampled_from([b"1", b"-1", b"100", b"abc", b"1.5", b"9223372036854775807",
-                        b"-9223372036854775808"])
+VALUES = st.sampled_from(
+    [b"", b"1", b"-2", b"10.5", b"abc", b"9223372036854775807", b"1e3", b"v" * 20, b" 1", b"inf"]
+)
+INTS = st.sampled_from(
+    [b"1", b"-1", b"100", b"abc", b"1.5", b"9223372036854775807", b"-9223372036854775808"]
+)
 FLOATS = st.sampled_from([b"0.1", b"-1.5", b"1e3", b"abc", b"inf", b"0x10", b"1e4932", b"3"])
-COUNTS = st.sampled_from([b"0", b"1", b"2", b"3", b"10", b"-1", b"-5", b"x",
-                          b"-9223372036854775808"])
+COUNTS = st.sampled_from(
+    [b"0", b"1", b"2", b"3", b"10", b"-1", b"-5", b"x", b"-9223372036854775808"]
+)
 
 
 class HashMachine(_Machine):
@@ -168,8 +175,11 @@ class HashMachine(_Machine):
             self.diff("HSET", b"h", field, value)
             self.diff("HSET", b"g", value, field)
 
-    @rule(key=H_KEY, pairs=st.lists(st.tuples(FIELDS, VALUES), min_size=1, max_size=3),
-          command=st.sampled_from([b"HSET", b"HMSET"]))
+    @rule(
+        key=H_KEY,
+        pairs=st.lists(st.tuples(FIELDS, VALUES), min_size=1, max_size=3),
+        command=st.sampled_from([b"HSET", b"HMSET"]),
+    )
     def hset(self, key: bytes, pairs: list[tuple[bytes, bytes]], command: bytes) -> None:
         self.diff(command, key, *(x for pair in pairs for x in pair))
 
@@ -210,9 +220,11 @@ class HashMachine(_Machine):
     def hincrbyfloat(self, key: bytes, field: bytes, increment: bytes) -> None:
         self.diff("HINCRBYFLOAT", key, field, increment)
 
-    @rule(key=H_KEY, count=st.none() | COUNTS, withvalues=st.sampled_from([(), (b"WITHVALUES",),
-                                                                        (b"withvalues",),
-                                                                        (b"BOGUS",)]))
+    @rule(
+        key=H_KEY,
+        count=st.none() | COUNTS,
+        withvalues=st.sampled_from([(), (b"WITHVALUES",), (b"withvalues",), (b"BOGUS",)]),
+    )
     def hrandfield(self, key: bytes, count: bytes | None, withvalues: tuple[bytes, ...]) -> None:
         args = (b"HRANDFIELD", key) if count is None else (b"HRANDFIELD", key, count, *withvalues)
         content = self.theirs("HGETALL", key)
@@ -235,9 +247,11 @@ class HashMachine(_Machine):
         if n >= len(content) > 0 and self.compact(key):
             assert got == want  # the whole listpack, in its order
 
-    @rule(key=H_KEY, match=st.sampled_from([(), (b"MATCH", b"*"), (b"MATCH", b"[a-c]"),
-                                          (b"MATCH", b"f*")]),
-          count=st.sampled_from([(), (b"COUNT", b"2"), (b"COUNT", b"0")]))
+    @rule(
+        key=H_KEY,
+        match=st.sampled_from([(), (b"MATCH", b"*"), (b"MATCH", b"[a-c]"), (b"MATCH", b"f*")]),
+        count=st.sampled_from([(), (b"COUNT", b"2"), (b"COUNT", b"0")]),
+    )
     def hscan(self, key: bytes, match: tuple[bytes, ...], count: tuple[bytes, ...]) -> None:
         if self.compact(key) or count == (b"COUNT", b"0"):
             self.diff("HSCAN", key, 0, *match, *count)
@@ -253,10 +267,12 @@ class HashMachine(_Machine):
 S_KEYS = (b"s", b"t", b"u", b"str")
 S_KEY = st.sampled_from(S_KEYS)
 S_KEY_LISTS = st.lists(S_KEY, min_size=1, max_size=3)
-MEMBERS = st.sampled_from([b"1", b"2", b"3", b"-7", b"10", b"01", b"a", b"b", b"",
-                           b"9223372036854775808"])
-SET_COUNTS = st.sampled_from([b"0", b"1", b"2", b"4", b"20", b"-1", b"-6", b"x", b"-3.5",
-                              b"-9223372036854775808"])
+MEMBERS = st.sampled_from(
+    [b"1", b"2", b"3", b"-7", b"10", b"01", b"a", b"b", b"", b"9223372036854775808"]
+)
+SET_COUNTS = st.sampled_from(
+    [b"0", b"1", b"2", b"4", b"20", b"-1", b"-6", b"x", b"-3.5", b"-9223372036854775808"]
+)
 
 
 class SetMachine(_Machine):
@@ -293,15 +309,24 @@ class SetMachine(_Machine):
     def combine(self, command: bytes, keys: list[bytes]) -> None:
         self.diff(command, *keys, unordered=True)
 
-    @rule(command=st.sampled_from([b"SINTERSTORE", b"SUNIONSTORE", b"SDIFFSTORE"]),
-          destination=S_KEY, keys=S_KEY_LISTS)
+    @rule(
+        command=st.sampled_from([b"SINTERSTORE", b"SUNIONSTORE", b"SDIFFSTORE"]),
+        destination=S_KEY,
+        keys=S_KEY_LISTS,
+    )
     def combine_store(self, command: bytes, destination: bytes, keys: list[bytes]) -> None:
         self.diff(command, destination, *keys)
 
-    @rule(keys=S_KEY_LISTS, extra=st.sampled_from([(), (b"LIMIT", b"1"), (b"LIMIT", b"0"),
-                                            (b"LIMIT", b"-1"), (b"LIMIT",), (b"BOGUS",)]),
-          numkeys=st.sampled_from([None, b"0", b"9", b"x"]))
-    def sintercard(self, keys: list[bytes], extra: tuple[bytes, ...], numkeys: bytes | None) -> None:
+    @rule(
+        keys=S_KEY_LISTS,
+        extra=st.sampled_from(
+            [(), (b"LIMIT", b"1"), (b"LIMIT", b"0"), (b"LIMIT", b"-1"), (b"LIMIT",), (b"BOGUS",)]
+        ),
+        numkeys=st.sampled_from([None, b"0", b"9", b"x"]),
+    )
+    def sintercard(
+        self, keys: list[bytes], extra: tuple[bytes, ...], numkeys: bytes | None
+    ) -> None:
         self.diff("SINTERCARD", numkeys or b"%d" % len(keys), *keys, *extra)
 
     @rule(key=S_KEY, count=st.none() | SET_COUNTS)
@@ -317,8 +342,9 @@ class SetMachine(_Machine):
             assert (got is None) == (want is None) and (got is None or got in content)
             return
         n = int(count)
-        assert len(got) == len(want) == (
-            0 if not content else min(n, len(content)) if n >= 0 else -n)
+        assert (
+            len(got) == len(want) == (0 if not content else min(n, len(content)) if n >= 0 else -n)
+        )
         assert set(got) <= content
         if n > 0:
             assert len(set(got)) == len(got)
@@ -344,9 +370,11 @@ class SetMachine(_Machine):
         if remainder:
             self.diff("SADD", key, *remainder)
 
-    @rule(key=S_KEY, match=st.sampled_from([(), (b"MATCH", b"*"), (b"MATCH", b"1*"),
-                                          (b"MATCH", b"[ab]")]),
-          count=st.sampled_from([(), (b"COUNT", b"2"), (b"COUNT", b"-1")]))
+    @rule(
+        key=S_KEY,
+        match=st.sampled_from([(), (b"MATCH", b"*"), (b"MATCH", b"1*"), (b"MATCH", b"[ab]")]),
+        count=st.sampled_from([(), (b"COUNT", b"2"), (b"COUNT", b"-1")]),
+    )
     def sscan(self, key: bytes, match: tuple[bytes, ...], count: tuple[bytes, ...]) -> None:
         if self.compact(key) or count == (b"COUNT", b"-1"):
             self.diff("SSCAN", key, 0, *match, *count)

@@ -50,39 +50,90 @@ def many(tag: str, n: int) -> list[bytes]:
 # --- fixed sequences -------------------------------------------------------------------------
 def test_commands_replies_and_errors(diff: Differ) -> None:
     for command in [
-        ("PFADD", "k"), ("GET", "k"), ("PFADD", "k"), ("PFCOUNT", "k"), ("GET", "k"),
-        ("PFADD", "k", "a", "b", "c"), ("GET", "k"), ("PFADD", "k", "a"), ("PFCOUNT", "k"),
-        ("PFCOUNT", "k", "nokey"), ("PFCOUNT", "nokey"), ("PFMERGE", "d"), ("GET", "d"),
-        ("PFMERGE", "d", "k", "nokey"), ("GET", "d"), ("PFDEBUG", "ENCODING", "d"),
-        ("PFDEBUG", "DECODE", "d"), ("PFDEBUG", "decode", "k"), ("PFDEBUG", "foo", "k"),
-        ("PFDEBUG", "foo\0bar", "k"), ("PFDEBUG", "a\r\nb", "k"), ("PFDEBUG", "GETREG", "nokey"),
-        ("PFDEBUG", "GETREG", "k"), ("GET", "k"), ("PFDEBUG", "DECODE", "k"),
-        ("PFDEBUG", "TODENSE", "k"), ("PFDEBUG", "TODENSE", "d"), ("GET", "d"),
-        ("PFDEBUG", "ENCODING", "d"), ("PFCOUNT", "d"), ("PFSELFTEST",), ("PFSELFTEST", "x"),
-        ("PFDEBUG", "GETREG"), ("PFADD",), ("PFCOUNT",), ("PFMERGE",),
-        ("SET", "s", "plain string"), ("SET", "short", "HYLL"),
-        ("SET", "enc2", b"HYLL\x02" + bytes(11)), ("SET", "baddense", b"HYLL\x00" + bytes(30)),
+        ("PFADD", "k"),
+        ("GET", "k"),
+        ("PFADD", "k"),
+        ("PFCOUNT", "k"),
+        ("GET", "k"),
+        ("PFADD", "k", "a", "b", "c"),
+        ("GET", "k"),
+        ("PFADD", "k", "a"),
+        ("PFCOUNT", "k"),
+        ("PFCOUNT", "k", "nokey"),
+        ("PFCOUNT", "nokey"),
+        ("PFMERGE", "d"),
+        ("GET", "d"),
+        ("PFMERGE", "d", "k", "nokey"),
+        ("GET", "d"),
+        ("PFDEBUG", "ENCODING", "d"),
+        ("PFDEBUG", "DECODE", "d"),
+        ("PFDEBUG", "decode", "k"),
+        ("PFDEBUG", "foo", "k"),
+        ("PFDEBUG", "foo\0bar", "k"),
+        ("PFDEBUG", "a\r\nb", "k"),
+        ("PFDEBUG", "GETREG", "nokey"),
+        ("PFDEBUG", "GETREG", "k"),
+        ("GET", "k"),
+        ("PFDEBUG", "DECODE", "k"),
+        ("PFDEBUG", "TODENSE", "k"),
+        ("PFDEBUG", "TODENSE", "d"),
+        ("GET", "d"),
+        ("PFDEBUG", "ENCODING", "d"),
+        ("PFCOUNT", "d"),
+        ("PFSELFTEST",),
+        ("PFSELFTEST", "x"),
+        ("PFDEBUG", "GETREG"),
+        ("PFADD",),
+        ("PFCOUNT",),
+        ("PFMERGE",),
+        ("SET", "s", "plain string"),
+        ("SET", "short", "HYLL"),
+        ("SET", "enc2", b"HYLL\x02" + bytes(11)),
+        ("SET", "baddense", b"HYLL\x00" + bytes(30)),
         ("LPUSH", "l", "x"),
     ]:
         diff(*command)
     for key in ("s", "short", "enc2", "baddense", "l"):
-        for command in [("PFADD", key, "a"), ("PFADD", key), ("PFCOUNT", key),
-                        ("PFCOUNT", "k", key), ("PFMERGE", "d", key), ("PFMERGE", key, "k"),
-                        ("PFDEBUG", "GETREG", key), ("PFDEBUG", "nosuch", key)]:
+        for command in [
+            ("PFADD", key, "a"),
+            ("PFADD", key),
+            ("PFCOUNT", key),
+            ("PFCOUNT", "k", key),
+            ("PFMERGE", "d", key),
+            ("PFMERGE", key, "k"),
+            ("PFDEBUG", "GETREG", key),
+            ("PFDEBUG", "nosuch", key),
+        ]:
             diff(*command)
     diff("EXISTS", "d")
 
 
 def test_hll_keys_are_strings(diff: Differ) -> None:
     diff("PFADD", "k", "a", "b")
-    for command in [("TYPE", "k"), ("STRLEN", "k"), ("OBJECT", "ENCODING", "k"),
-                    ("APPEND", "k", "\x80"), ("PFCOUNT", "k"), ("PFDEBUG", "TODENSE", "k"),
-                    ("PFMERGE", "d", "k"), ("PFADD", "k", "zzz"), ("GET", "k"),
-                    ("SETRANGE", "k", 0, "X"), ("PFCOUNT", "k"), ("PFADD", "k2", "x"),
-                    ("SETRANGE", "k2", 15, "\x00"), ("PFCOUNT", "k2"), ("GET", "k2"),
-                    ("SETRANGE", "k2", 15, "\x80"), ("PFCOUNT", "k2"), ("GET", "k2"),
-                    ("SETRANGE", "k2", 8, "\x07"), ("PFCOUNT", "k2"), ("PFADD", "k2", "y"),
-                    ("GET", "k2")]:
+    for command in [
+        ("TYPE", "k"),
+        ("STRLEN", "k"),
+        ("OBJECT", "ENCODING", "k"),
+        ("APPEND", "k", "\x80"),
+        ("PFCOUNT", "k"),
+        ("PFDEBUG", "TODENSE", "k"),
+        ("PFMERGE", "d", "k"),
+        ("PFADD", "k", "zzz"),
+        ("GET", "k"),
+        ("SETRANGE", "k", 0, "X"),
+        ("PFCOUNT", "k"),
+        ("PFADD", "k2", "x"),
+        ("SETRANGE", "k2", 15, "\x00"),
+        ("PFCOUNT", "k2"),
+        ("GET", "k2"),
+        ("SETRANGE", "k2", 15, "\x80"),
+        ("PFCOUNT", "k2"),
+        ("GET", "k2"),
+        ("SETRANGE", "k2", 8, "\x07"),
+        ("PFCOUNT", "k2"),
+        ("PFADD", "k2", "y"),
+        ("GET", "k2"),
+    ]:
         diff(*command)
 
 
@@ -90,9 +141,17 @@ def test_object_encoding_after_each_command(diff: Differ) -> None:
     """Redis unshares the string (embstr -> raw) in some commands whether or not it changes."""
     diff("PFADD", "src", "a")
     small = decode(diff.theirs.call("GET", "src"))
-    for command in [("PFCOUNT", "k"), ("PFCOUNT", "k", "k"), ("PFADD", "k"), ("PFADD", "k", "a"),
-                    ("PFDEBUG", "nosuch", "k"), ("PFDEBUG", "ENCODING", "k"),
-                    ("PFMERGE", "other", "k"), ("PFMERGE", "k"), ("GET", "k")]:
+    for command in [
+        ("PFCOUNT", "k"),
+        ("PFCOUNT", "k", "k"),
+        ("PFADD", "k"),
+        ("PFADD", "k", "a"),
+        ("PFDEBUG", "nosuch", "k"),
+        ("PFDEBUG", "ENCODING", "k"),
+        ("PFMERGE", "other", "k"),
+        ("PFMERGE", "k"),
+        ("GET", "k"),
+    ]:
         diff("SET", "k", small)
         diff("OBJECT", "ENCODING", "k")
         diff(*command)
@@ -110,7 +169,7 @@ def test_sparse_limit_and_promotion(pair: Differ) -> None:
     pair("CONFIG", "SET", "hll-sparse-max-bytes", "3000")
     pair("DEL", "k")
     for start in range(0, 3000, 100):
-        pair("PFADD", "k", *many("grow", 3000)[start:start + 100])
+        pair("PFADD", "k", *many("grow", 3000)[start : start + 100])
         pair("GET", "k")
     pair("PFDEBUG", "ENCODING", "k")
 
@@ -119,8 +178,15 @@ def test_pfmerge_encodings(pair: Differ) -> None:
     pair("PFADD", "small1", *many("s1", 30))
     pair("PFADD", "small2", *many("s2", 30))
     pair("PFADD", "big", *many("b", 5000))
-    for args in [("m1", "small1", "small2"), ("m2", "small1", "big"), ("small1", "small2"),
-                 ("m3", "nokey"), ("m1", "m1"), ("big", "small1"), ("m4", "small2", "m2")]:
+    for args in [
+        ("m1", "small1", "small2"),
+        ("m2", "small1", "big"),
+        ("small1", "small2"),
+        ("m3", "nokey"),
+        ("m1", "m1"),
+        ("big", "small1"),
+        ("m4", "small2", "m2"),
+    ]:
         pair("PFMERGE", *args)
         pair("GET", args[0])
         pair("PFCOUNT", args[0])
@@ -132,7 +198,7 @@ def test_pfmerge_encodings(pair: Differ) -> None:
 
 def test_estimator_matches_redis_at_every_size(pair: Differ) -> None:
     for start in range(0, 50000, 500):
-        pair("PFADD", "k", *many("n", 50000)[start:start + 500])
+        pair("PFADD", "k", *many("n", 50000)[start : start + 500])
         pair("PFCOUNT", "k")
         pair("PFCOUNT", "k", "nokey")
     pair("GET", "k")
@@ -141,8 +207,13 @@ def test_estimator_matches_redis_at_every_size(pair: Differ) -> None:
 def test_dense_values_with_any_registers(pair: Differ) -> None:
     rng = random.Random(7)
     header = b"HYLL\x00\x00\x00\x00" + bytes(7) + b"\x80"
-    for body in [b"\xff" * 12288, bytes(12287) + b"\xfc", bytes(rng.randrange(256)
-                 for _ in range(12288)), (b"\x00\x00\x33" * 4096), bytes(12288)]:
+    for body in [
+        b"\xff" * 12288,
+        bytes(12287) + b"\xfc",
+        bytes(rng.randrange(256) for _ in range(12288)),
+        (b"\x00\x00\x33" * 4096),
+        bytes(12288),
+    ]:
         pair("SET", "k", header + body)
         pair("PFCOUNT", "k")
         pair("GET", "k")
@@ -155,7 +226,9 @@ def test_dense_values_with_any_registers(pair: Differ) -> None:
 
 
 # --- values written by Redis -----------------------------------------------------------------
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(elements, max_size=300), st.integers(0, 3000))
 def test_values_written_by_redis(diff: Differ, added: list[bytes], extra: int) -> None:
     diff("FLUSHALL")
@@ -164,9 +237,16 @@ def test_values_written_by_redis(diff: Differ, added: list[bytes], extra: int) -
     raw = decode(theirs.call("GET", "r"))
     assert diff.ours.call("SET", "r", raw) == b"+OK\r\n"
     commands: list[tuple[bytes | str, ...]] = [
-        ("PFCOUNT", "r"), ("GET", "r"), ("PFDEBUG", "ENCODING", "r"),
-        ("PFADD", "r", *added[:5], "new"), ("GET", "r"), ("PFCOUNT", "r", "r"),
-        ("PFMERGE", "m", "r"), ("GET", "m"), ("PFCOUNT", "m")]
+        ("PFCOUNT", "r"),
+        ("GET", "r"),
+        ("PFDEBUG", "ENCODING", "r"),
+        ("PFADD", "r", *added[:5], "new"),
+        ("GET", "r"),
+        ("PFCOUNT", "r", "r"),
+        ("PFMERGE", "m", "r"),
+        ("GET", "m"),
+        ("PFCOUNT", "m"),
+    ]
     for command in commands:
         diff(*command)
 
@@ -198,14 +278,17 @@ class HllMachine(RuleBasedStateMachine):
         self.diff("PFCOUNT", *keys)
         self.diff("GET", keys[0])
 
-    @rule(dest=st.sampled_from(KEYS),
-          sources=st.lists(st.sampled_from((*KEYS, b"nokey")), max_size=3))
+    @rule(
+        dest=st.sampled_from(KEYS), sources=st.lists(st.sampled_from((*KEYS, b"nokey")), max_size=3)
+    )
     def pfmerge(self, dest: bytes, sources: list[bytes]) -> None:
         self.diff("PFMERGE", dest, *sources)
         self.diff("GET", dest)
 
-    @rule(key=st.sampled_from(KEYS),
-          sub=st.sampled_from([b"GETREG", b"DECODE", b"ENCODING", b"TODENSE", b"x"]))
+    @rule(
+        key=st.sampled_from(KEYS),
+        sub=st.sampled_from([b"GETREG", b"DECODE", b"ENCODING", b"TODENSE", b"x"]),
+    )
     def pfdebug(self, key: bytes, sub: bytes) -> None:
         self.diff("PFDEBUG", sub, key)
         self.diff("GET", key)
@@ -221,10 +304,20 @@ class HllMachine(RuleBasedStateMachine):
         if raw is not None:
             self.diff("SET", dest, raw)
 
-    @rule(key=st.sampled_from(KEYS),
-          damage=st.sampled_from([("APPEND", b"\x80"), ("APPEND", b"\x00"),
-                                  ("SETRANGE", 15, b"\x00"), ("SETRANGE", 4, b"\x00"),
-                                  ("SETRANGE", 0, b"h"), ("DEL",), ("LPUSH", b"x")]))
+    @rule(
+        key=st.sampled_from(KEYS),
+        damage=st.sampled_from(
+            [
+                ("APPEND", b"\x80"),
+                ("APPEND", b"\x00"),
+                ("SETRANGE", 15, b"\x00"),
+                ("SETRANGE", 4, b"\x00"),
+                ("SETRANGE", 0, b"h"),
+                ("DEL",),
+                ("LPUSH", b"x"),
+            ]
+        ),
+    )
     def damage(self, key: bytes, damage: tuple[Any, ...]) -> None:
         """Plain string commands on an HLL: trailing opcodes, a trusted cache, another
         encoding byte, a broken magic, another type."""
@@ -233,9 +326,15 @@ class HllMachine(RuleBasedStateMachine):
 
 def test_random_sequences_match_redis(pair: Differ) -> None:
     bound = type("BoundHllMachine", (HllMachine,), {"diff": pair})
-    run_state_machine_as_test(bound, settings=settings(
-        max_examples=25, stateful_step_count=30, deadline=None,
-        suppress_health_check=[HealthCheck.too_slow]))
+    run_state_machine_as_test(
+        bound,
+        settings=settings(
+            max_examples=25,
+            stateful_step_count=30,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
+    )
 
 
 # --- corrupted values ------------------------------------------------------------------------
@@ -253,24 +352,38 @@ sparse_bodies = st.one_of(
     st.lists(opcodes, max_size=12).map(b"".join),
     # near-valid: an empty HLL with a few opcodes spliced in
     st.tuples(st.integers(0, 16383), st.lists(opcodes, max_size=4)).map(
-        lambda t: _xzero(t[0] + 1) + b"".join(t[1]) + _xzero(16384 - t[0])
-        if t[0] < 16383 else _xzero(16384) + b"".join(t[1])),
+        lambda t: (
+            _xzero(t[0] + 1) + b"".join(t[1]) + _xzero(16384 - t[0])
+            if t[0] < 16383
+            else _xzero(16384) + b"".join(t[1])
+        )
+    ),
 )
 
 
-@settings(max_examples=120, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(body=sparse_bodies, stale=st.booleans(), element=elements)
 def test_corrupted_sparse_values(diff: Differ, body: bytes, stale: bool, element: bytes) -> None:
     value = b"HYLL\x01\x00\x00\x00" + bytes(7) + (b"\x80" if stale else b"\x00") + body
     diff("SET", "k", value)
     diff("PFADD", "ok", "a")
-    for command in [("PFCOUNT", "k"), ("GET", "k"), ("PFCOUNT", "k", "ok"),
-                    ("PFDEBUG", "DECODE", "k"), ("PFMERGE", "d", "ok", "k"), ("GET", "d")]:
+    for command in [
+        ("PFCOUNT", "k"),
+        ("GET", "k"),
+        ("PFCOUNT", "k", "ok"),
+        ("PFDEBUG", "DECODE", "k"),
+        ("PFMERGE", "d", "ok", "k"),
+        ("GET", "d"),
+    ]:
         diff(*command)
     modifies: list[tuple[bytes | str, ...]] = [
-        ("PFADD", "k", element), ("PFDEBUG", "GETREG", "k"), ("PFDEBUG", "TODENSE", "k"),
-        ("PFMERGE", "k", "ok")]
+        ("PFADD", "k", element),
+        ("PFDEBUG", "GETREG", "k"),
+        ("PFDEBUG", "TODENSE", "k"),
+        ("PFMERGE", "k", "ok"),
+    ]
     for modify in modifies:
         diff("SET", "k", value)
         diff(*modify)

@@ -49,8 +49,16 @@ def test_keys_and_scan_arguments(diff: Differ) -> None:
     # Cursors themselves differ by design (Redis's walk a hash table); only errors compare.
     for cursor in (" 1", "1x", "18446744073709551616", "-", "+", "0.5"):
         diff("SCAN", cursor)
-    for args in (("count", "0"), ("count", "x"), ("count",), ("match",), ("type",),
-                 ("foo", "bar"), ("count", "-1", "match"), ("count", "1", "count", "0")):
+    for args in (
+        ("count", "0"),
+        ("count", "x"),
+        ("count",),
+        ("match",),
+        ("type",),
+        ("foo", "bar"),
+        ("count", "-1", "match"),
+        ("count", "1", "count", "0"),
+    ):
         diff("SCAN", "0", *args)
     diff("SCAN", "0", "TYPE", "hash")
 
@@ -76,9 +84,18 @@ def test_object(diff: Differ) -> None:
 
 def test_expire_family(diff: Differ) -> None:
     diff("SET", "k", "v")
-    for args in (("abc", "foo"), ("abc", "nx"), ("100", "nx", "xx"), ("100", "gt", "lt"),
-                 ("+1",), ("01",), ("",), ("9223372036854775807",), ("9223372036854775",),
-                 ("-9223372036854776",)):
+    for args in (
+        ("abc", "foo"),
+        ("abc", "nx"),
+        ("100", "nx", "xx"),
+        ("100", "gt", "lt"),
+        ("+1",),
+        ("01",),
+        ("",),
+        ("9223372036854775807",),
+        ("9223372036854775",),
+        ("-9223372036854776",),
+    ):
         diff("EXPIRE", "k", *args)
     diff("PEXPIRE", "k", "9223372036854775807")
     diff("EXPIREAT", "k", "9223372036854776")
@@ -101,9 +118,18 @@ def test_expire_family(diff: Differ) -> None:
 
 def test_copy_move_swapdb_flush(diff: Differ) -> None:
     diff("SET", "c", "1")
-    for args in (("c", "c"), ("c", "d", "db"), ("c", "d", "db", "x"), ("c", "d", "db", "16"),
-                 ("c", "d", "db", "4294967296"), ("c", "d", "foo"), ("c", "d"),
-                 ("c", "d"), ("c", "d", "REPLACE"), ("c", "c", "DB", "1")):
+    for args in (
+        ("c", "c"),
+        ("c", "d", "db"),
+        ("c", "d", "db", "x"),
+        ("c", "d", "db", "16"),
+        ("c", "d", "db", "4294967296"),
+        ("c", "d", "foo"),
+        ("c", "d"),
+        ("c", "d"),
+        ("c", "d", "REPLACE"),
+        ("c", "c", "DB", "1"),
+    ):
         diff("COPY", *args)
     for db in ("abc", "16", "0", "4294967296", "1", "1"):
         diff("MOVE", "c", db)

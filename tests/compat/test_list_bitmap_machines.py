@@ -17,8 +17,12 @@ from tests.rawclient import RawClient
 
 pytestmark = pytest.mark.interop
 
-SETTINGS = settings(max_examples=40, stateful_step_count=40, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=40,
+    stateful_step_count=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 KEYS = st.sampled_from(["l1", "l2", "s"])
 ELEMENTS = st.sampled_from(["a", "b", "c", "", "1", "-2", "x" * 70])
 INDEXES = st.integers(-8, 8)
@@ -39,13 +43,19 @@ class ListMachine(RuleBasedStateMachine):
         self.differ("FLUSHALL")
         self.differ("SET", "s", "string")  # a key of the wrong type
 
-    @rule(cmd=st.sampled_from(["LPUSH", "RPUSH", "LPUSHX", "RPUSHX"]), key=KEYS,
-          values=st.lists(ELEMENTS, min_size=1, max_size=4))
+    @rule(
+        cmd=st.sampled_from(["LPUSH", "RPUSH", "LPUSHX", "RPUSHX"]),
+        key=KEYS,
+        values=st.lists(ELEMENTS, min_size=1, max_size=4),
+    )
     def push(self, cmd: str, key: str, values: list[str]) -> None:
         self.differ(cmd, key, *values)
 
-    @rule(cmd=st.sampled_from(["LPOP", "RPOP"]), key=KEYS,
-          count=st.one_of(st.none(), st.integers(-1, 5)))
+    @rule(
+        cmd=st.sampled_from(["LPOP", "RPOP"]),
+        key=KEYS,
+        count=st.one_of(st.none(), st.integers(-1, 5)),
+    )
     def pop(self, cmd: str, key: str, count: int | None) -> None:
         self.differ(cmd, key, *([] if count is None else [count]))
 
@@ -70,8 +80,13 @@ class ListMachine(RuleBasedStateMachine):
     def insert(self, key: str, where: str, pivot: str, value: str) -> None:
         self.differ("LINSERT", key, where, pivot, value)
 
-    @rule(key=KEYS, value=ELEMENTS, opts=st.lists(
-        st.tuples(st.sampled_from(["RANK", "COUNT", "MAXLEN"]), st.integers(-3, 3)), max_size=3))
+    @rule(
+        key=KEYS,
+        value=ELEMENTS,
+        opts=st.lists(
+            st.tuples(st.sampled_from(["RANK", "COUNT", "MAXLEN"]), st.integers(-3, 3)), max_size=3
+        ),
+    )
     def pos(self, key: str, value: str, opts: list[tuple[str, int]]) -> None:
         self.differ("LPOS", key, value, *[x for opt in opts for x in opt])
 
@@ -82,8 +97,12 @@ class ListMachine(RuleBasedStateMachine):
         else:
             self.differ("LMOVE", src, dst, a, b)
 
-    @rule(keys=st.lists(KEYS, min_size=1, max_size=3), side=SIDES,
-          count=st.one_of(st.none(), st.integers(0, 4)), blocking=st.booleans())
+    @rule(
+        keys=st.lists(KEYS, min_size=1, max_size=3),
+        side=SIDES,
+        count=st.one_of(st.none(), st.integers(0, 4)),
+        blocking=st.booleans(),
+    )
     def mpop(self, keys: list[str], side: str, count: int | None, blocking: bool) -> None:
         extra: list[str | int] = [] if count is None else ["COUNT", count]
         prefix = ["BLMPOP", "0.01"] if blocking else ["LMPOP"]
@@ -117,8 +136,7 @@ class BitmapMachine(RuleBasedStateMachine):
     def setbit(self, key: str, offset: int, bit: int) -> None:
         self.differ("SETBIT", key, offset, bit)
 
-    @rule(key=BIT_KEYS, value=st.one_of(st.binary(max_size=6),
-                                         st.integers(-1000, 10**6).map(str)))
+    @rule(key=BIT_KEYS, value=st.one_of(st.binary(max_size=6), st.integers(-1000, 10**6).map(str)))
     def set_raw(self, key: str, value: bytes | str) -> None:
         if key != "l":
             self.differ("SET", key, value)
@@ -146,28 +164,49 @@ class BitmapMachine(RuleBasedStateMachine):
     def getbit(self, key: str, offset: int) -> None:
         self.differ("GETBIT", key, offset)
 
-    @rule(key=BIT_KEYS, rng=st.one_of(st.none(), st.tuples(INDEXES, INDEXES)),
-          unit=st.sampled_from([None, "BYTE", "BIT"]))
+    @rule(
+        key=BIT_KEYS,
+        rng=st.one_of(st.none(), st.tuples(INDEXES, INDEXES)),
+        unit=st.sampled_from([None, "BYTE", "BIT"]),
+    )
     def count(self, key: str, rng: tuple[int, int] | None, unit: str | None) -> None:
         args: list[str | int] = [] if rng is None else [*rng, *([] if unit is None else [unit])]
         self.differ("BITCOUNT", key, *args)
 
-    @rule(key=BIT_KEYS, bit=st.sampled_from([0, 1]),
-          rng=st.lists(st.integers(-20, 20), max_size=2), unit=st.sampled_from([None, "BIT"]))
+    @rule(
+        key=BIT_KEYS,
+        bit=st.sampled_from([0, 1]),
+        rng=st.lists(st.integers(-20, 20), max_size=2),
+        unit=st.sampled_from([None, "BIT"]),
+    )
     def pos(self, key: str, bit: int, rng: list[int], unit: str | None) -> None:
         extra = [unit] if unit is not None and len(rng) == 2 else []
         self.differ("BITPOS", key, bit, *rng, *extra)
 
-    @rule(op=st.sampled_from(["AND", "OR", "XOR", "NOT"]), dest=BIT_KEYS,
-          sources=st.lists(BIT_KEYS, min_size=1, max_size=3))
+    @rule(
+        op=st.sampled_from(["AND", "OR", "XOR", "NOT"]),
+        dest=BIT_KEYS,
+        sources=st.lists(BIT_KEYS, min_size=1, max_size=3),
+    )
     def bitop(self, op: str, dest: str, sources: list[str]) -> None:
         self.differ("BITOP", op, dest, *sources)
 
-    @rule(key=BIT_KEYS, ops=st.lists(st.one_of(
-        st.tuples(st.just("GET"), FIELD_TYPES, st.integers(0, 40)),
-        st.tuples(st.sampled_from(["SET", "INCRBY"]), FIELD_TYPES, st.integers(0, 40),
-                  FIELD_VALUES),
-        st.tuples(st.just("OVERFLOW"), st.sampled_from(["WRAP", "SAT", "FAIL"]))), max_size=4))
+    @rule(
+        key=BIT_KEYS,
+        ops=st.lists(
+            st.one_of(
+                st.tuples(st.just("GET"), FIELD_TYPES, st.integers(0, 40)),
+                st.tuples(
+                    st.sampled_from(["SET", "INCRBY"]),
+                    FIELD_TYPES,
+                    st.integers(0, 40),
+                    FIELD_VALUES,
+                ),
+                st.tuples(st.just("OVERFLOW"), st.sampled_from(["WRAP", "SAT", "FAIL"])),
+            ),
+            max_size=4,
+        ),
+    )
     def bitfield(self, key: str, ops: list[tuple[str | int, ...]]) -> None:
         self.differ("BITFIELD", key, *[x for op in ops for x in op])
 

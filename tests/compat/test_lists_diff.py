@@ -47,9 +47,20 @@ def test_index_set_trim_rem_insert(diff: Differ) -> None:
 
 def test_lpos(diff: Differ) -> None:
     diff("RPUSH", "l", *"abcabcab")
-    for extra in [(), ("RANK", 2), ("RANK", -2), ("COUNT", 0), ("COUNT", 2, "RANK", -1),
-                  ("MAXLEN", 2), ("RANK", 0), ("COUNT", -1), ("MAXLEN", -1), ("RANK",),
-                  ("RANK", "-9223372036854775808"), ("BOGUS", 1)]:
+    for extra in [
+        (),
+        ("RANK", 2),
+        ("RANK", -2),
+        ("COUNT", 0),
+        ("COUNT", 2, "RANK", -1),
+        ("MAXLEN", 2),
+        ("RANK", 0),
+        ("COUNT", -1),
+        ("MAXLEN", -1),
+        ("RANK",),
+        ("RANK", "-9223372036854775808"),
+        ("BOGUS", 1),
+    ]:
         diff("LPOS", "l", "b", *extra)
     diff("LPOS", "nokey", "b")
     diff("LPOS", "nokey", "b", "COUNT", 0)
@@ -66,8 +77,14 @@ def test_moves_and_mpop(diff: Differ) -> None:
     diff("LMOVE", "a", "s", "LEFT", "LEFT")
     diff("LMPOP", 2, "nokey", "a", "LEFT", "COUNT", 5)
     diff("LMPOP", 1, "a", "LEFT")
-    for bad in [(0, "a", "LEFT"), (3, "a", "LEFT"), (1, "a", "LEFT", "COUNT", 0),
-                (1, "a", "LEFT", "COUNT"), (1, "a", "UP"), ("x", "a", "LEFT")]:
+    for bad in [
+        (0, "a", "LEFT"),
+        (3, "a", "LEFT"),
+        (1, "a", "LEFT", "COUNT", 0),
+        (1, "a", "LEFT", "COUNT"),
+        (1, "a", "UP"),
+        ("x", "a", "LEFT"),
+    ]:
         diff("LMPOP", *bad)
     diff("LPUSH", "s", "x")
 

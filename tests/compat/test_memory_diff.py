@@ -20,8 +20,15 @@ def _usage(diff: Differ, key: str, *samples: str) -> bytes:
 
 def test_usage_errors_and_missing_keys(diff: Differ) -> None:
     diff("SET", "k", "v")
-    for args in ((), ("SAMPLES",), ("SAMPLES", "x"), ("SAMPLES", "-1"), ("FOO", "1"),
-                 ("SAMPLES", "1", "SAMPLES"), ("samples", "0", "samples", "3")):
+    for args in (
+        (),
+        ("SAMPLES",),
+        ("SAMPLES", "x"),
+        ("SAMPLES", "-1"),
+        ("FOO", "1"),
+        ("SAMPLES", "1", "SAMPLES"),
+        ("samples", "0", "samples", "3"),
+    ):
         diff("MEMORY", "USAGE", "k", *args)
         diff("MEMORY", "USAGE", "nokey", *args)
     diff("MEMORY", "USAGE")
@@ -32,9 +39,24 @@ def test_usage_errors_and_missing_keys(diff: Differ) -> None:
 
 
 def test_usage_of_strings(diff: Differ) -> None:
-    values = ["a", "12345", "-1", "01", "9223372036854775807", "9223372036854775808",
-              "x" * 20, "x" * 44, "x" * 45, "x" * 100, "x" * 255, "x" * 1000, "x" * 5000,
-              "x" * 40000, "x" * 70000, "3.14"]
+    values = [
+        "a",
+        "12345",
+        "-1",
+        "01",
+        "9223372036854775807",
+        "9223372036854775808",
+        "x" * 20,
+        "x" * 44,
+        "x" * 45,
+        "x" * 100,
+        "x" * 255,
+        "x" * 1000,
+        "x" * 5000,
+        "x" * 40000,
+        "x" * 70000,
+        "3.14",
+    ]
     for n, value in enumerate(values):
         for key in (f"k{n}", "K" * 31 + str(n), "L" * 300 + str(n)):
             diff("SET", key, value)
@@ -70,8 +92,12 @@ def test_usage_of_hashes(diff: Differ) -> None:
 
 
 def test_usage_of_sets(diff: Differ) -> None:
-    for key, members in (("i16", ["1", "2", "3"]), ("i32", ["1", "70000"]),
-                         ("i64", ["1", "5000000000"]), ("neg", ["-40000", "7"])):
+    for key, members in (
+        ("i16", ["1", "2", "3"]),
+        ("i32", ["1", "70000"]),
+        ("i64", ["1", "5000000000"]),
+        ("neg", ["-40000", "7"]),
+    ):
         diff("SADD", key, *members)
         _usage(diff, key)
     diff("SADD", "many", *[str(i) for i in range(600)])

@@ -14,9 +14,18 @@ from tests.rawclient import RawClient
 
 pytestmark = pytest.mark.interop
 Factory = Callable[..., ServerProcess]
-_CALLS = (("LIST",), ("HELP",), ("LOAD", "/nonexistent/module.so", "a"),
-          ("LOADEX", "/x", "CONFIG", "a", "b", "ARGS", "c"), ("LOADEX", "/x", "foo"),
-          ("UNLOAD", "x"), ("UNLOAD", "x", "y"), ("LIST", "x"), ("foo",), ())
+_CALLS = (
+    ("LIST",),
+    ("HELP",),
+    ("LOAD", "/nonexistent/module.so", "a"),
+    ("LOADEX", "/x", "CONFIG", "a", "b", "ARGS", "c"),
+    ("LOADEX", "/x", "foo"),
+    ("UNLOAD", "x"),
+    ("UNLOAD", "x", "y"),
+    ("LIST", "x"),
+    ("foo",),
+    (),
+)
 
 
 def test_module_with_the_command_disabled(diff: Differ) -> None:

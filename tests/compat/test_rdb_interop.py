@@ -26,8 +26,11 @@ from tests.support import START_MS, Harness, decode
 
 pytestmark = pytest.mark.interop
 
-SETTINGS = settings(max_examples=12, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 class Real:
@@ -47,8 +50,9 @@ class Real:
 
 @pytest.fixture(scope="module")
 def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Real]:
-    server = procs.start_redis(tmp_path_factory.mktemp("rdb-interop"),
-                               "--enable-debug-command", "yes")
+    server = procs.start_redis(
+        tmp_path_factory.mktemp("rdb-interop"), "--enable-debug-command", "yes"
+    )
     handle = Real(server)
     yield handle
     handle.client.close()
@@ -90,8 +94,9 @@ def test_redis_file_loads_in_slotd(real: Real, cmds: list[Command]) -> None:
     build(real, cmds)
     assert real("SAVE") == b"OK"
     ours = Harness()
-    rdb.load_keyspace(ours.engine.keyspace, real.rdb_path.read_bytes(), rdb.Limits(),
-                      now_ms=START_MS)
+    rdb.load_keyspace(
+        ours.engine.keyspace, real.rdb_path.read_bytes(), rdb.Limits(), now_ms=START_MS
+    )
     assert snapshot(ours) == as_loaded(snapshot(real))
 
 

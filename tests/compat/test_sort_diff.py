@@ -24,8 +24,25 @@ from tests.support import decode
 
 pytestmark = pytest.mark.interop
 
-NUMBERS = [b"1", b"2", b"10", b"-3", b"2.5", b" 4", b"0x10", b"", b"inf", b"-inf",
-           b"1\x00z", b"3", b"7", b"-0", b"0", b"1e-320", b"1e400"]
+NUMBERS = [
+    b"1",
+    b"2",
+    b"10",
+    b"-3",
+    b"2.5",
+    b" 4",
+    b"0x10",
+    b"",
+    b"inf",
+    b"-inf",
+    b"1\x00z",
+    b"3",
+    b"7",
+    b"-0",
+    b"0",
+    b"1e-320",
+    b"1e400",
+]
 WORDS = [b"a", b"b", b"B", b"a\x00b", b"\xc3\xa9", b"zz", b"x y"]
 BY = ["w_*", "h_*->f", "nosort", "h_*->g", "w_*\x00x", "#", "o_*"]
 GET = ["#", "w_*", "h_*->f", "nope", "o_*"]
@@ -37,10 +54,16 @@ def test_examples(diff: Differ) -> None:
     diff("HSET", "h_a", "f", "30")
     diff("HSET", "h_b", "f", "10")
     for args in [
-        ("BY", "w_*"), ("BY", "w_*", "DESC", "GET", "#", "GET", "o_*", "GET", "h_*->f"),
-        ("BY", "o_*", "ALPHA", "LIMIT", "1", "2"), ("BY", "o_*"), ("ALPHA", "DESC"),
-        ("BY", "nosort", "DESC", "LIMIT", "1", "2"), ("LIMIT", "x", "1"), ("LIMIT", "1"),
-        ("junk",), ("BY", "w_*", "STORE", "dst"),
+        ("BY", "w_*"),
+        ("BY", "w_*", "DESC", "GET", "#", "GET", "o_*", "GET", "h_*->f"),
+        ("BY", "o_*", "ALPHA", "LIMIT", "1", "2"),
+        ("BY", "o_*"),
+        ("ALPHA", "DESC"),
+        ("BY", "nosort", "DESC", "LIMIT", "1", "2"),
+        ("LIMIT", "x", "1"),
+        ("LIMIT", "1"),
+        ("junk",),
+        ("BY", "w_*", "STORE", "dst"),
     ]:
         diff("SORT", "l", *args)
     diff("LRANGE", "dst", "0", "-1")
@@ -51,8 +74,11 @@ def test_examples(diff: Differ) -> None:
     diff("ZADD", "z", "1", "a", "2", "b")
     diff("SORT", "z", "BY", "nosort")
     diff("OBJECT", "ENCODING", "z")
-    for request in (("SORT", "k", "STORE", "d", "store", "e"), ("SORT_RO", "k", "STORE", "d"),
-                    ("SORT", "k", "LIMIT", "store", "x", "STORE", "z")):
+    for request in (
+        ("SORT", "k", "STORE", "d", "store", "e"),
+        ("SORT_RO", "k", "STORE", "d"),
+        ("SORT", "k", "LIMIT", "store", "x", "STORE", "z"),
+    ):
         diff("COMMAND", "GETKEYSANDFLAGS", *request)
     diff.both("HELLO", "3")
     diff("SORT", "l", "BY", "nosort", "GET", "#", "GET", "nope")
@@ -64,30 +90,47 @@ def element() -> st.SearchStrategy[bytes]:
     return st.builds(lambda b, s: b + s, base, st.sampled_from([b"", b"", b"1", b"2"]))
 
 
-OPTIONS = st.fixed_dictionaries({
-    "by": st.none() | st.sampled_from(BY),
-    "limit": st.none() | st.tuples(st.sampled_from([0, 1, 2, 5, -1, 50]),
-                                   st.sampled_from([0, 1, 3, 10, -1])),
-    "get": st.lists(st.sampled_from(GET), max_size=2),
-    "order": st.sampled_from([None, "ASC", "DESC"]),
-    "alpha": st.booleans(),
-    "store": st.booleans(),
-    "ro": st.booleans(),
-})
+OPTIONS = st.fixed_dictionaries(
+    {
+        "by": st.none() | st.sampled_from(BY),
+        "limit": st.none()
+        | st.tuples(st.sampled_from([0, 1, 2, 5, -1, 50]), st.sampled_from([0, 1, 3, 10, -1])),
+        "get": st.lists(st.sampled_from(GET), max_size=2),
+        "order": st.sampled_from([None, "ASC", "DESC"]),
+        "alpha": st.booleans(),
+        "store": st.booleans(),
+        "ro": st.booleans(),
+    }
+)
 
 
-@settings(max_examples=80, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(kind=st.sampled_from(["list", "set", "zset", "none"]),
-       elements=st.lists(element(), max_size=40),
-       weights=st.lists(st.tuples(st.sampled_from(["w_", "h_", "o_"]),
-                                  st.sampled_from([*NUMBERS, b"x", b"A", b"b"])),
-                        max_size=40),
-       resp3=st.booleans(), intset_limit=st.sampled_from(["4", "512"]),
-       requests=st.lists(OPTIONS, min_size=1, max_size=10))
-def test_random_sorts_match_redis(diff: Differ, kind: str, elements: list[bytes],
-                                  weights: list[tuple[str, bytes]], resp3: bool,
-                                  intset_limit: str, requests: list[dict[str, object]]) -> None:
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    kind=st.sampled_from(["list", "set", "zset", "none"]),
+    elements=st.lists(element(), max_size=40),
+    weights=st.lists(
+        st.tuples(
+            st.sampled_from(["w_", "h_", "o_"]), st.sampled_from([*NUMBERS, b"x", b"A", b"b"])
+        ),
+        max_size=40,
+    ),
+    resp3=st.booleans(),
+    intset_limit=st.sampled_from(["4", "512"]),
+    requests=st.lists(OPTIONS, min_size=1, max_size=10),
+)
+def test_random_sorts_match_redis(
+    diff: Differ,
+    kind: str,
+    elements: list[bytes],
+    weights: list[tuple[str, bytes]],
+    resp3: bool,
+    intset_limit: str,
+    requests: list[dict[str, object]],
+) -> None:
     diff("FLUSHALL")
     diff.both("HELLO", "2")
     saved = [decode(r)[1] for r in diff.both("CONFIG", "GET", "set-max-intset-entries")]
@@ -101,8 +144,13 @@ def test_random_sorts_match_redis(diff: Differ, kind: str, elements: list[bytes]
         diff.theirs.call("CONFIG", "SET", "set-max-intset-entries", saved[1])
 
 
-def _run(diff: Differ, kind: str, elements: list[bytes], weights: list[tuple[str, bytes]],
-         requests: list[dict[str, object]]) -> None:
+def _run(
+    diff: Differ,
+    kind: str,
+    elements: list[bytes],
+    weights: list[tuple[str, bytes]],
+    requests: list[dict[str, object]],
+) -> None:
     if elements and kind == "list":
         diff("RPUSH", "k", *elements)
     elif elements and kind == "set":
@@ -141,8 +189,12 @@ def _run(diff: Differ, kind: str, elements: list[bytes], weights: list[tuple[str
         request: tuple[Arg, ...] = ("SORT_RO" if opts["ro"] else "SORT", "k", *args)
         constant_by = isinstance(by, str) and "*" not in by.split("\x00")[0]
         unsorted_set = hashtable_set and constant_by and not store
-        dict_ties = kind in ("set", "zset") and opts["alpha"] and not constant_by and (
-            by is not None or (not store and any(b"\x00" in e for e in elements)))
+        dict_ties = (
+            kind in ("set", "zset")
+            and opts["alpha"]
+            and not constant_by
+            and (by is not None or (not store and any(b"\x00" in e for e in elements)))
+        )
         if unsorted_set or dict_ties:
             _compare_loosely(diff, request, limited=limit is not None)
             continue

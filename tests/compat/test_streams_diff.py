@@ -69,8 +69,9 @@ def mask_times(reply: Any) -> Any:
 def mask_pending(reply: Any) -> Any:
     """XPENDING's extended form: [id, consumer, idle, deliveries] entries."""
     if isinstance(reply, list):
-        return [[e[0], e[1], "I", e[3]] if isinstance(e, list) and len(e) == 4 else e
-                for e in reply]
+        return [
+            [e[0], e[1], "I", e[3]] if isinstance(e, list) and len(e) == 4 else e for e in reply
+        ]
     return reply
 
 
@@ -86,11 +87,30 @@ def masked(diff: Differ, mask: Mask, *args: Any) -> Any:
 
 # --- targeted sequences -------------------------------------------------------------------
 def test_xadd_ids_options_and_errors(diff: Differ) -> None:
-    for args in [("s", "1-1"), ("s", "1-1"), ("s", "0-0"), ("z", "0-0"), ("z", "0-*"),
-                 ("z", "0-*"), ("s", "1-*"), ("s", "5"), ("s", "5-x"), ("s", "+"), ("s", "-"),
-                 ("s", " 7"), ("s", "8--05"), ("s", "9- -1"), ("s", "+10"), ("s", "011-01"),
-                 ("s", "12\x00zz"), ("s", "1" * 128), ("s", "18446744073709551616-0"),
-                 ("s", "NOMKSTREAM", "20-0"), ("none", "NOMKSTREAM", "*"), ("s", "*-1")]:
+    for args in [
+        ("s", "1-1"),
+        ("s", "1-1"),
+        ("s", "0-0"),
+        ("z", "0-0"),
+        ("z", "0-*"),
+        ("z", "0-*"),
+        ("s", "1-*"),
+        ("s", "5"),
+        ("s", "5-x"),
+        ("s", "+"),
+        ("s", "-"),
+        ("s", " 7"),
+        ("s", "8--05"),
+        ("s", "9- -1"),
+        ("s", "+10"),
+        ("s", "011-01"),
+        ("s", "12\x00zz"),
+        ("s", "1" * 128),
+        ("s", "18446744073709551616-0"),
+        ("s", "NOMKSTREAM", "20-0"),
+        ("none", "NOMKSTREAM", "*"),
+        ("s", "*-1"),
+    ]:
         diff("XADD", *args, "f", "v")
     diff("XADD", "top", "18446744073709551615-18446744073709551615", "f", "v")
     diff("XADD", "top", "*", "f", "v")
@@ -98,9 +118,17 @@ def test_xadd_ids_options_and_errors(diff: Differ) -> None:
     diff("XADD", "top2", "18446744073709551615-*", "f", "v")
     diff("XADD", "fut", f"{FUTURE}-5", "f", "v")
     diff("XADD", "fut", "*", "f", "v")  # the clock is behind: last ms, next sequence
-    for bad in [("MAXLEN", "-1"), ("MAXLEN", "~", "x"), ("MAXLEN", "5", "MINID", "3"),
-                ("LIMIT", "5"), ("MAXLEN", "5", "LIMIT", "5"), ("MAXLEN", "~", "5", "LIMIT", "-1"),
-                ("MINID", "+"), ("LIMIT", "0"), ("MAXLEN",)]:
+    for bad in [
+        ("MAXLEN", "-1"),
+        ("MAXLEN", "~", "x"),
+        ("MAXLEN", "5", "MINID", "3"),
+        ("LIMIT", "5"),
+        ("MAXLEN", "5", "LIMIT", "5"),
+        ("MAXLEN", "~", "5", "LIMIT", "-1"),
+        ("MINID", "+"),
+        ("LIMIT", "0"),
+        ("MAXLEN",),
+    ]:
         diff("XADD", "s", *bad, "*", "f", "v")
     # A valid trim with an explicit ID: `*` would take each server's own clock.
     diff("XADD", "s", "MAXLEN", "~", "5", "100-1", "f", "v")
@@ -113,9 +141,20 @@ def test_xadd_ids_options_and_errors(diff: Differ) -> None:
 def test_ranges_deletes_and_setid(diff: Differ) -> None:
     for sid in ("1-0", "2-0", "3-5", "7-1", "7-2"):
         diff("XADD", "s", sid, "a", sid, "b", "")
-    for start, end in [("-", "+"), ("2", "2"), ("7", "7"), ("(1", "+"), ("(1-0", "(3-5"),
-                       ("-", "(0"), ("+", "-"), ("(", "+"), ("(-", "+"), ("-", "(+"),
-                       ("(18446744073709551615-18446744073709551615", "+"), ("-", "(0-0")]:
+    for start, end in [
+        ("-", "+"),
+        ("2", "2"),
+        ("7", "7"),
+        ("(1", "+"),
+        ("(1-0", "(3-5"),
+        ("-", "(0"),
+        ("+", "-"),
+        ("(", "+"),
+        ("(-", "+"),
+        ("-", "(+"),
+        ("(18446744073709551615-18446744073709551615", "+"),
+        ("-", "(0-0"),
+    ]:
         diff("XRANGE", "s", start, end)
         diff("XREVRANGE", "s", end, start)
     for count in ("0", "1", "-1", "x"):
@@ -155,9 +194,15 @@ def test_node_splits_and_approximate_trims(pair: Differ) -> None:
     diff("XINFO", "STREAM", "t")
     for i in range(1, 351):
         diff("XADD", "u", f"{i}-0", "f", "v")
-    for args in [("MAXLEN", "~", "120"), ("MAXLEN", "~", "50", "LIMIT", "100"),
-                 ("MAXLEN", "~", "0", "LIMIT", "49"), ("MINID", "~", "340"), ("MINID", "345"),
-                 ("MAXLEN", "=", "2"), ("MAXLEN", "~", "0", "LIMIT", "0")]:
+    for args in [
+        ("MAXLEN", "~", "120"),
+        ("MAXLEN", "~", "50", "LIMIT", "100"),
+        ("MAXLEN", "~", "0", "LIMIT", "49"),
+        ("MINID", "~", "340"),
+        ("MINID", "345"),
+        ("MAXLEN", "=", "2"),
+        ("MAXLEN", "~", "0", "LIMIT", "0"),
+    ]:
         diff("XTRIM", "u", *args)
         diff("XINFO", "STREAM", "u")
     diff("CONFIG", "SET", "stream-node-max-entries", "4")
@@ -175,15 +220,28 @@ def test_xread(diff: Differ) -> None:
     for sid in ("1-0", "2-0", "3-0"):
         diff("XADD", "s", sid, "k", sid)
     diff("SET", "str", "x")
-    for args in [("STREAMS", "s", "0"), ("COUNT", "1", "STREAMS", "s", "0"),
-                 ("COUNT", "-1", "STREAMS", "s", "0"), ("STREAMS", "s", "none", "0", "0"),
-                 ("STREAMS", "s", "s", "0", "1"), ("STREAMS", "s", "$"), ("STREAMS", "s", "2"),
-                 ("STREAMS", "s", "+"), ("STREAMS", "s", ">"), ("STREAMS", "s", "(1"),
-                 ("STREAMS", "s", "none", "0"), ("GROUP", "g", "c", "STREAMS", "s", "0"),
-                 ("NOACK", "STREAMS", "s", "0"), ("foo", "STREAMS", "s", "0"),
-                 ("BLOCK", "-1", "STREAMS", "s", "0"), ("BLOCK", "1.5", "STREAMS", "s", "0"),
-                 ("BLOCK", "0", "STREAMS", "s", "0"), ("COUNT", "1", "BLOCK", "0"),
-                 ("STREAMS", "str", "0"), ("STREAMS", "s", "str", "0", "0")]:
+    for args in [
+        ("STREAMS", "s", "0"),
+        ("COUNT", "1", "STREAMS", "s", "0"),
+        ("COUNT", "-1", "STREAMS", "s", "0"),
+        ("STREAMS", "s", "none", "0", "0"),
+        ("STREAMS", "s", "s", "0", "1"),
+        ("STREAMS", "s", "$"),
+        ("STREAMS", "s", "2"),
+        ("STREAMS", "s", "+"),
+        ("STREAMS", "s", ">"),
+        ("STREAMS", "s", "(1"),
+        ("STREAMS", "s", "none", "0"),
+        ("GROUP", "g", "c", "STREAMS", "s", "0"),
+        ("NOACK", "STREAMS", "s", "0"),
+        ("foo", "STREAMS", "s", "0"),
+        ("BLOCK", "-1", "STREAMS", "s", "0"),
+        ("BLOCK", "1.5", "STREAMS", "s", "0"),
+        ("BLOCK", "0", "STREAMS", "s", "0"),
+        ("COUNT", "1", "BLOCK", "0"),
+        ("STREAMS", "str", "0"),
+        ("STREAMS", "s", "str", "0", "0"),
+    ]:
         diff("XREAD", *args)
     diff("MULTI")
     diff("XREAD", "BLOCK", "0", "STREAMS", "s", "$")
@@ -197,16 +255,27 @@ def test_xread(diff: Differ) -> None:
 def test_consumer_groups(diff: Differ) -> None:
     for sid in ("1-0", "2-0", "3-0", "4-0", "5-0"):
         diff("XADD", "s", sid, "k", sid)
-    for args in [("CREATE", "none", "g", "$"), ("CREATE", "s", "g", "bad"),
-                 ("CREATE", "s", "g", "0", "ENTRIESREAD", "-2"), ("CREATE", "s", "g", "0"),
-                 ("CREATE", "s", "g", "0"), ("CREATE", "s", "g2", "$", "ENTRIESREAD", "3"),
-                 ("CREATE", "s", "g3", "0", "foo"), ("CREATE", "s", "g3", "0", "MKSTREAM",
-                                                    "ENTRIESREAD"),
-                 ("CREATE", "m", "g", "$", "MKSTREAM"), ("SETID", "s", "nog", "0"),
-                 ("SETID", "s", "g2", "-"), ("SETID", "s", "g2", "$", "ENTRIESREAD", "5"),
-                 ("CREATECONSUMER", "s", "g", "c0"), ("CREATECONSUMER", "s", "g", "c0"),
-                 ("CREATECONSUMER", "s", "nog", "c0"), ("DELCONSUMER", "s", "g", "c0"),
-                 ("DESTROY", "s", "nog"), ("HELP",), ("foo",)]:
+    for args in [
+        ("CREATE", "none", "g", "$"),
+        ("CREATE", "s", "g", "bad"),
+        ("CREATE", "s", "g", "0", "ENTRIESREAD", "-2"),
+        ("CREATE", "s", "g", "0"),
+        ("CREATE", "s", "g", "0"),
+        ("CREATE", "s", "g2", "$", "ENTRIESREAD", "3"),
+        ("CREATE", "s", "g3", "0", "foo"),
+        ("CREATE", "s", "g3", "0", "MKSTREAM", "ENTRIESREAD"),
+        ("CREATE", "m", "g", "$", "MKSTREAM"),
+        ("SETID", "s", "nog", "0"),
+        ("SETID", "s", "g2", "-"),
+        ("SETID", "s", "g2", "$", "ENTRIESREAD", "5"),
+        ("CREATECONSUMER", "s", "g", "c0"),
+        ("CREATECONSUMER", "s", "g", "c0"),
+        ("CREATECONSUMER", "s", "nog", "c0"),
+        ("DELCONSUMER", "s", "g", "c0"),
+        ("DESTROY", "s", "nog"),
+        ("HELP",),
+        ("foo",),
+    ]:
         diff("XGROUP", *args)
     diff("XINFO", "GROUPS", "s")
     diff("XREADGROUP", "GROUP", "g", "alice", "COUNT", "2", "STREAMS", "s", ">")
@@ -214,16 +283,24 @@ def test_consumer_groups(diff: Differ) -> None:
     diff("XREADGROUP", "GROUP", "g", "bob", "NOACK", "STREAMS", "s", ">")
     diff("XREADGROUP", "GROUP", "g", "carol", "STREAMS", "s", ">")
     diff("XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "0")
-    for bad in [("GROUP", "nog", "c", "STREAMS", "s", ">"), ("GROUP", "g", "c", "STREAMS", "s", "$"),
-                ("GROUP", "g", "c", "STREAMS", "s", "+"), ("COUNT", "1", "COUNT", "1", "STREAMS",
-                                                          "s", ">")]:
+    for bad in [
+        ("GROUP", "nog", "c", "STREAMS", "s", ">"),
+        ("GROUP", "g", "c", "STREAMS", "s", "$"),
+        ("GROUP", "g", "c", "STREAMS", "s", "+"),
+        ("COUNT", "1", "COUNT", "1", "STREAMS", "s", ">"),
+    ]:
         diff("XREADGROUP", *bad)
     diff("XDEL", "s", "1-0")
     diff("XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "0")
     diff("XPENDING", "s", "g")
     masked(diff, mask_pending, "XPENDING", "s", "g", "-", "+", "10")
     masked(diff, mask_pending, "XPENDING", "s", "g", "(1", "(3", "10", "alice")
-    for bad in [("-", "+"), ("IDLE", "x", "-", "+", "10"), ("-", "+", "x", "bad"), ("bad", "+", "1")]:
+    for bad in [
+        ("-", "+"),
+        ("IDLE", "x", "-", "+", "10"),
+        ("-", "+", "x", "bad"),
+        ("bad", "+", "1"),
+    ]:
         diff("XPENDING", "s", "g", *bad)
     diff("XPENDING", "s", "nog")
     diff("XACK", "s", "g", "2-0", "9-9")
@@ -232,8 +309,14 @@ def test_consumer_groups(diff: Differ) -> None:
     diff("XCLAIM", "s", "g", "dave", "0", "1-0", "3-0", "JUSTID")
     diff("XCLAIM", "s", "g", "dave", "0", "5-0", "RETRYCOUNT", "9")
     diff("XCLAIM", "s", "g", "erin", "0", "4-0", "FORCE", "JUSTID", "LASTID", "9-0")
-    for bad in [("x", "4-0"), ("0", "bad"), ("0", "4-0", "IDLE"), ("0", "4-0", "TIME", "x"),
-                ("0", "4-0", "RETRYCOUNT", "x"), ("0", "4-0", "LASTID", "x")]:
+    for bad in [
+        ("x", "4-0"),
+        ("0", "bad"),
+        ("0", "4-0", "IDLE"),
+        ("0", "4-0", "TIME", "x"),
+        ("0", "4-0", "RETRYCOUNT", "x"),
+        ("0", "4-0", "LASTID", "x"),
+    ]:
         diff("XCLAIM", "s", "g", "dave", *bad)
     diff("XAUTOCLAIM", "s", "g", "frank", "0", "0", "COUNT", "1")
     diff("XAUTOCLAIM", "s", "g", "frank", "0", "(1", "JUSTID")
@@ -255,24 +338,37 @@ def test_consumer_groups(diff: Differ) -> None:
     diff("XINFO", "STREAM", "s", "FULL", "COUNT")
 
 
-WATCHED_SETUP = [("XADD", "s", "1-0", "a", "1"), ("XADD", "s", "2-0", "a", "2"),
-                 ("XGROUP", "CREATE", "s", "g", "0"),
-                 ("XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "s", ">")]
+WATCHED_SETUP = [
+    ("XADD", "s", "1-0", "a", "1"),
+    ("XADD", "s", "2-0", "a", "2"),
+    ("XGROUP", "CREATE", "s", "g", "0"),
+    ("XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "s", ">"),
+]
 WATCH_PROBES = [
-    ("XADD", "s", "9-0", "a", "b"), ("XDEL", "s", "2-0"), ("XDEL", "s", "7-7"),
-    ("XTRIM", "s", "MAXLEN", "0"), ("XTRIM", "s", "MAXLEN", "5"), ("XSETID", "s", "5-0"),
-    ("XGROUP", "CREATE", "s", "g2", "0"), ("XGROUP", "CREATE", "new", "g", "$", "MKSTREAM"),
-    ("XGROUP", "SETID", "s", "g", "0"), ("XGROUP", "DESTROY", "s", "g"),
-    ("XGROUP", "CREATECONSUMER", "s", "g", "z"), ("XGROUP", "DELCONSUMER", "s", "g", "c"),
+    ("XADD", "s", "9-0", "a", "b"),
+    ("XDEL", "s", "2-0"),
+    ("XDEL", "s", "7-7"),
+    ("XTRIM", "s", "MAXLEN", "0"),
+    ("XTRIM", "s", "MAXLEN", "5"),
+    ("XSETID", "s", "5-0"),
+    ("XGROUP", "CREATE", "s", "g2", "0"),
+    ("XGROUP", "CREATE", "new", "g", "$", "MKSTREAM"),
+    ("XGROUP", "SETID", "s", "g", "0"),
+    ("XGROUP", "DESTROY", "s", "g"),
+    ("XGROUP", "CREATECONSUMER", "s", "g", "z"),
+    ("XGROUP", "DELCONSUMER", "s", "g", "c"),
     ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"),
-    ("XREADGROUP", "GROUP", "g", "newc", "STREAMS", "s", "0"), ("XACK", "s", "g", "1-0"),
-    ("XCLAIM", "s", "g", "d", "0", "1-0"), ("XAUTOCLAIM", "s", "g", "d", "0", "0"),
+    ("XREADGROUP", "GROUP", "g", "newc", "STREAMS", "s", "0"),
+    ("XACK", "s", "g", "1-0"),
+    ("XCLAIM", "s", "g", "d", "0", "1-0"),
+    ("XAUTOCLAIM", "s", "g", "d", "0", "0"),
 ]
 
 
 @pytest.mark.parametrize("probe", WATCH_PROBES, ids=lambda p: " ".join(p[:2]))
-def test_which_commands_invalidate_watch(slotd_proc: ServerProcess, redis_proc: ServerProcess,
-                                         probe: tuple[str, ...]) -> None:
+def test_which_commands_invalidate_watch(
+    slotd_proc: ServerProcess, redis_proc: ServerProcess, probe: tuple[str, ...]
+) -> None:
     """WATCH a stream, change it from another connection, see whether EXEC runs."""
     outcomes = []
     for server in (slotd_proc, redis_proc):
@@ -296,8 +392,24 @@ GROUP = st.sampled_from([b"g1", b"g2"])
 CONSUMER = st.sampled_from([b"alice", b"bob", b"carol"])
 MS = st.sampled_from([1, 2, 3, 5, 8, 13, 100, 2**32, FUTURE, 2**64 - 1])
 SEQ = st.sampled_from([b"0", b"1", b"5", b"*", b"", b"18446744073709551615"])
-RANGE_ID = st.sampled_from([b"-", b"+", b"0", b"1", b"2-0", b"(2-0", b"3", b"(5", b"8-1",
-                            b"13", b"(13-0", b"4294967296", b"bad", b"("])
+RANGE_ID = st.sampled_from(
+    [
+        b"-",
+        b"+",
+        b"0",
+        b"1",
+        b"2-0",
+        b"(2-0",
+        b"3",
+        b"(5",
+        b"8-1",
+        b"13",
+        b"(13-0",
+        b"4294967296",
+        b"bad",
+        b"(",
+    ]
+)
 READ_ID = st.sampled_from([b"0", b"1-0", b"2", b"5-1", b"13", b"$", b"+", b"bad"])
 FIELD = st.sampled_from([b"f", b"g", b"1", b"field"])
 VALUE = st.sampled_from([b"v", b"", b"12", b"-7", b"x" * 70, b"y" * 300, b"123456789012345"])
@@ -307,8 +419,11 @@ COUNT = st.sampled_from([b"0", b"1", b"2", b"5", b"-1", b"x"])
 class StreamMachine(RuleBasedStateMachine):
     diff: ClassVar[Differ]  # bound by the test to its connections
 
-    @initialize(resp3=st.booleans(), entries=st.sampled_from([b"0", b"3", b"5", b"100"]),
-                node_bytes=st.sampled_from([b"0", b"150", b"600", b"4096"]))
+    @initialize(
+        resp3=st.booleans(),
+        entries=st.sampled_from([b"0", b"3", b"5", b"100"]),
+        node_bytes=st.sampled_from([b"0", b"150", b"600", b"4096"]),
+    )
     def start(self, resp3: bool, entries: bytes, node_bytes: bytes) -> None:
         self.diff("FLUSHALL")
         self.diff.both("HELLO", "3" if resp3 else "2")
@@ -322,14 +437,32 @@ class StreamMachine(RuleBasedStateMachine):
         return data.draw(st.lists(st.sampled_from(pool), min_size=1, max_size=most))
 
     # --- entries ---------------------------------------------------------------------------
-    @rule(key=ANY_KEY, ms=MS, seq=SEQ, fields=st.lists(st.tuples(FIELD, VALUE), min_size=1,
-                                                        max_size=3),
-          trim=st.sampled_from([(), (b"MAXLEN", b"3"), (b"MAXLEN", b"~", b"4"),
-                                (b"MAXLEN", b"=", b"0"), (b"MINID", b"~", b"5"),
-                                (b"MINID", b"8-0"), (b"MAXLEN", b"~", b"2", b"LIMIT", b"3"),
-                                (b"NOMKSTREAM",)]))
-    def xadd(self, key: bytes, ms: int, seq: bytes, fields: list[tuple[bytes, bytes]],
-             trim: tuple[bytes, ...]) -> None:
+    @rule(
+        key=ANY_KEY,
+        ms=MS,
+        seq=SEQ,
+        fields=st.lists(st.tuples(FIELD, VALUE), min_size=1, max_size=3),
+        trim=st.sampled_from(
+            [
+                (),
+                (b"MAXLEN", b"3"),
+                (b"MAXLEN", b"~", b"4"),
+                (b"MAXLEN", b"=", b"0"),
+                (b"MINID", b"~", b"5"),
+                (b"MINID", b"8-0"),
+                (b"MAXLEN", b"~", b"2", b"LIMIT", b"3"),
+                (b"NOMKSTREAM",),
+            ]
+        ),
+    )
+    def xadd(
+        self,
+        key: bytes,
+        ms: int,
+        seq: bytes,
+        fields: list[tuple[bytes, bytes]],
+        trim: tuple[bytes, ...],
+    ) -> None:
         sid = b"%d" % ms + (b"-" + seq if seq else b"")
         reply = self.diff("XADD", key, *trim, sid, *(x for pair in fields for x in pair))
         if reply.startswith(b"$") and not reply.startswith(b"$-1"):
@@ -356,30 +489,51 @@ class StreamMachine(RuleBasedStateMachine):
     def xdel(self, key: bytes, data: st.DataObject) -> None:
         self.diff("XDEL", key, *self.some_ids(data))
 
-    @rule(key=ANY_KEY, how=st.sampled_from([b"MAXLEN", b"MINID"]),
-          op=st.sampled_from([(), (b"~",), (b"=",)]),
-          threshold=st.sampled_from([b"0", b"1", b"3", b"5", b"8-0", b"13", b"x"]),
-          limit=st.sampled_from([(), (b"LIMIT", b"0"), (b"LIMIT", b"2"), (b"LIMIT", b"5")]))
-    def xtrim(self, key: bytes, how: bytes, op: tuple[bytes, ...], threshold: bytes,
-              limit: tuple[bytes, ...]) -> None:
+    @rule(
+        key=ANY_KEY,
+        how=st.sampled_from([b"MAXLEN", b"MINID"]),
+        op=st.sampled_from([(), (b"~",), (b"=",)]),
+        threshold=st.sampled_from([b"0", b"1", b"3", b"5", b"8-0", b"13", b"x"]),
+        limit=st.sampled_from([(), (b"LIMIT", b"0"), (b"LIMIT", b"2"), (b"LIMIT", b"5")]),
+    )
+    def xtrim(
+        self,
+        key: bytes,
+        how: bytes,
+        op: tuple[bytes, ...],
+        threshold: bytes,
+        limit: tuple[bytes, ...],
+    ) -> None:
         self.diff("XTRIM", key, how, *op, threshold, *limit)
 
-    @rule(key=ANY_KEY, ms=MS, seq=st.sampled_from([b"0", b"9"]),
-          added=st.sampled_from([(), (b"ENTRIESADDED", b"20"), (b"ENTRIESADDED", b"1")]),
-          deleted=st.sampled_from([(), (b"MAXDELETEDID", b"2-0"), (b"MAXDELETEDID", b"0-0")]))
-    def xsetid(self, key: bytes, ms: int, seq: bytes, added: tuple[bytes, ...],
-               deleted: tuple[bytes, ...]) -> None:
+    @rule(
+        key=ANY_KEY,
+        ms=MS,
+        seq=st.sampled_from([b"0", b"9"]),
+        added=st.sampled_from([(), (b"ENTRIESADDED", b"20"), (b"ENTRIESADDED", b"1")]),
+        deleted=st.sampled_from([(), (b"MAXDELETEDID", b"2-0"), (b"MAXDELETEDID", b"0-0")]),
+    )
+    def xsetid(
+        self, key: bytes, ms: int, seq: bytes, added: tuple[bytes, ...], deleted: tuple[bytes, ...]
+    ) -> None:
         self.diff("XSETID", key, b"%d-%s" % (ms, seq), *added, *deleted)
 
     # --- reads -----------------------------------------------------------------------------
-    @rule(key=ANY_KEY, start=RANGE_ID, end=RANGE_ID,
-          count=st.sampled_from([(), (b"COUNT", b"1"), (b"COUNT", b"3"), (b"COUNT", b"0")]))
+    @rule(
+        key=ANY_KEY,
+        start=RANGE_ID,
+        end=RANGE_ID,
+        count=st.sampled_from([(), (b"COUNT", b"1"), (b"COUNT", b"3"), (b"COUNT", b"0")]),
+    )
     def ranges(self, key: bytes, start: bytes, end: bytes, count: tuple[bytes, ...]) -> None:
         self.diff("XRANGE", key, start, end, *count)
         self.diff("XREVRANGE", key, end, start, *count)
 
-    @rule(keys=st.lists(ANY_KEY, min_size=1, max_size=2), data=st.data(),
-          count=st.sampled_from([(), (b"COUNT", b"2")]))
+    @rule(
+        keys=st.lists(ANY_KEY, min_size=1, max_size=2),
+        data=st.data(),
+        count=st.sampled_from([(), (b"COUNT", b"2")]),
+    )
     def xread(self, keys: list[bytes], data: st.DataObject, count: tuple[bytes, ...]) -> None:
         ids = [data.draw(READ_ID) for _ in keys]
         self.diff("XREAD", *count, "STREAMS", *keys, *ids)
@@ -392,20 +546,34 @@ class StreamMachine(RuleBasedStateMachine):
             self.diff("XINFO", "STREAM", key)
 
     # --- consumer groups -------------------------------------------------------------------
-    @rule(key=ANY_KEY, group=GROUP, sid=st.sampled_from([b"$", b"0", b"3", b"8-0", b"bad"]),
-          options=st.sampled_from([(), (b"MKSTREAM",), (b"ENTRIESREAD", b"2"),
-                                   (b"ENTRIESREAD", b"-1")]))
-    def xgroup_create(self, key: bytes, group: bytes, sid: bytes,
-                      options: tuple[bytes, ...]) -> None:
+    @rule(
+        key=ANY_KEY,
+        group=GROUP,
+        sid=st.sampled_from([b"$", b"0", b"3", b"8-0", b"bad"]),
+        options=st.sampled_from(
+            [(), (b"MKSTREAM",), (b"ENTRIESREAD", b"2"), (b"ENTRIESREAD", b"-1")]
+        ),
+    )
+    def xgroup_create(
+        self, key: bytes, group: bytes, sid: bytes, options: tuple[bytes, ...]
+    ) -> None:
         self.diff("XGROUP", "CREATE", key, group, sid, *options)
 
-    @rule(key=ANY_KEY, group=GROUP, sid=st.sampled_from([b"$", b"0", b"-", b"5", b"bad"]),
-          read=st.sampled_from([(), (b"ENTRIESREAD", b"1")]))
+    @rule(
+        key=ANY_KEY,
+        group=GROUP,
+        sid=st.sampled_from([b"$", b"0", b"-", b"5", b"bad"]),
+        read=st.sampled_from([(), (b"ENTRIESREAD", b"1")]),
+    )
     def xgroup_setid(self, key: bytes, group: bytes, sid: bytes, read: tuple[bytes, ...]) -> None:
         self.diff("XGROUP", "SETID", key, group, sid, *read)
 
-    @rule(key=ANY_KEY, group=GROUP, consumer=CONSUMER,
-          sub=st.sampled_from([b"CREATECONSUMER", b"DELCONSUMER"]))
+    @rule(
+        key=ANY_KEY,
+        group=GROUP,
+        consumer=CONSUMER,
+        sub=st.sampled_from([b"CREATECONSUMER", b"DELCONSUMER"]),
+    )
     def xgroup_consumer(self, key: bytes, group: bytes, consumer: bytes, sub: bytes) -> None:
         self.diff("XGROUP", sub, key, group, consumer)
 
@@ -413,40 +581,104 @@ class StreamMachine(RuleBasedStateMachine):
     def xgroup_destroy(self, key: bytes, group: bytes) -> None:
         self.diff("XGROUP", "DESTROY", key, group)
 
-    @rule(keys=st.lists(ANY_KEY, min_size=1, max_size=2), group=GROUP, consumer=CONSUMER,
-          data=st.data(), count=COUNT, noack=st.booleans())
-    def xreadgroup(self, keys: list[bytes], group: bytes, consumer: bytes,
-                   data: st.DataObject, count: bytes, noack: bool) -> None:
+    @rule(
+        keys=st.lists(ANY_KEY, min_size=1, max_size=2),
+        group=GROUP,
+        consumer=CONSUMER,
+        data=st.data(),
+        count=COUNT,
+        noack=st.booleans(),
+    )
+    def xreadgroup(
+        self,
+        keys: list[bytes],
+        group: bytes,
+        consumer: bytes,
+        data: st.DataObject,
+        count: bytes,
+        noack: bool,
+    ) -> None:
         ids = [data.draw(st.sampled_from([b">", b">", b"0", b"3-0", b"$"])) for _ in keys]
-        self.diff("XREADGROUP", "GROUP", group, consumer, "COUNT", count,
-                  *((b"NOACK",) if noack else ()), "STREAMS", *keys, *ids)
+        self.diff(
+            "XREADGROUP",
+            "GROUP",
+            group,
+            consumer,
+            "COUNT",
+            count,
+            *((b"NOACK",) if noack else ()),
+            "STREAMS",
+            *keys,
+            *ids,
+        )
 
     @rule(key=ANY_KEY, group=GROUP, data=st.data())
     def xack(self, key: bytes, group: bytes, data: st.DataObject) -> None:
         self.diff("XACK", key, group, *self.some_ids(data))
 
-    @rule(key=ANY_KEY, group=GROUP, consumer=st.sampled_from([(), (b"alice",), (b"nobody",)]),
-          start=RANGE_ID, count=COUNT)
-    def xpending(self, key: bytes, group: bytes, consumer: tuple[bytes, ...], start: bytes,
-                 count: bytes) -> None:
+    @rule(
+        key=ANY_KEY,
+        group=GROUP,
+        consumer=st.sampled_from([(), (b"alice",), (b"nobody",)]),
+        start=RANGE_ID,
+        count=COUNT,
+    )
+    def xpending(
+        self, key: bytes, group: bytes, consumer: tuple[bytes, ...], start: bytes, count: bytes
+    ) -> None:
         self.diff("XPENDING", key, group)
         masked(self.diff, mask_pending, "XPENDING", key, group, start, "+", count, *consumer)
 
-    @rule(key=ANY_KEY, group=GROUP, consumer=CONSUMER, data=st.data(),
-          options=st.lists(st.sampled_from([(b"JUSTID",), (b"FORCE",), (b"RETRYCOUNT", b"4"),
-                                            (b"LASTID", b"8-0"), (b"BOGUS",)]), max_size=2))
-    def xclaim(self, key: bytes, group: bytes, consumer: bytes, data: st.DataObject,
-               options: list[tuple[bytes, ...]]) -> None:
+    @rule(
+        key=ANY_KEY,
+        group=GROUP,
+        consumer=CONSUMER,
+        data=st.data(),
+        options=st.lists(
+            st.sampled_from(
+                [(b"JUSTID",), (b"FORCE",), (b"RETRYCOUNT", b"4"), (b"LASTID", b"8-0"), (b"BOGUS",)]
+            ),
+            max_size=2,
+        ),
+    )
+    def xclaim(
+        self,
+        key: bytes,
+        group: bytes,
+        consumer: bytes,
+        data: st.DataObject,
+        options: list[tuple[bytes, ...]],
+    ) -> None:
         flat = [x for option in options for x in option]
         self.diff("XCLAIM", key, group, consumer, "0", *self.some_ids(data), *flat)
 
-    @rule(key=ANY_KEY, group=GROUP, consumer=CONSUMER, start=RANGE_ID,
-          count=st.sampled_from([(), (b"COUNT", b"1"), (b"COUNT", b"2"), (b"COUNT", b"0")]),
-          justid=st.booleans())
-    def xautoclaim(self, key: bytes, group: bytes, consumer: bytes, start: bytes,
-                   count: tuple[bytes, ...], justid: bool) -> None:
-        self.diff("XAUTOCLAIM", key, group, consumer, "0", start, *count,
-                  *((b"JUSTID",) if justid else ()))
+    @rule(
+        key=ANY_KEY,
+        group=GROUP,
+        consumer=CONSUMER,
+        start=RANGE_ID,
+        count=st.sampled_from([(), (b"COUNT", b"1"), (b"COUNT", b"2"), (b"COUNT", b"0")]),
+        justid=st.booleans(),
+    )
+    def xautoclaim(
+        self,
+        key: bytes,
+        group: bytes,
+        consumer: bytes,
+        start: bytes,
+        count: tuple[bytes, ...],
+        justid: bool,
+    ) -> None:
+        self.diff(
+            "XAUTOCLAIM",
+            key,
+            group,
+            consumer,
+            "0",
+            start,
+            *count,
+            *((b"JUSTID",) if justid else ()),
+        )
 
     @rule(key=ANY_KEY, group=GROUP)
     def xinfo_groups(self, key: bytes, group: bytes) -> None:
@@ -454,8 +686,12 @@ class StreamMachine(RuleBasedStateMachine):
         masked(self.diff, mask_times, "XINFO", "CONSUMERS", key, group)
 
 
-SETTINGS = settings(max_examples=80, stateful_step_count=40, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=80,
+    stateful_step_count=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 def test_stream_sequences_match_redis(pair: Differ) -> None:

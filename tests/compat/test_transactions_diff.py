@@ -11,17 +11,42 @@ pytestmark = pytest.mark.interop
 
 
 def test_exec_discard_and_errors(diff: Differ) -> None:
-    for args in [("EXEC",), ("DISCARD",), ("MULTI",), ("MULTI",), ("WATCH", "x"),
-                 ("SET", "a", "1"), ("INCR", "a"), ("LPUSH", "a", "x"), ("GET", "a"),
-                 ("EXEC",), ("MULTI",), ("NOSUCH", "x"), ("SET", "a"), ("GET", "a"),
-                 ("EXEC",), ("MULTI",), ("BLPOP", "nokey", 0), ("BRPOPLPUSH", "nokey", "d", 0),
-                 ("SELECT", 1), ("SET", "z", 1), ("EXEC",), ("GET", "z"), ("SELECT", 0),
-                 ("MULTI",), ("DISCARD",), ("EXEC",), ("WATCH",), ("UNWATCH",)]:
+    for args in [
+        ("EXEC",),
+        ("DISCARD",),
+        ("MULTI",),
+        ("MULTI",),
+        ("WATCH", "x"),
+        ("SET", "a", "1"),
+        ("INCR", "a"),
+        ("LPUSH", "a", "x"),
+        ("GET", "a"),
+        ("EXEC",),
+        ("MULTI",),
+        ("NOSUCH", "x"),
+        ("SET", "a"),
+        ("GET", "a"),
+        ("EXEC",),
+        ("MULTI",),
+        ("BLPOP", "nokey", 0),
+        ("BRPOPLPUSH", "nokey", "d", 0),
+        ("SELECT", 1),
+        ("SET", "z", 1),
+        ("EXEC",),
+        ("GET", "z"),
+        ("SELECT", 0),
+        ("MULTI",),
+        ("DISCARD",),
+        ("EXEC",),
+        ("WATCH",),
+        ("UNWATCH",),
+    ]:
         diff(*args)
 
 
-def test_watch_aborts_on_foreign_write(diff: Differ, slotd_proc: object,
-                                       redis_proc: object) -> None:
+def test_watch_aborts_on_foreign_write(
+    diff: Differ, slotd_proc: object, redis_proc: object
+) -> None:
     diff("SET", "k", "1")
     diff("WATCH", "k")
     ours_other = RawClient(*slotd_proc.addr)  # type: ignore[attr-defined]

@@ -42,8 +42,9 @@ def restore(server: ServerProcess) -> None:
         if name != b"default":
             admin.execute_command("ACL", "DELUSER", name)
     admin.config_set("requirepass", "")
-    admin.execute_command("ACL", "SETUSER", "default", "clearselectors", "on", "nopass",
-                          "~*", "&*", "+@all")
+    admin.execute_command(
+        "ACL", "SETUSER", "default", "clearselectors", "on", "nopass", "~*", "&*", "+@all"
+    )
     admin.execute_command("ACL", "LOG", "RESET")
 
 
@@ -82,8 +83,7 @@ def closed(conn: RawClient) -> bool:
 
 
 def test_users_log_in_and_get_noperm(server: ServerProcess) -> None:
-    setuser(server, "alice", "on", ">pw", "~k*", "&news", "+get", "+set", "+publish",
-            "+client")
+    setuser(server, "alice", "on", ">pw", "~k*", "&news", "+get", "+set", "+publish", "+client")
     alice = client(server, username="alice", password="pw")
     assert alice.set("k1", "v")
     assert alice.get("k1") == b"v"
@@ -105,8 +105,12 @@ def test_users_log_in_and_get_noperm(server: ServerProcess) -> None:
     log = client(server).acl_log()
     # redis-py logs in with HELLO (and retries: refusals of one user share an entry).
     assert [(e["reason"], e["object"], e["username"]) for e in log] == [
-        ("auth", "HELLO", "alice"), ("auth", "HELLO", "nobody"), ("channel", "other", "alice"),
-        ("command", "del", "alice"), ("key", "x", "alice")]
+        ("auth", "HELLO", "alice"),
+        ("auth", "HELLO", "nobody"),
+        ("channel", "other", "alice"),
+        ("command", "del", "alice"),
+        ("key", "x", "alice"),
+    ]
 
 
 def test_requirepass(server: ServerProcess) -> None:
@@ -121,8 +125,7 @@ def test_requirepass(server: ServerProcess) -> None:
     assert client(server).ping()
 
 
-def test_opening_the_default_user_lifts_the_unauthenticated_limits(
-        server: ServerProcess) -> None:
+def test_opening_the_default_user_lifts_the_unauthenticated_limits(server: ServerProcess) -> None:
     admin = client(server)
     admin.config_set("requirepass", "secret")
     with RawClient(*server.addr) as waiting:
@@ -136,8 +139,11 @@ def test_opening_the_default_user_lifts_the_unauthenticated_limits(
 def test_a_deleted_user_is_disconnected(server: ServerProcess) -> None:
     setuser(server, "bob", "on", ">pw", "+@all")
     setuser(server, "carol", "on", ">pw", "+@all")
-    with RawClient(*server.addr) as bob, RawClient(*server.addr) as other, \
-            RawClient(*server.addr) as carol:
+    with (
+        RawClient(*server.addr) as bob,
+        RawClient(*server.addr) as other,
+        RawClient(*server.addr) as carol,
+    ):
         assert bob.call("AUTH", "bob", "pw") == b"+OK\r\n"
         assert client(server).execute_command("ACL", "DELUSER", "bob") == 1
         wait_for(lambda: closed(bob))
@@ -174,7 +180,10 @@ def test_aclfile_save_and_load(factory: Factory, tmp_path: Path) -> None:
     assert admin.execute_command("ACL", "SAVE") == b"OK"
     lines = path.read_text().splitlines()
     assert [line.split()[:3] for line in lines] == [
-        ["user", "alice", "on"], ["user", "bob", "on"], ["user", "default", "on"]]
+        ["user", "alice", "on"],
+        ["user", "bob", "on"],
+        ["user", "default", "on"],
+    ]
     assert lines[2] == "user default on nopass ~* &* +@all"
     path.write_text(path.read_text() + "user carol on nopass +@all ~*\n")
     assert admin.execute_command("ACL", "LOAD") == b"OK"
@@ -186,20 +195,21 @@ def test_aclfile_save_and_load(factory: Factory, tmp_path: Path) -> None:
     assert str(caught.value) == (
         f"{path}:1: Error in applying operation '+nosuch': Unknown command or category name "
         "in ACL. WARNING: ACL errors detected, no change to the previously active ACL rules "
-        "was performed")
+        "was performed"
+    )
     assert client(server, username="carol", password="x").ping()
 
 
 def test_user_directives(factory: Factory) -> None:
-    server = factory("--user", "alice", "on", ">pw", "~*", "+@all",
-                     "--user", "default", "off")
+    server = factory("--user", "alice", "on", ">pw", "~*", "+@all", "--user", "default", "off")
     with pytest.raises(redis.exceptions.AuthenticationError):
         client(server).ping()
     alice = client(server, username="alice", password="pw")
     assert alice.execute_command("ACL", "LIST") == [
         b"user alice on #30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4 "
         b"~* resetchannels +@all",
-        b"user default off sanitize-payload resetchannels -@all"]
+        b"user default off sanitize-payload resetchannels -@all",
+    ]
 
 
 @pytest.mark.parametrize("kind", ["slotd", "redis"])
@@ -207,13 +217,16 @@ def test_config_rewrite_writes_the_users(kind: str, tmp_path: Path) -> None:
     conf = tmp_path / "node.conf"
     conf.write_text("# users below\nuser alice on >pw ~* +@all\nuser bob off\nmaxclients 100\n")
     if kind == "slotd":
-        server = start("slotd", lambda port: slotd_command(port, tmp_path, config_file=conf),
-                       tmp_path)
+        server = start(
+            "slotd", lambda port: slotd_command(port, tmp_path, config_file=conf), tmp_path
+        )
     else:
         binary = redis_server_bin()
-        server = start("redis", lambda port: [binary, str(conf),
-                                              *redis_command(binary, port, tmp_path)[1:]],
-                       tmp_path)
+        server = start(
+            "redis",
+            lambda port: [binary, str(conf), *redis_command(binary, port, tmp_path)[1:]],
+            tmp_path,
+        )
     try:
         admin = client(server)
         admin.execute_command("ACL", "SETUSER", "carol", "on", "nopass", "+get")
@@ -225,10 +238,14 @@ def test_config_rewrite_writes_the_users(kind: str, tmp_path: Path) -> None:
     users = [(i, line) for i, line in enumerate(lines) if line.startswith("user ")]
     # Old user lines are reused in place; what does not fit goes at the end.
     assert users == [
-        (1, "user alice on #30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4 "
-            "~* resetchannels +@all"),
+        (
+            1,
+            "user alice on #30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4 "
+            "~* resetchannels +@all",
+        ),
         (2, "user carol on nopass resetchannels -@all +get"),
-        (len(lines) - 1, "user default on nopass ~* &* +@all")]
+        (len(lines) - 1, "user default on nopass ~* &* +@all"),
+    ]
 
 
 def _exit_status(argv: list[str]) -> int:
@@ -236,12 +253,24 @@ def _exit_status(argv: list[str]) -> int:
     return done.returncode
 
 
-@pytest.mark.parametrize("extra", [
-    ["--aclfile", "/nonexistent/users.acl"],
-    ["--user", "alice", "+nosuch"],
-])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--aclfile", "/nonexistent/users.acl"],
+        ["--user", "alice", "+nosuch"],
+    ],
+)
 def test_startup_refuses_bad_acls(extra: list[str], tmp_path: Path) -> None:
-    common = ["--port", str(free_port()), "--bind", "127.0.0.1", "--save", "",
-              "--dir", str(tmp_path), *extra]
+    common = [
+        "--port",
+        str(free_port()),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--dir",
+        str(tmp_path),
+        *extra,
+    ]
     assert _exit_status([redis_server_bin(), *common]) == 1
     assert _exit_status([sys.executable, "-m", "node", *common]) == 1

@@ -19,17 +19,20 @@ from tests.rawclient import RawClient, encode_command
 pytestmark = pytest.mark.interop
 
 Factory = Callable[..., ServerProcess]
-BUSY_EVAL = (b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN "
-             b"NOSAVE.\r\n")
-BUSY_FUNCTION = (b"-BUSY Redis is busy running a script. You can only call FUNCTION KILL or "
-                 b"SHUTDOWN NOSAVE.\r\n")
+BUSY_EVAL = (
+    b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n"
+)
+BUSY_FUNCTION = (
+    b"-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\r\n"
+)
 SPIN = "local i = 0 while true do i = i + 1 end"
 DEADLINE = 30.0
 
 
 @pytest.fixture(params=["slotd", "redis"])
-def server(request: pytest.FixtureRequest, slotd_factory: Factory,
-           redis_factory: Factory) -> Iterator[ServerProcess]:
+def server(
+    request: pytest.FixtureRequest, slotd_factory: Factory, redis_factory: Factory
+) -> Iterator[ServerProcess]:
     factory = slotd_factory if request.param == "slotd" else redis_factory
     yield factory("--busy-reply-threshold", "100")
 
@@ -65,8 +68,11 @@ def test_script_kill_ends_a_busy_script(server: ServerProcess) -> None:
         assert other.call("GET", "k") == BUSY_EVAL
         assert other.call("FUNCTION", "KILL") == BUSY_EVAL
         assert other.call("SCRIPT", "KILL") == b"+OK\r\n"
-        assert caller.read_reply() == (b"-ERR Script killed by user with SCRIPT KILL... script: "
-                                       + sha(SPIN) + b", on @user_script:1.\r\n")
+        assert caller.read_reply() == (
+            b"-ERR Script killed by user with SCRIPT KILL... script: "
+            + sha(SPIN)
+            + b", on @user_script:1.\r\n"
+        )
         assert other.call("PING") == b"+PONG\r\n"
         assert caller.call("PING") == b"+PONG\r\n"
     caller.__exit__(None, None, None)
@@ -82,24 +88,34 @@ def test_busy_clients_queued_in_multi_get_execabort(server: ServerProcess) -> No
             assert other.call("SCRIPT", "KILL") == b"+OK\r\n"
         caller.read_reply()
         caller.__exit__(None, None, None)
-        assert queued.call("EXEC") == (b"-EXECABORT Transaction discarded because of previous "
-                                       b"errors.\r\n")
+        assert queued.call("EXEC") == (
+            b"-EXECABORT Transaction discarded because of previous errors.\r\n"
+        )
 
 
 def test_function_kill_ends_a_busy_function(server: ServerProcess) -> None:
     with RawClient(*server.addr) as setup:
-        assert setup.call("FUNCTION", "LOAD", "#!lua name=spin\nredis.register_function("
-                          f"'spin', function() {SPIN} end)") == b"$4\r\nspin\r\n"
+        assert (
+            setup.call(
+                "FUNCTION",
+                "LOAD",
+                f"#!lua name=spin\nredis.register_function('spin', function() {SPIN} end)",
+            )
+            == b"$4\r\nspin\r\n"
+        )
     caller = start(server, "FCALL", "spin", "0")
     with RawClient(*server.addr) as other:
         wait_busy(other, BUSY_FUNCTION)
         assert other.call("SCRIPT", "KILL") == BUSY_FUNCTION
         stats = other.call("FUNCTION", "STATS")
-        assert b"$4\r\nspin\r\n$7\r\ncommand\r\n*3\r\n$5\r\nFCALL\r\n$4\r\nspin\r\n$1\r\n0\r\n" \
+        assert (
+            b"$4\r\nspin\r\n$7\r\ncommand\r\n*3\r\n$5\r\nFCALL\r\n$4\r\nspin\r\n$1\r\n0\r\n"
             in stats
+        )
         assert other.call("FUNCTION", "KILL") == b"+OK\r\n"
-        assert caller.read_reply() == (b"-ERR Script killed by user with SCRIPT KILL... script: "
-                                       b"spin, on @user_function:2.\r\n")
+        assert caller.read_reply() == (
+            b"-ERR Script killed by user with SCRIPT KILL... script: spin, on @user_function:2.\r\n"
+        )
     caller.__exit__(None, None, None)
 
 
@@ -127,7 +143,8 @@ def test_a_script_that_wrote_cannot_be_killed(server: ServerProcess) -> None:
         assert other.call("SCRIPT", "KILL") == (
             b"-UNKILLABLE Sorry the script already executed write commands against the dataset."
             b" You can either wait the script termination or kill the server in a hard way using"
-            b" the SHUTDOWN NOSAVE command.\r\n")
+            b" the SHUTDOWN NOSAVE command.\r\n"
+        )
         other.send_raw(encode_command("SHUTDOWN", "NOSAVE"))
     caller.__exit__(None, None, None)
     assert server.proc is not None
@@ -138,7 +155,8 @@ def test_register_script_over_redis_py(server: ServerProcess) -> None:
     client = redis.Redis(*server.addr, socket_timeout=DEADLINE)
     release = client.register_script(
         "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) "
-        "else return 0 end")
+        "else return 0 end"
+    )
     client.set("lock", "token")
     assert release(keys=["lock"], args=["other"]) == 0
     assert release(keys=["lock"], args=["token"]) == 1

@@ -40,13 +40,16 @@ def eventually(check: Callable[[], bool]) -> None:
         time.sleep(0.01)
 
 
-def test_redis_py_cache_is_invalidated(server: ServerProcess,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_redis_py_cache_is_invalidated(
+    server: ServerProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # redis-py turns its cache on only for servers that say 7.4 or later; the protocol it
     # relies on (CLIENT TRACKING, RESP3 `invalidate` pushes) is 7.0's, so let it in.
     monkeypatch.setattr(CacheProxyConnection, "MIN_ALLOWED_VERSION", "7.0.0")
-    with redis.Redis(*server.addr, protocol=3, cache_config=CacheConfig()) as cached, \
-            redis.Redis(*server.addr) as writer:
+    with (
+        redis.Redis(*server.addr, protocol=3, cache_config=CacheConfig()) as cached,
+        redis.Redis(*server.addr) as writer,
+    ):
         cache = cached.get_cache()
         assert cache is not None
         writer.set("user:1", "alice")
@@ -77,9 +80,11 @@ def test_raw_resp3_push_reaches_an_idle_connection(server: ServerProcess) -> Non
 
 
 def test_resp2_redirect_to_a_redis_py_subscriber(server: ServerProcess) -> None:
-    with redis.Redis(*server.addr, protocol=2) as listener_client, \
-            redis.Redis(*server.addr, protocol=2, single_connection_client=True) as tracker, \
-            redis.Redis(*server.addr) as writer:
+    with (
+        redis.Redis(*server.addr, protocol=2) as listener_client,
+        redis.Redis(*server.addr, protocol=2, single_connection_client=True) as tracker,
+        redis.Redis(*server.addr) as writer,
+    ):
         pubsub = listener_client.pubsub()
         try:
             pubsub.subscribe("__redis__:invalidate")
@@ -92,8 +97,12 @@ def test_resp2_redirect_to_a_redis_py_subscriber(server: ServerProcess) -> None:
             tracker.get("cfg")
             writer.set("cfg", "v2")
             message = pubsub.get_message(timeout=DEADLINE)
-            assert message == {"type": "message", "pattern": None,
-                               "channel": b"__redis__:invalidate", "data": [b"cfg"]}
+            assert message == {
+                "type": "message",
+                "pattern": None,
+                "channel": b"__redis__:invalidate",
+                "data": [b"cfg"],
+            }
         finally:
             pubsub.close()
 
@@ -126,11 +135,13 @@ def test_keyspace_events_with_a_redis_py_listener(server: ServerProcess) -> None
                 message = pubsub.get_message(timeout=DEADLINE)
                 assert message is not None, events
                 events.append((message["channel"], message["data"]))
-            assert events == [(b"__keyevent@0__:rpush", b"queue"),
-                              (b"__keyevent@0__:lpop", b"queue"),
-                              (b"__keyevent@0__:del", b"queue"),
-                              (b"__keyevent@0__:set", b"tmp"),
-                              (b"__keyevent@0__:expire", b"tmp")]
+            assert events == [
+                (b"__keyevent@0__:rpush", b"queue"),
+                (b"__keyevent@0__:lpop", b"queue"),
+                (b"__keyevent@0__:del", b"queue"),
+                (b"__keyevent@0__:set", b"tmp"),
+                (b"__keyevent@0__:expire", b"tmp"),
+            ]
             # The TTL runs out: active expiry (or this read) reports it.
             message = None
             give_up = time.monotonic() + DEADLINE

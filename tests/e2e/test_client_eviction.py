@@ -62,10 +62,13 @@ def info_field(admin: RawClient, section: str, field: str) -> int:
 
 @pytest.mark.parametrize("kind", ["slotd", "redis"])
 def test_the_client_with_a_big_unread_reply_is_evicted(
-        kind: str, slotd_factory: Factory, redis_factory: Factory) -> None:
+    kind: str, slotd_factory: Factory, redis_factory: Factory
+) -> None:
     server = (slotd_factory if kind == "slotd" else redis_factory)()
-    with RawClient(*server.addr, timeout=DEADLINE) as admin, \
-            RawClient(*server.addr, timeout=DEADLINE) as small:
+    with (
+        RawClient(*server.addr, timeout=DEADLINE) as admin,
+        RawClient(*server.addr, timeout=DEADLINE) as small,
+    ):
         assert admin.call("CLIENT", "SETNAME", "keeper") == b"+OK\r\n"
         assert admin.call("CLIENT", "NO-EVICT", "on") == b"+OK\r\n"
         assert small.call("CLIENT", "SETNAME", "small") == b"+OK\r\n"
@@ -85,8 +88,10 @@ def test_the_client_with_a_big_unread_reply_is_evicted(
         assert int(fields["tot-mem"]) >= int(fields["omem"]) and int(fields["oll"]) > 0
         assert int(client_fields(admin, "small")["tot-mem"]) < MB  # type: ignore[index]
         assert info_field(admin, "memory", "mem_clients_normal") > 16 * MB
-        wait_for(lambda: info_field(admin, "clients", "client_recent_max_output_buffer")
-                 > 16 * MB, "the output buffer peak")
+        wait_for(
+            lambda: info_field(admin, "clients", "client_recent_max_output_buffer") > 16 * MB,
+            "the output buffer peak",
+        )
 
         # A limit below it: the next pass evicts the hog, and only it.
         assert admin.call("CONFIG", "SET", "maxmemory-clients", "8mb") == b"+OK\r\n"
@@ -96,8 +101,9 @@ def test_the_client_with_a_big_unread_reply_is_evicted(
 
         # With the limit set, a new hog is evicted as its replies pile up.
         hog = start_hog(server, "hog2", 40)
-        wait_for(lambda: info_field(admin, "stats", "evicted_clients") == 2,
-                 "the second hog's eviction")
+        wait_for(
+            lambda: info_field(admin, "stats", "evicted_clients") == 2, "the second hog's eviction"
+        )
         assert client_fields(admin, "hog2") is None
         hog.close()
 
@@ -106,14 +112,14 @@ def test_the_client_with_a_big_unread_reply_is_evicted(
         assert client_fields(admin, "small") is not None
         assert admin.call("CONFIG", "SET", "maxmemory-clients", "0") == b"+OK\r\n"
     log = server.log_path.read_text(errors="replace")
-    evictions = re.findall(r"\* Evicting client: id=\d+ addr=\S+ laddr=\S+ fd=\d+ name=(\S+) ",
-                           log)
+    evictions = re.findall(r"\* Evicting client: id=\d+ addr=\S+ laddr=\S+ fd=\d+ name=(\S+) ", log)
     assert evictions == ["hog", "hog2"]
 
 
 @pytest.mark.parametrize("kind", ["slotd", "redis"])
 def test_a_request_growing_past_the_limit_is_evicted(
-        kind: str, slotd_factory: Factory, redis_factory: Factory) -> None:
+    kind: str, slotd_factory: Factory, redis_factory: Factory
+) -> None:
     server = (slotd_factory if kind == "slotd" else redis_factory)()
     with RawClient(*server.addr, timeout=DEADLINE) as admin:
         assert admin.call("CLIENT", "NO-EVICT", "on") == b"+OK\r\n"

@@ -51,15 +51,19 @@ def meet_three(kind: str, directory: Path, *extra: str) -> Iterator[list[ServerP
     nodes: list[ServerProcess] = []
     try:
         while len(nodes) < 3:  # one by one: a failure stops those started
-            nodes.append(cluster_procs.start_node(kind, directory,
-                                                  "--cluster-node-timeout", "2000", *extra))
-        for node, (first, last) in zip(nodes, ((0, 5460), (5461, 10922), (10923, 16383)),
-                                       strict=True):
-            assert cluster_procs.call(node, "CLUSTER", "ADDSLOTSRANGE", str(first),
-                                      str(last)) == "OK"
+            nodes.append(
+                cluster_procs.start_node(kind, directory, "--cluster-node-timeout", "2000", *extra)
+            )
+        for node, (first, last) in zip(
+            nodes, ((0, 5460), (5461, 10922), (10923, 16383)), strict=True
+        ):
+            assert (
+                cluster_procs.call(node, "CLUSTER", "ADDSLOTSRANGE", str(first), str(last)) == "OK"
+            )
         for node in nodes[1:]:
-            assert cluster_procs.call(nodes[0], "CLUSTER", "MEET", "127.0.0.1",
-                                      str(node.port)) == "OK"
+            assert (
+                cluster_procs.call(nodes[0], "CLUSTER", "MEET", "127.0.0.1", str(node.port)) == "OK"
+            )
         cluster_procs.wait_ok(nodes)
         yield nodes
     finally:
@@ -86,9 +90,13 @@ def test_meet_forms_a_cluster_clients_can_use(met: list[ServerProcess]) -> None:
             assert "handshake" not in fields[2]
     links = cluster_procs.call(met[0], "CLUSTER", "LINKS").splitlines()
     assert links.count("to") == 2 and links.count("from") == 2
-    check = subprocess.run([procs.redis_cli_bin(), "--cluster", "check",
-                            f"127.0.0.1:{met[0].port}"], capture_output=True, text=True,
-                           timeout=60, check=False)
+    check = subprocess.run(
+        [procs.redis_cli_bin(), "--cluster", "check", f"127.0.0.1:{met[0].port}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert check.returncode == 0, check.stdout
     assert "[OK] All 16384 slots covered." in check.stdout
     rc = RedisCluster(host="127.0.0.1", port=met[0].port, socket_timeout=5)
@@ -124,15 +132,17 @@ def test_stopped_master_fails_then_recovers(met: list[ServerProcess]) -> None:
     assert victim.proc is not None
     victim.proc.send_signal(signal.SIGSTOP)
     try:
-        wait_until("the others flag it fail", lambda: all(
-            "fail" in line_of(n, victim)[2].split(",") for n in others), met)
+        wait_until(
+            "the others flag it fail",
+            lambda: all("fail" in line_of(n, victim)[2].split(",") for n in others),
+            met,
+        )
         for node in others:
             assert "cluster_state:fail" in cluster_procs.call(node, "CLUSTER", "INFO")
     finally:
         victim.proc.send_signal(signal.SIGCONT)
     # A master still serving its slots is cleared once it answers again (after a while).
-    wait_until("FAIL cleared", lambda: all(
-        line_of(n, victim)[2] == "master" for n in others), met)
+    wait_until("FAIL cleared", lambda: all(line_of(n, victim)[2] == "master" for n in others), met)
     cluster_procs.wait_ok(met)
 
 
@@ -140,9 +150,13 @@ def test_redis_cli_cluster_create_with_replicas(tmp_path: Path) -> None:
     with cluster_procs.cluster("slotd", tmp_path, 3, 1) as nodes:
         roles = [cluster_procs.call(n, "ROLE").splitlines()[0] for n in nodes]
         assert sorted(roles) == ["master"] * 3 + ["slave"] * 3
-        check = subprocess.run([procs.redis_cli_bin(), "--cluster", "check",
-                                f"127.0.0.1:{nodes[0].port}"], capture_output=True,
-                               text=True, timeout=60, check=False)
+        check = subprocess.run(
+            [procs.redis_cli_bin(), "--cluster", "check", f"127.0.0.1:{nodes[0].port}"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert check.returncode == 0, check.stdout
         assert "[OK] All nodes agree about slots configuration." in check.stdout
         rc = RedisCluster(host="127.0.0.1", port=nodes[0].port, socket_timeout=5)
@@ -153,8 +167,11 @@ def test_redis_cli_cluster_create_with_replicas(tmp_path: Path) -> None:
             rc.close()
         # Every replica gets its master's keys.
         replicas = [n for n, r in zip(nodes, roles, strict=True) if r == "slave"]
-        wait_until("replicas hold their masters' keys", lambda: sum(
-            int(cluster_procs.call(n, "DBSIZE") or 0) for n in replicas) == 50, nodes)
+        wait_until(
+            "replicas hold their masters' keys",
+            lambda: sum(int(cluster_procs.call(n, "DBSIZE") or 0) for n in replicas) == 50,
+            nodes,
+        )
 
 
 def test_bus_over_tls(certs: Certs, tmp_path: Path) -> None:  # noqa: F811
@@ -165,7 +182,9 @@ def test_bus_over_tls(certs: Certs, tmp_path: Path) -> None:  # noqa: F811
         ctx = ssl.create_default_context(cafile=str(certs.ca))
         ctx.load_cert_chain(str(certs.client_cert), str(certs.client_key))
         address = ("127.0.0.1", nodes[0].port + 10000)
-        with (socket.create_connection(address, timeout=10) as raw,
-              ctx.wrap_socket(raw, server_hostname="localhost") as tls):
+        with (
+            socket.create_connection(address, timeout=10) as raw,
+            ctx.wrap_socket(raw, server_hostname="localhost") as tls,
+        ):
             assert tls.version() is not None  # the bus port speaks TLS
         cluster_procs.wait_ok(nodes)

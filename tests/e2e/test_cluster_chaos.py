@@ -64,11 +64,14 @@ def test_long_pause_fails_over_and_rejoins(kind: str, tmp_path: Path) -> None:
         victim.proc.send_signal(signal.SIGSTOP)
         try:
             deadline = time.monotonic() + cluster_procs.FORM_TIMEOUT
-            while victim.port in cluster_procs.masters(others) or len(
-                    cluster_procs.masters(others)) != 3:
+            while (
+                victim.port in cluster_procs.masters(others)
+                or len(cluster_procs.masters(others)) != 3
+            ):
                 if time.monotonic() > deadline:
-                    pytest.fail("the paused master was never replaced\n"
-                                + cluster_procs.logs(nodes))
+                    pytest.fail(
+                        "the paused master was never replaced\n" + cluster_procs.logs(nodes)
+                    )
                 time.sleep(0.2)
         finally:
             victim.proc.send_signal(signal.SIGCONT)

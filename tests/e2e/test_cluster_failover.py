@@ -34,8 +34,11 @@ KINDS = ["redis", "slotd"]
 
 def nodes_view(server: ServerProcess) -> list[list[str]]:
     """CLUSTER NODES as split lines (empty if the node does not answer)."""
-    return [line.split() for line in cluster_procs.call(server, "CLUSTER", "NODES").splitlines()
-            if line.strip()]
+    return [
+        line.split()
+        for line in cluster_procs.call(server, "CLUSTER", "NODES").splitlines()
+        if line.strip()
+    ]
 
 
 def myself(server: ServerProcess) -> list[str]:
@@ -71,13 +74,15 @@ def synced(nodes: Sequence[ServerProcess]) -> None:
     """Every replica has finished its first sync (a fault during it leaves a replica whose
     data counts as stale, which never fails over, as in Redis) and every node knows every
     role (a vote needs the voter to know the candidate's master)."""
+
     def ready() -> bool:
         for node in nodes:
             if role(node) == "slave" and "master_link_status:up" not in cluster_procs.call(
-                    node, "INFO", "replication"):
+                node, "INFO", "replication"
+            ):
                 return False
-        return all(sum("slave" in f[2] for f in nodes_view(n)) == len(nodes) // 2
-                   for n in nodes)
+        return all(sum("slave" in f[2] for f in nodes_view(n)) == len(nodes) // 2 for n in nodes)
+
     wait_until("the replicas are synced and every role known", ready, nodes)
 
 
@@ -97,8 +102,11 @@ def client(nodes: Sequence[ServerProcess]) -> RedisCluster:
 
 def keys_of(master: ServerProcess, count: int) -> list[str]:
     """`count` key names that hash to slots `master` serves."""
-    ranges = [tuple(map(int, r.split("-"))) if "-" in r else (int(r), int(r))
-              for r in myself(master)[8:] if not r.startswith("[")]
+    ranges = [
+        tuple(map(int, r.split("-"))) if "-" in r else (int(r), int(r))
+        for r in myself(master)[8:]
+        if not r.startswith("[")
+    ]
     out: list[str] = []
     i = 0
     while len(out) < count:
@@ -127,31 +135,56 @@ def test_killed_master_is_replaced_then_rejoins_as_replica(kind: str, tmp_path: 
         master.stop(signal.SIGKILL)
         survivors = [n for n in nodes if n is not master]
         wait_until("the replica is promoted", lambda: role(replica) == "master", survivors)
-        wait_until("every node sees the new master and the cluster ok",
-                   lambda: all_ok(survivors) and all(
-                       any(f[0] == replica_id and "master" in f[2] and len(f) > 8
-                           for f in nodes_view(n)) for n in survivors), survivors)
+        wait_until(
+            "every node sees the new master and the cluster ok",
+            lambda: (
+                all_ok(survivors)
+                and all(
+                    any(
+                        f[0] == replica_id and "master" in f[2] and len(f) > 8
+                        for f in nodes_view(n)
+                    )
+                    for n in survivors
+                )
+            ),
+            survivors,
+        )
         rc = client(survivors)
         assert [rc.get(key) for key in keys] == [key.encode() for key in keys]
         master.spawn()
         assert master.wait_ready()
-        wait_until("the old master rejoins as a replica of its successor",
-                   lambda: role(master) == "slave" and myself(master)[3] == replica_id,
-                   nodes)
-        wait_until("every node sees it as a replica",
-                   lambda: all(any(f[0] == master_id and "slave" in f[2]
-                                   and f[3] == replica_id for f in nodes_view(n))
-                               for n in nodes) and all_ok(nodes), nodes)
-        wait_until("it replicates its successor",
-                   lambda: "master_link_status:up" in cluster_procs.call(
-                       master, "INFO", "replication"), nodes)
+        wait_until(
+            "the old master rejoins as a replica of its successor",
+            lambda: role(master) == "slave" and myself(master)[3] == replica_id,
+            nodes,
+        )
+        wait_until(
+            "every node sees it as a replica",
+            lambda: (
+                all(
+                    any(
+                        f[0] == master_id and "slave" in f[2] and f[3] == replica_id
+                        for f in nodes_view(n)
+                    )
+                    for n in nodes
+                )
+                and all_ok(nodes)
+            ),
+            nodes,
+        )
+        wait_until(
+            "it replicates its successor",
+            lambda: "master_link_status:up" in cluster_procs.call(master, "INFO", "replication"),
+            nodes,
+        )
         rc.close()
         cluster_procs.wait_settled(nodes)  # RELIABILITY.md S-3
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_manual_failover_under_writes_loses_no_acknowledged_write(kind: str,
-                                                                   tmp_path: Path) -> None:
+def test_manual_failover_under_writes_loses_no_acknowledged_write(
+    kind: str, tmp_path: Path
+) -> None:
     if kind == "redis":
         procs.redis_server_bin()
     with cluster_procs.cluster(kind, tmp_path, 3, 1, 2000) as nodes:
@@ -184,8 +217,7 @@ def test_manual_failover_under_writes_loses_no_acknowledged_write(kind: str,
             wait_until("the replica takes over", lambda: role(replica) == "master", nodes)
             wait_until("the old master follows it", lambda: role(master) == "slave", nodes)
             count = len(acked)
-            wait_until("writes go on after the failover", lambda: len(acked) > count + 100,
-                       nodes)
+            wait_until("writes go on after the failover", lambda: len(acked) > count + 100, nodes)
         finally:
             stop.set()
             writer.join(30)
@@ -212,12 +244,16 @@ def test_forced_failover_of_a_frozen_master(kind: str, tmp_path: Path) -> None:
             assert cluster_procs.call(replica, "CLUSTER", "FAILOVER", "FORCE") == "OK"
             others = [n for n in nodes if n is not master]
             wait_until("the replica takes over", lambda: role(replica) == "master", others)
-            wait_until("the cluster is ok without the frozen master",
-                       lambda: all_ok(others), others)
+            wait_until(
+                "the cluster is ok without the frozen master", lambda: all_ok(others), others
+            )
         finally:
             master.proc.send_signal(signal.SIGCONT)
-        wait_until("the old master follows its successor",
-                   lambda: role(master) == "slave" and myself(master)[3] == replica_id, nodes)
+        wait_until(
+            "the old master follows its successor",
+            lambda: role(master) == "slave" and myself(master)[3] == replica_id,
+            nodes,
+        )
         cluster_procs.wait_settled(nodes)
 
 
@@ -235,13 +271,20 @@ def test_takeover_after_a_majority_of_masters_died(kind: str, tmp_path: Path) ->
         dead1.stop(signal.SIGKILL)
         dead2.stop(signal.SIGKILL)
         live = [n for n in nodes if n not in (dead1, dead2)]
-        wait_until("the cluster notices it is down",
-                   lambda: all("cluster_state:fail" in cluster_procs.call(n, "CLUSTER", "INFO")
-                               for n in live), live)
+        wait_until(
+            "the cluster notices it is down",
+            lambda: all(
+                "cluster_state:fail" in cluster_procs.call(n, "CLUSTER", "INFO") for n in live
+            ),
+            live,
+        )
         for heir in (heir1, heir2):
             assert cluster_procs.call(heir, "CLUSTER", "FAILOVER", "TAKEOVER") == "OK"
-        wait_until("both replicas are masters and the cluster ok",
-                   lambda: role(heir1) == role(heir2) == "master" and all_ok(live), live)
+        wait_until(
+            "both replicas are masters and the cluster ok",
+            lambda: role(heir1) == role(heir2) == "master" and all_ok(live),
+            live,
+        )
         epochs = {myself(n)[6] for n in live if role(n) == "master"}
         assert len(epochs) == 3  # unique config epochs
 
@@ -265,9 +308,14 @@ def test_a_restarted_replica_follows_its_master_again(kind: str, tmp_path: Path)
             conn.set(key, key)
         replica.spawn()
         assert replica.wait_ready()
-        wait_until("the replica replicates its master again",
-                   lambda: myself(replica)[3] == master_id and "master_link_status:up"
-                   in cluster_procs.call(replica, "INFO", "replication"), nodes)
+        wait_until(
+            "the replica replicates its master again",
+            lambda: (
+                myself(replica)[3] == master_id
+                and "master_link_status:up" in cluster_procs.call(replica, "INFO", "replication")
+            ),
+            nodes,
+        )
         assert conn.wait(1, 10000) == 1
         conn.close()
         assert current_epoch(master) == epoch  # no election happened

@@ -62,7 +62,8 @@ def test_redis_py_cluster_client(slotd_factory: Factory) -> None:
         assert rc.cluster_get_keys_in_slot(12182, 10) == ["foo"]
         assert rc.cluster_info()["cluster_state"] == "ok"
         assert sorted(rc.scan_iter(match="k1*")) == sorted(
-            k.encode() for k in values if k.startswith("k1"))
+            k.encode() for k in values if k.startswith("k1")
+        )
         with pytest.raises(redis.exceptions.RedisClusterException):
             rc.mget("foo", "k1")  # CROSSSLOT is caught before sending
         with rc.lock("lk", timeout=5):
@@ -120,20 +121,21 @@ def test_nodes_conf_survives_a_restart_and_is_locked(tmp_path: Path) -> None:
             c.call("CLUSTER", "SET-CONFIG-EPOCH", "7")
         text = (directory / "nodes.conf").read_text()
         assert text.endswith(" connected 0-100\nvars currentEpoch 7 lastVoteEpoch 0\n")
-        second = ServerProcess("slotd", procs.slotd_command(procs.free_port(), directory,
-                                                            *CLUSTER), 0, directory)
+        second = ServerProcess(
+            "slotd", procs.slotd_command(procs.free_port(), directory, *CLUSTER), 0, directory
+        )
         second.spawn()
         assert second.proc is not None and second.proc.wait(timeout=procs.START_TIMEOUT) == 1
         assert "is already used by a different Redis Cluster node" in second.log_tail()
     finally:
         server.stop()
-    again = procs.start("slotd", lambda port: procs.slotd_command(port, directory, *CLUSTER),
-                        directory)
+    again = procs.start(
+        "slotd", lambda port: procs.slotd_command(port, directory, *CLUSTER), directory
+    )
     try:
         with RawClient(*again.addr) as c:
             assert c.call("CLUSTER", "MYID") == myid
-            assert b"cluster_current_epoch:7\r\ncluster_my_epoch:7\r\n" in c.call(
-                "CLUSTER", "INFO")
+            assert b"cluster_current_epoch:7\r\ncluster_my_epoch:7\r\n" in c.call("CLUSTER", "INFO")
             assert c.call("CLUSTER", "NODES").endswith(b" 7 connected 0-100\n\r\n")
     finally:
         again.stop()
@@ -160,40 +162,61 @@ def test_keys_in_unowned_slots_are_claimed_at_start(tmp_path: Path) -> None:
 
 @pytest.mark.interop
 @pytest.mark.parametrize("direction", ["slotd->redis", "redis->slotd"])
-def test_migrate_between_slotd_and_redis(direction: str, slotd_factory: Factory,
-                                         redis_factory: Factory) -> None:
+def test_migrate_between_slotd_and_redis(
+    direction: str, slotd_factory: Factory, redis_factory: Factory
+) -> None:
     slotd, real = slotd_factory(), redis_factory()
     source, target = (slotd, real) if direction == "slotd->redis" else (real, slotd)
     with RawClient(*source.addr) as src, RawClient(*target.addr) as dst:
         src.call("RPUSH", "list", "a", "b", "c")
         src.call("HSET", "hash", "f", "v")
         src.call("SET", "ttl", "x", "PX", "100000")
-        assert src.call("MIGRATE", "127.0.0.1", target.port, "", "0", "5000", "KEYS", "list",
-                        "hash", "ttl", "nokey") == b"+OK\r\n"
+        assert (
+            src.call(
+                "MIGRATE",
+                "127.0.0.1",
+                target.port,
+                "",
+                "0",
+                "5000",
+                "KEYS",
+                "list",
+                "hash",
+                "ttl",
+                "nokey",
+            )
+            == b"+OK\r\n"
+        )
         assert src.call("EXISTS", "list", "hash", "ttl") == b":0\r\n"
         assert dst.call("LRANGE", "list", "0", "-1") == b"*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n"
         assert dst.call("HGET", "hash", "f") == b"$1\r\nv\r\n"
         assert 0 < int(dst.call("PTTL", "ttl")[1:-2]) <= 100000
         src.call("SET", "list", "again")
         assert src.call("MIGRATE", "127.0.0.1", target.port, "list", "0", "5000") == (
-            b"-ERR Target instance replied with error: BUSYKEY Target key name already "
-            b"exists.\r\n")
-        assert src.call("MIGRATE", "127.0.0.1", target.port, "list", "0", "5000", "COPY",
-                        "REPLACE") == b"+OK\r\n"
+            b"-ERR Target instance replied with error: BUSYKEY Target key name already exists.\r\n"
+        )
+        assert (
+            src.call("MIGRATE", "127.0.0.1", target.port, "list", "0", "5000", "COPY", "REPLACE")
+            == b"+OK\r\n"
+        )
         assert dst.call("GET", "list") == b"$5\r\nagain\r\n"
         assert src.call("MIGRATE", "127.0.0.1", target.port, "nokey", "0", "5000") == (
-            b"+NOKEY\r\n")
+            b"+NOKEY\r\n"
+        )
 
 
-def test_migrate_to_a_dead_port_is_an_io_error(slotd_proc: ServerProcess,
-                                               redis_proc: ServerProcess) -> None:
+def test_migrate_to_a_dead_port_is_an_io_error(
+    slotd_proc: ServerProcess, redis_proc: ServerProcess
+) -> None:
     for server in (slotd_proc, redis_proc):
         with RawClient(*server.addr) as c:
             c.call("SET", "mig-dead", "1")
             assert c.call("MIGRATE", "127.0.0.1", "1", "mig-dead", "0", "1000") == (
-                b"-IOERR error or timeout writing to target instance\r\n")
+                b"-IOERR error or timeout writing to target instance\r\n"
+            )
             assert c.call("MIGRATE", "no.such.host.invalid", "1", "mig-dead", "0", "1000") == (
-                b"-IOERR error or timeout connecting to the client\r\n")
+                b"-IOERR error or timeout connecting to the client\r\n"
+            )
             c.call("DEL", "mig-dead")
 
 
@@ -208,8 +231,11 @@ def test_resharding_a_slot_between_two_slotd_nodes(slotd_factory: Factory) -> No
         # Without a bus b cannot learn a: it imports the slot from the node a MEET made (in
         # handshake for ever), which b is told owns it.
         cb.call("CLUSTER", "MEET", "127.0.0.1", str(a.port), "1")  # port+10000 may not fit
-        handshake = next(line.split()[0] for line in cb.call("CLUSTER", "NODES").split(b"\n")
-                         if b"handshake" in line)
+        handshake = next(
+            line.split()[0]
+            for line in cb.call("CLUSTER", "NODES").split(b"\n")
+            if b"handshake" in line
+        )
         cb.call("CLUSTER", "ADDSLOTSRANGE", "0", "12181", "12183", "16383")
         assert cb.call("CLUSTER", "SETSLOT", "12182", "NODE", handshake) == b"+OK\r\n"
         wait_ok(b)
@@ -218,8 +244,9 @@ def test_resharding_a_slot_between_two_slotd_nodes(slotd_factory: Factory) -> No
         keys = ca.call("CLUSTER", "GETKEYSINSLOT", "12182", "100")
         names = [k for k in keys.split(b"\r\n")[2::2] if k]
         assert len(names) == 20
-        assert ca.call("MIGRATE", "127.0.0.1", b.port, "", "0", "5000", "KEYS",
-                       *names) == b"+OK\r\n"
+        assert (
+            ca.call("MIGRATE", "127.0.0.1", b.port, "", "0", "5000", "KEYS", *names) == b"+OK\r\n"
+        )
         assert ca.call("CLUSTER", "COUNTKEYSINSLOT", "12182") == b":0\r\n"
         assert cb.call("CLUSTER", "COUNTKEYSINSLOT", "12182") == b":20\r\n"
         assert cb.call("GET", "{foo}7") == b"-MOVED 12182 127.0.0.1:%d\r\n" % a.port
@@ -228,8 +255,9 @@ def test_resharding_a_slot_between_two_slotd_nodes(slotd_factory: Factory) -> No
 
 
 @pytest.mark.interop
-def test_redis_cli_cluster_check_and_info(redis_cli: str, slotd_factory: Factory,
-                                          redis_factory: Factory) -> None:
+def test_redis_cli_cluster_check_and_info(
+    redis_cli: str, slotd_factory: Factory, redis_factory: Factory
+) -> None:
     """redis-cli --cluster check/info read INFO, CLUSTER NODES and CLUSTER INFO by position:
     their reports on a one-node slotd cluster and a one-node redis-server cluster match once
     the node ids and ports are put aside."""
@@ -240,11 +268,18 @@ def test_redis_cli_cluster_check_and_info(redis_cli: str, slotd_factory: Factory
             c.call("SET", "foo", "1")
         texts = []
         for command in ("check", "info"):
-            done = subprocess.run([redis_cli, "--cluster", command, f"127.0.0.1:{server.port}"],
-                                  capture_output=True, text=True, timeout=60)
+            done = subprocess.run(
+                [redis_cli, "--cluster", command, f"127.0.0.1:{server.port}"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
             assert done.returncode == 0, done.stdout + done.stderr
-            texts.append(done.stdout.replace(myid, "<id>").replace(myid[:8], "<id8>")
-                         .replace(str(server.port), "<port>"))
+            texts.append(
+                done.stdout.replace(myid, "<id>")
+                .replace(myid[:8], "<id8>")
+                .replace(str(server.port), "<port>")
+            )
         outputs.append(texts)
     assert outputs[0] == outputs[1]
     assert "[OK] All 16384 slots covered." in outputs[0][0]

@@ -74,14 +74,16 @@ def wait_until(what: str, check: Callable[[], bool], nodes: Sequence[ServerProce
 
 
 @contextmanager
-def formed(kind: str, directory: Path, *extra: str,
-           replicas: int = 1) -> Iterator[list[ServerProcess]]:
+def formed(
+    kind: str, directory: Path, *extra: str, replicas: int = 1
+) -> Iterator[list[ServerProcess]]:
     """3 masters with their replicas, every replica synced and every role known
     everywhere."""
     if kind == "redis":
         procs.redis_server_bin()
-    with cluster_procs.cluster(kind, directory, 3, replicas, NODE_TIMEOUT_MS, *FAST_SYNC,
-                               *extra) as nodes:
+    with cluster_procs.cluster(
+        kind, directory, 3, replicas, NODE_TIMEOUT_MS, *FAST_SYNC, *extra
+    ) as nodes:
         synced(nodes)
         yield nodes
 
@@ -102,6 +104,7 @@ def link_up(node: ServerProcess) -> bool:
 def synced(nodes: Sequence[ServerProcess]) -> None:
     """Every replica's link is up and every node sees every node's role as the node itself
     does (a vote needs the voter to know the candidate's master)."""
+
     def ready() -> bool:
         selves = [myself(n) for n in nodes]
         if any(not s for s in selves):
@@ -110,6 +113,7 @@ def synced(nodes: Sequence[ServerProcess]) -> None:
             return False
         truth = {s[0]: s[3] for s in selves}
         return all({f[0]: f[3] for f in nodes_view(n)} == truth for n in nodes)
+
     wait_until("the replicas are synced and every role known everywhere", ready, nodes)
 
 
@@ -118,8 +122,7 @@ def replicas_of(master: ServerProcess, nodes: Sequence[ServerProcess]) -> list[S
     return [n for n in nodes if n is not master and master_of(n) == mid]
 
 
-def a_master_with_replica(nodes: Sequence[ServerProcess]) -> tuple[ServerProcess,
-                                                                     ServerProcess]:
+def a_master_with_replica(nodes: Sequence[ServerProcess]) -> tuple[ServerProcess, ServerProcess]:
     for node in nodes:
         found = replicas_of(node, nodes) if "master" in myself(node)[2] else []
         if found:
@@ -127,21 +130,40 @@ def a_master_with_replica(nodes: Sequence[ServerProcess]) -> tuple[ServerProcess
     pytest.fail(f"no master with a replica\n{cluster_procs.logs(nodes)}")
 
 
-def add_replica(kind: str, directory: Path, nodes: list[ServerProcess],
-                master: ServerProcess) -> ServerProcess:
+def add_replica(
+    kind: str, directory: Path, nodes: list[ServerProcess], master: ServerProcess
+) -> ServerProcess:
     """A new node joined as a replica of `master` with `redis-cli --cluster add-node`; it
     goes into `nodes`, so the cluster context stops it too."""
-    node = cluster_procs.start_node(kind, directory, "--cluster-node-timeout",
-                                    str(NODE_TIMEOUT_MS), *FAST_SYNC)
+    node = cluster_procs.start_node(
+        kind, directory, "--cluster-node-timeout", str(NODE_TIMEOUT_MS), *FAST_SYNC
+    )
     nodes.append(node)
-    done = subprocess.run([procs.redis_cli_bin(), "--cluster", "add-node",
-                           f"127.0.0.1:{node.port}", f"127.0.0.1:{master.port}",
-                           "--cluster-slave", "--cluster-master-id", node_id(master)],
-                          capture_output=True, text=True, timeout=DEADLINE, check=False)
+    done = subprocess.run(
+        [
+            procs.redis_cli_bin(),
+            "--cluster",
+            "add-node",
+            f"127.0.0.1:{node.port}",
+            f"127.0.0.1:{master.port}",
+            "--cluster-slave",
+            "--cluster-master-id",
+            node_id(master),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
-    wait_until("the new replica is known everywhere",
-               lambda: all(f"cluster_known_nodes:{len(nodes)}"
-                           in cluster_procs.call(n, "CLUSTER", "INFO") for n in nodes), nodes)
+    wait_until(
+        "the new replica is known everywhere",
+        lambda: all(
+            f"cluster_known_nodes:{len(nodes)}" in cluster_procs.call(n, "CLUSTER", "INFO")
+            for n in nodes
+        ),
+        nodes,
+    )
     synced(nodes)
     return node
 
@@ -170,12 +192,18 @@ def tag_on(master: ServerProcess, prefix: str = "t") -> str:
 
 def conn(node: ServerProcess, timeout: float = 5.0) -> redis.Redis:
     """One connection to `node` that fails fast (RELIABILITY.md harness gotcha 2)."""
-    return redis.Redis(port=node.port, socket_timeout=timeout, socket_connect_timeout=2,
-                       retry=Retry(NoBackoff(), 0), single_connection_client=True)
+    return redis.Redis(
+        port=node.port,
+        socket_timeout=timeout,
+        socket_connect_timeout=2,
+        retry=Retry(NoBackoff(), 0),
+        single_connection_client=True,
+    )
 
 
-def write_replicated(master: ServerProcess, tag: str, count: int, replicas: int = 1,
-                     prefix: str = "k") -> dict[str, str]:
+def write_replicated(
+    master: ServerProcess, tag: str, count: int, replicas: int = 1, prefix: str = "k"
+) -> dict[str, str]:
     """`count` keys written to `master` and acknowledged by `replicas` replicas (WAIT)."""
     c = conn(master)
     data = {f"{{{tag}}}:{prefix}{i}": f"{prefix}-{i}" for i in range(count)}
@@ -191,7 +219,7 @@ def read_keys(nodes: Sequence[ServerProcess], keys: Sequence[str]) -> dict[str, 
     client = ShardClient(nodes, key_slot(keys[0].encode()))
     values: list[Any] = []
     for i in range(0, len(keys), 500):
-        values.extend(client.connection().mget(keys[i:i + 500]))
+        values.extend(client.connection().mget(keys[i : i + 500]))
     client.close()
     return dict(zip(keys, values, strict=True))
 
@@ -205,11 +233,15 @@ def dataset(node: ServerProcess) -> dict[bytes, bytes]:
     return {k: v for k, v in out.items() if v is not None}
 
 
-def wait_same_dataset(replica: ServerProcess, master: ServerProcess,
-                      nodes: Sequence[ServerProcess]) -> None:
+def wait_same_dataset(
+    replica: ServerProcess, master: ServerProcess, nodes: Sequence[ServerProcess]
+) -> None:
     """S-4: the replica's link is up and it holds its master's dataset."""
-    wait_until(f"{replica} is up with its master's dataset",
-               lambda: link_up(replica) and dataset(replica) == dataset(master), nodes)
+    wait_until(
+        f"{replica} is up with its master's dataset",
+        lambda: link_up(replica) and dataset(replica) == dataset(master),
+        nodes,
+    )
 
 
 def command(c: redis.Redis, *args: str) -> Any:
@@ -257,9 +289,13 @@ class ShardClient:
             port = self.owner()
             if port is None:
                 raise redis.ConnectionError(f"nobody serves slot {self.slot}")
-            self.conn = redis.Redis(port=port, socket_timeout=2, socket_connect_timeout=1,
-                                    retry=Retry(NoBackoff(), 0),
-                                    single_connection_client=True)
+            self.conn = redis.Redis(
+                port=port,
+                socket_timeout=2,
+                socket_connect_timeout=1,
+                retry=Retry(NoBackoff(), 0),
+                single_connection_client=True,
+            )
         return self.conn
 
     def invalidate(self) -> None:
@@ -336,8 +372,9 @@ class Workload:
         self.thread.join(30)
         self.client.close()
 
-    def wait_for(self, what: str, count: Callable[[], int], more: int,
-                 nodes: Sequence[ServerProcess]) -> None:
+    def wait_for(
+        self, what: str, count: Callable[[], int], more: int, nodes: Sequence[ServerProcess]
+    ) -> None:
         target = count() + more
         wait_until(f"{what} ({more} more)", lambda: count() >= target, nodes)
 
@@ -362,13 +399,18 @@ def test_c01_kill_master_under_w1_w2(kind: str, tmp_path: Path) -> None:
             work.wait_for("replicated writes", work.replicated, 200, nodes)
             kill(master)
             survivors = [n for n in nodes if n is not master]
-            wait_until("the replica is promoted", lambda: role(replica) == "master",
-                       survivors)
+            wait_until("the replica is promoted", lambda: role(replica) == "master", survivors)
             work.wait_for("writes acked by the new master", work.acked, 20, survivors)
             restart(master)
-            wait_until("the old master follows its successor",
-                       lambda: role(master) == "slave"
-                       and master_of(master) == node_id(replica) and link_up(master), nodes)
+            wait_until(
+                "the old master follows its successor",
+                lambda: (
+                    role(master) == "slave"
+                    and master_of(master) == node_id(replica)
+                    and link_up(master)
+                ),
+                nodes,
+            )
             work.wait_for("writes replicated to the old master", work.replicated, 100, nodes)
         finally:
             work.finish()
@@ -381,23 +423,24 @@ def test_c01_kill_master_under_w1_w2(kind: str, tmp_path: Path) -> None:
 KILL_LOOP_ROUNDS = 6
 
 
-def kill_round(nodes: list[ServerProcess], victim: ServerProcess, round_: int,
-               data: dict[str, str]) -> None:
+def kill_round(
+    nodes: list[ServerProcess], victim: ServerProcess, round_: int, data: dict[str, str]
+) -> None:
     """One round of the kill loop: writes, the kill, the takeover, writes, the restart."""
     for master in (n for n in nodes if role(n) == "master"):
-        data |= write_replicated(master, tag_on(master, f"r{round_}x"), 10,
-                                 prefix=f"a{round_}")
+        data |= write_replicated(master, tag_on(master, f"r{round_}x"), 10, prefix=f"a{round_}")
     heir = replicas_of(victim, nodes)[0] if role(victim) == "master" else None
     kill(victim)
     live = [n for n in nodes if n is not victim]
     if heir is not None:
-        wait_until(f"round {round_}: {heir} takes over from {victim}",
-                   lambda: role(heir) == "master", live)
-    wait_until(f"round {round_}: the cluster is ok without {victim}", lambda: all_ok(live),
-               live)
+        wait_until(
+            f"round {round_}: {heir} takes over from {victim}", lambda: role(heir) == "master", live
+        )
+    wait_until(f"round {round_}: the cluster is ok without {victim}", lambda: all_ok(live), live)
     for master in (n for n in live if role(n) == "master"):
-        data |= write_replicated(master, tag_on(master, f"r{round_}y"), 10, replicas=0,
-                                 prefix=f"b{round_}")
+        data |= write_replicated(
+            master, tag_on(master, f"r{round_}y"), 10, replicas=0, prefix=f"b{round_}"
+        )
     restart(victim)
     synced(nodes)
     if heir is not None:
@@ -437,19 +480,26 @@ def test_c06_freshest_replica_wins(kind: str, tmp_path: Path) -> None:
             during = write_replicated(master, tag, 200, replicas=1, prefix="during")
             kill(master)
             others = [n for n in nodes if n not in (master, stale)]
-            wait_until("a replica is promoted", lambda: role(fresh) == "master"
-                       and all_ok(others), others)
+            wait_until(
+                "a replica is promoted", lambda: role(fresh) == "master" and all_ok(others), others
+            )
         finally:
             stale.proc.send_signal(signal.SIGCONT)
         live = [n for n in nodes if n is not master]
-        wait_until("the stale replica follows the fresh one",
-                   lambda: master_of(stale) == node_id(fresh) and link_up(stale), live)
+        wait_until(
+            "the stale replica follows the fresh one",
+            lambda: master_of(stale) == node_id(fresh) and link_up(stale),
+            live,
+        )
         assert read_keys(live, list(before)) == {k: v.encode() for k, v in before.items()}
         assert read_keys(live, list(during)) == {k: v.encode() for k, v in during.items()}
         wait_same_dataset(stale, fresh, live)
         restart(master)
-        wait_until("the old master follows the fresh replica",
-                   lambda: master_of(master) == node_id(fresh) and link_up(master), nodes)
+        wait_until(
+            "the old master follows the fresh replica",
+            lambda: master_of(master) == node_id(fresh) and link_up(master),
+            nodes,
+        )
         cluster_procs.wait_settled(nodes)
 
 
@@ -464,27 +514,41 @@ def test_c09_double_failover_then_update_on_rejoin(kind: str, tmp_path: Path) ->
         master_id = node_id(master)
         kill(master)
         live = [n for n in nodes if n is not master]
-        wait_until("one replica wins the first election",
-                   lambda: any(role(n) == "master" for n in first_pair) and all_ok(live),
-                   live)
+        wait_until(
+            "one replica wins the first election",
+            lambda: any(role(n) == "master" for n in first_pair) and all_ok(live),
+            live,
+        )
         winner = next(n for n in first_pair if role(n) == "master")
         last = next(n for n in first_pair if n is not winner)
-        wait_until("the other replica follows the winner",
-                   lambda: master_of(last) == node_id(winner) and link_up(last), live)
+        wait_until(
+            "the other replica follows the winner",
+            lambda: master_of(last) == node_id(winner) and link_up(last),
+            live,
+        )
         data |= write_replicated(winner, tag, 50, replicas=1, prefix="w")
         kill(winner)
         live = [n for n in live if n is not winner]
-        wait_until("the last replica wins the second election",
-                   lambda: role(last) == "master" and all_ok(live), live)
+        wait_until(
+            "the last replica wins the second election",
+            lambda: role(last) == "master" and all_ok(live),
+            live,
+        )
         epoch = int(myself(last)[6])
         restart(master)  # its nodes.conf still says it owns the slots, at an older epoch
-        wait_until("the old master accepts the newer config (UPDATE) and follows the last "
-                   "winner", lambda: role(master) == "slave"
-                   and master_of(master) == node_id(last) and link_up(master),
-                   nodes)
+        wait_until(
+            "the old master accepts the newer config (UPDATE) and follows the last winner",
+            lambda: (
+                role(master) == "slave" and master_of(master) == node_id(last) and link_up(master)
+            ),
+            nodes,
+        )
         restart(winner)
-        wait_until("the first winner follows the last one too",
-                   lambda: master_of(winner) == node_id(last) and link_up(winner), nodes)
+        wait_until(
+            "the first winner follows the last one too",
+            lambda: master_of(winner) == node_id(last) and link_up(winner),
+            nodes,
+        )
         assert node_id(master) == master_id and int(myself(last)[6]) == epoch
         assert read_keys(nodes, list(data)) == {k: v.encode() for k, v in data.items()}
         wait_same_dataset(master, last, nodes)
@@ -502,29 +566,44 @@ def test_c11_takeover_with_a_majority_of_masters_dead(kind: str, tmp_path: Path)
         kill(dead1)
         kill(dead2)
         live = [n for n in nodes if n not in (dead1, dead2)]
-        wait_until("the survivors see the cluster down",
-                   lambda: all("cluster_state:fail" in cluster_procs.call(n, "CLUSTER", "INFO")
-                               for n in live), live)
+        wait_until(
+            "the survivors see the cluster down",
+            lambda: all(
+                "cluster_state:fail" in cluster_procs.call(n, "CLUSTER", "INFO") for n in live
+            ),
+            live,
+        )
         # One master left cannot make the quorum that turns PFAIL into FAIL, so no replica
         # starts an election on its own.
         dead_ids = {node_id(heir1): master_of(heir1), node_id(heir2): master_of(heir2)}
-        wait_until("the dead masters are flagged fail? (PFAIL) everywhere",
-                   lambda: all(sum(f[0] in dead_ids.values() and "fail?" in f[2].split(",")
-                                   for f in nodes_view(n)) == 2 for n in live), live)
+        wait_until(
+            "the dead masters are flagged fail? (PFAIL) everywhere",
+            lambda: all(
+                sum(f[0] in dead_ids.values() and "fail?" in f[2].split(",") for f in nodes_view(n))
+                == 2
+                for n in live
+            ),
+            live,
+        )
         time.sleep(NODE_TIMEOUT_MS / 1000 * 2)
         assert role(heir1) == role(heir2) == "slave"
         assert not any("fail" in f[2].split(",") for n in live for f in nodes_view(n))
         for heir in (heir1, heir2):
             assert cluster_procs.call(heir, "CLUSTER", "FAILOVER", "TAKEOVER") == "OK"
-        wait_until("both heirs are masters and the cluster is ok",
-                   lambda: role(heir1) == role(heir2) == "master" and all_ok(live), live)
+        wait_until(
+            "both heirs are masters and the cluster is ok",
+            lambda: role(heir1) == role(heir2) == "master" and all_ok(live),
+            live,
+        )
         for keys in data.values():
             assert read_keys(live, list(keys)) == {k: v.encode() for k, v in keys.items()}
         restart(dead1)
         restart(dead2)
-        wait_until("the dead masters, restarted, follow their heirs",
-                   lambda: master_of(dead1) == node_id(heir1)
-                   and master_of(dead2) == node_id(heir2), nodes)
+        wait_until(
+            "the dead masters, restarted, follow their heirs",
+            lambda: master_of(dead1) == node_id(heir1) and master_of(dead2) == node_id(heir2),
+            nodes,
+        )
         wait_same_dataset(dead1, heir1, nodes)
         wait_same_dataset(dead2, heir2, nodes)
         cluster_procs.wait_settled(nodes)
@@ -535,21 +614,32 @@ def test_c12_nofailover_replica_leaves_slots_down(kind: str, tmp_path: Path) -> 
     with formed(kind, tmp_path, "--cluster-replica-no-failover", "yes") as nodes:
         master, replica = a_master_with_replica(nodes)
         rid, mid = node_id(replica), node_id(master)
-        wait_until("every node sees the replica's nofailover flag",
-                   lambda: all(any(f[0] == rid and "nofailover" in f[2].split(",")
-                                   for f in nodes_view(n)) for n in nodes), nodes)
+        wait_until(
+            "every node sees the replica's nofailover flag",
+            lambda: all(
+                any(f[0] == rid and "nofailover" in f[2].split(",") for f in nodes_view(n))
+                for n in nodes
+            ),
+            nodes,
+        )
         kill(master)
         live = [n for n in nodes if n is not master]
-        wait_until("the survivors see the cluster down",
-                   lambda: all("cluster_state:fail" in cluster_procs.call(n, "CLUSTER", "INFO")
-                               for n in live), live)
+        wait_until(
+            "the survivors see the cluster down",
+            lambda: all(
+                "cluster_state:fail" in cluster_procs.call(n, "CLUSTER", "INFO") for n in live
+            ),
+            live,
+        )
         time.sleep(NODE_TIMEOUT_MS / 1000 * 3)  # an election would have happened by now
         assert role(replica) == "slave" and master_of(replica) == mid
-        assert all("cluster_state:fail" in cluster_procs.call(n, "CLUSTER", "INFO")
-                   for n in live)
+        assert all("cluster_state:fail" in cluster_procs.call(n, "CLUSTER", "INFO") for n in live)
         restart(master)
-        wait_until("the master is back and the cluster ok",
-                   lambda: role(master) == "master" and all_ok(nodes), nodes)
+        wait_until(
+            "the master is back and the cluster ok",
+            lambda: role(master) == "master" and all_ok(nodes),
+            nodes,
+        )
         assert role(replica) == "slave" and master_of(replica) == node_id(master)
         wait_until("the replica resynced", lambda: link_up(replica), nodes)
         cluster_procs.wait_settled(nodes)
@@ -564,8 +654,10 @@ def test_c07_stale_replica_does_not_fail_over(kind: str, tmp_path: Path) -> None
     with formed(kind, tmp_path) as nodes:
         master, replica = a_master_with_replica(nodes)
         mid = node_id(master)
-        for name, value in (("cluster-replica-validity-factor", "2"),
-                            ("repl-ping-replica-period", "1")):  # 1 s + 2 * NT = 5 s
+        for name, value in (
+            ("cluster-replica-validity-factor", "2"),
+            ("repl-ping-replica-period", "1"),
+        ):  # 1 s + 2 * NT = 5 s
             assert cluster_procs.call(replica, "CONFIG", "SET", name, value) == "OK"
         # The master stays up on the bus but serves no client: the replica's new link
         # cannot get through its handshake.
@@ -575,21 +667,32 @@ def test_c07_stale_replica_does_not_fail_over(kind: str, tmp_path: Path) -> None
         time.sleep(5 + 2 * NODE_TIMEOUT_MS / 1000)  # the data is now too old
         kill(master)
         live = [n for n in nodes if n is not master]
-        wait_until("the survivors see the cluster down",
-                   lambda: all("cluster_state:fail" in cluster_procs.call(n, "CLUSTER", "INFO")
-                               for n in live), live)
-        wait_until("the replica says why it does not fail over",  # logged after NT + 5 s
-                   lambda: "Disconnected from master for longer than allowed"
-                   in replica.log_tail(50), live)
+        wait_until(
+            "the survivors see the cluster down",
+            lambda: all(
+                "cluster_state:fail" in cluster_procs.call(n, "CLUSTER", "INFO") for n in live
+            ),
+            live,
+        )
+        wait_until(
+            "the replica says why it does not fail over",  # logged after NT + 5 s
+            lambda: "Disconnected from master for longer than allowed" in replica.log_tail(50),
+            live,
+        )
         assert role(replica) == "slave" and master_of(replica) == mid
-        assert all("cluster_state:fail" in cluster_procs.call(n, "CLUSTER", "INFO")
-                   for n in live)
+        assert all("cluster_state:fail" in cluster_procs.call(n, "CLUSTER", "INFO") for n in live)
         assert cluster_procs.call(replica, "CLUSTER", "FAILOVER", "FORCE") == "OK"
-        wait_until("the forced replica takes over", lambda: role(replica) == "master"
-                   and all_ok(live), live)
+        wait_until(
+            "the forced replica takes over",
+            lambda: role(replica) == "master" and all_ok(live),
+            live,
+        )
         restart(master)
-        wait_until("the old master follows it",
-                   lambda: master_of(master) == node_id(replica) and link_up(master), nodes)
+        wait_until(
+            "the old master follows it",
+            lambda: master_of(master) == node_id(replica) and link_up(master),
+            nodes,
+        )
         cluster_procs.wait_settled(nodes)
 
 
@@ -608,13 +711,19 @@ def test_c08_replica_migrates_to_an_orphaned_master(kind: str, tmp_path: Path) -
         kill(lost)
         live = [n for n in nodes if n is not lost]
         migrant = min(donors, key=node_id)
-        wait_until("a replica of the master with two migrates to the orphaned one",
-                   lambda: master_of(migrant) == poor_id and link_up(migrant), live)
+        wait_until(
+            "a replica of the master with two migrates to the orphaned one",
+            lambda: master_of(migrant) == poor_id and link_up(migrant),
+            live,
+        )
         assert [master_of(n) for n in donors if n is not migrant] == [node_id(rich)]
         wait_same_dataset(migrant, poor, live)
         restart(lost)
-        wait_until("the restarted replica follows its master again",
-                   lambda: master_of(lost) == poor_id and link_up(lost), nodes)
+        wait_until(
+            "the restarted replica follows its master again",
+            lambda: master_of(lost) == poor_id and link_up(lost),
+            nodes,
+        )
         assert node_id(lost) == lost_id
         assert read_keys(nodes, list(data)) == {k: v.encode() for k, v in data.items()}
         cluster_procs.wait_settled(nodes)
@@ -632,18 +741,28 @@ def test_c34s_replica_killed_outside_a_failover(kind: str, tmp_path: Path) -> No
         kill(replica)
         live = [n for n in nodes if n is not replica]
         mid = node_id(master)
-        wait_until("the others flag the replica as failed",
-                   lambda: all(any(f[1].startswith(f"127.0.0.1:{replica.port}@")
-                                   and "fail" in f[2].split(",") for f in nodes_view(n))
-                               for n in live), live)
+        wait_until(
+            "the others flag the replica as failed",
+            lambda: all(
+                any(
+                    f[1].startswith(f"127.0.0.1:{replica.port}@") and "fail" in f[2].split(",")
+                    for f in nodes_view(n)
+                )
+                for n in live
+            ),
+            live,
+        )
         assert all_ok(live) and cluster_procs.masters(live) == before
         c = conn(master)
         for i in range(100):
             c.set(f"{{{tag}}}:during{i}", i)
         c.close()
         restart(replica)
-        wait_until("the replica is back with its master",
-                   lambda: master_of(replica) == mid and link_up(replica), nodes)
+        wait_until(
+            "the replica is back with its master",
+            lambda: master_of(replica) == mid and link_up(replica),
+            nodes,
+        )
         wait_same_dataset(replica, master, nodes)
         assert cluster_procs.masters(nodes) == before
         assert read_keys(nodes, list(data)) == {k: v.encode() for k, v in data.items()}
@@ -653,8 +772,14 @@ def test_c34s_replica_killed_outside_a_failover(kind: str, tmp_path: Path) -> No
 def cluster_cli(*args: str) -> subprocess.CompletedProcess[str]:
     """`redis-cli --cluster ...`, answering "yes" to a prompt --cluster-yes does not cover
     (fix's "cover the slots with the nodes that have their keys")."""
-    return subprocess.run([procs.redis_cli_bin(), "--cluster", *args], capture_output=True,
-                          text=True, timeout=DEADLINE, check=False, input="yes\n")
+    return subprocess.run(
+        [procs.redis_cli_bin(), "--cluster", *args],
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+        check=False,
+        input="yes\n",
+    )
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -681,15 +806,21 @@ def test_c14_half_migrated_slot_is_fixable(kind: str, tmp_path: Path) -> None:
         def start_migration(source: ServerProcess, target: ServerProcess) -> None:
             setslot(source, "MIGRATING", node_id(target))
             setslot(target, "IMPORTING", node_id(source))
-            assert cluster_procs.call(source, "MIGRATE", "127.0.0.1", str(target.port), key,
-                                      "0", "10000") == "OK"
+            assert (
+                cluster_procs.call(
+                    source, "MIGRATE", "127.0.0.1", str(target.port), key, "0", "10000"
+                )
+                == "OK"
+            )
             assert rc.get(key) == b"xyz"  # ASK followed
 
         def fix(what: str) -> None:
             out = cluster_cli("fix", seed, "--cluster-yes")
-            wait_until(f"{what}: the cluster checks clean after fix\n{out.stdout}",
-                       lambda: all_ok(nodes) and cluster_cli("check", seed).returncode == 0,
-                       nodes)
+            wait_until(
+                f"{what}: the cluster checks clean after fix\n{out.stdout}",
+                lambda: all_ok(nodes) and cluster_cli("check", seed).returncode == 0,
+                nodes,
+            )
             assert rc.get(key) == b"xyz", what
 
         source, target = ends()
@@ -753,19 +884,22 @@ def test_c13_moved_ask_tryagain_during_migration(kind: str, tmp_path: Path) -> N
         assert dst.call("ASKING") == b"+OK\r\n"
         assert dst.call("MGET", k1, k2) == TRYAGAIN
         # the rest moves and the slot is assigned: MOVED everywhere to the target
-        assert src.call("MIGRATE", "127.0.0.1", target.port, "", 0, 5000, "KEYS",
-                        k2) == b"+OK\r\n"
+        assert src.call("MIGRATE", "127.0.0.1", target.port, "", 0, 5000, "KEYS", k2) == b"+OK\r\n"
         assert src.call("MGET", k1, k2) == ask(slot, target)
         for node in (target, source):
-            assert cluster_procs.call(node, "CLUSTER", "SETSLOT", str(slot), "NODE",
-                                      node_id(target)) == "OK"
+            assert (
+                cluster_procs.call(node, "CLUSTER", "SETSLOT", str(slot), "NODE", node_id(target))
+                == "OK"
+            )
         assert src.call("GET", k1) == moved(slot, target)
         assert dst.call("MGET", k1, k2) == b"*2\r\n$3\r\none\r\n$3\r\ntwo\r\n"
         src.close()
         dst.close()
-        wait_until("every node sees the slot on the target",
-                   lambda: all(_owner(n, slot) == target.port for n in nodes),
-                   nodes)
+        wait_until(
+            "every node sees the slot on the target",
+            lambda: all(_owner(n, slot) == target.port for n in nodes),
+            nodes,
+        )
         cluster_procs.wait_settled(nodes)
 
 
@@ -802,7 +936,8 @@ def test_c15_readonly_replica(kind: str, tmp_path: Path) -> None:
         sha = hashlib.sha1(body.encode()).hexdigest().encode()
         assert r.call("EVAL", body, 1, a) == (
             b"-READONLY You can't write against a read only replica. script: %s, "
-            b"on @user_script:1.\r\n" % sha)
+            b"on @user_script:1.\r\n" % sha
+        )
         assert r.call("EVAL", "#!lua\n" + body, 1, a) == moved(slot, master)
         assert r.call("EVAL_RO", "return redis.call('get', KEYS[1])", 1, a) == b"$1\r\n1\r\n"
         assert r.call("MULTI") == b"+OK\r\n"
@@ -811,15 +946,21 @@ def test_c15_readonly_replica(kind: str, tmp_path: Path) -> None:
         assert r.call("EXEC") == b"*2\r\n$1\r\n1\r\n$1\r\n2\r\n"
         assert r.call("MULTI") == b"+OK\r\n"
         assert r.call("HSET", h, "g", "3") == moved(slot, master)
-        assert r.call("EXEC") == (b"-EXECABORT Transaction discarded because of previous "
-                                  b"errors.\r\n")
+        assert r.call("EXEC") == (
+            b"-EXECABORT Transaction discarded because of previous errors.\r\n"
+        )
         # a blocking read on the replica is woken by the replication stream
         r.send("XREAD", "BLOCK", 0, "STREAMS", s, "0")
-        wait_until("the replica's reader is blocked", lambda: "blocked_clients:1" in
-                   cluster_procs.call(replica, "INFO", "clients"), nodes)
+        wait_until(
+            "the replica's reader is blocked",
+            lambda: "blocked_clients:1" in cluster_procs.call(replica, "INFO", "clients"),
+            nodes,
+        )
         assert m.call("XADD", s, "1-1", "foo", "bar") == b"$3\r\n1-1\r\n"
-        expected = (b"*1\r\n*2\r\n$%d\r\n%s\r\n*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$3\r\nfoo\r\n"
-                    b"$3\r\nbar\r\n" % (len(s), s.encode()))
+        expected = (
+            b"*1\r\n*2\r\n$%d\r\n%s\r\n*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$3\r\nfoo\r\n"
+            b"$3\r\nbar\r\n" % (len(s), s.encode())
+        )
         assert r.read_reply() == expected
         assert r.call("READWRITE") == b"+OK\r\n"
         assert r.call("GET", a) == moved(slot, master)

@@ -74,8 +74,9 @@ def test_redis_cli_talks_to_slotd(slotd_proc: ServerProcess) -> None:
     cli = redis_cli_bin()
     host, port = slotd_proc.addr
     run = [cli, "-h", host, "-p", str(port)]
-    out = subprocess.run([*run, "CONFIG", "GET", "save"], capture_output=True, timeout=60,
-                         check=True)
+    out = subprocess.run(
+        [*run, "CONFIG", "GET", "save"], capture_output=True, timeout=60, check=True
+    )
     assert out.stdout.splitlines()[0] == b"save"
     info = subprocess.run([*run, "INFO", "server"], capture_output=True, timeout=60, check=True)
     assert b"redis_version:7.0.15" in info.stdout
@@ -84,8 +85,12 @@ def test_redis_cli_talks_to_slotd(slotd_proc: ServerProcess) -> None:
 def test_redis_benchmark_runs(slotd_proc: ServerProcess) -> None:
     bench = redis_cli_bin().replace("redis-cli", "redis-benchmark")
     host, port = slotd_proc.addr
-    out = subprocess.run([bench, "-h", host, "-p", str(port), "-n", "200", "-c", "2", "-q",
-                          "-t", "ping,set,get"], capture_output=True, timeout=120, check=True)
+    out = subprocess.run(
+        [bench, "-h", host, "-p", str(port), "-n", "200", "-c", "2", "-q", "-t", "ping,set,get"],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
     assert out.stdout.count(b"requests per second") >= 3, out.stdout + out.stderr
 
 

@@ -35,8 +35,13 @@ def test_ioredis_cluster_workload(kind: str, tmp_path: Path) -> None:
     if kind == "redis":
         procs.redis_server_bin()
     with cluster_procs.cluster(kind, tmp_path) as nodes:
-        out = subprocess.run([node, "cluster_workload.js", "127.0.0.1", str(nodes[0].port)],
-                             cwd=WORKLOAD, capture_output=True, text=True, timeout=120,
-                             check=False)
+        out = subprocess.run(
+            [node, "cluster_workload.js", "127.0.0.1", str(nodes[0].port)],
+            cwd=WORKLOAD,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert out.returncode == 0, f"{out.stdout}\n{out.stderr}\n{cluster_procs.logs(nodes)}"
         assert '"ok":true' in out.stdout and '"masters":3' in out.stdout

@@ -20,7 +20,7 @@ from tests.procs import ServerProcess
 from tests.rawclient import RawClient
 
 Factory = Callable[..., ServerProcess]
-MONITOR_LINE = re.compile(rb'\+\d+\.\d{6} \[(\d+) 127\.0\.0\.1:\d+\] (.*)\r\n')
+MONITOR_LINE = re.compile(rb"\+\d+\.\d{6} \[(\d+) 127\.0\.0\.1:\d+\] (.*)\r\n")
 
 
 def info(server: ServerProcess, section: str) -> dict[str, str]:
@@ -37,8 +37,9 @@ def read_lines(client: RawClient, count: int) -> list[bytes]:
 
 
 @pytest.mark.parametrize("kind", ["slotd", "redis"])
-def test_monitor_streams_other_clients_commands(kind: str, slotd_proc: ServerProcess,
-                                                redis_proc: ServerProcess) -> None:
+def test_monitor_streams_other_clients_commands(
+    kind: str, slotd_proc: ServerProcess, redis_proc: ServerProcess
+) -> None:
     server = slotd_proc if kind == "slotd" else redis_proc
     with RawClient(*server.addr) as mon, RawClient(*server.addr) as c:
         assert mon.call("MONITOR") == b"+OK\r\n"
@@ -123,8 +124,12 @@ def test_info_counts_traffic_and_keyspace(slotd_factory: Factory) -> None:
     after = info(server, "stats")
     info_request = len(b"*2\r\n$4\r\nINFO\r\n$5\r\nstats\r\n")
     assert int(after["total_net_input_bytes"]) - int(before["total_net_input_bytes"]) == (
-        len(request) + 2 * len(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n") + 6 + len(b"*1\r\n$6\r\nNOSUCH\r\n")
-        + info_request)
+        len(request)
+        + 2 * len(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n")
+        + 6
+        + len(b"*1\r\n$6\r\nNOSUCH\r\n")
+        + info_request
+    )
     assert int(after["total_net_output_bytes"]) > int(before["total_net_output_bytes"])
     assert int(after["total_commands_processed"]) - int(before["total_commands_processed"]) == 4
     assert (after["keyspace_hits"], after["keyspace_misses"]) == ("1", "1")
@@ -148,11 +153,18 @@ def test_instantaneous_ops_under_load(slotd_factory: Factory) -> None:
 
 
 @pytest.mark.parametrize("kind", ["slotd", "redis"])
-def test_slowlog_and_latency_time_a_real_sleep(kind: str, slotd_factory: Factory,
-                                               redis_factory: Factory) -> None:
+def test_slowlog_and_latency_time_a_real_sleep(
+    kind: str, slotd_factory: Factory, redis_factory: Factory
+) -> None:
     start = slotd_factory if kind == "slotd" else redis_factory
-    server = start("--enable-debug-command", "yes", "--slowlog-log-slower-than", "40000",
-                   "--latency-monitor-threshold", "40")
+    server = start(
+        "--enable-debug-command",
+        "yes",
+        "--slowlog-log-slower-than",
+        "40000",
+        "--latency-monitor-threshold",
+        "40",
+    )
     with RawClient(*server.addr) as c:
         c.call("PING")
         assert c.call("DEBUG", "SLEEP", "0.05") == b"+OK\r\n"
@@ -182,11 +194,15 @@ def start_with_file(kind: str, directory: Path) -> ServerProcess:
     """A server started as `<binary> <config file> --port ...` (the file must come first)."""
     conf = directory / "redis.conf"
     if kind == "slotd":
-        return procs.start("slotd", lambda port: procs.slotd_command(
-            port, directory, config_file=conf), directory)
+        return procs.start(
+            "slotd", lambda port: procs.slotd_command(port, directory, config_file=conf), directory
+        )
     binary = procs.redis_server_bin()
-    return procs.start("redis", lambda port: [binary, str(conf), *procs.redis_command(
-        binary, port, directory)[1:]], directory)
+    return procs.start(
+        "redis",
+        lambda port: [binary, str(conf), *procs.redis_command(binary, port, directory)[1:]],
+        directory,
+    )
 
 
 def rewritten(kind: str, directory: Path) -> str:
@@ -222,15 +238,18 @@ def split_tail(text: str) -> tuple[str, list[str]]:
 def test_config_rewrite_matches_redis(tmp_path: Path) -> None:
     ours = rewritten("slotd", tmp_path / "slotd")
     assert split_tail(ours) == split_tail(rewritten("redis", tmp_path / "redis"))
-    assert ours.startswith("# a comment\n# an indented comment\n\nmaxmemory 1gb\n\nhz 10\n"
-                           'save ""\n\nreplica-read-only yes\n'
-                           "client-output-buffer-limit normal 1mb 2mb 3\n")
+    assert ours.startswith(
+        "# a comment\n# an indented comment\n\nmaxmemory 1gb\n\nhz 10\n"
+        'save ""\n\nreplica-read-only yes\n'
+        "client-output-buffer-limit normal 1mb 2mb 3\n"
+    )
 
 
 def test_config_rewrite_without_a_file(slotd_proc: ServerProcess) -> None:
     with RawClient(*slotd_proc.addr) as c:
         assert c.call("CONFIG", "REWRITE") == (
-            b"-ERR The server is running without a config file\r\n")
+            b"-ERR The server is running without a config file\r\n"
+        )
 
 
 _HASH_ORDERED = ("cmdstat_", "latency_percentiles_usec_")
@@ -255,8 +274,7 @@ def _info_workload(r: redis.Redis) -> None:
         r.execute_command("NOSUCHCOMMAND")
 
 
-def test_redis_py_parses_every_info_section(slotd_factory: Factory,
-                                            redis_factory: Factory) -> None:
+def test_redis_py_parses_every_info_section(slotd_factory: Factory, redis_factory: Factory) -> None:
     """redis-py's info() on slotd gives the same fields, with values of the same Python types
     (int, float, str, or the dicts of keyspace/commandstats/errorstats/latencystats lines),
     as on redis-server after the same commands, for every section and selector."""
@@ -264,18 +282,38 @@ def test_redis_py_parses_every_info_section(slotd_factory: Factory,
     for server in (slotd_factory(), redis_factory()):
         with redis.Redis(*server.addr, driver_info=None) as r:
             _info_workload(r)
-            parsed.append({name: r.info(name) for name in (
-                "server", "clients", "memory", "persistence", "stats", "replication", "cpu",
-                "modules", "commandstats", "errorstats", "latencystats", "cluster",
-                "keyspace", "default", "all", "everything")} | {
-                "several": r.info("keyspace", "errorstats")})
+            parsed.append(
+                {
+                    name: r.info(name)
+                    for name in (
+                        "server",
+                        "clients",
+                        "memory",
+                        "persistence",
+                        "stats",
+                        "replication",
+                        "cpu",
+                        "modules",
+                        "commandstats",
+                        "errorstats",
+                        "latencystats",
+                        "cluster",
+                        "keyspace",
+                        "default",
+                        "all",
+                        "everything",
+                    )
+                }
+                | {"several": r.info("keyspace", "errorstats")}
+            )
     ours, theirs = parsed
     for selector in theirs:
         mine, real = ours[selector], theirs[selector]
         assert sorted(mine) == sorted(real), selector
         # Per-command lines come in the order of Redis's command hash table, not ours.
         assert [f for f in mine if not f.startswith(_HASH_ORDERED)] == [
-            f for f in real if not f.startswith(_HASH_ORDERED)], selector
+            f for f in real if not f.startswith(_HASH_ORDERED)
+        ], selector
         for field, value in real.items():
             assert type(mine[field]) is type(value), (selector, field, mine[field], value)
             if isinstance(value, dict):
@@ -285,8 +323,13 @@ def test_redis_py_parses_every_info_section(slotd_factory: Factory,
     assert everything["db3"] == {"keys": 1, "expires": 0, "avg_ttl": 0}
     assert "db2" not in everything
     real = theirs["everything"]
-    for field in ("errorstat_ERR", "db3", "total_error_replies", "keyspace_hits",
-                  "keyspace_misses"):
+    for field in (
+        "errorstat_ERR",
+        "db3",
+        "total_error_replies",
+        "keyspace_hits",
+        "keyspace_misses",
+    ):
         assert everything[field] == real[field], field
     for field in ("cmdstat_get", "cmdstat_set", "cmdstat_eval", "cmdstat_incrby"):
         for counter in ("calls", "rejected_calls", "failed_calls"):
@@ -294,7 +337,8 @@ def test_redis_py_parses_every_info_section(slotd_factory: Factory,
     assert set(everything["latency_percentiles_usec_get"]) == {"p50", "p99", "p99.9"}
     assert ours["several"].keys() == {"db0", "db3", "errorstat_ERR"}
     assert ours["default"].keys() == ours["all"].keys() - {
-        k for k in ours["all"] if k.startswith(("cmdstat_", "latency_percentiles_usec_"))}
+        k for k in ours["all"] if k.startswith(("cmdstat_", "latency_percentiles_usec_"))
+    }
 
 
 RENAMES = 'rename-command FLUSHALL ""\nrename-command CONFIG MYCONFIG\nrename-command get Fetch\n'
@@ -312,14 +356,29 @@ def test_rename_command_matches_redis(tmp_path: Path) -> None:
         server = start_with_file(kind, directory)
         try:
             with RawClient(*server.addr) as c:
-                replies.append([c.call(*args) for args in (
-                    ("FLUSHALL",), ("CONFIG", "GET", "hz"), ("MYCONFIG", "GET", "hz"),
-                    ("SET", "a", "1"), ("FETCH", "a"), ("get", "a"),
-                    ("COMMAND", "INFO", "fetch"), ("COMMAND", "GETKEYS", "fetch", "a"),
-                    ("ACL", "SETUSER", "u", "+get"), ("ACL", "SETUSER", "u", "+fetch"),
-                    ("EVAL", "return redis.call('fetch', 'a')", "0"),
-                    ("EVAL", "return redis.call('get', 'a')", "0"),
-                    ("MULTI",), ("fetch", "a"), ("EXEC",), ("MYCONFIG", "REWRITE"))])
+                replies.append(
+                    [
+                        c.call(*args)
+                        for args in (
+                            ("FLUSHALL",),
+                            ("CONFIG", "GET", "hz"),
+                            ("MYCONFIG", "GET", "hz"),
+                            ("SET", "a", "1"),
+                            ("FETCH", "a"),
+                            ("get", "a"),
+                            ("COMMAND", "INFO", "fetch"),
+                            ("COMMAND", "GETKEYS", "fetch", "a"),
+                            ("ACL", "SETUSER", "u", "+get"),
+                            ("ACL", "SETUSER", "u", "+fetch"),
+                            ("EVAL", "return redis.call('fetch', 'a')", "0"),
+                            ("EVAL", "return redis.call('get', 'a')", "0"),
+                            ("MULTI",),
+                            ("fetch", "a"),
+                            ("EXEC",),
+                            ("MYCONFIG", "REWRITE"),
+                        )
+                    ]
+                )
         finally:
             server.stop()
         assert (directory / "redis.conf").read_text().startswith(RENAMES)

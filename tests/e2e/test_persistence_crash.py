@@ -94,10 +94,11 @@ def test_kill9_during_writes_keeps_acknowledged_writes(tmp_path: Path, fsync: st
             # a power cut would show the difference between the policies.
             missing = []
             for start_at in range(0, len(acked), 1000):
-                chunk = acked[start_at:start_at + 1000]
+                chunk = acked[start_at : start_at + 1000]
                 reply = client.call("MGET", *[f"k{i}" for i in chunk])
                 expected = b"*%d\r\n" % len(chunk) + b"".join(
-                    b"$%d\r\n%d\r\n" % (len(str(i)), i) for i in chunk)
+                    b"$%d\r\n%d\r\n" % (len(str(i)), i) for i in chunk
+                )
                 if reply != expected:
                     missing.append(chunk[0])
             assert not missing, f"acknowledged writes lost in the chunks from {missing}"
@@ -139,10 +140,16 @@ def test_kill9_during_bgsave_leaves_a_good_snapshot(tmp_path: Path) -> None:
             assert client.call("DBSIZE") == b":20000\r\n"
             # The previous snapshot, or the new one if its rename came first: never a mix.
             values = {client.call("GET", f"key:{i}") for i in (7, 19_999)}
-            assert values in ({b"$20\r\nold-7old-7old-7old-7\r\n",
-                               b"$36\r\nold-19999old-19999old-19999old-19999\r\n"},
-                              {b"$20\r\nnew-7new-7new-7new-7\r\n",
-                               b"$36\r\nnew-19999new-19999new-19999new-19999\r\n"})
+            assert values in (
+                {
+                    b"$20\r\nold-7old-7old-7old-7\r\n",
+                    b"$36\r\nold-19999old-19999old-19999old-19999\r\n",
+                },
+                {
+                    b"$20\r\nnew-7new-7new-7new-7\r\n",
+                    b"$36\r\nnew-19999new-19999new-19999new-19999\r\n",
+                },
+            )
     finally:
         again.stop()
 
@@ -152,11 +159,13 @@ def test_kill9_during_bgrewriteaof_leaves_a_loadable_aof(tmp_path: Path) -> None
     populate(server, 20_000, "old")
     with RawClient(*server.addr) as client:
         assert client.call("BGREWRITEAOF") == (
-            b"+Background append only file rewriting started\r\n")
+            b"+Background append only file rewriting started\r\n"
+        )
         assert client.call("SET", "after", "rewrite-started") == b"+OK\r\n"
     kill9(server)
-    check_tool("redis-check-aof", "REDIS_CHECK_AOF",
-               tmp_path / "appendonlydir" / "appendonly.aof.manifest")
+    check_tool(
+        "redis-check-aof", "REDIS_CHECK_AOF", tmp_path / "appendonlydir" / "appendonly.aof.manifest"
+    )
     again = start(tmp_path, "--appendonly", "yes")
     try:
         with RawClient(*again.addr) as client:
@@ -205,8 +214,14 @@ def test_torn_aof_tail_is_truncated_on_restart(tmp_path: Path) -> None:
     with open(incr, "ab") as f:
         f.write(b"*2\r\n$3\r\nDEL\r\n$5\r\nwh")
     refused = subprocess.run(
-        procs.slotd_command(procs.free_port(), tmp_path, "--appendonly", "yes",
-                            "--aof-load-truncated", "no"),
-        cwd=tmp_path, capture_output=True, text=True, timeout=60, env=procs.child_env())
+        procs.slotd_command(
+            procs.free_port(), tmp_path, "--appendonly", "yes", "--aof-load-truncated", "no"
+        ),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=procs.child_env(),
+    )
     assert refused.returncode == 1
     assert "Unexpected end of file reading the append only file" in refused.stdout

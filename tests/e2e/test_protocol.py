@@ -234,8 +234,9 @@ def test_maxclients(slotd_factory: Factory, redis_factory: Factory) -> None:
             clients.pop().close()
             clients.append(connect_ready(server))
             # At least the one refused above (connect_ready's retries may add some).
-            assert re.search(rb"rejected_connections:[1-9]\d*\r\n",
-                             clients[-1].call("INFO", "stats"))
+            assert re.search(
+                rb"rejected_connections:[1-9]\d*\r\n", clients[-1].call("INFO", "stats")
+            )
         finally:
             for c in clients:
                 c.close()
@@ -309,8 +310,10 @@ def test_tcp_keepalive_is_set_on_accepted_sockets() -> None:
     probes (0 leaves keepalive off)."""
     from node.server import _keepalive
 
-    with socket.create_server(("127.0.0.1", 0)) as listener, \
-            socket.create_connection(listener.getsockname()):
+    with (
+        socket.create_server(("127.0.0.1", 0)) as listener,
+        socket.create_connection(listener.getsockname()),
+    ):
         accepted, _ = listener.accept()
         with accepted:
             _keepalive(accepted, 0)
@@ -318,9 +321,10 @@ def test_tcp_keepalive_is_set_on_accepted_sockets() -> None:
             _keepalive(accepted, 300)
             assert accepted.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
             if hasattr(socket, "TCP_KEEPIDLE"):
-                assert [accepted.getsockopt(socket.IPPROTO_TCP, opt) for opt in (
-                    socket.TCP_KEEPIDLE, socket.TCP_KEEPINTVL, socket.TCP_KEEPCNT)] == [
-                    300, 100, 3]
+                assert [
+                    accepted.getsockopt(socket.IPPROTO_TCP, opt)
+                    for opt in (socket.TCP_KEEPIDLE, socket.TCP_KEEPINTVL, socket.TCP_KEEPCNT)
+                ] == [300, 100, 3]
 
 
 class _UnixClient(RawClient):
@@ -338,16 +342,27 @@ def _unix_session(path: Path) -> list[bytes]:
     ids masked."""
     with _UnixClient(path) as monitor, _UnixClient(path) as c:
         assert monitor.call("MONITOR") == b"+OK\r\n"
-        out = [c.call("SET", "k", "v"), c.call("CLIENT", "INFO"), monitor.read_reply(),
-               monitor.read_reply()]
-    masked = [re.sub(rb"\d+\.\d{6} |id=\d+ |fd=\d+ |qbuf=\d+ |qbuf-free=\d+ |argv-mem=\d+ |"
-                     rb"tot-mem=\d+ |rbs=\d+ |rbp=\d+ |age=\d+ |idle=\d+ |\$\d+", b"", part)
-              for part in out]
+        out = [
+            c.call("SET", "k", "v"),
+            c.call("CLIENT", "INFO"),
+            monitor.read_reply(),
+            monitor.read_reply(),
+        ]
+    masked = [
+        re.sub(
+            rb"\d+\.\d{6} |id=\d+ |fd=\d+ |qbuf=\d+ |qbuf-free=\d+ |argv-mem=\d+ |"
+            rb"tot-mem=\d+ |rbs=\d+ |rbp=\d+ |age=\d+ |idle=\d+ |\$\d+",
+            b"",
+            part,
+        )
+        for part in out
+    ]
     return [part.replace(str(path).encode(), b"PATH") for part in masked]
 
 
-def test_unix_socket_clients(slotd_factory: Factory, redis_factory: Factory,
-                             tmp_path: Path) -> None:
+def test_unix_socket_clients(
+    slotd_factory: Factory, redis_factory: Factory, tmp_path: Path
+) -> None:
     """unixsocket/unixsocketperm: the socket file with its mode, clients named by the path
     (CLIENT INFO addr/laddr, flag U, MONITOR's unix:<path>), and the file removed at exit."""
     sessions = []
@@ -361,8 +376,9 @@ def test_unix_socket_clients(slotd_factory: Factory, redis_factory: Factory,
     assert sessions[0] == sessions[1]
 
 
-def test_config_set_port_and_bind_move_the_listeners(slotd_factory: Factory,
-                                                     redis_factory: Factory) -> None:
+def test_config_set_port_and_bind_move_the_listeners(
+    slotd_factory: Factory, redis_factory: Factory
+) -> None:
     """CONFIG SET port listens on the new port and closes the old one; a port in use or a
     bind address that does not exist fail with Redis's errors and change nothing."""
     from tests.procs import free_port
@@ -372,10 +388,12 @@ def test_config_set_port_and_bind_move_the_listeners(slotd_factory: Factory,
         with busy, RawClient(*server.addr) as c:
             assert c.call("CONFIG", "SET", "port", str(busy.getsockname()[1])) == (
                 b"-ERR CONFIG SET failed (possibly related to argument 'port') - Unable to "
-                b"listen on this port. Check server logs.\r\n")
+                b"listen on this port. Check server logs.\r\n"
+            )
             assert c.call("CONFIG", "SET", "bind", "198.51.100.1") == (
                 b"-ERR CONFIG SET failed (possibly related to argument 'bind') - Failed to "
-                b"bind to specified addresses.\r\n")
+                b"bind to specified addresses.\r\n"
+            )
             assert c.call("CONFIG", "GET", "bind") == b"*2\r\n$4\r\nbind\r\n$9\r\n127.0.0.1\r\n"
             assert_pong(server)
             new_port = free_port()
@@ -390,8 +408,9 @@ def test_config_set_port_and_bind_move_the_listeners(slotd_factory: Factory,
         assert_pong(server)
 
 
-def test_proto_max_bulk_len_applies_to_connected_clients(slotd_factory: Factory,
-                                                         redis_factory: Factory) -> None:
+def test_proto_max_bulk_len_applies_to_connected_clients(
+    slotd_factory: Factory, redis_factory: Factory
+) -> None:
     for server in (slotd_factory(), redis_factory()):
         with RawClient(*server.addr) as early, RawClient(*server.addr) as admin:
             assert early.call("PING") == PONG

@@ -35,8 +35,9 @@ def slotd_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Ser
 
 
 def redis_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    out = subprocess.run([procs.redis_cli_bin(), *args], capture_output=True, text=True,
-                         timeout=timeout, check=False)
+    out = subprocess.run(
+        [procs.redis_cli_bin(), *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
     assert out.returncode == 0, f"redis-cli {' '.join(args)}:\n{out.stdout}\n{out.stderr}"
     return out
 
@@ -50,8 +51,9 @@ def node_id(node: ServerProcess) -> str:
 
 
 def slot_count(node: ServerProcess) -> int:
-    for fields in (line.split() for line in
-                   cluster_procs.call(node, "CLUSTER", "NODES").splitlines()):
+    for fields in (
+        line.split() for line in cluster_procs.call(node, "CLUSTER", "NODES").splitlines()
+    ):
         if "myself" in fields[2]:
             total = 0
             for spec in fields[8:]:
@@ -67,13 +69,20 @@ def check_ok(nodes: list[ServerProcess]) -> None:
     behind the last SETSLOT)."""
     deadline = time.monotonic() + DEADLINE
     while True:
-        out = subprocess.run([procs.redis_cli_bin(), "--cluster", "check", addr(nodes[0])],
-                             capture_output=True, text=True, timeout=60, check=False)
+        out = subprocess.run(
+            [procs.redis_cli_bin(), "--cluster", "check", addr(nodes[0])],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         if out.returncode == 0 and "[OK] All 16384 slots covered." in out.stdout:
             return
         if time.monotonic() > deadline:
-            pytest.fail(f"redis-cli --cluster check never passed:\n{out.stdout}\n"
-                        f"{cluster_procs.logs(nodes)}")
+            pytest.fail(
+                f"redis-cli --cluster check never passed:\n{out.stdout}\n"
+                f"{cluster_procs.logs(nodes)}"
+            )
         time.sleep(0.5)
 
 
@@ -112,9 +121,18 @@ def test_reshard_1000_slots_under_writes(slotd_cluster: list[ServerProcess]) -> 
     thread = threading.Thread(target=writer)
     thread.start()
     try:
-        redis_cli("--cluster", "reshard", addr(source), "--cluster-from", node_id(source),
-                  "--cluster-to", node_id(target), "--cluster-slots", "1000",
-                  "--cluster-yes")
+        redis_cli(
+            "--cluster",
+            "reshard",
+            addr(source),
+            "--cluster-from",
+            node_id(source),
+            "--cluster-to",
+            node_id(target),
+            "--cluster-slots",
+            "1000",
+            "--cluster-yes",
+        )
     finally:
         stop.set()
         thread.join(timeout=60)
@@ -137,8 +155,9 @@ def test_rebalance(slotd_cluster: list[ServerProcess]) -> None:
     assert sorted(slot_count(m) for m in masters_of(slotd_cluster)) == [5461, 5461, 5462]
 
 
-def test_add_node_as_master_and_replica_then_del_node(slotd_cluster: list[ServerProcess],
-                                                      tmp_path: Path) -> None:
+def test_add_node_as_master_and_replica_then_del_node(
+    slotd_cluster: list[ServerProcess], tmp_path: Path
+) -> None:
     new_master = cluster_procs.start_node("slotd", tmp_path, "--cluster-node-timeout", "2000")
     new_replica = cluster_procs.start_node("slotd", tmp_path, "--cluster-node-timeout", "2000")
     try:
@@ -147,8 +166,15 @@ def test_add_node_as_master_and_replica_then_del_node(slotd_cluster: list[Server
         grown = [*slotd_cluster, new_master]
         cluster_procs.wait_ok(grown)
         master_id = node_id(new_master)
-        out = redis_cli("--cluster", "add-node", addr(new_replica), addr(slotd_cluster[0]),
-                        "--cluster-slave", "--cluster-master-id", master_id)
+        out = redis_cli(
+            "--cluster",
+            "add-node",
+            addr(new_replica),
+            addr(slotd_cluster[0]),
+            "--cluster-slave",
+            "--cluster-master-id",
+            master_id,
+        )
         assert "[OK] New node added correctly." in out.stdout
         grown.append(new_replica)
         cluster_procs.wait_ok(grown)
@@ -172,9 +198,28 @@ def test_add_node_as_master_and_replica_then_del_node(slotd_cluster: list[Server
 
 def test_redis_benchmark_cluster(slotd_cluster: list[ServerProcess]) -> None:
     out = subprocess.run(
-        ["redis-benchmark", "--cluster", "-h", "127.0.0.1", "-p", str(slotd_cluster[0].port),
-         "-t", "set,get", "-n", "3000", "-c", "10", "-r", "1000", "--csv"],
-        capture_output=True, text=True, timeout=300, check=False)
+        [
+            "redis-benchmark",
+            "--cluster",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(slotd_cluster[0].port),
+            "-t",
+            "set,get",
+            "-n",
+            "3000",
+            "-c",
+            "10",
+            "-r",
+            "1000",
+            "--csv",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert '"SET",' in out.stdout and '"GET",' in out.stdout
     assert "Cluster has 3 master nodes" in out.stdout
@@ -188,7 +233,8 @@ def test_redis_py_cluster_sync_and_asyncio(slotd_cluster: list[ServerProcess]) -
         for i in range(200):
             rc.set(f"py{i}", i)
         assert rc.mget_nonatomic([f"py{i}" for i in range(200)]) == [
-            str(i).encode() for i in range(200)]
+            str(i).encode() for i in range(200)
+        ]
     finally:
         rc.close()
 

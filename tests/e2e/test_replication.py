@@ -50,8 +50,9 @@ def info(server: ServerProcess, section: str = "replication") -> dict[str, Any]:
 def synced(master: ServerProcess, replica: ServerProcess) -> bool:
     """The replica's link is up and it applied everything the master produced."""
     mi, ri = info(master), info(replica)
-    return (ri.get("master_link_status") == "up"
-            and ri["slave_repl_offset"] == mi["master_repl_offset"])
+    return (
+        ri.get("master_link_status") == "up" and ri["slave_repl_offset"] == mi["master_repl_offset"]
+    )
 
 
 def wait_synced(master: ServerProcess, replica: ServerProcess) -> None:
@@ -60,8 +61,10 @@ def wait_synced(master: ServerProcess, replica: ServerProcess) -> None:
 
 def wait_online(master: ServerProcess) -> None:
     """The master counts its replica online (it reaps the snapshot child in its cron)."""
-    wait_for(f"{master}'s replica to be online",
-             lambda: (info(master).get("slave0") or {}).get("state") == "online")
+    wait_for(
+        f"{master}'s replica to be online",
+        lambda: (info(master).get("slave0") or {}).get("state") == "online",
+    )
 
 
 def snapshot(server: ServerProcess) -> dict[int, dict[bytes, object]]:
@@ -130,10 +133,12 @@ def kill_master_link(replica: ServerProcess) -> None:
 
 
 @pytest.mark.parametrize("diskless", ["yes", "no"])
-def test_redis_replica_of_slotd(diskless: str, slotd_factory: Factory,
-                                redis_factory: Factory) -> None:
-    master = slotd_factory(*DEBUG, "--repl-diskless-sync", diskless,
-                           "--repl-diskless-sync-delay", "0")
+def test_redis_replica_of_slotd(
+    diskless: str, slotd_factory: Factory, redis_factory: Factory
+) -> None:
+    master = slotd_factory(
+        *DEBUG, "--repl-diskless-sync", diskless, "--repl-diskless-sync-delay", "0"
+    )
     replica = redis_factory(*DEBUG)
     fill(master, "before")
     assert client(replica).replicaof(*master.addr)
@@ -180,10 +185,12 @@ def test_redis_replica_of_slotd(diskless: str, slotd_factory: Factory,
 
 
 @pytest.mark.parametrize("diskless", ["yes", "no"])
-def test_slotd_replica_of_redis(diskless: str, slotd_factory: Factory,
-                                redis_factory: Factory) -> None:
-    master = redis_factory(*DEBUG, "--repl-diskless-sync", diskless,
-                           "--repl-diskless-sync-delay", "0")
+def test_slotd_replica_of_redis(
+    diskless: str, slotd_factory: Factory, redis_factory: Factory
+) -> None:
+    master = redis_factory(
+        *DEBUG, "--repl-diskless-sync", diskless, "--repl-diskless-sync-delay", "0"
+    )
     replica = slotd_factory(*DEBUG)
     fill(master, "before")
     client(replica).set("stale", "x")
@@ -214,11 +221,15 @@ def test_slotd_replica_of_redis(diskless: str, slotd_factory: Factory,
     # A coordinated FAILOVER on the real master hands over to slotd: it sends
     # PSYNC <replid> <offset> FAILOVER, slotd promotes itself and continues partially.
     old_id = info(master)["master_replid"]
-    assert command(master, "FAILOVER", "TO", "127.0.0.1", replica.port,
-                                          "TIMEOUT", "30000") == b"OK"
-    wait_for("the failover", lambda: info(replica)["role"] == "master"
-             and info(master).get("master_link_status") == "up"
-             and info(master)["master_failover_state"] == "no-failover")
+    assert command(master, "FAILOVER", "TO", "127.0.0.1", replica.port, "TIMEOUT", "30000") == b"OK"
+    wait_for(
+        "the failover",
+        lambda: (
+            info(replica)["role"] == "master"
+            and info(master).get("master_link_status") == "up"
+            and info(master)["master_failover_state"] == "no-failover"
+        ),
+    )
     ri = info(replica)
     assert ri["master_replid2"] == old_id
     assert stats(replica)["sync_partial_ok"] == 1 and stats(replica)["sync_full"] == 0
@@ -229,7 +240,8 @@ def test_slotd_replica_of_redis(diskless: str, slotd_factory: Factory,
 
 
 def test_slotd_failover_command_hands_over_to_a_redis_replica(
-        slotd_factory: Factory, redis_factory: Factory) -> None:
+    slotd_factory: Factory, redis_factory: Factory
+) -> None:
     master = slotd_factory(*DEBUG, "--repl-diskless-sync-delay", "0")
     replica = redis_factory(*DEBUG)
     fill(master, "x")
@@ -238,9 +250,14 @@ def test_slotd_failover_command_hands_over_to_a_redis_replica(
     wait_online(master)
     old_id = info(master)["master_replid"]
     assert command(master, "FAILOVER", "TO", "127.0.0.1", replica.port) == b"OK"
-    wait_for("the failover", lambda: info(replica)["role"] == "master"
-             and info(master).get("master_link_status") == "up"
-             and info(master)["master_failover_state"] == "no-failover")
+    wait_for(
+        "the failover",
+        lambda: (
+            info(replica)["role"] == "master"
+            and info(master).get("master_link_status") == "up"
+            and info(master)["master_failover_state"] == "no-failover"
+        ),
+    )
     assert info(replica)["master_replid2"] == old_id
     assert stats(replica)["sync_partial_ok"] == 1 and stats(replica)["sync_full"] == 0
     client(replica).set("after", "1")
@@ -249,9 +266,11 @@ def test_slotd_failover_command_hands_over_to_a_redis_replica(
     assert_same_data(master, replica)
 
 
-def test_info_replication_fields_match_redis(slotd_factory: Factory,
-                                             redis_factory: Factory) -> None:
+def test_info_replication_fields_match_redis(
+    slotd_factory: Factory, redis_factory: Factory
+) -> None:
     """The same roles give the same INFO replication field names in the same order."""
+
     def fields(server: ServerProcess) -> list[str]:
         with RawClient(*server.addr) as raw:
             text = raw.call("INFO", "replication").decode()
@@ -271,13 +290,20 @@ def test_info_replication_fields_match_redis(slotd_factory: Factory,
     assert fields(slotd_master) == fields(redis_master)
 
 
-def test_authenticated_links_both_ways(slotd_factory: Factory,
-                                       redis_factory: Factory) -> None:
+def test_authenticated_links_both_ways(slotd_factory: Factory, redis_factory: Factory) -> None:
     """masterauth (with masteruser: AUTH <user> <pass>) against a master with passwords."""
     redis_master = redis_factory("--requirepass", "secret", "--repl-diskless-sync-delay", "0")
     admin = redis.Redis(*redis_master.addr, password="secret")
-    admin.execute_command("ACL", "SETUSER", "repl", "on", ">replpass",  # type: ignore[no-untyped-call]
-                          "+psync", "+replconf", "+ping")
+    admin.execute_command(
+        "ACL",
+        "SETUSER",
+        "repl",
+        "on",
+        ">replpass",  # type: ignore[no-untyped-call]
+        "+psync",
+        "+replconf",
+        "+ping",
+    )
     admin.set("from-redis", "1")
     slotd_replica = slotd_factory("--masteruser", "repl", "--masterauth", "replpass")
     assert client(slotd_replica).replicaof(*redis_master.addr)

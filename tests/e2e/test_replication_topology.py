@@ -51,8 +51,7 @@ def write_load(server: ServerProcess, ops: int, stop: threading.Event) -> None:
         done += 20
 
 
-def test_master_two_replicas_and_a_chained_one_converge_under_load(
-        slotd_factory: Factory) -> None:
+def test_master_two_replicas_and_a_chained_one_converge_under_load(slotd_factory: Factory) -> None:
     master = slotd_factory(*DEBUG, "--repl-diskless-sync-delay", "0")
     r1, r2 = slotd_factory(*DEBUG), slotd_factory(*DEBUG)
     r3 = slotd_factory(*DEBUG)
@@ -78,13 +77,14 @@ def test_master_two_replicas_and_a_chained_one_converge_under_load(
     try:
         # Links killed from both ends while writes flow.
         for _ in range(3):
-            wait_for("the load to advance", lambda: int(client(master).get("counter") or 0)
-                     > 0)
+            wait_for("the load to advance", lambda: int(client(master).get("counter") or 0) > 0)
             command(r1, "CLIENT", "KILL", "TYPE", "master")
             command(master, "CLIENT", "KILL", "TYPE", "replica")
             command(r3, "CLIENT", "KILL", "TYPE", "master")
-            wait_for("the replicas to reconnect", lambda: info(master)["connected_slaves"] == 2
-                     and info(r1)["connected_slaves"] == 1)
+            wait_for(
+                "the replicas to reconnect",
+                lambda: info(master)["connected_slaves"] == 2 and info(r1)["connected_slaves"] == 1,
+            )
     finally:
         writer.join(timeout=300)
         stop.set()
@@ -112,16 +112,18 @@ def test_master_two_replicas_and_a_chained_one_converge_under_load(
     m.set("guarded", "1")
     client(r2).replicaof("no", "one")
     wait_for("the master to see r2 go", lambda: info(master)["connected_slaves"] == 1)
-    with pytest.raises(redis.ResponseError, match=r"NOREPLICAS Not enough good replicas "
-                                                  r"to write\."):
+    with pytest.raises(
+        redis.ResponseError,
+        match=r"NOREPLICAS Not enough good replicas "
+        r"to write\.",
+    ):
         m.set("guarded", "2")
     assert m.get("guarded") == b"1"
     m.config_set("min-replicas-to-write", "0")
     m.set("guarded", "3")
 
 
-def test_w1_writes_acknowledged_by_wait_survive_a_killed_master(
-        slotd_factory: Factory) -> None:
+def test_w1_writes_acknowledged_by_wait_survive_a_killed_master(slotd_factory: Factory) -> None:
     """RELIABILITY.md W1: SET a unique key then WAIT 1 100 on the same connection; every
     key whose WAIT returned >= 1 must be on the promoted replica."""
     master = slotd_factory("--repl-diskless-sync-delay", "0")
@@ -166,8 +168,9 @@ def test_restarted_replica_and_master_resync_partially(slotd_factory: Factory) -
     of a restarted master, continue with +CONTINUE."""
     # No PING into the stream after the first one: the master's SAVE must hold everything
     # the replica applied when the master stops.
-    master = slotd_factory(*DEBUG, "--repl-diskless-sync-delay", "0",
-                           "--repl-ping-replica-period", "3600")
+    master = slotd_factory(
+        *DEBUG, "--repl-diskless-sync-delay", "0", "--repl-ping-replica-period", "3600"
+    )
     replica = slotd_factory(*DEBUG, "--replicaof", "127.0.0.1", str(master.port))
     client(master).set("a", "1")
     wait_synced(master, replica)
@@ -189,8 +192,13 @@ def test_restarted_replica_and_master_resync_partially(slotd_factory: Factory) -
     wait_synced(master, replica)
     # ... and the master heard so: a SIGTERM with an unacknowledged replica waits for it
     # (SHUTDOWN's rule), sending REPLCONF GETACK into the stream past the saved offset.
-    wait_for("the replica's ACK", lambda: int((info(master).get("slave0") or {}).get(
-        "offset", -1)) == int(info(master)["master_repl_offset"]))
+    wait_for(
+        "the replica's ACK",
+        lambda: (
+            int((info(master).get("slave0") or {}).get("offset", -1))
+            == int(info(master)["master_repl_offset"])
+        ),
+    )
     restart(master)
     assert info(master)["master_replid2"] == old_id
     client(master).set("c", "3")
@@ -202,7 +210,8 @@ def test_restarted_replica_and_master_resync_partially(slotd_factory: Factory) -
 
 
 def test_a_replica_that_stops_reading_is_dropped_at_its_output_limit(
-        slotd_factory: Factory) -> None:
+    slotd_factory: Factory,
+) -> None:
     master = slotd_factory("--repl-diskless-sync", "no")
     assert client(master).config_set("client-output-buffer-limit", "replica 262144 0 0")
     with RawClient(*master.addr) as stuck:

@@ -126,8 +126,9 @@ def test_version_flag(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("kind", ["slotd", "redis"])
-def test_supervised_systemd_notifications(kind: str, tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_supervised_systemd_notifications(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`supervised systemd`: READY=1 (with a status) over $NOTIFY_SOCKET once serving,
     INFO's process_supervised, STOPPING=1 on SIGTERM -- as redis-server sends them."""
     import socket
@@ -148,8 +149,11 @@ def test_supervised_systemd_notifications(kind: str, tmp_path: Path,
         finally:
             server.stop(signal.SIGTERM)
         stopped = [notify.recv(4096)]
-    assert started == [b"STATUS=Redis is loading...\n",
-                       b"STATUS=Ready to accept connections\n", b"READY=1\n"]
+    assert started == [
+        b"STATUS=Redis is loading...\n",
+        b"STATUS=Ready to accept connections\n",
+        b"READY=1\n",
+    ]
     assert stopped == [b"STOPPING=1\n"]
 
 
@@ -168,8 +172,10 @@ def test_supervision_mode_resolution() -> None:
     logged.clear()
     assert supervise.resolve("systemd", {}, log) == "no"
     assert supervise.resolve("upstart", {}, log) == "no"
-    assert logged == ["systemd supervision requested or auto-detected, but NOTIFY_SOCKET not "
-                      "found!", "upstart supervision requested, but UPSTART_JOB not found!"]
+    assert logged == [
+        "systemd supervision requested or auto-detected, but NOTIFY_SOCKET not found!",
+        "upstart supervision requested, but UPSTART_JOB not found!",
+    ]
 
 
 def test_loglevel_changes_at_runtime(slotd_factory: Callable[..., procs.ServerProcess]) -> None:
@@ -194,6 +200,13 @@ def test_syslog_gets_the_messages_at_their_priority(monkeypatch: pytest.MonkeyPa
     logger("debug", "not logged")
     logger("verbose", "v")
     logger("warning", "w")
-    assert calls == [("open", "myredis", syslog.LOG_PID | syslog.LOG_NDELAY | syslog.LOG_NOWAIT,
-                      syslog.LOG_LOCAL3),
-                     ("log", syslog.LOG_INFO, "v"), ("log", syslog.LOG_WARNING, "w")]
+    assert calls == [
+        (
+            "open",
+            "myredis",
+            syslog.LOG_PID | syslog.LOG_NDELAY | syslog.LOG_NOWAIT,
+            syslog.LOG_LOCAL3,
+        ),
+        ("log", syslog.LOG_INFO, "v"),
+        ("log", syslog.LOG_WARNING, "w"),
+    ]

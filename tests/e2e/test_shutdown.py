@@ -24,8 +24,9 @@ FAILED = b"-ERR Errors trying to SHUTDOWN. Check logs.\r\n"
 
 
 @pytest.fixture(params=["slotd", "redis"])
-def pair(request: pytest.FixtureRequest, slotd_factory: Factory,
-         redis_factory: Factory) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+def pair(
+    request: pytest.FixtureRequest, slotd_factory: Factory, redis_factory: Factory
+) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     """A master and a replica attached to it and online; the replica resumed at the end."""
     factory = slotd_factory if request.param == "slotd" else redis_factory
     master = factory("--shutdown-timeout", "3")
@@ -46,11 +47,15 @@ def _stop(server: ServerProcess) -> None:
 
 
 def test_abort_releases_the_caller_and_the_paused_writes(
-        pair: tuple[ServerProcess, ServerProcess]) -> None:
+    pair: tuple[ServerProcess, ServerProcess],
+) -> None:
     master, replica = pair
     _stop(replica)
-    with RawClient(*master.addr) as caller, RawClient(*master.addr) as writer, \
-            RawClient(*master.addr) as admin:
+    with (
+        RawClient(*master.addr) as caller,
+        RawClient(*master.addr) as writer,
+        RawClient(*master.addr) as admin,
+    ):
         assert admin.call("SET", "k", "v") == b"+OK\r\n"  # the replica never acks it
         caller.send_raw(encode_command("SHUTDOWN", "NOSAVE"))
         deadline = time.monotonic() + DEADLINE

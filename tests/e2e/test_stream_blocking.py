@@ -102,7 +102,9 @@ def test_xreadgroup_block_delivers_to_the_oldest_waiter_first(server: ServerProc
     assert results[1] == [[[b"sb3", [(b"2-1", {b"n": b"2"})]]]]
     pending = writer.xpending_range("sb3", "g", "-", "+", 10)
     assert [(p["message_id"], p["consumer"]) for p in pending] == [
-        (b"1-1", b"first"), (b"2-1", b"second")]
+        (b"1-1", b"first"),
+        (b"2-1", b"second"),
+    ]
 
 
 def test_xreadgroup_block_hears_the_group_destroyed(server: ServerProcess) -> None:
@@ -113,7 +115,8 @@ def test_xreadgroup_block_hears_the_group_destroyed(server: ServerProcess) -> No
     writer.xgroup_destroy("sb4", "g")
     thread.join(DEADLINE)
     assert str(result[0]) == (
-        "NOGROUP the consumer group this client was blocked on no longer exists")
+        "NOGROUP the consumer group this client was blocked on no longer exists"
+    )
 
 
 def test_xreadgroup_block_hears_the_key_deleted(server: ServerProcess) -> None:
@@ -134,7 +137,8 @@ def test_blocked_xread_in_resp3(server: ServerProcess) -> None:
         wait_blocked(server, 1)
         writer.xadd("sb6", {"a": "b"}, id="5-5")
         assert raw.read_reply() == (
-            b"%1\r\n$3\r\nsb6\r\n*1\r\n*2\r\n$3\r\n5-5\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n")
+            b"%1\r\n$3\r\nsb6\r\n*1\r\n*2\r\n$3\r\n5-5\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n"
+        )
         raw.send("XREAD", "BLOCK", "100", "STREAMS", "sb6", "$")
         assert raw.read_reply() == b"_\r\n"
 
@@ -160,8 +164,10 @@ def test_disconnected_blocked_reader_leaves_no_trace(server: ServerProcess) -> N
     writer = client(server)
     writer.xgroup_create("sb9", "g", id="$", mkstream=True)
     raw = socket.create_connection(server.addr)
-    raw.sendall(b"*9\r\n$10\r\nXREADGROUP\r\n$5\r\nGROUP\r\n$1\r\ng\r\n$1\r\nc\r\n$5\r\nBLOCK\r\n"
-                b"$1\r\n0\r\n$7\r\nSTREAMS\r\n$3\r\nsb9\r\n$1\r\n>\r\n")
+    raw.sendall(
+        b"*9\r\n$10\r\nXREADGROUP\r\n$5\r\nGROUP\r\n$1\r\ng\r\n$1\r\nc\r\n$5\r\nBLOCK\r\n"
+        b"$1\r\n0\r\n$7\r\nSTREAMS\r\n$3\r\nsb9\r\n$1\r\n>\r\n"
+    )
     wait_blocked(server, 1)
     raw.close()
     give_up = time.monotonic() + DEADLINE

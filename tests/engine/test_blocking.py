@@ -17,20 +17,34 @@ from tests.support import START_MS, Harness
 TABLE = CommandTable()
 
 
-@TABLE.command("take", 3, Flag.WRITE | Flag.BLOCKING, group="list", since="1.0.0",
-               summary="Pop the string at key, waiting up to timeout seconds.",
-               keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE)])
+@TABLE.command(
+    "take",
+    3,
+    Flag.WRITE | Flag.BLOCKING,
+    group="list",
+    since="1.0.0",
+    summary="Pop the string at key, waiting up to timeout seconds.",
+    keys=[key_at(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.DELETE)],
+)
 def take(c: Client, argv: list[bytes]) -> bytes | Block:
     value = c.db.lookup(argv[1])
     if value is None:
-        return Block((argv[1],), timeout_to_deadline(argv[2], c.engine.now_ms),
-                     resp.null_array(c.resp))
+        return Block(
+            (argv[1],), timeout_to_deadline(argv[2], c.engine.now_ms), resp.null_array(c.resp)
+        )
     c.db.delete(argv[1])
     return resp.bulk(value)  # type: ignore[arg-type]
 
 
-@TABLE.command("put", 3, Flag.WRITE, group="string", since="1.0.0", summary="Store a string.",
-               keys=[key_at(1, KeyFlag.OW | KeyFlag.UPDATE)])
+@TABLE.command(
+    "put",
+    3,
+    Flag.WRITE,
+    group="string",
+    since="1.0.0",
+    summary="Store a string.",
+    keys=[key_at(1, KeyFlag.OW | KeyFlag.UPDATE)],
+)
 def put(c: Client, argv: list[bytes]) -> bytes:
     c.db.set_value(argv[1], argv[2])
     return resp.OK
@@ -98,11 +112,13 @@ def test_timeout_parsing_matches_redis() -> None:
     assert timeout_to_deadline(b"5", 1000, seconds=False) == 1005
     assert timeout_to_deadline(b"0x10", 1000) == 17000  # strtold syntax
     assert timeout_to_deadline(b"-0.0001", 1000) == 0  # rounds up to 0: forever
-    for raw, message in [(b"abc", "ERR timeout is not a float or out of range"),
-                         (b" 1", "ERR timeout is not a float or out of range"),
-                         (b"-1", "ERR timeout is negative"),
-                         (b"inf", "ERR timeout is negative"),
-                         (b"1e16", "ERR timeout is negative")]:
+    for raw, message in [
+        (b"abc", "ERR timeout is not a float or out of range"),
+        (b" 1", "ERR timeout is not a float or out of range"),
+        (b"-1", "ERR timeout is negative"),
+        (b"inf", "ERR timeout is negative"),
+        (b"1e16", "ERR timeout is negative"),
+    ]:
         try:
             timeout_to_deadline(raw, 1000)
         except CommandError as exc:

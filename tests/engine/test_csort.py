@@ -33,8 +33,8 @@ def test_partial_sort_orders_the_wanted_positions(keys: list[int], data: st.Data
     last = data.draw(st.integers(first, max(len(items) - 1, first)))
     partial_sort(items, by_key, first, last)
     assert sorted(items) == sorted((k, i) for i, k in enumerate(keys))
-    want = sorted(keys)[first:last + 1]
-    assert [k for k, _ in items[first:last + 1]] == want
+    want = sorted(keys)[first : last + 1]
+    assert [k for k, _ in items[first : last + 1]] == want
 
 
 def test_partial_sort_is_not_stable() -> None:

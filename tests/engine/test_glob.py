@@ -145,8 +145,15 @@ def test_compiled_literal_and_regex_special_bytes() -> None:
     assert compile_glob(b"a*")(b"a\n\n")
 
 
-@pytest.mark.parametrize("pattern", [b"a*a*a*a*a*a*a*a*a*b", b"*a*a*a*a*a*a*a*a*a*a*a*b*",
-                                     b"[a]*[a]*?*a*a*a*a*a*c", b"*?*?*?*?*?*?*?*?*b"])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        b"a*a*a*a*a*a*a*a*a*b",
+        b"*a*a*a*a*a*a*a*a*a*a*a*b*",
+        b"[a]*[a]*?*a*a*a*a*a*c",
+        b"*?*?*?*?*?*?*?*?*b",
+    ],
+)
 def test_no_catastrophic_backtracking(pattern: bytes) -> None:
     subject = b"a" * 20000
     # Exponential backtracking would not finish; both matchers are O(len * len(pattern)).
@@ -169,11 +176,14 @@ _ALPHABET = st.sampled_from(list(b"ab*?[]^-\\A\x80\xff"))
 
 
 @settings(max_examples=400, deadline=None)
-@given(pattern=st.lists(_ALPHABET, max_size=8).map(bytes),
-       subject=st.lists(st.sampled_from(list(b"abAB]-[^\\*?\x80\xff")), max_size=7).map(bytes),
-       nocase=st.booleans())
-def test_matchers_agree_with_the_exhaustive_definition(pattern: bytes, subject: bytes,
-                                                        nocase: bool) -> None:
+@given(
+    pattern=st.lists(_ALPHABET, max_size=8).map(bytes),
+    subject=st.lists(st.sampled_from(list(b"abAB]-[^\\*?\x80\xff")), max_size=7).map(bytes),
+    nocase=st.booleans(),
+)
+def test_matchers_agree_with_the_exhaustive_definition(
+    pattern: bytes, subject: bytes, nocase: bool
+) -> None:
     tokens = tokenize(pattern, nocase)
     # Redis: an empty subject matches only the empty pattern, even `*`.
     expected = not pattern if not subject else _reference(tokens, subject)

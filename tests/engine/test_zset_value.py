@@ -46,8 +46,9 @@ def check(zs: ZSet, model: dict[bytes, float]) -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(OPS, st.integers(0, 6), st.integers(1, 4))
-def test_zset_matches_model(ops: list[tuple[str, object, object]], max_entries: int,
-                            max_value: int) -> None:
+def test_zset_matches_model(
+    ops: list[tuple[str, object, object]], max_entries: int, max_value: int
+) -> None:
     zs, model = ZSet(), dict[bytes, float]()
     for op, a, b in ops:
         if op == "add":
@@ -78,8 +79,9 @@ def test_zset_matches_model(ops: list[tuple[str, object, object]], max_entries: 
 
 @settings(max_examples=80, deadline=None)
 @given(st.dictionaries(MEMBERS, SCORES, max_size=8), st.integers(0, 6), st.integers(0, 3))
-def test_build_encodes_like_a_stored_result(items: dict[bytes, float], max_entries: int,
-                                            max_value: int) -> None:
+def test_build_encodes_like_a_stored_result(
+    items: dict[bytes, float], max_entries: int, max_value: int
+) -> None:
     zs = ZSet.build(items.items(), max_entries, max_value)
     fits = len(items) <= max_entries and all(len(m) <= max_value for m in items)
     assert zs.encoding() == (b"listpack" if fits else b"skiplist")

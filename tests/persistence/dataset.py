@@ -30,8 +30,7 @@ FAR_FUTURE_MS = 4_102_444_800_000
 _names = st.sampled_from([f"k{i}" for i in range(12)])
 _small_ints = st.integers(-(2**63), 2**63 - 1).map(lambda i: str(i).encode())
 _words = st.binary(min_size=0, max_size=24)
-_long = st.builds(lambda unit, n: unit * n, st.binary(min_size=1, max_size=6),
-                  st.integers(4, 400))
+_long = st.builds(lambda unit, n: unit * n, st.binary(min_size=1, max_size=6), st.integers(4, 400))
 _values = st.one_of(_small_ints, _words, _long, st.sampled_from([b"0", b"-1", b"12345678901"]))
 _members = st.one_of(_small_ints, _words)
 
@@ -61,11 +60,9 @@ def _set_cmds(draw: st.DrawFn, key: str) -> list[Command]:
     if kind == "int16":
         members = [b"%d" % v for v in draw(st.lists(st.integers(-30000, 30000), min_size=1))]
     elif kind == "int32":
-        members = [b"%d" % v for v in draw(st.lists(st.integers(-(2**31), 2**31 - 1),
-                                                    min_size=1))]
+        members = [b"%d" % v for v in draw(st.lists(st.integers(-(2**31), 2**31 - 1), min_size=1))]
     elif kind == "int64":
-        members = [b"%d" % v for v in draw(st.lists(st.integers(-(2**63), 2**63 - 1),
-                                                    min_size=1))]
+        members = [b"%d" % v for v in draw(st.lists(st.integers(-(2**63), 2**63 - 1), min_size=1))]
     elif kind == "mixed":
         members = draw(st.lists(_members, min_size=1, max_size=20))
     else:
@@ -81,8 +78,9 @@ def _hash_cmds(draw: st.DrawFn, key: str) -> list[Command]:
     return [("HSET", key, *[x for pair in pairs for x in pair])]
 
 
-_scores = st.one_of(st.integers(-(2**53), 2**53), st.floats(allow_nan=False),
-                    st.sampled_from([0.5, -2.25, 1e300]))
+_scores = st.one_of(
+    st.integers(-(2**53), 2**53), st.floats(allow_nan=False), st.sampled_from([0.5, -2.25, 1e300])
+)
 
 
 @st.composite
@@ -166,14 +164,19 @@ def snapshot(call: Call, dbs: int = 16) -> dict[tuple[int, bytes], tuple[Any, ..
                 contents = call("ZRANGE", key, 0, -1, "WITHSCORES")
             else:
                 contents = call("XINFO", "STREAM", key, "FULL")
-            out[(db, key)] = (kind, _text(call("OBJECT", "ENCODING", key)),
-                              call("PEXPIRETIME", key), contents)
+            out[(db, key)] = (
+                kind,
+                _text(call("OBJECT", "ENCODING", key)),
+                call("PEXPIRETIME", key),
+                contents,
+            )
     call("SELECT", 0)
     return out
 
 
-def as_loaded(snap: dict[tuple[int, bytes], tuple[Any, ...]]) -> dict[tuple[int, bytes],
-                                                                      tuple[Any, ...]]:
+def as_loaded(
+    snap: dict[tuple[int, bytes], tuple[Any, ...]],
+) -> dict[tuple[int, bytes], tuple[Any, ...]]:
     """A snapshot as it reads after a save and a load (default thresholds): encodings are
     decided afresh by the contents alone -- a string modified in place ("raw") comes back
     "int", "embstr" or "raw", a hashtable hash or set or a skiplist that shrank comes back
@@ -183,8 +186,7 @@ def as_loaded(snap: dict[tuple[int, bytes], tuple[Any, ...]]) -> dict[tuple[int,
         if kind == "string":
             enc = string_encoding(contents).decode()
         elif kind == "hash":
-            small = len(contents) <= 512 and all(len(f) <= 64 and len(v) <= 64
-                                                 for f, v in contents)
+            small = len(contents) <= 512 and all(len(f) <= 64 and len(v) <= 64 for f, v in contents)
             enc = "listpack" if small else "hashtable"
         elif kind == "set":
             small = len(contents) <= 512 and all(string2ll(m) is not None for m in contents)

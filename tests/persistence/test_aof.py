@@ -14,8 +14,11 @@ from node.persistence.storage import MemoryStorage
 from tests.persistence.dataset import Command, as_loaded, datasets, snapshot
 from tests.support import Harness, make_engine
 
-SETTINGS = settings(max_examples=25, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 DIR = "./appendonlydir"
 
 
@@ -23,26 +26,35 @@ def test_manifest_round_trip_and_quoting() -> None:
     manifest = aof.Manifest()
     manifest.new_base("appendonly.aof", True)
     manifest.new_incr("appendonly.aof")
-    assert manifest.format() == (b"file appendonly.aof.1.base.rdb seq 1 type b\n"
-                                 b"file appendonly.aof.1.incr.aof seq 1 type i\n")
+    assert manifest.format() == (
+        b"file appendonly.aof.1.base.rdb seq 1 type b\n"
+        b"file appendonly.aof.1.incr.aof seq 1 type i\n"
+    )
     odd = aof.Manifest()
     odd.new_incr('my "aof" file')
     text = odd.format()
     assert text == b'file "my \\"aof\\" file.1.incr.aof" seq 1 type i\n'
     assert aof.parse_manifest(text).incrs[0].name == 'my "aof" file.1.incr.aof'
-    parsed = aof.parse_manifest(b"# comment\n" + manifest.format() + b"file x seq 2 type h "
-                                                                     b"extra 1\n")
+    parsed = aof.parse_manifest(
+        b"# comment\n" + manifest.format() + b"file x seq 2 type h extra 1\n"
+    )
     assert [f.name for f in parsed.files()] == [
-        "appendonly.aof.1.base.rdb", "x", "appendonly.aof.1.incr.aof"]
+        "appendonly.aof.1.base.rdb",
+        "x",
+        "appendonly.aof.1.incr.aof",
+    ]
 
 
-@pytest.mark.parametrize(("text", "reason"), [
-    (b"", "Found an empty AOF manifest"),
-    (b"file a seq 1\n", "Invalid AOF manifest file format"),
-    (b"file a seq 1 type b\nfile b seq 2 type b\n", "Found duplicate base file information"),
-    (b"file a seq 2 type i\nfile b seq 1 type i\n", "Found a non-monotonic sequence number"),
-    (b"file a seq 1 type z\n", "Unknown AOF file type"),
-])
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (b"", "Found an empty AOF manifest"),
+        (b"file a seq 1\n", "Invalid AOF manifest file format"),
+        (b"file a seq 1 type b\nfile b seq 2 type b\n", "Found duplicate base file information"),
+        (b"file a seq 2 type i\nfile b seq 1 type i\n", "Found a non-monotonic sequence number"),
+        (b"file a seq 1 type z\n", "Unknown AOF file type"),
+    ],
+)
 def test_manifest_errors(text: bytes, reason: str) -> None:
     with pytest.raises(FormatError, match=reason):
         aof.parse_manifest(text)
@@ -96,14 +108,19 @@ def test_startup_creates_base_incr_and_manifest() -> None:
     h = started()
     assert files(h)[f"{DIR}/appendonly.aof.manifest"] == (
         b"file appendonly.aof.1.base.rdb seq 1 type b\n"
-        b"file appendonly.aof.1.incr.aof seq 1 type i\n")
+        b"file appendonly.aof.1.incr.aof seq 1 type i\n"
+    )
     assert files(h)[f"{DIR}/appendonly.aof.1.base.rdb"].startswith(b"REDIS0010")
     h("SET", "k", "v")
     h("SELECT", "2")
     h("SET", "k2", "v")
     feed(h)
-    assert files(h)[f"{DIR}/appendonly.aof.1.incr.aof"] == b"".join(map(aof.encode_command, [
-        [b"SELECT", b"0"], [b"SET", b"k", b"v"], [b"SELECT", b"2"], [b"SET", b"k2", b"v"]]))
+    assert files(h)[f"{DIR}/appendonly.aof.1.incr.aof"] == b"".join(
+        map(
+            aof.encode_command,
+            [[b"SELECT", b"0"], [b"SET", b"k", b"v"], [b"SELECT", b"2"], [b"SET", b"k2", b"v"]],
+        )
+    )
     again = restart(h)
     assert again("GET", "k") == b"v"
 
@@ -123,8 +140,11 @@ def test_rewrite_then_restart_keeps_the_dataset(cmds: list[Command], preamble: b
     h.engine.persistence.cron()  # reaps the rewrite child
     names = sorted(n for n in files(h) if n.startswith(DIR))
     kind = "rdb" if preamble else "aof"
-    assert names == [f"{DIR}/appendonly.aof.2.base.{kind}", f"{DIR}/appendonly.aof.2.incr.aof",
-                     f"{DIR}/appendonly.aof.manifest"]
+    assert names == [
+        f"{DIR}/appendonly.aof.2.base.{kind}",
+        f"{DIR}/appendonly.aof.2.incr.aof",
+        f"{DIR}/appendonly.aof.manifest",
+    ]
     expected = snapshot(h)
     loaded = snapshot(restart(h))
     if preamble:
@@ -147,7 +167,7 @@ def test_truncated_tail_is_cut_or_fatal() -> None:
     assert not refused.persistence.load_at_startup()
     again = restart(h)
     assert again("GET", "a") == b"1" and again("EXISTS", "b") == 0
-    assert files(h)[incr] == whole[:len(whole) - len(aof.encode_command([b"SET", b"b", b"2"]))]
+    assert files(h)[incr] == whole[: len(whole) - len(aof.encode_command([b"SET", b"b", b"2"]))]
 
 
 def test_appendonly_at_runtime_waits_for_the_first_rewrite() -> None:
@@ -164,7 +184,8 @@ def test_appendonly_at_runtime_waits_for_the_first_rewrite() -> None:
     h.engine.persistence.cron()
     assert store.files[f"{DIR}/appendonly.aof.manifest"] == (
         b"file appendonly.aof.1.base.rdb seq 1 type b\n"
-        b"file appendonly.aof.1.incr.aof seq 1 type i\n")
+        b"file appendonly.aof.1.incr.aof seq 1 type i\n"
+    )
     again = restart(h)
     assert again("MGET", "before", "during") == [b"1", b"1"]
     assert h("CONFIG", "SET", "appendonly", "no") == b"OK"
@@ -178,11 +199,14 @@ def test_bgrewriteaof_replies() -> None:
     store.hold = True
     assert h("BGREWRITEAOF") == b"Background append only file rewriting started"
     assert h.error("BGREWRITEAOF") == (
-        "ERR Background append only file rewriting already in progress")
+        "ERR Background append only file rewriting already in progress"
+    )
     assert h("BGSAVE", "SCHEDULE") == b"Background saving scheduled"
-    assert h.error("BGSAVE") == ("ERR Another child process is active (AOF?): can't BGSAVE "
-                                 "right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE "
-                                 "whenever possible.")
+    assert h.error("BGSAVE") == (
+        "ERR Another child process is active (AOF?): can't BGSAVE "
+        "right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE "
+        "whenever possible."
+    )
 
 
 def test_aof_write_error_is_misconf() -> None:
@@ -192,8 +216,9 @@ def test_aof_write_error_is_misconf() -> None:
     store.fail_writes = True
     h("SET", "a", "1")
     feed(h)
-    assert h.error("SET", "a", "2") == ("MISCONF Errors writing to the AOF file: No space "
-                                        "left on device")
+    assert h.error("SET", "a", "2") == (
+        "MISCONF Errors writing to the AOF file: No space left on device"
+    )
     store.fail_writes = False
     h.engine.persistence.aof.flush()
     assert h("SET", "a", "2") == b"OK"

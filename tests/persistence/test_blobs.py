@@ -19,13 +19,22 @@ def test_crc64_check_value() -> None:
     assert blobs.crc64(b"6789", blobs.crc64(b"12345")) == 0xE9C6D914C4B8D9CA
 
 
-@pytest.mark.parametrize(("value", "encoded"), [
-    (0, b"\x00\x01"), (127, b"\x7f\x01"), (128, b"\xc0\x80\x02"), (-1, b"\xdf\xff\x02"),
-    (-4096, b"\xd0\x00\x02"), (4095, b"\xcf\xff\x02"), (4096, b"\xf1\x00\x10\x03"),
-    (-32768, b"\xf1\x00\x80\x03"), (40000, b"\xf2\x40\x9c\x00\x04"),
-    (2**31 - 1, b"\xf3\xff\xff\xff\x7f\x05"), (2**31, b"\xf4" + (2**31).to_bytes(8, "little")
-                                               + b"\x09"),
-])
+@pytest.mark.parametrize(
+    ("value", "encoded"),
+    [
+        (0, b"\x00\x01"),
+        (127, b"\x7f\x01"),
+        (128, b"\xc0\x80\x02"),
+        (-1, b"\xdf\xff\x02"),
+        (-4096, b"\xd0\x00\x02"),
+        (4095, b"\xcf\xff\x02"),
+        (4096, b"\xf1\x00\x10\x03"),
+        (-32768, b"\xf1\x00\x80\x03"),
+        (40000, b"\xf2\x40\x9c\x00\x04"),
+        (2**31 - 1, b"\xf3\xff\xff\xff\x7f\x05"),
+        (2**31, b"\xf4" + (2**31).to_bytes(8, "little") + b"\x09"),
+    ],
+)
 def test_listpack_integer_encodings(value: int, encoded: bytes) -> None:
     blob = blobs.listpack_encode([value])
     assert blob[6:-1] == encoded
@@ -61,16 +70,22 @@ def test_intset_round_trip(values: set[int]) -> None:
     blob = blobs.intset_encode(list(values))
     width = int.from_bytes(blob[:4], "little")
     lo, hi = min(values), max(values)
-    assert width == (2 if lo >= -(2**15) and hi < 2**15 else 4 if lo >= -(2**31) and hi < 2**31
-                     else 8)
+    assert width == (
+        2 if lo >= -(2**15) and hi < 2**15 else 4 if lo >= -(2**31) and hi < 2**31 else 8
+    )
     assert blobs.intset_decode(blob) == sorted(values)
 
 
 def _ziplist(entries: list[bytes]) -> bytes:
     body = b"".join(entries)
     total = 10 + len(body) + 1
-    return (total.to_bytes(4, "little") + (0).to_bytes(4, "little")
-            + len(entries).to_bytes(2, "little") + body + b"\xff")
+    return (
+        total.to_bytes(4, "little")
+        + (0).to_bytes(4, "little")
+        + len(entries).to_bytes(2, "little")
+        + body
+        + b"\xff"
+    )
 
 
 def test_ziplist_decode() -> None:
@@ -83,7 +98,13 @@ def test_ziplist_decode() -> None:
         b"\x05\x40\x41" + b"z" * 65,  # 14-bit string
     ]
     assert blobs.ziplist_decode(_ziplist(entries)) == [
-        b"ab", b"12345", b"0", b"-128", b"-8388608", b"z" * 65]
+        b"ab",
+        b"12345",
+        b"0",
+        b"-128",
+        b"-8388608",
+        b"z" * 65,
+    ]
     with pytest.raises(FormatError):
         blobs.ziplist_decode(_ziplist([b"\x00\x02ab", b"\x09\xf1"]))  # wrong prevlen
 
@@ -105,8 +126,12 @@ def test_lzf_round_trip_and_budget() -> None:
 
 @given(st.binary(max_size=80), st.integers(0, 200))
 def test_decoders_never_crash(data: bytes, length: int) -> None:
-    for decode in (blobs.listpack_decode, blobs.intset_decode, blobs.ziplist_decode,
-                   blobs.zipmap_decode):
+    for decode in (
+        blobs.listpack_decode,
+        blobs.intset_decode,
+        blobs.ziplist_decode,
+        blobs.zipmap_decode,
+    ):
         try:
             decode(data)
         except FormatError:

@@ -16,8 +16,11 @@ from node.persistence.blobs import FormatError, crc64
 from tests.persistence.dataset import Command, as_loaded, datasets, snapshot
 from tests.support import START_MS, Harness, make_engine
 
-SETTINGS = settings(max_examples=30, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def build(cmds: list[Command]) -> Harness:
@@ -29,8 +32,12 @@ def build(cmds: list[Command]) -> Harness:
 
 def save(engine: Engine, *, compress: bool = True, checksum: bool = True) -> bytes:
     chunks: list[bytes] = []
-    writer = rdb.Writer(chunks.append, compress=compress, checksum=checksum,
-                        limits=rdb.Limits.from_config(engine.config))
+    writer = rdb.Writer(
+        chunks.append,
+        compress=compress,
+        checksum=checksum,
+        limits=rdb.Limits.from_config(engine.config),
+    )
     writer.header(rdb.aux_fields(ctime_s=START_MS // 1000, used_mem=1000, aof_base=False))
     rdb.write_keyspace(writer, engine.keyspace)
     writer.finish()
@@ -39,8 +46,9 @@ def save(engine: Engine, *, compress: bool = True, checksum: bool = True) -> byt
 
 def load(data: bytes, **config: str) -> Harness:
     h = Harness(make_engine(**config))
-    rdb.load_keyspace(h.engine.keyspace, data, rdb.Limits.from_config(h.engine.config),
-                      now_ms=h.engine.now_ms)
+    rdb.load_keyspace(
+        h.engine.keyspace, data, rdb.Limits.from_config(h.engine.config), now_ms=h.engine.now_ms
+    )
     return h
 
 
@@ -61,6 +69,7 @@ def test_dump_restore_every_value(cmds: list[Command]) -> None:
         payload = h("DUMP", key)
         assert rdb.payload_ok(payload)
         assert other("RESTORE", key, 0, payload) == b"OK"
+
     # Contents survive; encodings are decided afresh on load (a hashtable hash that shrank
     # comes back as a listpack, as in Redis), so only types and contents are compared.
     def contents(h: Harness) -> dict[object, object]:
@@ -101,10 +110,17 @@ def test_load_applies_current_thresholds() -> None:
     h("ZADD", "z", "1", "a", "2", "b", "3", "c")
     h("SADD", "s", "1", "2", "3")
     data = save(h.engine)
-    small = load(data, hash_max_listpack_entries="2", zset_max_listpack_entries="2",
-                 set_max_intset_entries="2")
+    small = load(
+        data,
+        hash_max_listpack_entries="2",
+        zset_max_listpack_entries="2",
+        set_max_intset_entries="2",
+    )
     assert [small("OBJECT", "ENCODING", k) for k in ("h", "z", "s")] == [
-        b"hashtable", b"skiplist", b"hashtable"]
+        b"hashtable",
+        b"skiplist",
+        b"hashtable",
+    ]
 
 
 def test_quicklist_nodes_follow_fill() -> None:
@@ -125,15 +141,18 @@ def test_payload_checks() -> None:
     assert not rdb.payload_ok(b"short")
 
 
-@pytest.mark.parametrize("body", [
-    b"\x0e",  # unknown type 14 with nothing after
-    b"\x02\x00",  # empty set
-    b"\x06\x00",  # module type
-    b"\x05\x01\x01a" + b"\x00\x00\x00\x00\x00\x00\xf8\x7f",  # NaN score
-    b"\x02\x02\x01a\x01a",  # duplicate member
-    b"\x00\xc3\x05\x10\x00abcd",  # bad LZF
-    b"\x15\x00",  # 7.2 types are not 7.0's
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"\x0e",  # unknown type 14 with nothing after
+        b"\x02\x00",  # empty set
+        b"\x06\x00",  # module type
+        b"\x05\x01\x01a" + b"\x00\x00\x00\x00\x00\x00\xf8\x7f",  # NaN score
+        b"\x02\x02\x01a\x01a",  # duplicate member
+        b"\x00\xc3\x05\x10\x00abcd",  # bad LZF
+        b"\x15\x00",  # 7.2 types are not 7.0's
+    ],
+)
 def test_bad_payloads(body: bytes) -> None:
     with pytest.raises(FormatError):
         rdb.restore_payload(body + b"\x0a\x00" + bytes(8), rdb.Limits())
@@ -154,8 +173,10 @@ def test_damaged_files_raise_format_error(cmds: list[Command], data: st.DataObje
 
 
 def test_bad_headers() -> None:
-    for image, message in ((b"RUBBISH00", "Wrong signature"), (b"REDIS0011\xff",
-                                                              "Can't handle RDB format version 11")):
+    for image, message in (
+        (b"RUBBISH00", "Wrong signature"),
+        (b"REDIS0011\xff", "Can't handle RDB format version 11"),
+    ):
         with pytest.raises(FormatError, match=message):
             rdb.load_keyspace(Keyspace(16), image, rdb.Limits(), now_ms=0)
     good = save(Harness().engine)

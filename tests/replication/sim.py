@@ -80,8 +80,9 @@ class FakeSender:
     def __init__(self, sim: Sim) -> None:
         self.sim = sim
 
-    def job(self, targets: list[tuple[int, bytes]], mark: bytes,
-            produce: Producer) -> Callable[[], bool]:
+    def job(
+        self, targets: list[tuple[int, bytes]], mark: bytes, produce: Producer
+    ) -> Callable[[], bool]:
         def run() -> bool:
             chunks: list[bytes] = []
             produce(chunks.append)
@@ -217,8 +218,12 @@ class Sim:
             moved = False
             for node in list(self.nodes.values()):
                 repl = node.repl
-                if (repl.master_host is not None and repl.state == "connect"
-                        and self.link_of(node) is None and self.now >= node.retry_at):
+                if (
+                    repl.master_host is not None
+                    and repl.state == "connect"
+                    and self.link_of(node) is None
+                    and self.now >= node.retry_at
+                ):
                     master = self.nodes.get(repl.master_port)
                     if master is not None:
                         self.links.append(Link(self, node, master))

@@ -91,10 +91,12 @@ def test_failover_abort_and_errors() -> None:
     assert err("FAILOVER", "TO", "h") == "ERR syntax error"
     assert err("FAILOVER", "FORCE", "FORCE") == "ERR syntax error"
     attach(sim, r1, master)
-    assert err("FAILOVER", "FORCE") == ("ERR FAILOVER with force option requires both a "
-                                        "timeout and target HOST and IP.")
+    assert err("FAILOVER", "FORCE") == (
+        "ERR FAILOVER with force option requires both a timeout and target HOST and IP."
+    )
     assert err("FAILOVER", "TO", "127.0.0.1", "9") == (
-        "ERR FAILOVER target HOST and PORT is not a replica.")
+        "ERR FAILOVER target HOST and PORT is not a replica."
+    )
     assert r1.harness.error("FAILOVER") == "ERR FAILOVER is not valid when server is a replica."
     link = sim.link_of(r1)
     assert link is not None
@@ -113,7 +115,9 @@ def test_psync_failover_refusals() -> None:
     attach(sim, r1, master)
     other = master.harness.client_harness()
     assert other.error("PSYNC", "x" * 40, "1", "FAILOVER") == (
-        "ERR PSYNC FAILOVER can't be sent to a master.")
+        "ERR PSYNC FAILOVER can't be sent to a master."
+    )
     other = r1.harness.client_harness()
     assert other.error("PSYNC", "x" * 40, "1", "FAILOVER") == (
-        "ERR PSYNC FAILOVER replid must match my replid.")
+        "ERR PSYNC FAILOVER replid must match my replid."
+    )

@@ -42,8 +42,9 @@ def test_first_handshake_sends_what_a_redis_replica_sends() -> None:
     link = MasterLink(port=6380, psync_id="?", psync_offset=-1)
     assert link.start() == cmd("PING")
     assert link.receive(b"+PONG\r\n") == []
-    assert take(link) == (cmd("REPLCONF", "listening-port", "6380")
-                          + cmd("REPLCONF", "capa", "eof", "capa", "psync2"))
+    assert take(link) == (
+        cmd("REPLCONF", "listening-port", "6380") + cmd("REPLCONF", "capa", "eof", "capa", "psync2")
+    )
     assert link.receive(b"+OK\r\n") == []
     assert take(link) == b""  # PSYNC only after every pipelined reply
     assert link.receive(b"+OK\r\n") == []
@@ -51,14 +52,17 @@ def test_first_handshake_sends_what_a_redis_replica_sends() -> None:
 
 
 def test_auth_and_announced_ip_are_pipelined_before_capa() -> None:
-    link = MasterLink(port=7000, psync_id=REPLID, psync_offset=101, auth=("repl", "secret"),
-                      ip="10.0.0.9")
+    link = MasterLink(
+        port=7000, psync_id=REPLID, psync_offset=101, auth=("repl", "secret"), ip="10.0.0.9"
+    )
     link.start()
     link.receive(b"-NOAUTH Authentication required.\r\n")  # AUTH comes next: fine
-    assert take(link) == (cmd("AUTH", "repl", "secret")
-                          + cmd("REPLCONF", "listening-port", "7000")
-                          + cmd("REPLCONF", "ip-address", "10.0.0.9")
-                          + cmd("REPLCONF", "capa", "eof", "capa", "psync2"))
+    assert take(link) == (
+        cmd("AUTH", "repl", "secret")
+        + cmd("REPLCONF", "listening-port", "7000")
+        + cmd("REPLCONF", "ip-address", "10.0.0.9")
+        + cmd("REPLCONF", "capa", "eof", "capa", "psync2")
+    )
     link.receive(b"+OK\r\n+OK\r\n-ERR no ip-address here\r\n+OK\r\n")
     assert take(link) == cmd("PSYNC", REPLID, "101")
     assert any("ip-address" in line for line in link.log)  # not critical, logged
@@ -87,15 +91,22 @@ def test_full_sync_with_a_length_payload_and_the_stream_in_the_same_read() -> No
     handshake(link)
     take(link)
     rdb = b"REDIS0010" + b"x" * 20
-    data = (b"\n\n+FULLRESYNC " + REPLID.encode() + b" 5000\r\n\n\n$%d\r\n" % len(rdb) + rdb
-            + cmd("SELECT", "0") + cmd("SET", "k", "v"))
+    data = (
+        b"\n\n+FULLRESYNC "
+        + REPLID.encode()
+        + b" 5000\r\n\n\n$%d\r\n" % len(rdb)
+        + rdb
+        + cmd("SELECT", "0")
+        + cmd("SET", "k", "v")
+    )
     events: list[object] = []
     for i in range(len(data)):  # one byte at a time
-        events += link.receive(data[i:i + 1])
+        events += link.receive(data[i : i + 1])
     assert events[0] == FullSync(REPLID, 5000)
     assert events[1] == Payload(rdb)
     assert b"".join(e.data for e in events[2:] if isinstance(e, Stream)) == (
-        cmd("SELECT", "0") + cmd("SET", "k", "v"))
+        cmd("SELECT", "0") + cmd("SET", "k", "v")
+    )
     assert link.phase is Phase.STREAM
 
 
@@ -111,8 +122,10 @@ def test_eof_marked_payload() -> None:
 
 
 def test_continue_with_and_without_a_new_id() -> None:
-    for line, new_id in ((b"+CONTINUE " + REPLID.encode() + b"\r\n", REPLID),
-                         (b"+CONTINUE\r\n", None)):
+    for line, new_id in (
+        (b"+CONTINUE " + REPLID.encode() + b"\r\n", REPLID),
+        (b"+CONTINUE\r\n", None),
+    ):
         link = MasterLink(port=1, psync_id="b" * 40, psync_offset=10)
         link.start()
         handshake(link)
@@ -121,9 +134,11 @@ def test_continue_with_and_without_a_new_id() -> None:
 
 
 def test_psync_refusals() -> None:
-    for reply, refused in ((b"-NOMASTERLINK Can't SYNC while not connected with my master",
-                            False), (b"-LOADING Redis is loading", False),
-                           (b"-ERR PSYNC FAILOVER replid must match my replid.", True)):
+    for reply, refused in (
+        (b"-NOMASTERLINK Can't SYNC while not connected with my master", False),
+        (b"-LOADING Redis is loading", False),
+        (b"-ERR PSYNC FAILOVER replid must match my replid.", True),
+    ):
         link = MasterLink(port=1, psync_id=REPLID, psync_offset=1, failover=True)
         link.start()
         handshake(link)

@@ -46,8 +46,13 @@ def test_full_sync_then_stream(diskless: bool) -> None:
     assert ri["role"] == "slave" and ri["master_link_status"] == "up"
     assert ri["master_replid"] == mi["master_replid"]
     assert ri["master_repl_offset"] == mi["master_repl_offset"] == ri["slave_repl_offset"]
-    assert replica("ROLE") == [b"slave", b"127.0.0.1", 7000, b"connected",
-                               int(mi["master_repl_offset"])]
+    assert replica("ROLE") == [
+        b"slave",
+        b"127.0.0.1",
+        7000,
+        b"connected",
+        int(mi["master_repl_offset"]),
+    ]
 
 
 def test_stream_bytes_and_offsets_start_with_select() -> None:
@@ -59,8 +64,9 @@ def test_stream_bytes_and_offsets_start_with_select() -> None:
     sim.pump()
     backlog = master.repl.primary.backlog
     assert backlog is not None
-    assert backlog.read_from(start + 1) == (b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"
-                                            b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n")
+    assert backlog.read_from(start + 1) == (
+        b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
+    )
     assert replica.repl.reploff == master.repl.primary.offset
 
 
@@ -252,7 +258,9 @@ def test_getack_is_answered_with_the_offset_before_it() -> None:
     getack = b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n"
     replica.repl.link_input(getack)
     assert bytes(replica.repl.link_out) == b"*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$%d\r\n%d\r\n" % (
-        len(str(applied)), applied)
+        len(str(applied)),
+        applied,
+    )
     assert replica.repl.reploff == applied + len(getack)
 
 
@@ -261,7 +269,8 @@ def test_writes_on_a_replica() -> None:
     master, replica = sim.node(7000), sim.node(7001)
     attach(sim, replica, master)
     assert replica.raw("SET", "k", "v") == (
-        b"-READONLY You can't write against a read only replica.\r\n")
+        b"-READONLY You can't write against a read only replica.\r\n"
+    )
     assert replica.raw("MULTI") == b"+OK\r\n"
     assert replica.raw("SET", "k", "v").startswith(b"-READONLY")
     assert replica.raw("EXEC").startswith(b"-EXECABORT")
@@ -297,7 +306,8 @@ def test_replicaof_errors_and_already_connected() -> None:
     assert replica.harness.error("REPLICAOF", "127.0.0.1", "70000") == "ERR Invalid master port"
     attach(sim, replica, master)
     assert replica.raw("REPLICAOF", "127.0.0.1", "7000") == (
-        b"+OK Already connected to specified master\r\n")
+        b"+OK Already connected to specified master\r\n"
+    )
     assert replica.raw("SLAVEOF", "NO", "ONE") == b"+OK\r\n"
     assert replica("ROLE")[0] == b"master"
 
@@ -312,7 +322,8 @@ def test_role_change_unblocks_blocked_clients() -> None:
     assert other.client.blocked is None
     assert b"".join(other.client.out) == (
         b"-UNBLOCKED force unblock from blocking operation, instance state changed "
-        b"(master -> replica?)\r\n")
+        b"(master -> replica?)\r\n"
+    )
 
 
 def test_hello_reports_the_role() -> None:
@@ -330,11 +341,13 @@ def test_connected_clients_leaves_replicas_out() -> None:
     attach(sim, replica, master)
     assert b"connected_clients:1\r\n" in master.raw("INFO", "clients")  # ours, not the replica
     assert b"connected_clients:2\r\n" in replica.raw("INFO", "clients")  # ours and the master
-    flags = [line.split(b"flags=")[1].split(b" ")[0]
-             for line in master("CLIENT", "LIST").splitlines()]
+    flags = [
+        line.split(b"flags=")[1].split(b" ")[0] for line in master("CLIENT", "LIST").splitlines()
+    ]
     assert sorted(flags) == [b"N", b"S"]
-    flags = [line.split(b"flags=")[1].split(b" ")[0]
-             for line in replica("CLIENT", "LIST").splitlines()]
+    flags = [
+        line.split(b"flags=")[1].split(b" ")[0] for line in replica("CLIENT", "LIST").splitlines()
+    ]
     assert sorted(flags) == [b"M", b"N"]
 
 
@@ -354,8 +367,9 @@ def test_disk_loading_replica_keeps_the_snapshot_as_its_rdb_file() -> None:
 def test_announced_address_and_priority() -> None:
     sim = Sim()
     master = sim.node(7000)
-    replica = sim.node(7001, replica_announce_ip="10.1.2.3", replica_announce_port="6390",
-                       replica_priority="7")
+    replica = sim.node(
+        7001, replica_announce_ip="10.1.2.3", replica_announce_port="6390", replica_priority="7"
+    )
     attach(sim, replica, master)
     assert info(master)["slave0"].startswith("ip=10.1.2.3,port=6390,state=")
     assert master("ROLE")[2][0][:2] == [b"10.1.2.3", b"6390"]
@@ -398,7 +412,8 @@ def test_a_blocking_command_from_the_master_does_not_park_its_client() -> None:
     sim = Sim()
     master, replica = sim.node(7000), sim.node(7001)
     attach(sim, replica, master)
-    replica.repl.link_input(b"*3\r\n$5\r\nBLPOP\r\n$4\r\nnone\r\n$1\r\n0\r\n"
-                            b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n")
+    replica.repl.link_input(
+        b"*3\r\n$5\r\nBLPOP\r\n$4\r\nnone\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
+    )
     assert replica.repl.master is not None and replica.repl.master.blocked is None
     assert replica("GET", "k") == b"v"

@@ -82,13 +82,16 @@ def test_wait_on_a_replica_is_an_error() -> None:
     master, r1 = sim.node(7000), sim.node(7001)
     attach(sim, r1, master)
     assert r1.harness.error("WAIT", "0", "0").startswith(
-        "ERR WAIT cannot be used with replica instances.")
+        "ERR WAIT cannot be used with replica instances."
+    )
 
 
 def test_min_replicas_to_write_counts_good_replicas() -> None:
     sim = Sim()
-    master, r1 = sim.node(7000, min_replicas_to_write="1", min_replicas_max_lag="10"), \
-        sim.node(7001)
+    master, r1 = (
+        sim.node(7000, min_replicas_to_write="1", min_replicas_max_lag="10"),
+        sim.node(7001),
+    )
     noreplicas = "NOREPLICAS Not enough good replicas to write."
     assert master.harness.error("SET", "k", "v") == noreplicas
     assert master("GET", "k") is None  # reads are fine

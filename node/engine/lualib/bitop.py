@@ -51,6 +51,7 @@ def _fold(op: Callable[[int, int], int]) -> Callable[..., float]:
         for narg in range(2, len(args) + 1):
             acc = op(acc, _arg(args, narg, view))
         return _signed(acc)
+
     return variadic
 
 
@@ -64,6 +65,7 @@ def _shift(op: Callable[[int, int], int]) -> Callable[..., float]:
         value = _arg(args, 1, view)
         count = _arg(args, 2, view) & 31
         return _signed(op(value, count))
+
     return shifted
 
 
@@ -92,7 +94,16 @@ def tohex(view: LuaView, *args: object) -> bytes:
 
 
 FUNCTIONS: Final[dict[str, Callable[..., object]]] = {
-    "tobit": tobit, "bnot": bnot, "band": band, "bor": bor, "bxor": bxor,
-    "lshift": lshift, "rshift": rshift, "arshift": arshift, "rol": rol, "ror": ror,
-    "bswap": bswap, "tohex": tohex,
+    "tobit": tobit,
+    "bnot": bnot,
+    "band": band,
+    "bor": bor,
+    "bxor": bxor,
+    "lshift": lshift,
+    "rshift": rshift,
+    "arshift": arshift,
+    "rol": rol,
+    "ror": ror,
+    "bswap": bswap,
+    "tohex": tohex,
 }

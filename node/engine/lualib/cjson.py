@@ -34,25 +34,54 @@ Args = tuple[object, ...]
 
 _INT_MAX: Final = 2**31 - 1
 _ESCAPES: Final = {i: b"\\u%04x" % i for i in range(32)} | {
-    8: b"\\b", 9: b"\\t", 10: b"\\n", 12: b"\\f", 13: b"\\r",
-    0x22: b'\\"', 0x2F: b"\\/", 0x5C: b"\\\\", 0x7F: b"\\u007f",
+    8: b"\\b",
+    9: b"\\t",
+    10: b"\\n",
+    12: b"\\f",
+    13: b"\\r",
+    0x22: b'\\"',
+    0x2F: b"\\/",
+    0x5C: b"\\\\",
+    0x7F: b"\\u007f",
 }
 _ESCAPE_TABLE: Final = {k: v.decode("latin-1") for k, v in _ESCAPES.items()}
-_UNESCAPES: Final = {0x22: 0x22, 0x5C: 0x5C, 0x2F: 0x2F, 0x62: 8, 0x66: 12, 0x6E: 10,
-                     0x72: 13, 0x74: 9}
+_UNESCAPES: Final = {
+    0x22: 0x22,
+    0x5C: 0x5C,
+    0x2F: 0x2F,
+    0x62: 8,
+    0x66: 12,
+    0x6E: 10,
+    0x72: 13,
+    0x74: 9,
+}
 _WHITESPACE: Final = b" \t\n\r"
 _HEX: Final = b"0123456789abcdefABCDEF"
 # Single-character tokens and their names in error messages.
-_PUNCTUATION: Final = {0x7B: "T_OBJ_BEGIN", 0x7D: "T_OBJ_END", 0x5B: "T_ARR_BEGIN",
-                       0x5D: "T_ARR_END", 0x2C: "T_COMMA", 0x3A: "T_COLON"}
+_PUNCTUATION: Final = {
+    0x7B: "T_OBJ_BEGIN",
+    0x7D: "T_OBJ_END",
+    0x5B: "T_ARR_BEGIN",
+    0x5D: "T_ARR_END",
+    0x2C: "T_COMMA",
+    0x3A: "T_COLON",
+}
 
 
 class Config:
     """One cjson module's settings (json_config_t)."""
 
-    __slots__ = ("decode_invalid_numbers", "decode_max_depth", "encode_invalid_numbers",
-                 "encode_keep_buffer", "encode_max_depth", "encode_number_precision",
-                 "encode_sparse_convert", "encode_sparse_ratio", "encode_sparse_safe")
+    __slots__ = (
+        "decode_invalid_numbers",
+        "decode_max_depth",
+        "encode_invalid_numbers",
+        "encode_keep_buffer",
+        "encode_max_depth",
+        "encode_number_precision",
+        "encode_sparse_convert",
+        "encode_sparse_ratio",
+        "encode_sparse_safe",
+    )
 
     def __init__(self) -> None:
         self.encode_sparse_convert = 0
@@ -178,8 +207,11 @@ class _Encoder:
                 largest = to_int32(number)
         config = self.config
         items = len(pairs)
-        if (config.encode_sparse_ratio > 0 and largest > items * config.encode_sparse_ratio
-                and largest > config.encode_sparse_safe):
+        if (
+            config.encode_sparse_ratio > 0
+            and largest > items * config.encode_sparse_ratio
+            and largest > config.encode_sparse_safe
+        ):
             if not config.encode_sparse_convert:
                 raise LibError("Cannot serialise table: excessively sparse array")
             return -1
@@ -247,9 +279,9 @@ class _Decoder:
     def invalid_number(self) -> bool:
         """json_is_invalid_number: a number JSON forbids (+1, 0x1, 01, inf, nan)."""
         data, p = self.data, self.pos
-        if data[p:p + 1] == b"+":
+        if data[p : p + 1] == b"+":
             return True
-        if data[p:p + 1] == b"-":
+        if data[p : p + 1] == b"-":
             p += 1
         ch = data[p] if p < len(data) else 0
         if ch == 0x30:
@@ -257,14 +289,14 @@ class _Decoder:
             return (nxt | 0x20) == 0x78 or 0x30 <= nxt <= 0x39
         if ch <= 0x39:
             return False
-        word = data[p:p + 3].lower()
+        word = data[p : p + 3].lower()
         return word in (b"inf", b"nan")
 
     def number(self, index: int) -> _Token:
         value, end, _ = strtod(self.data, index)
         if end == index:
             return _Token("T_ERROR", index, "invalid number")
-        if math.isnan(value) and self.data[index:index + 1] == b"-":
+        if math.isnan(value) and self.data[index : index + 1] == b"-":
             value = -math.nan  # glibc keeps the sign of "-nan"
         self.pos = end
         return _Token("T_NUMBER", index, value)
@@ -295,7 +327,7 @@ class _Decoder:
         return _Token("T_STRING", index, bytes(out))
 
     def hex4(self, at: int) -> int:
-        digits = self.data[at:at + 4]
+        digits = self.data[at : at + 4]
         if len(digits) != 4 or any(d not in _HEX for d in digits):
             return -1
         return int(digits, 16)
@@ -307,7 +339,7 @@ class _Decoder:
             return False
         length = 6
         if codepoint & 0xF800 == 0xD800:
-            if codepoint & 0x400 or self.data[self.pos + 6:self.pos + 8] != b"\\u":
+            if codepoint & 0x400 or self.data[self.pos + 6 : self.pos + 8] != b"\\u":
                 return False
             low = self.hex4(self.pos + 8)
             if low < 0 or low & 0xFC00 != 0xDC00:
@@ -325,8 +357,9 @@ class _Decoder:
     def descend(self) -> None:
         self.depth += 1
         if self.depth > self.config.decode_max_depth:
-            raise LibError(f"Found too many nested data structures ({self.depth}) at "
-                           f"character {self.pos}")
+            raise LibError(
+                f"Found too many nested data structures ({self.depth}) at character {self.pos}"
+            )
 
     def value(self, token: _Token) -> object:
         """json_process_value and the object/array contexts, without recursion."""
@@ -338,8 +371,7 @@ class _Decoder:
                 value = token.value
             elif kind in ("T_OBJ_BEGIN", "T_ARR_BEGIN"):
                 self.descend()
-                container: list[object] | dict[object, object] = (
-                    {} if kind == "T_OBJ_BEGIN" else [])
+                container: list[object] | dict[object, object] = {} if kind == "T_OBJ_BEGIN" else []
                 token = self.token()
                 if token.kind != ("T_OBJ_END" if kind == "T_OBJ_BEGIN" else "T_ARR_END"):
                     stack.append(container)
@@ -408,8 +440,7 @@ def _check_args(args: Args, limit: int) -> None:
         raise ArgError(limit + 1, "found too many arguments")
 
 
-def _integer_option(args: Args, narg: int, current: int, low: int, high: int,
-                    view: LuaView) -> int:
+def _integer_option(args: Args, narg: int, current: int, low: int, high: int, view: LuaView) -> int:
     if narg > len(args) or args[narg - 1] is None:
         return current
     value = to_int32(float(opt_integer(args, narg, current, view)))
@@ -418,8 +449,9 @@ def _integer_option(args: Args, narg: int, current: int, low: int, high: int,
     return value
 
 
-def _enum_option(args: Args, narg: int, current: int, options: tuple[bytes, ...],
-                 view: LuaView) -> int:
+def _enum_option(
+    args: Args, narg: int, current: int, options: tuple[bytes, ...], view: LuaView
+) -> int:
     if narg > len(args) or args[narg - 1] is None:
         return current
     value = args[narg - 1]
@@ -445,6 +477,7 @@ def _cfg_integer(field: str, low: int, high: int) -> Callable[..., object]:
         value = _integer_option(args, 1, getattr(config, field), low, high, view)
         setattr(config, field, value)
         return float(value)
+
     return option
 
 
@@ -454,19 +487,24 @@ def _cfg_enum(field: str, options: tuple[bytes, ...]) -> Callable[..., object]:
         value = _enum_option(args, 1, getattr(config, field), options, view)
         setattr(config, field, value)
         return _enum_result(value, options)
+
     return option
 
 
 def encode_sparse_array(config: Config, view: LuaView, *args: object) -> tuple[object, ...]:
     _check_args(args, 3)
-    config.encode_sparse_convert = _enum_option(args, 1, config.encode_sparse_convert, _BOOL,
-                                                view)
-    config.encode_sparse_ratio = _integer_option(args, 2, config.encode_sparse_ratio, 0,
-                                                 _INT_MAX, view)
-    config.encode_sparse_safe = _integer_option(args, 3, config.encode_sparse_safe, 0,
-                                                _INT_MAX, view)
-    return (bool(config.encode_sparse_convert), float(config.encode_sparse_ratio),
-            float(config.encode_sparse_safe))
+    config.encode_sparse_convert = _enum_option(args, 1, config.encode_sparse_convert, _BOOL, view)
+    config.encode_sparse_ratio = _integer_option(
+        args, 2, config.encode_sparse_ratio, 0, _INT_MAX, view
+    )
+    config.encode_sparse_safe = _integer_option(
+        args, 3, config.encode_sparse_safe, 0, _INT_MAX, view
+    )
+    return (
+        bool(config.encode_sparse_convert),
+        float(config.encode_sparse_ratio),
+        float(config.encode_sparse_safe),
+    )
 
 
 FUNCTIONS: Final[dict[str, Callable[..., object]]] = {

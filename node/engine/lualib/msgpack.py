@@ -165,8 +165,16 @@ class _Container:
 
 
 # uint 64 is read as a signed 64-bit integer, as lua-cmsgpack 0.4.0 does on Lua 5.1.
-_FIXED: Final = {0xCC: (1, False), 0xCD: (2, False), 0xCE: (4, False), 0xCF: (8, True),
-                 0xD0: (1, True), 0xD1: (2, True), 0xD2: (4, True), 0xD3: (8, True)}
+_FIXED: Final = {
+    0xCC: (1, False),
+    0xCD: (2, False),
+    0xCE: (4, False),
+    0xCF: (8, True),
+    0xD0: (1, True),
+    0xD1: (2, True),
+    0xD2: (4, True),
+    0xD3: (8, True),
+}
 
 
 def _decode_one(data: bytes, pos: int) -> tuple[object, int]:
@@ -188,7 +196,7 @@ def _decode_one(data: bytes, pos: int) -> tuple[object, int]:
         elif tag in _FIXED:
             size, signed = _FIXED[tag]
             need(1 + size)
-            value = float(int.from_bytes(data[pos + 1:pos + 1 + size], "big", signed=signed))
+            value = float(int.from_bytes(data[pos + 1 : pos + 1 + size], "big", signed=signed))
             pos += 1 + size
         elif tag == 0xC0:
             value, pos = None, pos + 1
@@ -196,23 +204,29 @@ def _decode_one(data: bytes, pos: int) -> tuple[object, int]:
             value, pos = tag == 0xC3, pos + 1
         elif tag == 0xCA:
             need(5)
-            value, pos = float(_F32.unpack(data[pos + 1:pos + 5])[0]), pos + 5
+            value, pos = float(_F32.unpack(data[pos + 1 : pos + 5])[0]), pos + 5
         elif tag == 0xCB:
             need(9)
-            value, pos = float(struct.unpack(">d", data[pos + 1:pos + 9])[0]), pos + 9
+            value, pos = float(struct.unpack(">d", data[pos + 1 : pos + 9])[0]), pos + 9
         elif 0xA0 <= tag <= 0xBF or tag in (0xD9, 0xDA, 0xDB):
             width = {0xD9: 1, 0xDA: 2, 0xDB: 4}.get(tag, 0)
             need(1 + width)
-            length = (tag & 0x1F) if not width else int.from_bytes(
-                data[pos + 1:pos + 1 + width], "big")
+            length = (
+                (tag & 0x1F)
+                if not width
+                else int.from_bytes(data[pos + 1 : pos + 1 + width], "big")
+            )
             need(1 + width + length)
-            value = data[pos + 1 + width:pos + 1 + width + length]
+            value = data[pos + 1 + width : pos + 1 + width + length]
             pos += 1 + width + length
         elif 0x80 <= tag <= 0x9F or tag in (0xDC, 0xDD, 0xDE, 0xDF):
             width = {0xDC: 2, 0xDD: 4, 0xDE: 2, 0xDF: 4}.get(tag, 0)
             need(1 + width)
-            count = (tag & 0x0F) if not width else int.from_bytes(
-                data[pos + 1:pos + 1 + width], "big")
+            count = (
+                (tag & 0x0F)
+                if not width
+                else int.from_bytes(data[pos + 1 : pos + 1 + width], "big")
+            )
             pos += 1 + width
             if len(stack) >= MAX_DEPTH:
                 raise LibError("stack overflow (in function mp_decode_to_lua_type)")
@@ -234,12 +248,14 @@ def _decode_one(data: bytes, pos: int) -> tuple[object, int]:
             return value, pos
 
 
-def _unpack_full(view: LuaView, args: tuple[object, ...], limit: int,
-                 offset: int) -> tuple[object, ...]:
+def _unpack_full(
+    view: LuaView, args: tuple[object, ...], limit: int, offset: int
+) -> tuple[object, ...]:
     data = check_string(args, 1, view)
     if offset < 0 or limit < 0:
-        raise LibError(f"Invalid request to unpack with offset of {offset} and limit of "
-                       f"{len(data)}.")
+        raise LibError(
+            f"Invalid request to unpack with offset of {offset} and limit of {len(data)}."
+        )
     if offset > len(data):
         raise LibError(f"Start offset {offset} greater than input length {len(data)}.")
     decode_all = not limit and not offset
@@ -276,5 +292,8 @@ def unpack_limit(view: LuaView, *args: object) -> tuple[object, ...]:
 
 
 FUNCTIONS: Final[dict[str, Callable[..., object]]] = {
-    "pack": pack, "unpack": unpack, "unpack_one": unpack_one, "unpack_limit": unpack_limit,
+    "pack": pack,
+    "unpack": unpack,
+    "unpack_one": unpack_one,
+    "unpack_limit": unpack_limit,
 }

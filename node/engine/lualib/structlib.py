@@ -27,8 +27,18 @@ from node.engine.lualib.values import (
 MAXINTSIZE: Final = 32
 MAXALIGN: Final = 8  # max(offsetof(struct {char c; double d;}, d), sizeof(int))
 _INT_MAX: Final = 2**31 - 1
-_SIZES: Final = {0x62: 1, 0x42: 1, 0x68: 2, 0x48: 2, 0x6C: 8, 0x4C: 8, 0x54: 8, 0x66: 4, 0x64: 8,
-                 0x78: 1}  # b B h H l L T f d x
+_SIZES: Final = {
+    0x62: 1,
+    0x42: 1,
+    0x68: 2,
+    0x48: 2,
+    0x6C: 8,
+    0x4C: 8,
+    0x54: 8,
+    0x66: 4,
+    0x64: 8,
+    0x78: 1,
+}  # b B h H l L T f d x
 _INTEGERS: Final = frozenset(b"bBhHlLTiI")
 _TWO63: Final = 9.223372036854775808e18
 
@@ -198,13 +208,15 @@ def unpack(view: LuaView, *args: object) -> tuple[object, ...]:
         if pos > len(data) or size > len(data) - pos:
             raise ArgError(2, "data string too short")
         if opt in _INTEGERS:
-            results.append(_integer(data[pos:pos + size], header.little, opt in b"bhli"))
+            results.append(_integer(data[pos : pos + size], header.little, opt in b"bhli"))
         elif opt == 0x66:
-            results.append(float(struct.unpack("<f" if header.little else ">f",
-                                               data[pos:pos + 4])[0]))
+            results.append(
+                float(struct.unpack("<f" if header.little else ">f", data[pos : pos + 4])[0])
+            )
         elif opt == 0x64:
-            results.append(float(struct.unpack("<d" if header.little else ">d",
-                                               data[pos:pos + 8])[0]))
+            results.append(
+                float(struct.unpack("<d" if header.little else ">d", data[pos : pos + 8])[0])
+            )
         elif opt == 0x63:
             if size == 0:
                 previous = tonumber(results[-1]) if results else None
@@ -214,7 +226,7 @@ def unpack(view: LuaView, *args: object) -> tuple[object, ...]:
                 size = _cvt(previous) % 2**64
                 if pos > len(data) or size > len(data) - pos:
                     raise ArgError(2, "data string too short")
-            results.append(data[pos:pos + size])
+            results.append(data[pos : pos + size])
         elif opt == 0x73:
             end = data.find(b"\0", pos)
             if end < 0:
@@ -245,5 +257,4 @@ def size(view: LuaView, *args: object) -> float:
     return float(pos)
 
 
-FUNCTIONS: Final[dict[str, Callable[..., object]]] = {"pack": pack, "unpack": unpack,
-                                                      "size": size}
+FUNCTIONS: Final[dict[str, Callable[..., object]]] = {"pack": pack, "unpack": unpack, "size": size}

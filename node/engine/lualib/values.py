@@ -105,7 +105,7 @@ def _strtoul16(text: bytes, pos: int) -> tuple[float, int]:
         sign = -1 if text[pos] == 0x2D else 1
         pos += 1
     prefix = pos
-    if text[pos:pos + 2].lower() == b"0x":
+    if text[pos : pos + 2].lower() == b"0x":
         pos += 2
     start = pos
     while pos < len(text) and text[pos] in b"0123456789abcdefABCDEF":

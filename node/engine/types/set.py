@@ -46,8 +46,7 @@ class SetValue(dict[bytes, None]):
         self.scans: ScanSnapshots | None = None
 
     @classmethod
-    def build(cls, members: Iterable[bytes], max_intset: int, *,
-              intset: bool = True) -> SetValue:
+    def build(cls, members: Iterable[bytes], max_intset: int, *, intset: bool = True) -> SetValue:
         """A new set of `members`, encoded as Redis would encode a set built by adding them
         one by one to a fresh intset (`intset=False` when Redis's build already converted)."""
         made = cls(members)

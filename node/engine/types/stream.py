@@ -110,8 +110,19 @@ def _delta(a: int, b: int) -> int:
 class _Node:
     """One macro node: a master ID and fields, then its entries (tombstones included)."""
 
-    __slots__ = ("blob", "ends", "fields", "firsts", "flags", "live", "lp_bytes", "master_ms",
-                 "master_seq", "ms", "seq")
+    __slots__ = (
+        "blob",
+        "ends",
+        "fields",
+        "firsts",
+        "flags",
+        "live",
+        "lp_bytes",
+        "master_ms",
+        "master_seq",
+        "ms",
+        "seq",
+    )
 
     def __init__(self, master_ms: int, master_seq: int, fields: tuple[bytes, ...]) -> None:
         self.master_ms = master_ms
@@ -126,8 +137,12 @@ class _Node:
         self.live = 0
         # The master entry: live count (0 until `add`), deleted count, number of fields,
         # the fields, and a 0 terminator.
-        self.lp_bytes = (_LISTPACK_EMPTY + 3 * _int_size(0) + _int_size(len(fields))
-                         + sum(_elem_size(f) for f in fields))
+        self.lp_bytes = (
+            _LISTPACK_EMPTY
+            + 3 * _int_size(0)
+            + _int_size(len(fields))
+            + sum(_elem_size(f) for f in fields)
+        )
 
     def copy(self) -> _Node:
         node = _Node.__new__(_Node)
@@ -224,8 +239,12 @@ class _Node:
         for i in indexes:
             self.flags[i] |= _DELETED
         k = len(indexes)
-        self.lp_bytes += (_int_size(self.live - k) - _int_size(self.live)
-                          + _int_size(deleted + k) - _int_size(deleted))
+        self.lp_bytes += (
+            _int_size(self.live - k)
+            - _int_size(self.live)
+            + _int_size(deleted + k)
+            - _int_size(deleted)
+        )
         self.live -= k
 
 
@@ -342,8 +361,16 @@ class Group:
 class Stream:
     """A Redis stream. Unlike other types it may be stored empty (XDEL, XTRIM, MKSTREAM)."""
 
-    __slots__ = ("entries_added", "first_id", "groups", "heads", "last_id", "length",
-                 "max_deleted", "nodes")
+    __slots__ = (
+        "entries_added",
+        "first_id",
+        "groups",
+        "heads",
+        "last_id",
+        "length",
+        "max_deleted",
+        "nodes",
+    )
     TYPE: ClassVar[bytes] = b"stream"
 
     def __init__(self) -> None:
@@ -383,8 +410,9 @@ class Stream:
         tail = nodes[-1] if nodes else None
         if tail is not None:
             node_max = max_bytes if 0 < max_bytes <= _LISTPACK_MAX_SIZE else _LISTPACK_MAX_SIZE
-            if (tail.lp_bytes + sum(map(len, flat)) >= node_max
-                    or (max_entries and len(tail.flags) >= max_entries)):
+            if tail.lp_bytes + sum(map(len, flat)) >= node_max or (
+                max_entries and len(tail.flags) >= max_entries
+            ):
                 tail = None
         ms, seq = sid >> 64, sid & SEQ_MASK
         if tail is None:
@@ -591,8 +619,9 @@ class Stream:
         added = self.entries_added
         if not added:
             return 0
-        if (group.entries_read != INVALID_ENTRIES_READ
-                and not self.has_tombstones_from(group.last_id)):
+        if group.entries_read != INVALID_ENTRIES_READ and not self.has_tombstones_from(
+            group.last_id
+        ):
             return added - group.entries_read
         read = self.estimate_entries_read(group.last_id)
         return None if read == INVALID_ENTRIES_READ else added - read

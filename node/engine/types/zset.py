@@ -274,8 +274,9 @@ class ZSet:
         # Each read of an array('d') item makes a new float: read the scores once, so the
         # dict and the sorted list share one float per member (32 bytes each otherwise).
         members, scores = self._members, list(self._scores)
-        self._big = _Skiplist(dict(zip(members, scores, strict=True)),
-                              SortedList(zip(scores, members, strict=True)))
+        self._big = _Skiplist(
+            dict(zip(members, scores, strict=True)), SortedList(zip(scores, members, strict=True))
+        )
         self._members = []
         self._scores = array("d")
 
