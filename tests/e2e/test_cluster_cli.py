@@ -385,8 +385,14 @@ def test_add_and_del_nodes(nodes: Nodes) -> None:
     ).stdout
     assert f"Configure node as replica of {addr(new_master)}." in out
     wait_agree(servers)
+    # masters[0] learns the new replica's role by gossip, a moment after the slots agree.
+    expected = f"M: {new_id} {addr(new_master)}\n   slots: (0 slots) master\n   1 additional"
+    deadline = time.monotonic() + 60
     check = cli("check", addr(masters[0])).stdout
-    assert f"M: {new_id} {addr(new_master)}\n   slots: (0 slots) master\n   1 additional" in check
+    while expected not in check:
+        assert time.monotonic() < deadline, check
+        time.sleep(0.5)
+        check = cli("check", addr(masters[0])).stdout
     assert f"replicates {new_id}" in check
 
     busy = cli("del-node", addr(masters[0]), node_id(masters[2]), ok=False)
