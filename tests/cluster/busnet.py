@@ -186,6 +186,20 @@ class BusNet:
     def full_mesh(self) -> bool:
         return all(a.knows(b) for a in self.nodes for b in self.nodes)
 
+    def form(
+        self, masters: list[int] | None = None, replicas: tuple[tuple[int, int], ...] = ()
+    ) -> None:
+        """What `redis-cli --cluster create` does: slots split over `masters`, MEET, ticks
+        until every node knows every other, then each (replica, master) pair REPLICATEs."""
+        self.split_slots(masters)
+        self.meet_all()
+        for _ in range(100):
+            self.tick()
+            if self.full_mesh():
+                break
+        for replica, master in replicas:
+            assert self[replica].h("CLUSTER", "REPLICATE", self[master].name) == b"OK"
+
     def split_slots(self, masters: list[int] | None = None) -> None:
         """ADDSLOTSRANGE: the slots split evenly between `masters` (default all nodes)."""
         owners = masters if masters is not None else list(range(len(self.nodes)))

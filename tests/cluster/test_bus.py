@@ -15,12 +15,7 @@ def formed(n: int) -> BusNet:
     """`n` masters sharing the slots, met and settled: every node knows every other and
     the cluster is up everywhere."""
     net = BusNet(n)
-    net.split_slots()
-    net.meet_all()
-    for _ in range(100):
-        net.tick()
-        if net.full_mesh():
-            break
+    net.form()
     net.run(6000)
     assert net.full_mesh()
     for node in net.nodes:

@@ -564,14 +564,7 @@ def replicated(validity_factor: str = "0") -> BusNet:
     """Nodes 0-2 masters sharing the slots, 3-5 replicas of 0-2 (no replication streams in
     the simulation: the validity factor is off so a replica's data never looks stale)."""
     net = BusNet(6, cluster_replica_validity_factor=validity_factor)
-    net.split_slots([0, 1, 2])
-    net.meet_all()
-    for _ in range(100):
-        net.tick()
-        if net.full_mesh():
-            break
-    for i in range(3):
-        assert net[3 + i].h("CLUSTER", "REPLICATE", net[i].name) == b"OK"
+    net.form([0, 1, 2], replicas=((3, 0), (4, 1), (5, 2)))
     net.run(6000)
     for node in net.nodes:
         assert node.cluster.state.ok, node.h("CLUSTER", "NODES")
@@ -677,14 +670,7 @@ def test_cluster_state_changes_are_logged() -> None:
 
 def test_sim_a_spare_replica_migrates_to_an_orphaned_master() -> None:
     net = BusNet(6, cluster_replica_validity_factor="0")
-    net.split_slots([0, 1, 2])
-    net.meet_all()
-    for _ in range(100):
-        net.tick()
-        if net.full_mesh():
-            break
-    for replica, master in ((3, 0), (4, 1), (5, 0)):
-        assert net[replica].h("CLUSTER", "REPLICATE", net[master].name) == b"OK"
+    net.form([0, 1, 2], replicas=((3, 0), (4, 1), (5, 0)))
     net.run(6000)
     net.stop(4)  # master 1 loses its only replica
     spare = min((net[3], net[5]), key=lambda n: n.name)
@@ -728,14 +714,7 @@ def test_the_manual_failover_pause_leaves_a_client_pause_alone() -> None:
 
 def test_sim_the_freshest_replica_wins() -> None:
     net = BusNet(6, cluster_replica_validity_factor="0")
-    net.split_slots([0, 1, 2])
-    net.meet_all()
-    for _ in range(100):
-        net.tick()
-        if net.full_mesh():
-            break
-    for replica, master in ((3, 0), (4, 0), (5, 1)):
-        assert net[replica].h("CLUSTER", "REPLICATE", net[master].name) == b"OK"
+    net.form([0, 1, 2], replicas=((3, 0), (4, 0), (5, 1)))
     for replica, offset in ((3, 50), (4, 100)):  # what each processed of node 0's stream
         cached = net[replica].h.engine.replication.cached
         assert cached is not None

@@ -132,14 +132,7 @@ def test_a_replica_turned_master_sheds_its_stale_fail_flag() -> None:
     FAIL from an old outage when 3 wins the election for their master; 4 then follows 3
     and must not run an election against its healthy new master."""
     net = BusNet(6, cluster_replica_validity_factor="0")
-    net.split_slots([0, 1, 2])
-    net.meet_all()
-    for _ in range(100):
-        net.tick()
-        if net.full_mesh():
-            break
-    for replica, master in ((3, 0), (4, 0), (5, 1)):
-        assert net[replica].h("CLUSTER", "REPLICATE", net[master].name) == b"OK"
+    net.form([0, 1, 2], replicas=((3, 0), (4, 0), (5, 1)))
     net.run(6000)
     seen = net[4].cluster.state.lookup(net[3].name)
     assert seen is not None
@@ -165,14 +158,7 @@ def test_a_sub_replica_follows_its_grandmaster() -> None:
     a replica of a replica for good (4's own pings then claim no slots: no UPDATE would
     ever come)."""
     net = BusNet(6, cluster_replica_validity_factor="0")
-    net.split_slots([0, 1, 2])
-    net.meet_all()
-    for _ in range(100):
-        net.tick()
-        if net.full_mesh():
-            break
-    for replica, master in ((3, 0), (4, 0), (5, 1)):
-        assert net[replica].h("CLUSTER", "REPLICATE", net[master].name) == b"OK"
+    net.form([0, 1, 2], replicas=((3, 0), (4, 0), (5, 1)))
     net.run(6000)
     for other in (0, 1, 2, 3, 5):
         net.partition(4, other)
