@@ -109,12 +109,15 @@ def _count_arg(raw: bytes) -> int:
 )
 def sadd(c: Client, argv: Argv) -> bytes:
     key, db = argv[1], c.db
-    members = db.lookup(key)  # inlined _get_set: SADD is a hot path
+    # Inlined _get_set (SADD is a hot path): without TTLs a lookup is the dict probe.
+    members = db.lookup(key) if db.expires else db.data.get(key)
     if members is None:
         members = SetValue()
         added = members.add_members(argv[2:], _max_intset(c))
         db.set_value(key, members)
-    elif isinstance(members, SetValue):
+    elif members.__class__ is SetValue:
+        if len(argv) == 3 and argv[2] in members:
+            return resp.ZERO  # one member, already there: nothing changes
         # The limit only matters to an intset; a hashtable set never looks at it.
         added = members.add_members(argv[2:], _max_intset(c) if members.intset else 0)
         if added:
