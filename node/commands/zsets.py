@@ -120,25 +120,29 @@ _OPTION_INITIALS: Final = frozenset(bytes([ch]) for ch in b"NXGLCInxglci")
 )
 def zadd(c: Client, argv: Argv) -> bytes:
     if len(argv) == 4 and argv[2][:1] not in _OPTION_INITIALS:
-        # The common one-pair form without options, in a few steps.
-        score = double_arg(argv[2])
-        key, member = argv[1], argv[3]
-        zs = get_zset(c, key)
-        current = zs.score(member) if zs is not None else None
-        if current is not None and zs is not None:
-            if score != current:
-                zs.update(member, current, score)
-                c.db.touch(key)
-                zset_event(c, b"zadd", key)
-                c.engine.dirty += 1
-            return resp.ZERO
+        # The common one-pair form without options, in a few steps. A score of plain
+        # digits is read by float() alone: no sign, exponent or overflow to look for.
+        raw = argv[2]
+        score = float(raw) if raw.isdigit() and len(raw) < 300 else double_arg(raw)
+        key, member, db = argv[1], argv[3], c.db
+        zs = db.lookup(key) if db.expires else db.data.get(key)
         if zs is None:
             zs = ZSet()
             zs.insert(member, score, *limits(c))
-            c.db.set_value(key, zs)
+            db.set_value(key, zs)
+        elif zs.__class__ is not ZSet:
+            raise CommandError(errors.WRONGTYPE)
         else:
+            current = zs.score(member)
+            if current is not None:
+                if score != current:
+                    zs.update(member, current, score)
+                    db.touch(key)
+                    zset_event(c, b"zadd", key)
+                    c.engine.dirty += 1
+                return resp.ZERO
             zs.insert(member, score, *limits(c))
-            c.db.touch(key)
+            db.touch(key)
         zset_event(c, b"zadd", key)
         c.engine.dirty += 1
         return resp.ONE
