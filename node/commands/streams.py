@@ -34,6 +34,7 @@ from node.commands._streams import (
 )
 from node.commands.registry import Acl, Flag, KeyFlag, key_at, keys_by_keyword
 from node.commands.table import NODE
+from node.engine import notify
 from node.engine.blocking import Block
 from node.engine.session import AOF_CLIENT_ID, Client
 from node.engine.types.stream import MAX_ID, SEQ_MASK, Group, Stream, format_id
@@ -42,7 +43,6 @@ from node.proto.errors import CommandError
 
 Argv = list[bytes]
 
-_LISTPACK_MAX_SIZE: Final = 1 << 30
 _BLOCKED_DEFAULT_COUNT: Final = 1000  # XREAD_BLOCKED_DEFAULT_COUNT
 _GT: Final = MAX_ID  # how Redis marks `>` among the IDs (a literal max ID means the same)
 
@@ -79,13 +79,8 @@ class _AddTrimArgs:
         return self.maxlen is not None or self.minid is not None
 
 
-_AUTO_ID: Final = _AddTrimArgs(idpos=2)  # plain `XADD key * ...`; never modified
-
-
 def _parse_add_trim(c: Client, argv: Argv, xadd: bool) -> _AddTrimArgs:
     """streamParseAddOrTrimArgsOrReply: the options, and for XADD where the ID is."""
-    if xadd and argv[2] == b"*":
-        return _AUTO_ID
     args = _AddTrimArgs()
     limit_given = False
     argc = len(argv)
@@ -227,7 +222,47 @@ _TRIM_ARG: Final = docs.block(
     ),
 )
 def xadd(c: Client, argv: Argv) -> bytes:
-    args = _parse_add_trim(c, argv, xadd=True)
+    if argv[2] != b"*":
+        return _xadd(c, argv, _parse_add_trim(c, argv, xadd=True))
+    # The common `XADD key * field value ...` in few steps: no options, the next ID.
+    if not len(argv) & 1:
+        raise errors.wrong_arity("xadd")
+    key, db = argv[1], c.db
+    stream = db.lookup(key) if db.expires else db.data.get(key)
+    created = stream is None
+    if stream is None:
+        stream = Stream()
+        db.set_value(key, stream)
+    elif stream.__class__ is not Stream:
+        raise CommandError(errors.WRONGTYPE)
+    if stream.last_id == MAX_ID:
+        raise CommandError(errors.XADD_EXHAUSTED)
+    sid = stream.next_id(db.keyspace.now_ms)
+    engine = c.engine
+    config = engine.config
+    if not stream.append(
+        sid, argv[3:], config.int("stream-node-max-entries"), config.int("stream-node-max-bytes")
+    ):
+        raise CommandError(errors.XADD_TOO_LARGE)
+    engine.dirty += 1
+    if engine.notify_flags:
+        engine.notify(notify.STREAM, b"xadd", key, db.index)
+    if not created:
+        # What `_changed` does, signalling only when something listens (as set_value does).
+        if db.watched or db.tracking:
+            db.touch(key)
+        if db.blocking:
+            db.mark_ready(key)
+    text = b"%d-%d" % (sid >> 64, sid & SEQ_MASK)
+    if engine.propagating:
+        out = list(argv)  # propagated with the ID it got
+        out[2] = text
+        engine.propagate_as(c, [out])
+    return b"$%d\r\n%s\r\n" % (len(text), text)
+
+
+def _xadd(c: Client, argv: Argv, args: _AddTrimArgs) -> bytes:
+    """XADD with options or an explicit ID."""
     fields_at = args.idpos + 1
     nfields = len(argv) - fields_at
     if nfields < 2 or nfields % 2:
@@ -245,13 +280,14 @@ def xadd(c: Client, argv: Argv) -> bytes:
     if stream.last_id == MAX_ID:
         raise CommandError(errors.XADD_EXHAUSTED)
     sid = _new_id(c, stream, args)
-    flat = argv[fields_at:]
-    if sum(map(len, flat)) > _LISTPACK_MAX_SIZE:
-        raise CommandError(errors.XADD_TOO_LARGE)
     config = c.engine.config
-    stream.append(
-        sid, flat, config.int("stream-node-max-entries"), config.int("stream-node-max-bytes")
-    )
+    if not stream.append(
+        sid,
+        argv[fields_at:],
+        config.int("stream-node-max-entries"),
+        config.int("stream-node-max-bytes"),
+    ):
+        raise CommandError(errors.XADD_TOO_LARGE)
     c.engine.dirty += 1
     stream_event(c, b"xadd", key)
     if args.trims and _trim(stream, args):

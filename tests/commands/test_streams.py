@@ -83,6 +83,29 @@ def test_xadd_auto_ids_follow_the_clock_and_never_go_back(h: Harness) -> None:
     assert h("XADD", "s", "*", "f", "v") == b"%d-0" % (START_MS + 11)
 
 
+@engine_only
+def test_xadd_auto_id_signals_and_propagates_with_its_id() -> None:
+    h = Harness(notify_keyspace_events="Et")
+    h.engine.propagating = True
+    h.engine.refresh_dispatch()
+    subscriber = h.client_harness()
+    subscriber("SUBSCRIBE", "__keyevent@0__:xadd")
+    watcher = h.client_harness()
+    assert h("XADD", "s", "*", "f", "v") == b"%d-0" % START_MS
+    h.engine.watch(watcher.client, b"s")
+    assert not watcher.client.watch_dirty
+    assert h("XADD", "s", "*", "f", "v", "g", "w") == b"%d-1" % START_MS
+    assert watcher.client.watch_dirty
+    assert sum(b"xadd" in m for m in subscriber.client.out) == 2
+    assert [argv for _, argv in h.engine.propagated] == [
+        [b"XADD", b"s", b"%d-0" % START_MS, b"f", b"v"],
+        [b"XADD", b"s", b"%d-1" % START_MS, b"f", b"v", b"g", b"w"],
+    ]
+    assert h.error("XADD", "s", "*", "f") == "ERR wrong number of arguments for 'xadd' command"
+    h("SET", "str", "x")
+    assert h.error("XADD", "str", "*", "f", "v").startswith("WRONGTYPE")
+
+
 def test_xadd_id_syntax_follows_string2ull(h: Harness) -> None:
     for bad in (
         "5-x",

@@ -200,38 +200,44 @@ class _Node:
 
     def add(self, ms: int, seq: int, flat: list[bytes], same: bool) -> None:
         """Append an entry; `same` when its fields are the master's (only values kept).
-        This is XADD's hot path: the common small cases skip the general size helpers."""
-        numfields = len(flat) >> 1
-        stored = flat[1::2] if same else flat
-        # flags, ms and seq deltas to the master ID, [numfields, fields,] values, lp-count
-        d = ms - self.master_ms
-        size = 4 if d < 128 else 2 + _int_size(_delta(ms, self.master_ms))
+        This is XADD's hot path: the common small cases skip the general size helpers, and
+        the stored elements are sized and appended in one pass."""
+        master_ms = self.master_ms
+        rel = ms - master_ms  # never negative: IDs only grow in a node
         d = seq - self.master_seq
-        size += 2 if 0 <= d < 128 else _int_size(_delta(seq, self.master_seq))
+        # flags, ms and seq deltas to the master ID, [numfields, fields,] values, lp-count
+        if rel < 128:
+            size = 4
+        else:
+            size = 5 if rel < 4096 else 2 + _int_size(_delta(ms, master_ms))
+        if 0 <= d < 128:
+            size += 2
+        else:
+            size += 3 if -4096 <= d < 4096 else _int_size(_delta(seq, self.master_seq))
+        numfields = len(flat) >> 1
         if same:
             size += 2 if numfields < 125 else _int_size(numfields + 3)
+            stored = flat[1::2]
         else:
             size += _int_size(2 * numfields + 4) + _int_size(numfields)
+            stored = flat
+        ends, blob = self.ends, self.blob
+        self.firsts.append(len(ends))
         for x in stored:
             n = len(x)
             size += n + 2 if n < 64 and not (n and x[0] in _INT_START) else _elem_size(x)
+            blob += x
+            ends.append(len(blob))
         live = self.live
         self.lp_bytes += size + _COUNT_GROWTH.get(live, 0)  # the master entry's count
-        ms -= self.master_ms
-        if ms > _NARROW_MAX and self.ms.typecode == "I":
+        self.live = live + 1
+        self.flags.append(_SAMEFIELDS if same else 0)
+        if rel > _NARROW_MAX and self.ms.typecode == "I":
             self.ms = array("Q", self.ms)
-        self.ms.append(ms)
+        self.ms.append(rel)
         if seq > _NARROW_MAX and self.seq.typecode == "I":
             self.seq = array("Q", self.seq)
         self.seq.append(seq)
-        self.flags.append(_SAMEFIELDS if same else 0)
-        ends = self.ends
-        self.firsts.append(len(ends))
-        blob = self.blob
-        for x in stored:
-            blob += x
-            ends.append(len(blob))
-        self.live = live + 1
 
     def mark_deleted(self, indexes: list[int]) -> None:
         """Tombstone live entries, updating the master entry's count/deleted fields."""
@@ -404,24 +410,29 @@ class Stream:
             return now_ms << 64
         return (self.last_id + 1) & MAX_ID
 
-    def append(self, sid: int, flat: list[bytes], max_entries: int, max_bytes: int) -> None:
-        """Add an entry with a new ID (> last_id) and its [field, value, ...] list."""
+    def append(self, sid: int, flat: list[bytes], max_entries: int, max_bytes: int) -> bool:
+        """Add an entry with a new ID (> last_id) and its [field, value, ...] list. False
+        (nothing added) when its fields and values would not fit a listpack at all."""
+        size = sum(map(len, flat))
+        if size > _LISTPACK_MAX_SIZE:
+            return False
+        if not 0 < max_bytes <= _LISTPACK_MAX_SIZE:
+            max_bytes = _LISTPACK_MAX_SIZE
+        ms, seq = sid >> 64, sid & SEQ_MASK
         nodes = self.nodes
         tail = nodes[-1] if nodes else None
-        if tail is not None:
-            node_max = max_bytes if 0 < max_bytes <= _LISTPACK_MAX_SIZE else _LISTPACK_MAX_SIZE
-            if tail.lp_bytes + sum(map(len, flat)) >= node_max or (
-                max_entries and len(tail.flags) >= max_entries
-            ):
-                tail = None
-        ms, seq = sid >> 64, sid & SEQ_MASK
-        if tail is None:
+        if (
+            tail is None
+            or tail.lp_bytes + size >= max_bytes
+            or (max_entries and len(tail.flags) >= max_entries)
+        ):
             tail = _Node(ms, seq, tuple(flat[0::2]))
             nodes.append(tail)
             self.heads.append(sid)
             same = True
         elif len(flat) == 2:
-            same = len(tail.fields) == 1 and flat[0] == tail.fields[0]
+            fields = tail.fields
+            same = len(fields) == 1 and flat[0] == fields[0]
         else:
             same = tuple(flat[0::2]) == tail.fields
         tail.add(ms, seq, flat, same)
@@ -430,6 +441,7 @@ class Stream:
         self.last_id = sid
         if self.length == 1:
             self.first_id = sid
+        return True
 
     # --- reading -----------------------------------------------------------------------
     def range(self, start: int, end: int, rev: bool = False) -> Iterator[tuple[int, list[bytes]]]:
