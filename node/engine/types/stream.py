@@ -214,20 +214,28 @@ class _Node:
             size += 2
         else:
             size += 3 if -4096 <= d < 4096 else _int_size(_delta(seq, self.master_seq))
-        numfields = len(flat) >> 1
-        if same:
-            size += 2 if numfields < 125 else _int_size(numfields + 3)
-            stored = flat[1::2]
-        else:
-            size += _int_size(2 * numfields + 4) + _int_size(numfields)
-            stored = flat
         ends, blob = self.ends, self.blob
         self.firsts.append(len(ends))
-        for x in stored:
+        if same and len(flat) == 2:
+            # XADD's usual entry: one value under the master's single field.
+            x = flat[1]
             n = len(x)
-            size += n + 2 if n < 64 and not (n and x[0] in _INT_START) else _elem_size(x)
+            size += n + 4 if n < 64 and not (n and x[0] in _INT_START) else 2 + _elem_size(x)
             blob += x
             ends.append(len(blob))
+        else:
+            numfields = len(flat) >> 1
+            if same:
+                size += 2 if numfields < 125 else _int_size(numfields + 3)
+                stored = flat[1::2]
+            else:
+                size += _int_size(2 * numfields + 4) + _int_size(numfields)
+                stored = flat
+            for x in stored:
+                n = len(x)
+                size += n + 2 if n < 64 and not (n and x[0] in _INT_START) else _elem_size(x)
+                blob += x
+                ends.append(len(blob))
         live = self.live
         self.lp_bytes += size + _COUNT_GROWTH.get(live, 0)  # the master entry's count
         self.live = live + 1
