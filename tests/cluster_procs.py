@@ -48,22 +48,50 @@ def free_cluster_port(rng: random.Random | None = None) -> int:
     raise RuntimeError("no free port pair for a cluster node")
 
 
+def _spawn_node(kind: str, directory: Path, args: Sequence[str], taken: set[int]) -> ServerProcess:
+    """Spawn one cluster-enabled node on a fresh port pair (not one in `taken`), unwaited."""
+    port = free_cluster_port()
+    while port in taken:
+        port = free_cluster_port()
+    taken.add(port)
+    node_dir = directory / f"{kind}-{port}"
+    if kind == "slotd":
+        argv = procs.slotd_command(port, node_dir, *args)
+    else:
+        argv = procs.redis_command(procs.redis_server_bin(), port, node_dir, *args)
+    server = ServerProcess(kind, argv, port, node_dir)
+    server.spawn()
+    return server
+
+
+def start_nodes(kind: str, directory: Path, count: int, *extra: str) -> list[ServerProcess]:
+    """`count` cluster-enabled nodes ("slotd" or "redis"), in order. They are all spawned
+    before any is waited for: a slotd start is mostly its interpreter's import work, so the
+    starts overlap instead of queueing. A node that exits before answering (a lost port
+    race) is started again on another port, up to three times."""
+    args = ("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", *extra)
+    taken: set[int] = set()
+    nodes: list[ServerProcess] = []
+    try:
+        nodes = [_spawn_node(kind, directory, args, taken) for _ in range(count)]
+        for i in range(count):
+            for _ in range(3):
+                if nodes[i].wait_ready():
+                    break
+                nodes[i].stop()
+                nodes[i] = _spawn_node(kind, directory, args, taken)
+            else:
+                pytest.fail(f"{kind} cluster node exited during startup:\n{nodes[i].log_tail()}")
+    except BaseException:
+        for node in nodes:
+            node.stop()
+        raise
+    return nodes
+
+
 def start_node(kind: str, directory: Path, *extra: str) -> ServerProcess:
     """One cluster-enabled node ("slotd" or "redis"), retried on a lost port race."""
-    args = ("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", *extra)
-    for _ in range(3):
-        port = free_cluster_port()
-        node_dir = directory / f"{kind}-{port}"
-        if kind == "slotd":
-            argv = procs.slotd_command(port, node_dir, *args)
-        else:
-            argv = procs.redis_command(procs.redis_server_bin(), port, node_dir, *args)
-        server = ServerProcess(kind, argv, port, node_dir)
-        server.spawn()
-        if server.wait_ready():
-            return server
-        server.stop()
-    pytest.fail(f"{kind} cluster node exited during startup")
+    return start_nodes(kind, directory, 1, *extra)[0]
 
 
 def call(server: ServerProcess, *args: str, timeout: float = 10.0) -> str:
@@ -130,12 +158,15 @@ def cluster(
     *extra: str,
 ) -> Iterator[list[ServerProcess]]:
     """A formed cluster of `masters * (1 + replicas)` nodes; every node stopped at the end."""
-    nodes: list[ServerProcess] = []
+    nodes = start_nodes(
+        kind,
+        directory,
+        masters * (1 + replicas),
+        "--cluster-node-timeout",
+        str(node_timeout),
+        *extra,
+    )
     try:
-        while len(nodes) < masters * (1 + replicas):  # one by one: a failure stops the rest
-            nodes.append(
-                start_node(kind, directory, "--cluster-node-timeout", str(node_timeout), *extra)
-            )
         create(nodes, replicas)
         wait_ok(nodes)
         yield nodes

@@ -54,12 +54,8 @@ def line_of(viewer: ServerProcess, about: ServerProcess) -> list[str]:
 @contextmanager
 def meet_three(kind: str, directory: Path, *extra: str) -> Iterator[list[ServerProcess]]:
     """Three masters sharing the slots, joined by CLUSTER MEET."""
-    nodes: list[ServerProcess] = []
+    nodes = cluster_procs.start_nodes(kind, directory, 3, "--cluster-node-timeout", "2000", *extra)
     try:
-        while len(nodes) < 3:  # one by one: a failure stops those started
-            nodes.append(
-                cluster_procs.start_node(kind, directory, "--cluster-node-timeout", "2000", *extra)
-            )
         for node, (first, last) in zip(
             nodes, ((0, 5460), (5461, 10922), (10923, 16383)), strict=True
         ):

@@ -74,7 +74,8 @@ def cluster_args(node_timeout: int = 5000) -> list[str]:
     ]  # fmt: skip
 
 
-def start_node(kind: str, port: int, directory: Path) -> ServerProcess:
+def spawn_node(kind: str, port: int, directory: Path) -> ServerProcess:
+    """A cluster node's process, not waited for (see `wait_all`)."""
     extra = cluster_args()
     if kind == "slotd":
         argv = procs.slotd_command(port, directory, *extra)
@@ -82,15 +83,21 @@ def start_node(kind: str, port: int, directory: Path) -> ServerProcess:
         argv = procs.redis_command(procs.redis_server_bin(), port, directory, *extra)
     server = ServerProcess(kind, argv, port, directory)
     server.spawn()
-    assert server.wait_ready(), f"{server} exited during startup:\n{server.log_tail()}"
     return server
+
+
+def wait_all(servers: list[ServerProcess]) -> None:
+    """Every server answers PING. Spawning a batch before waiting overlaps the starts."""
+    for server in servers:
+        assert server.wait_ready(), f"{server} exited during startup:\n{server.log_tail()}"
 
 
 def bus_works(tmp: Path) -> bool:
     """Can two slotd nodes MEET and see each other past the handshake?"""
     base = free_base(2)
-    nodes = [start_node("slotd", base + i, tmp / f"probe{i}") for i in range(2)]
+    nodes = [spawn_node("slotd", base + i, tmp / f"probe{i}") for i in range(2)]
     try:
+        wait_all(nodes)
         with RawClient(*nodes[1].addr) as c:
             c.call("CLUSTER", "MEET", "127.0.0.1", str(nodes[0].port))
         deadline = time.monotonic() + 20
@@ -136,9 +143,10 @@ def nodes(kind: str, tmp_path: Path) -> Iterator[Nodes]:
     def start(count: int) -> list[ServerProcess]:
         base = free_base(count)
         batch = [
-            start_node(kind, base + i, tmp_path / f"n{len(started) + i}") for i in range(count)
+            spawn_node(kind, base + i, tmp_path / f"n{len(started) + i}") for i in range(count)
         ]
         started.extend(batch)
+        wait_all(batch)
         return batch
 
     yield start
