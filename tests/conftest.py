@@ -6,12 +6,18 @@
   (`slotd_factory("--maxclients", "5")`); every one is stopped when the test ends.
 - `redis_cli`: the path of redis-cli (skip, or fail under CI=true, when it is missing).
 
+Temporary directories (every server's --dir) go to RAM (/dev/shm) when it is a roomy tmpfs
+and nobody chose a place (TMPDIR, PYTEST_DEBUG_TEMPROOT, --basetemp): servers fsync their
+files (nodes.conf on every slot change, RDB and AOF), which on a disk costs ~10 ms each and
+made a 1000-slot reshard take minutes; the tests are about behaviour, not disk latency.
+
 Under CI=true, Hypothesis runs derandomized: CI checks the same examples every time, so a
 submission never fails on a bug its change did not touch; new inputs are explored locally.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -25,6 +31,19 @@ if procs.in_ci():
     settings.load_profile("ci")
 
 Factory = Callable[..., procs.ServerProcess]
+RAM_DIR = Path("/dev/shm")
+RAM_DIR_MIN_FREE = 1 << 30  # Docker's default 64 MB /dev/shm would fill up: disk then
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.option.basetemp or "TMPDIR" in os.environ or "PYTEST_DEBUG_TEMPROOT" in os.environ:
+        return
+    try:
+        room = os.statvfs(RAM_DIR)
+    except OSError:
+        return
+    if room.f_bavail * room.f_frsize >= RAM_DIR_MIN_FREE and os.access(RAM_DIR, os.W_OK):
+        os.environ["PYTEST_DEBUG_TEMPROOT"] = str(RAM_DIR)  # read by tmp_path_factory
 
 
 @pytest.fixture(scope="session")
