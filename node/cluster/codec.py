@@ -21,6 +21,7 @@ from __future__ import annotations
 import enum
 import struct
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import Any, Final
 
 from node.cluster.state import NAME_LEN, SLOT_COUNT
@@ -120,14 +121,20 @@ def slot_bitmap(slots: list[bool] | None = None) -> bytearray:
     return bitmap
 
 
+# Each byte value as its 8 bits, least significant first, one byte (0 or 1) per bit.
+_BYTE_BITS: Final = [bytes(value >> bit & 1 for bit in range(8)) for value in range(256)]
+
+
 def bitmap_slots(bitmap: bytes) -> list[int]:
-    """The slots set in a bitmap, ascending (empty bytes skipped quickly)."""
-    out: list[int] = []
-    for index, byte in enumerate(bitmap):
-        if byte:
-            base = index << 3
-            out.extend(base + bit for bit in range(8) if byte >> bit & 1)
-    return out
+    """The slots set in a bitmap, ascending. Every PING/PONG carries one, so the work is
+    C-level: the zero bytes at both ends are stripped, the rest expanded to one byte per
+    bit, and the slot numbers of the set bits picked by `compress` (~10x a Python loop
+    over the bits for a master's contiguous range)."""
+    body = bitmap.lstrip(b"\0")
+    first = len(bitmap) - len(body)
+    body = body.rstrip(b"\0")
+    bits = b"".join(map(_BYTE_BITS.__getitem__, body))
+    return list(compress(range(first << 3, (first + len(body)) << 3), bits))
 
 
 # --- encoding ---------------------------------------------------------------------------------
