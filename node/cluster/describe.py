@@ -66,16 +66,15 @@ def nodes_text(state: ClusterState, *, skip_handshake: bool = False) -> bytes:
 def info_text(state: ClusterState) -> bytes:
     """clusterGenClusterInfo: CLUSTER INFO's lines, each ending with CRLF."""
     assigned = ok = pfail = fail = 0
-    for owner in state.slots:
-        if owner is None:
-            continue
-        assigned += 1
+    for first, last, owner in state.owner_runs():  # per run: a flag test per slot is ~10 ms
+        count = last - first + 1
+        assigned += count
         if owner.flags & NodeFlag.FAIL:
-            fail += 1
+            fail += count
         elif owner.flags & NodeFlag.PFAIL:
-            pfail += 1
+            pfail += count
         else:
-            ok += 1
+            ok += count
     lines = [
         f"cluster_state:{'ok' if state.ok else 'fail'}",
         f"cluster_slots_assigned:{assigned}",
