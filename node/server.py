@@ -68,7 +68,7 @@ def is_loopback(host: str) -> bool:
 class Connection:
     """A client socket plus its parser, engine client and unsent output."""
 
-    __slots__ = ("backlog", "client", "fd", "parser", "pending", "sock", "soft_limit_since")
+    __slots__ = ("client", "fd", "parser", "pending", "sock", "soft_limit_since")
 
     def __init__(self, sock: socket.socket, client: Client, parser: RequestParser) -> None:
         self.sock = sock
@@ -77,8 +77,6 @@ class Connection:
         self.parser = parser
         self.pending = bytearray()  # output the socket did not take yet
         self.soft_limit_since = 0  # when pending first stayed above the soft limit (unix ms)
-        # Commands that arrived while the client was blocked: run once it is released.
-        self.backlog: list[list[bytes]] = []
 
 
 class NodeServer:
@@ -97,8 +95,6 @@ class NodeServer:
         self.listeners: list[socket.socket] = []
         self.conns: dict[int, Connection] = {}
         self.conn_by_client: dict[int, Connection] = {}
-        # Connections whose replies wait for this turn's AOF write (see `_end_turn`).
-        self._deferred: list[Connection] = []
         self._epoll: select.epoll | None = None
         self._stop = trio.Event()
         # Observation: the engine's clocks and sleep come from here; traffic is counted
@@ -121,6 +117,8 @@ class NodeServer:
         engine.config.appliers.append(self._apply_listeners)  # CONFIG SET port / bind
         engine.config.listeners.append(self._config_changed)
         self._tls_fds: set[int] = set()
+        # The commands of the turn being run, client by client (see `_serve_while_busy`).
+        self._turn: list[tuple[Client, list[list[bytes]]]] = []
         self._listening: dict[int, socket.socket] = {}  # the running reactor's listeners
         self._nursery: trio.Nursery | None = None  # the fallback's, for new listeners
 
@@ -406,12 +404,18 @@ class NodeServer:
                 conn = self.conn_by_client.get(client.id)
                 if conn is None:
                     continue
-                if conn.backlog and client.blocked is None:
-                    commands, conn.backlog = conn.backlog, []
-                    self._run_commands(conn, commands)
+                if client.backlog and client.blocked is None:
+                    commands, client.backlog = client.backlog, []
+                    engine.execute_turn([(client, commands)])
+                    if engine.clients_to_close:
+                        self._close_killed()
+                    if self.conns.get(conn.fd) is not conn:
+                        continue
+                    self._after_commands(conn)
                 if client.out or client.close_after_reply:
                     self._persist()  # what woke it (and what it ran) goes first
-                    self._flush(conn)
+                    if self.conns.get(conn.fd) is conn:
+                        self._flush(conn)
 
     def _check_shutdown(self) -> None:
         if self.engine.shutdown_requested is not None:
@@ -477,10 +481,9 @@ class NodeServer:
     # --- the reactor ---------------------------------------------------------------------
     async def _reactor(self) -> None:
         ep = self._epoll = select.epoll()
-        listeners = self._listening = {s.fileno(): s for s in self.listeners}
-        for fd in listeners:
+        self._listening = {s.fileno(): s for s in self.listeners}
+        for fd in self._listening:
             ep.register(fd, _EPOLLIN)
-        conns = self.conns
         engine = self.engine
         memory = engine.memory
         wait_readable = trio.lowlevel.wait_readable
@@ -517,22 +520,7 @@ class NodeServer:
             if engine.blocked:
                 engine.expire_blocked()  # deadlines still count while the loop never parks
                 self._flush_woken()
-            for fd, ev in events:
-                listener = listeners.get(fd)
-                if listener is not None:
-                    while (conn := self._accept_one(listener)) is not None:
-                        ep.register(conn.fd, _EPOLLIN)
-                    continue
-                conn = conns.get(fd)
-                if conn is None:
-                    continue
-                if conn.pending:
-                    if ev & (_EPOLLOUT | _EPOLLERR_HUP):
-                        self._flush(conn)
-                    continue
-                self._serve_input(conn)
-            if self._deferred or engine.propagated:
-                self._end_turn()
+            self._serve_turn(events)
             engine.before_sleep()
             if engine.replication.primary.output or engine.replication.link_out:
                 self.replication.push()  # replicas get the turn's stream after the AOF
@@ -547,55 +535,124 @@ class NodeServer:
                 yielded_ms = now
                 await trio.lowlevel.checkpoint()
 
-    def _serve_input(self, conn: Connection) -> None:
-        """Read once, run every complete command, send all replies at once."""
-        try:
-            data = conn.sock.recv(RECV_SIZE)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            self._close(conn)
-            return
-        if not data:
-            self._close(conn)
-            return
+    def _serve_turn(self, events: list[tuple[int, int]]) -> None:
+        """One event-loop turn over the ready sockets, in Redis's order: read every ready
+        client and parse what it sent, run all of it (`Engine.execute_turn`), write the
+        turn's changes to the AOF, then send the replies (beforeSleep: flushAppendOnlyFile,
+        then handleClientsWithPendingWrites, so no reply goes out before the write it
+        depends on). Lean on purpose: at one command per read this is most of a request."""
+        conns = self.conns
+        engine = self.engine
+        now = engine.keyspace.now_ms
+        batch: list[tuple[Client, list[list[bytes]]]] = []
+        served: list[Connection] = []
+        received = 0
+        for fd, ev in events:
+            conn = conns.get(fd)
+            if conn is None:
+                listener = self._listening.get(fd)
+                if listener is not None:
+                    self._accept_all(listener)
+                continue
+            if conn.pending:
+                if ev & (_EPOLLOUT | _EPOLLERR_HUP):
+                    self._flush(conn)
+                continue
+            try:
+                data = conn.sock.recv(RECV_SIZE)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError:
+                self._close(conn)
+                continue
+            if not data:
+                self._close(conn)
+                continue
+            received += len(data)
+            served.append(conn)
+            client = conn.client
+            commands = conn.parser.feed(data)
+            if commands:
+                client.last_interaction_ms = now
+                if client.blocked is not None or client.backlog:
+                    client.backlog.extend(commands)
+                else:
+                    batch.append((client, commands))
+            elif conn.parser.error is None and self._input_over_limits(conn):
+                served.pop()  # closed
         observer = self.observer
-        observer.net_input += len(data)
-        observer.reads_processed += 1
+        observer.net_input += received
+        observer.reads_processed += len(served)
+        if batch:
+            self._turn = batch  # for `_serve_while_busy`, should a script get busy
+            try:
+                engine.execute_turn(batch)
+            finally:
+                self._turn = []
+            if engine.clients_to_close:
+                self._close_killed()  # before any reply: a killed client gets none
+        if engine.propagated:
+            self._persist()
+        for conn in served:
+            if conns.get(conn.fd) is not conn:
+                continue  # closed or killed meanwhile
+            client = conn.client
+            if client.flags or conn.parser.auth_required or not client.authenticated:
+                if not self._after_commands(conn):
+                    continue
+            if conn.parser.error is not None and not client.close_after_reply:
+                self._protocol_error(conn)
+            if client.out:
+                self._flush(conn)
+            elif client.close_after_reply:
+                self._close(conn)
+
+    def _accept_all(self, listener: socket.socket) -> None:
+        while (conn := self._accept_one(listener)) is not None:
+            if self._epoll is not None:
+                self._epoll.register(conn.fd, _EPOLLIN)
+
+    def _input_over_limits(self, conn: Connection) -> bool:
+        """A read that completed no command: close the client (True) when its unparsed
+        input passed client-query-buffer-limit, or maxmemory-clients evicted it."""
         client = conn.client
-        parser = conn.parser
-        commands = parser.feed(data)
-        if commands:
-            client.last_interaction_ms = self.engine.keyspace.now_ms
-            if client.blocked is not None or conn.backlog:
-                conn.backlog.extend(commands)
-            else:
-                self._run_commands(conn, commands)
-        elif parser.pending_bytes() > self.engine.config.int("client-query-buffer-limit"):
+        if conn.parser.pending_bytes() > self.engine.config.int("client-query-buffer-limit"):
             self.log(
                 "warning",
                 f"Closing client that reached max query buffer length: "
                 f"id={client.id} addr={client.addr}",
             )
             self._close(conn)
-            return
-        elif self.engine.memory.clients.limit and self._evicted(conn):
-            return  # a request still arriving grew its query buffer past maxmemory-clients
-        if parser.error is not None and not client.close_after_reply:
-            client.out.append(parser.error.reply)
-            client.close_after_reply = True
-            self.log(
-                "verbose",
-                f"Protocol error ({parser.error.reason}) from client: "
-                f"id={client.id} addr={client.addr}",
-            )
-        if client.out:
-            if self._deferred or self.engine.propagated:
-                self._deferred.append(conn)  # after the turn's writes reach the AOF
-            else:
-                self._flush(conn)
-        elif client.close_after_reply:
-            self._close(conn)
+            return True
+        return bool(self.engine.memory.clients.limit) and self._evicted(conn)
+
+    def _protocol_error(self, conn: Connection) -> None:
+        """The parser stopped at bad input: after the replies of the commands before it,
+        Redis's protocol error, then the connection closes."""
+        client = conn.client
+        error = conn.parser.error
+        assert error is not None
+        client.out.append(error.reply)
+        client.close_after_reply = True
+        self.log(
+            "verbose",
+            f"Protocol error ({error.reason}) from client: id={client.id} addr={client.addr}",
+        )
+
+    def _after_commands(self, conn: Connection) -> bool:
+        """The rare aftermaths of a client's commands: PSYNC/SYNC made it a replica (its
+        socket moves to node/io/replication.py: False), or its authentication changed
+        (the parser's unauthenticated limits follow it). True while the reactor keeps it."""
+        client = conn.client
+        if "S" in client.flags:
+            self.replication.adopt(conn)
+            return self.conns.get(conn.fd) is conn
+        # Redis's authRequired(): a client that never logged in is let through while the
+        # default user needs no password. An authenticated client needs no call to know.
+        parser = conn.parser
+        if parser.auth_required or not client.authenticated:
+            parser.auth_required = not self.engine.acl.authenticated(client)
+        return True
 
     def _persist(self) -> None:
         """Hand what the engine propagated to the AOF: written (and fsynced under
@@ -607,48 +664,34 @@ class NodeServer:
             aof.feed(commands)
             aof.flush()
 
-    def _end_turn(self) -> None:
-        """The end of an event-loop turn that wrote: persist, then send the replies held
-        back meanwhile (Redis's beforeSleep: flushAppendOnlyFile, then client writes)."""
-        self._persist()
-        deferred, self._deferred = self._deferred, []
-        for conn in deferred:
-            if conn.fd in self.conns:
-                self._flush(conn)
-
-    def _run_commands(self, conn: Connection, commands: list[list[bytes]]) -> None:
-        client = conn.client
-        ran = self.engine.execute_many(client, commands)
-        if client.flags and "S" in client.flags:
-            self.replication.adopt(conn)  # PSYNC/SYNC: the socket is a replica link now
-            return
-        if client.blocked is not None and not client.close_after_reply:
-            conn.backlog = commands[ran:]
-        # Redis's authRequired(): a client that never logged in is let through while the
-        # default user needs no password. An authenticated client needs no call to know.
-        parser = conn.parser
-        if parser.auth_required or not client.authenticated:
-            parser.auth_required = not self.engine.acl.authenticated(client)
-        if self.engine.clients_to_close:
-            self._close_killed()
-
     def _serve_while_busy(self) -> None:
         """Redis's processEventsWhileBlocked, called by the engine while a script runs past
         busy-reply-threshold: accept connections and answer every ready client except the
         script's caller (its input waits, as Redis protects it) through
         `Engine.execute_busy` -- BUSY, unless the command may run (SCRIPT KILL, FUNCTION
-        KILL, SHUTDOWN NOSAVE...). The engine's clock stays where the script started."""
+        KILL, SHUTDOWN NOSAVE...). The engine's clock stays where the script started.
+        Clients whose commands this turn read but has not run yet (after the caller's) are
+        answered first: Redis would only be reading them now."""
         engine = self.engine
         run = engine.scripting.run
         caller = run.caller.id if run is not None else -1
         now = engine.now_ms
+        after_caller = False
+        for client, commands in self._turn:
+            if client.id == caller:
+                after_caller = True
+            elif after_caller and commands:
+                for argv in commands:
+                    engine.execute_busy(client, argv)
+                commands.clear()  # answered: the turn has nothing left to run for it
+                conn = self.conn_by_client.get(client.id)
+                if conn is not None and client.out:
+                    self._flush(conn)
         listeners = {sock.fileno(): sock for sock in self.listeners}
         for fd, ev in self._ready_now(listeners):
             listener = listeners.get(fd)
             if listener is not None:
-                while (conn := self._accept_one(listener)) is not None:
-                    if self._epoll is not None:
-                        self._epoll.register(conn.fd, _EPOLLIN)
+                self._accept_all(listener)
                 continue
             conn = self.conns.get(fd)
             if conn is None or conn.client.id == caller:
@@ -815,8 +858,6 @@ class NodeServer:
                 self._epoll.unregister(conn.fd)
             except (OSError, ValueError):
                 pass
-        if conn in self._deferred:
-            self._deferred.remove(conn)
 
     def _close(self, conn: Connection) -> None:
         if self.conns.pop(conn.fd, None) is None:
@@ -848,8 +889,7 @@ class NodeServer:
             while conn.fd in self.conns:
                 await trio.lowlevel.wait_readable(conn.sock)
                 self.engine.set_time(wall_ms())
-                self._serve_input(conn)
-                self._end_turn()
+                self._serve_turn([(conn.fd, _EPOLLIN)])
                 self.engine.before_sleep()
                 self._flush_woken()
                 while conn.pending and conn.fd in self.conns:

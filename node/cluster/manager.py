@@ -24,7 +24,6 @@ Pure: storage, sockets and clocks come from the shell.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final, Protocol
 
@@ -139,7 +138,7 @@ class Cluster:
         self.state.todo |= TODO_UPDATE_STATE
         for stats in engine.observer.commands.values():
             if stats.fast:
-                stats.spec = dataclasses.replace(stats.spec, handler=self._routing(stats.spec))
+                stats.set_handler(self._routing(stats.spec))
 
     def _routing(self, spec: CommandSpec) -> Handler:
         """The handler the short path calls for `spec`: routed first, unless the full path's

@@ -29,7 +29,7 @@ from node.engine.blocking import Block, Blocked
 from node.engine.hdr import USEC_INDEX
 from node.engine.keyspace import Database, Keyspace
 from node.engine.memory import Memory
-from node.engine.observe import CommandStats, Observer, protected_error
+from node.engine.observe import CommandStats, Observer, Piece, protected_error
 from node.engine.pubsub import PubSub
 from node.engine.scripting import Scripting
 from node.engine.session import REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT, Client
@@ -374,91 +374,127 @@ class Engine:
     # --- dispatch ------------------------------------------------------------------------
     def execute(self, client: Client, argv: list[bytes]) -> None:
         """Run one command; its reply (if any) is appended to `client.out`."""
-        self.execute_many(client, [argv])
+        self.execute_turn([(client, [argv])])
 
-    def execute_many(self, client: Client, commands: list[list[bytes]]) -> int:
-        """Run `commands` in order as `execute` would, stopping after one that closes the
-        connection or parks the client; returns how many ran. The shell hands over every
-        command of a read at once, so the lookups below are paid once per read."""
-        # Calls on the short path are timed by runs (observe.py): one clock read where the
-        # command changes; the run of `run` started at `since` with `commands[first]`.
+    def execute_turn(self, batch: list[tuple[Client, list[list[bytes]]]]) -> None:
+        """Run the commands every client sent in one event-loop turn, client after client,
+        each client's in order, as `execute` would one by one. A client stops at a command
+        that closes its connection or parks it (blocked, paused): the commands after that
+        one wait in `client.backlog`. A client that another one killed earlier in the turn
+        runs nothing (Redis frees it before reading its input).
+
+        The shell reads every ready socket first and hands over the whole turn, so the
+        lookups below are paid once per turn and the guards once per client."""
+        # Calls on the short path are timed by runs (observe.py): consecutive calls of one
+        # command, across clients too, timed together from `since` (0: the clock is read
+        # when the next run starts) and given the average; `count` calls so far, in
+        # `pieces` (client, its commands, first index, how many) for the slow log.
         observer = self.observer
         lookup = observer.dispatch
         keyspace = self.keyspace
         clock = self.clock_ns
+        killed = self.clients_to_close
         run: CommandStats | None = None
-        since = first = 0
-        ran = 0
-        # Propagation is recorded on the short path too (no detour through `_guarded`);
-        # only a slow-path command can turn it on or off.
-        propagating = self.propagating
-        dirty, outer = 0, None
-        for argv in commands:
-            ran += 1
-            st = lookup.get(argv[0])
-            if (
-                st is None
-                or not st.fast
-                or not client.full_access
-                or client.multi is not None
-                or client.reply_mode != REPLY_ON
-                or client.pubsub_mode
-                or client.tracking
-                or self.full_dispatch
-            ):
-                if run is not None:
-                    observer.account(run, ran - 1 - first, clock() - since, client, commands, first)
-                    run = None
-                if client.tracking:
-                    self._tracked(client, argv, st.spec if st is not None else None)
-                else:
-                    self._guarded(client, argv, st.spec if st is not None else None)
-                propagating = self.propagating
-            else:
-                spec = st.spec
-                client.last_command = spec
-                arity = spec.arity
-                if (len(argv) != arity) if arity > 0 else (len(argv) < -arity):
-                    if run is not None:
-                        observer.account(
-                            run, ran - 1 - first, clock() - since, client, commands, first
-                        )
-                        run = None
-                    st.rejected += 1
-                    self._reply_error(client, errors.wrong_arity(spec.fullname).message)
-                    continue
-                if st is not run:
-                    now = clock()
-                    if run is not None:
-                        observer.account(run, ran - 1 - first, now - since, client, commands, first)
-                    run = st
-                    since = now
-                    first = ran - 1
-                if propagating:
-                    dirty, outer = self._begin_unit()
-                try:
-                    client.out.append(spec.handler(client, argv))  # type: ignore[arg-type]
-                except CommandError as exc:
-                    st.failed += 1
-                    self._reply_error(client, exc.message)
-                except Exception as exc:  # a bug: keep serving, but never hide it in tests
-                    st.failed += 1
-                    self._internal_error(client, spec, exc)
-                finally:
+        since = count = 0
+        pieces: list[Piece] = []
+        for client, commands in batch:
+            if killed and client in killed:
+                continue
+            # The guards the short path skips are decided once per client: a command on
+            # the short path cannot change them (CommandStats.fast). They are: it may run
+            # anything (authenticated, an unrestricted user), it is not queueing MULTI, not
+            # subscribed, not tracking, its replies are on, no server-wide guard is up.
+            plain = (
+                client.full_access
+                and client.multi is None
+                and client.reply_mode == REPLY_ON
+                and not client.pubsub_mode
+                and not client.tracking
+                and not self.full_dispatch
+            )
+            # Only a parked client can make keys "ready", and no short-path command parks.
+            waking = bool(self.blocked)
+            # Propagation is recorded on the short path too (no detour through `_guarded`).
+            propagating = self.propagating
+            dirty, outer = 0, None
+            out = client.out
+            first = ran = 0
+            for argv in commands:
+                ran += 1
+                st = lookup.get(argv[0])
+                if plain and st is not None and st.fast:
+                    if not st.min_args <= len(argv) <= st.max_args:
+                        if run is not None:
+                            pieces.append((client, commands, first, ran - 1 - first))
+                            self._close_run(run, since, count + ran - 1 - first, pieces)
+                            run = None
+                            since = 0
+                        spec = st.spec
+                        client.last_command = spec
+                        st.rejected += 1
+                        self._reply_error(client, errors.wrong_arity(spec.fullname).message)
+                        continue
+                    if st is not run:
+                        if run is not None:
+                            pieces.append((client, commands, first, ran - 1 - first))
+                            since = self._close_run(run, since, count + ran - 1 - first, pieces)
+                        elif not since:
+                            since = clock()
+                        run = st
+                        first = ran - 1
+                        count = 0
+                        pieces = []
                     if propagating:
-                        self._end_unit(client, argv, dirty, outer)
-            if keyspace.ready:
+                        dirty, outer = self._begin_unit()
+                    try:
+                        out.append(st.handler(client, argv))  # type: ignore[arg-type]
+                    except CommandError as exc:
+                        st.failed += 1
+                        self._reply_error(client, exc.message)
+                    except Exception as exc:  # a bug: keep serving, but never hide it in tests
+                        st.failed += 1
+                        self._internal_error(client, st.spec, exc)
+                    finally:
+                        if propagating:
+                            self._end_unit(client, argv, dirty, outer)
+                    if waking and keyspace.ready:
+                        pieces.append((client, commands, first, ran - first))
+                        self._close_run(run, since, count + ran - first, pieces)
+                        run = None
+                        since = 0
+                        client.last_command = st.spec
+                        self._serve_ready()
+                    continue
                 if run is not None:
-                    observer.account(run, ran - first, clock() - since, client, commands, first)
+                    pieces.append((client, commands, first, ran - 1 - first))
+                    self._close_run(run, since, count + ran - 1 - first, pieces)
                     run = None
-                self._serve_ready()
-            if client.close_after_reply or client.blocked is not None:
-                break
+                    since = 0
+                known = st.spec if st is not None else None
+                if client.tracking:
+                    self._tracked(client, argv, known)
+                else:
+                    self._guarded(client, argv, known)
+                if keyspace.ready:
+                    self._serve_ready()
+                if client.close_after_reply or client.blocked is not None:
+                    if client.blocked is not None and not client.close_after_reply:
+                        client.backlog = commands[ran:]
+                    break
+                # It may have changed what the short path skips: the rest of this client's
+                # commands take the full path (decided anew with its next read).
+                plain = False
+            if run is not None:
+                # The client's share of the open run, which may go on with the next client.
+                client.last_command = run.spec
+                if ran > first:
+                    pieces.append((client, commands, first, ran - first))
+                    count += ran - first
+                first = 0
         if run is not None:
-            # The batch's last run closes here: its common case (calls under a millisecond,
-            # below the slow log's and latency monitor's bars) is observe.py's `account`
-            # inlined, since a client that does not pipeline pays it on every command.
-            count = ran - first
+            # The turn's last run closes here. Its common case (calls under a millisecond,
+            # below the slow log's and latency monitor's bars) is `_close_run` inlined: a
+            # server whose clients do not pipeline pays this once per turn.
             elapsed = clock() - since
             usec = elapsed // (count * 1000)
             if usec < observer.inline_below:
@@ -468,8 +504,14 @@ class Engine:
                 index = USEC_INDEX[usec]
                 counts[index] = counts.get(index, 0) + count
             else:
-                observer.account(run, count, elapsed, client, commands, first)
-        return ran
+                observer.account(run, count, elapsed, pieces)
+
+    def _close_run(self, run: CommandStats, since: int, count: int, pieces: list[Piece]) -> int:
+        """Account a run of `count` short-path calls that started at `since`; returns the
+        clock, where the next run starts."""
+        now = self.clock_ns()
+        self.observer.account(run, count, now - since, pieces)
+        return now
 
     def execute_obeyed(self, client: Client, argv: list[bytes]) -> None:
         """A command from our master (a replica applying the replication stream): no

@@ -31,6 +31,7 @@ Pure.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Final
@@ -40,7 +41,7 @@ from node.engine.hdr import USEC_INDEX, Histogram
 from node.proto.quoting import sds_repr
 
 if TYPE_CHECKING:
-    from node.commands.registry import CommandSpec
+    from node.commands.registry import CommandSpec, Handler
     from node.engine.engine import Engine
     from node.engine.session import Client
 
@@ -56,20 +57,71 @@ _SENSITIVE_CONFIGS: Final = frozenset({b"requirepass", b"masterauth"})
 _NO_MONITOR: Final = Flag.ADMIN | Flag.SKIP_MONITOR
 
 
+# Command groups whose commands only read and write data (see CommandStats.fast).
+_SHORT_PATH_GROUPS: Final = frozenset(
+    {
+        "string",
+        "list",
+        "set",
+        "sorted-set",
+        "hash",
+        "stream",
+        "hyperloglog",
+        "geo",
+        "bitmap",
+        "generic",
+    }
+)
+
+
+# A client's share of a run of calls (Observer.account): the client, the commands of its
+# read, the index of the run's first among them, how many of the run's calls are there.
+Piece = tuple["Client", list[list[bytes]], int, int]
+
+
 class CommandStats:
     """One command's counters (Redis keeps them on struct redisCommand)."""
 
-    __slots__ = ("calls", "counts", "failed", "fast", "histogram", "rejected", "spec", "usec")
+    __slots__ = (
+        "calls",
+        "counts",
+        "failed",
+        "fast",
+        "handler",
+        "histogram",
+        "max_args",
+        "min_args",
+        "rejected",
+        "spec",
+        "usec",
+    )
 
     def __init__(self, spec: CommandSpec) -> None:
         self.spec = spec
-        self.fast = spec.fast  # copied: the dispatcher tests it on every command
+        # What the short path needs of the spec, one attribute away: the handler (the
+        # cluster's routing wraps it: `set_handler`) and the arity as a range of argc.
+        self.handler = spec.handler
+        arity = spec.arity
+        self.min_args = abs(arity)
+        self.max_args = arity if arity > 0 else 1 << 62
+        # The dispatcher's short path (Engine.execute_turn) takes the commands of the data
+        # groups and PING/ECHO: none of them can change what the guards it skips depend
+        # on (the client's auth, MULTI, subscriptions, tracking, reply mode, the server's
+        # guards), so it decides those once per client. Copied: tested on every command.
+        self.fast = spec.fast and (
+            spec.group in _SHORT_PATH_GROUPS or spec.fullname in ("ping", "echo")
+        )
         self.calls = 0
         self.usec = 0
         self.rejected = 0
         self.failed = 0
         self.histogram = Histogram()
         self.counts = self.histogram.counts  # the hot path updates it directly
+
+    def set_handler(self, handler: Handler) -> None:
+        """Run `handler` instead of the command's own (cluster mode routes first)."""
+        self.spec = dataclasses.replace(self.spec, handler=handler)
+        self.handler = handler
 
     def reset(self) -> None:
         self.calls = self.usec = self.rejected = self.failed = 0
@@ -262,18 +314,13 @@ class Observer:
 
     # --- accounting ------------------------------------------------------------------------
     def account(
-        self,
-        stats: CommandStats,
-        count: int,
-        elapsed_ns: int,
-        client: Client,
-        commands: list[list[bytes]],
-        start: int,
+        self, stats: CommandStats, count: int, elapsed_ns: int, pieces: list[Piece]
     ) -> None:
-        """A run of `count` fast-path calls of one command (`commands[start:start+count]`)
-        took `elapsed_ns`; each is given the average. Called once per run (once per
-        command for a client that does not pipeline), so it stays lean: the histogram
-        update is inlined and the total of commands is summed when INFO asks."""
+        """A run of `count` short-path calls of one command took `elapsed_ns`; each is
+        given the average. `pieces` says whose calls they were, client by client: (client,
+        its commands, index of the first in the run, how many). Called once per run, so
+        it stays lean: the histogram update is inlined and the total of commands is
+        summed when INFO asks."""
         duration = elapsed_ns // (count * 1000)
         stats.calls += count
         stats.usec += elapsed_ns // 1000  # the run's whole time (per-call floors lose it)
@@ -286,8 +333,9 @@ class Observer:
                 stats.histogram.record_usec(duration, count)
         if duration >= self.notable_usec:  # past the slow log's or latency monitor's bar
             if 0 <= self.slowlog_slower_than <= duration:
-                for argv in commands[start : start + count]:
-                    self.slowlog_push(stats.spec, argv, duration, client)
+                for client, commands, start, calls in pieces:
+                    for argv in commands[start : start + calls]:
+                        self.slowlog_push(stats.spec, argv, duration, client)
             if self.latency_threshold and duration // 1000 >= self.latency_threshold:
                 self.latency_sample(stats.spec, duration // 1000)
 

@@ -31,6 +31,7 @@ class Client:
         "addr",
         "asking",
         "authenticated",
+        "backlog",
         "blocked",
         "channels",
         "close_after_reply",
@@ -97,6 +98,10 @@ class Client:
         self.watching: list[tuple[Database, bytes, bool]] = []  # (db, key, expired then)
         self.watch_dirty = False
         self.blocked: Blocked | None = None  # set while parked by a blocking command
+        # Commands that arrived while the client was parked (or after the command that
+        # parked it): they run, in order, once it is released (Redis keeps them unread in
+        # its query buffer).
+        self.backlog: list[list[bytes]] = []
         # Pub/Sub subscriptions (ordered sets); pubsub_mode is true while any exists.
         self.channels: dict[bytes, None] = {}
         self.patterns: dict[bytes, None] = {}

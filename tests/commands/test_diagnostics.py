@@ -95,11 +95,37 @@ def test_pipelined_runs_share_their_time() -> None:
     h = timed()
     client = h.client
     # One read holding four GETs and two SETs: two runs, three clock reads.
-    h.engine.execute_many(client, [[b"GET", b"a"]] * 4 + [[b"SET", b"a", b"1"]] * 2)
+    h.engine.execute_turn([(client, [[b"GET", b"a"]] * 4 + [[b"SET", b"a", b"1"]] * 2)])
     stats = info(h, "commandstats")
     # Each run took one clock step (5 usec): all of it counts, shared by its calls.
     assert stats["cmdstat_get"].startswith("calls=4,usec=5,usec_per_call=1.25,")
     assert stats["cmdstat_set"].startswith("calls=2,usec=5,usec_per_call=2.50,")
+
+
+def test_clients_of_a_turn_share_clock_reads() -> None:
+    h = timed()
+    other = h.client_harness().client
+    # Three clients' reads in one turn: the clock read closing one client's run opens the
+    # next client's, so each run is still timed on its own (one 5 usec step each).
+    h.engine.execute_turn(
+        [
+            (h.client, [[b"GET", b"a"]] * 2),
+            (other, [[b"SET", b"a", b"1"]]),
+            (h.client, [[b"GET", b"a"]]),
+        ]
+    )
+    stats = info(h, "commandstats")
+    assert stats["cmdstat_get"].startswith("calls=3,usec=10,")
+    assert stats["cmdstat_set"].startswith("calls=1,usec=5,usec_per_call=5.00,")
+
+
+def test_a_client_killed_earlier_in_the_turn_runs_nothing() -> None:
+    h = Harness()
+    victim = h.client_harness().client
+    kill = [b"CLIENT", b"KILL", b"ID", str(victim.id).encode()]
+    h.engine.execute_turn([(h.client, [kill]), (victim, [[b"SET", b"k", b"v"]])])
+    assert h("EXISTS", "k") == 0
+    assert victim.out == []
 
 
 def test_usec_per_call_is_float_arithmetic() -> None:
