@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 import redis
 import trio
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from node.commands import load
 from node.config import Config, parse_command_line
@@ -194,6 +196,14 @@ def tls_client(
     )  # type: ignore[arg-type]
 
 
+def refused_client(
+    certs: Certs, port: int, *, cert: bool = True, rogue: bool = False
+) -> redis.Redis:
+    """A TLS client the server is expected to turn away: redis-py's default retries (three,
+    with backoff up to seconds) would only delay the ConnectionError the test asserts."""
+    return tls_client(certs, port, cert=cert, rogue=rogue, retry=Retry(NoBackoff(), 0))
+
+
 def plain_client(port: int) -> redis.Redis:
     return redis.Redis(host="127.0.0.1", port=port, socket_timeout=TIMEOUT)
 
@@ -253,12 +263,12 @@ def test_redis_cli_tls(certs: Certs, tls_factory: TLSFactory, redis_cli: str) ->
 def test_auth_clients_yes_optional_no(certs: Certs, tls_factory: TLSFactory) -> None:
     node = tls_factory(*certs.server_args())
     with (
-        tls_client(certs, node.tls_port, cert=False) as refused,
+        refused_client(certs, node.tls_port, cert=False) as refused,
         pytest.raises(redis.ConnectionError),
     ):
         refused.ping()
     with (
-        tls_client(certs, node.tls_port, rogue=True) as refused,
+        refused_client(certs, node.tls_port, rogue=True) as refused,
         pytest.raises(redis.ConnectionError),
     ):
         refused.ping()
@@ -271,7 +281,7 @@ def test_auth_clients_yes_optional_no(certs: Certs, tls_factory: TLSFactory) -> 
             assert known.ping()
         # optional still checks a certificate that is shown
         with (
-            tls_client(certs, node.tls_port, rogue=True) as refused,
+            refused_client(certs, node.tls_port, rogue=True) as refused,
             pytest.raises(redis.ConnectionError),
         ):
             refused.ping()
@@ -375,10 +385,10 @@ def test_tls_port_moves_at_runtime(certs: Certs, tls_factory: TLSFactory) -> Non
         assert admin.config_set("tls-port", new_port)
         with tls_client(certs, new_port) as r:
             assert r.ping()
-        with tls_client(certs, node.tls_port) as refused, pytest.raises(redis.ConnectionError):
+        with refused_client(certs, node.tls_port) as refused, pytest.raises(redis.ConnectionError):
             refused.ping()
         assert admin.config_set("tls-port", 0)
-        with tls_client(certs, new_port) as refused, pytest.raises(redis.ConnectionError):
+        with refused_client(certs, new_port) as refused, pytest.raises(redis.ConnectionError):
             refused.ping()
         assert admin.config_set("tls-port", node.tls_port)
         with tls_client(certs, node.tls_port) as r:
