@@ -157,13 +157,17 @@ def cluster(
     node_timeout: int = 2000,
     *extra: str,
 ) -> Iterator[list[ServerProcess]]:
-    """A formed cluster of `masters * (1 + replicas)` nodes; every node stopped at the end."""
+    """A formed cluster of `masters * (1 + replicas)` nodes; every node stopped at the end.
+    Replicas sync at once (repl-diskless-sync-delay 0, `extra` may say otherwise): the
+    default waits 5 s for more replicas before each sync, which every test would sit out."""
     nodes = start_nodes(
         kind,
         directory,
         masters * (1 + replicas),
         "--cluster-node-timeout",
         str(node_timeout),
+        "--repl-diskless-sync-delay",
+        "0",
         *extra,
     )
     try:

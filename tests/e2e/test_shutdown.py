@@ -29,7 +29,8 @@ def pair(
 ) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     """A master and a replica attached to it and online; the replica resumed at the end."""
     factory = slotd_factory if request.param == "slotd" else redis_factory
-    master = factory("--shutdown-timeout", "3")
+    # The replica syncs at once instead of after the default 5 s wait for more replicas.
+    master = factory("--shutdown-timeout", "3", "--repl-diskless-sync-delay", "0")
     replica = factory("--replicaof", "127.0.0.1", str(master.port))
     deadline = time.monotonic() + DEADLINE
     with RawClient(*master.addr) as c:
