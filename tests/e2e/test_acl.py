@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from tests.procs import (
     REPO,
@@ -34,6 +36,12 @@ Factory = Callable[..., ServerProcess]
 
 def client(server: ServerProcess, **kwargs: object) -> redis.Redis:
     return redis.Redis(*server.addr, socket_timeout=DEADLINE, **kwargs)  # type: ignore[arg-type]
+
+
+def refused(server: ServerProcess, **kwargs: object) -> redis.Redis:
+    """A client whose login must fail: redis-py's default retries (three, with backoff)
+    only delayed the asserted error by ~4 s each."""
+    return client(server, retry=Retry(NoBackoff(), 0), **kwargs)
 
 
 def restore(server: ServerProcess) -> None:
@@ -95,12 +103,12 @@ def test_users_log_in_and_get_noperm(server: ServerProcess) -> None:
     with pytest.raises(redis.exceptions.NoPermissionError, match="channels used"):
         alice.publish("other", "m")
     with pytest.raises(redis.exceptions.AuthenticationError):
-        client(server, username="alice", password="wrong").ping()
+        refused(server, username="alice", password="wrong").ping()
     with pytest.raises(redis.exceptions.AuthenticationError):
-        client(server, username="nobody", password="pw").ping()
+        refused(server, username="nobody", password="pw").ping()
     setuser(server, "alice", "off")
     with pytest.raises(redis.exceptions.AuthenticationError):
-        client(server, username="alice", password="pw").ping()
+        refused(server, username="alice", password="pw").ping()
     assert alice.get("k1") == b"v"  # already logged in: still served
     log = client(server).acl_log()
     # redis-py logs in with HELLO (and retries: refusals of one user share an entry).
@@ -117,7 +125,7 @@ def test_requirepass(server: ServerProcess) -> None:
     admin = client(server)
     admin.config_set("requirepass", "secret")
     with pytest.raises(redis.exceptions.AuthenticationError):
-        client(server).ping()
+        refused(server).ping()
     assert client(server, password="secret").ping()
     assert client(server, username="default", password="secret").ping()
     assert client(server, password="secret", protocol=3).ping()
@@ -203,7 +211,7 @@ def test_aclfile_save_and_load(factory: Factory, tmp_path: Path) -> None:
 def test_user_directives(factory: Factory) -> None:
     server = factory("--user", "alice", "on", ">pw", "~*", "+@all", "--user", "default", "off")
     with pytest.raises(redis.exceptions.AuthenticationError):
-        client(server).ping()
+        refused(server).ping()
     alice = client(server, username="alice", password="pw")
     assert alice.execute_command("ACL", "LIST") == [
         b"user alice on #30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4 "
