@@ -21,6 +21,7 @@ import math
 import re
 import sys
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import Final
 
 import hiredis
@@ -41,6 +42,7 @@ Argv = list[bytes]
 # literal-prefix scan and cost ~10 us per 16-command read, more than serving them.
 _HUGE_MULTIBULK: Final = re.compile(rb"\n\*\d{6}")
 _EMPTY_BUFFER: Final = sys.getsizeof(bytearray())
+_BOUNDARY: Final = b"*0\r\n"
 
 
 class RequestParser:
@@ -84,32 +86,31 @@ class RequestParser:
         ):
             return self._feed_slow(data)
         reader = self._reader
-        reader.feed(data)
+        # An empty multibulk fed after the data marks the boundary: it comes back as []
+        # with nothing left to read only when the data ended between commands
+        # (has_data() alone cannot see an aggregate left half-read).
+        reader.feed(data + _BOUNDARY)
         out: list[Argv] = []
         try:
             while (cmd := reader.gets()) is not False:
                 if cmd.__class__ is not list:
                     raise ValueError
-                for arg in cmd:
-                    if arg.__class__ is not bytes:
-                        raise ValueError
                 if cmd:
+                    for arg in cmd:
+                        if arg.__class__ is not bytes:
+                            raise ValueError
                     out.append(cmd)
-            if not reader.has_data():
-                # has_data() cannot see an aggregate left half-read, so probe: an empty
-                # multibulk comes back as [] only when the reader sits at a boundary.
-                reader.feed(b"*0\r\n")
-                if reader.gets() == []:
+                elif not reader.has_data():
                     return out
         except (hiredis.ProtocolError, ValueError):
             pass  # the exact parser below finds the error and its position
-        # An incomplete tail or bad input: re-read the chunk exactly, skipping the commands
-        # hiredis already gave out, and stay on the slow path until the next boundary.
+        # An incomplete tail (which may have swallowed the marker) or bad input: re-read
+        # the chunk exactly, and stay on the slow path until the next boundary.
         self._reader = hiredis.Reader()
         self._slow = True
         self._buf = bytearray(data)
         self._pos = 0
-        return self._parse_slow(skip=len(out), out=out)
+        return self._parse_slow()
 
     # --- the exact parser ----------------------------------------------------------------
     def _feed_slow(self, data: bytes) -> list[Argv]:
@@ -118,10 +119,11 @@ class RequestParser:
             self._pos = 0
         self._buf += data
         self._slow = True
-        return self._parse_slow(skip=0, out=[])
+        return self._parse_slow()
 
-    def _parse_slow(self, skip: int, out: list[Argv]) -> list[Argv]:
+    def _parse_slow(self) -> list[Argv]:
         buf = self._buf
+        out: list[Argv] = []
         try:
             while self._pos < len(buf):
                 if buf[self._pos] == 0x2A:
@@ -132,10 +134,7 @@ class RequestParser:
                     break  # incomplete
                 if not argv:
                     continue  # `*0`, `*-1`, blank line: hiredis handed none of these out
-                if skip:
-                    skip -= 1
-                else:
-                    out.append(argv)
+                out.append(argv)
         except ProtocolError as exc:
             self.error = exc
             self._buf = bytearray()
@@ -411,18 +410,30 @@ def help_reply(command: bytes, lines: Iterable[bytes]) -> bytes:
 
 
 def bulk_array(items: Iterable[bytes]) -> bytes:
-    # One CRLF join over [header, len1, item1, len2, item2, ..., b""], the lengths' "$<n>"
-    # cached and interleaved by slice assignment: no per-item formatting or Python loop
-    # (LRANGE 0 99 of short items: about a third of the instructions of one format each).
-    items = list(items)
-    n = len(items)
+    # No per-item formatting or Python loop; every per-item step is a C call. The lengths
+    # are read once. Items all of one length (the usual list of like values) share one
+    # "\r\n$<n>\r\n" separator in a single join (LRANGE 0 99 of short items: 85000 -> 37000
+    # instructions); otherwise one CRLF join over [header, len1, item1, ..., b""], the cached
+    # "$<n>" picked by one itemgetter call (a C loop, unlike mapping a tuple's __getitem__)
+    # and interleaved by slice assignment.
+    seq = items if type(items) is list else list(items)
+    n = len(seq)
+    if not n:
+        return b"*0\r\n"
+    lengths = list(map(len, seq))
+    width = lengths[0]
+    if lengths.count(width) == n and width < 1024:
+        head = BULK_HEADERS[width]
+        return b"".join((b"*%d\r\n" % n, head, (b"\r\n" + head).join(seq), b"\r\n"))
     parts: list[bytes] = [b""] * (2 * n + 2)
     parts[0] = b"*%d" % n
     try:
-        parts[1:-1:2] = map(_BULK_LENGTHS.__getitem__, map(len, items))
+        # n > 1 here (a lone item is of one length) unless it is the IndexError case, so
+        # itemgetter returns a tuple.
+        parts[1:-1:2] = itemgetter(*lengths)(_BULK_LENGTHS)
     except IndexError:  # an item of 1 KiB or more
-        parts[1:-1:2] = [b"$%d" % len(item) for item in items]
-    parts[2:-1:2] = items
+        parts[1:-1:2] = [b"$%d" % length for length in lengths]
+    parts[2:-1:2] = seq
     return b"\r\n".join(parts)
 
 

@@ -99,3 +99,22 @@ def test_large_arguments_across_reads(size: int, cuts: list[int]) -> None:
     data = b"*3\r\n" + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in argv)
     data += b"PING\r\n"
     assert parse(split(data, cuts)) == ([argv, [b"PING"]], None)
+
+
+def test_a_read_ending_inside_a_bulk_keeps_the_boundary_marker_out_of_the_value() -> None:
+    # The fast path feeds an empty multibulk after each read to find the boundary; a read
+    # that stops three bytes short of a bulk's end would let hiredis take the marker's
+    # "*0\r" as the value's last byte and its CRLF. The exact parser must re-read it.
+    first = b"*2\r\n$3\r\nGET\r\n$3\r\nab"
+    assert parse([first, b"c\r\n"]) == ([[b"GET", b"abc"]], None)
+    assert parse([b"*1\r\n$4\r\nPING\r\n" + first, b"c\r\n"]) == (
+        [[b"PING"], [b"GET", b"abc"]],
+        None,
+    )
+
+
+def test_a_read_ending_with_an_empty_multibulk_is_at_a_boundary() -> None:
+    assert parse([b"*1\r\n$4\r\nPING\r\n*0\r\n", b"*1\r\n$4\r\nPING\r\n"]) == (
+        [[b"PING"], [b"PING"]],
+        None,
+    )
