@@ -150,6 +150,31 @@ def _hset(c: Client, argv: Argv, name: str) -> int:
     args=(_KEY, _FIELD_VALUES),
 )
 def hset(c: Client, argv: Argv) -> bytes:
+    db, engine = c.db, c.engine
+    h = db.data.get(argv[1])
+    if (
+        h.__class__ is HashValue
+        and len(argv) == 4
+        and not (db.expires or db.watched or db.tracking or engine.notify_flags)
+    ):
+        # One field of an existing hash with nothing to signal, inlined (else `_hset`):
+        # `_check_encoding`'s one-pair case, reading the thresholds straight from the config.
+        field, value = argv[2], argv[3]
+        added = field not in h
+        h[field] = value
+        if added:
+            h.picks = None
+        if not h.hashtable:
+            limits = engine.config.values
+            longest = limits["hash-max-listpack-value"]
+            if (
+                len(h) > limits["hash-max-listpack-entries"]  # type: ignore[operator]
+                or len(field) > longest  # type: ignore[operator]
+                or len(value) > longest  # type: ignore[operator]
+            ):
+                h.hashtable = True
+        engine.dirty += 1
+        return resp.ONE if added else resp.ZERO
     return resp.integer(_hset(c, argv, "hset"))
 
 

@@ -136,8 +136,20 @@ def _push(c: Client, key: bytes, values: Argv, left: bool, *, create: bool = Tru
     args=(docs.key("key", 0), docs.string("element", multiple=True)),
 )
 def lpush(c: Client, argv: Argv) -> bytes:
+    db, engine = c.db, c.engine
+    lst = db.data.get(argv[1])
+    if lst.__class__ is ListValue and not (
+        db.expires or db.watched or db.tracking or db.blocking or engine.notify_flags
+    ):
+        # A queue's push, inlined: an existing list and nothing to signal (else `_push`).
+        if len(argv) == 3:
+            lst.appendleft(argv[2])
+        else:
+            lst.extendleft(argv[2:])
+        engine.dirty += len(argv) - 2
+        return b":%d\r\n" % len(lst)
     length = _push(c, argv[1], argv[2:], True)
-    c.engine.dirty += len(argv) - 2
+    engine.dirty += len(argv) - 2
     return resp.integer(length)
 
 
@@ -155,8 +167,20 @@ def lpush(c: Client, argv: Argv) -> bytes:
     args=(docs.key("key", 0), docs.string("element", multiple=True)),
 )
 def rpush(c: Client, argv: Argv) -> bytes:
+    db, engine = c.db, c.engine
+    lst = db.data.get(argv[1])
+    if lst.__class__ is ListValue and not (
+        db.expires or db.watched or db.tracking or db.blocking or engine.notify_flags
+    ):
+        # LPUSH's inlined push, at the tail.
+        if len(argv) == 3:
+            lst.append(argv[2])
+        else:
+            lst.extend(argv[2:])
+        engine.dirty += len(argv) - 2
+        return b":%d\r\n" % len(lst)
     length = _push(c, argv[1], argv[2:], False)
-    c.engine.dirty += len(argv) - 2
+    engine.dirty += len(argv) - 2
     return resp.integer(length)
 
 
@@ -234,6 +258,19 @@ _POP_ARGS = (docs.key("key", 0), docs.integer("count", optional=True, since="6.2
     args=_POP_ARGS,
 )
 def lpop(c: Client, argv: Argv) -> bytes:
+    db, engine = c.db, c.engine
+    lst = db.data.get(argv[1])
+    if (
+        lst.__class__ is ListValue
+        and len(argv) == 2
+        and len(lst) > 1
+        and not (db.expires or db.watched or db.tracking or engine.notify_flags)
+    ):
+        # A queue's pop, inlined: no count, the key stays, nothing to signal (else
+        # `_pop_command`).
+        value = lst.popleft()
+        engine.dirty += 1
+        return b"$%d\r\n%s\r\n" % (len(value), value)
     return _pop_command(c, argv, True)
 
 
@@ -251,6 +288,18 @@ def lpop(c: Client, argv: Argv) -> bytes:
     args=_POP_ARGS,
 )
 def rpop(c: Client, argv: Argv) -> bytes:
+    db, engine = c.db, c.engine
+    lst = db.data.get(argv[1])
+    if (
+        lst.__class__ is ListValue
+        and len(argv) == 2
+        and len(lst) > 1
+        and not (db.expires or db.watched or db.tracking or engine.notify_flags)
+    ):
+        # LPOP's inlined pop, at the tail.
+        value = lst.pop()
+        engine.dirty += 1
+        return b"$%d\r\n%s\r\n" % (len(value), value)
     return _pop_command(c, argv, False)
 
 

@@ -433,6 +433,42 @@ def test_changes_count_as_dirty_and_touch_watchers() -> None:
 
 
 @engine_only
+def test_one_field_hset_of_an_existing_hash() -> None:
+    """HSET of one field on an existing hash (its inlined path): new and updated fields,
+    dirty, random picks refreshed, the thresholds read at each write, and a hash whose TTL
+    passed treated as missing."""
+    h = Harness()
+    engine = h.engine
+    h("HSET", "h", "a", "1")
+    before = engine.dirty
+    assert h.raw("HSET", "h", "a", "2") == b":0\r\n"
+    assert h.raw("HSET", "h", "b", "3") == b":1\r\n"
+    assert engine.dirty - before == 2
+    assert set(h("HRANDFIELD", "h", -50)) == {b"a", b"b"}  # picks by index from a field list
+    h("HSET", "h", "c", "4")
+    assert set(h("HRANDFIELD", "h", -50)) == {b"a", b"b", b"c"}
+    assert h("HGETALL", "h") == [b"a", b"2", b"b", b"3", b"c", b"4"]
+    assert h("OBJECT", "ENCODING", "h") == b"listpack"
+    h("CONFIG", "SET", "hash-max-listpack-entries", "3")
+    h("HSET", "h", "a", "5")  # an update: still 3 fields
+    assert h("OBJECT", "ENCODING", "h") == b"listpack"
+    h("CONFIG", "SET", "hash-max-listpack-entries", "2")
+    h("HSET", "h", "a", "6")  # the limit is read at the write, as Redis does
+    assert h("OBJECT", "ENCODING", "h") == b"hashtable"
+    h("CONFIG", "SET", "hash-max-listpack-entries", "128")
+    h("HSET", "v", "f", "1")
+    h("HSET", "v", "f", "x" * 65)
+    assert h("OBJECT", "ENCODING", "v") == b"hashtable"
+    h("HSET", "w", "f", "1")
+    h("HSET", "w", "g" * 65, "1")
+    assert h("OBJECT", "ENCODING", "w") == b"hashtable"
+    h("PEXPIRE", "h", 10)
+    h.advance(20)
+    assert h.raw("HSET", "h", "a", "7") == b":1\r\n"
+    assert h("HGETALL", "h") == [b"a", b"7"]
+
+
+@engine_only
 def test_copy_keeps_the_encoding_and_is_independent() -> None:
     h = Harness()
     h("HSET", "h", "a", "1", "x", "v" * 100)

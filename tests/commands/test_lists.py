@@ -65,6 +65,41 @@ def test_pop_single_and_counted(h: Harness) -> None:
     assert h.error("LPOP", "l", 1, 2) == "ERR wrong number of arguments for 'lpop' command"
 
 
+def test_queue_pushes_and_pops_count_dirty_and_signal_watchers(h: Harness) -> None:
+    """LPUSH/RPUSH/LPOP/RPOP on an existing list (their inlined path): replies, dirty
+    counts, then the same with a WATCH and a TTL on the database, which leave it."""
+    engine = h.engine
+    h("RPUSH", "l", "a", "b", "c")
+
+    def dirty_after(*args: str) -> tuple[object, int]:
+        before = engine.dirty
+        reply = h(*args)
+        return reply, engine.dirty - before
+
+    assert dirty_after("LPUSH", "l", "x") == (4, 1)
+    assert dirty_after("RPUSH", "l", "y", "z") == (6, 2)
+    assert dirty_after("LPUSH", "l", "p", "q") == (8, 2)
+    assert dirty_after("RPOP", "l") == (b"z", 1)
+    assert dirty_after("LPOP", "l") == (b"q", 1)
+    assert h("LRANGE", "l", 0, -1) == [b"p", b"x", b"a", b"b", b"c", b"y"]
+    assert h.raw("RPOP", "l") == b"$1\r\ny\r\n"
+    assert h.raw("RPUSH", "l", "w" * 2000) == b":6\r\n"
+    assert h.raw("RPOP", "l") == b"$2000\r\n" + b"w" * 2000 + b"\r\n"
+    watcher = h.client_harness()
+    for args in (("LPUSH", "l", "1"), ("RPUSH", "l", "2"), ("LPOP", "l"), ("RPOP", "l")):
+        engine.watch(watcher.client, b"l")
+        watcher.client.watch_dirty = False
+        h(*args)
+        assert watcher.client.watch_dirty, args
+    h("SET", "other", "v", "PX", 100)  # the database now has TTLs
+    h("PEXPIRE", "l", 10)
+    h.advance(20)
+    assert h("RPOP", "l") is None
+    assert h("LPUSH", "l", "new") == 1
+    assert h("LPOP", "l") == b"new"
+    assert not exists(h, "l")
+
+
 def test_pop_resp3_nulls() -> None:
     h = Harness(resp=3)
     assert h.raw("LPOP", "l") == b"_\r\n"
