@@ -397,6 +397,12 @@ class Engine:
         run: CommandStats | None = None
         since = count = 0
         pieces: list[Piece] = []
+        # What only a command off the short path can change, read again after one: is
+        # anyone parked (only then can keys become "ready"; no short-path command parks),
+        # is propagation consumed (then it is recorded on the short path too).
+        waking = bool(self.blocked)
+        propagating = self.propagating
+        dirty, outer = 0, None
         for client, commands in batch:
             if killed and client in killed:
                 continue
@@ -412,11 +418,6 @@ class Engine:
                 and not client.tracking
                 and not self.full_dispatch
             )
-            # Only a parked client can make keys "ready", and no short-path command parks.
-            waking = bool(self.blocked)
-            # Propagation is recorded on the short path too (no detour through `_guarded`).
-            propagating = self.propagating
-            dirty, outer = 0, None
             out = client.out
             first = ran = 0
             for argv in commands:
@@ -484,6 +485,8 @@ class Engine:
                 # It may have changed what the short path skips: the rest of this client's
                 # commands take the full path (decided anew with its next read).
                 plain = False
+                waking = bool(self.blocked)
+                propagating = self.propagating
             if run is not None:
                 # The client's share of the open run, which may go on with the next client.
                 client.last_command = run.spec
