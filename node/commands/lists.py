@@ -144,9 +144,10 @@ def lpush(c: Client, argv: Argv) -> bytes:
         # A queue's push, inlined: an existing list and nothing to signal (else `_push`).
         if len(argv) == 3:
             lst.appendleft(argv[2])
+            engine.dirty += 1
         else:
             lst.extendleft(argv[2:])
-        engine.dirty += len(argv) - 2
+            engine.dirty += len(argv) - 2
         return b":%d\r\n" % len(lst)
     length = _push(c, argv[1], argv[2:], True)
     engine.dirty += len(argv) - 2
@@ -175,9 +176,10 @@ def rpush(c: Client, argv: Argv) -> bytes:
         # LPUSH's inlined push, at the tail.
         if len(argv) == 3:
             lst.append(argv[2])
+            engine.dirty += 1
         else:
             lst.extend(argv[2:])
-        engine.dirty += len(argv) - 2
+            engine.dirty += len(argv) - 2
         return b":%d\r\n" % len(lst)
     length = _push(c, argv[1], argv[2:], False)
     engine.dirty += len(argv) - 2
