@@ -38,8 +38,19 @@ def wall_ms() -> int:
 
 
 def bus_port(cluster: Cluster) -> int:
+    """The bus's port: `cluster-port`, or the client port plus 10000. Raises OSError (with
+    Redis's start-up message) when that is past 65535."""
     config = cluster.engine.config
-    return config.int("cluster-port") or config.int("port") + _BUS_PORT_OFFSET
+    explicit = config.int("cluster-port")
+    if explicit:
+        return explicit
+    port = config.int("port")
+    if port > 65535 - _BUS_PORT_OFFSET:
+        raise OSError(
+            "Redis port number too high. Cluster communication port is 10,000 port numbers "
+            "higher than your Redis port. Your Redis port number must be 55535 or less."
+        )
+    return port + _BUS_PORT_OFFSET
 
 
 class LinkIO:

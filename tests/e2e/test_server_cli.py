@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -210,3 +211,19 @@ def test_syslog_gets_the_messages_at_their_priority(monkeypatch: pytest.MonkeyPa
         ("log", syslog.LOG_INFO, "v"),
         ("log", syslog.LOG_WARNING, "w"),
     ]
+
+
+def test_cluster_port_too_high_for_the_bus_is_refused(tmp_path: Path) -> None:
+    # The bus listens 10000 above the client port: past 55535 Redis refuses to start.
+    for port in range(55536, 65536):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+        break
+    done = run_to_exit("--port", str(port), "--cluster-enabled", "yes", cwd=tmp_path)
+    assert done.returncode == 1
+    output = done.stdout + done.stderr
+    assert "Your Redis port number must be 55535 or less." in output
+    assert "Traceback" not in output
