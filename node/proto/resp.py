@@ -468,31 +468,11 @@ def verbatim(text: bytes, resp: int, fmt: bytes = b"txt") -> bytes:
     return bulk(text)
 
 
-class Status(bytes):
-    """Marks a simple-string value for `encode` (e.g. `+OK`)."""
-
-
-class Verbatim(bytes):
-    """Marks a verbatim-string value for `encode` (RESP3 `=`, RESP2 bulk)."""
-
-
-class Push(list[object]):
-    """Marks an out-of-band push frame for `encode` (RESP3 `>`, RESP2 array)."""
-
-
-class BigNumber(int):
-    """Marks an integer to be sent as a RESP3 big number."""
-
-
-class Attribute(dict[object, object]):
-    """A RESP3 attribute frame; RESP2 has none, so it is dropped there."""
-
-
 def encode(value: object, resp: int) -> bytes:
     """Encode a plain Python value; for cold paths (INFO-like, COMMAND, HELLO...).
 
     bytes->bulk, str->bulk (utf-8), bool->boolean, int->integer, float->double,
-    None->null, list/tuple->array, dict->map, set/frozenset->set, plus the marker classes.
+    None->null, list/tuple->array, dict->map, set/frozenset->set.
     """
     out: list[bytes] = []
     _encode_into(value, resp, out)
@@ -500,34 +480,18 @@ def encode(value: object, resp: int) -> bytes:
 
 
 def _encode_into(value: object, resp: int, out: list[bytes]) -> None:
-    if isinstance(value, Status):
-        out.append(b"+" + bytes(value) + b"\r\n")
-    elif isinstance(value, Verbatim):
-        out.append(verbatim(bytes(value), resp))
-    elif isinstance(value, bytes):
+    if isinstance(value, bytes):
         out.append(b"$%d\r\n%s\r\n" % (len(value), value))
     elif isinstance(value, str):
         out.append(bulk(value.encode()))
     elif isinstance(value, bool):
         out.append(boolean(value, resp))
-    elif isinstance(value, BigNumber):
-        out.append(big_number(b"%d" % value, resp))
     elif isinstance(value, int):
         out.append(integer(value))
     elif isinstance(value, float):
         out.append(double(value, resp))
     elif value is None:
         out.append(null(resp))
-    elif isinstance(value, Push):
-        out.append(push_header(len(value), resp))
-        for item in value:
-            _encode_into(item, resp, out)
-    elif isinstance(value, Attribute):
-        if resp == 3:
-            out.append(b"|%d\r\n" % len(value))
-            for k, v in value.items():
-                _encode_into(k, resp, out)
-                _encode_into(v, resp, out)
     elif isinstance(value, (list, tuple)):
         out.append(b"*%d\r\n" % len(value))
         for item in value:
