@@ -31,6 +31,17 @@ def sh(*cmd: str) -> str:
         return "?"
 
 
+def native_note() -> str:
+    """Which of slotd's modules ran compiled (`make native`: mypyc extension modules next
+    to their sources, which Python imports in their place)."""
+    compiled = sorted(
+        str(path.parent / path.name.split(".")[0]) + ".py" for path in Path("node").rglob("*.so")
+    )
+    return (
+        "mypyc-compiled: " + ", ".join(compiled) if compiled else "pure Python (no `make native`)"
+    )
+
+
 def machine_notes(python: str) -> list[str]:
     cpu = "?"
     try:
@@ -55,7 +66,7 @@ def machine_notes(python: str) -> list[str]:
         f"- machine: {os.cpu_count()} CPUs ({cpu}), {mem} RAM, Linux {platform.release()}; "
         f"load average at the end of the run: {load}",
         f"- slotd on {sh(python, '-c', 'import sys; print(sys.version.split()[0])')} "
-        f"({python}); {sh('redis-server', '--version')}",
+        f"({python}), {native_note()}; {sh('redis-server', '--version')}",
         "- compare.sh pins each server to CPU 0 and redis-benchmark to CPU 1 (PIN=split); "
         "other processes on the machine are not controlled, so single runs vary by ~10%",
     ]
