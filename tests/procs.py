@@ -139,6 +139,31 @@ def ping_once(port: int, host: str = "127.0.0.1", timeout: float = 5.0) -> bytes
         return None
 
 
+def answering_pid(port: int, host: str = "127.0.0.1", timeout: float = 2.0) -> int | None:
+    """The process_id INFO reports on `port`; None when it cannot be told (no answer, an
+    authentication error)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as s:
+            s.sendall(b"*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n")
+            data = b""
+            while not data.startswith(b"-") and b"\r\nprocess_id:" not in data:
+                chunk = s.recv(4096)
+                if not chunk:
+                    return None
+                data += chunk
+            while not data.startswith(b"-"):
+                line = data.split(b"\r\nprocess_id:", 1)[1]
+                if b"\r\n" in line:
+                    return int(line.split(b"\r\n", 1)[0])
+                chunk = s.recv(4096)
+                if not chunk:
+                    return None
+                data += chunk
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 class ServerProcess:
     """One server process (slotd or redis-server) on 127.0.0.1:`port`."""
 
@@ -170,14 +195,18 @@ class ServerProcess:
             )
 
     def wait_ready(self, timeout: float = START_TIMEOUT) -> bool:
-        """True once it answers PING; False if it exited first. Fails the test on a hang."""
+        """True once it answers PING; False if it exited first. Fails the test on a hang.
+        An answer from another process (which got the port first: ours will fail to bind
+        and exit) does not count."""
         assert self.proc is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 return False
             if ping_once(self.port, timeout=2.0) is not None:
-                return True
+                pid = answering_pid(self.port)
+                if pid is None or pid == self.proc.pid:
+                    return True
             time.sleep(0.05)
         self.stop()
         pytest.fail(f"{self} did not answer PING within {timeout:.0f}s\n{self.log_tail()}")
