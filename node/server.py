@@ -2,9 +2,10 @@
 `node/io`) that touches sockets and clocks.
 
 Design (DESIGN.md section 3): one reactor task owns a private `select.epoll` holding every
-client socket. It sleeps in `trio.lowlevel.wait_readable(epoll_fd)`, then serves every ready
-socket: recv, parse every complete command, execute them, and send all their replies with
-one `send`. A reply that does not fit the socket buffer is kept and the socket switched to
+client socket. It sleeps in `trio.lowlevel.wait_readable(epoll_fd)`, then serves a turn of
+every ready socket in Redis's order (`_serve_turn`): recv and parse each, run all their
+complete commands in one `Engine.execute_turn`, write the turn's AOF, then send each
+client all its replies with one `send`. A reply that does not fit the socket buffer is kept and the socket switched to
 EPOLLOUT; until it drains, that client's input is not read (backpressure, like a blocking
 write). Cron (active expiry, idle timeouts) is a separate trio task at `hz`. Where epoll
 does not exist, each connection gets its own trio task instead (`_serve_with_tasks`).
