@@ -57,14 +57,11 @@ def redis_cli_bin() -> str:
 
 def free_port() -> int:
     """A port nobody listens on right now (the server may still lose a race for it; `start`
-    retries on another port when the process dies before answering). Never above 55535: a
-    cluster node's bus listens 10000 higher, and Linux hands out ephemeral ports to 60999."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        if port <= 55535:
-            return port
+    retries on another port when the process dies before answering). A cluster node needs
+    its bus port free too: tests.cluster_procs.free_cluster_port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 # Where server processes keep their bytecode when the environment forbids writing it next

@@ -18,6 +18,7 @@ import redis.asyncio
 from redis.cluster import RedisCluster
 
 from tests import procs
+from tests.cluster_procs import free_cluster_port
 from tests.procs import ServerProcess
 from tests.rawclient import RawClient
 
@@ -128,7 +129,7 @@ def test_nodes_conf_survives_a_restart_and_is_locked(tmp_path: Path) -> None:
         text = (directory / "nodes.conf").read_text()
         assert text.endswith(" connected 0-100\nvars currentEpoch 7 lastVoteEpoch 0\n")
         second = ServerProcess(
-            "slotd", procs.slotd_command(procs.free_port(), directory, *CLUSTER), 0, directory
+            "slotd", procs.slotd_command(free_cluster_port(), directory, *CLUSTER), 0, directory
         )
         second.spawn()
         assert second.proc is not None and second.proc.wait(timeout=procs.START_TIMEOUT) == 1
