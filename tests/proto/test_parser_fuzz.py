@@ -6,7 +6,10 @@ Properties:
 - any byte string, valid or mutated or random, parses the same whole as split (same commands
   handed out, same error); the only failure mode is a clean `parser.error` whose reply is
   `-ERR Protocol error: ...`, after which the parser hands out nothing more. Inputs stay
-  under the 64 KB inline limit, where splitting cannot change the outcome.
+  under the 64 KB inline limit, where splitting cannot change the outcome;
+- both fast paths (`_whole_commands`, the compiled build's, and hiredis, the interpreted
+  build's) either decline a read or return exactly what the exact parser makes of it, and
+  neither declines what client libraries send: whole multibulk commands of bulk strings.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import itertools
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from node.proto.resp import RequestParser
+from node.proto.resp import RequestParser, _whole_commands
 from tests.resp_strategies import Argv, mutated, stream
 
 FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -118,3 +121,63 @@ def test_a_read_ending_with_an_empty_multibulk_is_at_a_boundary() -> None:
         [[b"PING"], [b"PING"]],
         None,
     )
+
+
+def exact(data: bytes) -> tuple[list[Argv], str | None]:
+    parser = RequestParser()
+    commands = parser._feed_slow(data)
+    return commands, None if parser.error is None else parser.error.reason
+
+
+def encode(commands: list[Argv]) -> bytes:
+    return b"".join(
+        b"*%d\r\n" % len(argv) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in argv)
+        for argv in commands
+    )
+
+
+@FUZZ
+@example(data=b"*1\r\n$4\r\nPING\r\n*0\r\n", max_bulk_len=512)
+@example(data=b"*1\r\n+PING\r\n", max_bulk_len=512)
+@example(data=b"*1\r\n$4\r\nPINGXX\r\n", max_bulk_len=512)
+@example(data=b"*1\r\n$4\r\nPING\r\r", max_bulk_len=512)
+@example(data=b"*1\r\n$04\r\nPING\r\n", max_bulk_len=512)
+@example(data=b"*01\r\n$4\r\nPING\r\n", max_bulk_len=512)
+@example(data=b"*1\r\n$5\r\nhello\r\n", max_bulk_len=4)
+@example(data=b"*100000\r\n", max_bulk_len=512)
+@given(
+    data=st.one_of(mutated(), st.binary(max_size=300)),
+    max_bulk_len=st.sampled_from([4, 512 * 1024 * 1024]),
+)
+def test_the_fast_paths_decline_or_agree_with_the_exact_parser(
+    data: bytes, max_bulk_len: int
+) -> None:
+    exact_parser = RequestParser(max_bulk_len)
+    want = exact_parser._feed_slow(data)
+    complete = exact_parser.error is None and exact_parser.pending_bytes() == 0
+    answers = [_whole_commands(data, max_bulk_len)]
+    # hiredis leaves the size limit to the exact parser (no 64 KB read can hold a whole
+    # bulk over the smallest proto-max-bulk-len, 1 MB), and hands out simple strings,
+    # verbatim strings and big numbers as if they were bulk strings (resp.py's docstring).
+    if max_bulk_len >= 1024 * 1024 and not any(b"\n" + t in data for t in (b"+", b"=", b"(")):
+        answers.append(RequestParser(max_bulk_len)._hiredis_commands(data))
+    for got in answers:
+        if got is not None:
+            assert complete and got == want
+
+
+@FUZZ
+@given(commands=st.lists(st.lists(st.binary(max_size=40), min_size=1, max_size=6), min_size=1))
+def test_the_fast_paths_take_what_client_libraries_send(commands: list[Argv]) -> None:
+    data = encode(commands)
+    assert _whole_commands(data, 512 * 1024 * 1024) == commands
+    assert RequestParser()._hiredis_commands(data) == commands
+
+
+def test_the_compiled_fast_path_declines_other_element_types() -> None:
+    for element in (b"+PING", b"=8\r\ntxt:PING", b"(12", b":1", b"|1\r\n+a\r\n+b\r\n$4\r\nPING"):
+        data = b"*1\r\n" + element + b"\r\n"
+        assert _whole_commands(data, 512 * 1024 * 1024) is None
+        parser = RequestParser()
+        assert parser._feed_slow(data) == []
+        assert parser.error is not None and parser.error.reason.startswith("expected '$'")
