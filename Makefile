@@ -5,7 +5,8 @@
 #   make test   install the test tools (plus Debian's redis-server/redis-tools) and run pytest
 #   make lint   ruff check, ruff format --check, mypy
 #   make bench  tests/bench/run.sh
-#   make native compile the request hot path with mypyc (opt-in; `make clean` undoes it)
+#   make native compile the request hot path with mypyc (up, node, test and bench do it first;
+#               NATIVE=0 runs pure Python instead)
 #   make bench-memory  tests/bench/memory.sh (maxmemory load, lazy-free latency; prints only)
 #   make bench-cluster tests/bench/cluster.sh (redis-benchmark --cluster, slotd vs redis; prints only)
 
@@ -37,10 +38,20 @@ $(VENV)/.stamp-dev: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[test,lint]'
 	touch $@ $(VENV)/.stamp-run
 
-up: $(VENV)/.stamp-run
+# mypyc, and (when we are root on Debian and they are missing) a C compiler and the headers.
+$(VENV)/.stamp-native-tools: pyproject.toml | $(VENV)/.stamp-run
+	$(PY) -m pip install -q -e '.[native]'
+	@if [ "$(NATIVE)" != 0 ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		! { command -v cc >/dev/null && [ -f "$$($(PY) -c 'import sysconfig; \
+			print(sysconfig.get_paths()["include"])')/Python.h" ]; }; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q gcc python3-dev; \
+	fi
+	touch $@
+
+up: $(VENV)/.stamp-run native
 	$(PY) -m cluster_cli up --port $(PORT) --dir $(CLUSTER_DIR)
 
-node: $(VENV)/.stamp-run
+node: $(VENV)/.stamp-run native
 	$(PY) -m node --port $(NODE_PORT) --bind 127.0.0.1 --save '' --appendonly no
 
 # Interop tests need the real binaries. Installed only when missing and when we are root;
@@ -58,7 +69,7 @@ $(IOREDIS)/node_modules/.stamp: $(IOREDIS)/package-lock.json
 		cd $(IOREDIS) && npm ci --no-audit --no-fund --silent && touch node_modules/.stamp; \
 	else echo "npm missing: the ioredis interop test will be skipped"; fi
 
-test: $(VENV)/.stamp-dev redis-tools $(IOREDIS)/node_modules/.stamp
+test: $(VENV)/.stamp-dev native redis-tools $(IOREDIS)/node_modules/.stamp
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: $(VENV)/.stamp-dev
@@ -66,7 +77,7 @@ lint: $(VENV)/.stamp-dev
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-bench: $(VENV)/.stamp-run
+bench: $(VENV)/.stamp-run native
 	bash tests/bench/run.sh
 
 bench-memory: $(VENV)/.stamp-run
@@ -75,15 +86,42 @@ bench-memory: $(VENV)/.stamp-run
 bench-cluster: $(VENV)/.stamp-run
 	bash tests/bench/cluster.sh
 
-# Opt-in: the modules every request runs through, compiled by mypyc (it ships with mypy,
-# in the lint extra) into extension modules next to their sources, which Python then
-# imports instead: ~40% fewer instructions per request (BENCHMARKS.md). Needs a C compiler
-# and Python's headers. The .py files stay the source of truth: after editing one of these
-# run `make native` again (or `make clean`), or the old compiled code keeps running.
-NATIVE := node/proto/resp.py node/engine/keyspace.py node/engine/engine.py \
-	node/engine/observe.py node/engine/session.py node/commands/strings.py node/server.py
-native: $(VENV)/.stamp-dev
-	$(PY) -m mypyc $(NATIVE)
+# The compiled build, on by default: mypyc (it ships with mypy) compiles the modules every
+# request runs through into extension modules next to their sources, which Python then
+# imports instead: about half the instructions per request (BENCHMARKS.md). The .py files
+# stay the source of truth. A build older than any node source would run old code, so it is
+# redone whenever one changes (and the server warns, and the test suite refuses to run, on
+# a stale one: node/io/native.py). Without a C compiler and Python's headers, or with
+# NATIVE=0, slotd runs as pure Python (slower, same behaviour). The stamp names the choice,
+# so switching NATIVE rebuilds. The extension modules are touched after a build: an
+# unchanged one is copied with its old time, and would look stale.
+NATIVE ?= 1
+NATIVE_MODULES := node/proto/resp.py node/engine/keyspace.py node/engine/engine.py \
+	node/engine/observe.py node/engine/session.py node/server.py node/commands/_args.py \
+	node/commands/strings.py node/commands/lists.py node/commands/hashes.py \
+	node/commands/sets.py node/commands/zsets.py node/commands/_zset.py \
+	node/commands/streams.py node/commands/_streams.py
+NODE_SOURCES := $(shell find node -name '*.py')
+
+native: $(VENV)/.stamp-native-$(NATIVE)
+
+$(VENV)/.stamp-native-1: $(NODE_SOURCES) | $(VENV)/.stamp-native-tools
+	@rm -f $(VENV)/.stamp-native-0 ./*__mypyc*.so; find node -name '*.so' -delete; mkdir -p build
+	@echo "make native: compiling $(words $(NATIVE_MODULES)) modules with mypyc (about 2 minutes)"
+	@if $(PY) -m mypyc $(NATIVE_MODULES) >build/native.log 2>&1; then \
+		find node -name '*.so' -exec touch {} +; \
+		echo "make native: done"; \
+	else \
+		rm -f ./*__mypyc*.so; find node -name '*.so' -delete; \
+		echo "make native: the build failed (build/native.log; a C compiler and Python's" \
+			"headers are needed): slotd runs as pure Python"; \
+	fi
+	@touch $@
+
+$(VENV)/.stamp-native-0: | $(VENV)/.stamp-run
+	rm -f $(VENV)/.stamp-native-1 ./*__mypyc*.so
+	find node -name '*.so' -delete
+	touch $@
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis $(IOREDIS)/node_modules build

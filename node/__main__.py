@@ -14,7 +14,7 @@ from node.commands import load
 from node.config import Config, ConfigError, parse_command_line
 from node.engine.acl import RuleError
 from node.engine.engine import VERSION, Engine
-from node.io import aclfile, supervise
+from node.io import aclfile, native, supervise
 from node.io import cluster as cluster_io
 from node.io.files import FileStorage
 from node.io.log import Logger
@@ -145,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         "notice",
         f"slotd {VERSION} (Redis-compatible) started, pid={os.getpid()}, port={config.int('port')}",
     )
+    log(*native.startup_note())
     try:
         trio.run(_run, server, log, supervised)
     finally:

@@ -11,6 +11,9 @@ and nobody chose a place (TMPDIR, PYTEST_DEBUG_TEMPROOT, --basetemp): servers fs
 files (nodes.conf on every slot change, RDB and AOF), which on a disk costs ~10 ms each and
 made a 1000-slot reshard take minutes; the tests are about behaviour, not disk latency.
 
+The suite refuses to run on a stale compiled build (node/io/native.py): it would test the
+old compiled code instead of the sources.
+
 Under CI=true, Hypothesis runs derandomized: CI checks the same examples every time, so a
 submission never fails on a bug its change did not touch; new inputs are explored locally.
 """
@@ -24,6 +27,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from node.io import native
 from tests import procs
 
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
@@ -36,6 +40,14 @@ RAM_DIR_MIN_FREE = 1 << 30  # Docker's default 64 MB /dev/shm would fill up: dis
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    stale = native.stale_sources()
+    if stale:
+        # Python would import the old compiled modules, not the sources under test.
+        pytest.exit(
+            f"the compiled modules (make native) are older than {', '.join(stale[:5])}: "
+            "run `make native` again (make test does), or `make clean`",
+            returncode=4,
+        )
     if config.option.basetemp or "TMPDIR" in os.environ or "PYTEST_DEBUG_TEMPROOT" in os.environ:
         return
     try:

@@ -17,6 +17,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from node.io import native
+
 BEGIN = "<!-- bench:begin (written by tests/bench/run.sh; edit outside the markers) -->"
 END = "<!-- bench:end -->"
 # (config, tests, minimum slotd/redis ratio) from issue 2.
@@ -32,14 +34,9 @@ def sh(*cmd: str) -> str:
 
 
 def native_note() -> str:
-    """Which of slotd's modules ran compiled (`make native`: mypyc extension modules next
-    to their sources, which Python imports in their place)."""
-    compiled = sorted(
-        str(path.parent / path.name.split(".")[0]) + ".py" for path in Path("node").rglob("*.so")
-    )
-    return (
-        "mypyc-compiled: " + ", ".join(compiled) if compiled else "pure Python (no `make native`)"
-    )
+    """Which of slotd's modules ran compiled (`make native`)."""
+    compiled = native.compiled_modules()
+    return "mypyc-compiled: " + ", ".join(compiled) if compiled else "pure Python (NATIVE=0)"
 
 
 def machine_notes(python: str) -> list[str]:

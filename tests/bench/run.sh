@@ -129,7 +129,7 @@ fi
 # --- report --------------------------------------------------------------------------------
 CMDLINE="make bench  (tests/bench/run.sh: ${NICE:+NICE=$NICE }CONFIGS=\"$CONFIGS\" ROUNDS=${ROUNDS:-3} SECS=${SECS:-2} tests/bench/compare.sh SLOTD REDIS $TESTS)"
 status=0
-python3 "$BENCH_DIR/report.py" --compare "$WORK/compare.json" --rss-a "$WORK/rss-slotd.json" \
+"$PYTHON" -m tests.bench.report --compare "$WORK/compare.json" --rss-a "$WORK/rss-slotd.json" \
     --rss-b "$WORK/rss-redis.json" --command "$CMDLINE" --python "$PYTHON" \
     --write "$([ "$WRITE" = 1 ] && echo "$ROOT/BENCHMARKS.md" || echo "")" || status=$?
 if [ "$STRICT" = 1 ]; then exit $status; fi
