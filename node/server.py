@@ -69,11 +69,15 @@ def is_loopback(host: str) -> bool:
 class Connection:
     """A client socket plus its parser, engine client and unsent output."""
 
-    __slots__ = ("client", "fd", "parser", "pending", "sock", "soft_limit_since")
+    __slots__ = ("client", "fd", "parser", "pending", "plain", "sock", "soft_limit_since")
 
     def __init__(self, sock: socket.socket, client: Client, parser: RequestParser) -> None:
         self.sock = sock
         self.fd = sock.fileno()
+        # A plain socket is read and written with os.read/os.write on its fd: the same
+        # syscalls as recv/send without flags, ~400 instructions cheaper per call than the
+        # socket methods' argument parsing. TLS sockets (wrapped, node/io/tls.py) are not.
+        self.plain = sock.__class__ is socket.socket
         self.client = client
         self.parser = parser
         self.pending = bytearray()  # output the socket did not take yet
@@ -545,6 +549,8 @@ class NodeServer:
         conns = self.conns
         engine = self.engine
         now = engine.keyspace.now_ms
+        os_read = os.read
+        os_write = os.write
         batch: list[tuple[Client, list[list[bytes]]]] = []
         served: list[Connection] = []
         received = 0
@@ -560,7 +566,7 @@ class NodeServer:
                     self._flush(conn)
                 continue
             try:
-                data = conn.sock.recv(RECV_SIZE)
+                data = os_read(fd, RECV_SIZE) if conn.plain else conn.sock.recv(RECV_SIZE)
             except (BlockingIOError, InterruptedError):
                 continue
             except OSError:
@@ -617,7 +623,7 @@ class NodeServer:
             data = out[0] if len(out) == 1 else b"".join(out)
             out.clear()
             try:
-                sent = conn.sock.send(data)
+                sent = os_write(conn.fd, data) if conn.plain else conn.sock.send(data)
             except (BlockingIOError, InterruptedError):
                 sent = 0
             except OSError:
