@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from typing import Final
 
+from mypy_extensions import i64
+
 from node.commands import _longdouble as longdouble
 from node.proto import errors
 from node.proto.errors import CommandError
@@ -25,20 +27,32 @@ _LL_MAX_LEN: Final = 20
 
 def string2ll(raw: bytes | bytearray) -> int | None:
     """The int64 spelled by `raw`, or None if Redis's string2ll would refuse it."""
-    # The common case first: up to 18 ASCII digits, no leading zero, is canonical and fits
-    # an int64, so the round trip through b"%d" below is not needed.
-    if raw.isdigit() and len(raw) < 19 and (raw[0] != 48 or len(raw) == 1):
-        return int(raw)
-    if not raw or len(raw) > _LL_MAX_LEN:
+    size: i64 = len(raw)
+    if 0 < size < 19 and raw.__class__ is bytes:
+        # Up to 18 bytes cannot overflow an int64: one pass over the digits. Written for
+        # mypyc (`make native`), where this is machine arithmetic on the bytes (~10
+        # instructions a digit against ~800 for isdigit() plus int()).
+        i: i64 = 1 if raw[0] == 0x2D else 0  # '-'
+        if i == size or (raw[i] == 0x30 and (i or size > 1)):  # "-", "-0", "01"
+            return None
+        value: i64 = 0
+        while i < size:
+            digit = raw[i] - 0x30
+            if not 0 <= digit <= 9:
+                return None
+            value = value * 10 + digit
+            i += 1
+        return -value if raw[0] == 0x2D else value
+    if not size or size > _LL_MAX_LEN:
         return None
     try:
-        value = int(raw)
+        value_ = int(raw)
     except ValueError:
         return None
     # int() is laxer (spaces, '+', '_', leading zeros); only the canonical spelling counts.
-    if b"%d" % value != raw or not LLONG_MIN <= value <= LLONG_MAX:
+    if b"%d" % value_ != raw or not LLONG_MIN <= value_ <= LLONG_MAX:
         return None
-    return value
+    return value_
 
 
 def int_arg(raw: bytes | bytearray, message: str = errors.NOT_INTEGER) -> int:

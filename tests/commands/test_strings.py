@@ -9,9 +9,12 @@ expiry is checked on the keyspace's absolute times and by moving the clock.
 from __future__ import annotations
 
 import random
+import re
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from node.commands import _longdouble
 from node.commands._args import int_arg, option, string2ll
@@ -1055,6 +1058,20 @@ def test_lcs_matches_redis_table_walk(h: Harness, seed: int) -> None:
 )
 def test_string2ll(raw: bytes, value: int | None) -> None:
     assert string2ll(raw) == value
+
+
+@given(
+    raw=st.one_of(
+        st.binary(max_size=22),
+        st.integers(min_value=-(2**64), max_value=2**64).map(lambda n: b"%d" % n),
+        st.from_regex(rb"\A-?[0-9]{0,21}\Z"),
+    )
+)
+def test_string2ll_takes_exactly_the_canonical_int64_spellings(raw: bytes) -> None:
+    canonical = re.fullmatch(rb"-?(0|[1-9][0-9]*)", raw) is not None and raw != b"-0"
+    want = int(raw) if canonical and -(2**63) <= int(raw) < 2**63 else None
+    assert string2ll(raw) == want
+    assert string2ll(bytearray(raw)) == want
 
 
 def test_int_arg_and_option() -> None:
