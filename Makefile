@@ -80,10 +80,10 @@ lint: $(VENV)/.stamp-dev
 bench: $(VENV)/.stamp-run native
 	bash tests/bench/run.sh
 
-bench-memory: $(VENV)/.stamp-run
+bench-memory: $(VENV)/.stamp-run native
 	bash tests/bench/memory.sh
 
-bench-cluster: $(VENV)/.stamp-run
+bench-cluster: $(VENV)/.stamp-run native
 	bash tests/bench/cluster.sh
 
 # The compiled build, on by default: mypyc (it ships with mypy) compiles the modules every
@@ -93,37 +93,29 @@ bench-cluster: $(VENV)/.stamp-run
 # redone whenever one changes (and the server warns, and the test suite refuses to run, on
 # a stale one: node/io/native.py). Without a C compiler and Python's headers, or with
 # NATIVE=0, slotd runs as pure Python (slower, same behaviour). The stamp names the choice,
-# so switching NATIVE rebuilds. The extension modules are touched after a build: an
-# unchanged one is copied with its old time, and would look stale.
+# so switching NATIVE rebuilds. What is compiled, and how: node/io/native.py.
 NATIVE ?= 1
-NATIVE_MODULES := node/proto/resp.py node/engine/keyspace.py node/engine/engine.py \
-	node/engine/observe.py node/engine/session.py node/server.py node/commands/_args.py \
-	node/commands/strings.py node/commands/lists.py node/commands/hashes.py \
-	node/commands/sets.py node/commands/zsets.py node/commands/_zset.py \
-	node/commands/streams.py node/commands/_streams.py
 NODE_SOURCES := $(shell find node -name '*.py')
 
 native: $(VENV)/.stamp-native-$(NATIVE)
 
 $(VENV)/.stamp-native-1: $(NODE_SOURCES) | $(VENV)/.stamp-native-tools
-	@rm -f $(VENV)/.stamp-native-0 ./*__mypyc*.so; find node -name '*.so' -delete; mkdir -p build
-	@echo "make native: compiling $(words $(NATIVE_MODULES)) modules with mypyc (about 2 minutes)"
-	@if $(PY) -m mypyc $(NATIVE_MODULES) >build/native.log 2>&1; then \
-		find node -name '*.so' -exec touch {} +; \
+	@rm -f $(VENV)/.stamp-native-0; find node -name '*.so' -delete; mkdir -p build
+	@echo "make native: compiling node/io/native.py's MODULES with mypyc (about 2 minutes)"
+	@if $(PY) -m node.io.native >build/native.log 2>&1; then \
 		echo "make native: done"; \
 	else \
-		rm -f ./*__mypyc*.so; find node -name '*.so' -delete; \
+		find node -name '*.so' -delete; \
 		echo "make native: the build failed (build/native.log; a C compiler and Python's" \
 			"headers are needed): slotd runs as pure Python"; \
 	fi
 	@touch $@
 
 $(VENV)/.stamp-native-0: | $(VENV)/.stamp-run
-	rm -f $(VENV)/.stamp-native-1 ./*__mypyc*.so
+	rm -f $(VENV)/.stamp-native-1
 	find node -name '*.so' -delete
 	touch $@
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis $(IOREDIS)/node_modules build
 	find node -name '*.so' -delete
-	rm -f ./*__mypyc*.so

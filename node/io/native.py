@@ -1,18 +1,65 @@
-"""The compiled build (`make native`): which of node's modules run compiled, and whether
-that build is older than the sources.
+"""The compiled build (`make native`): what it compiles and how (`python -m node.io.native`
+builds it), which of node's modules run compiled, and whether that build is older than the
+sources.
 
 mypyc compiles a module into an extension module next to its .py file, and Python imports
 the extension in its place. So after an edit the old compiled code keeps running until the
 build is redone: the server warns about that at start-up and the test suite refuses to
 run. Any node source newer than the build counts, not just the compiled ones, because
 compiled code is built against the types of the modules it imports.
+
+The modules are compiled as one group, whose shared library mypyc would name after a hash
+and put at the top level, importable only with the repository on sys.path; the group is
+named `node._native` instead, so the library is node/_native__mypyc*.so, inside the
+package, and found wherever `node` is.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
+from typing import Final
 
 PACKAGE = Path(__file__).resolve().parent.parent  # node/
+# The modules every request runs through, and the data-type commands. The container
+# classes (node/engine/types) are left out: ListValue subclasses deque, and a mypyc
+# subclass of a builtin type crashes.
+MODULES: Final = (
+    "node/proto/resp.py",
+    "node/engine/keyspace.py",
+    "node/engine/engine.py",
+    "node/engine/observe.py",
+    "node/engine/session.py",
+    "node/server.py",
+    "node/commands/_args.py",
+    "node/commands/strings.py",
+    "node/commands/lists.py",
+    "node/commands/hashes.py",
+    "node/commands/sets.py",
+    "node/commands/zsets.py",
+    "node/commands/_zset.py",
+    "node/commands/streams.py",
+    "node/commands/_streams.py",
+)
+GROUP: Final = "node._native"
+
+
+def build() -> None:
+    """Compile MODULES in place (mypyc, then setuptools' build_ext; the C files go to
+    build/), and mark every extension module as built now: an unchanged one is copied with
+    its old time, and would look stale."""
+    from mypyc.build import mypycify
+    from setuptools import setup
+
+    os.chdir(PACKAGE.parent)
+    setup(
+        name="slotd-native",
+        ext_modules=mypycify(list(MODULES), group_name=GROUP, opt_level="3"),
+        script_args=["build_ext", "--inplace"],
+    )
+    for path in _extensions():
+        path.touch()
 
 
 def _extensions() -> list[Path]:
@@ -23,8 +70,9 @@ def compiled_modules() -> list[str]:
     """The compiled modules' source paths, relative to the repository (`node/server.py`)."""
     root = PACKAGE.parent
     return [
-        str((path.parent / (path.name.split(".")[0] + ".py")).relative_to(root))
+        str((path.parent / (name + ".py")).relative_to(root))
         for path in _extensions()
+        if not (name := path.name.split(".")[0]).endswith("__mypyc")  # the group's library
     ]
 
 
@@ -58,3 +106,8 @@ def startup_note() -> tuple[str, str]:
     if compiled:
         return "notice", f"Running {len(compiled)} modules compiled by mypyc (make native)"
     return "notice", "Running as pure Python (no compiled modules)"
+
+
+if __name__ == "__main__":
+    build()
+    sys.exit(0)

@@ -126,6 +126,25 @@ def test_version_flag(tmp_path: Path) -> None:
     assert "v=7.0.15" in done.stdout
 
 
+def test_the_server_imports_from_outside_the_repository(tmp_path: Path) -> None:
+    # `make up` starts each node in its data directory with no PYTHONPATH: the installed
+    # package must import from there alone, compiled build included (its shared library
+    # lives inside the package, node/io/native.py).
+    env = procs.child_env()
+    del env["PYTHONPATH"]
+    done = subprocess.run(
+        [sys.executable, "-c", "import node.server, node.io.native as n; print(n.startup_note())"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Running" in done.stdout
+
+
 @pytest.mark.parametrize("kind", ["slotd", "redis"])
 def test_supervised_systemd_notifications(
     kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
