@@ -140,10 +140,7 @@ class LazyFree:
             elif isinstance(obj, (list, deque)):
                 done += self._drain_sequence(obj, kind, budget - done)
             else:
-                for child in gc.get_referents(obj):
-                    if not isinstance(child, _LEAVES):
-                        objs.append(child)
-                        kinds.append(_PART)
+                self._park_referents(obj)
                 done += 1
                 self._finished(kind)
             del obj
@@ -175,13 +172,20 @@ class LazyFree:
             kinds.append(kind)
         else:
             # Attributes beside the items (a hash's caches, a sorted dict's list).
-            for child in gc.get_referents(obj):
-                if not isinstance(child, _LEAVES):
-                    objs.append(child)
-                    kinds.append(_PART)
+            self._park_referents(obj)
             if kind == _VALUE:
                 self._finished(kind)
         return n + 1
+
+    def _park_referents(self, obj: object) -> None:
+        """Queue what `obj` holds, but leaves. A function of its own, so that no loop
+        variable outlives it: a part still referenced from here would look shared (the
+        refcount test in `drain`) and be let go whole."""
+        objs, kinds = self._objs, self._kinds
+        for child in gc.get_referents(obj):
+            if not isinstance(child, _LEAVES):
+                objs.append(child)
+                kinds.append(_PART)
 
     def _drain_sequence(self, obj: list[object] | deque[object], kind: int, budget: int) -> int:
         pop = list.pop if isinstance(obj, list) else deque.pop
