@@ -233,17 +233,22 @@ def xadd(c: Client, argv: Argv) -> bytes:
     if stream is None:
         stream = Stream()
         db.set_value(key, stream)
-    elif stream.__class__ is not Stream:
+    elif type(stream) is not Stream:  # compiled: a pointer test, not an attribute lookup
         raise CommandError(errors.WRONGTYPE)
-    last = stream.last_id
-    if last == MAX_ID:
-        raise CommandError(errors.XADD_EXHAUSTED)
+    # Stream.next_id on the ID's two parts (no 128-bit ints), MAX_ID refused.
+    last_ms, last_seq = stream.last_ms, stream.last_seq
     now = db.keyspace.now_ms
-    sid = now << 64 if now > last >> 64 else last + 1  # Stream.next_id, inlined
+    if now > last_ms:
+        ms, seq = now, 0
+    else:
+        ms, seq = last_ms, last_seq + 1
+        if seq >> 64:  # the sequence wrapped: the next ms, if there is one
+            if ms == SEQ_MASK:
+                raise CommandError(errors.XADD_EXHAUSTED)
+            ms, seq = ms + 1, 0
     engine = c.engine
-    config = engine.config
     if not stream.append(
-        sid, argv[3:], config.int("stream-node-max-entries"), config.int("stream-node-max-bytes")
+        ms, seq, argv, 3, engine.stream_node_max_entries, engine.stream_node_max_bytes
     ):
         raise CommandError(errors.XADD_TOO_LARGE)
     engine.dirty += 1
@@ -255,7 +260,7 @@ def xadd(c: Client, argv: Argv) -> bytes:
             db.touch(key)
         if db.blocking:
             db.mark_ready(key)
-    text = b"%d-%d" % (sid >> 64, sid & SEQ_MASK)
+    text = b"%d-%d" % (ms, seq)
     if engine.propagating:
         out = list(argv)  # propagated with the ID it got
         out[2] = text
@@ -282,12 +287,14 @@ def _xadd(c: Client, argv: Argv, args: _AddTrimArgs) -> bytes:
     if stream.last_id == MAX_ID:
         raise CommandError(errors.XADD_EXHAUSTED)
     sid = _new_id(c, stream, args)
-    config = c.engine.config
+    engine = c.engine
     if not stream.append(
-        sid,
-        argv[fields_at:],
-        config.int("stream-node-max-entries"),
-        config.int("stream-node-max-bytes"),
+        sid >> 64,
+        sid & SEQ_MASK,
+        argv,
+        fields_at,
+        engine.stream_node_max_entries,
+        engine.stream_node_max_bytes,
     ):
         raise CommandError(errors.XADD_TOO_LARGE)
     c.engine.dirty += 1

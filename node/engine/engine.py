@@ -137,6 +137,9 @@ class Engine:
         self.process_info: dict[str, str] = {}
         # Keyspace notifications: notify.effective flags (0 = off, one test for emitters).
         self.notify_flags = 0
+        # stream-node-max-entries and -bytes, read by every XADD: kept here, not looked up.
+        self.stream_node_max_entries = 0
+        self.stream_node_max_bytes = 0
         # Client-side caching (CLIENT TRACKING).
         self.tracking = Tracking(self)
         keyspace = self.keyspace
@@ -182,6 +185,8 @@ class Engine:
         self._rewrite: tuple[list[list[bytes]], bool] | None = None
         self._refresh_config("requirepass")
         self._refresh_config("notify-keyspace-events")
+        self._refresh_config("stream-node-max-entries")
+        self._refresh_config("stream-node-max-bytes")
         config.listeners.append(self._refresh_config)
         config.listeners.append(self.memory.config_changed)
         self.refresh_dispatch()
@@ -300,6 +305,10 @@ class Engine:
                 db.set_notify(self.notify_flags)
         elif name == "tracking-table-max-keys":
             self.tracking.limit()
+        elif name == "stream-node-max-entries":
+            self.stream_node_max_entries = self.config.int(name)
+        elif name == "stream-node-max-bytes":
+            self.stream_node_max_bytes = self.config.int(name)
 
     def before_sleep(self) -> None:
         """Once per event-loop turn, after serving what was ready (Redis's beforeSleep):

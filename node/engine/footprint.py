@@ -47,6 +47,7 @@ STREAM_BASE: Final = 550
 STREAM_PEL_ENTRY: Final = 220  # Nack object, its ID int, sorted-dict entry, consumer list slot
 STREAM_GROUP: Final = 700
 STREAM_NODE_ENTRY: Final = 4  # allocator slack of a node's per-entry arrays
+_INT_OBJECT: Final = 32  # an int object up to 2**60, as pymalloc serves it
 STREAM_CONSUMER: Final = 500
 EXPIRE_ENTRY: Final = 32  # the expiry time's int object (its dict slot is a TABLE_ENTRY)
 # A key's slot in a dict table (keyspace, expiries, access clocks): 4 index bytes and 2/3 of
@@ -96,16 +97,22 @@ def _spread(value: HashValue | SetValue | ListValue) -> list[bytes]:
 
 def _stream_node_cost(node: _Node) -> int:
     getsizeof = sys.getsizeof
-    return (
+    ids = node.ms
+    size = (
         getsizeof(node)
-        + getsizeof(node.ms)
+        + getsizeof(ids)
         + getsizeof(node.seq)
-        + getsizeof(node.flags)
-        + getsizeof(node.firsts)
-        + getsizeof(node.ends)
-        + getsizeof(node.blob)
-        + STREAM_NODE_ENTRY * len(node.flags)
+        + (0 if node.flags is None else getsizeof(node.flags))
+        + (0 if node.firsts is None else getsizeof(node.firsts))
+        + STREAM_NODE_ENTRY * len(ids)
     )
+    vals = node.vals
+    if vals is None:  # sealed: arrays and one blob
+        return size + getsizeof(node.ends) + getsizeof(node.blob)
+    # The open tail: lists of the elements' bytes objects and of ints (those above 256
+    # are objects of their own).
+    big = sum([1 for x in ids if x > 256]) + sum([1 for x in node.seq if x > 256])
+    return size + getsizeof(vals) + _members_cost(vals) + _INT_OBJECT * big
 
 
 def structure_cost(value: object) -> int:

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Final
 
 PACKAGE = Path(__file__).resolve().parent.parent  # node/
-# The modules every request runs through, and the data-type commands. The container
-# classes (node/engine/types) are left out: ListValue subclasses deque, and a mypyc
-# subclass of a builtin type crashes.
+# The modules every request runs through, the data-type commands, and the stream type
+# (XADD's appends run in it). The other container classes (node/engine/types) are left
+# out: ListValue subclasses deque, and a mypyc subclass of a builtin type crashes.
 MODULES: Final = (
     "node/proto/resp.py",
     "node/engine/keyspace.py",
@@ -41,6 +41,7 @@ MODULES: Final = (
     "node/commands/_zset.py",
     "node/commands/streams.py",
     "node/commands/_streams.py",
+    "node/engine/types/stream.py",
 )
 GROUP: Final = "node._native"
 

@@ -448,11 +448,11 @@ def _signed64(v: int) -> int:
 
 def _stream_node_items(node: _Node) -> list[Item]:
     """A stream node's listpack: the master entry, then every entry (tombstones too)."""
-    flags = node.flags
-    items: list[Item] = [node.live, len(flags) - node.live, len(node.fields), *node.fields, 0]
+    count = len(node.ms)
+    items: list[Item] = [node.live, count - node.live, len(node.fields), *node.fields, 0]
     master_seq = node.master_seq
-    for i in range(len(flags)):
-        flag = flags[i]
+    for i in range(count):
+        flag = node.flag(i)
         items.append(flag)
         items.append(_signed64(node.ms[i]))  # nodes keep ms relative to the master's
         items.append(_signed64(node.seq[i] - master_seq))
@@ -806,15 +806,16 @@ def _stream_node(master: int, items: list[Item]) -> _Node:
                 raise FormatError("stream IDs out of order")
             last = sid
             if flag & _STREAM_DELETED:
-                tombstones.append(len(node.flags))
+                tombstones.append(len(node.ms))
             node.add(ms, seq, flat, bool(flag & _STREAM_SAMEFIELDS))
     except (IndexError, ValueError) as exc:
         if isinstance(exc, FormatError):
             raise
         raise FormatError("truncated stream listpack") from None
     node.mark_deleted(tombstones)
-    if node.live != live or len(node.flags) - live != deleted:
+    if node.live != live or len(node.ms) - live != deleted:
         raise FormatError("stream node counters mismatch")
+    node.seal()
     return node
 
 

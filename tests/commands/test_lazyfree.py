@@ -122,7 +122,7 @@ def test_drain_takes_apart_every_type() -> None:
         zset.add(b"m%d" % i, float(i), 128, 64)
     stream = Stream()
     for i in range(500):
-        stream.append((1000 + i) << 64, [b"f", b"v%d" % i], 100, 4096)
+        stream.append(1000 + i, 0, [b"f", b"v%d" % i], 0, 100, 4096)
     group = stream.groups[b"g"] = Group(0, 0)
     consumer = group.create_consumer(b"alice", 0)
     for i in range(200):

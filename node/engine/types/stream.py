@@ -9,16 +9,19 @@ listpack size is emulated with listpack's encoding rules (canonical integer stri
 stored as integers; element lengths and back-lengths), so nodes split where Redis's do.
 
 Storage is compact: a node keeps its entry IDs in two arrays, each entry's ms as its distance
-from the master ID's ms and its seq as is, both 4 bytes wide (`array('I')`) until a value
-needs 8 (then `array('Q')`, for that node only: explicit IDs can be anything), one flags byte
-per entry (deleted; same fields as the node's master entry), every stored field and value
-concatenated in one bytearray with an `array('I')` of end offsets, and the index of each
-entry's first element. An entry with the master's fields stores only its values. Deleting
-marks the entry (a tombstone) and leaves its bytes, as Redis does; a node goes when XDEL
-takes its last live entry or trimming drops it whole.
+from the master ID's ms and its seq as is, both 4 bytes wide (`array('I')`) unless a value
+needs 8 (then `array('Q')`, for that node only: explicit IDs can be anything), every stored
+field and value concatenated in one blob with an `array('I')` of end offsets, and, only once
+some entry needs them, one flags byte per entry (deleted; same fields as the node's master
+entry) and the index of each entry's first element. An entry with the master's fields
+stores only its values. The tail node, where XADD appends, is kept open instead: the same
+data in lists, compacted ("sealed") when a new tail takes over. Deleting marks the entry (a
+tombstone) and leaves its bytes, as Redis does; a node goes when XDEL takes its last live
+entry or trimming drops it whole.
 
 IDs are ints `ms << 64 | seq` everywhere outside the node arrays: they order like Redis's
-128-bit big-endian keys. `MAX_ID` is the largest.
+128-bit big-endian keys. `MAX_ID` is the largest. The stream holds its own last ID as two
+parts (`last_id` joins them): XADD's hot path then needs no 128-bit arithmetic.
 
 Consumer groups: a group keeps its last delivered ID, its entries-read counter
 (`INVALID_ENTRIES_READ` when unknown), its PEL (a SortedDict ID -> Nack) and its consumers
@@ -48,8 +51,8 @@ _SAMEFIELDS: Final = 2
 _LISTPACK_MAX_SIZE: Final = 1 << 30  # Redis caps a node's listpack at 1 GB whatever the config
 _LISTPACK_EMPTY: Final = 7  # header (total bytes, element count) + end byte
 _ID_BYTES: Final = 16
-_NARROW_MAX: Final = 2**32 - 1  # the largest value a node's 4-byte ID arrays hold
-_INT_START: Final = frozenset(b"-0123456789")
+# 1 at the bytes an integer's text can start with (a table: cheaper than a set, compiled).
+_INT_START: Final = bytes(1 if chr(b) in "-0123456789" else 0 for b in range(256))
 # How much a listpack integer grows when it goes from the key to key + 1.
 _COUNT_GROWTH: Final = {127: 1, 4095: 1, 32767: 1, 8388607: 1, 2**31 - 1: 4}
 
@@ -90,7 +93,7 @@ def _int_size(value: int) -> int:
 def _elem_size(raw: bytes) -> int:
     """A listpack element holding `raw`: an integer if it is one's canonical text."""
     n = len(raw)
-    if n and n <= 20 and raw[0] in _INT_START:
+    if n and n <= 20 and _INT_START[raw[0]]:
         number = string2ll(raw)
         if number is not None:
             return _int_size(number)
@@ -108,7 +111,14 @@ def _delta(a: int, b: int) -> int:
 
 # --- nodes ----------------------------------------------------------------------------
 class _Node:
-    """One macro node: a master ID and fields, then its entries (tombstones included)."""
+    """One macro node: a master ID and fields, then its entries (tombstones included).
+
+    The tail node is open: its IDs and stored elements are lists, so XADD appends to them
+    cheaply. `seal` compacts a node into arrays and one blob when it stops being the tail
+    (or is loaded); `unseal` reopens a sealed node that becomes the tail again. `flags` is
+    None while every entry has the master's fields and none is deleted, and `firsts` None
+    while every entry has the master's fields (entry i's values then start at element
+    i * len(fields)): the common stream needs neither."""
 
     __slots__ = (
         "blob",
@@ -122,18 +132,21 @@ class _Node:
         "master_seq",
         "ms",
         "seq",
+        "vals",
     )
 
     def __init__(self, master_ms: int, master_seq: int, fields: tuple[bytes, ...]) -> None:
         self.master_ms = master_ms
         self.master_seq = master_seq
         self.fields = fields
-        self.ms = array("I")  # ms - master_ms: never negative, IDs only grow in a node
-        self.seq = array("I")
-        self.flags = bytearray()
-        self.firsts = array("I")  # index in `ends` of each entry's first element
-        self.ends = array("I")  # end offset in `blob` of each stored element
-        self.blob = bytearray()
+        # ms - master_ms (never negative: IDs only grow in a node) and seq of each entry.
+        self.ms: list[int] | array[int] = []
+        self.seq: list[int] | array[int] = []
+        self.flags: bytearray | None = None
+        self.firsts: list[int] | array[int] | None = None  # each entry's first element
+        self.vals: list[bytes] | None = []  # the stored elements while open
+        self.ends: array[int] | None = None  # sealed: each element's end offset in `blob`
+        self.blob = b""
         self.live = 0
         # The master entry: live count (0 until `add`), deleted count, number of fields,
         # the fields, and a 0 terminator.
@@ -141,30 +154,77 @@ class _Node:
             _LISTPACK_EMPTY
             + 3 * _int_size(0)
             + _int_size(len(fields))
-            + sum(_elem_size(f) for f in fields)
+            + sum([_elem_size(f) for f in fields])
         )
 
     def copy(self) -> _Node:
-        node = _Node.__new__(_Node)
-        node.master_ms = self.master_ms
-        node.master_seq = self.master_seq
-        node.fields = self.fields  # a tuple of bytes: shared
+        node = _Node(self.master_ms, self.master_seq, self.fields)  # fields: shared tuple
         node.live = self.live
         node.lp_bytes = self.lp_bytes
-        node.ms = array(self.ms.typecode, self.ms)
-        node.seq = array(self.seq.typecode, self.seq)
-        node.flags = bytearray(self.flags)
-        node.firsts = array("I", self.firsts)
-        node.ends = array("I", self.ends)
-        node.blob = bytearray(self.blob)
+        node.flags = None if self.flags is None else bytearray(self.flags)
+        vals = self.vals
+        if vals is None:
+            # A sealed node's arrays and blob never change (`unseal` replaces them): shared.
+            node.ms, node.seq, node.firsts = self.ms, self.seq, self.firsts
+            node.vals, node.ends, node.blob = None, self.ends, self.blob
+            return node
+        firsts = self.firsts
+        node.ms = list(self.ms)
+        node.seq = list(self.seq)
+        node.firsts = None if firsts is None else list(firsts)
+        node.vals = list(vals)  # the elements are bytes: shared
         return node
+
+    # --- open and sealed ---------------------------------------------------------------
+    def seal(self) -> None:
+        """Compact an open node: IDs into 4-byte arrays (8 where a value needs it), the
+        stored elements into one blob with their end offsets."""
+        vals, ms, seq = self.vals, self.ms, self.seq
+        if vals is None:
+            return
+        assert isinstance(ms, list) and isinstance(seq, list)  # an open node's
+        self.ms = _compact(ms)
+        self.seq = _compact(seq)
+        if self.firsts is not None:
+            self.firsts = array("I", self.firsts)
+        self.blob = b"".join(vals)
+        ends = []  # a plain loop: compiled, several times faster than accumulate(map(len))
+        end = 0
+        for x in vals:
+            end += len(x)
+            ends.append(end)
+        self.ends = _compact(ends)  # 4-byte offsets: a node is under 1 GB
+        self.vals = None
+
+    def unseal(self) -> None:
+        """Reopen a sealed node for appends (it became the tail again)."""
+        if self.vals is not None:
+            return
+        blob, ends, vals = self.blob, self.ends, []
+        assert ends is not None
+        start = 0
+        for end in ends:
+            vals.append(blob[start:end])
+            start = end
+        self.vals = vals
+        self.ms = list(self.ms)
+        self.seq = list(self.seq)
+        if self.firsts is not None:
+            self.firsts = list(self.firsts)
+        self.blob = b""
+        self.ends = None
+
+    # --- reading -----------------------------------------------------------------------
+    def flag(self, i: int) -> int:
+        flags = self.flags
+        return _SAMEFIELDS if flags is None else flags[i]
 
     def id_at(self, i: int) -> int:
         return (self.master_ms + self.ms[i]) << 64 | self.seq[i]
 
     def last_id(self) -> int:
         """The ID of the last entry in the node, tombstone or not."""
-        return self.id_at(len(self.flags) - 1)
+        return self.id_at(len(self.ms) - 1)
 
     def find(self, sid: int) -> int:
         """The index of the first entry (tombstones included) whose ID is >= sid."""
@@ -181,16 +241,27 @@ class _Node:
 
     def elements(self, i: int) -> list[bytes]:
         """Entry i as a flat [field, value, ...] list."""
-        ends, blob = self.ends, self.blob
-        first = self.firsts[i]
-        stop = self.firsts[i + 1] if i + 1 < len(self.firsts) else len(ends)
-        start = ends[first - 1] if first else 0
-        stored = []
-        for k in range(first, stop):
-            end = ends[k]
-            stored.append(bytes(blob[start:end]))
-            start = end
-        if not self.flags[i] & _SAMEFIELDS:
+        firsts, vals, ends = self.firsts, self.vals, self.ends
+        if firsts is None:
+            first = i * len(self.fields)
+            stop = first + len(self.fields)
+        else:
+            first = firsts[i]
+            stop = firsts[i + 1] if i + 1 < len(firsts) else -1  # -1: to the end
+        if vals is not None:
+            stored = vals[first:stop] if stop >= 0 else vals[first:]
+        else:
+            assert ends is not None
+            if stop < 0:
+                stop = len(ends)
+            blob = self.blob
+            start = ends[first - 1] if first else 0
+            stored = []
+            for k in range(first, stop):
+                end = ends[k]
+                stored.append(blob[start:end])
+                start = end
+        if not self.flag(i) & _SAMEFIELDS:
             return stored
         flat: list[bytes] = []
         for field, value in zip(self.fields, stored, strict=True):
@@ -198,60 +269,56 @@ class _Node:
             flat.append(value)
         return flat
 
+    # --- changing ----------------------------------------------------------------------
     def add(self, ms: int, seq: int, flat: list[bytes], same: bool) -> None:
         """Append an entry; `same` when its fields are the master's (only values kept).
-        This is XADD's hot path: the common small cases skip the general size helpers, and
-        the stored elements are sized and appended in one pass."""
+        Stream.append inlines the usual case (one value under the master's single field)."""
+        if self.vals is None:
+            self.unseal()
         master_ms = self.master_ms
         rel = ms - master_ms  # never negative: IDs only grow in a node
-        d = seq - self.master_seq
         # flags, ms and seq deltas to the master ID, [numfields, fields,] values, lp-count
-        if rel < 128:
-            size = 4
+        size = 2 + _int_size(_delta(ms, master_ms)) + _int_size(_delta(seq, self.master_seq))
+        numfields = len(flat) >> 1
+        if same:
+            size += _int_size(numfields + 3)
+            stored = flat[1::2]
         else:
-            size = 5 if rel < 4096 else 2 + _int_size(_delta(ms, master_ms))
-        if 0 <= d < 128:
-            size += 2
-        else:
-            size += 3 if -4096 <= d < 4096 else _int_size(_delta(seq, self.master_seq))
-        ends, blob = self.ends, self.blob
-        self.firsts.append(len(ends))
-        if same and len(flat) == 2:
-            # XADD's usual entry: one value under the master's single field.
-            x = flat[1]
-            n = len(x)
-            size += n + 4 if n < 64 and not (n and x[0] in _INT_START) else 2 + _elem_size(x)
-            blob += x
-            ends.append(len(blob))
-        else:
-            numfields = len(flat) >> 1
-            if same:
-                size += 2 if numfields < 125 else _int_size(numfields + 3)
-                stored = flat[1::2]
-            else:
-                size += _int_size(2 * numfields + 4) + _int_size(numfields)
-                stored = flat
-            for x in stored:
-                n = len(x)
-                size += n + 2 if n < 64 and not (n and x[0] in _INT_START) else _elem_size(x)
-                blob += x
-                ends.append(len(blob))
+            size += _int_size(2 * numfields + 4) + _int_size(numfields)
+            stored = flat
+        for x in stored:
+            size += _elem_size(x)
         live = self.live
         self.lp_bytes += size + _COUNT_GROWTH.get(live, 0)  # the master entry's count
         self.live = live + 1
-        self.flags.append(_SAMEFIELDS if same else 0)
-        if rel > _NARROW_MAX and self.ms.typecode == "I":
-            self.ms = array("Q", self.ms)
+        vals = self.vals
+        assert vals is not None
+        count = len(self.ms)
+        firsts = self.firsts
+        if firsts is None and not same:
+            k = len(self.fields)
+            firsts = self.firsts = [j * k for j in range(count)]
+        if firsts is not None:
+            firsts.append(len(vals))
+        flags = self.flags
+        if flags is None and not same:
+            flags = self.flags = bytearray([_SAMEFIELDS]) * count
+        if flags is not None:
+            flags.append(_SAMEFIELDS if same else 0)
+        vals.extend(stored)
         self.ms.append(rel)
-        if seq > _NARROW_MAX and self.seq.typecode == "I":
-            self.seq = array("Q", self.seq)
         self.seq.append(seq)
 
     def mark_deleted(self, indexes: list[int]) -> None:
         """Tombstone live entries, updating the master entry's count/deleted fields."""
-        deleted = len(self.flags) - self.live
+        if not indexes:
+            return
+        flags = self.flags
+        if flags is None:
+            flags = self.flags = bytearray([_SAMEFIELDS]) * len(self.ms)
+        deleted = len(flags) - self.live
         for i in indexes:
-            self.flags[i] |= _DELETED
+            flags[i] |= _DELETED
         k = len(indexes)
         self.lp_bytes += (
             _int_size(self.live - k)
@@ -260,6 +327,18 @@ class _Node:
             - _int_size(deleted)
         )
         self.live -= k
+
+
+def _compact(values: list[int]) -> array[int]:
+    """Values as a 4-byte array, or an 8-byte one when one of them needs it. (`fromlist`
+    is several times faster than building the array from the list.)"""
+    packed = array("I")
+    try:
+        packed.fromlist(values)
+    except OverflowError:
+        packed = array("Q")
+        packed.fromlist(values)
+    return packed
 
 
 def _trie_nodes(keys: list[bytes], lo: int, hi: int, depth: int) -> int:
@@ -380,7 +459,8 @@ class Stream:
         "first_id",
         "groups",
         "heads",
-        "last_id",
+        "last_ms",
+        "last_seq",
         "length",
         "max_deleted",
         "nodes",
@@ -388,14 +468,25 @@ class Stream:
     TYPE: ClassVar[bytes] = b"stream"
 
     def __init__(self) -> None:
-        self.nodes: list[_Node] = []
+        self.nodes: list[_Node] = []  # all sealed but the last
         self.heads: list[int] = []  # each node's master ID, for bisecting
         self.length = 0
-        self.last_id = 0
+        # The last ID in its two parts: XADD works on them without 128-bit ints.
+        self.last_ms = 0
+        self.last_seq = 0
         self.first_id = 0  # recorded-first-entry-id: 0-0 while empty
         self.max_deleted = 0
         self.entries_added = 0
         self.groups: dict[bytes, Group] = {}
+
+    @property
+    def last_id(self) -> int:
+        return self.last_ms << 64 | self.last_seq
+
+    @last_id.setter
+    def last_id(self, sid: int) -> None:
+        self.last_ms = sid >> 64
+        self.last_seq = sid & SEQ_MASK
 
     def encoding(self) -> bytes:
         return b"stream"
@@ -404,7 +495,8 @@ class Stream:
         twin = Stream()
         twin.nodes = [node.copy() for node in self.nodes]
         twin.heads = list(self.heads)
-        twin.length, twin.last_id, twin.first_id = self.length, self.last_id, self.first_id
+        twin.length, twin.first_id = self.length, self.first_id
+        twin.last_ms, twin.last_seq = self.last_ms, self.last_seq
         twin.max_deleted, twin.entries_added = self.max_deleted, self.entries_added
         twin.groups = {name: group.copy() for name, group in self.groups.items()}
         return twin
@@ -414,29 +506,90 @@ class Stream:
         """The ID `*` stands for: the clock's ms, or the last ID's ms with the next
         sequence when the clock is not ahead (IDs never go backwards). MAX_ID wraps to 0,
         which the caller must refuse."""
-        if now_ms > self.last_id >> 64:
+        if now_ms > self.last_ms:
             return now_ms << 64
         return (self.last_id + 1) & MAX_ID
 
-    def append(self, sid: int, flat: list[bytes], max_entries: int, max_bytes: int) -> bool:
-        """Add an entry with a new ID (> last_id) and its [field, value, ...] list. False
-        (nothing added) when its fields and values would not fit a listpack at all."""
-        size = sum(map(len, flat))
-        if size > _LISTPACK_MAX_SIZE:
-            return False
+    def append(
+        self, ms: int, seq: int, argv: list[bytes], at: int, max_entries: int, max_bytes: int
+    ) -> bool:
+        """Add the entry ms-seq (a new ID, > last_id) whose fields and values are argv[at:],
+        in a new node when the tail is full by `max_entries` and `max_bytes`
+        (stream-node-max-entries/-bytes). False (nothing added) when its fields and values
+        would not fit a listpack at all."""
         if not 0 < max_bytes <= _LISTPACK_MAX_SIZE:
             max_bytes = _LISTPACK_MAX_SIZE
-        ms, seq = sid >> 64, sid & SEQ_MASK
         nodes = self.nodes
         tail = nodes[-1] if nodes else None
+        if tail is not None and len(argv) - at == 2:
+            # XADD's usual entry, in one step: one value under the single field of an open
+            # tail's master entry, with room for it (what `_Node.add` and `_added` would
+            # do). The isinstance tests let compiled code append to the lists directly.
+            ids, seqs, vals = tail.ms, tail.seq, tail.vals
+            value = argv[at + 1]
+            fields = tail.fields
+            n = len(value)
+            if (
+                vals is not None
+                and isinstance(ids, list)
+                and isinstance(seqs, list)
+                and tail.lp_bytes + len(argv[at]) + n < max_bytes
+                and (not max_entries or len(ids) < max_entries)
+                and len(fields) == 1
+                and argv[at] == fields[0]
+            ):
+                master_ms = tail.master_ms
+                rel = ms - master_ms
+                d = seq - tail.master_seq
+                # flags, ms and seq deltas to the master ID, the value, lp-count
+                if rel < 128:
+                    size = 4
+                else:
+                    size = 5 if rel < 4096 else 2 + _int_size(_delta(ms, master_ms))
+                if 0 <= d < 128:
+                    size += 2
+                else:
+                    size += 3 if -4096 <= d < 4096 else _int_size(_delta(seq, tail.master_seq))
+                if n < 64 and not (n and _INT_START[value[0]]):
+                    size += n + 4
+                else:
+                    size += 2 + _elem_size(value)
+                live = tail.live
+                if live >= 127:
+                    size += _COUNT_GROWTH.get(live, 0)  # the master entry's count
+                tail.lp_bytes += size
+                tail.live = live + 1
+                flags = tail.flags
+                if flags is not None:  # tombstones or other fields in this node
+                    flags.append(_SAMEFIELDS)
+                    if tail.firsts is not None:
+                        tail.firsts.append(len(vals))
+                vals.append(value)
+                ids.append(rel)
+                seqs.append(seq)
+                self.length += 1
+                self.entries_added += 1
+                self.last_ms = ms
+                self.last_seq = seq
+                if self.length == 1:
+                    self.first_id = ms << 64 | seq
+                return True
+        flat = argv[at:]
+        size = 0
+        for x in flat:
+            size += len(x)
+        if size > _LISTPACK_MAX_SIZE:
+            return False
         if (
             tail is None
             or tail.lp_bytes + size >= max_bytes
-            or (max_entries and len(tail.flags) >= max_entries)
+            or (max_entries and len(tail.ms) >= max_entries)
         ):
+            if tail is not None:
+                tail.seal()
             tail = _Node(ms, seq, tuple(flat[0::2]))
             nodes.append(tail)
-            self.heads.append(sid)
+            self.heads.append(ms << 64 | seq)
             same = True
         elif len(flat) == 2:
             fields = tail.fields
@@ -444,11 +597,15 @@ class Stream:
         else:
             same = tuple(flat[0::2]) == tail.fields
         tail.add(ms, seq, flat, same)
+        return self._added(ms, seq)
+
+    def _added(self, ms: int, seq: int) -> bool:
         self.length += 1
         self.entries_added += 1
-        self.last_id = sid
+        self.last_ms = ms
+        self.last_seq = seq
         if self.length == 1:
-            self.first_id = sid
+            self.first_id = ms << 64 | seq
         return True
 
     # --- reading -----------------------------------------------------------------------
@@ -463,8 +620,8 @@ class Stream:
             i = nodes[ni].find(start)
             for node in nodes[ni:]:
                 flags = node.flags
-                for j in range(i, len(flags)):
-                    if flags[j] & _DELETED:
+                for j in range(i, len(node.ms)):
+                    if flags is not None and flags[j] & _DELETED:
                         continue
                     sid = node.id_at(j)
                     if sid > end:
@@ -480,9 +637,9 @@ class Stream:
                 node = nodes[k]
                 flags = node.flags
                 if k != ni:
-                    i = len(flags) - 1
+                    i = len(node.ms) - 1
                 for j in range(i, -1, -1):
-                    if flags[j] & _DELETED:
+                    if flags is not None and flags[j] & _DELETED:
                         continue
                     sid = node.id_at(j)
                     if sid < start:
@@ -503,7 +660,7 @@ class Stream:
             return None
         node = self.nodes[ni]
         i = node.find(sid)
-        if i == len(node.flags) or node.flags[i] & _DELETED or node.id_at(i) != sid:
+        if i == len(node.ms) or node.flag(i) & _DELETED or node.id_at(i) != sid:
             return None
         return node, i
 
@@ -511,18 +668,16 @@ class Stream:
         """The ID of the last live entry (0 when empty)."""
         for node in reversed(self.nodes):
             if node.live:
-                flags = node.flags
-                for j in range(len(flags) - 1, -1, -1):
-                    if not flags[j] & _DELETED:
+                for j in range(len(node.ms) - 1, -1, -1):
+                    if not node.flag(j) & _DELETED:
                         return node.id_at(j)
         return 0
 
     def first_valid_id(self) -> int:
         for node in self.nodes:
             if node.live:
-                flags = node.flags
-                for j in range(len(flags)):
-                    if not flags[j] & _DELETED:
+                for j in range(len(node.ms)):
+                    if not node.flag(j) & _DELETED:
                         return node.id_at(j)
         return 0
 
@@ -570,14 +725,13 @@ class Stream:
             if approx:
                 break
             doomed: list[int] = []
-            flags = node.flags
-            for j in range(len(flags)):
+            for j in range(len(node.ms)):
                 if maxlen is not None:
                     if self.length - len(doomed) <= maxlen:
                         break
                 elif node.id_at(j) >= minid:
                     break
-                if not flags[j] & _DELETED:
+                if not node.flag(j) & _DELETED:
                     doomed.append(j)
             node.mark_deleted(doomed)
             self.length -= len(doomed)
