@@ -545,6 +545,19 @@ class StreamMachine(RuleBasedStateMachine):
         else:
             self.diff("XINFO", "STREAM", key)
 
+    @rule(key=ANY_KEY)
+    def reload(self, key: bytes) -> None:
+        """Each server RESTOREs its own DUMP of the key: nodes rebuilt from the payload,
+        which later XADDs append to. (Not MEMORY USAGE after it: Redis sizes a loaded tail
+        node exactly, where slotd assumes the preallocation of one XADD made.)"""
+        for conn, reply in zip(
+            (self.diff.ours, self.diff.theirs), self.diff.both("DUMP", key), strict=True
+        ):
+            if reply.startswith(b"$") and not reply.startswith(b"$-1"):
+                payload = reply[reply.index(b"\r\n") + 2 : -2]
+                assert conn.call("RESTORE", key, "0", payload, "REPLACE") == b"+OK\r\n"
+        self.diff("XINFO", "STREAM", key)
+
     # --- consumer groups -------------------------------------------------------------------
     @rule(
         key=ANY_KEY,
