@@ -48,8 +48,8 @@ def get_zset(c: Client, key: bytes) -> ZSet | None:
 
 def limits(c: Client) -> tuple[int, int]:
     """(zset-max-listpack-entries, zset-max-listpack-value), read at the time of the change."""
-    cfg = c.engine.config
-    return cfg.int("zset-max-listpack-entries"), cfg.int("zset-max-listpack-value")
+    limits = c.engine.limits
+    return limits.zset_max_listpack_entries, limits.zset_max_listpack_value
 
 
 def read_zset(c: Client, key: bytes) -> ZSet | None:

@@ -69,9 +69,9 @@ def _bulks(items: Iterable[bytes]) -> bytes:
 def _check_encoding(c: Client, h: HashValue, written: Argv, start: int) -> None:
     """After a write to a listpack hash: leave listpack (for good) once it holds too many
     fields or one of the fields and values just written (written[start:]) is too long."""
-    config = c.engine.config
-    max_value = config.int("hash-max-listpack-value")
-    if len(h) > config.int("hash-max-listpack-entries"):
+    limits = c.engine.limits
+    max_value = limits.hash_max_listpack_value
+    if len(h) > limits.hash_max_listpack_entries:
         h.hashtable = True
     elif len(written) - start == 2:  # one pair: the usual case, spared a loop
         if len(written[start]) > max_value or len(written[start + 1]) > max_value:
@@ -158,19 +158,19 @@ def hset(c: Client, argv: Argv) -> bytes:
         and not (db.expires or db.watched or db.tracking or engine.notify_flags)
     ):
         # One field of an existing hash with nothing to signal, inlined (else `_hset`):
-        # `_check_encoding`'s one-pair case, reading the thresholds straight from the config.
+        # `_check_encoding`'s one-pair case.
         field, value = argv[2], argv[3]
         added = field not in h
         h[field] = value
         if added:
             h.picks = None
         if not h.hashtable:
-            limits = engine.config.values
-            longest = limits["hash-max-listpack-value"]
+            limits = engine.limits
+            longest = limits.hash_max_listpack_value
             if (
-                len(h) > limits["hash-max-listpack-entries"]  # type: ignore[operator]
-                or len(field) > longest  # type: ignore[operator]
-                or len(value) > longest  # type: ignore[operator]
+                len(h) > limits.hash_max_listpack_entries
+                or len(field) > longest
+                or len(value) > longest
             ):
                 h.hashtable = True
         engine.dirty += 1

@@ -63,7 +63,7 @@ def _event(c: Client, event: bytes, key: bytes, kind: int = notify.SET) -> None:
 
 
 def _max_intset(c: Client) -> int:
-    return c.engine.config.int("set-max-intset-entries")
+    return c.engine.limits.set_max_intset_entries
 
 
 def _bulks(items: Iterable[bytes]) -> bytes:

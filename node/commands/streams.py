@@ -248,7 +248,7 @@ def xadd(c: Client, argv: Argv) -> bytes:
             ms, seq = ms + 1, 0
     engine = c.engine
     if not stream.append(
-        ms, seq, argv, 3, engine.stream_node_max_entries, engine.stream_node_max_bytes
+        ms, seq, argv, 3, engine.limits.stream_node_max_entries, engine.limits.stream_node_max_bytes
     ):
         raise CommandError(errors.XADD_TOO_LARGE)
     engine.dirty += 1
@@ -293,8 +293,8 @@ def _xadd(c: Client, argv: Argv, args: _AddTrimArgs) -> bytes:
         sid & SEQ_MASK,
         argv,
         fields_at,
-        engine.stream_node_max_entries,
-        engine.stream_node_max_bytes,
+        engine.limits.stream_node_max_entries,
+        engine.limits.stream_node_max_bytes,
     ):
         raise CommandError(errors.XADD_TOO_LARGE)
     c.engine.dirty += 1

@@ -85,6 +85,32 @@ class Stats:
         self.unexpected_error_replies = 0
 
 
+class TypeLimits:
+    """The configs that data-type writes read on every call (encoding thresholds, stream
+    node limits), as ints the config listener keeps current: a Config lookup costs more
+    than the whole of a one-field HSET."""
+
+    # Each config name, and the attribute that holds it.
+    CONFIGS: Final = {
+        "hash-max-listpack-entries": "hash_max_listpack_entries",
+        "hash-max-listpack-value": "hash_max_listpack_value",
+        "zset-max-listpack-entries": "zset_max_listpack_entries",
+        "zset-max-listpack-value": "zset_max_listpack_value",
+        "set-max-intset-entries": "set_max_intset_entries",
+        "stream-node-max-entries": "stream_node_max_entries",
+        "stream-node-max-bytes": "stream_node_max_bytes",
+    }
+
+    def __init__(self, config: Config) -> None:
+        self.hash_max_listpack_entries = config.int("hash-max-listpack-entries")
+        self.hash_max_listpack_value = config.int("hash-max-listpack-value")
+        self.zset_max_listpack_entries = config.int("zset-max-listpack-entries")
+        self.zset_max_listpack_value = config.int("zset-max-listpack-value")
+        self.set_max_intset_entries = config.int("set-max-intset-entries")
+        self.stream_node_max_entries = config.int("stream-node-max-entries")
+        self.stream_node_max_bytes = config.int("stream-node-max-bytes")
+
+
 class Engine:
     """One node's data server: keyspace + clients + command table."""
 
@@ -137,9 +163,7 @@ class Engine:
         self.process_info: dict[str, str] = {}
         # Keyspace notifications: notify.effective flags (0 = off, one test for emitters).
         self.notify_flags = 0
-        # stream-node-max-entries and -bytes, read by every XADD: kept here, not looked up.
-        self.stream_node_max_entries = 0
-        self.stream_node_max_bytes = 0
+        self.limits = TypeLimits(config)
         # Client-side caching (CLIENT TRACKING).
         self.tracking = Tracking(self)
         keyspace = self.keyspace
@@ -185,8 +209,6 @@ class Engine:
         self._rewrite: tuple[list[list[bytes]], bool] | None = None
         self._refresh_config("requirepass")
         self._refresh_config("notify-keyspace-events")
-        self._refresh_config("stream-node-max-entries")
-        self._refresh_config("stream-node-max-bytes")
         config.listeners.append(self._refresh_config)
         config.listeners.append(self.memory.config_changed)
         self.refresh_dispatch()
@@ -305,10 +327,8 @@ class Engine:
                 db.set_notify(self.notify_flags)
         elif name == "tracking-table-max-keys":
             self.tracking.limit()
-        elif name == "stream-node-max-entries":
-            self.stream_node_max_entries = self.config.int(name)
-        elif name == "stream-node-max-bytes":
-            self.stream_node_max_bytes = self.config.int(name)
+        elif name in TypeLimits.CONFIGS:
+            self.limits = TypeLimits(self.config)
 
     def before_sleep(self) -> None:
         """Once per event-loop turn, after serving what was ready (Redis's beforeSleep):
