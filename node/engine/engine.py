@@ -164,6 +164,8 @@ class Engine:
         # Keyspace notifications: notify.effective flags (0 = off, one test for emitters).
         self.notify_flags = 0
         self.limits = TypeLimits(config)
+        # XADD's last `<ms>-` text, by its ms: the IDs of a millisecond share it.
+        self.stream_ms_text: tuple[int, bytes] = (-1, b"")
         # Client-side caching (CLIENT TRACKING).
         self.tracking = Tracking(self)
         keyspace = self.keyspace

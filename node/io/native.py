@@ -42,6 +42,8 @@ MODULES: Final = (
     "node/commands/streams.py",
     "node/commands/_streams.py",
     "node/engine/types/stream.py",
+    "node/engine/types/zset.py",
+    "node/engine/types/snapshots.py",
 )
 GROUP: Final = "node._native"
 
