@@ -99,15 +99,21 @@ NODE_SOURCES := $(shell find node -name '*.py')
 
 native: $(VENV)/.stamp-native-$(NATIVE)
 
+# Built again whenever a source changed, and whenever the library is missing.
+ifeq ($(wildcard node/_native__mypyc*.so),)
+.PHONY: $(VENV)/.stamp-native-1
+endif
 $(VENV)/.stamp-native-1: $(NODE_SOURCES) | $(VENV)/.stamp-native-tools
 	@rm -f $(VENV)/.stamp-native-0; find node -name '*.so' -delete; mkdir -p build
-	@echo "make native: compiling node/io/native.py's MODULES with mypyc (about 2 minutes)"
-	@if $(PY) -m node.io.native >build/native.log 2>&1; then \
+	@if ! command -v cc >/dev/null || [ ! -f "$$($(PY) -c 'import sysconfig; \
+			print(sysconfig.get_paths()["include"])')/Python.h" ]; then \
+		echo "make native: no C compiler or no Python headers: slotd runs as pure Python"; \
+	elif echo "make native: compiling node/io/native.py's MODULES with mypyc (about 2 minutes)" && \
+			$(PY) -m node.io.native >build/native.log 2>&1; then \
 		echo "make native: done"; \
 	else \
 		find node -name '*.so' -delete; \
-		echo "make native: the build failed (build/native.log; a C compiler and Python's" \
-			"headers are needed): slotd runs as pure Python"; \
+		echo "make native: the build failed (build/native.log): slotd runs as pure Python"; \
 	fi
 	@touch $@
 

@@ -10,10 +10,10 @@ Speed: a read that starts at a command boundary goes to a fast path that takes o
 multibulk commands of bulk strings in canonical form (`*<n>\r\n`, then n times
 `$<len>\r\n<data>\r\n`), which is all a client library sends. Anything else -- inline
 commands, a command split across reads, an unauthenticated client, an element that is
-not a bulk string, a leading zero, a missing CRLF -- makes the fast path decline the
-whole read, and the exact Python parser below re-reads it (handing back to the fast path
-at the next boundary). A read (64 KB) is smaller than any size limit, so complete
-commands inside one cannot break them.
+not a bulk string, a leading zero, a missing CRLF -- is left to the exact Python parser
+below, from the first command the fast path does not take (hiredis: from the start of the
+read), which hands back to the fast path at the next boundary. A read (64 KB) is smaller
+than any size limit, so complete commands inside one cannot break them.
 
 The fast path has two implementations, one per build, because each is the faster one
 there: `_whole_commands`, a byte loop on machine integers that `make native` compiles
@@ -92,22 +92,24 @@ class RequestParser:
         if self._slow or self.auth_required or not data:
             return self._feed_slow(data)
         if COMPILED:
-            commands = _whole_commands(data, self.max_bulk_len)
+            commands, end = _whole_commands(data, self.max_bulk_len)
         else:
-            commands = self._hiredis_commands(data)
-        if commands is not None:
+            commands, end = self._hiredis_commands(data)
+        if end == len(data):
             return commands
-        # An incomplete tail or unusual input: re-read the chunk exactly, and stay on the
-        # slow path until the next boundary.
+        # An incomplete tail or unusual input: the exact parser reads on from there, and
+        # keeps the input until the next boundary.
         self._slow = True
-        self._buf = bytearray(data)
+        self._buf = bytearray(data[end:])
         self._pos = 0
-        return self._parse_slow()
+        commands += self._parse_slow()
+        return commands
 
-    def _hiredis_commands(self, data: bytes) -> list[Argv] | None:
-        """The interpreted build's fast path: `_whole_commands` through hiredis."""
+    def _hiredis_commands(self, data: bytes) -> tuple[list[Argv], int]:
+        """The interpreted build's fast path: `_whole_commands` through hiredis, which
+        takes the whole read or none of it (offset 0)."""
         if not data or data[0] != 0x2A or _HUGE_MULTIBULK.search(data):  # '*'
-            return None
+            return [], 0
         reader = self._reader
         # An empty multibulk fed after the data marks the boundary: it comes back as []
         # with nothing left to read only when the data ended between commands
@@ -124,11 +126,11 @@ class RequestParser:
                             raise ValueError
                     out.append(cmd)
                 elif not reader.has_data():
-                    return out
+                    return out, len(data)
         except (hiredis.ProtocolError, ValueError):
             pass
         self._reader = hiredis.Reader()  # whatever it holds is re-read by the exact parser
-        return None
+        return [], 0
 
     # --- the exact parser ----------------------------------------------------------------
     def _feed_slow(self, data: bytes) -> list[Argv]:
@@ -228,18 +230,19 @@ class RequestParser:
         return argv
 
 
-def _whole_commands(data: bytes, max_bulk_len: int) -> list[Argv] | None:
-    """`data` as whole commands, when it is nothing but multibulk commands of bulk strings
-    in canonical form: counts of 1 to 5 digits, lengths without leading zeros and within
-    `max_bulk_len`, every line ended by CRLF. None for anything else, including a command
-    left incomplete: the exact parser then decides what it is. Written for mypyc: `i64`
-    keeps the positions and numbers in machine integers."""
+def _whole_commands(data: bytes, max_bulk_len: int) -> tuple[list[Argv], int]:
+    """The commands at the start of `data` that are whole multibulk commands of bulk
+    strings in canonical form (counts of 1 to 5 digits, lengths without leading zeros and
+    within `max_bulk_len`, every line ended by CRLF), and the offset where they end. What
+    follows (a command left incomplete, or anything else) is the exact parser's to read.
+    Written for mypyc: `i64` keeps the positions and numbers in machine integers."""
     n: i64 = len(data)
     p: i64 = 0
     out: list[Argv] = []
     while p < n:
+        start = p
         if data[p] != 0x2A:  # '*'
-            return None
+            return out, start
         p += 1
         first: i64 = p
         count: i64 = 0
@@ -247,14 +250,14 @@ def _whole_commands(data: bytes, max_bulk_len: int) -> list[Argv] | None:
             count = count * 10 + data[p] - 0x30
             p += 1
         if p == first or p - first > 5 or data[first] == 0x30 or p + 1 >= n:
-            return None
+            return out, start
         if data[p] != 0x0D or data[p + 1] != 0x0A:
-            return None
+            return out, start
         p += 2
         argv: Argv = []
         while count:
             if p >= n or data[p] != 0x24:  # '$'
-                return None
+                return out, start
             p += 1
             first = p
             length: i64 = 0
@@ -263,19 +266,19 @@ def _whole_commands(data: bytes, max_bulk_len: int) -> list[Argv] | None:
                 p += 1
             digits = p - first
             if digits == 0 or digits > 10 or (data[first] == 0x30 and digits > 1):
-                return None
+                return out, start
             if length > max_bulk_len:
-                return None
+                return out, start
             end = p + 2 + length
             if end + 2 > n or data[p] != 0x0D or data[p + 1] != 0x0A:
-                return None
+                return out, start
             if data[end] != 0x0D or data[end + 1] != 0x0A:
-                return None
+                return out, start
             argv.append(data[p + 2 : end])
             p = end + 2
             count -= 1
         out.append(argv)
-    return out
+    return out, n
 
 
 def _strchr(buf: bytearray, start: int, char: bytes) -> int:

@@ -19,7 +19,7 @@ import itertools
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from node.proto.resp import RequestParser, _whole_commands
+from node.proto.resp import COMPILED, RequestParser, _whole_commands
 from tests.resp_strategies import Argv, mutated, stream
 
 FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -152,32 +152,39 @@ def encode(commands: list[Argv]) -> bytes:
 def test_the_fast_paths_decline_or_agree_with_the_exact_parser(
     data: bytes, max_bulk_len: int
 ) -> None:
-    exact_parser = RequestParser(max_bulk_len)
-    want = exact_parser._feed_slow(data)
-    complete = exact_parser.error is None and exact_parser.pending_bytes() == 0
     answers = [_whole_commands(data, max_bulk_len)]
     # hiredis leaves the size limit to the exact parser (no 64 KB read can hold a whole
     # bulk over the smallest proto-max-bulk-len, 1 MB), and hands out simple strings,
     # verbatim strings and big numbers as if they were bulk strings (resp.py's docstring).
-    if max_bulk_len >= 1024 * 1024 and not any(b"\n" + t in data for t in (b"+", b"=", b"(")):
+    lenient = any(b"\n" + t in data for t in (b"+", b"=", b"("))
+    if max_bulk_len >= 1024 * 1024 and not lenient:
         answers.append(RequestParser(max_bulk_len)._hiredis_commands(data))
-    for got in answers:
-        if got is not None:
-            assert complete and got == want
+    for got, end in answers:
+        # What a fast path takes is whole commands that the exact parser reads the same.
+        exact_parser = RequestParser(max_bulk_len)
+        assert exact_parser._feed_slow(data[:end]) == got
+        assert exact_parser.error is None and exact_parser.pending_bytes() == 0
+    # And the parser as a whole (fast path, then the exact parser from where it stopped)
+    # hands out what the exact parser alone does, with the same error.
+    if COMPILED or not lenient:
+        assert parse([data]) == exact(data)
 
 
 @FUZZ
 @given(commands=st.lists(st.lists(st.binary(max_size=40), min_size=1, max_size=6), min_size=1))
 def test_the_fast_paths_take_what_client_libraries_send(commands: list[Argv]) -> None:
     data = encode(commands)
-    assert _whole_commands(data, 512 * 1024 * 1024) == commands
-    assert RequestParser()._hiredis_commands(data) == commands
+    assert _whole_commands(data, 512 * 1024 * 1024) == (commands, len(data))
+    assert RequestParser()._hiredis_commands(data) == (commands, len(data))
+    # A read that ends inside a command: the compiled fast path takes the whole ones.
+    tail = encode([[b"SET", b"key", b"value"]])[:-3]
+    assert _whole_commands(data + tail, 512 * 1024 * 1024) == (commands, len(data))
 
 
 def test_the_compiled_fast_path_declines_other_element_types() -> None:
     for element in (b"+PING", b"=8\r\ntxt:PING", b"(12", b":1", b"|1\r\n+a\r\n+b\r\n$4\r\nPING"):
         data = b"*1\r\n" + element + b"\r\n"
-        assert _whole_commands(data, 512 * 1024 * 1024) is None
+        assert _whole_commands(data, 512 * 1024 * 1024) == ([], 0)
         parser = RequestParser()
         assert parser._feed_slow(data) == []
         assert parser.error is not None and parser.error.reason.startswith("expected '$'")
