@@ -131,7 +131,7 @@ def rss_table(rss_a: dict[str, Any], rss_b: dict[str, Any]) -> list[str]:
         return ["(memory not measured: RSS_KEYS=0)"]
     rows = [
         f"{rss_a['keys']:,} keys `key:%012d` with {rss_a['value_size']}-byte values, loaded by "
-        "tests/bench/rss.py as pipelined SETs into an empty server:",
+        "tests/bench/rss.py as pipelined SETs into a freshly started server:",
         "",
         "| server | DBSIZE | RSS empty | RSS loaded | per key | load s |",
         "|---|---:|---:|---:|---:|---:|",
