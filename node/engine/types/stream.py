@@ -567,13 +567,7 @@ class Stream:
                 vals.append(value)
                 ids.append(rel)
                 seqs.append(seq)
-                self.length += 1
-                self.entries_added += 1
-                self.last_ms = ms
-                self.last_seq = seq
-                if self.length == 1:
-                    self.first_id = ms << 64 | seq
-                return True
+                return self._added(ms, seq)  # compiled: a native call, ~30 instructions
         flat = argv[at:]
         size = 0
         for x in flat:
