@@ -90,16 +90,18 @@ class TypeLimits:
     node limits), as ints the config listener keeps current: a Config lookup costs more
     than the whole of a one-field HSET."""
 
-    # Each config name, and the attribute that holds it.
-    CONFIGS: Final = {
-        "hash-max-listpack-entries": "hash_max_listpack_entries",
-        "hash-max-listpack-value": "hash_max_listpack_value",
-        "zset-max-listpack-entries": "zset_max_listpack_entries",
-        "zset-max-listpack-value": "zset_max_listpack_value",
-        "set-max-intset-entries": "set_max_intset_entries",
-        "stream-node-max-entries": "stream_node_max_entries",
-        "stream-node-max-bytes": "stream_node_max_bytes",
-    }
+    # The configs it holds: a change to one of them rebuilds it.
+    CONFIGS: Final = frozenset(
+        (
+            "hash-max-listpack-entries",
+            "hash-max-listpack-value",
+            "zset-max-listpack-entries",
+            "zset-max-listpack-value",
+            "set-max-intset-entries",
+            "stream-node-max-entries",
+            "stream-node-max-bytes",
+        )
+    )
 
     def __init__(self, config: Config) -> None:
         self.hash_max_listpack_entries = config.int("hash-max-listpack-entries")
