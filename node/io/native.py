@@ -17,7 +17,6 @@ package, and found wherever `node` is.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Final
 
@@ -113,4 +112,3 @@ def startup_note() -> tuple[str, str]:
 
 if __name__ == "__main__":
     build()
-    sys.exit(0)
