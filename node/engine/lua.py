@@ -17,16 +17,19 @@ script's result becomes RESP through the sandbox's serializer.
 
 The engine side (node/engine/scripting.py) is the `Host`: it runs commands for redis.call,
 keeps the generator state, logs, and answers the count hook (busy scripts, SCRIPT KILL).
-Errors a Python callable raises for Lua are `LuaRaise` carrying the Lua value to raise.
+Errors a Python callable raises for Lua are `LuaRaise` carrying the value to raise, as plain
+Python (a string or an ErrorReply); see LuaVM._guarded for why.
 Rules: no I/O here; error positions, messages and reply bytes are Redis 7.0.15's, with two
 known exceptions lupa imposes: Lua's -0 reaches Python as 0, and indexing one of our Python
-callables reports no field name ("attempt to index a function value").
+callables reports no field name ("attempt to index a function value") and, inside a
+coroutine, a position that is not the script's.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
@@ -54,6 +57,9 @@ LOG_LEVELS: Final = ("debug", "verbose", "notice", "warning")
 REPL_AOF: Final = 1
 REPL_REPLICA: Final = 2
 _LRAND48_MAX: Final = 2**31 - 1
+# api.where run from a chunk of its own (one frame more); not a tail call, which would lose
+# the frames it asks about.
+_WHERE_CALLER: Final = b"local where = ... local p, n, w = where(1) return p, n, w"
 # Script and function flags, in Redis's scripts_flags_def order (FUNCTION LIST prints them so).
 SCRIPT_FLAGS: Final = (
     b"no-writes",
@@ -69,10 +75,23 @@ NAME_ERROR: Final = (
 )
 
 
-class LuaRaise(Exception):
-    """Raised by a Python callable to raise `value` as a Lua error."""
+@dataclass(frozen=True, slots=True)
+class ErrorReply:
+    """An error reply as a Lua error value, {err=message}: built as a Lua table only when a
+    script gets to see it (see LuaRaise)."""
 
-    def __init__(self, value: object) -> None:
+    message: bytes
+    ignore_stats: bool = False  # ignore_error_stats_update: already counted by the command
+
+
+class LuaRaise(Exception):
+    """Raised by a Python callable to raise `value` as a Lua error.
+
+    The value is plain Python, never a Lua object: Lua keeps the exception as the error value
+    until it collects it, possibly after the coroutine the call came from, and a Lua object
+    made during the call belongs to that coroutine's state (see LuaVM._guarded)."""
+
+    def __init__(self, value: bytes | ErrorReply) -> None:
         super().__init__("lua error")
         self.value = value
 
@@ -155,11 +174,12 @@ def valid_name(name: bytes) -> bool:
 class _View:
     """The lualib.values.LuaView over this runtime."""
 
-    __slots__ = ("_api", "_funcs")
+    __slots__ = ("_funcs", "_typeof", "_unproxy")
 
     def __init__(self, api: Any, funcs: set[int]) -> None:
-        self._api = api
         self._funcs = funcs
+        self._typeof = api.typeof  # looked up once: see LuaVM.__init__
+        self._unproxy = api.unproxy
 
     def kind(self, value: object) -> str:
         if isinstance(value, JsonNull):
@@ -170,10 +190,10 @@ class _View:
             return "userdata"  # some other Python object
         if type(value).__name__ == "_LuaCoroutineFunction":
             return "thread"  # lupa hands threads over wrapped as callables
-        return str(self._api.typeof(value).decode())
+        return str(self._typeof(value).decode())
 
     def pairs(self, table: object) -> list[tuple[object, object]]:
-        return list(self._api.unproxy(table).items())
+        return list(self._unproxy(table).items())
 
 
 class LuaVM:
@@ -186,7 +206,7 @@ class LuaVM:
             register_builtins=False,
             unpack_returned_tuples=True,
             encoding=None,
-            attribute_handlers=(self._deny_index, self._deny_index),
+            attribute_handlers=(self._guarded(self._deny_index),) * 2,
         )
         self._funcs: set[int] = set()
         self._callables: list[Callable[..., object]] = []
@@ -199,16 +219,20 @@ class LuaVM:
             lua_sandbox.SANDBOX,
             self.lua.table_from(
                 {
-                    b"unwrap": self._unwrap,
-                    b"hook": self._hook,
-                    b"untail": untail,
-                    b"script_resp": self._script_resp,
+                    b"unwrap": self._guarded(self._unwrap),
+                    b"hook": self._guarded(self._hook),
+                    b"untail": self._guarded(untail),
+                    b"script_resp": self._guarded(self._script_resp),
                 }
             ),
             name=lua_sandbox.CHUNK_NAME,
         )
-        # Looked up once: lupa cannot index a Lua table from inside an attribute handler.
+        # What Python calls while Lua calls it is looked up once, here: lupa cannot index a
+        # Lua table from inside an attribute handler, and from inside a coroutine, indexing
+        # one of the main state's tables returns whatever else is on the main state's stack.
         self._where = self.api.where
+        self._register = self.api.register
+        self._table_from_pairs = self.api.table_from_pairs
         self._sethook = self.lua.globals().debug.sethook
         self.view = _View(self.api, self._funcs)
         eval_libs = self._libs(self.eval_json, eval_mode=True)
@@ -222,7 +246,7 @@ class LuaVM:
                 b"REDIS_VERSION_NUM": float(REDIS_VERSION_NUM),
             }
         )
-        self.api.register(self.lua.table_from(self._callables), NULL)
+        self._register(self.lua.table_from(self._callables), NULL)
         envs = self.api.init(eval_libs, func_libs, load_redis)
         self.eval_env = envs[b"eval_env"]
         self.eval_g = envs[b"eval_g"]
@@ -233,9 +257,43 @@ class LuaVM:
 
     # --- building the libraries -----------------------------------------------------------
     def _callable(self, fn: Callable[..., object]) -> Callable[..., object]:
+        fn = self._guarded(fn)
         self._funcs.add(id(fn))
         self._callables.append(fn)
         return fn
+
+    def _guarded(self, fn: Callable[..., object]) -> Callable[..., object]:
+        """`fn` as Lua may call it: no Lua object it got or made outlives the call.
+
+        Why: while a Python function called from Lua runs, lupa ties every Lua object it
+        hands over or makes (arguments, table_from) to the lua_State the call came from -- a
+        coroutine's, when a script calls us from inside one -- and uses that state again to
+        release the object when it dies. An exception raised into Lua lives as long as Lua
+        keeps it as the error value, which can be longer than the coroutine; through its
+        traceback (frames and their locals) and chained exceptions it held such objects, and
+        releasing them then read freed memory: the server segfaulted. So an exception leaves
+        with no traceback and no chained exceptions (a bug's traceback is kept as text, in a
+        note), its value is plain Python (LuaRaise), and this frame, which the new traceback
+        holds, drops the arguments first. Return values need nothing: lupa pushes them at
+        once, while the coroutine runs."""
+
+        def call(*args: object) -> object:
+            try:
+                return fn(*args)
+            except BaseException as exc:
+                error = exc
+            args = ()
+            raise self._detached(error)
+
+        return call
+
+    @staticmethod
+    def _detached(exc: BaseException) -> BaseException:
+        """`exc` without its traceback and chained exceptions (see _guarded)."""
+        if exc.__traceback__ is not None and not isinstance(exc, LuaRaise):
+            exc.add_note("".join(traceback.format_exception(exc)).rstrip())
+        exc.__traceback__ = exc.__context__ = exc.__cause__ = None
+        return exc
 
     def _table(self, entries: Mapping[bytes, object]) -> Any:
         return self.lua.table_from(
@@ -256,7 +314,9 @@ class LuaVM:
         return call
 
     def _lib_message(self, exc: LibError) -> bytes:
-        position, name, namewhat = self._where()
+        # Compiled in the state the call came from, a coroutine's or the main one: the
+        # main state's `where` would read the main stack, not the caller's.
+        position, name, namewhat = self.lua.execute(_WHERE_CALLER, self._where)
         if not isinstance(exc, ArgError):
             return bytes(position) + exc.message
         narg = exc.narg
@@ -351,7 +411,7 @@ class LuaVM:
         )
         known = len(self._callables)
         table = self._table(entries)
-        self.api.register(self.lua.table_from(self._callables[known:]))
+        self._register(self.lua.table_from(self._callables[known:]))
         return table
 
     # --- values between Lua and Python ----------------------------------------------------
@@ -407,7 +467,7 @@ class LuaVM:
                 raise LuaRaise(b"table index is NaN")
         if all(isinstance(k, (bytes, float, bool)) or k is NULL for k in keys):
             return self.lua.table_from({k: leaf(v) for k, (_, v) in zip(keys, pairs, strict=True)})
-        return self.api.table_from_pairs(
+        return self._table_from_pairs(
             self.lua.table_from(keys), self.lua.table_from([leaf(v) for _, v in pairs]), len(keys)
         )
 
@@ -417,11 +477,15 @@ class LuaVM:
             entries[b"ignore_error_stats_update"] = True
         return self.lua.table_from(entries)
 
-    def resp_to_lua(self, data: bytes) -> tuple[object, bool]:
-        """A command's reply as the Lua value redis.call returns, and whether it is an
-        error."""
-        value, _ = self._parse(data, 0)
-        return value, data[:1] == b"-"
+    def _lua_error(self, value: bytes | ErrorReply) -> object:
+        """A LuaRaise value as the Lua value a script sees."""
+        if isinstance(value, ErrorReply):
+            return self._error_table(value.message, value.ignore_stats)
+        return value
+
+    def resp_to_lua(self, data: bytes) -> object:
+        """A command's reply as the Lua value redis.call returns."""
+        return self._parse(data, 0)[0]
 
     def _parse(self, data: bytes, pos: int) -> tuple[object, int]:
         kind = data[pos]
@@ -483,9 +547,7 @@ class LuaVM:
         """luaArgsToRedisArgv: strings as they are, numbers as "%.17g"."""
         if not args:
             raise LuaRaise(
-                self._error_table(
-                    b"ERR Please specify at least one argument for this redis lib call"
-                )
+                ErrorReply(b"ERR Please specify at least one argument for this redis lib call")
             )
         argv = []
         for arg in args:
@@ -495,29 +557,25 @@ class LuaVM:
                 argv.append(_format_g17(arg))
             else:
                 raise LuaRaise(
-                    self._error_table(
-                        b"ERR Lua redis lib command arguments must be strings or integers"
-                    )
+                    ErrorReply(b"ERR Lua redis lib command arguments must be strings or integers")
                 )
         return argv
 
     def _command(self, args: tuple[object, ...], raise_errors: bool) -> object:
         if not self.host.running:
             raise LuaRaise(
-                self._error_table(
-                    b"ERR redis.call/pcall can only be called inside a script invocation"
-                )
+                ErrorReply(b"ERR redis.call/pcall can only be called inside a script invocation")
             )
         try:
             argv = self._argv(args)
         except LuaRaise as exc:
             if raise_errors:
                 raise
-            return exc.value
-        value, failed = self.resp_to_lua(self.host.command(argv))
-        if failed and raise_errors:
-            raise LuaRaise(value)
-        return value
+            return self._lua_error(exc.value)
+        reply = self.host.command(argv)
+        if raise_errors and reply[:1] == b"-":
+            raise LuaRaise(ErrorReply(push_error_text(reply[: reply.index(b"\r\n")]), True))
+        return self.resp_to_lua(reply)
 
     def _redis_call(self, *args: object) -> object:
         return self._command(args, True)
@@ -527,7 +585,7 @@ class LuaVM:
 
     def _sha1hex(self, *args: object) -> bytes:
         if len(args) != 1:
-            raise LuaRaise(self._error_table(b"ERR wrong number of arguments"))
+            raise LuaRaise(ErrorReply(b"ERR wrong number of arguments"))
         value = args[0]
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = b"%.14g" % value
@@ -546,12 +604,12 @@ class LuaVM:
 
     def _log(self, *args: object) -> None:
         if len(args) < 2:
-            raise LuaRaise(self._error_table(b"ERR redis.log() requires two arguments or more."))
+            raise LuaRaise(ErrorReply(b"ERR redis.log() requires two arguments or more."))
         level = _lua_number(args[0])
         if level is None:
-            raise LuaRaise(self._error_table(b"ERR First argument must be a number (log level)."))
+            raise LuaRaise(ErrorReply(b"ERR First argument must be a number (log level)."))
         if not 0 <= to_int64(level) <= 3:
-            raise LuaRaise(self._error_table(b"ERR Invalid debug level."))
+            raise LuaRaise(ErrorReply(b"ERR Invalid debug level."))
         parts = []
         for i, arg in enumerate(args[1:]):
             text = _lua_string(arg)
@@ -562,31 +620,27 @@ class LuaVM:
     def _setresp(self, *args: object) -> None:
         if not self.host.running:
             raise LuaRaise(
-                self._error_table(
-                    b"ERR redis.setresp can only be called inside a script invocation"
-                )
+                ErrorReply(b"ERR redis.setresp can only be called inside a script invocation")
             )
         if len(args) != 1:
-            raise LuaRaise(self._error_table(b"ERR redis.setresp() requires one argument."))
+            raise LuaRaise(ErrorReply(b"ERR redis.setresp() requires one argument."))
         version = to_int64(_lua_number(args[0]) or 0.0)
         if version not in (2, 3):
-            raise LuaRaise(self._error_table(b"ERR RESP version must be 2 or 3."))
+            raise LuaRaise(ErrorReply(b"ERR RESP version must be 2 or 3."))
         self.resp = version
         self.host.set_resp(version)
 
     def _set_repl(self, *args: object) -> None:
         if not self.host.running:
             raise LuaRaise(
-                self._error_table(
-                    b"ERR redis.set_repl can only be called inside a script invocation"
-                )
+                ErrorReply(b"ERR redis.set_repl can only be called inside a script invocation")
             )
         if len(args) != 1:
-            raise LuaRaise(self._error_table(b"ERR redis.set_repl() requires two arguments."))
+            raise LuaRaise(ErrorReply(b"ERR redis.set_repl() requires two arguments."))
         flags = to_int64(_lua_number(args[0]) or 0.0)
         if flags & ~(REPL_AOF | REPL_REPLICA):
             raise LuaRaise(
-                self._error_table(
+                ErrorReply(
                     b"ERR Invalid replication flags. Use REPL_AOF, "
                     b"REPL_REPLICA, REPL_ALL or REPL_NONE."
                 )
@@ -602,15 +656,11 @@ class LuaVM:
     def _acl_check_cmd(self, *args: object) -> bool:
         if not self.host.running:
             raise LuaRaise(
-                self._error_table(
-                    b"ERR redis.acl_check_cmd can only be called inside a script invocation"
-                )
+                ErrorReply(b"ERR redis.acl_check_cmd can only be called inside a script invocation")
             )
         allowed = self.host.command_allowed(self._argv(args))
         if allowed is None:
-            raise LuaRaise(
-                self._error_table(b"ERR Invalid command passed to redis.acl_check_cmd()")
-            )
+            raise LuaRaise(ErrorReply(b"ERR Invalid command passed to redis.acl_check_cmd()"))
         return allowed
 
     def _random(self, view: object, *args: object) -> float:
@@ -636,15 +686,15 @@ class LuaVM:
     def _register_function(self, *args: object) -> None:
         if self._loading is None:
             raise LuaRaise(
-                self._error_table(
+                ErrorReply(
                     b"ERR redis.register_function can only be called on FUNCTION LOAD command"
                 )
             )
         name, function, flags, description = self._registration(args)
         if not valid_name(name):
-            raise LuaRaise(self._error_table(b"ERR " + NAME_ERROR.encode()))
+            raise LuaRaise(ErrorReply(b"ERR " + NAME_ERROR.encode()))
         if any(r.name.lower() == name.lower() for r in self._loading):
-            raise LuaRaise(self._error_table(b"ERR Function already exists in the library"))
+            raise LuaRaise(ErrorReply(b"ERR Function already exists in the library"))
         self._loading.append(Registered(name, function, flags, description))
 
     def _registration(
@@ -653,7 +703,7 @@ class LuaVM:
         """luaRegisterFunctionReadArgs: (name, callback) or one table of named arguments."""
 
         def fail(message: bytes) -> LuaRaise:
-            return LuaRaise(self._error_table(b"ERR " + message))
+            return LuaRaise(ErrorReply(b"ERR " + message))
 
         if not 1 <= len(args) <= 2:
             raise fail(b"wrong number of arguments to redis.register_function")
@@ -730,9 +780,9 @@ class LuaVM:
     def _unwrap(self, error: object) -> object:
         """A Python exception Lua caught, as the Lua error value it stands for."""
         if isinstance(error, LuaRaise):
-            return error.value
+            return self._lua_error(error.value)
         if isinstance(error, BaseException):
-            self.bug = self.bug or error
+            self.bug = self.bug or self._detached(error)
             return b"internal error"
         return error
 
@@ -747,7 +797,7 @@ class LuaVM:
         try:
             return self.host.interrupted()
         except BaseException as exc:  # a bug in the host: stop the script, report it
-            self.bug = self.bug or exc
+            self.bug = self.bug or self._detached(exc)
             return b"ERR internal error"
 
     # --- running --------------------------------------------------------------------------

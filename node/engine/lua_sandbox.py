@@ -637,10 +637,12 @@ function api.typeof(v)
   return luatype(v)
 end
 
--- luaL_where(1) for the C function that called into Python, and the name it was called by.
-function api.where()
-  local callee = getinfo(2, "n")  -- level 1 is this function, 2 the Python callable
-  local caller = getinfo(3, "Sl")
+-- luaL_where(1) for the C function that called into Python, and the name it was called by;
+-- `extra`: frames between this function and that one.
+function api.where(extra)
+  extra = extra or 0
+  local callee = getinfo(2 + extra, "n")  -- level 1 is this function, 2 the Python callable
+  local caller = getinfo(3 + extra, "Sl")
   local pos = ""
   if caller and caller.currentline > 0 then
     pos = caller.short_src .. ":" .. caller.currentline .. ": "

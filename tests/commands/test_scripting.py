@@ -4,6 +4,10 @@ read from a real redis-server 7.0.15 (Debian's build, which has read-only Lua ta
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -1216,3 +1220,56 @@ def test_scripts_under_maxmemory() -> None:
     )
     assert h.raw("FCALL", "fw", "0") == oom
     assert h.raw("FCALL", "fo", "0") == b"+OK\r\n"
+
+
+# --- Lua objects made inside coroutines -------------------------------------------------
+# Each runs its body in 300 coroutines that the script drops, then collects them: Python
+# objects tied to a coroutine's Lua state (arguments, error values, tracebacks) that
+# outlived it used to be released through its freed state, and the server segfaulted.
+_COROUTINE_BODIES = [
+    "redis.call({})",
+    "redis.pcall('set', {}, 1)",
+    "local x = redis.call[{}]",
+    "pcall(error, {})",
+    "pcall(cjson.encode, {function() end})",
+    "cmsgpack.pack(coroutine.create(function() end), {1}, {a={}})",
+    "redis.log(redis.LOG_WARNING, {})",
+    "redis.sha1hex({})",
+    "bit.band({}, 1)",
+    "struct.pack('i', {})",
+    "redis.error_reply({})",
+    "redis.setresp({})",
+    "local j = cjson.new() j.encode({{}})",
+    "xpcall(function() error({}) end, function(e) return e end)",
+    "coroutine.wrap(function() error({}) end)()",
+    "redis.call('ping')",
+]
+_CHILD = """
+from tests.support import Harness
+h = Harness()
+for body in BODIES:
+    script = (
+        "for i = 1, 300 do local co = coroutine.create(function() " + body + " end) "
+        "coroutine.resume(co) end collectgarbage() collectgarbage() return 1"
+    )
+    assert h("EVAL", script, 0) == 1, body
+    h("EVAL", "local t = {} for i = 1, 10000 do t[i] = {i} end collectgarbage() return 1", 0)
+print("survived")
+"""
+
+
+def test_lua_objects_from_coroutines_do_not_outlive_them() -> None:
+    """A child process, so that a crash fails the test instead of ending the run; glibc's
+    MALLOC_PERTURB_ overwrites freed memory, so a use after free crashes every time."""
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "MALLOC_PERTURB_": "85", "PYTHONPATH": str(root)}
+    code = f"BODIES = {_COROUTINE_BODIES!r}\n{_CHILD}"
+    child = subprocess.run(
+        [sys.executable, "-X", "faulthandler", "-c", code],
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert (child.returncode, child.stdout.strip()) == (0, "survived"), child.stderr[-3000:]

@@ -226,6 +226,40 @@ def test_sandbox(diff: Differ) -> None:
     each(diff, SANDBOX)
 
 
+# Library functions called from inside coroutines: their errors name the coroutine's line,
+# and error values and results cross back to the script intact.
+COROUTINES = [
+    "local co = coroutine.create(function() return redis.call({}) end) return {coroutine.resume(co)}",
+    "local co = coroutine.create(function() return redis.call('nosuch') end) "
+    "local ok, e = coroutine.resume(co) return {tostring(ok), e.err}",
+    "local co = coroutine.create(function() return redis.pcall('set', {}, 1) end) "
+    "local ok, e = coroutine.resume(co) return {tostring(ok), e.err}",
+    "local co = coroutine.create(function()\n return bit.band({}) end) return {coroutine.resume(co)}",
+    "local co = coroutine.create(function() return cjson.encode({function() end}) end) "
+    "return {coroutine.resume(co)}",
+    "local co = coroutine.create(function() return struct.pack('>i', {}) end) "
+    "return {coroutine.resume(co)}",
+    "local co = coroutine.create(function() return redis.sha1hex({}) end) "
+    "return {coroutine.resume(co)}",
+    "local co = coroutine.create(function() return cjson.new().encode({1, {2}}) end) "
+    "return {coroutine.resume(co)}",
+    "local co = coroutine.create(function() return cjson.decode('{\"a\":[1,2]}').a end) "
+    "local ok, t = coroutine.resume(co) return t",
+    "local co = coroutine.create(function() return redis.call('ping') end) "
+    "local ok, t = coroutine.resume(co) return t.ok",
+    "local co = coroutine.create(function() return cmsgpack.unpack(cmsgpack.pack({1,2,{3}})) end) "
+    "local ok, t = coroutine.resume(co) return t",
+    "return coroutine.wrap(function() return redis.call({}) end)()",
+    "return coroutine.wrap(function() return redis.log(redis.LOG_WARNING, {}) end)()",
+    "local co = coroutine.create(function() error({err='x'}) end) "
+    "local ok, e = coroutine.resume(co) return e",
+]
+
+
+def test_coroutines(diff: Differ) -> None:
+    each(diff, COROUTINES)
+
+
 REDIS_API = [
     "return redis.sha1hex('')",
     "return redis.sha1hex(123)",
