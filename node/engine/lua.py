@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import math
 import traceback
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
@@ -176,7 +177,7 @@ class _View:
 
     __slots__ = ("_funcs", "_typeof", "_unproxy")
 
-    def __init__(self, api: Any, funcs: set[int]) -> None:
+    def __init__(self, api: Any, funcs: weakref.WeakSet[Callable[..., object]]) -> None:
         self._funcs = funcs
         self._typeof = api.typeof  # looked up once: see LuaVM.__init__
         self._unproxy = api.unproxy
@@ -184,7 +185,7 @@ class _View:
     def kind(self, value: object) -> str:
         if isinstance(value, JsonNull):
             return "null"
-        if id(value) in self._funcs:
+        if value in self._funcs:
             return "function"
         if lupa51.lua_type(value) is None:
             return "userdata"  # some other Python object
@@ -208,8 +209,10 @@ class LuaVM:
             encoding=None,
             attribute_handlers=(self._guarded(self._deny_index),) * 2,
         )
-        self._funcs: set[int] = set()
-        self._callables: list[Callable[..., object]] = []
+        # Our Python callables, as Lua sees them. Weak: cjson.new() makes new ones, which
+        # live as long as the script keeps the module.
+        self._funcs: weakref.WeakSet[Callable[..., object]] = weakref.WeakSet()
+        self._unregistered: list[Callable[..., object]] = []  # made since the last register
         self.resp = 2  # the script client's protocol (redis.setresp)
         self.bug: BaseException | None = None  # a Python exception that escaped into Lua
         self._loading: list[Registered] | None = None
@@ -246,7 +249,7 @@ class LuaVM:
                 b"REDIS_VERSION_NUM": float(REDIS_VERSION_NUM),
             }
         )
-        self._register(self.lua.table_from(self._callables), NULL)
+        self._register(self._registering(), NULL)
         envs = self.api.init(eval_libs, func_libs, load_redis)
         self.eval_env = envs[b"eval_env"]
         self.eval_g = envs[b"eval_g"]
@@ -258,9 +261,15 @@ class LuaVM:
     # --- building the libraries -----------------------------------------------------------
     def _callable(self, fn: Callable[..., object]) -> Callable[..., object]:
         fn = self._guarded(fn)
-        self._funcs.add(id(fn))
-        self._callables.append(fn)
+        self._funcs.add(fn)
+        self._unregistered.append(fn)
         return fn
+
+    def _registering(self) -> Any:
+        """The callables made since the last api.register, as a Lua array, for it."""
+        table = self.lua.table_from(self._unregistered)
+        self._unregistered = []
+        return table
 
     def _guarded(self, fn: Callable[..., object]) -> Callable[..., object]:
         """`fn` as Lua may call it: no Lua object it got or made outlives the call.
@@ -409,9 +418,8 @@ class LuaVM:
                 b"null": NULL,
             }
         )
-        known = len(self._callables)
         table = self._table(entries)
-        self._register(self.lua.table_from(self._callables[known:]))
+        self._register(self._registering())
         return table
 
     # --- values between Lua and Python ----------------------------------------------------
@@ -790,7 +798,7 @@ class LuaVM:
         """Indexing one of our Python objects (a library function, cjson.null): Lua's own
         error for indexing a function or userdata. Python attributes stay out of reach."""
         position = bytes(self._where()[0])
-        kind = "function" if id(obj) in self._funcs else "userdata"
+        kind = "function" if obj in self._funcs else "userdata"
         raise LuaRaise(position + f"attempt to index a {kind} value".encode())
 
     def _hook(self) -> bytes | None:

@@ -51,7 +51,7 @@ local READONLY = "Attempt to modify a readonly table"
 
 local backing = setmetatable({}, {__mode = "k"})   -- proxy -> the table it shows
 local metaview = setmetatable({}, {__mode = "k"})  -- value -> what getmetatable shows (false: nil)
-local pyfuncs = {}                                 -- our Python callables -> tostring text
+local pyfuncs = setmetatable({}, {__mode = "k"})   -- our Python callables -> tostring text
 local nulls = {}                                   -- cjson.null values
 local active_env                                   -- environment of the running script
 local err_handler                                  -- defined below, used by load

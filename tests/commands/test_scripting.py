@@ -3,6 +3,7 @@ read from a real redis-server 7.0.15 (Debian's build, which has read-only Lua ta
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import subprocess
@@ -1273,3 +1274,15 @@ def test_lua_objects_from_coroutines_do_not_outlive_them() -> None:
         timeout=300,
     )
     assert (child.returncode, child.stdout.strip()) == (0, "survived"), child.stderr[-3000:]
+
+
+def test_cjson_new_modules_are_collected(h: Harness) -> None:
+    """cjson.new() makes a module of new library functions; once a script drops it, Lua
+    collects it and the functions go (they were kept for the interpreter's life)."""
+    h("EVAL", "collectgarbage() return 1", "0")
+    vm = h.engine.scripting.vm
+    before = len(vm._funcs)
+    script = "for i = 1, 500 do cjson.new().encode({i}) end collectgarbage() return 1"
+    assert h("EVAL", script, "0") == 1
+    gc.collect()
+    assert len(vm._funcs) == before
