@@ -42,7 +42,7 @@ local unpack, loadstring, setfenv, ipairs = unpack, loadstring, setfenv, ipairs
 local tinsert, tremove, tsort, tconcat, tforeach = table.insert, table.remove, table.sort, table.concat, table.foreach
 local sformat, ssub, sbyte, sgsub, srep = string.format, string.sub, string.byte, string.gsub, string.rep
 local floor, ceil = math.floor, math.ceil
-local getinfo, sethook = debug.getinfo, debug.sethook
+local getinfo, sethook, gethook = debug.getinfo, debug.sethook, debug.gethook
 local coresume, cocreate, costatus, cowrap, coyield, corunning = coroutine.resume, coroutine.create, coroutine.status, coroutine.wrap, coroutine.yield, coroutine.running
 local py_unwrap, py_hook, py_script_resp = py.unwrap, py.hook, py.script_resp
 
@@ -281,6 +281,36 @@ local function resume_result(ok, ...)
   return false, unwrap_error((...))
 end
 
+-- Lua 5.1 keeps debug.sethook's hook per thread, and a new coroutine starts with none: a
+-- loop inside one ran past the count hook, so the server never answered BUSY and SCRIPT
+-- KILL could not stop it. A coroutine gets the hook of the thread that creates it, as in
+-- Redis, whose C hook coroutines inherit. luaB_cocreate's argument check comes first.
+local function sb_create(...)
+  local f = ...
+  if type(f) ~= "function" or getinfo(f, "S").what == "C" then
+    argerror(1, "Lua function expected")
+  end
+  local co = cocreate(f)
+  local hook, mask, count = gethook()
+  if hook then sethook(co, hook, mask, count) end
+  return co
+end
+
+-- wrap keeps the C closure (its error handling is C's); the coroutine it hides sets the
+-- hook itself when it first runs (a tail call: f's frames are what they would be).
+local function sb_wrap(...)
+  local f = ...
+  if type(f) ~= "function" or getinfo(f, "S").what == "C" then
+    argerror(1, "Lua function expected")
+  end
+  local hook, mask, count = gethook()
+  if not hook then return cowrap(f) end
+  return cowrap(function(...)
+    sethook(hook, mask, count)
+    return f(...)
+  end)
+end
+
 local function sb_resume(...)
   local co = ...
   if type(co) ~= "thread" then argerror(1, "coroutine expected") end
@@ -380,7 +410,7 @@ local function base_globals(libs)
     rawequal = rawequal, rawget = sb.rawget, rawset = sb.rawset, select = select,
     setmetatable = sb.setmetatable, tonumber = tonumber, tostring = sb.tostring,
     type = sb.type, unpack = unpack, xpcall = sb.xpcall,
-    coroutine = proxy(copy(coroutine, {resume = sb_resume})),
+    coroutine = proxy(copy(coroutine, {create = sb_create, resume = sb_resume, wrap = sb_wrap})),
     math = proxy(copy(math, {random = libs.random, randomseed = libs.randomseed})),
     string = libs.string_proxy,
     table = proxy(copy(table, tbl)),

@@ -1012,6 +1012,38 @@ def test_a_busy_script_serves_others_with_busy_and_dies_by_script_kill() -> None
     assert h("PING") == b"PONG"
 
 
+@pytest.mark.parametrize(
+    "script",
+    [
+        "coroutine.wrap(function() while true do end end)()",
+        "local co = coroutine.create(function() while true do end end) coroutine.resume(co) "
+        "while true do end",
+        "local co = coroutine.create(function() local c2 = coroutine.wrap(function() "
+        "while true do end end) c2() end) coroutine.resume(co) while true do end",
+    ],
+)
+def test_a_spin_inside_a_coroutine_is_busy_and_killable(script: str) -> None:
+    """Coroutines get the count hook of the thread that made them (Lua's debug hooks are per
+    thread): without it, a spin in one never let the server answer or be killed."""
+    h, other, served = busy_harness()
+
+    def serve() -> None:
+        for argv in ([b"PING"], [b"SCRIPT", b"KILL"]):
+            other.client.out.clear()
+            h.engine.execute_busy(other.client, argv)
+            served.append(b"".join(other.client.out))
+
+    h.engine.serve_while_busy = serve
+    assert h.raw("EVAL", script, "0") == failure(
+        script, "ERR Script killed by user with SCRIPT KILL..."
+    )
+    assert served[:2] == [
+        b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN "
+        b"NOSAVE.\r\n",
+        b"+OK\r\n",
+    ]
+
+
 def test_a_killed_script_cannot_catch_the_kill_with_pcall() -> None:
     h, other, _ = busy_harness()
     h.engine.serve_while_busy = lambda: h.engine.execute_busy(other.client, [b"SCRIPT", b"KILL"])

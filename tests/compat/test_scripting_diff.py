@@ -253,6 +253,25 @@ COROUTINES = [
     "return coroutine.wrap(function() return redis.log(redis.LOG_WARNING, {}) end)()",
     "local co = coroutine.create(function() error({err='x'}) end) "
     "local ok, e = coroutine.resume(co) return e",
+    # create and wrap: argument checks, results and errors as Lua's C functions give them
+    "return coroutine.create()",
+    "return coroutine.create(1)",
+    "return coroutine.create(redis.call)",
+    "return coroutine.create(string.len)",
+    "return coroutine.wrap()",
+    "return coroutine.wrap(string.len)",
+    "return {coroutine.wrap(function(a, b) return b, nil, a end)(1, 2)}",
+    "local f = coroutine.wrap(function() coroutine.yield(1) return 2 end) return {f(), f()}",
+    "local f = coroutine.wrap(function() return 1 end) f() return f()",
+    "return coroutine.wrap(function() error('boom') end)()",
+    "return coroutine.wrap(function() error(42) end)()",
+    "return coroutine.wrap(function() error({err='tbl'}) end)()",
+    "return coroutine.wrap(function()\n error('lvl2', 2) end)()",
+    "local co = coroutine.create(function(a) local b = coroutine.yield(a + 1) return b * 2 end) "
+    "local _, x = coroutine.resume(co, 1) local _, y = coroutine.resume(co, 10) "
+    "return {x, y, coroutine.status(co)}",
+    "return tostring(coroutine.running())",
+    "return coroutine.wrap(function() return type(coroutine.running()) end)()",
 ]
 
 

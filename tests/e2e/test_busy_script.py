@@ -78,6 +78,35 @@ def test_script_kill_ends_a_busy_script(server: ServerProcess) -> None:
     caller.__exit__(None, None, None)
 
 
+# A spin inside a coroutine: Lua gives a new coroutine no hook of its own, so without care the
+# server never got busy and SCRIPT KILL could not end it.
+COROUTINE_SPINS = [
+    "coroutine.wrap(function() while true do end end)()",
+    "local co = coroutine.create(function() while true do end end) return {coroutine.resume(co)}",
+    "local co = coroutine.create(function() while true do end end) coroutine.resume(co) "
+    "while true do end",
+]
+
+
+@pytest.mark.parametrize("script", COROUTINE_SPINS)
+def test_script_kill_ends_a_spin_inside_a_coroutine(server: ServerProcess, script: str) -> None:
+    caller = start(server, "EVAL", script, "0")
+    with RawClient(*server.addr) as other:
+        wait_busy(other, BUSY_EVAL)
+        assert other.call("SCRIPT", "KILL") == b"+OK\r\n"
+        reply = caller.read_reply()
+        if "return" in script:  # the kill ends the coroutine; the script returns what resume did
+            assert reply == b"*2\r\n$-1\r\n-ERR Script killed by user with SCRIPT KILL...\r\n"
+        else:
+            assert reply == (
+                b"-ERR Script killed by user with SCRIPT KILL... script: "
+                + sha(script)
+                + b", on @user_script:1.\r\n"
+            )
+        assert other.call("PING") == b"+PONG\r\n"
+    caller.__exit__(None, None, None)
+
+
 def test_busy_clients_queued_in_multi_get_execabort(server: ServerProcess) -> None:
     with RawClient(*server.addr) as queued:
         assert queued.call("MULTI") == b"+OK\r\n"
