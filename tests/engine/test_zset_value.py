@@ -118,3 +118,24 @@ def test_conversion_shares_one_score_object_per_member() -> None:
     big = zs._big
     assert big is not None
     assert all(big.dict[member] is score for score, member in big.sl)
+
+
+def test_a_skiplist_keeps_one_float_per_score() -> None:
+    """The dict and the sorted list share each score object, on every path that stores one
+    (insert, update, build, conversion): a second float is 32 bytes per member, and the
+    compiled module boxes a `float` anew wherever it is stored unless told otherwise."""
+
+    def shared(zs: ZSet) -> bool:
+        big = zs._big
+        assert big is not None
+        return all(big.dict[member] is score for score, member in big.sl)
+
+    converted = ZSet()
+    for i in range(5):
+        converted.add(b"m%d" % i, i * 1.5, 4, 64)  # the fifth converts the listpack
+    assert converted.encoding() == b"skiplist" and shared(converted)
+    converted.add(b"m9", 100.25, 4, 64)  # insert
+    converted.add(b"m1", -7.75, 4, 64)  # update
+    assert shared(converted)
+    built = ZSet.build([(b"b%d" % i, i / 3) for i in range(10)], 4, 64)
+    assert built.encoding() == b"skiplist" and shared(built)

@@ -17,6 +17,11 @@ A listpack keeps scores as text, so Redis reads a stored -0.0 back as 0: the lis
 normalizes -0.0 to 0.0 (`x + 0.0`), the skiplist keeps it. `listpack_score_text` is that
 stored text, which ZSCAN shows for listpack sets.
 
+Memory: in a skiplist the dict and the sorted list share one float object per score. This
+module is compiled (make native), and mypyc boxes a `float` anew at each place it is
+stored: a score passed on as `float` became two objects (32 bytes more per member), so the
+paths that store one hold it as `Any`, boxed once.
+
 Rules: never stored empty (callers delete the key); no config, clock or randomness in here.
 Iterating a ZSet gives its members (so ZSCAN can walk snapshots, node/engine/types/
 snapshots.py); `pairs()` gives (member, score). Pure.
@@ -27,7 +32,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
-from typing import ClassVar, Final
+from typing import Any, ClassVar, Final
 
 from sortedcontainers import SortedList
 
@@ -91,7 +96,8 @@ class ZSet:
             big = zs._big
             assert big is not None
             big.dict = dict(ordered)
-            big.sl = SortedList((s, m) for m, s in ordered)
+            shared: list[tuple[bytes, Any]] = ordered  # one float object for both (Memory, above)
+            big.sl = SortedList((s, m) for m, s in shared)
         return zs
 
     def encoding(self) -> bytes:
@@ -158,8 +164,9 @@ class ZSet:
                 return
         big = self._big
         assert big is not None
-        big.dict[member] = score
-        big.sl.add((score, member))
+        shared: Any = score  # one float object for both (Memory, above)
+        big.dict[member] = shared
+        big.sl.add((shared, member))
 
     def update(self, member: bytes, old: float, new: float) -> None:
         """Move a present member from score `old` to `new`."""
@@ -171,8 +178,9 @@ class ZSet:
             self._lp_insert(member, new + 0.0)
             return
         big.sl.remove((old, member))
-        big.sl.add((new, member))
-        big.dict[member] = new
+        shared: Any = new  # one float object for both (Memory, above)
+        big.sl.add((shared, member))
+        big.dict[member] = shared
 
     def add(self, member: bytes, score: float, max_entries: int, max_value: int) -> bool:
         """Set `member`'s score; True if it was added, False if it existed."""
