@@ -45,6 +45,7 @@ from node.engine.lualib.values import (
     JsonNull,
     LibError,
     MapPairs,
+    NotCallable,
     check_number,
     to_int64,
 )
@@ -306,7 +307,10 @@ class LuaVM:
 
     def _table(self, entries: Mapping[bytes, object]) -> Any:
         return self.lua.table_from(
-            {k: self._callable(v) if callable(v) else v for k, v in entries.items()}
+            {
+                k: v if v is NULL or not callable(v) else self._callable(v)
+                for k, v in entries.items()
+            }
         )
 
     def _lib(self, fn: Callable[..., object], *bound: object) -> Callable[..., object]:
@@ -789,6 +793,8 @@ class LuaVM:
         """A Python exception Lua caught, as the Lua error value it stands for."""
         if isinstance(error, LuaRaise):
             return self._lua_error(error.value)
+        if isinstance(error, NotCallable):
+            return b"attempt to call a userdata value"
         if isinstance(error, BaseException):
             self.bug = self.bug or self._detached(error)
             return b"internal error"

@@ -1276,6 +1276,7 @@ _COROUTINE_BODIES = [
     "xpcall(function() error({}) end, function(e) return e end)",
     "coroutine.wrap(function() error({}) end)()",
     "redis.call('ping')",
+    "pcall(cjson.null, {})",
 ]
 _CHILD = """
 from tests.support import Harness
@@ -1318,3 +1319,14 @@ def test_cjson_new_modules_are_collected(h: Harness) -> None:
     assert h("EVAL", script, "0") == 1
     gc.collect()
     assert len(vm._funcs) == before
+
+
+def test_calling_cjson_null_is_a_lua_error(h: Harness) -> None:
+    """Redis: "attempt to call field 'null' (a userdata value)"; lupa lets Lua call any
+    Python object, so slotd gives Lua's message without the position and field name."""
+    assert h("EVAL", "return {pcall(cjson.null, {})}", "0") == [
+        None,
+        b"attempt to call a userdata value",
+    ]
+    script = "return cjson.null()"
+    assert h.raw("EVAL", script, "0") == failure(script, "ERR attempt to call a userdata value")

@@ -17,15 +17,26 @@ Pure: no I/O, no module-level mutable state.
 from __future__ import annotations
 
 import math
-from typing import Final, Protocol
+from typing import Final, NoReturn, Protocol
 
 from node.commands._double import strtod
+
+
+class NotCallable(Exception):
+    """A script called cjson.null: Lua's "attempt to call a userdata value"."""
 
 
 class JsonNull:
     """cjson.null: Redis's NULL lightuserdata (prints as "userdata: (nil)")."""
 
     __slots__ = ()
+
+    def __call__(self, *args: object) -> NoReturn:
+        # lupa lets Lua call any Python object; to Lua this one is a userdata. The arguments
+        # may belong to a coroutine's Lua state: the traceback must not keep them (see
+        # LuaVM._guarded in node/engine/lua.py).
+        del args
+        raise NotCallable
 
 
 NULL: Final = JsonNull()
