@@ -881,27 +881,23 @@ class NodeServer:
         elif self.engine.memory.clients.limit:
             self._evicted(conn)  # the output limit goes first, as in Redis
 
-    def detach(self, conn: Connection) -> None:
+    def detach(self, conn: Connection) -> bool:
         """Take a connection out of the reactor without closing its socket (it becomes
-        a replica link)."""
+        a replica link). False when it was already out: `_close` relies on that to
+        disconnect a connection closed twice only once."""
         if self.conns.pop(conn.fd, None) is None:
-            return
+            return False
         self.conn_by_client.pop(conn.client.id, None)
         if self._epoll is not None:
             try:
                 self._epoll.unregister(conn.fd)
             except (OSError, ValueError):
                 pass
+        return True
 
     def _close(self, conn: Connection) -> None:
-        if self.conns.pop(conn.fd, None) is None:
+        if not self.detach(conn):
             return
-        self.conn_by_client.pop(conn.client.id, None)
-        if self._epoll is not None:
-            try:
-                self._epoll.unregister(conn.fd)
-            except (OSError, ValueError):
-                pass
         self.engine.disconnect(conn.client)
         if not self.use_epoll:
             # Another task may be waiting on this socket (CLIENT KILL, idle timeout).
