@@ -820,21 +820,18 @@ class LuaVM:
         name: bytes,
         hook: bool,
     ) -> Reply:
-        self.resp = 2
-        try:
-            result = self.api.run_eval(
-                function,
-                self.eval_g,
-                self.eval_env,
-                HOOK_EVERY if hook else 0,
-                client_resp,
-                len(keys),
-                *keys,
-                *argv,
-            )
-        finally:
-            self._sethook()
-        return self._finish(result, name)
+        return self._run(
+            name,
+            self.api.run_eval,
+            function,
+            self.eval_g,
+            self.eval_env,
+            HOOK_EVERY if hook else 0,
+            client_resp,
+            len(keys),
+            *keys,
+            *argv,
+        )
 
     def run_function(
         self,
@@ -845,17 +842,25 @@ class LuaVM:
         name: bytes,
         hook: bool,
     ) -> Reply:
+        return self._run(
+            name,
+            self.api.run_function,
+            function,
+            self.func_env,
+            HOOK_EVERY if hook else 0,
+            client_resp,
+            len(keys),
+            *keys,
+            *args,
+        )
+
+    def _run(self, name: bytes, entry: Callable[..., Any], *args: object) -> Reply:
+        """Call the sandbox's run_eval or run_function. A script starts in RESP2 whatever
+        its client speaks (redis.setresp changes that); the count hook the entry point set is
+        cleared even when the call raises, as it must not fire outside a script."""
         self.resp = 2
         try:
-            result = self.api.run_function(
-                function,
-                self.func_env,
-                HOOK_EVERY if hook else 0,
-                client_resp,
-                len(keys),
-                *keys,
-                *args,
-            )
+            result = entry(*args)
         finally:
             self._sethook()
         return self._finish(result, name)
