@@ -80,6 +80,23 @@ def child_env() -> dict[str, str]:
     return env
 
 
+def _test_options(port: int, directory: Path) -> list[str]:
+    """What every test server, slotd or Redis, starts with: loopback only, no persistence
+    unless a test asks, its files in `directory`."""
+    return [
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(directory),
+    ]
+
+
 def slotd_command(
     port: int, directory: Path, *extra: str, config_file: Path | None = None
 ) -> list[str]:
@@ -89,35 +106,13 @@ def slotd_command(
         "-m",
         "node",
         *([str(config_file)] if config_file else []),
-        "--port",
-        str(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        str(directory),
+        *_test_options(port, directory),
         *extra,
     ]
 
 
 def redis_command(binary: str, port: int, directory: Path, *extra: str) -> list[str]:
-    return [
-        binary,
-        "--port",
-        str(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        str(directory),
-        *extra,
-    ]
+    return [binary, *_test_options(port, directory), *extra]
 
 
 def ping_once(port: int, host: str = "127.0.0.1", timeout: float = 5.0) -> bytes | None:
