@@ -32,7 +32,7 @@ import math
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Protocol
+from typing import Any, Final, NoReturn, Protocol
 
 import lupa.lua51 as lupa51
 
@@ -563,9 +563,7 @@ class LuaVM:
 
     def _command(self, args: tuple[object, ...], raise_errors: bool) -> object:
         if not self.host.running:
-            raise LuaRaise(
-                ErrorReply(b"ERR redis.call/pcall can only be called inside a script invocation")
-            )
+            _outside_script(b"call/pcall")
         try:
             argv = self._argv(args)
         except LuaRaise as exc:
@@ -619,9 +617,7 @@ class LuaVM:
 
     def _setresp(self, *args: object) -> None:
         if not self.host.running:
-            raise LuaRaise(
-                ErrorReply(b"ERR redis.setresp can only be called inside a script invocation")
-            )
+            _outside_script(b"setresp")
         if len(args) != 1:
             raise LuaRaise(ErrorReply(b"ERR redis.setresp() requires one argument."))
         version = to_int64(_lua_number(args[0]) or 0.0)
@@ -632,9 +628,7 @@ class LuaVM:
 
     def _set_repl(self, *args: object) -> None:
         if not self.host.running:
-            raise LuaRaise(
-                ErrorReply(b"ERR redis.set_repl can only be called inside a script invocation")
-            )
+            _outside_script(b"set_repl")
         if len(args) != 1:
             raise LuaRaise(ErrorReply(b"ERR redis.set_repl() requires two arguments."))
         flags = to_int64(_lua_number(args[0]) or 0.0)
@@ -655,9 +649,7 @@ class LuaVM:
 
     def _acl_check_cmd(self, *args: object) -> bool:
         if not self.host.running:
-            raise LuaRaise(
-                ErrorReply(b"ERR redis.acl_check_cmd can only be called inside a script invocation")
-            )
+            _outside_script(b"acl_check_cmd")
         allowed = self.host.command_allowed(self._argv(args))
         if allowed is None:
             raise LuaRaise(ErrorReply(b"ERR Invalid command passed to redis.acl_check_cmd()"))
@@ -1027,6 +1019,14 @@ def _format_g17(number: float) -> bytes:
 
 def _c_string(text: bytes) -> bytes:
     return text.split(b"\0", 1)[0]
+
+
+def _outside_script(name: bytes) -> NoReturn:
+    """Redis's error for redis.<name> called while no script runs; one text for all four
+    API functions that check."""
+    raise LuaRaise(
+        ErrorReply(b"ERR redis." + name + b" can only be called inside a script invocation")
+    )
 
 
 def _lua_string(value: object) -> bytes | None:
