@@ -13,7 +13,6 @@ Rules:
 from __future__ import annotations
 
 import random
-import socket
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
@@ -29,21 +28,12 @@ BUS_PORT_OFFSET = 10000
 FORM_TIMEOUT = 90.0  # seconds until every node reports cluster_state:ok
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def free_cluster_port(rng: random.Random | None = None) -> int:
     """A port that is free together with its bus port."""
     rng = rng or random.Random()
     for _ in range(1000):
         port = rng.randrange(20000, 55000)
-        if _port_free(port) and _port_free(port + BUS_PORT_OFFSET):
+        if procs.port_free(port) and procs.port_free(port + BUS_PORT_OFFSET):
             return port
     raise RuntimeError("no free port pair for a cluster node")
 
@@ -54,14 +44,7 @@ def _spawn_node(kind: str, directory: Path, args: Sequence[str], taken: set[int]
     while port in taken:
         port = free_cluster_port()
     taken.add(port)
-    node_dir = directory / f"{kind}-{port}"
-    if kind == "slotd":
-        argv = procs.slotd_command(port, node_dir, *args)
-    else:
-        argv = procs.redis_command(procs.redis_server_bin(), port, node_dir, *args)
-    server = ServerProcess(kind, argv, port, node_dir)
-    server.spawn()
-    return server
+    return procs.spawn_server(kind, port, directory / f"{kind}-{port}", *args)
 
 
 def start_nodes(kind: str, directory: Path, count: int, *extra: str) -> list[ServerProcess]:
