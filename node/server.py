@@ -29,6 +29,7 @@ from typing import Final
 import trio
 
 from node.config import ConfigApplyError, ConfigValue, obuf_limits
+from node.engine.clientmem import output_over_limit
 from node.engine.engine import Engine
 from node.engine.session import Client
 from node.io import procinfo
@@ -860,17 +861,12 @@ class NodeServer:
         """client-output-buffer-limit: close a client whose unsent output passed its class's
         hard limit, or stayed above the soft limit for longer than the soft seconds."""
         limits = obuf_limits(self.engine.config.values["client-output-buffer-limit"])
-        hard, soft, seconds = limits["pubsub" if conn.client.pubsub_mode else "normal"]
-        size = len(conn.pending)
-        now = self.engine.keyspace.now_ms
-        over = bool(hard) and size >= hard
-        if soft and size >= soft:
-            if not conn.soft_limit_since:
-                conn.soft_limit_since = now
-            elif now - conn.soft_limit_since > seconds * 1000:
-                over = True
-        else:
-            conn.soft_limit_since = 0
+        over, conn.soft_limit_since = output_over_limit(
+            limits["pubsub" if conn.client.pubsub_mode else "normal"],
+            len(conn.pending),
+            self.engine.keyspace.now_ms,
+            conn.soft_limit_since,
+        )
         if over:
             self.log(
                 "warning",
