@@ -6,7 +6,6 @@ process (tests/replication/sim.py). The shell's part (the cron calling
 from __future__ import annotations
 
 from tests.replication.sim import Node, Sim
-from tests.support import Harness
 
 FAILED = b"-ERR Errors trying to SHUTDOWN. Check logs.\r\n"
 
@@ -15,12 +14,6 @@ def attach(sim: Sim, replica: Node, master: Node) -> None:
     assert replica("REPLICAOF", "127.0.0.1", master.port) == b"OK"
     sim.pump()
     assert replica.repl.state == "connected"
-
-
-def replies(h: Harness) -> bytes:
-    out = b"".join(h.client.out)
-    h.client.out.clear()
-    return out
 
 
 def lagging(sim: Sim, **config: str) -> tuple[Node, Node]:
@@ -65,10 +58,10 @@ def test_a_lagging_replica_is_waited_for_with_writes_paused_until_abort() -> Non
     master.engine.shutdown.cron()  # nothing yet: not caught up, not timed out
     assert master.engine.shutdown_requested is None
     assert other("SHUTDOWN", "ABORT") == b"OK"
-    assert replies(caller) == FAILED and replies(second) == FAILED
+    assert caller.pending() == FAILED and second.pending() == FAILED
     assert caller.client.blocked is None
     master.engine.expire_blocked()  # the shell resumes the paused writers
-    assert replies(other) == b"+OK\r\n"
+    assert other.pending() == b"+OK\r\n"
     assert other.error("SHUTDOWN", "ABORT") == "ERR No shutdown in progress."
     assert master.engine.stats.error_codes.get("ERR") == 3
 

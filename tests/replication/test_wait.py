@@ -4,19 +4,12 @@ process (tests/replication/sim.py)."""
 from __future__ import annotations
 
 from tests.replication.sim import Node, Sim
-from tests.support import Harness
 
 
 def attach(sim: Sim, replica: Node, master: Node) -> None:
     assert replica("REPLICAOF", "127.0.0.1", master.port) == b"OK"
     sim.pump()
     assert replica.repl.state == "connected"
-
-
-def replies(h: Harness) -> bytes:
-    out = b"".join(h.client.out)
-    h.client.out.clear()
-    return out
 
 
 def test_wait_without_writes_or_with_enough_acks_returns_at_once() -> None:
@@ -39,7 +32,7 @@ def test_wait_blocks_until_the_replicas_ack_the_clients_write() -> None:
     assert client.client.blocked is not None
     sim.pump()  # GETACK goes out in the stream; both replicas answer
     assert client.client.blocked is None
-    assert replies(client) == b":2\r\n"
+    assert client.pending() == b":2\r\n"
     getack = b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n"
     backlog = master.repl.primary.backlog
     assert backlog is not None and backlog.read_from(backlog.first_byte_offset).endswith(getack)
@@ -61,7 +54,7 @@ def test_wait_timeout_answers_how_many_acknowledged() -> None:
     assert client.client.blocked is not None  # one of two
     sim.advance(600)
     master.engine.expire_blocked()
-    assert replies(client) == b":1\r\n"
+    assert client.pending() == b":1\r\n"
 
 
 def test_wait_inside_multi_does_not_block() -> None:
