@@ -10,16 +10,10 @@ from tests.replication.sim import Node, Sim
 FAILED = b"-ERR Errors trying to SHUTDOWN. Check logs.\r\n"
 
 
-def attach(sim: Sim, replica: Node, master: Node) -> None:
-    assert replica("REPLICAOF", "127.0.0.1", master.port) == b"OK"
-    sim.pump()
-    assert replica.repl.state == "connected"
-
-
 def lagging(sim: Sim, **config: str) -> tuple[Node, Node]:
     """A master with one replica that stopped answering, and a write it has not acked."""
     master, replica = sim.node(7000, **config), sim.node(7001)
-    attach(sim, replica, master)
+    sim.attach(replica, master)
     link = sim.link_of(replica)
     assert link is not None
     sim.links.remove(link)  # its connection stays open, but nothing moves any more
@@ -35,7 +29,7 @@ def test_without_replicas_or_with_replicas_in_sync_it_stops_at_once() -> None:
     assert master.harness.client.close_after_reply
     sim2 = Sim()
     master, replica = sim2.node(7000), sim2.node(7001)
-    attach(sim2, replica, master)
+    sim2.attach(replica, master)
     assert master.raw("SHUTDOWN", "NOSAVE", "FORCE") == b""
     assert master.engine.shutdown_requested == "nosave force"
 
@@ -69,7 +63,7 @@ def test_a_lagging_replica_is_waited_for_with_writes_paused_until_abort() -> Non
 def test_it_stops_once_the_replicas_catch_up() -> None:
     sim = Sim()
     master, replica = sim.node(7000), sim.node(7001)
-    attach(sim, replica, master)
+    sim.attach(replica, master)
     master("SET", "k", "v")  # the replica has not acknowledged it yet
     assert master.raw("SHUTDOWN", "NOSAVE") == b""
     assert master.engine.shutdown.in_progress
