@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -91,6 +91,18 @@ def call(server: ServerProcess, *args: str, timeout: float = 10.0) -> str:
 
 def logs(nodes: Sequence[ServerProcess]) -> str:
     return "\n".join(f"--- {n} ---\n{n.log_tail(15)}" for n in nodes)
+
+
+def wait_until(
+    what: str, check: Callable[[], bool], nodes: Sequence[ServerProcess], timeout: float = 60.0
+) -> None:
+    """Poll `check` until it holds; after `timeout` seconds (a hang, not a slow failover)
+    fail the test, saying what never happened, with the nodes' logs."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"never: {what}\n{logs(nodes)}")
+        time.sleep(0.1)
 
 
 def wait_ok(nodes: Sequence[ServerProcess], timeout: float = FORM_TIMEOUT) -> None:
