@@ -29,6 +29,7 @@ from typing import Final
 import trio
 
 from node.config import ConfigApplyError, ConfigValue, obuf_limits
+from node.engine.clientmem import output_over_limit
 from node.engine.engine import Engine
 from node.engine.session import Client
 from node.io import procinfo
@@ -860,17 +861,12 @@ class NodeServer:
         """client-output-buffer-limit: close a client whose unsent output passed its class's
         hard limit, or stayed above the soft limit for longer than the soft seconds."""
         limits = obuf_limits(self.engine.config.values["client-output-buffer-limit"])
-        hard, soft, seconds = limits["pubsub" if conn.client.pubsub_mode else "normal"]
-        size = len(conn.pending)
-        now = self.engine.keyspace.now_ms
-        over = bool(hard) and size >= hard
-        if soft and size >= soft:
-            if not conn.soft_limit_since:
-                conn.soft_limit_since = now
-            elif now - conn.soft_limit_since > seconds * 1000:
-                over = True
-        else:
-            conn.soft_limit_since = 0
+        over, conn.soft_limit_since = output_over_limit(
+            limits["pubsub" if conn.client.pubsub_mode else "normal"],
+            len(conn.pending),
+            self.engine.keyspace.now_ms,
+            conn.soft_limit_since,
+        )
         if over:
             self.log(
                 "warning",
@@ -881,27 +877,23 @@ class NodeServer:
         elif self.engine.memory.clients.limit:
             self._evicted(conn)  # the output limit goes first, as in Redis
 
-    def detach(self, conn: Connection) -> None:
+    def detach(self, conn: Connection) -> bool:
         """Take a connection out of the reactor without closing its socket (it becomes
-        a replica link)."""
+        a replica link). False when it was already out: `_close` relies on that to
+        disconnect a connection closed twice only once."""
         if self.conns.pop(conn.fd, None) is None:
-            return
+            return False
         self.conn_by_client.pop(conn.client.id, None)
         if self._epoll is not None:
             try:
                 self._epoll.unregister(conn.fd)
             except (OSError, ValueError):
                 pass
+        return True
 
     def _close(self, conn: Connection) -> None:
-        if self.conns.pop(conn.fd, None) is None:
+        if not self.detach(conn):
             return
-        self.conn_by_client.pop(conn.client.id, None)
-        if self._epoll is not None:
-            try:
-                self._epoll.unregister(conn.fd)
-            except (OSError, ValueError):
-                pass
         self.engine.disconnect(conn.client)
         if not self.use_epoll:
             # Another task may be waiting on this socket (CLIENT KILL, idle timeout).

@@ -13,10 +13,9 @@ Rules:
 from __future__ import annotations
 
 import random
-import socket
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,21 +28,12 @@ BUS_PORT_OFFSET = 10000
 FORM_TIMEOUT = 90.0  # seconds until every node reports cluster_state:ok
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def free_cluster_port(rng: random.Random | None = None) -> int:
     """A port that is free together with its bus port."""
     rng = rng or random.Random()
     for _ in range(1000):
         port = rng.randrange(20000, 55000)
-        if _port_free(port) and _port_free(port + BUS_PORT_OFFSET):
+        if procs.port_free(port) and procs.port_free(port + BUS_PORT_OFFSET):
             return port
     raise RuntimeError("no free port pair for a cluster node")
 
@@ -54,14 +44,7 @@ def _spawn_node(kind: str, directory: Path, args: Sequence[str], taken: set[int]
     while port in taken:
         port = free_cluster_port()
     taken.add(port)
-    node_dir = directory / f"{kind}-{port}"
-    if kind == "slotd":
-        argv = procs.slotd_command(port, node_dir, *args)
-    else:
-        argv = procs.redis_command(procs.redis_server_bin(), port, node_dir, *args)
-    server = ServerProcess(kind, argv, port, node_dir)
-    server.spawn()
-    return server
+    return procs.spawn_server(kind, port, directory / f"{kind}-{port}", *args)
 
 
 def start_nodes(kind: str, directory: Path, count: int, *extra: str) -> list[ServerProcess]:
@@ -108,6 +91,18 @@ def call(server: ServerProcess, *args: str, timeout: float = 10.0) -> str:
 
 def logs(nodes: Sequence[ServerProcess]) -> str:
     return "\n".join(f"--- {n} ---\n{n.log_tail(15)}" for n in nodes)
+
+
+def wait_until(
+    what: str, check: Callable[[], bool], nodes: Sequence[ServerProcess], timeout: float = 60.0
+) -> None:
+    """Poll `check` until it holds; after `timeout` seconds (a hang, not a slow failover)
+    fail the test, saying what never happened, with the nodes' logs."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"never: {what}\n{logs(nodes)}")
+        time.sleep(0.1)
 
 
 def wait_ok(nodes: Sequence[ServerProcess], timeout: float = FORM_TIMEOUT) -> None:

@@ -55,6 +55,16 @@ def redis_cli_bin() -> str:
     return find_tool("redis-cli", "REDIS_CLI")
 
 
+def port_free(port: int) -> bool:
+    """Nothing is bound to 127.0.0.1:`port` right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def free_port() -> int:
     """A port nobody listens on right now (the server may still lose a race for it; `start`
     retries on another port when the process dies before answering). A cluster node needs
@@ -80,6 +90,23 @@ def child_env() -> dict[str, str]:
     return env
 
 
+def _test_options(port: int, directory: Path) -> list[str]:
+    """What every test server, slotd or Redis, starts with: loopback only, no persistence
+    unless a test asks, its files in `directory`."""
+    return [
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(directory),
+    ]
+
+
 def slotd_command(
     port: int, directory: Path, *extra: str, config_file: Path | None = None
 ) -> list[str]:
@@ -89,35 +116,13 @@ def slotd_command(
         "-m",
         "node",
         *([str(config_file)] if config_file else []),
-        "--port",
-        str(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        str(directory),
+        *_test_options(port, directory),
         *extra,
     ]
 
 
 def redis_command(binary: str, port: int, directory: Path, *extra: str) -> list[str]:
-    return [
-        binary,
-        "--port",
-        str(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        str(directory),
-        *extra,
-    ]
+    return [binary, *_test_options(port, directory), *extra]
 
 
 def ping_once(port: int, host: str = "127.0.0.1", timeout: float = 5.0) -> bytes | None:
@@ -232,6 +237,18 @@ class ServerProcess:
                 proc.kill()
                 proc.wait(timeout=timeout)
         return proc.returncode
+
+
+def spawn_server(kind: str, port: int, directory: Path, *extra: str) -> ServerProcess:
+    """A slotd ("slotd") or redis-server (any other kind) on `port`, spawned but not waited
+    for, so that a batch of them starts together (ServerProcess.wait_ready)."""
+    if kind == "slotd":
+        argv = slotd_command(port, directory, *extra)
+    else:
+        argv = redis_command(redis_server_bin(), port, directory, *extra)
+    server = ServerProcess(kind, argv, port, directory)
+    server.spawn()
+    return server
 
 
 def start(

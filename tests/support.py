@@ -49,9 +49,23 @@ class Harness:
         argv = [a if isinstance(a, bytes) else str(a).encode() for a in args]
         self.client.out.clear()
         self.engine.execute(self.client, argv)
+        return self.pending()
+
+    def pending(self) -> bytes:
+        """What the client was sent since it was last read (pushes, a blocked command's
+        reply, what other clients' commands caused), and clear it."""
         data = b"".join(self.client.out)
         self.client.out.clear()
         return data
+
+    def frames(self) -> list[Any]:
+        """pending(), decoded frame by frame."""
+        reader = hiredis.Reader()
+        reader.feed(self.pending())
+        out = []
+        while (item := reader.gets()) is not False:
+            out.append(item)
+        return out
 
     def __call__(self, *args: str | bytes | int | float) -> Any:
         """Run one command; return the decoded reply (errors as hiredis.ReplyError)."""

@@ -158,6 +158,16 @@ def _bits(data: bytes | bytearray, first: int, last: int) -> tuple[int, int]:
     return segment & ((1 << width) - 1), width
 
 
+# BITCOUNT's and BITPOS's BYTE|BIT: what their start and end count in.
+_INDEX_UNIT: Final = docs.oneof(
+    "index_unit",
+    docs.token("byte", "BYTE"),
+    docs.token("bit", "BIT"),
+    optional=True,
+    since="7.0.0",
+)
+
+
 @NODE.command(
     "bitcount",
     -2,
@@ -175,13 +185,7 @@ def _bits(data: bytes | bytearray, first: int, last: int) -> tuple[int, int]:
             "index",
             docs.integer("start"),
             docs.integer("end"),
-            docs.oneof(
-                "index_unit",
-                docs.token("byte", "BYTE"),
-                docs.token("bit", "BIT"),
-                optional=True,
-                since="7.0.0",
-            ),
+            _INDEX_UNIT,
             optional=True,
         ),
     ),
@@ -225,13 +229,7 @@ def bitcount(c: Client, argv: Argv) -> bytes:
             docs.block(
                 "end_index",
                 docs.integer("end"),
-                docs.oneof(
-                    "index_unit",
-                    docs.token("byte", "BYTE"),
-                    docs.token("bit", "BIT"),
-                    optional=True,
-                    since="7.0.0",
-                ),
+                _INDEX_UNIT,
                 optional=True,
             ),
             optional=True,

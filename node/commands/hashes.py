@@ -15,7 +15,6 @@ Pure.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Final
 
 from node.commands import _longdouble, docs
@@ -60,10 +59,6 @@ def _event(c: Client, event: bytes, key: bytes, kind: int = notify.HASH) -> None
     engine = c.engine
     if engine.notify_flags:
         engine.notify(kind, event, key, c.db.index)
-
-
-def _bulks(items: Iterable[bytes]) -> bytes:
-    return b"".join([b"$%d\r\n%s\r\n" % (len(i), i) for i in items])
 
 
 def _check_encoding(c: Client, h: HashValue, written: Argv, start: int) -> None:
@@ -435,7 +430,7 @@ _UNORDERED: Final = ("nondeterministic_output_order",)
 )
 def hkeys(c: Client, argv: Argv) -> bytes:
     h: dict[bytes, bytes] = _read_hash(c, argv[1]) or {}
-    return resp.array_header(len(h)) + _bulks(h)
+    return resp.array_header(len(h)) + resp.bulks(h)
 
 
 @NODE.command(
@@ -453,7 +448,7 @@ def hkeys(c: Client, argv: Argv) -> bytes:
 )
 def hvals(c: Client, argv: Argv) -> bytes:
     h: dict[bytes, bytes] = _read_hash(c, argv[1]) or {}
-    return resp.array_header(len(h)) + _bulks(h.values())
+    return resp.array_header(len(h)) + resp.bulks(h.values())
 
 
 @NODE.command(
@@ -527,7 +522,7 @@ def hrandfield(c: Client, argv: Argv) -> bytes:
         fields = h.field_list()
         picked = [fields[i] for i in rng.sample(range(len(fields)), count)]
     if not withvalues:
-        return resp.array_header(len(picked)) + _bulks(picked)
+        return resp.array_header(len(picked)) + resp.bulks(picked)
     if c.resp == 3:  # an array of [field, value] pairs
         pair = b"*2\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n"
     else:  # one flat array

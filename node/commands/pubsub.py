@@ -9,6 +9,8 @@ channel. The state lives in node/engine/pubsub.py. Pure.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Final
 
 from node.commands import docs
@@ -36,6 +38,38 @@ def _count(c: Client) -> int:
     return len(c.channels) + len(c.patterns)
 
 
+def _shard_count(c: Client) -> int:
+    return len(c.shard_channels)
+
+
+def _confirm_each(
+    c: Client,
+    kind: bytes,
+    names: Argv,
+    change: Callable[[Client, bytes], object],
+    count: Callable[[Client], int],
+) -> bytes:
+    """`change` (a subscribe or an unsubscribe) for each name in turn, each confirmed with
+    the count of subscriptions after it."""
+    out = []
+    for name in names:
+        change(c, name)
+        out.append(_confirm(c, kind, name, count(c)))
+    return b"".join(out)
+
+
+def _unsubscribe(
+    c: Client,
+    kind: bytes,
+    names: Argv,
+    drop: Callable[[Client, bytes], object],
+    count: Callable[[Client], int],
+) -> bytes:
+    if not names:  # subscribed to none of this kind
+        return _confirm(c, kind, None, count(c))
+    return _confirm_each(c, kind, names, drop, count)
+
+
 @NODE.command(
     "subscribe",
     -2,
@@ -47,12 +81,7 @@ def _count(c: Client) -> int:
     args=(docs.string("channel", multiple=True),),
 )
 def subscribe(c: Client, argv: Argv) -> bytes:
-    pubsub = c.engine.pubsub
-    out = []
-    for channel in argv[1:]:
-        pubsub.subscribe(c, channel)
-        out.append(_confirm(c, b"subscribe", channel, _count(c)))
-    return b"".join(out)
+    return _confirm_each(c, b"subscribe", argv[1:], c.engine.pubsub.subscribe, _count)
 
 
 @NODE.command(
@@ -66,15 +95,8 @@ def subscribe(c: Client, argv: Argv) -> bytes:
     args=(docs.string("channel", optional=True, multiple=True),),
 )
 def unsubscribe(c: Client, argv: Argv) -> bytes:
-    pubsub = c.engine.pubsub
     channels = argv[1:] or list(c.channels)
-    if not channels:
-        return _confirm(c, b"unsubscribe", None, _count(c))
-    out = []
-    for channel in channels:
-        pubsub.unsubscribe(c, channel)
-        out.append(_confirm(c, b"unsubscribe", channel, _count(c)))
-    return b"".join(out)
+    return _unsubscribe(c, b"unsubscribe", channels, c.engine.pubsub.unsubscribe, _count)
 
 
 @NODE.command(
@@ -88,12 +110,7 @@ def unsubscribe(c: Client, argv: Argv) -> bytes:
     args=(docs.block("pattern", docs.pattern("pattern"), multiple=True),),
 )
 def psubscribe(c: Client, argv: Argv) -> bytes:
-    pubsub = c.engine.pubsub
-    out = []
-    for pattern in argv[1:]:
-        pubsub.psubscribe(c, pattern)
-        out.append(_confirm(c, b"psubscribe", pattern, _count(c)))
-    return b"".join(out)
+    return _confirm_each(c, b"psubscribe", argv[1:], c.engine.pubsub.psubscribe, _count)
 
 
 @NODE.command(
@@ -107,15 +124,8 @@ def psubscribe(c: Client, argv: Argv) -> bytes:
     args=(docs.pattern("pattern", optional=True, multiple=True),),
 )
 def punsubscribe(c: Client, argv: Argv) -> bytes:
-    pubsub = c.engine.pubsub
     patterns = argv[1:] or list(c.patterns)
-    if not patterns:
-        return _confirm(c, b"punsubscribe", None, _count(c))
-    out = []
-    for pattern in patterns:
-        pubsub.punsubscribe(c, pattern)
-        out.append(_confirm(c, b"punsubscribe", pattern, _count(c)))
-    return b"".join(out)
+    return _unsubscribe(c, b"punsubscribe", patterns, c.engine.pubsub.punsubscribe, _count)
 
 
 @NODE.command(
@@ -130,12 +140,8 @@ def punsubscribe(c: Client, argv: Argv) -> bytes:
     args=(docs.string("shardchannel", multiple=True),),
 )
 def ssubscribe(c: Client, argv: Argv) -> bytes:
-    pubsub = c.engine.pubsub
-    out = []
-    for channel in argv[1:]:
-        pubsub.subscribe(c, channel, shard=True)
-        out.append(_confirm(c, b"ssubscribe", channel, len(c.shard_channels)))
-    return b"".join(out)
+    add = partial(c.engine.pubsub.subscribe, shard=True)
+    return _confirm_each(c, b"ssubscribe", argv[1:], add, _shard_count)
 
 
 @NODE.command(
@@ -150,15 +156,9 @@ def ssubscribe(c: Client, argv: Argv) -> bytes:
     args=(docs.string("shardchannel", optional=True, multiple=True),),
 )
 def sunsubscribe(c: Client, argv: Argv) -> bytes:
-    pubsub = c.engine.pubsub
     channels = argv[1:] or list(c.shard_channels)
-    if not channels:
-        return _confirm(c, b"sunsubscribe", None, len(c.shard_channels))
-    out = []
-    for channel in channels:
-        pubsub.unsubscribe(c, channel, shard=True)
-        out.append(_confirm(c, b"sunsubscribe", channel, len(c.shard_channels)))
-    return b"".join(out)
+    drop = partial(c.engine.pubsub.unsubscribe, shard=True)
+    return _unsubscribe(c, b"sunsubscribe", channels, drop, _shard_count)
 
 
 @NODE.command(

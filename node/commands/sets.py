@@ -14,7 +14,6 @@ Pure.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Final
 
 from node.commands import docs
@@ -66,12 +65,8 @@ def _max_intset(c: Client) -> int:
     return c.engine.limits.set_max_intset_entries
 
 
-def _bulks(items: Iterable[bytes]) -> bytes:
-    return b"".join([b"$%d\r\n%s\r\n" % (len(i), i) for i in items])
-
-
 def _set_reply(c: Client, items: list[bytes]) -> bytes:
-    return resp.set_header(len(items), c.resp) + _bulks(items)
+    return resp.set_header(len(items), c.resp) + resp.bulks(items)
 
 
 def _built_order(
@@ -260,7 +255,7 @@ def srandmember(c: Client, argv: Argv) -> bytes:
         picked = members.ordered()
     else:
         picked = members.sample(rng, count)
-    return resp.array_header(len(picked)) + _bulks(picked)
+    return resp.array_header(len(picked)) + resp.bulks(picked)
 
 
 @NODE.command(

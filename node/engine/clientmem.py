@@ -35,6 +35,10 @@ master or replica link -- are disconnected until the total is below the limit. E
 logged as Redis logs it and counted in INFO's evicted_clients; the shell closes them
 (`engine.clients_to_close`). Redis sorts clients into power-of-two buckets; an exact sort
 is the same order, finer.
+
+client-output-buffer-limit (Redis's checkClientOutputBufferLimits): `output_over_limit`
+judges one connection's unsent output against its class's limits; the shell applies it to
+client connections and replica links alike and closes the ones over.
 Pure: sizes come from the probe and `sys.getsizeof`.
 """
 
@@ -80,6 +84,25 @@ def request_size(argv: list[bytes]) -> int:
     for arg in argv:
         size += len(b"$%d\r\n\r\n" % len(arg)) + len(arg)
     return size
+
+
+def output_over_limit(
+    limit: tuple[int, int, int], size: int, now_ms: int, soft_since: int
+) -> tuple[bool, int]:
+    """Whether `size` unsent bytes break `limit` (hard bytes, soft bytes, soft seconds; 0
+    for none): at or past the hard limit, or at or past the soft one for longer than its
+    seconds. Also the new `soft_since`, the time the output reached the soft limit (0 when
+    below it), which the caller keeps for the next check."""
+    hard, soft, seconds = limit
+    over = bool(hard) and size >= hard
+    if soft and size >= soft:
+        if not soft_since:
+            soft_since = now_ms
+        elif now_ms - soft_since > seconds * 1000:
+            over = True
+    else:
+        soft_since = 0
+    return over, soft_since
 
 
 def _no_probe(client: Client) -> Buffers:

@@ -33,7 +33,7 @@ import traceback
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Protocol
+from typing import Any, Final, NoReturn, Protocol
 
 import lupa.lua51 as lupa51
 
@@ -575,9 +575,7 @@ class LuaVM:
 
     def _command(self, args: tuple[object, ...], raise_errors: bool) -> object:
         if not self.host.running:
-            raise LuaRaise(
-                ErrorReply(b"ERR redis.call/pcall can only be called inside a script invocation")
-            )
+            _outside_script(b"call/pcall")
         try:
             argv = self._argv(args)
         except LuaRaise as exc:
@@ -631,9 +629,7 @@ class LuaVM:
 
     def _setresp(self, *args: object) -> None:
         if not self.host.running:
-            raise LuaRaise(
-                ErrorReply(b"ERR redis.setresp can only be called inside a script invocation")
-            )
+            _outside_script(b"setresp")
         if len(args) != 1:
             raise LuaRaise(ErrorReply(b"ERR redis.setresp() requires one argument."))
         version = to_int64(_lua_number(args[0]) or 0.0)
@@ -644,9 +640,7 @@ class LuaVM:
 
     def _set_repl(self, *args: object) -> None:
         if not self.host.running:
-            raise LuaRaise(
-                ErrorReply(b"ERR redis.set_repl can only be called inside a script invocation")
-            )
+            _outside_script(b"set_repl")
         if len(args) != 1:
             raise LuaRaise(ErrorReply(b"ERR redis.set_repl() requires two arguments."))
         flags = to_int64(_lua_number(args[0]) or 0.0)
@@ -667,9 +661,7 @@ class LuaVM:
 
     def _acl_check_cmd(self, *args: object) -> bool:
         if not self.host.running:
-            raise LuaRaise(
-                ErrorReply(b"ERR redis.acl_check_cmd can only be called inside a script invocation")
-            )
+            _outside_script(b"acl_check_cmd")
         allowed = self.host.command_allowed(self._argv(args))
         if allowed is None:
             raise LuaRaise(ErrorReply(b"ERR Invalid command passed to redis.acl_check_cmd()"))
@@ -834,21 +826,18 @@ class LuaVM:
         name: bytes,
         hook: bool,
     ) -> Reply:
-        self.resp = 2
-        try:
-            result = self.api.run_eval(
-                function,
-                self.eval_g,
-                self.eval_env,
-                HOOK_EVERY if hook else 0,
-                client_resp,
-                len(keys),
-                *keys,
-                *argv,
-            )
-        finally:
-            self._sethook()
-        return self._finish(result, name)
+        return self._run(
+            name,
+            self.api.run_eval,
+            function,
+            self.eval_g,
+            self.eval_env,
+            HOOK_EVERY if hook else 0,
+            client_resp,
+            len(keys),
+            *keys,
+            *argv,
+        )
 
     def run_function(
         self,
@@ -859,17 +848,25 @@ class LuaVM:
         name: bytes,
         hook: bool,
     ) -> Reply:
+        return self._run(
+            name,
+            self.api.run_function,
+            function,
+            self.func_env,
+            HOOK_EVERY if hook else 0,
+            client_resp,
+            len(keys),
+            *keys,
+            *args,
+        )
+
+    def _run(self, name: bytes, entry: Callable[..., Any], *args: object) -> Reply:
+        """Call the sandbox's run_eval or run_function. A script starts in RESP2 whatever
+        its client speaks (redis.setresp changes that); the count hook the entry point set is
+        cleared even when the call raises, as it must not fire outside a script."""
         self.resp = 2
         try:
-            result = self.api.run_function(
-                function,
-                self.func_env,
-                HOOK_EVERY if hook else 0,
-                client_resp,
-                len(keys),
-                *keys,
-                *args,
-            )
+            result = entry(*args)
         finally:
             self._sethook()
         return self._finish(result, name)
@@ -1036,6 +1033,14 @@ def _format_g17(number: float) -> bytes:
 
 def _c_string(text: bytes) -> bytes:
     return text.split(b"\0", 1)[0]
+
+
+def _outside_script(name: bytes) -> NoReturn:
+    """Redis's error for redis.<name> called while no script runs; one text for all four
+    API functions that check."""
+    raise LuaRaise(
+        ErrorReply(b"ERR redis." + name + b" can only be called inside a script invocation")
+    )
 
 
 def _lua_string(value: object) -> bytes | None:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Final
 import trio
 
 from node.config import obuf_limits
+from node.engine.clientmem import output_over_limit
 from node.io.log import Logger
 from node.io.tls import TLSSocket
 from node.persistence.storage import Producer
@@ -397,18 +398,10 @@ class ReplicationShell:
             self.server._close_killed()
 
     def _over_limit(self, link: ReplicaConn, limit: tuple[int, int, int]) -> bool:
-        hard, soft, seconds = limit
         replica = link.replica
-        size = len(replica.out) + len(replica.held)
-        now = self.engine.now_ms
-        over = bool(hard) and size >= hard
-        if soft and size >= soft:
-            if not link.soft_since:
-                link.soft_since = now
-            elif now - link.soft_since > seconds * 1000:
-                over = True
-        else:
-            link.soft_since = 0
+        over, link.soft_since = output_over_limit(
+            limit, len(replica.out) + len(replica.held), self.engine.now_ms, link.soft_since
+        )
         if over:
             client = replica.client
             self.server.log(

@@ -480,6 +480,12 @@ def help_reply(command: bytes, lines: Iterable[bytes]) -> bytes:
     return b"*%d\r\n" % len(items) + b"".join(b"+" + item + b"\r\n" for item in items)
 
 
+def bulks(items: Iterable[bytes]) -> bytes:
+    """The items as bulk strings back to back, with no header: the caller writes its own (a
+    RESP3 set's, say)."""
+    return b"".join([b"$%d\r\n%s\r\n" % (len(i), i) for i in items])
+
+
 def bulk_array(items: Iterable[bytes]) -> bytes:
     # No per-item formatting or Python loop; every per-item step is a C call. The lengths
     # are read once. Items all of one length (the usual list of like values) share one

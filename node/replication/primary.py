@@ -425,15 +425,20 @@ class Primary:
                 self.detach(replica.client)
         return started
 
+    def _snapshot_waiters(self, ok: bool) -> list[Replica]:
+        """The replicas that waited for the snapshot that just ended, disk or diskless
+        (updateSlavesWaitingBgsave); none when it failed, as they are dropped then."""
+        waiting = [r for r in self.replicas.values() if r.state is State.WAIT_BGSAVE_END]
+        if ok:
+            return waiting
+        for replica in waiting:
+            self.engine.log("warning", "SYNC failed. BGSAVE child returned an error")
+            self.kill(replica)
+        return []
+
     def _bgsave_done(self, ok: bool) -> None:
         """A disk snapshot ended: send it to the replicas that waited for it."""
-        for replica in list(self.replicas.values()):
-            if replica.state is not State.WAIT_BGSAVE_END:
-                continue
-            if not ok:
-                self.engine.log("warning", "SYNC failed. BGSAVE child returned an error")
-                self.kill(replica)
-                continue
+        for replica in self._snapshot_waiters(ok):
             replica.state = State.SEND_BULK
             replica.send_file = self.engine.persistence.rdb_path
             self.output = True
@@ -442,13 +447,7 @@ class Primary:
         """A diskless snapshot ended: its replicas are online, and get the stream from
         their first ACK."""
         self.socket_snapshot = False
-        for replica in list(self.replicas.values()):
-            if replica.state is not State.WAIT_BGSAVE_END:
-                continue
-            if not ok:
-                self.engine.log("warning", "SYNC failed. BGSAVE child returned an error")
-                self.kill(replica)
-                continue
+        for replica in self._snapshot_waiters(ok):
             self.engine.log(
                 "notice",
                 f"Streamed RDB transfer with replica "

@@ -7,57 +7,18 @@ prints the worst and 99th-percentile PING latency from the delete until the serv
 nothing left to free (lazyfree_pending_objects 0), next to the same figures measured just
 before (the idle baseline). Works against slotd and redis-server alike. The numbers for
 BENCHMARKS.md ("Lazy free") come from here.
+Run from the repository root: `.venv/bin/python -m tests.bench.lazyfree_latency PORT`.
 """
 
 from __future__ import annotations
 
-import socket
 import sys
 import threading
 import time
 
+from tests.bench.maxmemory_load import Conn, command
+
 BATCH = 10_000
-
-
-def command(*args: bytes) -> bytes:
-    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
-
-
-class Conn:
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port))
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
-
-    def _line(self) -> bytes:
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(1 << 20)
-            if not chunk:
-                raise RuntimeError("connection closed")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def reply(self) -> bytes:
-        line = self._line()
-        if line[:1] == b"$" and line != b"$-1":
-            n = int(line[1:])
-            while len(self.buf) < n + 2:
-                self.buf += self.sock.recv(1 << 20)
-            data, self.buf = self.buf[:n], self.buf[n + 2 :]
-            return data
-        if line[:1] == b"-":
-            raise RuntimeError(line.decode())
-        return line
-
-    def call(self, *args: bytes) -> bytes:
-        self.sock.sendall(command(*args))
-        return self.reply()
-
-    def pipeline(self, commands: list[bytes]) -> None:
-        self.sock.sendall(b"".join(commands))
-        for _ in commands:
-            self.reply()
 
 
 class Pinger(threading.Thread):
@@ -65,7 +26,7 @@ class Pinger(threading.Thread):
 
     def __init__(self, port: int) -> None:
         super().__init__(daemon=True)
-        self.conn = Conn(port)
+        self.conn = Conn(port, raise_errors=True)
         self.samples: list[tuple[float, float]] = []
         self.stop = threading.Event()
 
@@ -128,7 +89,7 @@ def measure(port: int, label: str, delete: list[bytes], pinger: Pinger, main: Co
 def main() -> None:
     port = int(sys.argv[1])
     members = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000
-    conn = Conn(port)
+    conn = Conn(port, raise_errors=True)
     conn.call(b"FLUSHALL")
     pinger = Pinger(port)
     pinger.start()

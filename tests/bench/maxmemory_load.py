@@ -29,9 +29,17 @@ def command(*args: bytes) -> bytes:
 
 
 class Conn:
-    def __init__(self, port: int) -> None:
+    """The blocking RESP2 client of the memory tools (this one, accounting.py and
+    lazyfree_latency.py): a bulk string comes back as its data, any other reply as its
+    line. An error reply is a line too (the load here counts its OOM errors), unless
+    `raise_errors`: lazyfree_latency's commands must all succeed."""
+
+    def __init__(self, port: int, *, raise_errors: bool = False) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port))
+        # lazyfree_latency times one PING at a time: no reply may wait on Nagle.
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
+        self.raise_errors = raise_errors
 
     def _line(self) -> bytes:
         while b"\r\n" not in self.buf:
@@ -50,6 +58,8 @@ class Conn:
                 self.buf += self.sock.recv(1 << 20)
             data, self.buf = self.buf[:n], self.buf[n + 2 :]
             return data
+        if self.raise_errors and line[:1] == b"-":
+            raise RuntimeError(line.decode())
         return line
 
     def call(self, *args: bytes) -> bytes:

@@ -70,7 +70,7 @@ for side in $SIDES; do
     stop
     start "$side"
     echo "## $side: tests/bench/lazyfree_latency.py PORT $MEMBERS"
-    "$PYTHON" tests/bench/lazyfree_latency.py "$PORT" "$MEMBERS"
+    "$PYTHON" -m tests.bench.lazyfree_latency "$PORT" "$MEMBERS"
     stop
 done
 echo "## slotd in process: tests/bench/lazyfree_steps.py $MEMBERS"

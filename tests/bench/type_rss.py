@@ -192,38 +192,24 @@ def start(
     port = free_port()
     folder = work / name
     folder.mkdir()
+    options = [
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(folder),
+    ]
     if name == "slotd":
-        argv = [
-            python,
-            "-m",
-            "node",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(folder),
-        ]
+        argv = [python, "-m", "node", *options]
         if accounting:  # a limit far away switches the footprint model on (noeviction)
             argv += ["--maxmemory", "64gb"]
     else:
-        argv = [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(folder),
-        ]
+        argv = ["redis-server", *options]
     log = open(folder / "log", "wb")  # noqa: SIM115 -- kept open for the server's lifetime
     proc = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     for _ in range(200):

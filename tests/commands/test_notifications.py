@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shlex
 
-import hiredis
 import pytest
 
 from tests.support import Harness
@@ -25,13 +24,7 @@ class Events:
         self.sub.client.out.clear()
 
     def frames(self) -> list[list[bytes]]:
-        reader = hiredis.Reader()
-        reader.feed(b"".join(self.sub.client.out))
-        self.sub.client.out.clear()
-        out = []
-        while (item := reader.gets()) is not False:
-            out.append(item)
-        return out
+        return self.sub.frames()
 
     def take(self) -> list[str]:
         out: list[str] = []

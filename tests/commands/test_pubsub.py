@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hiredis
 import pytest
 
 from tests.support import Harness
@@ -13,17 +12,6 @@ def h() -> Harness:
     return Harness()
 
 
-def frames(h: Harness) -> list[object]:
-    """Decode and clear every frame waiting in a client's output."""
-    reader = hiredis.Reader()
-    reader.feed(b"".join(h.client.out))
-    h.client.out.clear()
-    out = []
-    while (item := reader.gets()) is not False:
-        out.append(item)
-    return out
-
-
 def test_publish_reaches_channel_and_pattern_subscribers(h: Harness) -> None:
     sub, psub = h.client_harness(), h.client_harness(resp=3)
     sub.raw("SUBSCRIBE", "news")
@@ -31,7 +19,7 @@ def test_publish_reaches_channel_and_pattern_subscribers(h: Harness) -> None:
     sub.client.out.clear()
     psub.client.out.clear()
     assert h("PUBLISH", "news", "hi") == 2
-    assert frames(sub) == [[b"message", b"news", b"hi"]]
+    assert sub.frames() == [[b"message", b"news", b"hi"]]
     assert (
         b"".join(psub.client.out)
         == b">4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$4\r\nnews\r\n$2\r\nhi\r\n"
@@ -42,7 +30,7 @@ def test_publish_reaches_channel_and_pattern_subscribers(h: Harness) -> None:
 
 def test_subscription_counts_and_unsubscribe_all(h: Harness) -> None:
     h.client.out.append(h.raw("SUBSCRIBE", "a", "b", "a"))
-    assert frames(h) == [[b"subscribe", b"a", 1], [b"subscribe", b"b", 2], [b"subscribe", b"a", 2]]
+    assert h.frames() == [[b"subscribe", b"a", 1], [b"subscribe", b"b", 2], [b"subscribe", b"a", 2]]
     h.raw("PSUBSCRIBE", "p*")
     h.raw("SSUBSCRIBE", "s")
     assert h.client.pubsub_mode

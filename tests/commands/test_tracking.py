@@ -25,13 +25,6 @@ def msg(*keys: str) -> bytes:
 FLUSH3 = b">2\r\n$10\r\ninvalidate\r\n_\r\n"
 
 
-def pending(h: Harness) -> bytes:
-    """What a client was sent while other clients ran commands (and clear it)."""
-    data = b"".join(h.client.out)
-    h.client.out.clear()
-    return data
-
-
 @pytest.fixture
 def h() -> Harness:
     return Harness(resp=3)
@@ -45,14 +38,14 @@ def test_invalidation_push_after_a_write_by_anyone(h: Harness) -> None:
     assert h.raw("SET", "k", "v") == b"+OK\r\n" + inv("k")
     assert h.raw("GET", "k") == b"$1\r\nv\r\n"
     assert other.raw("SET", "k", "w") == b"+OK\r\n"
-    assert pending(h) == inv("k")
+    assert h.pending() == inv("k")
     assert h.client in h.engine.woken
     # Invalidated keys leave the table: the next write says nothing until read again.
     other.raw("SET", "k", "x")
-    assert pending(h) == b""
+    assert h.pending() == b""
     h.raw("MGET", "k", "k2")
     other.raw("MSET", "k", "1", "k2", "2")
-    assert pending(h) == inv("k") + inv("k2")
+    assert h.pending() == inv("k") + inv("k2")
 
 
 def test_keys_are_global_across_databases(h: Harness) -> None:
@@ -61,7 +54,7 @@ def test_keys_are_global_across_databases(h: Harness) -> None:
     h.raw("GET", "k")
     other.raw("SELECT", "3")
     other.raw("SET", "k", "v")
-    assert pending(h) == inv("k")
+    assert h.pending() == inv("k")
 
 
 def test_a_failed_read_still_tracks_its_key(h: Harness) -> None:
@@ -70,7 +63,7 @@ def test_a_failed_read_still_tracks_its_key(h: Harness) -> None:
     h.raw("CLIENT", "TRACKING", "ON")
     assert h.raw("GET", "h").startswith(b"-WRONGTYPE")
     other.raw("HSET", "h", "f", "w")
-    assert pending(h) == inv("h")
+    assert h.pending() == inv("h")
 
 
 def test_only_readonly_commands_track(h: Harness) -> None:
@@ -79,7 +72,7 @@ def test_only_readonly_commands_track(h: Harness) -> None:
     h.raw("INCR", "n")
     h.raw("EXISTS", "e")
     other.raw("MSET", "n", "1", "e", "1")
-    assert pending(h) == inv("e")
+    assert h.pending() == inv("e")
 
 
 def test_flush_sends_a_null_to_every_tracking_client(h: Harness) -> None:
@@ -88,11 +81,11 @@ def test_flush_sends_a_null_to_every_tracking_client(h: Harness) -> None:
     bcast.raw("CLIENT", "TRACKING", "ON", "BCAST")
     h.raw("GET", "k")
     assert h.raw("FLUSHDB") == b"+OK\r\n" + FLUSH3
-    assert pending(bcast) == FLUSH3
+    assert bcast.pending() == FLUSH3
     assert h.engine.tracking.table == {}
     other.raw("FLUSHALL")
-    assert pending(h) == FLUSH3
-    assert pending(bcast) == FLUSH3
+    assert h.pending() == FLUSH3
+    assert bcast.pending() == FLUSH3
 
 
 def test_trackinginfo_and_getredir(h: Harness) -> None:
@@ -224,13 +217,13 @@ def test_optin_tracks_only_after_caching_yes(h: Harness) -> None:
     h.raw("GET", "k2")
     h.raw("GET", "k3")  # CACHING lasted one command
     other.raw("MSET", "k1", "1", "k2", "2", "k3", "3")
-    assert pending(h) == inv("k2")
+    assert h.pending() == inv("k2")
     # A CLIENT command in between keeps the flag.
     h.raw("CLIENT", "CACHING", "YES")
     h.raw("CLIENT", "ID")
     h.raw("GET", "k1")
     other.raw("SET", "k1", "x")
-    assert pending(h) == inv("k1")
+    assert h.pending() == inv("k1")
 
 
 def test_caching_lasts_for_a_whole_transaction(h: Harness) -> None:
@@ -243,7 +236,7 @@ def test_caching_lasts_for_a_whole_transaction(h: Harness) -> None:
     assert h.raw("EXEC") == b"*2\r\n_\r\n_\r\n"
     h.raw("GET", "m3")
     other.raw("MSET", "m1", "1", "m2", "2", "m3", "3")
-    assert pending(h) == inv("m1") + inv("m2")
+    assert h.pending() == inv("m1") + inv("m2")
     # CLIENT CACHING queued inside the transaction covers the commands after it.
     h.raw("MULTI")
     h.raw("CLIENT", "CACHING", "YES")
@@ -251,7 +244,7 @@ def test_caching_lasts_for_a_whole_transaction(h: Harness) -> None:
     assert h.raw("EXEC") == b"*2\r\n+OK\r\n$1\r\n1\r\n"
     h.raw("GET", "m2")
     other.raw("MSET", "m1", "1", "m2", "2")
-    assert pending(h) == inv("m1")
+    assert h.pending() == inv("m1")
 
 
 def test_own_write_in_a_transaction_follows_exec(h: Harness) -> None:
@@ -269,11 +262,11 @@ def test_optout_and_noloop(h: Harness) -> None:
     h.raw("CLIENT", "CACHING", "NO")
     h.raw("GET", "k4")
     other.raw("MSET", "k3", "1", "k4", "1")
-    assert pending(h) == inv("k3")
+    assert h.pending() == inv("k3")
     h.raw("GET", "k3")
     assert h.raw("SET", "k3", "mine") == b"+OK\r\n"  # NOLOOP: its own writes are silent
     other.raw("SET", "k3", "again")
-    assert pending(h) == b""  # ... and the key left the table all the same
+    assert h.pending() == b""  # ... and the key left the table all the same
 
 
 def test_reset_and_disconnect_turn_tracking_off(h: Harness) -> None:
@@ -283,7 +276,7 @@ def test_reset_and_disconnect_turn_tracking_off(h: Harness) -> None:
     assert h.raw("RESET") == b"+RESET\r\n"
     assert h.client.tracking == 0 and h.engine.tracking.clients == 0
     other.raw("SET", "t1", "y")
-    assert pending(h) == b""
+    assert h.pending() == b""
     h.raw("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "p")
     h.engine.disconnect(h.client)
     assert h.engine.tracking.prefixes == {} and h.engine.tracking.clients == 0
@@ -294,19 +287,19 @@ def test_bcast_prefixes_and_noloop(h: Harness) -> None:
     h.raw("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "user:", "PREFIX", "obj", "NOLOOP")
     everything.raw("CLIENT", "TRACKING", "ON", "BCAST")
     writer.raw("MSET", "user:2", "a", "user:1", "b", "other", "x", "objx", "y")
-    assert pending(h) == b""  # collected until the event loop's turn ends
+    assert h.pending() == b""  # collected until the event loop's turn ends
     h.engine.before_sleep()
     # One message per prefix, prefixes and keys in byte order.
-    assert pending(h) == inv("objx") + inv("user:1", "user:2")
-    assert pending(everything) == inv("objx", "other", "user:1", "user:2")
+    assert h.pending() == inv("objx") + inv("user:1", "user:2")
+    assert everything.pending() == inv("objx", "other", "user:1", "user:2")
     assert h.raw("SET", "user:3", "mine") == b"+OK\r\n"
     h.raw("MSET", "obj1", "1", "user:4", "2")
     writer.raw("SET", "user:5", "theirs")
     h.engine.before_sleep()
-    assert pending(h) == inv("user:5")  # its own changes are left out (NOLOOP)
-    assert pending(everything) == inv("obj1", "user:3", "user:4", "user:5")
+    assert h.pending() == inv("user:5")  # its own changes are left out (NOLOOP)
+    assert everything.pending() == inv("obj1", "user:3", "user:4", "user:5")
     h.engine.before_sleep()
-    assert pending(h) == pending(everything) == b""
+    assert h.pending() == everything.pending() == b""
 
 
 def test_resp2_redirect_to_a_subscribed_client() -> None:
@@ -316,15 +309,15 @@ def test_resp2_redirect_to_a_subscribed_client() -> None:
     h.raw("CLIENT", "TRACKING", "ON", "REDIRECT", str(sub.client.id))
     h.raw("GET", "k")
     assert h.raw("SET", "k", "1") == b"+OK\r\n"
-    assert pending(sub) == msg("k")
+    assert sub.pending() == msg("k")
     # After a flush the key array is a null in the TRACKING client's protocol.
     h.raw("FLUSHDB")
-    assert pending(sub) == b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n$-1\r\n"
+    assert sub.pending() == b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n$-1\r\n"
     resp3 = h.client_harness(resp=3)
     resp3.raw("CLIENT", "TRACKING", "ON", "REDIRECT", str(sub.client.id))
     h.raw("FLUSHDB")
     # resp3's message goes at once; the flushing client's own is sent after its reply.
-    assert pending(sub) == (
+    assert sub.pending() == (
         b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n_\r\n"
         b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n$-1\r\n"
     )
@@ -337,7 +330,7 @@ def test_resp2_without_redirect_gets_nothing() -> None:
     h.raw("GET", "k")
     assert h.raw("SET", "k", "1") == b"+OK\r\n"
     other.raw("SET", "k", "2")
-    assert pending(h) == b""
+    assert h.pending() == b""
 
 
 def test_redirect_to_an_unsubscribed_resp2_client_sends_nothing(h: Harness) -> None:
@@ -345,7 +338,7 @@ def test_redirect_to_an_unsubscribed_resp2_client_sends_nothing(h: Harness) -> N
     h.raw("CLIENT", "TRACKING", "ON", "REDIRECT", str(target.client.id))
     h.raw("GET", "k")
     assert h.raw("SET", "k", "1") == b"+OK\r\n"
-    assert pending(target) == b""
+    assert target.pending() == b""
 
 
 def test_redirect_to_resp3_client_gets_a_push() -> None:
@@ -354,9 +347,9 @@ def test_redirect_to_resp3_client_gets_a_push() -> None:
     h.raw("CLIENT", "TRACKING", "ON", "REDIRECT", str(target.client.id))
     h.raw("GET", "k")
     h.raw("SET", "k", "1")
-    assert pending(target) == inv("k")
+    assert target.pending() == inv("k")
     h.raw("FLUSHALL")
-    assert pending(target) == b">2\r\n$10\r\ninvalidate\r\n$-1\r\n"
+    assert target.pending() == b">2\r\n$10\r\ninvalidate\r\n$-1\r\n"
 
 
 def test_broken_redirect(h: Harness) -> None:
@@ -366,12 +359,12 @@ def test_broken_redirect(h: Harness) -> None:
     h.raw("GET", "k")
     h.engine.disconnect(target.client)
     writer.raw("SET", "k", "1")
-    assert pending(h) == b">2\r\n$21\r\ntracking-redir-broken\r\n:%d\r\n" % tid
+    assert h.pending() == b">2\r\n$21\r\ntracking-redir-broken\r\n:%d\r\n" % tid
     assert h("CLIENT", "TRACKINGINFO")[b"flags"] == [b"on", b"broken_redirect"]
     assert b" flags=tR " in h.raw("CLIENT", "INFO")
     h.raw("GET", "k")
     writer.raw("SET", "k", "2")
-    assert pending(h) == b">2\r\n$21\r\ntracking-redir-broken\r\n:%d\r\n" % tid
+    assert h.pending() == b">2\r\n$21\r\ntracking-redir-broken\r\n:%d\r\n" % tid
 
 
 def test_client_list_flags_and_redir(h: Harness) -> None:
@@ -401,7 +394,7 @@ def test_active_expiry_invalidates_at_once(h: Harness) -> None:
     h.raw("GET", "e")
     h.advance(200)
     h.engine.keyspace.active_expire_cycle()
-    assert pending(h) == inv("e")
+    assert h.pending() == inv("e")
 
 
 def test_table_limit_evicts_and_invalidates(h: Harness) -> None:
@@ -464,4 +457,4 @@ def test_reads_in_scripts_track_the_script_keys(h: Harness) -> None:
         "k11",
         "1",
     )
-    assert pending(h) == inv("k7") + inv("k8") + inv("k9") + inv("k10") + inv("k11")
+    assert h.pending() == inv("k7") + inv("k8") + inv("k9") + inv("k10") + inv("k11")

@@ -12,6 +12,7 @@ that change server-wide state (CONFIG SET ...) must restore it.
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Iterator
 
@@ -19,6 +20,7 @@ import pytest
 
 from tests.procs import ServerProcess
 from tests.rawclient import RawClient, split_aggregate
+from tests.support import decode
 
 Arg = bytes | str | int | float
 
@@ -70,6 +72,19 @@ class Differ:
             equal = ours == theirs
         assert equal, f"{args!r}\n  slotd: {ours!r}\n  redis: {theirs!r}"
         return ours
+
+    @contextlib.contextmanager
+    def restoring(self, *names: str) -> Iterator[None]:
+        """Put the configs `names` back when the block ends, each server to the value it
+        had (they may differ), after returning the connections to RESP2."""
+        saved = [(name, self.both("CONFIG", "GET", name)) for name in names]
+        try:
+            yield
+        finally:
+            self.both("HELLO", "2")
+            for name, (ours, theirs) in saved:
+                self.ours.call("CONFIG", "SET", name, decode(ours)[1])
+                self.theirs.call("CONFIG", "SET", name, decode(theirs)[1])
 
     def raw(self, data: bytes) -> bytes:
         """Send raw request bytes to both, compare the one reply each sends back."""

@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.compat.conftest import Differ
-from tests.support import decode
 
 pytestmark = pytest.mark.interop
 
@@ -27,13 +26,8 @@ UNITS = {"m": 1.0, "km": 1000.0, "ft": 0.3048, "mi": 1609.34}
 @pytest.fixture
 def geo(diff: Differ) -> Iterator[Differ]:
     """The differ, with the servers' zset-max-listpack-entries put back afterwards."""
-    saved = [decode(reply)[1] for reply in diff.both("CONFIG", "GET", "zset-max-listpack-entries")]
-    try:
+    with diff.restoring("zset-max-listpack-entries"):
         yield diff
-    finally:
-        diff.both("HELLO", "2")
-        diff.ours.call("CONFIG", "SET", "zset-max-listpack-entries", saved[0])
-        diff.theirs.call("CONFIG", "SET", "zset-max-listpack-entries", saved[1])
 
 
 def test_basics_and_errors(geo: Differ) -> None:

@@ -54,14 +54,8 @@ THRESHOLDS = {
 def pair(slotd_proc: ServerProcess, redis_proc: ServerProcess) -> Iterator[Differ]:
     with RawClient(*slotd_proc.addr) as ours, RawClient(*redis_proc.addr) as theirs:
         differ = Differ(ours, theirs)
-        saved = [(name, differ.both("CONFIG", "GET", name)) for name in THRESHOLDS]
-        try:
+        with differ.restoring(*THRESHOLDS):
             yield differ
-        finally:
-            differ.both("HELLO", "2")
-            for name, (ours_value, theirs_value) in saved:
-                ours.call("CONFIG", "SET", name, decode(ours_value)[1])
-                theirs.call("CONFIG", "SET", name, decode(theirs_value)[1])
 
 
 def failed(args: tuple[Any, ...], ours: bytes, theirs: bytes) -> bool:

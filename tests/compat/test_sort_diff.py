@@ -133,15 +133,10 @@ def test_random_sorts_match_redis(
 ) -> None:
     diff("FLUSHALL")
     diff.both("HELLO", "2")
-    saved = [decode(r)[1] for r in diff.both("CONFIG", "GET", "set-max-intset-entries")]
-    diff("CONFIG", "SET", "set-max-intset-entries", intset_limit)
-    diff.both("HELLO", "3" if resp3 else "2")
-    try:
+    with diff.restoring("set-max-intset-entries"):
+        diff("CONFIG", "SET", "set-max-intset-entries", intset_limit)
+        diff.both("HELLO", "3" if resp3 else "2")
         _run(diff, kind, elements, weights, requests)
-    finally:
-        diff.both("HELLO", "2")
-        diff.ours.call("CONFIG", "SET", "set-max-intset-entries", saved[0])
-        diff.theirs.call("CONFIG", "SET", "set-max-intset-entries", saved[1])
 
 
 def _run(

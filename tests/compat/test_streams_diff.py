@@ -41,14 +41,8 @@ def pair(slotd_proc: ServerProcess, redis_proc: ServerProcess) -> Iterator[Diffe
     with RawClient(*slotd_proc.addr) as ours, RawClient(*redis_proc.addr) as theirs:
         differ = Differ(ours, theirs)
         assert differ.both("FLUSHALL") == (b"+OK\r\n", b"+OK\r\n")
-        saved = [(name, differ.both("CONFIG", "GET", name)) for name in NODE_LIMITS]
-        try:
+        with differ.restoring(*NODE_LIMITS):
             yield differ
-        finally:
-            differ.both("HELLO", "2")
-            for name, (ours_value, theirs_value) in saved:
-                ours.call("CONFIG", "SET", name, decode(ours_value)[1])
-                theirs.call("CONFIG", "SET", name, decode(theirs_value)[1])
 
 
 def mask_times(reply: Any) -> Any:

@@ -90,14 +90,8 @@ WEIGHT = st.sampled_from([b"1", b"2", b"-1", b"0", b"0.5", b"inf", b"x"])
 def pair(slotd_proc: ServerProcess, redis_proc: ServerProcess) -> Iterator[Differ]:
     with RawClient(*slotd_proc.addr) as ours, RawClient(*redis_proc.addr) as theirs:
         differ = Differ(ours, theirs)
-        saved = [(name, differ.both("CONFIG", "GET", name)) for name in THRESHOLDS]
-        try:
+        with differ.restoring(*THRESHOLDS):
             yield differ
-        finally:
-            differ.both("HELLO", "2")
-            for name, (ours_value, theirs_value) in saved:
-                ours.call("CONFIG", "SET", name, decode(ours_value)[1])
-                theirs.call("CONFIG", "SET", name, decode(theirs_value)[1])
 
 
 def pairs_of(reply: list[Any]) -> list[tuple[bytes, Any]]:

@@ -13,7 +13,7 @@ import socket
 import ssl
 import subprocess
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,6 +21,7 @@ import pytest
 from redis.cluster import RedisCluster
 
 from tests import cluster_procs, procs
+from tests.cluster_procs import wait_until
 from tests.e2e.test_tls import Certs, certs  # noqa: F401 (the certificates fixture)
 from tests.procs import ServerProcess
 
@@ -32,14 +33,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
 ]
 DEADLINE = 60.0
-
-
-def wait_until(what: str, check: Callable[[], bool], nodes: Sequence[ServerProcess]) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"never: {what}\n{cluster_procs.logs(nodes)}")
-        time.sleep(0.1)
 
 
 def line_of(viewer: ServerProcess, about: ServerProcess) -> list[str]:

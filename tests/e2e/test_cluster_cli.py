@@ -15,7 +15,6 @@ import queue
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -46,15 +45,6 @@ SERVERS = ["redis", "slotd"]
 Nodes = Callable[[int], list[ServerProcess]]
 
 
-def bindable(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def free_base(count: int) -> int:
     """A first port of `count` consecutive free ports whose bus ports (+10000) are free too.
     Both stay below Linux's ephemeral range (32768+), where outgoing connections and other
@@ -62,7 +52,9 @@ def free_base(count: int) -> int:
     rng = random.Random()
     for _ in range(200):
         base = rng.randrange(10000, 22000 - count)
-        if all(bindable(p) and bindable(p + 10000) for p in range(base, base + count)):
+        if all(
+            procs.port_free(p) and procs.port_free(p + 10000) for p in range(base, base + count)
+        ):
             return base
     raise AssertionError("no free port range")
 
@@ -76,14 +68,7 @@ def cluster_args(node_timeout: int = 5000) -> list[str]:
 
 def spawn_node(kind: str, port: int, directory: Path) -> ServerProcess:
     """A cluster node's process, not waited for (see `wait_all`)."""
-    extra = cluster_args()
-    if kind == "slotd":
-        argv = procs.slotd_command(port, directory, *extra)
-    else:
-        argv = procs.redis_command(procs.redis_server_bin(), port, directory, *extra)
-    server = ServerProcess(kind, argv, port, directory)
-    server.spawn()
-    return server
+    return procs.spawn_server(kind, port, directory, *cluster_args())
 
 
 def wait_all(servers: list[ServerProcess]) -> None:

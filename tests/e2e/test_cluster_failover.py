@@ -16,7 +16,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -25,6 +25,7 @@ from redis.cluster import RedisCluster
 from redis.crc import key_slot
 
 from tests import cluster_procs, procs
+from tests.cluster_procs import wait_until
 from tests.procs import ServerProcess
 
 # redis-py's RedisCluster drops connections it gives up on (timeouts, topology refreshes)
@@ -34,7 +35,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::ResourceWarning"),
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
 ]
-DEADLINE = 60.0  # seconds: a hang, not a slow failover
 KINDS = ["redis", "slotd"]
 
 
@@ -57,14 +57,6 @@ def myself(server: ServerProcess) -> list[str]:
 def role(server: ServerProcess) -> str:
     fields = myself(server)
     return "" if not fields else "master" if "master" in fields[2] else "slave"
-
-
-def wait_until(what: str, check: Callable[[], bool], nodes: Sequence[ServerProcess]) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"never: {what}\n{cluster_procs.logs(nodes)}")
-        time.sleep(0.1)
 
 
 def current_epoch(server: ServerProcess) -> str:

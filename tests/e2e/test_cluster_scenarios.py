@@ -72,11 +72,7 @@ FAST_SYNC = ("--repl-diskless-sync-delay", "0")
 
 # --- cluster plumbing -----------------------------------------------------------------------
 def wait_until(what: str, check: Callable[[], bool], nodes: Sequence[ServerProcess]) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"never: {what}\n{cluster_procs.logs(nodes)}")
-        time.sleep(0.1)
+    cluster_procs.wait_until(what, check, nodes, DEADLINE)
 
 
 @contextmanager

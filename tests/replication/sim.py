@@ -206,6 +206,12 @@ class Sim:
             node.engine.expire_blocked()
             node.repl.cron()
 
+    def attach(self, replica: Node, master: Node) -> None:
+        """REPLICAOF, and the sync run to its end: the replica is connected."""
+        assert replica("REPLICAOF", "127.0.0.1", master.port) == b"OK"
+        self.pump()
+        assert replica.repl.state == "connected"
+
     def link_of(self, replica: Node) -> Link | None:
         for link in self.links:
             if link.replica is replica and not link.closed:

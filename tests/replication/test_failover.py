@@ -5,12 +5,6 @@ from __future__ import annotations
 from tests.replication.sim import Node, Sim
 
 
-def attach(sim: Sim, replica: Node, master: Node) -> None:
-    assert replica("REPLICAOF", "127.0.0.1", master.port) == b"OK"
-    sim.pump()
-    assert replica.repl.state == "connected"
-
-
 def tick(sim: Sim, ms: int = 1000) -> None:
     sim.advance(ms)
     sim.cron()
@@ -25,7 +19,7 @@ def state(node: Node) -> str:
 def test_failover_hands_over_to_the_replica_that_caught_up() -> None:
     sim = Sim()
     master, r1 = sim.node(7000), sim.node(7001)
-    attach(sim, r1, master)
+    sim.attach(r1, master)
     master("SET", "k", "1")
     sim.pump()
     old_id = master.repl.primary.replid
@@ -50,8 +44,8 @@ def test_failover_hands_over_to_the_replica_that_caught_up() -> None:
 def test_failover_to_a_named_replica_with_force_after_the_timeout() -> None:
     sim = Sim()
     master, r1, r2 = sim.node(7000), sim.node(7001), sim.node(7002)
-    attach(sim, r1, master)
-    attach(sim, r2, master)
+    sim.attach(r1, master)
+    sim.attach(r2, master)
     link = sim.link_of(r2)
     assert link is not None
     sim.links.remove(link)  # r2 never acknowledges anything more
@@ -69,7 +63,7 @@ def test_failover_to_a_named_replica_with_force_after_the_timeout() -> None:
 def test_failover_timeout_without_force_aborts() -> None:
     sim = Sim()
     master, r1 = sim.node(7000), sim.node(7001)
-    attach(sim, r1, master)
+    sim.attach(r1, master)
     link = sim.link_of(r1)
     assert link is not None
     sim.links.remove(link)
@@ -90,7 +84,7 @@ def test_failover_abort_and_errors() -> None:
     assert err("FAILOVER", "TIMEOUT", "0") == "ERR FAILOVER timeout must be greater than 0"
     assert err("FAILOVER", "TO", "h") == "ERR syntax error"
     assert err("FAILOVER", "FORCE", "FORCE") == "ERR syntax error"
-    attach(sim, r1, master)
+    sim.attach(r1, master)
     assert err("FAILOVER", "FORCE") == (
         "ERR FAILOVER with force option requires both a timeout and target HOST and IP."
     )
@@ -112,7 +106,7 @@ def test_failover_abort_and_errors() -> None:
 def test_psync_failover_refusals() -> None:
     sim = Sim()
     master, r1 = sim.node(7000), sim.node(7001)
-    attach(sim, r1, master)
+    sim.attach(r1, master)
     other = master.harness.client_harness()
     assert other.error("PSYNC", "x" * 40, "1", "FAILOVER") == (
         "ERR PSYNC FAILOVER can't be sent to a master."

@@ -6,27 +6,14 @@ process (tests/replication/sim.py). The shell's part (the cron calling
 from __future__ import annotations
 
 from tests.replication.sim import Node, Sim
-from tests.support import Harness
 
 FAILED = b"-ERR Errors trying to SHUTDOWN. Check logs.\r\n"
-
-
-def attach(sim: Sim, replica: Node, master: Node) -> None:
-    assert replica("REPLICAOF", "127.0.0.1", master.port) == b"OK"
-    sim.pump()
-    assert replica.repl.state == "connected"
-
-
-def replies(h: Harness) -> bytes:
-    out = b"".join(h.client.out)
-    h.client.out.clear()
-    return out
 
 
 def lagging(sim: Sim, **config: str) -> tuple[Node, Node]:
     """A master with one replica that stopped answering, and a write it has not acked."""
     master, replica = sim.node(7000, **config), sim.node(7001)
-    attach(sim, replica, master)
+    sim.attach(replica, master)
     link = sim.link_of(replica)
     assert link is not None
     sim.links.remove(link)  # its connection stays open, but nothing moves any more
@@ -42,7 +29,7 @@ def test_without_replicas_or_with_replicas_in_sync_it_stops_at_once() -> None:
     assert master.harness.client.close_after_reply
     sim2 = Sim()
     master, replica = sim2.node(7000), sim2.node(7001)
-    attach(sim2, replica, master)
+    sim2.attach(replica, master)
     assert master.raw("SHUTDOWN", "NOSAVE", "FORCE") == b""
     assert master.engine.shutdown_requested == "nosave force"
 
@@ -65,10 +52,10 @@ def test_a_lagging_replica_is_waited_for_with_writes_paused_until_abort() -> Non
     master.engine.shutdown.cron()  # nothing yet: not caught up, not timed out
     assert master.engine.shutdown_requested is None
     assert other("SHUTDOWN", "ABORT") == b"OK"
-    assert replies(caller) == FAILED and replies(second) == FAILED
+    assert caller.pending() == FAILED and second.pending() == FAILED
     assert caller.client.blocked is None
     master.engine.expire_blocked()  # the shell resumes the paused writers
-    assert replies(other) == b"+OK\r\n"
+    assert other.pending() == b"+OK\r\n"
     assert other.error("SHUTDOWN", "ABORT") == "ERR No shutdown in progress."
     assert master.engine.stats.error_codes.get("ERR") == 3
 
@@ -76,7 +63,7 @@ def test_a_lagging_replica_is_waited_for_with_writes_paused_until_abort() -> Non
 def test_it_stops_once_the_replicas_catch_up() -> None:
     sim = Sim()
     master, replica = sim.node(7000), sim.node(7001)
-    attach(sim, replica, master)
+    sim.attach(replica, master)
     master("SET", "k", "v")  # the replica has not acknowledged it yet
     assert master.raw("SHUTDOWN", "NOSAVE") == b""
     assert master.engine.shutdown.in_progress

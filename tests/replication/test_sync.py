@@ -16,12 +16,6 @@ def info(node: Node) -> dict[str, str]:
     return dict(line.split(":", 1) for line in text.splitlines()[1:] if ":" in line)
 
 
-def attach(sim: Sim, replica: Node, master: Node) -> None:
-    assert replica("REPLICAOF", "127.0.0.1", master.port) == b"OK"
-    sim.pump()
-    assert replica.repl.state == "connected"
-
-
 @pytest.mark.parametrize("diskless", [False, True])
 def test_full_sync_then_stream(diskless: bool) -> None:
     sim = Sim(diskless=diskless)
@@ -33,7 +27,7 @@ def test_full_sync_then_stream(diskless: bool) -> None:
     master("SELECT", "0")
     master("SET", "ttl", "v", "PX", "100000")
     replica("SET", "stale", "gone")
-    attach(sim, replica, master)
+    sim.attach(replica, master)
     assert replica.dataset() == master.dataset()
     assert replica("GET", "stale") is None
     master("INCR", "a")
@@ -58,7 +52,7 @@ def test_full_sync_then_stream(diskless: bool) -> None:
 def test_stream_bytes_and_offsets_start_with_select() -> None:
     sim = Sim()
     master, replica = sim.node(7000), sim.node(7001)
-    attach(sim, replica, master)
+    sim.attach(replica, master)
     start = master.repl.primary.offset
     master("SET", "k", "v")
     sim.pump()
@@ -73,7 +67,7 @@ def test_stream_bytes_and_offsets_start_with_select() -> None:
 def test_ack_and_role_on_the_master() -> None:
     sim = Sim()
     master, replica = sim.node(7000), sim.node(7001)
-    attach(sim, replica, master)
+    sim.attach(replica, master)
     master("SET", "k", "v")
     sim.pump()
     for _ in range(2):  # the first tick also PINGs the stream: the second ACKs it
@@ -88,7 +82,7 @@ def test_ack_and_role_on_the_master() -> None:
 def test_partial_resync_after_a_cut_link() -> None:
     sim = Sim()
     master, replica = sim.node(7000), sim.node(7001)
-    attach(sim, replica, master)
+    sim.attach(replica, master)
     master("SET", "before", "1")
     sim.pump()
     link = sim.link_of(replica)
@@ -107,7 +101,7 @@ def test_partial_resync_after_a_cut_link() -> None:
 def test_client_kill_type_master_resyncs_partially() -> None:
     sim = Sim()
     master, replica = sim.node(7000), sim.node(7001)
-    attach(sim, replica, master)
+    sim.attach(replica, master)
     assert replica("CLIENT", "KILL", "TYPE", "master") == 1
     master("SET", "x", "y")
     sim.pump()
@@ -118,7 +112,7 @@ def test_client_kill_type_master_resyncs_partially() -> None:
 def test_backlog_overflow_means_a_full_resync() -> None:
     sim = Sim()
     master, replica = sim.node(7000, repl_backlog_size="1mb"), sim.node(7001)
-    attach(sim, replica, master)
+    sim.attach(replica, master)
     master("CONFIG", "SET", "repl-backlog-size", "16384")
     link = sim.link_of(replica)
     assert link is not None
@@ -136,8 +130,8 @@ def test_backlog_overflow_means_a_full_resync() -> None:
 def test_promotion_keeps_the_history_as_replid2_and_siblings_continue() -> None:
     sim = Sim()
     master, r1, r2 = sim.node(7000), sim.node(7001), sim.node(7002)
-    attach(sim, r1, master)
-    attach(sim, r2, master)
+    sim.attach(r1, master)
+    sim.attach(r2, master)
     master("SET", "k", "1")
     sim.pump()
     old_id, offset = master.repl.primary.replid, master.repl.primary.offset
@@ -164,8 +158,8 @@ def test_chained_replicas_get_the_masters_stream_verbatim() -> None:
     sim = Sim()
     master, middle, leaf = sim.node(7000), sim.node(7001), sim.node(7002)
     master("SET", "a", "1")
-    attach(sim, middle, master)
-    attach(sim, leaf, middle)
+    sim.attach(middle, master)
+    sim.attach(leaf, middle)
     master("MSET", "b", "2", "c", "3")
     master("SELECT", "5")
     master("SADD", "s", "m")
@@ -193,7 +187,7 @@ def test_replica_of_a_replica_refused_while_its_link_is_down() -> None:
 def test_expired_keys_on_a_replica_read_as_missing_until_the_masters_del() -> None:
     sim = Sim()
     master, replica = sim.node(7000), sim.node(7001)
-    attach(sim, replica, master)
+    sim.attach(replica, master)
     master("SET", "k", "v", "PX", "1000")
     sim.pump()
     sim.advance(2000)
@@ -209,7 +203,7 @@ def test_expired_keys_on_a_replica_read_as_missing_until_the_masters_del() -> No
 def test_the_master_client_sees_keys_expired_by_the_replicas_clock() -> None:
     sim = Sim()
     master, replica = sim.node(7000), sim.node(7001)
-    attach(sim, replica, master)
+    sim.attach(replica, master)
     master("SET", "n", "5", "PX", "1000")
     sim.pump()
     replica.engine.set_time(sim.now + 5000)  # the replica's clock runs ahead
@@ -222,7 +216,7 @@ def test_the_master_client_sees_keys_expired_by_the_replicas_clock() -> None:
 def test_offset_moves_only_after_whole_transactions() -> None:
     sim = Sim()
     master, replica = sim.node(7000), sim.node(7001)
-    attach(sim, replica, master)
+    sim.attach(replica, master)
     before = replica.repl.reploff
     master("MULTI")
     master("SET", "a", "1")
@@ -250,7 +244,7 @@ def test_offset_moves_only_after_whole_transactions() -> None:
 def test_getack_is_answered_with_the_offset_before_it() -> None:
     sim = Sim()
     master, replica = sim.node(7000), sim.node(7001)
-    attach(sim, replica, master)
+    sim.attach(replica, master)
     master("SET", "k", "v")
     sim.pump()
     applied = replica.repl.reploff
@@ -267,7 +261,7 @@ def test_getack_is_answered_with_the_offset_before_it() -> None:
 def test_writes_on_a_replica() -> None:
     sim = Sim()
     master, replica = sim.node(7000), sim.node(7001)
-    attach(sim, replica, master)
+    sim.attach(replica, master)
     assert replica.raw("SET", "k", "v") == (
         b"-READONLY You can't write against a read only replica.\r\n"
     )
@@ -284,7 +278,7 @@ def test_stale_data_and_masterdown() -> None:
     sim = Sim()
     master, replica = sim.node(7000), sim.node(7001)
     master("SET", "k", "v")
-    attach(sim, replica, master)
+    sim.attach(replica, master)
     link = sim.link_of(replica)
     assert link is not None
     del sim.nodes[7000]
@@ -304,7 +298,7 @@ def test_replicaof_errors_and_already_connected() -> None:
     master, replica = sim.node(7000), sim.node(7001)
     assert replica.harness.error("REPLICAOF", "127.0.0.1", "x") == "ERR Invalid master port"
     assert replica.harness.error("REPLICAOF", "127.0.0.1", "70000") == "ERR Invalid master port"
-    attach(sim, replica, master)
+    sim.attach(replica, master)
     assert replica.raw("REPLICAOF", "127.0.0.1", "7000") == (
         b"+OK Already connected to specified master\r\n"
     )
@@ -329,7 +323,7 @@ def test_role_change_unblocks_blocked_clients() -> None:
 def test_hello_reports_the_role() -> None:
     sim = Sim()
     master, replica = sim.node(7000), sim.node(7001)
-    attach(sim, replica, master)
+    sim.attach(replica, master)
     assert replica("HELLO", "2")[replica("HELLO", "2").index(b"role") + 1] == b"replica"
     reply = master("HELLO", "2")
     assert reply[reply.index(b"role") + 1] == b"master"
@@ -338,7 +332,7 @@ def test_hello_reports_the_role() -> None:
 def test_connected_clients_leaves_replicas_out() -> None:
     sim = Sim()
     master, replica = sim.node(7000), sim.node(7001)
-    attach(sim, replica, master)
+    sim.attach(replica, master)
     assert b"connected_clients:1\r\n" in master.raw("INFO", "clients")  # ours, not the replica
     assert b"connected_clients:2\r\n" in replica.raw("INFO", "clients")  # ours and the master
     flags = [
@@ -356,8 +350,8 @@ def test_disk_loading_replica_keeps_the_snapshot_as_its_rdb_file() -> None:
     master, replica = sim.node(7000), sim.node(7001)
     other = sim.node(7002, repl_diskless_load="swapdb")
     master("SET", "k", "v")
-    attach(sim, replica, master)
-    attach(sim, other, master)
+    sim.attach(replica, master)
+    sim.attach(other, master)
     path = replica.engine.persistence.rdb_path
     assert replica.storage.files[path].startswith(b"REDIS0010")
     assert b"repl-id" in replica.storage.files[path]
@@ -370,7 +364,7 @@ def test_announced_address_and_priority() -> None:
     replica = sim.node(
         7001, replica_announce_ip="10.1.2.3", replica_announce_port="6390", replica_priority="7"
     )
-    attach(sim, replica, master)
+    sim.attach(replica, master)
     assert info(master)["slave0"].startswith("ip=10.1.2.3,port=6390,state=")
     assert master("ROLE")[2][0][:2] == [b"10.1.2.3", b"6390"]
     assert info(replica)["slave_priority"] == "7"
@@ -379,7 +373,7 @@ def test_announced_address_and_priority() -> None:
 def test_backlog_is_freed_after_its_ttl_without_replicas() -> None:
     sim = Sim()
     master, replica = sim.node(7000, repl_backlog_ttl="10"), sim.node(7001)
-    attach(sim, replica, master)
+    sim.attach(replica, master)
     first_id = info(master)["master_replid"]
     replica("REPLICAOF", "NO", "ONE")
     sim.pump()
@@ -397,7 +391,7 @@ def test_backlog_is_freed_after_its_ttl_without_replicas() -> None:
 def test_repl_timeout_on_both_sides() -> None:
     sim = Sim()
     master, replica = sim.node(7000, repl_timeout="5"), sim.node(7001, repl_timeout="5")
-    attach(sim, replica, master)
+    sim.attach(replica, master)
     link = sim.link_of(replica)
     assert link is not None
     sim.links.remove(link)  # nothing moves either way any more
@@ -411,7 +405,7 @@ def test_repl_timeout_on_both_sides() -> None:
 def test_a_blocking_command_from_the_master_does_not_park_its_client() -> None:
     sim = Sim()
     master, replica = sim.node(7000), sim.node(7001)
-    attach(sim, replica, master)
+    sim.attach(replica, master)
     replica.repl.link_input(
         b"*3\r\n$5\r\nBLPOP\r\n$4\r\nnone\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
     )

@@ -3,27 +3,14 @@ process (tests/replication/sim.py)."""
 
 from __future__ import annotations
 
-from tests.replication.sim import Node, Sim
-from tests.support import Harness
-
-
-def attach(sim: Sim, replica: Node, master: Node) -> None:
-    assert replica("REPLICAOF", "127.0.0.1", master.port) == b"OK"
-    sim.pump()
-    assert replica.repl.state == "connected"
-
-
-def replies(h: Harness) -> bytes:
-    out = b"".join(h.client.out)
-    h.client.out.clear()
-    return out
+from tests.replication.sim import Sim
 
 
 def test_wait_without_writes_or_with_enough_acks_returns_at_once() -> None:
     sim = Sim()
     master, r1 = sim.node(7000), sim.node(7001)
     assert master("WAIT", "0", "0") == 0
-    attach(sim, r1, master)
+    sim.attach(r1, master)
     assert master("WAIT", "1", "0") == 1  # no write yet: offset 0 is acknowledged by all
     assert master("WAIT", "-1", "0") == 1
 
@@ -31,15 +18,15 @@ def test_wait_without_writes_or_with_enough_acks_returns_at_once() -> None:
 def test_wait_blocks_until_the_replicas_ack_the_clients_write() -> None:
     sim = Sim()
     master, r1, r2 = sim.node(7000), sim.node(7001), sim.node(7002)
-    attach(sim, r1, master)
-    attach(sim, r2, master)
+    sim.attach(r1, master)
+    sim.attach(r2, master)
     client = master.harness
     client("SET", "k", "v")
     assert client.raw("WAIT", "2", "0") == b""  # blocked
     assert client.client.blocked is not None
     sim.pump()  # GETACK goes out in the stream; both replicas answer
     assert client.client.blocked is None
-    assert replies(client) == b":2\r\n"
+    assert client.pending() == b":2\r\n"
     getack = b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n"
     backlog = master.repl.primary.backlog
     assert backlog is not None and backlog.read_from(backlog.first_byte_offset).endswith(getack)
@@ -48,8 +35,8 @@ def test_wait_blocks_until_the_replicas_ack_the_clients_write() -> None:
 def test_wait_timeout_answers_how_many_acknowledged() -> None:
     sim = Sim()
     master, r1, r2 = sim.node(7000), sim.node(7001), sim.node(7002)
-    attach(sim, r1, master)
-    attach(sim, r2, master)
+    sim.attach(r1, master)
+    sim.attach(r2, master)
     link = sim.link_of(r2)
     assert link is not None
     del sim.nodes[7002]  # r2 stops answering (its connection stays open)
@@ -61,13 +48,13 @@ def test_wait_timeout_answers_how_many_acknowledged() -> None:
     assert client.client.blocked is not None  # one of two
     sim.advance(600)
     master.engine.expire_blocked()
-    assert replies(client) == b":1\r\n"
+    assert client.pending() == b":1\r\n"
 
 
 def test_wait_inside_multi_does_not_block() -> None:
     sim = Sim()
     master, r1 = sim.node(7000), sim.node(7001)
-    attach(sim, r1, master)
+    sim.attach(r1, master)
     link = sim.link_of(r1)
     assert link is not None
     sim.links.remove(link)  # acks never come
@@ -80,7 +67,7 @@ def test_wait_inside_multi_does_not_block() -> None:
 def test_wait_on_a_replica_is_an_error() -> None:
     sim = Sim()
     master, r1 = sim.node(7000), sim.node(7001)
-    attach(sim, r1, master)
+    sim.attach(r1, master)
     assert r1.harness.error("WAIT", "0", "0").startswith(
         "ERR WAIT cannot be used with replica instances."
     )
@@ -95,7 +82,7 @@ def test_min_replicas_to_write_counts_good_replicas() -> None:
     noreplicas = "NOREPLICAS Not enough good replicas to write."
     assert master.harness.error("SET", "k", "v") == noreplicas
     assert master("GET", "k") is None  # reads are fine
-    attach(sim, r1, master)
+    sim.attach(r1, master)
     assert master("SET", "k", "v") == b"OK"
     text = master.raw("INFO", "replication").decode()
     assert "min_slaves_good_slaves:1\r\n" in text
