@@ -107,6 +107,7 @@ _QL_PACKED_THRESHOLD: Final = 1 << 30
 # Node size limits for list-max-listpack-size -1..-5, and the safety limit for counts.
 _QL_SIZE_LEVELS: Final = (4096, 8192, 16384, 32768, 65536)
 _QL_SAFETY_LIMIT: Final = 8192
+_QL_SIZE_ESTIMATE_OVERHEAD: Final = 8
 
 _STREAM_DELETED: Final = 1
 _STREAM_SAMEFIELDS: Final = 2
@@ -325,16 +326,14 @@ def _enc_list(value: object, compress: bool, limits: Limits) -> tuple[int, bytes
 
 
 def _node_allows(node_bytes: int, count: int, fill: int, size: int) -> bool:
-    """Redis 7.0's _quicklistNodeAllowInsert for an element of `size` bytes."""
-    overhead = (1 if size < 254 else 5) + (1 if size < 64 else 2 if size < 16384 else 5)
-    new_size = node_bytes + size + overhead
+    """Redis 7.0.15's _quicklistNodeAllowInsert for an element of `size` bytes: the node's
+    listpack bytes plus the element plus a flat 8-byte estimate of its entry overhead
+    (SIZE_ESTIMATE_OVERHEAD) against the size limit a negative fill names, or else the
+    safety limit and the element count a positive fill sets."""
+    new_size = node_bytes + size + _QL_SIZE_ESTIMATE_OVERHEAD
     if fill < 0:
-        level = -fill - 1
-        if level < len(_QL_SIZE_LEVELS) and new_size <= _QL_SIZE_LEVELS[level]:
-            return True
-    if new_size > _QL_SAFETY_LIMIT:
-        return False
-    return count < fill
+        return new_size <= _QL_SIZE_LEVELS[min(-fill - 1, len(_QL_SIZE_LEVELS) - 1)]
+    return new_size <= _QL_SAFETY_LIMIT and count + 1 <= max(fill, 1)
 
 
 def quicklist_nodes(items: Iterable[bytes], fill: int) -> list[list[Item] | bytes]:
