@@ -394,6 +394,11 @@ def test_add_and_del_nodes(nodes: Nodes) -> None:
     assert unknown.returncode == 1 and "No such node ID" in unknown.stdout
 
     replica_id = node_id(new_replica)
+    # del-node sends CLUSTER FORGET to every node, and a node that has not heard of the
+    # replica yet answers "Unknown node" (redis-cli fails the same way): gossip first.
+    for server in servers:
+        if server is not new_replica:
+            wait_known(server, replica_id)
     out = cli("del-node", addr(masters[0]), replica_id).stdout
     assert "Sending CLUSTER RESET SOFT to the deleted node." in out
     # Every node gets a FORGET, and one that has not yet finished its handshake with the
