@@ -285,11 +285,15 @@ end
 -- loop inside one ran past the count hook, so the server never answered BUSY and SCRIPT
 -- KILL could not stop it. A coroutine gets the hook of the thread that creates it, as in
 -- Redis, whose C hook coroutines inherit. luaB_cocreate's argument check comes first.
+local function check_lua_function(f)  -- for create and wrap: the error names the caller
+  if type(f) ~= "function" or getinfo(f, "S").what == "C" then
+    argerror(1, "Lua function expected", 2)
+  end
+end
+
 local function sb_create(...)
   local f = ...
-  if type(f) ~= "function" or getinfo(f, "S").what == "C" then
-    argerror(1, "Lua function expected")
-  end
+  check_lua_function(f)
   local co = cocreate(f)
   local hook, mask, count = gethook()
   if hook then sethook(co, hook, mask, count) end
@@ -300,9 +304,7 @@ end
 -- hook itself when it first runs (a tail call: f's frames are what they would be).
 local function sb_wrap(...)
   local f = ...
-  if type(f) ~= "function" or getinfo(f, "S").what == "C" then
-    argerror(1, "Lua function expected")
-  end
+  check_lua_function(f)
   local hook, mask, count = gethook()
   if not hook then return cowrap(f) end
   return cowrap(function(...)
