@@ -80,29 +80,42 @@ def test_script_kill_ends_a_busy_script(server: ServerProcess) -> None:
 
 # A spin inside a coroutine: Lua gives a new coroutine no hook of its own, so without care the
 # server never got busy and SCRIPT KILL could not end it.
-COROUTINE_SPINS = [
-    "coroutine.wrap(function() while true do end end)()",
-    "local co = coroutine.create(function() while true do end end) return {coroutine.resume(co)}",
+WRAP_SPIN = "coroutine.wrap(function() while true do end end)()"
+RESUMED_SPIN = (
+    "local co = coroutine.create(function() while true do end end) return {coroutine.resume(co)}"
+)
+SPIN_AFTER_RESUME = (
     "local co = coroutine.create(function() while true do end end) coroutine.resume(co) "
-    "while true do end",
-]
+    "while true do end"
+)
 
 
-@pytest.mark.parametrize("script", COROUTINE_SPINS)
-def test_script_kill_ends_a_spin_inside_a_coroutine(server: ServerProcess, script: str) -> None:
+def killed(script: str) -> bytes:
+    return (
+        b"-ERR Script killed by user with SCRIPT KILL... script: "
+        + sha(script)
+        + b", on @user_script:1.\r\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("script", "reply"),
+    [
+        (WRAP_SPIN, killed(WRAP_SPIN)),
+        # the kill ends the coroutine; the script returns what resume did
+        (RESUMED_SPIN, b"*2\r\n$-1\r\n-ERR Script killed by user with SCRIPT KILL...\r\n"),
+        (SPIN_AFTER_RESUME, killed(SPIN_AFTER_RESUME)),
+    ],
+    ids=["wrap", "resume", "spin-after-resume"],
+)
+def test_script_kill_ends_a_spin_inside_a_coroutine(
+    server: ServerProcess, script: str, reply: bytes
+) -> None:
     caller = start(server, "EVAL", script, "0")
     with RawClient(*server.addr) as other:
         wait_busy(other, BUSY_EVAL)
         assert other.call("SCRIPT", "KILL") == b"+OK\r\n"
-        reply = caller.read_reply()
-        if "return" in script:  # the kill ends the coroutine; the script returns what resume did
-            assert reply == b"*2\r\n$-1\r\n-ERR Script killed by user with SCRIPT KILL...\r\n"
-        else:
-            assert reply == (
-                b"-ERR Script killed by user with SCRIPT KILL... script: "
-                + sha(script)
-                + b", on @user_script:1.\r\n"
-            )
+        assert caller.read_reply() == reply
         assert other.call("PING") == b"+PONG\r\n"
     caller.__exit__(None, None, None)
 
